@@ -1,0 +1,127 @@
+package loginkit
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+	"time"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Account carries what the library needs to know about a user. Embed it in
+// your own user model, the way Flask applications mix UserMixin into theirs:
+//
+//	type Staff struct {
+//		loginkit.Account
+//		IsAdmin  bool
+//		Nickname string
+//	}
+//
+// Then *Staff is an AccountUser, and every adapter persists the whole Staff
+// struct, IsAdmin and Nickname included.
+//
+// The struct tags name the SQL columns (bun), BSON fields and JSON keys the
+// adapters use.
+type Account struct {
+	// ID is the user's stable identifier. UserStore.Create fills in NewID()
+	// when it is empty.
+	ID string `bun:"id,pk" bson:"_id" json:"id"`
+	// Email is the user's email address as entered; it may be empty. It is
+	// unique after NormalizeLogin and may be used as the login name.
+	Email string `bun:"email" bson:"email" json:"email"`
+	// Username is an optional login name; it may be empty and must not
+	// contain '@'. It is unique after NormalizeLogin.
+	Username string `bun:"username" bson:"username" json:"username"`
+	// EmailKey and UsernameKey are NormalizeLogin(Email) and
+	// NormalizeLogin(Username). Stores maintain them (see NormalizeKeys)
+	// for their unique indexes; applications need not set them.
+	EmailKey    string `bun:"email_key,nullzero,unique" bson:"email_key,omitempty" json:"email_key,omitempty"`
+	UsernameKey string `bun:"username_key,nullzero,unique" bson:"username_key,omitempty" json:"username_key,omitempty"`
+	// PasswordHash is the encoded password hash (see package hashers); empty
+	// for an account that cannot log in with a password.
+	PasswordHash string `bun:"password_hash" bson:"password_hash" json:"password_hash"`
+	// Disabled marks an inactive account: it cannot log in and its
+	// sessions stop working. The zero value is an active account.
+	Disabled bool `bun:"disabled" bson:"disabled" json:"disabled"`
+	// SessionVersion changes on a password change and on "log out
+	// everywhere"; sessions and remember tokens issued under another
+	// version are refused.
+	SessionVersion int64 `bun:"session_version" bson:"session_version" json:"session_version"`
+	// CreatedAt and UpdatedAt are maintained by the manager's helpers.
+	CreatedAt time.Time `bun:"created_at" bson:"created_at" json:"created_at"`
+	UpdatedAt time.Time `bun:"updated_at" bson:"updated_at" json:"updated_at"`
+	// LastLoginAt is the time of the last successful login.
+	LastLoginAt time.Time `bun:"last_login_at,nullzero" bson:"last_login_at" json:"last_login_at"`
+	// FailedLogins counts failed password checks since the last success.
+	FailedLogins int `bun:"failed_logins" bson:"failed_logins" json:"failed_logins"`
+	// LastFailedLoginAt is the time of the last failed password check.
+	LastFailedLoginAt time.Time `bun:"last_failed_login_at,nullzero" bson:"last_failed_login_at" json:"last_failed_login_at"`
+	// LockedUntil refuses logins until that time (see policies.Lockout).
+	LockedUntil time.Time `bun:"locked_until,nullzero" bson:"locked_until" json:"locked_until"`
+}
+
+// UserID returns a.ID.
+func (a *Account) UserID() string { return a.ID }
+
+// IsActive reports !a.Disabled.
+func (a *Account) IsActive() bool { return !a.Disabled }
+
+// LoginAccount returns a itself, so that every type embedding Account is an
+// AccountUser.
+func (a *Account) LoginAccount() *Account { return a }
+
+// NormalizeKeys sets EmailKey and UsernameKey from Email and Username.
+// Stores call it before every write.
+func (a *Account) NormalizeKeys() {
+	a.EmailKey = NormalizeLogin(a.Email)
+	a.UsernameKey = NormalizeLogin(a.Username)
+}
+
+// NormalizeLogin returns the form of an email address or username that
+// uniqueness and login lookups compare: surrounding white space removed,
+// Unicode NFKC normalisation, then Unicode case folding (so "Straße" and
+// "STRASSE" are the same name). It is idempotent.
+func NormalizeLogin(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	if isASCIILowerClean(s) {
+		return s
+	}
+	s = norm.NFKC.String(s)
+	s = cases.Fold().String(s)
+	s = norm.NFKC.String(s)
+	return strings.TrimSpace(s)
+}
+
+// isASCIILowerClean reports whether s is printable ASCII without upper case
+// letters, for which NormalizeLogin is the identity.
+func isASCIILowerClean(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x21 || c > 0x7e || ('A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// NewID returns a new random user ID: 32 lower-case hex digits (128 bits
+// from crypto/rand).
+func NewID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}
+
+// AccountOf returns the Account embedded in u, or nil when u's type embeds
+// none.
+func AccountOf(u User) *Account {
+	if au, ok := u.(AccountUser); ok {
+		return au.LoginAccount()
+	}
+	return nil
+}

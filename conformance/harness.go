@@ -1,0 +1,71 @@
+package conformance
+
+import (
+	"testing"
+	"time"
+
+	"github.com/loginkit/loginkit"
+)
+
+// UserHarness describes a UserStore under test.
+type UserHarness[U loginkit.AccountUser] struct {
+	// New returns a new, empty store for one subtest. Release what it
+	// holds with tb.Cleanup. Required.
+	New func(tb testing.TB) loginkit.UserStore[U]
+	// NewUser returns a new, zero user of the store's type, not stored.
+	// Optional when U is a pointer to a struct: the suite allocates one.
+	NewUser func() U
+	// Fill sets the application's own fields of u (those outside Account)
+	// to values derived from seed, so the suite can check that they
+	// round-trip. Different seeds must give different values; seed 0
+	// should give zero values. Optional when U has no fields of its own.
+	Fill func(u U, seed int)
+	// TimePrecision is the precision the store keeps for times; 0 means
+	// time.Millisecond.
+	TimePrecision time.Duration
+}
+
+// SessionHarness describes a server-side SessionStore under test.
+type SessionHarness struct {
+	// New returns a new, empty store for one subtest. Required.
+	New func(tb testing.TB) loginkit.SessionStore
+	// TimePrecision is the precision the store keeps for times; 0 means
+	// time.Millisecond.
+	TimePrecision time.Duration
+}
+
+// TokenHarness describes a TokenStore under test.
+type TokenHarness struct {
+	// New returns a new, empty store for one subtest. Required.
+	New func(tb testing.TB) loginkit.TokenStore
+	// TimePrecision is the precision the store keeps for times; 0 means
+	// time.Millisecond.
+	TimePrecision time.Duration
+}
+
+// SealerHarness describes a stateless SessionSealer under test.
+type SealerHarness struct {
+	// New returns a sealer for one subtest. Required.
+	New func(tb testing.TB) loginkit.SessionSealer
+	// Rotated returns a sealer that encrypts with a new key and still
+	// opens what New's sealer sealed; nil when the sealer has no key
+	// rotation.
+	Rotated func(tb testing.TB) loginkit.SessionSealer
+	// TimePrecision is the precision the sealer keeps for times; 0 means
+	// time.Millisecond.
+	TimePrecision time.Duration
+}
+
+// HasherHarness describes a Hasher under test.
+type HasherHarness struct {
+	// New returns the hasher. Required.
+	New func(tb testing.TB) loginkit.Hasher
+	// Outdated, when set, returns a hash of password that New's hasher
+	// must verify and report as needing a rehash (an older scheme or a
+	// lower cost).
+	Outdated func(tb testing.TB, password string) string
+	// MaxPasswordBytes is the longest password the hasher accepts; longer
+	// ones must fail Hash with ErrPasswordTooLong. 0 means no limit below
+	// 4096 bytes.
+	MaxPasswordBytes int
+}
