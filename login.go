@@ -1,0 +1,376 @@
+package loginkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// LoginOptions tunes Login (Flask-Login's login_user arguments).
+type LoginOptions struct {
+	// Remember also sets a remember-me cookie, so the login survives the
+	// end of the browser session. Needs a token store.
+	Remember bool
+	// RememberFor overrides the configured remember duration.
+	RememberFor time.Duration
+	// NotFresh starts a session that is not fresh: FreshRequired routes
+	// will ask for the password. Password logins are fresh (the default).
+	NotFresh bool
+	// Force logs in an inactive user. The session then keeps working while
+	// the user stays inactive (until logout or a session version change),
+	// so that such a user can reach, say, an "activate your account" page.
+	Force bool
+}
+
+// Login logs u in on the response: it checks that u is active (unless
+// opts.Force) and passes the login policies, revokes the session and
+// remember token the request came with (no session fixation), starts a new
+// session with a new token and sets its cookie, and, with opts.Remember,
+// issues a remember-me token. Call it before writing the response body.
+// Login does not check a password: call Authenticate first.
+func (m *Manager[U]) Login(w http.ResponseWriter, r *http.Request, u U, opts LoginOptions) error {
+	if isNil(u) || u.UserID() == "" {
+		return fmt.Errorf("%w: Login needs a user with an ID", ErrInvalid)
+	}
+	if opts.Remember && m.remember == nil {
+		return fmt.Errorf("%w: remember-me needs a token store (Builder.Tokens)", ErrConfig)
+	}
+	ctx := r.Context()
+	now := m.now().UTC()
+	if !opts.Force {
+		if !u.IsActive() {
+			return ErrInactive
+		}
+		if err := m.checkPolicies(ctx, m.policies, &Check{Stage: StageLogin, User: u, Account: AccountOf(u), Request: r, Now: now}); err != nil {
+			return err
+		}
+	}
+	m.revokeRequestSession(w, r)
+	m.revokeRememberCookie(w, r)
+
+	s, token := m.newSession(r, u, now, !opts.NotFresh)
+	if opts.Force && !u.IsActive() {
+		s.Values = map[string]string{forcedValue: "1"}
+	}
+	if err := m.startSession(ctx, w, s, token); err != nil {
+		return fmt.Errorf("loginkit: login: %w", err)
+	}
+	if opts.Remember {
+		d := opts.RememberFor
+		if d <= 0 {
+			d = m.remember.Duration
+		}
+		if err := m.issueRemember(ctx, w, u, now, d); err != nil {
+			m.deleteSession(ctx, s)
+			m.cookie.clear(w, m.cookie.session)
+			return fmt.Errorf("loginkit: login: remember token: %w", err)
+		}
+	}
+	if st := m.stateOf(r); st != nil {
+		*st = state[U]{user: u, authed: true, session: s}
+	}
+	if m.hooks.LoggedIn != nil {
+		m.hooks.LoggedIn(r, u)
+	}
+	return nil
+}
+
+// Logout ends the request's login: it deletes the server-side session and
+// the remember token and clears both cookies. It is safe to call when
+// anonymous. A store failure is returned, but the cookies are cleared
+// regardless.
+func (m *Manager[U]) Logout(w http.ResponseWriter, r *http.Request) error {
+	var u U
+	st := m.stateOf(r)
+	if st != nil && st.authed {
+		u = st.user
+	}
+	err := m.revokeRequestSession(w, r)
+	m.revokeRememberCookie(w, r)
+	if st != nil {
+		*st = state[U]{}
+	}
+	if m.hooks.LoggedOut != nil {
+		m.hooks.LoggedOut(r, u)
+	}
+	return err
+}
+
+// revokeRequestSession deletes the session named by the request's session
+// cookie and clears the cookie.
+func (m *Manager[U]) revokeRequestSession(w http.ResponseWriter, r *http.Request) error {
+	v, _ := cookieValue(r, m.cookie.session)
+	if v == "" {
+		return nil
+	}
+	m.cookie.clear(w, m.cookie.session)
+	if m.sealer != nil {
+		return nil
+	}
+	key, err := decodeSessionCookie(v)
+	if err != nil {
+		return nil
+	}
+	if err := m.sessions.Delete(r.Context(), key); err != nil {
+		return fmt.Errorf("loginkit: logout: %w", err)
+	}
+	return nil
+}
+
+// ConfirmLogin marks the current session fresh again after the user
+// re-entered their password (Flask-Login's confirm_login), rotating the
+// session token. It returns ErrUnauthorized when there is no session.
+func (m *Manager[U]) ConfirmLogin(w http.ResponseWriter, r *http.Request) error {
+	st := m.stateOf(r)
+	if st == nil || !st.authed || st.session == nil {
+		return ErrUnauthorized
+	}
+	now := m.now().UTC()
+	s := st.session.Clone()
+	s.Fresh, s.AuthenticatedAt = true, now
+	if err := m.rotate(r.Context(), w, r, st, s, now); err != nil {
+		return fmt.Errorf("loginkit: confirm login: %w", err)
+	}
+	return nil
+}
+
+// Reauthenticate checks password against the current user's and, when it
+// matches, calls ConfirmLogin. A wrong password is ErrInvalidCredentials.
+func (m *Manager[U]) Reauthenticate(w http.ResponseWriter, r *http.Request, password string) error {
+	u, ok := m.CurrentUser(r)
+	if !ok {
+		return ErrUnauthorized
+	}
+	if err := m.verifyPassword(r.Context(), u, password); err != nil {
+		return err
+	}
+	return m.ConfirmLogin(w, r)
+}
+
+// rotate saves s under a new token, sets the cookie, removes the old
+// session and makes s the request's session.
+func (m *Manager[U]) rotate(ctx context.Context, w http.ResponseWriter, r *http.Request, st *state[U], s *Session, now time.Time) error {
+	old := st.session
+	token, key := newSessionToken()
+	s.Key = key
+	s.LastSeenAt = now
+	s.ExpiresAt = minTime(now.Add(m.idle), s.AbsoluteExpiresAt)
+	if err := m.startSession(ctx, w, s, token); err != nil {
+		return err
+	}
+	m.deleteSession(ctx, old)
+	st.session = s
+	return nil
+}
+
+// newSession builds a session for u; token is what the cookie will carry.
+func (m *Manager[U]) newSession(r *http.Request, u U, now time.Time, fresh bool) (*Session, string) {
+	token, key := newSessionToken()
+	ip, ua := m.clientIP(r), truncateUA(r.UserAgent())
+	s := &Session{
+		Key:               key,
+		UserID:            u.UserID(),
+		CreatedAt:         now,
+		LastSeenAt:        now,
+		AbsoluteExpiresAt: now.Add(m.absolute),
+		Fresh:             fresh,
+		Version:           versionOf(u),
+		Fingerprint:       fingerprint(ip, ua),
+		IP:                ip,
+		UserAgent:         ua,
+	}
+	s.ExpiresAt = minTime(now.Add(m.idle), s.AbsoluteExpiresAt)
+	if fresh {
+		s.AuthenticatedAt = now
+	}
+	return s, token
+}
+
+// startSession stores a new session and sets its cookie.
+func (m *Manager[U]) startSession(ctx context.Context, w http.ResponseWriter, s *Session, token string) error {
+	if m.sealer != nil {
+		_, err := m.saveSession(ctx, w, s)
+		return err
+	}
+	if err := m.sessions.Save(ctx, s); err != nil {
+		return err
+	}
+	m.cookie.setSession(w, token)
+	return nil
+}
+
+// LogoutOthers ends every other login of the current user — other
+// sessions, all remember tokens, and (through the session version) any
+// stateless cookie session — and keeps this one, rotated. It needs a user
+// store and a user type embedding Account.
+func (m *Manager[U]) LogoutOthers(w http.ResponseWriter, r *http.Request) error {
+	st := m.stateOf(r)
+	if st == nil || !st.authed || st.session == nil {
+		return ErrUnauthorized
+	}
+	if err := m.bumpVersion(r.Context(), st.user, nil); err != nil {
+		return err
+	}
+	return m.keepCurrent(w, r, st)
+}
+
+// keepCurrent revokes the user's other sessions and tokens after a version
+// bump and re-issues the current session under the new version.
+func (m *Manager[U]) keepCurrent(w http.ResponseWriter, r *http.Request, st *state[U]) error {
+	ctx := r.Context()
+	now := m.now().UTC()
+	s := st.session.Clone()
+	s.Version = versionOf(st.user)
+	if err := m.rotate(ctx, w, r, st, s, now); err != nil {
+		return fmt.Errorf("loginkit: keep current session: %w", err)
+	}
+	m.cookie.clear(w, m.cookie.remember)
+	return m.revokeUser(ctx, st.user.UserID(), s.Key)
+}
+
+// RevokeUser ends every login of u everywhere: it bumps u's session
+// version and deletes its sessions and remember tokens. Use it when an
+// administrator disables an account or resets its password.
+func (m *Manager[U]) RevokeUser(ctx context.Context, u U) error {
+	if err := m.bumpVersion(ctx, u, nil); err != nil {
+		return err
+	}
+	return m.revokeUser(ctx, u.UserID(), "")
+}
+
+// revokeUser deletes a user's sessions (except keepKey) and remember
+// tokens. A stateless session store cannot list sessions; the session
+// version, bumped by the caller, revokes those.
+func (m *Manager[U]) revokeUser(ctx context.Context, userID, keepKey string) error {
+	var errs []error
+	if m.sealer == nil {
+		if _, err := m.sessions.DeleteByUser(ctx, userID, keepKey); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+			errs = append(errs, err)
+		}
+	}
+	if m.tokens != nil {
+		for _, p := range []string{PurposeRemember, PurposeRememberRotated} {
+			if _, err := m.tokens.DeleteByUser(ctx, userID, p); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("loginkit: revoke sessions: %w", err)
+	}
+	return nil
+}
+
+// bumpVersion increments u's session version, applies change (if any) to
+// its account, and saves it.
+func (m *Manager[U]) bumpVersion(ctx context.Context, u U, change func(a *Account)) error {
+	a := AccountOf(u)
+	if a == nil || m.users == nil {
+		return fmt.Errorf("%w: revoking sessions needs a user store and a user type embedding Account", ErrConfig)
+	}
+	if change != nil {
+		change(a)
+	}
+	a.SessionVersion++
+	a.UpdatedAt = m.now().UTC()
+	if err := m.users.Update(ctx, u); err != nil {
+		return fmt.Errorf("loginkit: save user: %w", err)
+	}
+	return nil
+}
+
+// Register hashes password into u's account and creates the user. A
+// duplicate email or username is ErrDuplicate; a username containing '@',
+// or an account with neither email nor username, is ErrInvalid. Policies on
+// password strength are the application's; Register refuses only an empty
+// password.
+func (m *Manager[U]) Register(ctx context.Context, u U, password string) error {
+	a, err := m.account(u)
+	if err != nil {
+		return err
+	}
+	if strings.Contains(a.Username, "@") {
+		return fmt.Errorf("%w: a username must not contain '@'", ErrInvalid)
+	}
+	if NormalizeLogin(a.Email) == "" && NormalizeLogin(a.Username) == "" {
+		return fmt.Errorf("%w: an account needs an email or a username", ErrInvalid)
+	}
+	if password == "" {
+		return fmt.Errorf("%w: empty password", ErrInvalid)
+	}
+	h, err := m.hasher.Hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	now := m.now().UTC()
+	a.PasswordHash = h
+	if a.CreatedAt.IsZero() {
+		a.CreatedAt = now
+	}
+	a.UpdatedAt = now
+	return m.users.Create(ctx, u)
+}
+
+// ChangePassword changes the current user's password after checking the
+// current one (ErrInvalidCredentials when it is wrong), then logs out every
+// other session and remember token and keeps this session, rotated.
+func (m *Manager[U]) ChangePassword(w http.ResponseWriter, r *http.Request, current, next string) error {
+	st := m.stateOf(r)
+	if st == nil || !st.authed || st.session == nil {
+		return ErrUnauthorized
+	}
+	ctx := r.Context()
+	if err := m.verifyPassword(ctx, st.user, current); err != nil {
+		return err
+	}
+	h, err := m.hashNew(ctx, next)
+	if err != nil {
+		return err
+	}
+	if err := m.bumpVersion(ctx, st.user, func(a *Account) { a.PasswordHash = h }); err != nil {
+		return err
+	}
+	return m.keepCurrent(w, r, st)
+}
+
+// SetPassword sets u's password without checking the old one (an
+// administrator's reset) and ends all of u's logins.
+func (m *Manager[U]) SetPassword(ctx context.Context, u U, password string) error {
+	if _, err := m.account(u); err != nil {
+		return err
+	}
+	h, err := m.hashNew(ctx, password)
+	if err != nil {
+		return err
+	}
+	if err := m.bumpVersion(ctx, u, func(a *Account) { a.PasswordHash = h }); err != nil {
+		return err
+	}
+	return m.revokeUser(ctx, u.UserID(), "")
+}
+
+func (m *Manager[U]) hashNew(ctx context.Context, password string) (string, error) {
+	if password == "" {
+		return "", fmt.Errorf("%w: empty password", ErrInvalid)
+	}
+	return m.hasher.Hash(ctx, password)
+}
+
+// account returns u's Account, or an error when password operations are
+// not configured for this manager.
+func (m *Manager[U]) account(u U) (*Account, error) {
+	if m.users == nil || m.hasher == nil {
+		return nil, fmt.Errorf("%w: password operations need a user store and a hasher", ErrConfig)
+	}
+	if isNil(u) {
+		return nil, fmt.Errorf("%w: nil user", ErrInvalid)
+	}
+	a := AccountOf(u)
+	if a == nil {
+		return nil, fmt.Errorf("%w: password operations need a user type embedding loginkit.Account", ErrConfig)
+	}
+	return a, nil
+}

@@ -1,0 +1,205 @@
+package loginkit
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+)
+
+// Remember-me tokens are split into a public selector, which names the
+// token in the TokenStore, and a secret validator, stored only as a hash.
+// Each use rotates the token: the old selector is consumed, a new token is
+// issued, and a record of the rotation is kept under rotatedSelector(old)
+// until the old token would have expired. A later request presenting the
+// old cookie is then either a parallel request of the same browser (within
+// the grace window: it is let in without another rotation) or a replay of
+// a stolen cookie (after it: every session and remember token of the user
+// is revoked).
+
+// rotatedSelector names the record of a rotation. The '~' keeps it
+// outside the selectors the manager issues (base64url has no '~').
+func rotatedSelector(selector string) string { return "~" + selector }
+
+// loadRemembered restores a login from the remember cookie. It reports
+// done when a user was found or a store failed.
+func (m *Manager[U]) loadRemembered(w http.ResponseWriter, r *http.Request, st *state[U], now time.Time) bool {
+	v, oversized := cookieValue(r, m.cookie.remember)
+	if oversized {
+		m.cookie.clear(w, m.cookie.remember)
+		return false
+	}
+	if v == "" {
+		return false
+	}
+	sel, val, err := parseRememberCookie(v)
+	if err != nil {
+		m.cookie.clear(w, m.cookie.remember)
+		return false
+	}
+	ctx := r.Context()
+	t, err := m.tokens.Get(ctx, sel)
+	if errors.Is(err, ErrNotFound) {
+		return m.loadRotated(w, r, st, sel, val, now)
+	}
+	if err != nil {
+		m.storeFailed(r, "load remember token", err)
+		st.err = err
+		return true
+	}
+	if t.Purpose != PurposeRemember || !validatorMatches(val, t.ValidatorHash) {
+		// Whoever sent this does not hold the secret; leave the token be.
+		m.cookie.clear(w, m.cookie.remember)
+		return false
+	}
+	u, ok := m.rememberedUser(w, r, st, t)
+	if !ok {
+		return st.err != nil
+	}
+	// Record the rotation before consuming, so that a parallel request
+	// that loses the race below finds the record.
+	rec := &Token{
+		Selector:      rotatedSelector(sel),
+		ValidatorHash: t.ValidatorHash,
+		UserID:        t.UserID,
+		Purpose:       PurposeRememberRotated,
+		Version:       t.Version,
+		CreatedAt:     now,
+		ExpiresAt:     t.ExpiresAt,
+	}
+	if err := m.tokens.Create(ctx, rec); err != nil && !errors.Is(err, ErrDuplicate) {
+		m.storeFailed(r, "rotate remember token", err)
+		st.err = err
+		return true
+	}
+	_, err = m.tokens.Consume(ctx, sel)
+	switch {
+	case err == nil:
+		if err := m.issueRemember(ctx, w, u, now, m.remember.Duration); err != nil {
+			m.storeFailed(r, "issue remember token", err)
+		}
+	case errors.Is(err, ErrNotFound):
+		// A parallel request rotated it a moment ago; its response
+		// carries the new cookie.
+	default:
+		m.storeFailed(r, "consume remember token", err)
+		st.err = err
+		return true
+	}
+	return m.restore(w, r, st, u, now)
+}
+
+// loadRotated handles a remember cookie whose token was already rotated.
+func (m *Manager[U]) loadRotated(w http.ResponseWriter, r *http.Request, st *state[U], sel, val string, now time.Time) bool {
+	ctx := r.Context()
+	rec, err := m.tokens.Get(ctx, rotatedSelector(sel))
+	if err != nil {
+		if !errors.Is(err, ErrNotFound) {
+			m.storeFailed(r, "load remember token", err)
+			st.err = err
+			return true
+		}
+		m.cookie.clear(w, m.cookie.remember)
+		return false
+	}
+	if rec.Purpose != PurposeRememberRotated || !validatorMatches(val, rec.ValidatorHash) {
+		m.cookie.clear(w, m.cookie.remember)
+		return false
+	}
+	if now.Sub(rec.CreatedAt) <= m.remember.Grace {
+		u, ok := m.rememberedUser(w, r, st, rec)
+		if !ok {
+			return st.err != nil
+		}
+		return m.restore(w, r, st, u, now)
+	}
+	// A cookie that was rotated away long ago came back: someone else
+	// holds a copy. Revoke everything the user has.
+	m.logger.WarnContext(ctx, "loginkit: rotated remember cookie replayed; revoking the user's sessions and tokens", "user", rec.UserID)
+	if err := m.revokeUser(ctx, rec.UserID, ""); err != nil {
+		m.storeFailed(r, "revoke after remember theft", err)
+	}
+	m.cookie.clear(w, m.cookie.remember)
+	if m.hooks.RememberTheft != nil {
+		m.hooks.RememberTheft(r, rec.UserID)
+	}
+	return false
+}
+
+// rememberedUser loads and checks the user a remember token belongs to.
+func (m *Manager[U]) rememberedUser(w http.ResponseWriter, r *http.Request, st *state[U], t *Token) (U, bool) {
+	ctx := r.Context()
+	u, err := m.loader.LoadUser(ctx, t.UserID)
+	if err == nil && isNil(u) {
+		err = ErrNotFound
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		m.storeFailed(r, "load user", err)
+		st.err = err
+		return u, false
+	}
+	if err != nil || versionOf(u) != t.Version || !u.IsActive() {
+		if t.Purpose == PurposeRemember {
+			if err := m.tokens.Delete(ctx, t.Selector); err != nil {
+				m.logger.WarnContext(ctx, "loginkit: could not delete remember token", "error", err)
+			}
+		}
+		m.cookie.clear(w, m.cookie.remember)
+		var zero U
+		return zero, false
+	}
+	return u, true
+}
+
+// restore starts a non-fresh session for a remembered user.
+func (m *Manager[U]) restore(w http.ResponseWriter, r *http.Request, st *state[U], u U, now time.Time) bool {
+	s, token := m.newSession(r, u, now, false)
+	s.Remembered = true
+	if err := m.startSession(r.Context(), w, s, token); err != nil {
+		m.storeFailed(r, "save session", err)
+		st.err = err
+		return true
+	}
+	st.user, st.authed, st.session = u, true, s
+	if m.hooks.RememberRestored != nil {
+		m.hooks.RememberRestored(r, u)
+	}
+	return true
+}
+
+// issueRemember creates a remember token for u and sets its cookie.
+func (m *Manager[U]) issueRemember(ctx context.Context, w http.ResponseWriter, u U, now time.Time, d time.Duration) error {
+	sel, val, cookie := newRememberToken()
+	t := &Token{
+		Selector:      sel,
+		ValidatorHash: hashToken(val),
+		UserID:        u.UserID(),
+		Purpose:       PurposeRemember,
+		Version:       versionOf(u),
+		CreatedAt:     now,
+		ExpiresAt:     now.Add(d),
+	}
+	if err := m.tokens.Create(ctx, t); err != nil {
+		return err
+	}
+	m.cookie.setRemember(w, cookie, d)
+	return nil
+}
+
+// revokeRememberCookie deletes the token named by the request's remember
+// cookie, if any, and clears the cookie.
+func (m *Manager[U]) revokeRememberCookie(w http.ResponseWriter, r *http.Request) {
+	if m.remember == nil {
+		return
+	}
+	v, _ := cookieValue(r, m.cookie.remember)
+	if v == "" {
+		return
+	}
+	if sel, _, err := parseRememberCookie(v); err == nil {
+		if err := m.tokens.Delete(r.Context(), sel); err != nil {
+			m.logger.WarnContext(r.Context(), "loginkit: could not delete remember token", "error", err)
+		}
+	}
+	m.cookie.clear(w, m.cookie.remember)
+}
