@@ -1,0 +1,85 @@
+package loginkit
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// FuzzDecodeSessionCookie checks that the session cookie decoder never
+// panics and accepts only values the manager could have issued.
+func FuzzDecodeSessionCookie(f *testing.F) {
+	tok, _ := newSessionToken()
+	for _, s := range []string{tok, "", "x", strings.Repeat("A", 43), strings.Repeat("A", 44), tok[:42] + "=", tok[:42] + "é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		key, err := decodeSessionCookie(v)
+		if err != nil {
+			if key != "" {
+				t.Fatalf("error with a key: %q", key)
+			}
+			return
+		}
+		if len(v) != sessionTokenLen || !isBase64URL(v) {
+			t.Fatalf("accepted a value the manager never issues: %q", v)
+		}
+		if key != hashToken(v) || len(key) != 43 {
+			t.Fatalf("key %q is not the token's hash", key)
+		}
+	})
+}
+
+// FuzzParseRememberCookie checks the remember cookie parser.
+func FuzzParseRememberCookie(f *testing.F) {
+	_, _, cookie := newRememberToken()
+	for _, s := range []string{cookie, "", ".", cookie[:22], cookie + "x", strings.Replace(cookie, ".", ":", 1), "a.b", strings.Repeat(".", 66)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		sel, val, err := parseRememberCookie(v)
+		if err != nil {
+			if sel != "" || val != "" {
+				t.Fatal("error with parts")
+			}
+			return
+		}
+		if sel+"."+val != v || len(sel) != selectorLen || len(val) != validatorLen || !isBase64URL(sel) || !isBase64URL(val) {
+			t.Fatalf("accepted %q as %q . %q", v, sel, val)
+		}
+	})
+}
+
+// FuzzSafeNext checks that every redirect target SafeNext accepts stays on
+// this site however a browser reads it.
+func FuzzSafeNext(f *testing.F) {
+	for _, s := range []string{"/", "/account?x=1#top", "//evil.example", "/\\evil.example", "https://evil.example",
+		"javascript:alert(1)", "/%2F%2Fevil.example", "/%5cevil", "/\t/evil", " /x", "/x\x00", "/%zz", "/é/ü?q=ä b",
+		"/.%2e/%2e%2e/admin", "%2F%2Fevil", "/@evil.example", "/a//b", "\\\\evil"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, next string) {
+		got, ok := SafeNext(next)
+		if !ok {
+			if got != "" {
+				t.Fatalf("refused %q but returned %q", next, got)
+			}
+			return
+		}
+		if got != next {
+			t.Fatalf("accepted %q but returned %q", next, got)
+		}
+		// Browsers strip tabs and newlines and read '\' as '/'.
+		browser := strings.NewReplacer("\t", "", "\n", "", "\r", "", "\\", "/").Replace(got)
+		if !strings.HasPrefix(browser, "/") || strings.HasPrefix(browser, "//") {
+			t.Fatalf("%q reads as another host in a browser", got)
+		}
+		u, err := url.Parse(browser)
+		if err != nil || u.Host != "" || u.Scheme != "" {
+			t.Fatalf("%q parses with a host or scheme: %v", got, err)
+		}
+		if dec, err := url.PathUnescape(got); err != nil || strings.HasPrefix(dec, "//") || strings.Contains(dec, "\\") {
+			t.Fatalf("%q decodes to a host-relative target %q", got, dec)
+		}
+	})
+}
