@@ -1,0 +1,97 @@
+// Package redisstore keeps loginkit users, sessions and tokens in Redis
+// through go-redis v9. It takes any redis.UniversalClient: a single node
+// (*redis.Client), Sentinel (redis.NewFailoverClient) or Cluster
+// (*redis.ClusterClient).
+//
+//	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+//	sessions := redisstore.NewSessions(rdb)
+//	tokens := redisstore.NewTokens(rdb)
+//	users := redisstore.NewUsers[MyUser](rdb) // a UserStore[*MyUser]
+//
+// It needs Redis 6.2 or later (GETDEL, SET with PXAT) and Lua scripting.
+// Constructors send no command; errors surface on first use. redis.Nil
+// becomes loginkit.ErrNotFound, and every other error is wrapped with %w.
+//
+// # Keys
+//
+// Every key begins with the prefix (WithPrefix, default "loginkit:"), so
+// that several applications can share one Redis and an ACL key pattern
+// such as ~loginkit:* covers them:
+//
+//	<prefix>s:<session key>         string: an encoded session
+//	<prefix>t:<selector>            string: an encoded token
+//	<prefix>{u:<user ID>}:sessions  sorted set: session key, scored by its ExpiresAt (Unix ms)
+//	<prefix>{u:<user ID>}:tokens    sorted set: selector, scored by its ExpiresAt (Unix ms)
+//	<prefix>{users}:id:<user ID>    hash: v = JSON of the user, e = email key, u = username key, o = order member
+//	<prefix>{users}:logins          hash: "e:"+email key and "u:"+username key → user ID
+//	<prefix>{users}:order           sorted set, scores 0: CreatedAt (sortable hex) + user ID
+//
+// # Expiry
+//
+// Sessions and tokens carry a native Redis expiry at their ExpiresAt
+// (SET ... PXAT), so nothing needs sweeping: DeleteExpired does nothing and
+// returns 0. Saving a session, or creating a token, whose ExpiresAt has
+// already passed stores nothing. The per-user indexes are sorted sets
+// scored by expiry: every write to an index first removes expired members
+// (ZREMRANGEBYSCORE), and the index itself expires with its longest-lived
+// member, all in one script on the index key. Readers also drop members
+// whose record has gone. Times are kept to the millisecond, in UTC.
+//
+// # Hot path
+//
+// Reading a session is one command: a GET of the encoded value. Saving an
+// existing session (the manager's throttled "last seen" refresh) is one
+// more round trip: a pipeline of SET and the index script.
+//
+// # Cluster
+//
+// The hot path must find a session from its key alone, while the per-user
+// index is found from the user ID, so a session and its user's index
+// cannot be made to share a slot, and no atomic multi-key operation can
+// span them. The store therefore never sends a multi-key command or script
+// across slots:
+//
+//   - Every script and every multi-key command names keys that share one
+//     hash tag: a user's index ({u:<user ID>}) or the users' keys
+//     ({users}). The package's tests check this for every command sent.
+//   - A session or token record and its index entry are written by
+//     separate commands, in a pipeline (not MULTI) where one round trip
+//     matters; in a Cluster, go-redis sends each command of a pipeline to
+//     the node serving its key.
+//   - Deleting several sessions or tokens sends one DEL per key.
+//
+// So writing a record and its index entry is not atomic. That is safe
+// because revocation does not rest on it: the manager checks each
+// session and remember token against the user's session version, which a
+// password change or "log out everywhere" increments. DeleteByUser is the
+// tidy-up that frees the storage, and a session saved while it runs may
+// survive it without being usable. Token consumption is atomic (one
+// GETDEL), so a token is consumed once however many requests race for it.
+//
+// Users need atomic uniqueness of emails and usernames, which Lua scripts
+// provide by reading and writing the user's record, the logins hash and
+// the order set together. For that all users' keys share the hash tag
+// {users} and so live in one Cluster slot, on one primary: user lookups
+// are not spread over the cluster, and all users must fit in one node's
+// memory (a million users of 1 KB each is about 1 GB). Sessions and
+// tokens, the bulk of the data and of the traffic, spread over all slots.
+// An application with more users than one node holds should keep its
+// users elsewhere (package sqlstore, say) and its sessions here.
+//
+// With Sentinel or replicas, read from the primary (go-redis does unless
+// ReadOnly, RouteByLatency or RouteRandomly is set): a replica may not yet
+// have a session that was just created.
+//
+// # Encoding
+//
+// Users are stored as the JSON encoding (encoding/json) of the
+// application's whole struct, so every exported field it adds to
+// loginkit.Account is kept, with json tags honoured. Sessions and tokens
+// use a compact, versioned binary encoding (varint lengths, millisecond
+// times), decoded without reflection: a typical session (43-character key
+// not stored, 32-character user ID, 22-character fingerprint, IPv4
+// address, a 101-character Chrome User-Agent, no values) is 205 bytes,
+// against 520 as JSON. A stored value that cannot be decoded is reported
+// as loginkit.ErrNotFound, so an unreadable session fails closed: the user
+// logs in again.
+package redisstore

@@ -1,0 +1,124 @@
+package redisstore_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/adapters/redisstore"
+	"github.com/redis/go-redis/v9"
+)
+
+// Staff is an application's user model: the Account the library needs,
+// plus fields of the application's own, which the store keeps too.
+type Staff struct {
+	loginkit.Account
+	IsAdmin  bool   `json:"is_admin"`
+	Nickname string `json:"nickname"`
+}
+
+// This example stores a user and a session, finds them again, and logs
+// the user out everywhere. It needs a Redis server; TestExample runs it
+// against the test server.
+func Example() {
+	opt, err := redis.ParseURL(os.Getenv("LOGINKIT_REDIS_URL")) // such as redis://127.0.0.1:6379/0
+	if err != nil {
+		log.Fatal(err)
+	}
+	rdb := redis.NewClient(opt) // or redis.NewClusterClient, redis.NewFailoverClient
+	defer rdb.Close()
+	ctx := context.Background()
+
+	users := redisstore.NewUsers[Staff](rdb, redisstore.WithPrefix("example:"))
+	sessions := redisstore.NewSessions(rdb, redisstore.WithPrefix("example:"))
+
+	ann := &Staff{Account: loginkit.Account{Email: "Ann@Example.com"}, IsAdmin: true, Nickname: "Annie"}
+	if err := users.Create(ctx, ann); err != nil {
+		log.Fatal(err)
+	}
+	err = users.Create(ctx, &Staff{Account: loginkit.Account{Email: "ann@example.com"}})
+	fmt.Println("second ann:", err)
+
+	found, err := users.FindByLogin(ctx, " ANN@example.com")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("found:", found.Email, found.Nickname, found.IsAdmin)
+
+	now := time.Now()
+	s := &loginkit.Session{Key: "session-key", UserID: ann.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := sessions.Save(ctx, s); err != nil {
+		log.Fatal(err)
+	}
+	got, err := sessions.Get(ctx, "session-key")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("session belongs to ann:", got.UserID == ann.ID)
+
+	n, err := sessions.DeleteByUser(ctx, ann.ID, "")
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = sessions.Get(ctx, "session-key")
+	fmt.Println("logged out everywhere:", n, "session;", err)
+
+	if err := users.Delete(ctx, ann.ID); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// TestExample runs Example against the test server and checks what it
+// prints (an Example with an Output comment could not skip when there is
+// no server).
+func TestExample(t *testing.T) {
+	e := newEnv(t)
+	clean := func() {
+		keys, err := e.keys("example:")
+		if err != nil {
+			t.Error(err)
+		}
+		for _, k := range keys {
+			e.raw.Unlink(context.Background(), k)
+		}
+	}
+	clean()
+	t.Cleanup(clean)
+
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout := os.Stdout
+	os.Stdout = w
+	out := make(chan string)
+	go func() {
+		var b bytes.Buffer
+		_, _ = io.Copy(&b, r)
+		out <- b.String()
+	}()
+	func() {
+		defer func() { os.Stdout = stdout }()
+		Example()
+	}()
+	_ = w.Close()
+	got := <-out
+
+	want := `second ann: redisstore: create user: email already taken: loginkit: duplicate
+found: Ann@Example.com Annie true
+session belongs to ann: true
+logged out everywhere: 1 session; redisstore: get session: loginkit: not found
+`
+	if got != want {
+		t.Errorf("Example printed\n%s\nwant\n%s", got, want)
+	}
+	if keys, _ := e.keys("example:"); len(keys) != 0 {
+		t.Errorf("Example left keys behind: %v", keys)
+	}
+}

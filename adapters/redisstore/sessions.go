@@ -1,0 +1,195 @@
+package redisstore
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/loginkit/loginkit"
+	"github.com/redis/go-redis/v9"
+)
+
+// Sessions is a loginkit.SessionStore in Redis. Each session is one string
+// key that Redis expires at the session's ExpiresAt; a sorted set per user
+// indexes the user's sessions. A Sessions is safe for concurrent use.
+type Sessions struct {
+	rdb    redis.UniversalClient
+	prefix string
+}
+
+var _ loginkit.SessionStore = (*Sessions)(nil)
+
+// NewSessions returns a session store that keeps its keys in rdb (a
+// *redis.Client, *redis.ClusterClient, Sentinel failover client or any
+// other redis.UniversalClient). It sends no command until first used.
+func NewSessions(rdb redis.UniversalClient, opts ...Option) *Sessions {
+	c := newConfig(opts)
+	return &Sessions{rdb: rdb, prefix: c.prefix}
+}
+
+// Save creates or replaces the session stored under s.Key, with a Redis
+// expiry at s.ExpiresAt, and records it in its user's index: one round
+// trip, a pipeline of SET and a script on the index. A session whose
+// ExpiresAt is not after now is deleted instead. A nil session or an empty
+// Key is loginkit.ErrInvalid.
+//
+// A session key is expected to keep its UserID for its lifetime. Should a
+// Save move it to another user, the first user's index keeps a stale
+// member, which ListByUser and DeleteByUser ignore and drop.
+func (st *Sessions) Save(ctx context.Context, s *loginkit.Session) error {
+	const op = "save session"
+	if s == nil || s.Key == "" {
+		return invalid(op, "empty session key")
+	}
+	if err := ctxErr(ctx, op); err != nil {
+		return err
+	}
+	now := time.Now()
+	rk, ik := sessionKey(st.prefix, s.Key), sessionIndexKey(st.prefix, s.UserID)
+	pipe := st.rdb.Pipeline()
+	if !s.ExpiresAt.After(now) {
+		del := pipe.Del(ctx, rk)
+		pipe.ZRem(ctx, ik, s.Key)
+		_, _ = pipe.Exec(ctx)
+		return wrap(op, del.Err())
+	}
+	set := pipe.Do(ctx, "set", rk, appendSession(make([]byte, 0, 256), s), "pxat", s.ExpiresAt.UnixMilli())
+	idx := queueIndexAdd(ctx, pipe, ik, s.Key, s.ExpiresAt, now)
+	_, _ = pipe.Exec(ctx)
+	if err := set.Err(); err != nil {
+		return wrap(op, err)
+	}
+	return wrap(op, idx.finish(ctx, st.rdb))
+}
+
+// Get returns the session stored under key: one GET. A missing or expired
+// session is loginkit.ErrNotFound, and so is a stored value that cannot be
+// decoded.
+func (st *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, error) {
+	const op = "get session"
+	if key == "" {
+		return nil, notFound(op)
+	}
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	v, err := st.rdb.Get(ctx, sessionKey(st.prefix, key)).Result()
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	s, err := decodeSession(key, v)
+	if err != nil {
+		return nil, corrupt(op)
+	}
+	if !s.ExpiresAt.After(time.Now()) {
+		return nil, notFound(op)
+	}
+	return s, nil
+}
+
+// Delete removes the session stored under key and its entry in its user's
+// index. Deleting a missing session is not an error.
+func (st *Sessions) Delete(ctx context.Context, key string) error {
+	const op = "delete session"
+	if key == "" {
+		return nil
+	}
+	if err := ctxErr(ctx, op); err != nil {
+		return err
+	}
+	v, err := st.rdb.GetDel(ctx, sessionKey(st.prefix, key)).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil
+	}
+	if err != nil {
+		return wrap(op, err)
+	}
+	s, err := decodeSession(key, v)
+	if err != nil {
+		return nil // gone; its index entry, if any, is dropped later
+	}
+	return wrap(op, st.rdb.ZRem(ctx, sessionIndexKey(st.prefix, s.UserID), key).Err())
+}
+
+// ListByUser returns the user's unexpired sessions, newest CreatedAt first
+// (ties by key): two round trips, reading the user's index and then every
+// session it names. Expired and stale index members are dropped on the
+// way.
+func (st *Sessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.Session, error) {
+	const op = "list sessions"
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	list, stale, err := st.byUser(ctx, userID, time.Now())
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	dropFromIndex(ctx, st.rdb, sessionIndexKey(st.prefix, userID), stale)
+	slices.SortFunc(list, func(a, b *loginkit.Session) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Key, b.Key)
+	})
+	return list, nil
+}
+
+// DeleteByUser removes the user's sessions except exceptKey (none when it
+// is empty) and reports how many it removed: three round trips (read the
+// index, read the sessions to check they are the user's, delete). A
+// session saved while DeleteByUser runs may survive it; the manager's
+// per-user session version, not this call, is what makes a revocation
+// final.
+func (st *Sessions) DeleteByUser(ctx context.Context, userID, exceptKey string) (int, error) {
+	const op = "delete user's sessions"
+	if err := ctxErr(ctx, op); err != nil {
+		return 0, err
+	}
+	list, stale, err := st.byUser(ctx, userID, time.Now())
+	if err != nil {
+		return 0, wrap(op, err)
+	}
+	del := make([]string, 0, len(list))
+	for _, s := range list {
+		if s.Key != exceptKey {
+			del = append(del, s.Key)
+		}
+	}
+	n, err := deleteRecords(ctx, st.rdb, sessionIndexKey(st.prefix, userID), st.recordKey, del, stale)
+	return n, wrap(op, err)
+}
+
+// DeleteExpired does nothing and returns 0: Redis expires sessions itself,
+// and per-user indexes are trimmed whenever they are written or read.
+func (st *Sessions) DeleteExpired(ctx context.Context) (int, error) {
+	return 0, ctxErr(ctx, "delete expired sessions")
+}
+
+func (st *Sessions) recordKey(key string) string { return sessionKey(st.prefix, key) }
+
+// byUser returns the user's unexpired sessions in index order, and the
+// index members that name no session of the user's.
+func (st *Sessions) byUser(ctx context.Context, userID string, now time.Time) (list []*loginkit.Session, stale []string, err error) {
+	recs, err := readIndex(ctx, st.rdb, sessionIndexKey(st.prefix, userID), st.recordKey, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	list = make([]*loginkit.Session, 0, len(recs))
+	for _, r := range recs {
+		if !r.found {
+			stale = append(stale, r.member)
+			continue
+		}
+		s, err := decodeSession(r.member, r.value)
+		if err != nil || s.UserID != userID {
+			stale = append(stale, r.member)
+			continue
+		}
+		if s.ExpiresAt.After(now) {
+			list = append(list, s)
+		}
+	}
+	return list, stale, nil
+}

@@ -1,0 +1,229 @@
+package redisstore
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/loginkit/loginkit"
+	"github.com/redis/go-redis/v9"
+)
+
+// Tokens is a loginkit.TokenStore in Redis. Each token is one string key
+// that Redis expires at the token's ExpiresAt; a sorted set per user
+// indexes the user's tokens of every purpose. A Tokens is safe for
+// concurrent use.
+type Tokens struct {
+	rdb    redis.UniversalClient
+	prefix string
+}
+
+var _ loginkit.TokenStore = (*Tokens)(nil)
+
+// NewTokens returns a token store that keeps its keys in rdb. It sends no
+// command until first used.
+func NewTokens(rdb redis.UniversalClient, opts ...Option) *Tokens {
+	c := newConfig(opts)
+	return &Tokens{rdb: rdb, prefix: c.prefix}
+}
+
+// Create stores a new token with SET NX and a Redis expiry at t.ExpiresAt,
+// then adds it to its user's index; if that fails, the token is removed
+// again and the error returned, so that every stored token is indexed. A
+// selector already stored is loginkit.ErrDuplicate; a nil token or an
+// empty selector is loginkit.ErrInvalid. A token that has already expired
+// is not stored (but its selector is still checked for duplicates).
+func (ts *Tokens) Create(ctx context.Context, t *loginkit.Token) error {
+	const op = "create token"
+	if t == nil || t.Selector == "" {
+		return invalid(op, "empty selector")
+	}
+	if err := ctxErr(ctx, op); err != nil {
+		return err
+	}
+	now := time.Now()
+	rk := tokenKey(ts.prefix, t.Selector)
+	if !t.ExpiresAt.After(now) {
+		n, err := ts.rdb.Exists(ctx, rk).Result()
+		if err != nil {
+			return wrap(op, err)
+		}
+		if n > 0 {
+			return duplicate(op, "selector")
+		}
+		return nil
+	}
+	err := ts.rdb.Do(ctx, "set", rk, appendToken(make([]byte, 0, 128), t), "pxat", t.ExpiresAt.UnixMilli(), "nx").Err()
+	if errors.Is(err, redis.Nil) {
+		return duplicate(op, "selector")
+	}
+	if err != nil {
+		return wrap(op, err)
+	}
+	ik := tokenIndexKey(ts.prefix, t.UserID)
+	if err := indexAddScript.Run(ctx, ts.rdb, []string{ik}, t.Selector, unixMilli(t.ExpiresAt), unixMilli(now)).Err(); err != nil {
+		_ = ts.rdb.Del(context.WithoutCancel(ctx), rk).Err() // best effort: the error below is what matters
+		return wrap(op, err)
+	}
+	return nil
+}
+
+// Get returns the token without consuming it: one GET. A missing, expired
+// or undecodable token is loginkit.ErrNotFound.
+func (ts *Tokens) Get(ctx context.Context, selector string) (*loginkit.Token, error) {
+	const op = "get token"
+	if selector == "" {
+		return nil, notFound(op)
+	}
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	v, err := ts.rdb.Get(ctx, tokenKey(ts.prefix, selector)).Result()
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return ts.decode(op, selector, v, time.Now())
+}
+
+// Consume returns and deletes the token with one GETDEL (Redis 6.2 or
+// later), which is atomic: among concurrent callers exactly one gets the
+// value. The token's index entry is then removed; should that fail, the
+// token is still returned and the entry is dropped later. A missing,
+// expired or undecodable token is loginkit.ErrNotFound.
+func (ts *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token, error) {
+	const op = "consume token"
+	if selector == "" {
+		return nil, notFound(op)
+	}
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	v, err := ts.rdb.GetDel(ctx, tokenKey(ts.prefix, selector)).Result()
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	t, err := decodeToken(selector, v)
+	if err != nil {
+		return nil, corrupt(op)
+	}
+	dropFromIndex(ctx, ts.rdb, tokenIndexKey(ts.prefix, t.UserID), []string{selector})
+	if !t.ExpiresAt.After(time.Now()) {
+		return nil, notFound(op)
+	}
+	return t, nil
+}
+
+// Delete removes one token and its index entry. Deleting a missing token
+// is not an error.
+func (ts *Tokens) Delete(ctx context.Context, selector string) error {
+	const op = "delete token"
+	if selector == "" {
+		return nil
+	}
+	if err := ctxErr(ctx, op); err != nil {
+		return err
+	}
+	v, err := ts.rdb.GetDel(ctx, tokenKey(ts.prefix, selector)).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil
+	}
+	if err != nil {
+		return wrap(op, err)
+	}
+	t, err := decodeToken(selector, v)
+	if err != nil {
+		return nil // gone; its index entry, if any, is dropped later
+	}
+	return wrap(op, ts.rdb.ZRem(ctx, tokenIndexKey(ts.prefix, t.UserID), selector).Err())
+}
+
+// ListByUser returns the user's unexpired tokens of the given purpose (all
+// purposes when purpose is empty), newest CreatedAt first (ties by
+// selector): two round trips, reading the user's index and then every
+// token it names.
+func (ts *Tokens) ListByUser(ctx context.Context, userID, purpose string) ([]*loginkit.Token, error) {
+	const op = "list tokens"
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	list, stale, err := ts.byUser(ctx, userID, purpose, time.Now())
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	dropFromIndex(ctx, ts.rdb, tokenIndexKey(ts.prefix, userID), stale)
+	slices.SortFunc(list, func(a, b *loginkit.Token) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Selector, b.Selector)
+	})
+	return list, nil
+}
+
+// DeleteByUser removes the user's tokens of the given purpose (all
+// purposes when purpose is empty) and reports how many: three round trips
+// (read the index, read the tokens to check owner and purpose, delete).
+// A token created while it runs may survive; revocation rests on the
+// manager's per-user session version.
+func (ts *Tokens) DeleteByUser(ctx context.Context, userID, purpose string) (int, error) {
+	const op = "delete user's tokens"
+	if err := ctxErr(ctx, op); err != nil {
+		return 0, err
+	}
+	list, stale, err := ts.byUser(ctx, userID, purpose, time.Now())
+	if err != nil {
+		return 0, wrap(op, err)
+	}
+	del := make([]string, len(list))
+	for i, t := range list {
+		del[i] = t.Selector
+	}
+	n, err := deleteRecords(ctx, ts.rdb, tokenIndexKey(ts.prefix, userID), ts.recordKey, del, stale)
+	return n, wrap(op, err)
+}
+
+// DeleteExpired does nothing and returns 0: Redis expires tokens itself,
+// and per-user indexes are trimmed whenever they are written or read.
+func (ts *Tokens) DeleteExpired(ctx context.Context) (int, error) {
+	return 0, ctxErr(ctx, "delete expired tokens")
+}
+
+func (ts *Tokens) recordKey(selector string) string { return tokenKey(ts.prefix, selector) }
+
+func (ts *Tokens) decode(op, selector, v string, now time.Time) (*loginkit.Token, error) {
+	t, err := decodeToken(selector, v)
+	if err != nil {
+		return nil, corrupt(op)
+	}
+	if !t.ExpiresAt.After(now) {
+		return nil, notFound(op)
+	}
+	return t, nil
+}
+
+// byUser returns the user's unexpired tokens of purpose (any when empty)
+// in index order, and the index members that name no token of the user's.
+func (ts *Tokens) byUser(ctx context.Context, userID, purpose string, now time.Time) (list []*loginkit.Token, stale []string, err error) {
+	recs, err := readIndex(ctx, ts.rdb, tokenIndexKey(ts.prefix, userID), ts.recordKey, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	list = make([]*loginkit.Token, 0, len(recs))
+	for _, r := range recs {
+		if !r.found {
+			stale = append(stale, r.member)
+			continue
+		}
+		t, err := decodeToken(r.member, r.value)
+		if err != nil || t.UserID != userID {
+			stale = append(stale, r.member)
+			continue
+		}
+		if t.ExpiresAt.After(now) && (purpose == "" || t.Purpose == purpose) {
+			list = append(list, t)
+		}
+	}
+	return list, stale, nil
+}
