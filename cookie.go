@@ -2,6 +2,7 @@ package loginkit
 
 import (
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -76,14 +77,31 @@ func (c *cookieConfig) clear(w http.ResponseWriter, name string) {
 }
 
 // cookieValue returns the value of the named cookie, or "" when the request
-// has none or it is longer than MaxCookieBytes (oversized reports that).
-func cookieValue(r *http.Request, name string) (value string, oversized bool) {
+// has none. A value longer than MaxCookieBytes, or one net/http cannot
+// parse (bytes no cookie may hold), is reported as bad, so the caller
+// clears it instead of leaving it in the browser.
+func cookieValue(r *http.Request, name string) (value string, bad bool) {
 	ck, err := r.Cookie(name)
 	if err != nil {
-		return "", false
+		return "", unparsedCookie(r, name)
 	}
 	if len(ck.Value) > MaxCookieBytes {
 		return "", true
 	}
 	return ck.Value, false
+}
+
+// unparsedCookie reports whether the request's Cookie headers carry name
+// with a value net/http refused to parse. It runs only when the cookie was
+// not found, so the authenticated path never pays for it.
+func unparsedCookie(r *http.Request, name string) bool {
+	for _, h := range r.Header["Cookie"] {
+		for part := range strings.SplitSeq(h, ";") {
+			k, _, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if ok && k == name {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -1,0 +1,43 @@
+package memstore_test
+
+import (
+	"testing"
+
+	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/adapters/memstore"
+	"github.com/loginkit/loginkit/conformance"
+)
+
+// The stores are tested through the exported suites, exactly as a third
+// party tests its own store.
+
+func TestUsersConformance(t *testing.T) {
+	conformance.TestUsers(t, conformance.UserHarness[*conformance.Member]{
+		New: func(testing.TB) loginkit.UserStore[*conformance.Member] {
+			return memstore.NewUsers[conformance.Member]()
+		},
+		Fill: conformance.FillMember,
+	})
+}
+
+// plainUser has no fields of its own: the harness needs neither NewUser
+// nor Fill.
+type plainUser struct{ loginkit.Account }
+
+func TestUsersConformancePlainAccount(t *testing.T) {
+	conformance.TestUsers(t, conformance.UserHarness[*plainUser]{
+		New: func(testing.TB) loginkit.UserStore[*plainUser] { return memstore.NewUsers[plainUser]() },
+	})
+}
+
+func TestSessionsConformance(t *testing.T) {
+	conformance.TestSessions(t, conformance.SessionHarness{
+		New: func(testing.TB) loginkit.SessionStore { return memstore.NewSessions() },
+	})
+}
+
+func TestTokensConformance(t *testing.T) {
+	conformance.TestTokens(t, conformance.TokenHarness{
+		New: func(testing.TB) loginkit.TokenStore { return memstore.NewTokens() },
+	})
+}

@@ -1,0 +1,139 @@
+package loginkit_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/adapters/memstore"
+	"github.com/loginkit/loginkit/sessionstores/cookiestore"
+)
+
+// discard is a ResponseWriter that keeps nothing, so benchmarks measure
+// the handler chain and not a recorder.
+type discard struct{ h http.Header }
+
+func (d *discard) Header() http.Header         { return d.h }
+func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discard) WriteHeader(int)             {}
+
+// countingSessions and countingUsers count store reads.
+type countingSessions struct {
+	loginkit.SessionStore
+	gets, saves atomic.Int64
+}
+
+func (c *countingSessions) Get(ctx context.Context, key string) (*loginkit.Session, error) {
+	c.gets.Add(1)
+	return c.SessionStore.Get(ctx, key)
+}
+
+func (c *countingSessions) Save(ctx context.Context, s *loginkit.Session) error {
+	c.saves.Add(1)
+	return c.SessionStore.Save(ctx, s)
+}
+
+type countingUsers struct {
+	loginkit.UserStore[*user]
+	loads atomic.Int64
+}
+
+func (c *countingUsers) LoadUser(ctx context.Context, id string) (*user, error) {
+	c.loads.Add(1)
+	return c.UserStore.LoadUser(ctx, id)
+}
+
+// hotPath builds a manager on the given session store, logs a user in and
+// returns the guarded handler and a request carrying the session cookie.
+func hotPath(tb testing.TB, users loginkit.UserStore[*user], sessions loginkit.SessionStore) (http.Handler, *http.Request) {
+	tb.Helper()
+	now := time.Now().UTC()
+	m, err := loginkit.New[*user]().Users(users).Sessions(sessions).Hasher(testHasher{}).
+		TouchInterval(time.Hour).Clock(func() time.Time { return now }).Build()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u := &user{Name: "ann"}
+	u.Username = "ann"
+	if err := m.Register(context.Background(), u, "pw-ann-123"); err != nil {
+		tb.Fatal(err)
+	}
+	login := httptest.NewRecorder()
+	req := httptest.NewRequest("POST", "/login", nil)
+	if err := m.Login(login, req, u, loginkit.LoginOptions{}); err != nil {
+		tb.Fatal(err)
+	}
+	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := m.CurrentUser(r)
+		_, _ = w.Write([]byte(u.Name))
+	})
+	r := httptest.NewRequest("GET", "/account", nil)
+	r.RemoteAddr = req.RemoteAddr
+	for _, c := range login.Result().Cookies() {
+		r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	return m.Middleware(m.Required(page)), r
+}
+
+// TestHotPathStoreReads checks the per-request budget: one session read
+// and one user read, and no write, for an authenticated request.
+func TestHotPathStoreReads(t *testing.T) {
+	users := &countingUsers{UserStore: memstore.NewUsers[user]()}
+	sessions := &countingSessions{SessionStore: memstore.NewSessions()}
+	h, r := hotPath(t, users, sessions)
+	users.loads.Store(0)
+	sessions.gets.Store(0)
+	sessions.saves.Store(0)
+	const n = 10
+	for i := 0; i < n; i++ {
+		w := &discard{h: http.Header{}}
+		h.ServeHTTP(w, r)
+		if len(w.h["Set-Cookie"]) != 0 {
+			t.Fatalf("steady-state request set cookies: %v", w.h["Set-Cookie"])
+		}
+	}
+	if g, l, s := sessions.gets.Load(), users.loads.Load(), sessions.saves.Load(); g != n || l != n || s != 0 {
+		t.Fatalf("%d requests made %d session reads, %d user reads, %d session writes; want %d, %d, 0", n, g, l, s, n, n)
+	}
+}
+
+func benchHandler(b *testing.B, h http.Handler, r *http.Request) {
+	b.ReportAllocs()
+	w := &discard{h: http.Header{}}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		clear(w.h)
+		h.ServeHTTP(w, r)
+	}
+}
+
+// BenchmarkAuthenticatedRequest compares an authenticated GET through
+// Middleware and Required with a bare handler doing the same work. Compare
+// the sub-benchmarks within one run (benchstat over -count=6).
+func BenchmarkAuthenticatedRequest(b *testing.B) {
+	b.Run("bare", func(b *testing.B) {
+		u := &user{Name: "ann"}
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(u.Name)) })
+		benchHandler(b, h, httptest.NewRequest("GET", "/account", nil))
+	})
+	b.Run("memstore", func(b *testing.B) {
+		h, r := hotPath(b, memstore.NewUsers[user](), memstore.NewSessions())
+		benchHandler(b, h, r)
+	})
+	b.Run("cookiestore", func(b *testing.B) {
+		key := make([]byte, 32)
+		for i := range key {
+			key[i] = byte(i)
+		}
+		cs, err := cookiestore.New(key)
+		if err != nil {
+			b.Fatal(err)
+		}
+		h, r := hotPath(b, memstore.NewUsers[user](), cs)
+		benchHandler(b, h, r)
+	})
+}

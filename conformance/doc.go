@@ -1,0 +1,35 @@
+// Package conformance holds the test suites that every loginkit store must
+// pass: TestUsers for a UserStore, TestSessions for a server-side
+// SessionStore and TestTokens for a TokenStore. The project's own adapters
+// run them, and so can anyone who writes a store of their own, from their
+// own go test:
+//
+//	func TestMySessions(t *testing.T) {
+//		conformance.TestSessions(t, conformance.SessionHarness{
+//			New: func(tb testing.TB) loginkit.SessionStore {
+//				return mystore.NewSessions(openTestDB(tb))
+//			},
+//		})
+//	}
+//
+// Each suite runs one named subtest per clause of the contract, every one
+// against a fresh, empty store from the harness's New, and each failure
+// message names the clause that was broken, for example
+//
+//	Get after Delete: want ErrNotFound (SessionStore.Delete contract), got <nil>
+//
+// Expiry is tested with times already in the past, never with sleeps, so
+// the suites run in well under a few seconds against a network store.
+//
+// A store that cannot support an operation returns an error matching
+// errors.ErrUnsupported from it; every case that meets such an error is
+// skipped with a message saying so, rather than silently passing.
+//
+// Contexts: every store method called with an already cancelled context
+// must return an error matching context.Canceled and must not change what
+// is stored. An in-memory store meets this by checking ctx.Err() first.
+//
+// Times: a store keeps times to at least the harness's TimePrecision
+// (default one millisecond); the suites compare instants within it and
+// require zero times to come back zero.
+package conformance

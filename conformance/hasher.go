@@ -1,0 +1,308 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/loginkit/loginkit"
+)
+
+// TestHasher checks a loginkit.Hasher against its contract: a fresh hash
+// verifies with rehash=false; a wrong password is ErrMismatch; hashes are
+// salted; the empty password behaves consistently; Unicode passwords round
+// trip; passwords up to MaxPasswordBytes are accepted and never truncated,
+// longer ones are ErrPasswordTooLong; malformed, truncated and garbage
+// hash strings are an error (ErrMismatch, ErrUnknownHashFormat or
+// ErrUnsafeHashParams) and never a match; outdated hashes verify with
+// rehash=true; a cancelled context is honoured; concurrent use is safe.
+// Each case runs as a subtest with the hasher from h.New.
+func TestHasher(t *testing.T, h HasherHarness) {
+	t.Helper()
+	runHasher(wrapT(t), h)
+}
+
+// hasherSuite holds what the hasher cases share.
+type hasherSuite struct {
+	h   HasherHarness
+	max int // longest accepted password; 0 means no limit below 4096
+}
+
+func runHasher(t suiteT, h HasherHarness) {
+	t.Helper()
+	if h.New == nil {
+		t.Fatal("conformance: HasherHarness.New is nil")
+	}
+	s := &hasherSuite{h: h, max: h.MaxPasswordBytes}
+	cases := []struct {
+		name string
+		f    func(t suiteT, hs loginkit.Hasher)
+	}{
+		{"RoundTrip", s.roundTrip},
+		{"WrongPassword", s.wrongPassword},
+		{"Salted", s.salted},
+		{"EmptyPassword", s.emptyPassword},
+		{"Unicode", s.unicode},
+		{"MaxPasswordBytes", s.maxPassword},
+		{"MalformedHashes", s.malformed},
+		{"Outdated", s.outdated},
+		{"ContextCancelled", s.contextCancelled},
+		{"Concurrent", s.concurrent},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t suiteT) {
+			c.f(t, h.New(t))
+		})
+	}
+}
+
+// hqHash hashes pw and fails the case on error or an empty hash.
+func hqHash(t suiteT, hs loginkit.Hasher, pw, what string) string {
+	t.Helper()
+	enc, err := hs.Hash(context.Background(), pw)
+	if err != nil {
+		t.Fatalf("Hash(%s): want no error (%s), got %v", what, "Hasher.Hash contract", err)
+	}
+	if enc == "" {
+		t.Fatalf("Hash(%s): returned an empty hash (Hasher.Hash contract)", what)
+	}
+	return enc
+}
+
+// hqMatch checks that pw matches enc, and rehash is wantRehash.
+func hqMatch(t suiteT, hs loginkit.Hasher, pw, enc, what string, wantRehash bool) {
+	t.Helper()
+	rehash, err := hs.Verify(context.Background(), pw, enc)
+	if err != nil {
+		t.Errorf("Verify(%s): want a match (Hasher.Verify contract), got %v", what, err)
+		return
+	}
+	if rehash != wantRehash {
+		t.Errorf("Verify(%s): rehash = %v, want %v (Hasher.Verify contract: rehash only for a hash not in the preferred scheme and cost)", what, rehash, wantRehash)
+	}
+}
+
+// hqMismatch checks that pw does not match enc.
+func hqMismatch(t suiteT, hs loginkit.Hasher, pw, enc, what string) {
+	t.Helper()
+	rehash, err := hs.Verify(context.Background(), pw, enc)
+	if !errors.Is(err, loginkit.ErrMismatch) {
+		t.Errorf("Verify(%s): want ErrMismatch (Hasher.Verify contract), got %v", what, err)
+	}
+	if rehash {
+		t.Errorf("Verify(%s): rehash = true on a mismatch", what)
+	}
+}
+
+func (s *hasherSuite) roundTrip(t suiteT, hs loginkit.Hasher) {
+	enc := hqHash(t, hs, "correct horse battery staple", "a password")
+	hqMatch(t, hs, "correct horse battery staple", enc, "the same password against its fresh hash", false)
+}
+
+func (s *hasherSuite) wrongPassword(t suiteT, hs loginkit.Hasher) {
+	const pw = "correct horse battery staple"
+	enc := hqHash(t, hs, pw, "a password")
+	for _, w := range []string{
+		"Correct horse battery staple", // case
+		"correct horse battery stapl",  // prefix
+		pw + "e",                       // extension
+		pw + "\x00",                    // trailing NUL
+		"correct horse battery st4ple", // one byte
+		"",
+		"wrong",
+	} {
+		hqMismatch(t, hs, w, enc, "a wrong password "+hqQuote(w))
+	}
+}
+
+func (s *hasherSuite) salted(t suiteT, hs loginkit.Hasher) {
+	a := hqHash(t, hs, "same password", "a password")
+	b := hqHash(t, hs, "same password", "the same password again")
+	if a == b {
+		t.Errorf("Hash twice of the same password returned the same string %q: hashes must be salted", a)
+	}
+	hqMatch(t, hs, "same password", a, "the first hash", false)
+	hqMatch(t, hs, "same password", b, "the second hash", false)
+}
+
+func (s *hasherSuite) emptyPassword(t suiteT, hs loginkit.Hasher) {
+	enc, err := hs.Hash(context.Background(), "")
+	if err != nil {
+		// Refusing the empty password is allowed; it must then never
+		// match anything either.
+		other := hqHash(t, hs, "x", "a one-byte password")
+		hqMismatch(t, hs, "", other, "the empty password against the hash of \"x\"")
+		return
+	}
+	if enc == "" {
+		t.Fatal("Hash(\"\"): returned an empty hash with no error")
+	}
+	hqMatch(t, hs, "", enc, "the empty password against its hash", false)
+	hqMismatch(t, hs, "x", enc, "\"x\" against the hash of the empty password")
+	hqMismatch(t, hs, " ", enc, "\" \" against the hash of the empty password")
+	other := hqHash(t, hs, "x", "a one-byte password")
+	hqMismatch(t, hs, "", other, "the empty password against the hash of \"x\"")
+}
+
+func (s *hasherSuite) unicode(t suiteT, hs loginkit.Hasher) {
+	pws := []string{
+		"pässwörd",
+		"🔑 ключ 密码",
+		"パスワード",
+		"Ελληνικά ✓",
+	}
+	hashes := make([]string, len(pws))
+	for i, pw := range pws {
+		hashes[i] = hqHash(t, hs, pw, "a Unicode password "+hqQuote(pw))
+		hqMatch(t, hs, pw, hashes[i], "a Unicode password "+hqQuote(pw), false)
+	}
+	hqMismatch(t, hs, "passwörd", hashes[0], "a Unicode password with one letter changed")
+	hqMismatch(t, hs, "🔒 ключ 密码", hashes[1], "a Unicode password with one emoji changed")
+	hqMismatch(t, hs, pws[2], hashes[3], "another Unicode password")
+}
+
+func (s *hasherSuite) maxPassword(t suiteT, hs loginkit.Hasher) {
+	n := s.max
+	if n <= 0 {
+		n = 4096
+	}
+	long := strings.Repeat("a", n-1) + "b"
+	enc := hqHash(t, hs, long, "a password of the maximum length")
+	hqMatch(t, hs, long, enc, "a password of the maximum length", false)
+	// No silent truncation: the last byte counts.
+	hqMismatch(t, hs, strings.Repeat("a", n), enc, "a maximum-length password differing in its last byte")
+	hqMismatch(t, hs, long[:n-1], enc, "the maximum-length password less its last byte")
+	if s.max > 0 {
+		_, err := hs.Hash(context.Background(), long+"c")
+		if !errors.Is(err, loginkit.ErrPasswordTooLong) {
+			t.Errorf("Hash(a password of MaxPasswordBytes+1 bytes): want ErrPasswordTooLong (Hasher.Hash contract), got %v", err)
+		}
+		rehash, err := hs.Verify(context.Background(), long+"c", enc)
+		if err == nil || rehash {
+			t.Errorf("Verify(a password of MaxPasswordBytes+1 bytes against the maximum-length one's hash): want an error, got rehash=%v, %v", rehash, err)
+		}
+	}
+}
+
+func (s *hasherSuite) malformed(t suiteT, hs loginkit.Hasher) {
+	const pw = "correct horse battery staple"
+	enc := hqHash(t, hs, pw, "a password")
+	bad := []string{
+		"",
+		" ",
+		"garbage",
+		"$",
+		"$$$$",
+		"$$$$$$$$$$$$$$$$$",
+		"\x00",
+		"\xff\xfe",
+		pw,
+		"*",
+		"!",
+		enc[:len(enc)/2],
+		enc[:len(enc)-1],
+		enc[:1],
+		strings.ToUpper(enc),
+		" " + enc,
+		enc + "$",
+		strings.Repeat("$2b$", 100),
+		strings.Repeat("A", 1<<16),
+		"$argon2id$",
+		"$argon2id$v=19$m=65536,t=3,p=4$$",
+		"$argon2id$v=19$m=18446744073709551615,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
+		"$argon2id$v=19$m=4294967295,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
+		"$argon2id$v=19$m=65536,t=4294967295,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
+		"$2b$",
+		"$2b$99$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234",
+		"$2b$31$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234",
+		"$2b$00$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234",
+		"$2b$12$short",
+		"$scrypt$ln=60,r=8,p=1$c2FsdA$aGFzaGhhc2hoYXNoaGFzaA",
+		"$pbkdf2-sha256$i=1099511627776$c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+		"pbkdf2_sha256$1099511627776$salt$aGFzaA==",
+		"pbkdf2:sha256:1099511627776$salt$00",
+		"scrypt:1099511627776:8:1$salt$00",
+	}
+	for _, b := range bad {
+		rehash, err := hs.Verify(context.Background(), pw, b)
+		what := "Verify(a malformed hash " + hqQuote(b) + ")"
+		if err == nil {
+			t.Errorf("%s: want an error, got a match (Hasher.Verify contract: never a match for garbage)", what)
+			continue
+		}
+		if rehash {
+			t.Errorf("%s: rehash = true with error %v", what, err)
+		}
+		if !errors.Is(err, loginkit.ErrMismatch) && !errors.Is(err, loginkit.ErrUnknownHashFormat) && !errors.Is(err, loginkit.ErrUnsafeHashParams) {
+			t.Errorf("%s: want ErrUnknownHashFormat, ErrUnsafeHashParams or ErrMismatch, got %v", what, err)
+		}
+	}
+}
+
+func (s *hasherSuite) outdated(t suiteT, hs loginkit.Hasher) {
+	if s.h.Outdated == nil {
+		t.Skip("HasherHarness.Outdated is nil; case skipped")
+	}
+	const pw = "correct horse battery staple"
+	old := s.h.Outdated(t, pw)
+	hqMatch(t, hs, pw, old, "an outdated hash", true)
+	hqMismatch(t, hs, "wrong", old, "a wrong password against an outdated hash")
+	fresh := hqHash(t, hs, pw, "the password again, as an upgrade")
+	hqMatch(t, hs, pw, fresh, "the upgraded hash", false)
+}
+
+func (s *hasherSuite) contextCancelled(t suiteT, hs loginkit.Hasher) {
+	const pw = "correct horse battery staple"
+	enc := hqHash(t, hs, pw, "a password")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	// A hasher that does not wait may still answer; one that does must
+	// stop with the context's error.
+	if _, err := hs.Verify(ctx, pw, enc); err != nil && !errors.Is(err, context.Canceled) {
+		t.Errorf("Verify(cancelled context): want a match or context.Canceled, got %v", err)
+	}
+	if got, err := hs.Hash(ctx, pw); err != nil && !errors.Is(err, context.Canceled) {
+		t.Errorf("Hash(cancelled context): want a hash or context.Canceled, got %v", err)
+	} else if err == nil && got == "" {
+		t.Errorf("Hash(cancelled context): empty hash with no error")
+	}
+}
+
+func (s *hasherSuite) concurrent(t suiteT, hs loginkit.Hasher) {
+	const workers = 6
+	var wg sync.WaitGroup
+	errs := make(chan string, 3*workers)
+	for i := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pw := "concurrent password " + string(rune('a'+i))
+			enc, err := hs.Hash(context.Background(), pw)
+			if err != nil {
+				errs <- "Hash: " + err.Error()
+				return
+			}
+			if _, err := hs.Verify(context.Background(), pw, enc); err != nil {
+				errs <- "Verify: " + err.Error()
+			}
+			if _, err := hs.Verify(context.Background(), pw+"!", enc); !errors.Is(err, loginkit.ErrMismatch) {
+				errs <- "Verify(wrong): want ErrMismatch"
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Errorf("concurrent use: %s", e)
+	}
+}
+
+// hqQuote shortens and quotes s for a message.
+func hqQuote(s string) string {
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return "\"" + strings.ToValidUTF8(s, "\uFFFD") + "\""
+}

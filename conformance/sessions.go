@@ -1,0 +1,481 @@
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/loginkit/loginkit"
+)
+
+// TestSessions checks a server-side loginkit.SessionStore against its
+// contract: round trips of every field, replacement on Save, expiry,
+// idempotent deletes, per-user listing and bulk deletion, isolation of
+// returned values, cancelled contexts and concurrent use. Each case runs
+// as a subtest with a fresh store from h.New.
+func TestSessions(t *testing.T, h SessionHarness) {
+	t.Helper()
+	runSessions(wrapT(t), h)
+}
+
+// sessionSuite holds what the session cases share.
+type sessionSuite struct {
+	h    SessionHarness
+	prec time.Duration
+	now  time.Time
+}
+
+func runSessions(t suiteT, h SessionHarness) {
+	t.Helper()
+	if h.New == nil {
+		t.Fatal("conformance: SessionHarness.New is nil")
+	}
+	s := &sessionSuite{h: h, prec: precisionOr(h.TimePrecision), now: suiteNow()}
+	cases := []struct {
+		name string
+		f    func(t suiteT, st loginkit.SessionStore)
+	}{
+		{"SaveGetRoundTrip", s.roundTrip},
+		{"SaveZeroValues", s.zeroValues},
+		{"SaveEmptyKey", s.emptyKey},
+		{"SaveReplacesEveryField", s.replaces},
+		{"SaveReplaceMovesUser", s.replaceMovesUser},
+		{"SaveReplaceWithPastExpiry", s.replacePastExpiry},
+		{"GetMissing", s.getMissing},
+		{"GetExpired", s.getExpired},
+		{"Delete", s.delete},
+		{"ListByUser", s.listByUser},
+		{"DeleteByUser", s.deleteByUser},
+		{"DeleteByUserExceptOtherUsersKey", s.deleteByUserForeignExcept},
+		{"DeleteExpired", s.deleteExpired},
+		{"ReturnedValuesIsolated", s.isolation},
+		{"ContextCancelled", s.contextCancelled},
+		{"Concurrent", s.concurrent},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t suiteT) {
+			c.f(t, h.New(t))
+		})
+	}
+}
+
+// full returns a session with every field set to a non-zero value, its
+// times carrying sub-millisecond parts.
+func (s *sessionSuite) full(key, userID string, created time.Time) *loginkit.Session {
+	return &loginkit.Session{
+		Key:               key,
+		UserID:            userID,
+		CreatedAt:         created,
+		AuthenticatedAt:   created.Add(5*time.Minute + 123456789),
+		LastSeenAt:        created.Add(7*time.Minute + 987654321),
+		ExpiresAt:         s.now.Add(time.Hour + 111111111),
+		AbsoluteExpiresAt: s.now.Add(30*24*time.Hour + 222222222),
+		Fresh:             true,
+		Remembered:        true,
+		Version:           1<<40 + 7,
+		Fingerprint:       "fp-" + key,
+		IP:                "2001:db8::1",
+		UserAgent:         "Mozilla/5.0 (X11; Linux x86_64) Zoë/1.0 数",
+		Values:            map[string]string{"lang": "fr", "flash": "Ça marche ✓", "empty": ""},
+	}
+}
+
+// live returns a minimal unexpired session of userID created at created.
+func (s *sessionSuite) live(key, userID string, created time.Time) *loginkit.Session {
+	return &loginkit.Session{
+		Key: key, UserID: userID,
+		CreatedAt: created, AuthenticatedAt: created, LastSeenAt: created,
+		ExpiresAt: s.now.Add(time.Hour), AbsoluteExpiresAt: s.now.Add(24 * time.Hour),
+	}
+}
+
+// expired returns a session whose ExpiresAt passed an hour ago.
+func (s *sessionSuite) expired(key, userID string, created time.Time) *loginkit.Session {
+	e := s.live(key, userID, created)
+	e.ExpiresAt = s.now.Add(-time.Hour)
+	return e
+}
+
+func (s *sessionSuite) save(t suiteT, st loginkit.SessionStore, ss ...*loginkit.Session) {
+	t.Helper()
+	for _, x := range ss {
+		must(t, st.Save(background(), x), fmt.Sprintf("Save(%q)", x.Key), "SessionStore.Save contract")
+	}
+}
+
+// wantSession fails unless Get(want.Key) returns a session equal to want.
+func (s *sessionSuite) wantSession(t suiteT, st loginkit.SessionStore, want *loginkit.Session, op, clause string) {
+	t.Helper()
+	got, err := st.Get(background(), want.Key)
+	if err != nil {
+		skipUnsupported(t, "Get", err)
+		t.Errorf("%s: Get(%q): want the session (%s), got %v", op, want.Key, clause, err)
+		return
+	}
+	s.wantEqual(t, want, got, op, clause)
+}
+
+func (s *sessionSuite) wantEqual(t suiteT, want, got *loginkit.Session, op, clause string) {
+	t.Helper()
+	if got == nil {
+		t.Errorf("%s: want session %q (%s), got nil", op, want.Key, clause)
+		return
+	}
+	if d := diff(want, got, s.prec); len(d) > 0 {
+		t.Errorf("%s: session %q differs (%s):\n\t%s", op, want.Key, clause, strings.Join(d, "\n\t"))
+	}
+}
+
+func (s *sessionSuite) wantGone(t suiteT, st loginkit.SessionStore, key, op, clause string) {
+	t.Helper()
+	got, err := st.Get(background(), key)
+	if errors.Is(err, loginkit.ErrNotFound) {
+		return
+	}
+	skipUnsupported(t, "Get", err)
+	t.Errorf("%s: Get(%q): want ErrNotFound (%s), got session %v, error %v", op, key, clause, describeSession(got), err)
+}
+
+func describeSession(s *loginkit.Session) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("{Key:%q UserID:%q ExpiresAt:%s}", s.Key, s.UserID, showTime(s.ExpiresAt))
+}
+
+func (s *sessionSuite) roundTrip(t suiteT, st loginkit.SessionStore) {
+	want := s.full("k-round", "user-1", s.now.Add(-2*time.Hour+333333333))
+	s.save(t, st, want.Clone())
+	s.wantSession(t, st, want, "Save then Get", "SessionStore.Save persists every field")
+}
+
+func (s *sessionSuite) zeroValues(t suiteT, st loginkit.SessionStore) {
+	// Only what a session cannot do without: zero flags, empty strings, a
+	// nil Values map and zero LastSeenAt must come back as such.
+	want := &loginkit.Session{Key: "k-zero", UserID: "user-1", CreatedAt: s.now, ExpiresAt: s.now.Add(time.Hour)}
+	s.save(t, st, want.Clone())
+	s.wantSession(t, st, want, "Save with zero values then Get", "SessionStore.Save persists every field, zero values included")
+}
+
+func (s *sessionSuite) emptyKey(t suiteT, st loginkit.SessionStore) {
+	err := st.Save(background(), s.live("", "user-1", s.now))
+	wantErr(t, err, loginkit.ErrInvalid, `Save with Key ""`, "SessionStore.Save: an empty Key is ErrInvalid")
+}
+
+func (s *sessionSuite) replaces(t suiteT, st loginkit.SessionStore) {
+	first := s.full("k-replace", "user-1", s.now.Add(-3*time.Hour))
+	s.save(t, st, first)
+	second := &loginkit.Session{
+		Key:               "k-replace",
+		UserID:            "user-1",
+		CreatedAt:         s.now.Add(-time.Hour + 5),
+		AuthenticatedAt:   s.now.Add(-30 * time.Minute),
+		LastSeenAt:        time.Time{},
+		ExpiresAt:         s.now.Add(2*time.Hour + 7*time.Millisecond),
+		AbsoluteExpiresAt: s.now.Add(48 * time.Hour),
+		Fresh:             false,
+		Remembered:        false,
+		Version:           2,
+		Fingerprint:       "",
+		IP:                "192.0.2.7",
+		UserAgent:         "curl/8",
+		Values:            map[string]string{"lang": "de"},
+	}
+	s.save(t, st, second.Clone())
+	s.wantSession(t, st, second, "Save over an existing session", "SessionStore.Save replaces every field, expiry included, and drops removed Values keys")
+	list, err := st.ListByUser(background(), "user-1")
+	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
+	if len(list) != 1 {
+		t.Errorf("ListByUser after replacing a session: want 1 session (SessionStore.Save replaces, it does not add), got %d", len(list))
+	}
+}
+
+func (s *sessionSuite) replaceMovesUser(t suiteT, st loginkit.SessionStore) {
+	s.save(t, st, s.live("k-move", "user-a", s.now))
+	s.save(t, st, s.live("k-move", "user-b", s.now))
+	a, err := st.ListByUser(background(), "user-a")
+	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
+	if len(a) != 0 {
+		t.Errorf("ListByUser(old user) after Save gave the session to another user: want no sessions (SessionStore.Save replaces every field, UserID included), got %d", len(a))
+	}
+	b, err := st.ListByUser(background(), "user-b")
+	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
+	if len(b) != 1 || b[0].Key != "k-move" {
+		t.Errorf("ListByUser(new user) after Save gave it the session: want [k-move] (SessionStore.Save replaces every field, UserID included), got %v", sessionKeys(b))
+	}
+	n, err := st.DeleteByUser(background(), "user-a", "")
+	must(t, err, "DeleteByUser", "SessionStore.DeleteByUser contract")
+	if n != 0 {
+		t.Errorf("DeleteByUser(old user): want 0 removed (the session now belongs to another user), got %d", n)
+	}
+	s.wantSession(t, st, s.live("k-move", "user-b", s.now), "DeleteByUser(old user)", "SessionStore.DeleteByUser leaves other users' sessions untouched")
+}
+
+func (s *sessionSuite) replacePastExpiry(t suiteT, st loginkit.SessionStore) {
+	s.save(t, st, s.live("k-end", "user-1", s.now))
+	err := st.Save(background(), s.expired("k-end", "user-1", s.now))
+	skipUnsupported(t, "Save", err)
+	if err != nil {
+		t.Fatalf("Save with ExpiresAt in the past: want no error (SessionStore.Save contract), got %v", err)
+	}
+	s.wantGone(t, st, "k-end", "Get after Save moved ExpiresAt into the past", "SessionStore.Save replaces the expiry; SessionStore.Get never returns an expired session")
+	list, err := st.ListByUser(background(), "user-1")
+	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
+	if len(list) != 0 {
+		t.Errorf("ListByUser after the session's expiry moved into the past: want none (SessionStore.ListByUser returns unexpired sessions), got %v", sessionKeys(list))
+	}
+}
+
+func (s *sessionSuite) getMissing(t suiteT, st loginkit.SessionStore) {
+	_, err := st.Get(background(), "no-such-session")
+	wantErr(t, err, loginkit.ErrNotFound, "Get of a missing key", "SessionStore.Get contract")
+	_, err = st.Get(background(), "")
+	wantErr(t, err, loginkit.ErrNotFound, `Get("")`, "SessionStore.Get: a missing session is ErrNotFound")
+}
+
+func (s *sessionSuite) getExpired(t suiteT, st loginkit.SessionStore) {
+	s.save(t, st, s.expired("k-expired", "user-1", s.now.Add(-2*time.Hour)))
+	s.wantGone(t, st, "k-expired", "Get of a session whose ExpiresAt passed an hour ago", "SessionStore.Get: an expired session is ErrNotFound")
+	// Still past AbsoluteExpiresAt does not matter: ExpiresAt decides.
+	e := s.live("k-expired-2", "user-1", s.now.Add(-2*time.Hour))
+	e.ExpiresAt = s.now.Add(-time.Second)
+	e.AbsoluteExpiresAt = s.now.Add(time.Hour)
+	s.save(t, st, e)
+	s.wantGone(t, st, "k-expired-2", "Get of a session whose ExpiresAt passed a second ago", "SessionStore.Get: a session whose ExpiresAt is not after now is ErrNotFound")
+}
+
+func (s *sessionSuite) delete(t suiteT, st loginkit.SessionStore) {
+	keep := s.live("k-keep", "user-1", s.now)
+	s.save(t, st, s.live("k-del", "user-1", s.now), keep)
+	must(t, st.Delete(background(), "k-del"), "Delete", "SessionStore.Delete contract")
+	s.wantGone(t, st, "k-del", "Get after Delete", "SessionStore.Delete contract")
+	must(t, st.Delete(background(), "k-del"), "Delete of an already deleted session", "SessionStore.Delete: deleting a missing session is not an error")
+	must(t, st.Delete(background(), "never-existed"), "Delete of a missing session", "SessionStore.Delete: deleting a missing session is not an error")
+	s.wantSession(t, st, keep, "Delete of another session", "SessionStore.Delete removes one session")
+	list, err := st.ListByUser(background(), "user-1")
+	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
+	if !slices.Equal(sessionKeys(list), []string{"k-keep"}) {
+		t.Errorf("ListByUser after Delete: want [k-keep] (SessionStore.Delete removes the session from the user's list), got %v", sessionKeys(list))
+	}
+}
+
+func sessionKeys(ss []*loginkit.Session) []string {
+	keys := make([]string, len(ss))
+	for i, x := range ss {
+		if x == nil {
+			keys[i] = "<nil>"
+			continue
+		}
+		keys[i] = x.Key
+	}
+	return keys
+}
+
+func (s *sessionSuite) listByUser(t suiteT, st loginkit.SessionStore) {
+	a1 := s.full("a1", "user-a", s.now.Add(-3*time.Hour))
+	a2 := s.full("a2", "user-a", s.now.Add(-1*time.Hour))
+	a3 := s.full("a3", "user-a", s.now.Add(-2*time.Hour))
+	aOld := s.expired("a-expired", "user-a", s.now.Add(-30*time.Minute))
+	b1 := s.live("b1", "user-b", s.now.Add(-10*time.Minute))
+	s.save(t, st, a1.Clone(), aOld, b1, a3.Clone(), a2.Clone())
+	list, err := st.ListByUser(background(), "user-a")
+	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
+	if got, want := sessionKeys(list), []string{"a2", "a3", "a1"}; !slices.Equal(got, want) {
+		t.Errorf("ListByUser: want %v (SessionStore.ListByUser: the user's unexpired sessions, newest CreatedAt first, no other user's), got %v", want, got)
+	} else {
+		for i, want := range []*loginkit.Session{a2, a3, a1} {
+			s.wantEqual(t, want, list[i], "ListByUser", "SessionStore.ListByUser returns whole sessions")
+		}
+	}
+	none, err := st.ListByUser(background(), "user-unknown")
+	must(t, err, "ListByUser of a user without sessions", "SessionStore.ListByUser contract")
+	if len(none) != 0 {
+		t.Errorf("ListByUser of a user without sessions: want none, got %v", sessionKeys(none))
+	}
+}
+
+func (s *sessionSuite) deleteByUser(t suiteT, st loginkit.SessionStore) {
+	s.save(t, st,
+		s.live("a1", "user-a", s.now.Add(-3*time.Minute)),
+		s.live("a2", "user-a", s.now.Add(-2*time.Minute)),
+		s.live("a3", "user-a", s.now.Add(-1*time.Minute)),
+		s.live("b1", "user-b", s.now),
+		s.live("b2", "user-b", s.now),
+	)
+	n, err := st.DeleteByUser(background(), "user-a", "a2")
+	must(t, err, "DeleteByUser", "SessionStore.DeleteByUser contract")
+	if n != 2 {
+		t.Errorf("DeleteByUser(user-a, except a2): want 2 removed (SessionStore.DeleteByUser reports how many it removed), got %d", n)
+	}
+	s.wantGone(t, st, "a1", "Get after DeleteByUser", "SessionStore.DeleteByUser removes the user's sessions")
+	s.wantGone(t, st, "a3", "Get after DeleteByUser", "SessionStore.DeleteByUser removes the user's sessions")
+	s.wantSession(t, st, s.live("a2", "user-a", s.now.Add(-2*time.Minute)), "DeleteByUser with exceptKey", "SessionStore.DeleteByUser keeps the session whose key is exceptKey")
+	for _, k := range []string{"b1", "b2"} {
+		s.wantSession(t, st, s.live(k, "user-b", s.now), "DeleteByUser of another user", "SessionStore.DeleteByUser leaves other users' sessions untouched")
+	}
+	list, err := st.ListByUser(background(), "user-a")
+	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
+	if !slices.Equal(sessionKeys(list), []string{"a2"}) {
+		t.Errorf("ListByUser after DeleteByUser with exceptKey: want [a2], got %v", sessionKeys(list))
+	}
+	n, err = st.DeleteByUser(background(), "user-a", "")
+	must(t, err, "DeleteByUser", "SessionStore.DeleteByUser contract")
+	if n != 1 {
+		t.Errorf(`DeleteByUser(user-a, ""): want 1 removed (SessionStore.DeleteByUser: none kept when exceptKey is empty), got %d`, n)
+	}
+	s.wantGone(t, st, "a2", `Get after DeleteByUser with exceptKey ""`, "SessionStore.DeleteByUser removes all of the user's sessions when exceptKey is empty")
+	n, err = st.DeleteByUser(background(), "user-a", "")
+	must(t, err, "DeleteByUser", "SessionStore.DeleteByUser contract")
+	if n != 0 {
+		t.Errorf("DeleteByUser of a user without sessions: want 0 removed, got %d", n)
+	}
+	n, err = st.DeleteByUser(background(), "user-unknown", "")
+	must(t, err, "DeleteByUser", "SessionStore.DeleteByUser contract")
+	if n != 0 {
+		t.Errorf("DeleteByUser of an unknown user: want 0 removed, got %d", n)
+	}
+}
+
+func (s *sessionSuite) deleteByUserForeignExcept(t suiteT, st loginkit.SessionStore) {
+	s.save(t, st, s.live("a1", "user-a", s.now), s.live("a2", "user-a", s.now), s.live("b1", "user-b", s.now))
+	n, err := st.DeleteByUser(background(), "user-a", "b1")
+	must(t, err, "DeleteByUser", "SessionStore.DeleteByUser contract")
+	if n != 2 {
+		t.Errorf("DeleteByUser(user-a, except another user's key): want 2 removed, got %d", n)
+	}
+	s.wantSession(t, st, s.live("b1", "user-b", s.now), "DeleteByUser(user-a, except b1)", "SessionStore.DeleteByUser leaves other users' sessions untouched")
+}
+
+func (s *sessionSuite) deleteExpired(t suiteT, st loginkit.SessionStore) {
+	l1, l2 := s.live("live-1", "user-a", s.now), s.live("live-2", "user-b", s.now)
+	s.save(t, st, s.expired("old-1", "user-a", s.now.Add(-2*time.Hour)), l1, s.expired("old-2", "user-b", s.now.Add(-2*time.Hour)), l2)
+	n, err := st.DeleteExpired(background())
+	must(t, err, "DeleteExpired", "SessionStore.DeleteExpired contract")
+	if n < 0 || n > 2 {
+		t.Errorf("DeleteExpired with 2 expired sessions: want 2 (or 0 for a store with native expiry) (SessionStore.DeleteExpired removes expired sessions only and reports how many), got %d", n)
+	}
+	s.wantSession(t, st, l1, "DeleteExpired", "SessionStore.DeleteExpired removes expired sessions only")
+	s.wantSession(t, st, l2, "DeleteExpired", "SessionStore.DeleteExpired removes expired sessions only")
+	s.wantGone(t, st, "old-1", "Get after DeleteExpired", "SessionStore.Get never returns an expired session")
+	n, err = st.DeleteExpired(background())
+	must(t, err, "DeleteExpired", "SessionStore.DeleteExpired contract")
+	if n != 0 {
+		t.Errorf("second DeleteExpired: want 0 (nothing left to remove), got %d", n)
+	}
+	for _, u := range []string{"user-a", "user-b"} {
+		list, err := st.ListByUser(background(), u)
+		must(t, err, "ListByUser", "SessionStore.ListByUser contract")
+		if len(list) != 1 {
+			t.Errorf("ListByUser(%s) after DeleteExpired: want its one live session, got %v", u, sessionKeys(list))
+		}
+	}
+}
+
+func (s *sessionSuite) isolation(t suiteT, st loginkit.SessionStore) {
+	want := s.full("k-iso", "user-1", s.now)
+	in := want.Clone()
+	s.save(t, st, in)
+	// Changing what was saved must not change what is stored.
+	in.UserID = "intruder"
+	in.Values["lang"] = "xx"
+	in.Values["added"] = "1"
+	in.ExpiresAt = s.now.Add(-time.Hour)
+	s.wantSession(t, st, want, "Get after the caller modified the session it saved", "SessionStore.Save stores a copy: a caller's later changes do not reach the store")
+
+	got, err := st.Get(background(), "k-iso")
+	must(t, err, "Get", "SessionStore.Get contract")
+	got.UserID = "intruder"
+	got.Fresh = false
+	if got.Values != nil {
+		got.Values["lang"] = "xx"
+		got.Values["added"] = "1"
+		delete(got.Values, "flash")
+	}
+	s.wantSession(t, st, want, "Get after the caller modified a session Get returned", "SessionStore: returned sessions are copies the caller may modify")
+
+	list, err := st.ListByUser(background(), "user-1")
+	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
+	for _, x := range list {
+		x.Key = "changed"
+		if x.Values != nil {
+			x.Values["lang"] = "yy"
+		}
+	}
+	s.wantSession(t, st, want, "Get after the caller modified a session ListByUser returned", "SessionStore: returned sessions are copies the caller may modify")
+}
+
+func (s *sessionSuite) contextCancelled(t suiteT, st loginkit.SessionStore) {
+	const clause = "SessionStore: every method honours ctx"
+	keep := s.live("k-ctx", "user-1", s.now)
+	s.save(t, st, keep)
+	ctx := cancelled()
+	err := st.Save(ctx, s.live("k-ctx-new", "user-1", s.now))
+	wantCanceled(t, err, "Save with a cancelled context", clause)
+	s.wantGone(t, st, "k-ctx-new", "Get after Save with a cancelled context", clause+": a cancelled Save stores nothing")
+	_, err = st.Get(ctx, "k-ctx")
+	wantCanceled(t, err, "Get with a cancelled context", clause)
+	err = st.Delete(ctx, "k-ctx")
+	wantCanceled(t, err, "Delete with a cancelled context", clause)
+	_, err = st.ListByUser(ctx, "user-1")
+	wantCanceled(t, err, "ListByUser with a cancelled context", clause)
+	_, err = st.DeleteByUser(ctx, "user-1", "")
+	wantCanceled(t, err, "DeleteByUser with a cancelled context", clause)
+	_, err = st.DeleteExpired(ctx)
+	wantCanceled(t, err, "DeleteExpired with a cancelled context", clause)
+	s.wantSession(t, st, keep, "Get after Delete and DeleteByUser with a cancelled context", clause+": a cancelled call changes nothing")
+}
+
+func (s *sessionSuite) concurrent(t suiteT, st loginkit.SessionStore) {
+	const workers, rounds = 8, 25
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var problems []string
+	report := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(problems) < 10 {
+			problems = append(problems, fmt.Sprintf(format, args...))
+		}
+	}
+	ctx := background()
+	for w := range workers {
+		wg.Go(func() {
+			for i := range rounds {
+				// Keys are shared between pairs of workers; the user is
+				// derived from the key, so any session read must match it.
+				key := fmt.Sprintf("c-%d-%d", w/2, i%5)
+				user := "user-" + key
+				x := s.live(key, user, s.now)
+				x.Values = map[string]string{"w": fmt.Sprint(w), "i": fmt.Sprint(i)}
+				if err := st.Save(ctx, x); err != nil {
+					report("Save(%q): %v", key, err)
+					continue
+				}
+				got, err := st.Get(ctx, key)
+				switch {
+				case errors.Is(err, loginkit.ErrNotFound):
+				case err != nil:
+					report("Get(%q): %v", key, err)
+				case got.Key != key || got.UserID != user:
+					report("Get(%q) returned session %q of %q", key, got.Key, got.UserID)
+				}
+				if _, err := st.ListByUser(ctx, user); err != nil {
+					report("ListByUser(%q): %v", user, err)
+				}
+				if i%3 == 0 {
+					if err := st.Delete(ctx, key); err != nil {
+						report("Delete(%q): %v", key, err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, p := range problems {
+		t.Errorf("concurrent Save/Get/ListByUser/Delete: %s (SessionStore: safe for concurrent use)", p)
+	}
+}

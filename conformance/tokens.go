@@ -1,0 +1,445 @@
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/loginkit/loginkit"
+)
+
+// TestTokens checks a loginkit.TokenStore against its contract: round
+// trips, unique selectors, single consumption (also under concurrent
+// consumers), expiry, idempotent deletes, per-user listing and bulk
+// deletion by purpose, isolation of returned values and cancelled
+// contexts. Each case runs as a subtest with a fresh store from h.New.
+func TestTokens(t *testing.T, h TokenHarness) {
+	t.Helper()
+	runTokens(wrapT(t), h)
+}
+
+// tokenSuite holds what the token cases share.
+type tokenSuite struct {
+	h    TokenHarness
+	prec time.Duration
+	now  time.Time
+}
+
+func runTokens(t suiteT, h TokenHarness) {
+	t.Helper()
+	if h.New == nil {
+		t.Fatal("conformance: TokenHarness.New is nil")
+	}
+	s := &tokenSuite{h: h, prec: precisionOr(h.TimePrecision), now: suiteNow()}
+	cases := []struct {
+		name string
+		f    func(t suiteT, st loginkit.TokenStore)
+	}{
+		{"CreateGetRoundTrip", s.roundTrip},
+		{"CreateEmptySelector", s.emptySelector},
+		{"CreateDuplicateSelector", s.duplicate},
+		{"CreateOverExpiredSelector", s.createOverExpired},
+		{"GetMissing", s.getMissing},
+		{"Consume", s.consume},
+		{"ConsumeMissing", s.consumeMissing},
+		{"ConsumeConcurrent", s.consumeConcurrent},
+		{"CreateConcurrentSameSelector", s.createConcurrent},
+		{"Expired", s.expiredToken},
+		{"Delete", s.delete},
+		{"ListByUser", s.listByUser},
+		{"DeleteByUser", s.deleteByUser},
+		{"DeleteExpired", s.deleteExpired},
+		{"ReturnedValuesIsolated", s.isolation},
+		{"ContextCancelled", s.contextCancelled},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t suiteT) {
+			c.f(t, h.New(t))
+		})
+	}
+}
+
+// token returns an unexpired token with every field set, its times
+// carrying sub-millisecond parts.
+func (s *tokenSuite) token(sel, userID, purpose string, created time.Time) *loginkit.Token {
+	return &loginkit.Token{
+		Selector:      sel,
+		ValidatorHash: "vh-" + sel + "-Zoë✓",
+		UserID:        userID,
+		Purpose:       purpose,
+		Version:       1<<33 + 5,
+		CreatedAt:     created.Add(123456789),
+		ExpiresAt:     s.now.Add(time.Hour + 987654321),
+	}
+}
+
+// expired returns a token whose ExpiresAt passed an hour ago.
+func (s *tokenSuite) expired(sel, userID, purpose string, created time.Time) *loginkit.Token {
+	x := s.token(sel, userID, purpose, created)
+	x.ExpiresAt = s.now.Add(-time.Hour)
+	return x
+}
+
+func (s *tokenSuite) create(t suiteT, st loginkit.TokenStore, ts ...*loginkit.Token) {
+	t.Helper()
+	for _, x := range ts {
+		must(t, st.Create(background(), x), fmt.Sprintf("Create(%q)", x.Selector), "TokenStore.Create contract")
+	}
+}
+
+func (s *tokenSuite) wantEqual(t suiteT, want, got *loginkit.Token, op, clause string) {
+	t.Helper()
+	if got == nil {
+		t.Errorf("%s: want token %q (%s), got nil", op, want.Selector, clause)
+		return
+	}
+	if d := diff(want, got, s.prec); len(d) > 0 {
+		t.Errorf("%s: token %q differs (%s):\n\t%s", op, want.Selector, clause, strings.Join(d, "\n\t"))
+	}
+}
+
+func (s *tokenSuite) wantToken(t suiteT, st loginkit.TokenStore, want *loginkit.Token, op, clause string) {
+	t.Helper()
+	got, err := st.Get(background(), want.Selector)
+	if err != nil {
+		skipUnsupported(t, "Get", err)
+		t.Errorf("%s: Get(%q): want the token (%s), got %v", op, want.Selector, clause, err)
+		return
+	}
+	s.wantEqual(t, want, got, op, clause)
+}
+
+func (s *tokenSuite) wantGone(t suiteT, st loginkit.TokenStore, sel, op, clause string) {
+	t.Helper()
+	got, err := st.Get(background(), sel)
+	if errors.Is(err, loginkit.ErrNotFound) {
+		return
+	}
+	skipUnsupported(t, "Get", err)
+	t.Errorf("%s: Get(%q): want ErrNotFound (%s), got token %v, error %v", op, sel, clause, describeToken(got), err)
+}
+
+func describeToken(x *loginkit.Token) string {
+	if x == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("{Selector:%q UserID:%q Purpose:%q ExpiresAt:%s}", x.Selector, x.UserID, x.Purpose, showTime(x.ExpiresAt))
+}
+
+func selectors(ts []*loginkit.Token) []string {
+	out := make([]string, len(ts))
+	for i, x := range ts {
+		if x == nil {
+			out[i] = "<nil>"
+			continue
+		}
+		out[i] = x.Selector
+	}
+	return out
+}
+
+func (s *tokenSuite) roundTrip(t suiteT, st loginkit.TokenStore) {
+	want := s.token("sel-round", "user-1", loginkit.PurposeRemember, s.now.Add(-time.Minute))
+	s.create(t, st, copyToken(want))
+	s.wantToken(t, st, want, "Create then Get", "TokenStore.Create persists every field")
+	zero := &loginkit.Token{Selector: "sel-zero", UserID: "user-1", ExpiresAt: s.now.Add(time.Hour)}
+	s.create(t, st, copyToken(zero))
+	s.wantToken(t, st, zero, "Create with zero values then Get", "TokenStore.Create persists every field, zero values included")
+}
+
+func copyToken(x *loginkit.Token) *loginkit.Token {
+	c := *x
+	return &c
+}
+
+func (s *tokenSuite) emptySelector(t suiteT, st loginkit.TokenStore) {
+	err := st.Create(background(), s.token("", "user-1", "reset", s.now))
+	wantErr(t, err, loginkit.ErrInvalid, `Create with Selector ""`, "TokenStore.Create: an empty selector is ErrInvalid")
+}
+
+func (s *tokenSuite) duplicate(t suiteT, st loginkit.TokenStore) {
+	first := s.token("sel-dup", "user-1", loginkit.PurposeRemember, s.now)
+	s.create(t, st, copyToken(first))
+	second := s.token("sel-dup", "user-2", "reset", s.now.Add(time.Minute))
+	second.ValidatorHash = "other"
+	err := st.Create(background(), second)
+	wantErr(t, err, loginkit.ErrDuplicate, "Create with a selector already stored", "TokenStore.Create: a token with the same selector already stored is ErrDuplicate")
+	s.wantToken(t, st, first, "Get after a duplicate Create", "TokenStore.Create: a refused Create changes nothing")
+	list, err := st.ListByUser(background(), "user-2", "")
+	must(t, err, "ListByUser", "TokenStore.ListByUser contract")
+	if len(list) != 0 {
+		t.Errorf("ListByUser(user-2) after its duplicate Create was refused: want none (a refused Create changes nothing), got %v", selectors(list))
+	}
+}
+
+func (s *tokenSuite) createOverExpired(t suiteT, st loginkit.TokenStore) {
+	s.create(t, st, s.expired("sel-reuse", "user-1", "reset", s.now.Add(-2*time.Hour)))
+	fresh := s.token("sel-reuse", "user-2", "reset", s.now)
+	err := st.Create(background(), copyToken(fresh))
+	skipUnsupported(t, "Create", err)
+	if err != nil {
+		t.Fatalf("Create over an expired token's selector: want no error (TokenStore.Create: only an unexpired token with the same selector is ErrDuplicate), got %v", err)
+	}
+	s.wantToken(t, st, fresh, "Get after Create over an expired token", "TokenStore.Create stores the new token")
+}
+
+func (s *tokenSuite) getMissing(t suiteT, st loginkit.TokenStore) {
+	_, err := st.Get(background(), "no-such-selector")
+	wantErr(t, err, loginkit.ErrNotFound, "Get of a missing selector", "TokenStore.Get: missing is ErrNotFound")
+	_, err = st.Get(background(), "")
+	wantErr(t, err, loginkit.ErrNotFound, `Get("")`, "TokenStore.Get: missing is ErrNotFound")
+}
+
+func (s *tokenSuite) consume(t suiteT, st loginkit.TokenStore) {
+	want := s.token("sel-once", "user-1", "reset", s.now)
+	other := s.token("sel-other", "user-1", "reset", s.now)
+	s.create(t, st, copyToken(want), copyToken(other))
+	got, err := st.Consume(background(), "sel-once")
+	must(t, err, "Consume", "TokenStore.Consume returns a stored token")
+	s.wantEqual(t, want, got, "Consume", "TokenStore.Consume returns the whole token")
+	_, err = st.Consume(background(), "sel-once")
+	wantErr(t, err, loginkit.ErrNotFound, "second Consume of the same token", "TokenStore.Consume: a token is consumed at most once")
+	s.wantGone(t, st, "sel-once", "Get after Consume", "TokenStore.Consume deletes the token")
+	list, err := st.ListByUser(background(), "user-1", "")
+	must(t, err, "ListByUser", "TokenStore.ListByUser contract")
+	if !slices.Equal(selectors(list), []string{"sel-other"}) {
+		t.Errorf("ListByUser after Consume: want [sel-other] (TokenStore.Consume deletes the token, and only it), got %v", selectors(list))
+	}
+}
+
+func (s *tokenSuite) consumeMissing(t suiteT, st loginkit.TokenStore) {
+	_, err := st.Consume(background(), "no-such-selector")
+	wantErr(t, err, loginkit.ErrNotFound, "Consume of a missing selector", "TokenStore.Consume contract")
+}
+
+func (s *tokenSuite) consumeConcurrent(t suiteT, st loginkit.TokenStore) {
+	const consumers, rounds = 20, 5
+	for r := range rounds {
+		sel := fmt.Sprintf("sel-race-%d", r)
+		want := s.token(sel, "user-1", loginkit.PurposeRemember, s.now)
+		s.create(t, st, copyToken(want))
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		results := make([]error, consumers)
+		tokens := make([]*loginkit.Token, consumers)
+		for i := range consumers {
+			wg.Go(func() {
+				<-start
+				tokens[i], results[i] = st.Consume(background(), sel)
+			})
+		}
+		close(start)
+		wg.Wait()
+		wins := 0
+		for i, err := range results {
+			switch {
+			case err == nil:
+				wins++
+				s.wantEqual(t, want, tokens[i], "concurrent Consume", "TokenStore.Consume returns the whole token")
+			case errors.Is(err, loginkit.ErrNotFound):
+			default:
+				t.Errorf("concurrent Consume(%q): want the token or ErrNotFound (TokenStore.Consume contract), got %v", sel, err)
+			}
+		}
+		if wins != 1 {
+			t.Errorf("%d concurrent Consume(%q): want exactly 1 success (TokenStore.Consume is atomic: at most one caller gets the token), got %d", consumers, sel, wins)
+		}
+	}
+}
+
+func (s *tokenSuite) createConcurrent(t suiteT, st loginkit.TokenStore) {
+	const racers = 20
+	errs := make([]error, racers)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range racers {
+		x := s.token("sel-create-race", fmt.Sprintf("user-%d", i), "reset", s.now)
+		wg.Go(func() {
+			<-start
+			errs[i] = st.Create(background(), x)
+		})
+	}
+	close(start)
+	wg.Wait()
+	wins, winner := 0, -1
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			wins++
+			winner = i
+		case errors.Is(err, loginkit.ErrDuplicate):
+		default:
+			skipUnsupported(t, "Create", err)
+			t.Errorf("concurrent Create of one selector: want nil or ErrDuplicate (TokenStore.Create contract), got %v", err)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d concurrent Creates of one selector: want exactly 1 success (TokenStore.Create: a selector already stored is ErrDuplicate, also under concurrent creates), got %d", racers, wins)
+	}
+	got, err := st.Get(background(), "sel-create-race")
+	must(t, err, "Get", "TokenStore.Get contract")
+	if want := fmt.Sprintf("user-%d", winner); got.UserID != want {
+		t.Errorf("Get after concurrent Creates: want the winner's token (user %q), got user %q (a refused Create changes nothing)", want, got.UserID)
+	}
+}
+
+func (s *tokenSuite) expiredToken(t suiteT, st loginkit.TokenStore) {
+	s.create(t, st, s.expired("sel-old", "user-1", "reset", s.now.Add(-2*time.Hour)))
+	s.wantGone(t, st, "sel-old", "Get of a token whose ExpiresAt passed an hour ago", "TokenStore.Get: expired is ErrNotFound")
+	_, err := st.Consume(background(), "sel-old")
+	wantErr(t, err, loginkit.ErrNotFound, "Consume of a token whose ExpiresAt passed an hour ago", "TokenStore.Consume: an expired token is ErrNotFound")
+	list, err := st.ListByUser(background(), "user-1", "")
+	must(t, err, "ListByUser", "TokenStore.ListByUser contract")
+	if len(list) != 0 {
+		t.Errorf("ListByUser with only an expired token: want none (TokenStore.ListByUser returns unexpired tokens), got %v", selectors(list))
+	}
+}
+
+func (s *tokenSuite) delete(t suiteT, st loginkit.TokenStore) {
+	keep := s.token("sel-keep", "user-1", "reset", s.now)
+	s.create(t, st, s.token("sel-del", "user-1", "reset", s.now), copyToken(keep))
+	must(t, st.Delete(background(), "sel-del"), "Delete", "TokenStore.Delete contract")
+	s.wantGone(t, st, "sel-del", "Get after Delete", "TokenStore.Delete contract")
+	_, err := st.Consume(background(), "sel-del")
+	wantErr(t, err, loginkit.ErrNotFound, "Consume after Delete", "TokenStore.Delete contract")
+	must(t, st.Delete(background(), "sel-del"), "Delete of an already deleted token", "TokenStore.Delete: deleting a missing token is not an error")
+	must(t, st.Delete(background(), "never-existed"), "Delete of a missing token", "TokenStore.Delete: deleting a missing token is not an error")
+	s.wantToken(t, st, keep, "Delete of another token", "TokenStore.Delete removes one token")
+	list, err := st.ListByUser(background(), "user-1", "")
+	must(t, err, "ListByUser", "TokenStore.ListByUser contract")
+	if !slices.Equal(selectors(list), []string{"sel-keep"}) {
+		t.Errorf("ListByUser after Delete: want [sel-keep], got %v", selectors(list))
+	}
+}
+
+func (s *tokenSuite) listByUser(t suiteT, st loginkit.TokenStore) {
+	r1 := s.token("r1", "user-a", loginkit.PurposeRemember, s.now.Add(-3*time.Hour))
+	r2 := s.token("r2", "user-a", loginkit.PurposeRemember, s.now.Add(-1*time.Hour))
+	p1 := s.token("p1", "user-a", "reset", s.now.Add(-2*time.Hour))
+	old := s.expired("r-old", "user-a", loginkit.PurposeRemember, s.now.Add(-30*time.Minute))
+	b1 := s.token("b1", "user-b", loginkit.PurposeRemember, s.now)
+	s.create(t, st, copyToken(r1), old, copyToken(p1), b1, copyToken(r2))
+
+	list, err := st.ListByUser(background(), "user-a", loginkit.PurposeRemember)
+	must(t, err, "ListByUser", "TokenStore.ListByUser contract")
+	if got, want := selectors(list), []string{"r2", "r1"}; !slices.Equal(got, want) {
+		t.Errorf("ListByUser(user-a, %q): want %v (TokenStore.ListByUser: the user's unexpired tokens of that purpose, newest CreatedAt first), got %v", loginkit.PurposeRemember, want, got)
+	} else {
+		s.wantEqual(t, r2, list[0], "ListByUser", "TokenStore.ListByUser returns whole tokens")
+		s.wantEqual(t, r1, list[1], "ListByUser", "TokenStore.ListByUser returns whole tokens")
+	}
+	list, err = st.ListByUser(background(), "user-a", "")
+	must(t, err, "ListByUser", "TokenStore.ListByUser contract")
+	if got, want := selectors(list), []string{"r2", "p1", "r1"}; !slices.Equal(got, want) {
+		t.Errorf(`ListByUser(user-a, ""): want %v (TokenStore.ListByUser: all purposes when purpose is empty, newest CreatedAt first, no other user's), got %v`, want, got)
+	}
+	list, err = st.ListByUser(background(), "user-a", "no-such-purpose")
+	must(t, err, "ListByUser", "TokenStore.ListByUser contract")
+	if len(list) != 0 {
+		t.Errorf("ListByUser(user-a, a purpose it has no token of): want none, got %v", selectors(list))
+	}
+	list, err = st.ListByUser(background(), "user-unknown", "")
+	must(t, err, "ListByUser", "TokenStore.ListByUser contract")
+	if len(list) != 0 {
+		t.Errorf("ListByUser of a user without tokens: want none, got %v", selectors(list))
+	}
+}
+
+func (s *tokenSuite) deleteByUser(t suiteT, st loginkit.TokenStore) {
+	b1 := s.token("b1", "user-b", "reset", s.now)
+	s.create(t, st,
+		s.token("r1", "user-a", loginkit.PurposeRemember, s.now),
+		s.token("r2", "user-a", loginkit.PurposeRemember, s.now.Add(time.Second)),
+		s.token("p1", "user-a", "reset", s.now),
+		copyToken(b1),
+	)
+	n, err := st.DeleteByUser(background(), "user-a", "reset")
+	must(t, err, "DeleteByUser", "TokenStore.DeleteByUser contract")
+	if n != 1 {
+		t.Errorf(`DeleteByUser(user-a, "reset"): want 1 removed (TokenStore.DeleteByUser removes the user's tokens of that purpose and reports how many), got %d`, n)
+	}
+	s.wantGone(t, st, "p1", "Get after DeleteByUser", "TokenStore.DeleteByUser removes the user's tokens of that purpose")
+	list, err := st.ListByUser(background(), "user-a", "")
+	must(t, err, "ListByUser", "TokenStore.ListByUser contract")
+	if got, want := selectors(list), []string{"r2", "r1"}; !slices.Equal(got, want) {
+		t.Errorf("ListByUser after DeleteByUser of another purpose: want %v (TokenStore.DeleteByUser leaves other purposes), got %v", want, got)
+	}
+	n, err = st.DeleteByUser(background(), "user-a", "")
+	must(t, err, "DeleteByUser", "TokenStore.DeleteByUser contract")
+	if n != 2 {
+		t.Errorf(`DeleteByUser(user-a, ""): want 2 removed (TokenStore.DeleteByUser: all purposes when purpose is empty), got %d`, n)
+	}
+	for _, sel := range []string{"r1", "r2"} {
+		s.wantGone(t, st, sel, `Get after DeleteByUser with purpose ""`, "TokenStore.DeleteByUser removes all of the user's tokens when purpose is empty")
+	}
+	s.wantToken(t, st, b1, "DeleteByUser of another user", "TokenStore.DeleteByUser leaves other users' tokens untouched")
+	n, err = st.DeleteByUser(background(), "user-a", "")
+	must(t, err, "DeleteByUser", "TokenStore.DeleteByUser contract")
+	if n != 0 {
+		t.Errorf("DeleteByUser of a user without tokens: want 0 removed, got %d", n)
+	}
+}
+
+func (s *tokenSuite) deleteExpired(t suiteT, st loginkit.TokenStore) {
+	l1, l2 := s.token("live-1", "user-a", "reset", s.now), s.token("live-2", "user-b", loginkit.PurposeRemember, s.now)
+	s.create(t, st, s.expired("old-1", "user-a", "reset", s.now.Add(-2*time.Hour)), copyToken(l1),
+		s.expired("old-2", "user-b", loginkit.PurposeRemember, s.now.Add(-2*time.Hour)), copyToken(l2))
+	n, err := st.DeleteExpired(background())
+	must(t, err, "DeleteExpired", "TokenStore.DeleteExpired contract")
+	if n < 0 || n > 2 {
+		t.Errorf("DeleteExpired with 2 expired tokens: want 2 (or 0 for a store with native expiry) (TokenStore.DeleteExpired removes expired tokens only and reports how many), got %d", n)
+	}
+	s.wantToken(t, st, l1, "DeleteExpired", "TokenStore.DeleteExpired removes expired tokens only")
+	s.wantToken(t, st, l2, "DeleteExpired", "TokenStore.DeleteExpired removes expired tokens only")
+	s.wantGone(t, st, "old-1", "Get after DeleteExpired", "TokenStore.Get never returns an expired token")
+	n, err = st.DeleteExpired(background())
+	must(t, err, "DeleteExpired", "TokenStore.DeleteExpired contract")
+	if n != 0 {
+		t.Errorf("second DeleteExpired: want 0 (nothing left to remove), got %d", n)
+	}
+}
+
+func (s *tokenSuite) isolation(t suiteT, st loginkit.TokenStore) {
+	want := s.token("sel-iso", "user-1", "reset", s.now)
+	in := copyToken(want)
+	s.create(t, st, in)
+	in.UserID, in.ValidatorHash, in.ExpiresAt = "intruder", "changed", s.now.Add(-time.Hour)
+	s.wantToken(t, st, want, "Get after the caller modified the token it created", "TokenStore.Create stores a copy: a caller's later changes do not reach the store")
+	got, err := st.Get(background(), "sel-iso")
+	must(t, err, "Get", "TokenStore.Get contract")
+	got.UserID, got.ValidatorHash, got.Purpose = "intruder", "changed", "other"
+	s.wantToken(t, st, want, "Get after the caller modified a token Get returned", "TokenStore: returned tokens are copies")
+	list, err := st.ListByUser(background(), "user-1", "")
+	must(t, err, "ListByUser", "TokenStore.ListByUser contract")
+	for _, x := range list {
+		x.ValidatorHash, x.Selector = "changed", "changed"
+	}
+	s.wantToken(t, st, want, "Get after the caller modified a token ListByUser returned", "TokenStore: returned tokens are copies")
+}
+
+func (s *tokenSuite) contextCancelled(t suiteT, st loginkit.TokenStore) {
+	const clause = "TokenStore: every method honours ctx"
+	keep := s.token("sel-ctx", "user-1", "reset", s.now)
+	s.create(t, st, copyToken(keep))
+	ctx := cancelled()
+	err := st.Create(ctx, s.token("sel-ctx-new", "user-1", "reset", s.now))
+	wantCanceled(t, err, "Create with a cancelled context", clause)
+	s.wantGone(t, st, "sel-ctx-new", "Get after Create with a cancelled context", clause+": a cancelled Create stores nothing")
+	_, err = st.Get(ctx, "sel-ctx")
+	wantCanceled(t, err, "Get with a cancelled context", clause)
+	_, err = st.Consume(ctx, "sel-ctx")
+	wantCanceled(t, err, "Consume with a cancelled context", clause)
+	err = st.Delete(ctx, "sel-ctx")
+	wantCanceled(t, err, "Delete with a cancelled context", clause)
+	_, err = st.ListByUser(ctx, "user-1", "")
+	wantCanceled(t, err, "ListByUser with a cancelled context", clause)
+	_, err = st.DeleteByUser(ctx, "user-1", "")
+	wantCanceled(t, err, "DeleteByUser with a cancelled context", clause)
+	_, err = st.DeleteExpired(ctx)
+	wantCanceled(t, err, "DeleteExpired with a cancelled context", clause)
+	s.wantToken(t, st, keep, "Get after Consume, Delete and DeleteByUser with a cancelled context", clause+": a cancelled call changes nothing")
+}

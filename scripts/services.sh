@@ -1,0 +1,492 @@
+#!/usr/bin/env bash
+# scripts/services.sh — the test servers for loginkit's own tests.
+#
+#   scripts/services.sh start [SERVICE...]   install what is missing, start, print exports
+#   scripts/services.sh stop  [SERVICE...]   stop what this script started (by PID)
+#   scripts/services.sh env                  print `export LOGINKIT_...=...` lines
+#   scripts/services.sh status               say what is running
+#   scripts/services.sh running              list the servers running, one a line
+#
+# SERVICE is one of postgres, redis, ferretdb, chromium (default: all).
+#
+# Each server listens on 127.0.0.1 on a fixed port below the ephemeral range:
+# PostgreSQL 15432, Redis 16379, FerretDB (MongoDB wire protocol) 17017.
+# Chromium is only installed; the browser tests start it themselves.
+#
+# When LOGINKIT_POSTGRES_URL, LOGINKIT_REDIS_URL, LOGINKIT_MONGO_URL or
+# LOGINKIT_CHROMIUM is already set, that server is used as it is and nothing is
+# installed or started for it. Otherwise the missing Debian packages are
+# installed with apt-get (through sudo when not root) and the server is started
+# with its state in ${LOGINKIT_SERVICES_DIR:-/tmp/loginkit-services}.
+#
+# `start` is idempotent: a server already running from this state directory is
+# left alone; stale PID files and state from an earlier run (a crash, a reboot)
+# are cleared and the server is set up afresh. `stop` only stops processes
+# whose PID this script recorded, and checks the PID still belongs to the
+# program it started. Progress goes to stderr; `start` and `env` write only the
+# export lines to stdout, so `eval "$(scripts/services.sh start)"` works.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STATE=${LOGINKIT_SERVICES_DIR:-/tmp/loginkit-services}
+PG_PORT=15432
+REDIS_PORT=16379
+FERRET_PORT=17017
+PG_PASSWORD=loginkit
+FERRET_VERSION=v1.24.0
+FERRET_SRC=$ROOT/tools/ferretdb
+FERRET_CACHE=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/loginkit
+FERRET_BIN=$FERRET_CACHE/ferretdb-$FERRET_VERSION
+
+PG_CREATECLUSTER=/etc/postgresql-common/createcluster.conf
+PG_DIR=$STATE/postgres # owned by the postgres user when run as root
+PG_DATA=$PG_DIR/data
+PG_SOCK=$PG_DIR # unix socket directory
+PG_LOG=$STATE/postgres.log
+PG_PIDFILE=$STATE/postgres.pid
+REDIS_DIR=$STATE/redis
+REDIS_PIDFILE=$STATE/redis.pid
+REDIS_LOG=$STATE/redis.log
+FERRET_DIR=$STATE/ferretdb
+FERRET_PIDFILE=$STATE/ferretdb.pid
+FERRET_LOG=$STATE/ferretdb.log
+
+# What the command line of each server we start contains; a PID whose command
+# line lacks it is not ours.
+REDIS_ID="redis-server 127.0.0.1:$REDIS_PORT"
+FERRET_ID="-listen 127.0.0.1:$FERRET_PORT -state-dir $FERRET_DIR"
+
+PG_URL="postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres?sslmode=disable"
+REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+MONGO_URL="mongodb://127.0.0.1:$FERRET_PORT/"
+CHROMIUM_BIN=/usr/bin/chromium
+
+ALL_SERVICES=(postgres redis ferretdb chromium)
+
+log() { printf 'services: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
+is_root() { [ "$(id -u)" = 0 ]; }
+as_root() { if is_root; then "$@"; else sudo "$@"; fi; }
+
+# ---------------------------------------------------------------- apt
+
+APT_UPDATED=0
+
+apt_update() {
+	[ "$APT_UPDATED" = 1 ] && return 0
+	log "apt-get update"
+	local t; t=$(now)
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 || return 1
+	APT_UPDATED=1
+	log "apt-get update took $(since "$t")"
+}
+
+# apt_has_candidates reports whether apt knows an installable version of
+# every named package (false on a machine whose package lists are empty).
+apt_has_candidates() {
+	local p c
+	for p in "$@"; do
+		c=$(apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ { print $2 }')
+		if [ -z "$c" ] || [ "$c" = "(none)" ]; then return 1; fi
+	done
+}
+
+apt_install() {
+	command -v apt-get >/dev/null || { log "apt-get not found: install $* yourself"; return 1; }
+	local t; t=$(now)
+	log "apt-get install $*"
+	if [ "$APT_UPDATED" = 0 ] && ! apt_has_candidates "$@"; then apt_update || return 1; fi
+	if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2; then
+		# Stale package lists give 404s; refresh them once and retry.
+		[ "$APT_UPDATED" = 1 ] && return 1
+		apt_update || return 1
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2 || return 1
+	fi
+	log "installed $* in $(since "$t")"
+}
+
+# ---------------------------------------------------------------- processes
+
+# pid_is PIDFILE PATTERN: the PID recorded in PIDFILE is alive and its
+# command line contains PATTERN (a fixed string).
+pid_is() {
+	local pidfile=$1 name=$2 pid
+	[ -s "$pidfile" ] || return 1
+	pid=$(head -n1 "$pidfile" | tr -dc 0-9)
+	[ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$name"
+}
+
+pid_of() { head -n1 "$1" | tr -dc 0-9; }
+
+# stop_pid PIDFILE PATTERN LABEL: SIGTERM the recorded process if it is still ours,
+# wait for it to exit (SIGKILL after 15 s), and remove the PID file.
+stop_pid() {
+	local pidfile=$1 name=$2 label=$3 pid i
+	if pid_is "$pidfile" "$name"; then
+		pid=$(pid_of "$pidfile")
+		kill -TERM "$pid" 2>/dev/null
+		for ((i = 0; i < 150; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			log "$label (pid $pid) did not exit after SIGTERM; sending SIGKILL"
+			kill -KILL "$pid" 2>/dev/null
+		fi
+		log "stopped $label (pid $pid)"
+	fi
+	rm -f "$pidfile"
+}
+
+# port_open PORT: something accepts TCP connections on 127.0.0.1:PORT.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+wait_for() {
+	local n=$(($1 * 10)) i
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---------------------------------------------------------------- postgres
+
+pg_bindir() {
+	local d
+	if command -v pg_config >/dev/null; then
+		d=$(pg_config --bindir 2>/dev/null)
+		if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then echo "$d"; return 0; fi
+	fi
+	for d in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V -r); do
+		if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then echo "$d"; return 0; fi
+	done
+	return 1
+}
+
+# as_pg CMD...: run CMD as the user owning the cluster (postgres when root).
+as_pg() {
+	if is_root; then
+		(cd / && runuser -u postgres -- "$@")
+	else
+		(cd / && "$@")
+	fi
+}
+
+install_postgres() {
+	pg_bindir >/dev/null && return 0
+	local t; t=$(now)
+	# postgresql-common first, so the server package creates no cluster of
+	# its own (and starts none).
+	apt_install postgresql-common || return 1
+	local conf=$PG_CREATECLUSTER
+	if grep -Eq '^[#[:space:]]*create_main_cluster' "$conf" 2>/dev/null; then
+		as_root sed -i -E 's/^[#[:space:]]*create_main_cluster.*/create_main_cluster = false/' "$conf"
+	else
+		echo 'create_main_cluster = false' | as_root tee -a "$conf" >/dev/null
+	fi
+	apt_install postgresql || return 1
+	log "postgres: installed in $(since "$t")"
+	pg_bindir >/dev/null
+}
+
+# pg_running: the postmaster recorded in our data directory is alive and is
+# really that postmaster (after a reboot the PID may belong to anything).
+# A stale postmaster.pid is removed so that it cannot mislead pg_ctl.
+pg_running() {
+	local bin=$1
+	[ -f "$PG_DATA/postmaster.pid" ] || return 1
+	if ! pid_is "$PG_DATA/postmaster.pid" "postgres -D $PG_DATA "; then
+		rm -f "$PG_DATA/postmaster.pid"
+		return 1
+	fi
+	as_pg "$bin/pg_ctl" status -D "$PG_DATA" >/dev/null 2>&1
+}
+
+start_postgres() {
+	if [ -n "${LOGINKIT_POSTGRES_URL:-}" ]; then log "postgres: using LOGINKIT_POSTGRES_URL"; return 0; fi
+	install_postgres || { log "postgres: install failed"; return 1; }
+	local bin t
+	bin=$(pg_bindir) || return 1
+	if pg_running "$bin" && port_open "$PG_PORT"; then
+		log "postgres: already running (pid $(pid_of "$PG_DATA/postmaster.pid")) on port $PG_PORT"
+		pid_of "$PG_DATA/postmaster.pid" >"$PG_PIDFILE"
+		return 0
+	fi
+	if port_open "$PG_PORT"; then
+		log "postgres: port $PG_PORT is taken by a process this script did not start"
+		return 1
+	fi
+	if pg_running "$bin"; then stop_postgres; fi
+	# Not running: whatever is left (a crash, a reboot, fsync=off) is not to
+	# be trusted. Start from a fresh cluster; it takes about a second.
+	t=$(now)
+	rm -rf "$PG_DIR" "$PG_PIDFILE"
+	mkdir -p "$PG_DIR" || return 1
+	chmod 755 "$STATE"
+	chmod 700 "$PG_DIR"
+	local pwfile=$PG_DIR/pwfile
+	echo "$PG_PASSWORD" >"$pwfile"
+	if is_root; then chown -R postgres:postgres "$PG_DIR"; fi
+	if ! as_pg "$bin/initdb" -D "$PG_DATA" -U postgres --pwfile="$pwfile" \
+		--auth-local=trust --auth-host=scram-sha-256 \
+		-E UTF8 --locale=C.UTF-8 --no-sync >"$STATE/initdb.log" 2>&1; then
+		log "postgres: initdb failed:"; tail -n 20 "$STATE/initdb.log" >&2
+		return 1
+	fi
+	rm -f "$pwfile"
+	: >"$PG_LOG"
+	if is_root; then chown postgres:postgres "$PG_LOG"; fi
+	if ! as_pg "$bin/pg_ctl" -w -t 60 start -D "$PG_DATA" -l "$PG_LOG" \
+		-o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_SOCK -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" >&2 9>&-; then
+		log "postgres: pg_ctl start failed:"; tail -n 20 "$PG_LOG" >&2
+		return 1
+	fi
+	pid_of "$PG_DATA/postmaster.pid" >"$PG_PIDFILE"
+	log "postgres: started (pid $(pid_of "$PG_PIDFILE")) on 127.0.0.1:$PG_PORT in $(since "$t")"
+}
+
+stop_postgres() {
+	local bin
+	if [ -f "$PG_DATA/postmaster.pid" ] && bin=$(pg_bindir) && pg_running "$bin"; then
+		as_pg "$bin/pg_ctl" stop -D "$PG_DATA" -m fast -w >&2 && log "stopped postgres"
+	fi
+	rm -f "$PG_PIDFILE"
+}
+
+# ---------------------------------------------------------------- redis
+
+redis_ping() { [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
+
+start_redis() {
+	if [ -n "${LOGINKIT_REDIS_URL:-}" ]; then log "redis: using LOGINKIT_REDIS_URL"; return 0; fi
+	if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+		# The package may start a system redis on 6379; it is not used.
+		apt_install redis-server || { log "redis: install failed"; return 1; }
+	fi
+	if pid_is "$REDIS_PIDFILE" "$REDIS_ID" && redis_ping; then
+		log "redis: already running (pid $(pid_of "$REDIS_PIDFILE")) on port $REDIS_PORT"
+		return 0
+	fi
+	stop_pid "$REDIS_PIDFILE" "$REDIS_ID" redis
+	if port_open "$REDIS_PORT"; then
+		log "redis: port $REDIS_PORT is taken by a process this script did not start"
+		return 1
+	fi
+	local t; t=$(now)
+	rm -rf "$REDIS_DIR"
+	mkdir -p "$REDIS_DIR" || return 1
+	if ! redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
+		--daemonize yes --pidfile "$REDIS_PIDFILE" --dir "$REDIS_DIR" --logfile "$REDIS_LOG" >&2 9>&-; then
+		log "redis: redis-server failed"; return 1
+	fi
+	if ! wait_for 30 redis_ping; then
+		log "redis: no answer to PING on port $REDIS_PORT:"; tail -n 20 "$REDIS_LOG" >&2
+		return 1
+	fi
+	log "redis: started (pid $(pid_of "$REDIS_PIDFILE")) on 127.0.0.1:$REDIS_PORT in $(since "$t")"
+}
+
+stop_redis() { stop_pid "$REDIS_PIDFILE" "$REDIS_ID" redis; }
+
+# ---------------------------------------------------------------- ferretdb
+
+gocmd() {
+	if command -v go >/dev/null; then echo go
+	elif [ -x /usr/local/go/bin/go ]; then echo /usr/local/go/bin/go
+	else return 1; fi
+}
+
+# ferret_key identifies the source of the FerretDB binary: the cached binary
+# is rebuilt when it changes.
+ferret_key() {
+	(cd "$FERRET_SRC" && cat go.mod go.sum ./*.go) | sha256sum | cut -d' ' -f1
+}
+
+build_ferretdb() {
+	if [ ! -f "$FERRET_SRC/go.mod" ] || [ ! -f "$FERRET_SRC/go.sum" ] || ! ls "$FERRET_SRC"/*.go >/dev/null 2>&1; then
+		log "ferretdb: $FERRET_SRC is missing or incomplete"
+		return 1
+	fi
+	local key go t tmp
+	key=$(ferret_key)
+	if [ -x "$FERRET_BIN" ] && [ "$(cat "$FERRET_BIN.key" 2>/dev/null)" = "$key" ]; then
+		return 0
+	fi
+	go=$(gocmd) || { log "ferretdb: go not found"; return 1; }
+	mkdir -p "$FERRET_CACHE" || return 1
+	t=$(now)
+	log "ferretdb: building $FERRET_VERSION from tools/ferretdb (a cold build takes about 2 minutes)"
+	tmp=$(mktemp "$FERRET_BIN.XXXXXX") || return 1
+	if ! (cd "$FERRET_SRC" && CGO_ENABLED=0 "$go" build -trimpath -o "$tmp" .) >&2; then
+		rm -f "$tmp"
+		log "ferretdb: build failed"
+		return 1
+	fi
+	chmod 755 "$tmp"
+	mv -f "$tmp" "$FERRET_BIN" && echo "$key" >"$FERRET_BIN.key"
+	log "ferretdb: built $FERRET_BIN in $(since "$t")"
+}
+
+start_ferretdb() {
+	if [ -n "${LOGINKIT_MONGO_URL:-}" ]; then
+		log "ferretdb: using LOGINKIT_MONGO_URL"
+		# Tests that run a private server still want the binary.
+		[ -n "${LOGINKIT_FERRETDB:-}" ] || build_ferretdb || log "ferretdb: no binary for private servers"
+		return 0
+	fi
+	local bin=${LOGINKIT_FERRETDB:-}
+	if [ -z "$bin" ]; then
+		build_ferretdb || return 1
+		bin=$FERRET_BIN
+	fi
+	if pid_is "$FERRET_PIDFILE" "$FERRET_ID" && port_open "$FERRET_PORT"; then
+		log "ferretdb: already running (pid $(pid_of "$FERRET_PIDFILE")) on port $FERRET_PORT"
+		return 0
+	fi
+	stop_pid "$FERRET_PIDFILE" "$FERRET_ID" ferretdb
+	if port_open "$FERRET_PORT"; then
+		log "ferretdb: port $FERRET_PORT is taken by a process this script did not start"
+		return 1
+	fi
+	local t; t=$(now)
+	rm -rf "$FERRET_DIR"
+	mkdir -p "$FERRET_DIR" || return 1
+	# setsid: the server outlives this script and ignores its terminal.
+	setsid "$bin" -listen "127.0.0.1:$FERRET_PORT" -state-dir "$FERRET_DIR" \
+		</dev/null >"$FERRET_LOG" 2>&1 9>&- &
+	echo $! >"$FERRET_PIDFILE"
+	if ! wait_for 60 port_open "$FERRET_PORT"; then
+		log "ferretdb: port $FERRET_PORT does not answer:"; tail -n 20 "$FERRET_LOG" >&2
+		stop_pid "$FERRET_PIDFILE" "$FERRET_ID" ferretdb
+		return 1
+	fi
+	log "ferretdb: started (pid $(pid_of "$FERRET_PIDFILE")) on 127.0.0.1:$FERRET_PORT in $(since "$t")"
+}
+
+stop_ferretdb() { stop_pid "$FERRET_PIDFILE" "$FERRET_ID" ferretdb; }
+
+# ---------------------------------------------------------------- chromium
+
+start_chromium() {
+	if [ -n "${LOGINKIT_CHROMIUM:-}" ]; then log "chromium: using LOGINKIT_CHROMIUM"; return 0; fi
+	if [ ! -x "$CHROMIUM_BIN" ]; then
+		apt_install chromium || { log "chromium: install failed"; return 1; }
+	fi
+	[ -x "$CHROMIUM_BIN" ] || { log "chromium: $CHROMIUM_BIN missing after install"; return 1; }
+	log "chromium: $CHROMIUM_BIN"
+}
+
+stop_chromium() { :; }
+
+# ---------------------------------------------------------------- commands
+
+# export_line NAME VALUE prints a shell export line, single-quoted.
+export_line() { printf "export %s='%s'\n" "$1" "${2//\'/\'\\\'\'}"; }
+
+# print_env writes an export line for each server in use: one given by the
+# environment, or one this script runs.
+print_env() {
+	local bin
+	if [ -n "${LOGINKIT_POSTGRES_URL:-}" ]; then
+		export_line LOGINKIT_POSTGRES_URL "$LOGINKIT_POSTGRES_URL"
+	elif bin=$(pg_bindir 2>/dev/null) && pg_running "$bin"; then
+		export_line LOGINKIT_POSTGRES_URL "$PG_URL"
+	fi
+	if [ -n "${LOGINKIT_REDIS_URL:-}" ]; then
+		export_line LOGINKIT_REDIS_URL "$LOGINKIT_REDIS_URL"
+	elif pid_is "$REDIS_PIDFILE" "$REDIS_ID"; then
+		export_line LOGINKIT_REDIS_URL "$REDIS_URL"
+	fi
+	if [ -n "${LOGINKIT_MONGO_URL:-}" ]; then
+		export_line LOGINKIT_MONGO_URL "$LOGINKIT_MONGO_URL"
+	elif pid_is "$FERRET_PIDFILE" "$FERRET_ID"; then
+		export_line LOGINKIT_MONGO_URL "$MONGO_URL"
+	fi
+	if [ -n "${LOGINKIT_FERRETDB:-}" ]; then
+		export_line LOGINKIT_FERRETDB "$LOGINKIT_FERRETDB"
+	elif [ -x "$FERRET_BIN" ]; then
+		export_line LOGINKIT_FERRETDB "$FERRET_BIN"
+	fi
+	if [ -n "${LOGINKIT_CHROMIUM:-}" ]; then
+		export_line LOGINKIT_CHROMIUM "$LOGINKIT_CHROMIUM"
+	elif [ -x "$CHROMIUM_BIN" ]; then
+		export_line LOGINKIT_CHROMIUM "$CHROMIUM_BIN"
+	fi
+}
+
+status() {
+	local bin
+	if bin=$(pg_bindir 2>/dev/null) && pg_running "$bin"; then echo "postgres: running on $PG_PORT"; else echo "postgres: stopped"; fi
+	if pid_is "$REDIS_PIDFILE" "$REDIS_ID"; then echo "redis: running on $REDIS_PORT"; else echo "redis: stopped"; fi
+	if pid_is "$FERRET_PIDFILE" "$FERRET_ID"; then echo "ferretdb: running on $FERRET_PORT"; else echo "ferretdb: stopped"; fi
+	if [ -x "${LOGINKIT_CHROMIUM:-$CHROMIUM_BIN}" ]; then echo "chromium: ${LOGINKIT_CHROMIUM:-$CHROMIUM_BIN}"; else echo "chromium: missing"; fi
+}
+
+# running prints the name of each server running from the state directory.
+running() {
+	local bin
+	if bin=$(pg_bindir 2>/dev/null) && pg_running "$bin"; then echo postgres; fi
+	if pid_is "$REDIS_PIDFILE" "$REDIS_ID"; then echo redis; fi
+	if pid_is "$FERRET_PIDFILE" "$FERRET_ID"; then echo ferretdb; fi
+}
+
+# with_lock serialises start and stop between concurrent runs.
+with_lock() {
+	mkdir -p "$STATE" || die "cannot create $STATE"
+	if command -v flock >/dev/null; then
+		exec 9>"$STATE/lock"
+		flock -w 600 9 || die "timed out waiting for $STATE/lock"
+	fi
+}
+
+services_arg() {
+	local s ok
+	for s in "$@"; do
+		ok=0
+		for a in "${ALL_SERVICES[@]}"; do [ "$s" = "$a" ] && ok=1; done
+		[ "$ok" = 1 ] || die "unknown service $s (want one of ${ALL_SERVICES[*]})"
+	done
+}
+
+main() {
+	local cmd=${1:-}
+	shift || true
+	local services=("$@")
+	services_arg "${services[@]}"
+	[ ${#services[@]} -gt 0 ] || services=("${ALL_SERVICES[@]}")
+	case $cmd in
+	start)
+		with_lock
+		local failed=() s
+		for s in "${services[@]}"; do
+			"start_$s" || failed+=("$s")
+		done
+		print_env
+		if [ ${#failed[@]} -gt 0 ]; then
+			log "FAILED to start: ${failed[*]}"
+			return 1
+		fi
+		;;
+	stop)
+		with_lock
+		local s
+		for s in "${services[@]}"; do "stop_$s"; done
+		;;
+	env) print_env ;;
+	status) status ;;
+	running) running ;;
+	*)
+		echo "usage: $0 start|stop|env|status|running [postgres|redis|ferretdb|chromium]..." >&2
+		return 2
+		;;
+	esac
+}
+
+# Run main unless sourced (the functions are sourced to test them).
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi
