@@ -2,6 +2,7 @@ package loginkit
 
 import (
 	"net/http"
+	"net/textproto"
 	"strings"
 	"time"
 )
@@ -77,31 +78,34 @@ func (c *cookieConfig) clear(w http.ResponseWriter, name string) {
 }
 
 // cookieValue returns the value of the named cookie, or "" when the request
-// has none. A value longer than MaxCookieBytes, or one net/http cannot
-// parse (bytes no cookie may hold), is reported as bad, so the caller
-// clears it instead of leaving it in the browser.
+// has none. A value longer than MaxCookieBytes, or one holding bytes no
+// cookie value may hold, is reported as bad, so the caller clears it
+// instead of leaving it in the browser. It reads the Cookie headers
+// itself, without allocating: http.Request.Cookie parses every cookie of
+// the request into a new slice on each call.
 func cookieValue(r *http.Request, name string) (value string, bad bool) {
-	ck, err := r.Cookie(name)
-	if err != nil {
-		return "", unparsedCookie(r, name)
-	}
-	if len(ck.Value) > MaxCookieBytes {
-		return "", true
-	}
-	return ck.Value, false
-}
-
-// unparsedCookie reports whether the request's Cookie headers carry name
-// with a value net/http refused to parse. It runs only when the cookie was
-// not found, so the authenticated path never pays for it.
-func unparsedCookie(r *http.Request, name string) bool {
-	for _, h := range r.Header["Cookie"] {
-		for part := range strings.SplitSeq(h, ";") {
-			k, _, ok := strings.Cut(strings.TrimSpace(part), "=")
-			if ok && k == name {
-				return true
+	for _, line := range r.Header["Cookie"] {
+		for len(line) > 0 {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			part = textproto.TrimString(part)
+			k, v, ok := strings.Cut(part, "=")
+			if !ok || textproto.TrimString(k) != name {
+				continue
 			}
+			if len(v) > MaxCookieBytes {
+				return "", true
+			}
+			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			for i := 0; i < len(v); i++ {
+				if b := v[i]; b <= 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' || b == ',' {
+					return "", true
+				}
+			}
+			return v, false
 		}
 	}
-	return false
+	return "", false
 }

@@ -1,6 +1,7 @@
 package loginkit
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -80,6 +81,33 @@ func FuzzSafeNext(f *testing.F) {
 		}
 		if dec, err := url.PathUnescape(got); err != nil || strings.HasPrefix(dec, "//") || strings.Contains(dec, "\\") {
 			t.Fatalf("%q decodes to a host-relative target %q", got, dec)
+		}
+	})
+}
+
+// FuzzCookieValue checks the allocation-free Cookie header reader against
+// net/http's own parser: whenever net/http finds the cookie with a valid
+// value, cookieValue returns the same value, and it never returns a value
+// holding bytes a cookie may not hold.
+func FuzzCookieValue(f *testing.F) {
+	for _, s := range []string{"session=abc", "a=1; session=xyz; b=2", `session="quoted"`, "session=é", "session=a b", "session=", "session", ";;session=v;", "x=1;session=" + strings.Repeat("A", 5000)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		r := &http.Request{Header: http.Header{"Cookie": {header}}}
+		got, bad := cookieValue(r, "session")
+		if bad && got != "" {
+			t.Fatalf("bad cookie with a value %q", got)
+		}
+		for i := 0; i < len(got); i++ {
+			if b := got[i]; b <= 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' || b == ',' {
+				t.Fatalf("returned value %q holds byte %q", got, b)
+			}
+		}
+		if ck, err := r.Cookie("session"); err == nil && ck.Value != "" && len(ck.Value) <= MaxCookieBytes && !strings.ContainsAny(ck.Value, " ,") {
+			if got != ck.Value {
+				t.Fatalf("header %q: cookieValue = %q (bad %v), net/http = %q", header, got, bad, ck.Value)
+			}
 		}
 	})
 }

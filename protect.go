@@ -3,6 +3,7 @@ package loginkit
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -59,12 +60,32 @@ func (m *Manager[U]) isTrusted(a netip.Addr) bool {
 // fingerprint identifies a client by IP address and User-Agent, for
 // session protection: 128 bits of SHA-256, base64url.
 func fingerprint(ip, userAgent string) string {
+	var out [fingerprintLen]byte
+	return string(fingerprintInto(&out, ip, userAgent))
+}
+
+// fingerprintLen is the length of an encoded fingerprint: 16 bytes of
+// SHA-256 in unpadded base64url.
+const fingerprintLen = 22
+
+// fingerprintInto writes the fingerprint of ip and userAgent into out
+// and returns it, without allocating.
+func fingerprintInto(out *[fingerprintLen]byte, ip, userAgent string) []byte {
 	h := sha256.New()
-	h.Write([]byte(ip))
+	_, _ = io.WriteString(h, ip)
 	h.Write([]byte{0})
-	h.Write([]byte(userAgent))
+	_, _ = io.WriteString(h, userAgent)
 	var sum [sha256.Size]byte
-	return base64.RawURLEncoding.EncodeToString(h.Sum(sum[:0])[:16])
+	base64.RawURLEncoding.Encode(out[:], h.Sum(sum[:0])[:16])
+	return out[:]
+}
+
+// fingerprintMatches reports whether want is the fingerprint of ip and
+// userAgent. It does not allocate: it runs on every request under
+// session protection.
+func fingerprintMatches(ip, userAgent, want string) bool {
+	var out [fingerprintLen]byte
+	return string(fingerprintInto(&out, ip, userAgent)) == want
 }
 
 func truncateUA(ua string) string {

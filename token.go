@@ -44,8 +44,19 @@ func newSessionToken() (token, key string) {
 // tokens and validators are stored. The inputs carry 256 random bits, so a
 // fast hash is enough; nothing here is a password.
 func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
+	var sum [sha256.Size]byte
+	if len(token) <= 64 {
+		// Copy into a stack buffer: converting a string longer than 32
+		// bytes to []byte would allocate on every request.
+		var buf [64]byte
+		n := copy(buf[:], token)
+		sum = sha256.Sum256(buf[:n])
+	} else {
+		sum = sha256.Sum256([]byte(token))
+	}
+	var out [43]byte // base64url of 32 bytes, unpadded
+	base64.RawURLEncoding.Encode(out[:], sum[:])
+	return string(out[:])
 }
 
 // isBase64URL reports whether s is non-empty and uses only the unpadded

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/url"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,14 +30,7 @@ import (
 // skipped, or fails under CI=true.
 func startCluster(tb testing.TB) *redis.ClusterClient {
 	tb.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		msg := "redis-server is not on PATH: the Cluster tests start their own servers"
-		if testenv.CI() {
-			tb.Fatal(msg + " (CI=true: a missing server is a failure)")
-		}
-		tb.Skip(msg)
-	}
+	bin := redisServerBinary(tb)
 	const nodes = 3
 	dir := tb.TempDir()
 	ctx := context.Background()
@@ -103,6 +99,21 @@ func startCluster(tb testing.TB) *redis.ClusterClient {
 	return rdb
 }
 
+// redisServerBinary returns the path of redis-server, skipping the test
+// when there is none (failing under CI=true).
+func redisServerBinary(tb testing.TB) string {
+	tb.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		msg := "redis-server is not on PATH: this test starts servers of its own"
+		if testenv.CI() {
+			tb.Fatal(msg + " (CI=true: a missing server is a failure)")
+		}
+		tb.Skip(msg)
+	}
+	return bin
+}
+
 func freePort(tb testing.TB) int {
 	tb.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -132,9 +143,6 @@ func waitFor(tb testing.TB, what string, ready func() error) {
 // the servers refuse any multi-key command or script whose keys span slots
 // (CROSSSLOT) and go-redis splits pipelines between nodes.
 func TestCluster(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a Redis Cluster")
-	}
 	rdb := startCluster(t)
 	ctx := context.Background()
 	// Control: the cluster refuses keys of different slots in one command.
@@ -289,6 +297,65 @@ func TestCluster(t *testing.T) {
 		flush()
 		if err := us.Create(ctx, &conformance.Member{Account: loginkit.Account{Email: "flush@example.com"}}); err != nil {
 			t.Errorf("user Create after SCRIPT FLUSH: %v", err)
+		}
+	})
+
+	// The conformance suites, each subtest on a prefix of its own (the
+	// cluster is thrown away, so nothing needs cleaning).
+	var n atomic.Int64
+	prefix := func() redisstore.Option { return redisstore.WithPrefix(fmt.Sprintf("conf%d:", n.Add(1))) }
+	t.Run("SessionsConformance", func(t *testing.T) {
+		conformance.TestSessions(t, conformance.SessionHarness{
+			New: func(testing.TB) loginkit.SessionStore { return redisstore.NewSessions(rdb, prefix()) },
+		})
+	})
+	t.Run("TokensConformance", func(t *testing.T) {
+		conformance.TestTokens(t, conformance.TokenHarness{
+			New: func(testing.TB) loginkit.TokenStore { return redisstore.NewTokens(rdb, prefix()) },
+		})
+	})
+	t.Run("UsersConformance", func(t *testing.T) {
+		conformance.TestUsers(t, conformance.UserHarness[*conformance.Member]{
+			New: func(testing.TB) loginkit.UserStore[*conformance.Member] {
+				return redisstore.NewUsers[conformance.Member](rdb, prefix())
+			},
+			Fill: conformance.FillMember,
+		})
+	})
+
+	// The manager on the cluster: remember-me (whose rotation records
+	// have selectors of their own), a password change and a logout.
+	t.Run("Manager", func(t *testing.T) {
+		a := newApp(t, redisBuilder(rdb, "app:"))
+		if err := a.m.Register(ctx, newMember("ann@example.com"), "first password"); err != nil {
+			t.Fatal(err)
+		}
+		laptop, phone := newBrowser(), newBrowser()
+		for _, br := range []*browser{laptop, phone} {
+			if res := br.login(a, "ann@example.com", "first password", true); res.StatusCode != http.StatusNoContent {
+				t.Fatalf("login: %d", res.StatusCode)
+			}
+		}
+		remembered := laptop.clone()
+		delete(remembered.cookies, "session")
+		if code, _ := remembered.me(a); code != http.StatusOK {
+			t.Fatalf("login restored from the remember cookie: %d", code)
+		}
+		if res := phone.do(a.h, "POST", "/password", url.Values{"current": {"first password"}, "next": {"second password"}}); res.StatusCode != http.StatusNoContent {
+			t.Fatalf("change password: %d", res.StatusCode)
+		}
+		if code, _ := laptop.me(a); code != http.StatusUnauthorized {
+			t.Errorf("laptop after the password change: %d, want 401", code)
+		}
+		if code, _ := phone.me(a); code != http.StatusOK {
+			t.Errorf("phone after its own password change: %d, want 200", code)
+		}
+		kept := phone.clone()
+		if res := phone.do(a.h, "POST", "/logout", url.Values{}); res.StatusCode != http.StatusNoContent {
+			t.Fatalf("logout: %d", res.StatusCode)
+		}
+		if code, _ := kept.me(a); code != http.StatusUnauthorized {
+			t.Errorf("phone's cookies replayed after logout: %d, want 401", code)
 		}
 	})
 }

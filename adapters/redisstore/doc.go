@@ -43,6 +43,19 @@
 // existing session (the manager's throttled "last seen" refresh) is one
 // more round trip: a pipeline of SET and the index script.
 //
+// So an authenticated request through the manager's middleware costs one
+// round trip to Redis when the users are kept elsewhere (in process, or in
+// a SQL store with a cache), and two when they are in this package's Users
+// store too: the session GET, then an HGET of the user it names. The two
+// reads cannot be folded into one: the user's ID is inside the session, so
+// the second depends on the first, and in a Cluster the session and the
+// user live in different slots, where no script may read both. The
+// package's tests count the commands per request with a go-redis hook.
+// Measured on a 2-core machine against a local server: a session Get takes
+// about 26 µs and 9 allocations (most of them go-redis's own), the full
+// middleware path about 30 µs with users in process and 56 µs with users
+// in Redis.
+//
 // # Cluster
 //
 // The hot path must find a session from its key alone, while the per-user
@@ -78,6 +91,10 @@
 // An application with more users than one node holds should keep its
 // users elsewhere (package sqlstore, say) and its sessions here.
 //
+// The package's tests run the conformance suites and the manager against
+// a real three-primary Cluster, whose servers refuse any command or script
+// whose keys span slots.
+//
 // With Sentinel or replicas, read from the primary (go-redis does unless
 // ReadOnly, RouteByLatency or RouteRandomly is set): a replica may not yet
 // have a session that was just created.
@@ -91,7 +108,10 @@
 // times), decoded without reflection: a typical session (43-character key
 // not stored, 32-character user ID, 22-character fingerprint, IPv4
 // address, a 101-character Chrome User-Agent, no values) is 205 bytes,
-// against 520 as JSON. A stored value that cannot be decoded is reported
-// as loginkit.ErrNotFound, so an unreadable session fails closed: the user
-// logs in again.
+// against 520 as JSON, and takes 344 bytes of server memory with its key
+// and expiry (MEMORY USAGE, Redis 7.0). The encoding is documented in
+// codec.go; its first byte is a format version, so that a later format
+// can be told apart. A stored value that cannot be decoded is
+// reported as loginkit.ErrNotFound, so an unreadable session fails closed:
+// the user logs in again.
 package redisstore

@@ -100,6 +100,7 @@ type checker struct {
 	pipelines  int // pipelines sent
 	pipelined  int // commands sent in pipelines
 	lastPipe   []string
+	sent       []string   // names of the commands sent on their own
 	scriptKeys [][]string // the KEYS of every script run
 }
 
@@ -109,6 +110,7 @@ func (c *checker) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		c.mu.Lock()
 		c.commands++
+		c.sent = append(c.sent, cmd.Name())
 		c.inspect(cmd)
 		c.mu.Unlock()
 		return next(ctx, cmd)
@@ -138,6 +140,16 @@ func (c *checker) counts() (commands, pipelines, pipelined int, lastPipe []strin
 	lastPipe = append([]string(nil), c.lastPipe...)
 	c.commands, c.pipelines, c.pipelined = 0, 0, 0
 	return
+}
+
+// names returns the names of the commands sent on their own since the
+// last call, in order.
+func (c *checker) names() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.sent
+	c.sent = nil
+	return n
 }
 
 func (c *checker) violations() []string {

@@ -1,0 +1,5 @@
+package redisstore
+
+// TypicalSessionSize exports typicalSessionSize to the package's external
+// tests.
+const TypicalSessionSize = typicalSessionSize
