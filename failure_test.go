@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/adapters/memstore"
@@ -60,5 +61,44 @@ func TestStoreFailureOnProtectedRouteIs503(t *testing.T) {
 	sessions.down.Store(true)
 	if res := a.browser().login("ann", "pw-ann-123", false); res.StatusCode != http.StatusForbidden {
 		t.Fatalf("login while the store is down: %d", res.StatusCode)
+	}
+}
+
+// logoutDuringRequest deletes each session right after Get returns it,
+// as a Logout in another request would between this request's read and
+// its "last seen" update.
+type logoutDuringRequest struct {
+	*memstore.Sessions
+	armed atomic.Bool
+}
+
+func (l *logoutDuringRequest) Get(ctx context.Context, key string) (*loginkit.Session, error) {
+	s, err := l.Sessions.Get(ctx, key)
+	if err == nil && l.armed.Load() {
+		_ = l.Sessions.Delete(ctx, key)
+	}
+	return s, err
+}
+
+// TestTouchCannotResurrectLoggedOutSession checks that a request in
+// flight when its session is deleted does not write the session back with
+// its throttled last-seen update: the copied cookie stays dead.
+func TestTouchCannotResurrectLoggedOutSession(t *testing.T) {
+	sessions := &logoutDuringRequest{Sessions: memstore.NewSessions()}
+	a := newApp(t, func(b *loginkit.Builder[*user]) { b.Sessions(sessions) })
+	ann := a.register("ann", "pw-ann-123")
+	b := a.browser()
+	b.mustLogin("ann", "pw-ann-123", false)
+	copied := b.clone()
+	a.clock.Advance(10 * time.Minute) // past the touch interval: this request writes
+	sessions.armed.Store(true)
+	_ = b.get("/protected")
+	sessions.armed.Store(false)
+	if got := copied.whoami(); got != "anonymous" {
+		t.Fatalf("a cookie whose session was deleted mid-request still works: %q", got)
+	}
+	n, err := sessions.ListByUser(context.Background(), ann.ID)
+	if err != nil || len(n) != 0 {
+		t.Fatalf("sessions left after the delete: %v, %v", n, err)
 	}
 }

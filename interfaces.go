@@ -224,6 +224,19 @@ type SessionStore interface {
 	DeleteExpired(ctx context.Context) (int, error)
 }
 
+// SessionToucher is implemented by session stores that can update a
+// session only if it still exists. The manager uses it for its throttled
+// "last seen" refresh, so that a request still in flight when a Logout
+// (or a revocation) deletes the session cannot write the session back:
+// with Save alone, which creates or replaces, it could. Every adapter in
+// this module implements it; a store without it gets Save.
+type SessionToucher interface {
+	// Touch replaces the stored session s.Key with s if, and only if, a
+	// session with that key exists and has not expired; otherwise it
+	// stores nothing and returns ErrNotFound.
+	Touch(ctx context.Context, s *Session) error
+}
+
 // SessionSealer is implemented by stateless session stores, whose sessions
 // travel in the cookie itself instead of being stored on the server (see
 // sessionstores/cookiestore). When the manager's session store implements

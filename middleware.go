@@ -190,7 +190,7 @@ func (m *Manager[U]) loadSession(w http.ResponseWriter, r *http.Request, st *sta
 	dirty := false
 	if m.protection != ProtectionOff {
 		ip := m.clientIP(r)
-		if fingerprint(ip, truncateUA(r.UserAgent())) != s.Fingerprint {
+		if !fingerprintMatches(ip, truncateUA(r.UserAgent()), s.Fingerprint) {
 			if m.hooks.SessionProtected != nil {
 				m.hooks.SessionProtected(r, s.UserID, m.protection)
 			}
@@ -208,7 +208,19 @@ func (m *Manager[U]) loadSession(w http.ResponseWriter, r *http.Request, st *sta
 	if dirty || now.Sub(s.LastSeenAt) >= m.touch {
 		s.LastSeenAt = now
 		s.ExpiresAt = minTime(now.Add(m.idle), s.AbsoluteExpiresAt)
-		if _, err := m.saveSession(ctx, w, s); err != nil {
+		var err error
+		if t, ok := m.sessions.(SessionToucher); ok && m.sealer == nil {
+			err = t.Touch(ctx, s)
+		} else {
+			_, err = m.saveSession(ctx, w, s)
+		}
+		switch {
+		case errors.Is(err, ErrNotFound):
+			// A concurrent Logout (or revocation) deleted the session
+			// after this request read it: it stays deleted.
+			m.cookie.clear(w, m.cookie.session)
+			return false, false
+		case err != nil:
 			// The session is still valid; only its last-seen time is stale.
 			m.logger.WarnContext(ctx, "loginkit: could not update session", "error", err)
 		}

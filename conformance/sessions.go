@@ -55,6 +55,7 @@ func runSessions(t suiteT, h SessionHarness) {
 		{"ReturnedValuesIsolated", s.isolation},
 		{"ContextCancelled", s.contextCancelled},
 		{"Concurrent", s.concurrent},
+		{"TouchOnlyExisting", s.touch},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t suiteT) {
@@ -478,4 +479,35 @@ func (s *sessionSuite) concurrent(t suiteT, st loginkit.SessionStore) {
 	for _, p := range problems {
 		t.Errorf("concurrent Save/Get/ListByUser/Delete: %s (SessionStore: safe for concurrent use)", p)
 	}
+}
+
+// touch checks loginkit.SessionToucher, for stores that implement it.
+func (s *sessionSuite) touch(t suiteT, st loginkit.SessionStore) {
+	tt, ok := st.(loginkit.SessionToucher)
+	if !ok {
+		t.Skip("the store does not implement loginkit.SessionToucher; the manager falls back to Save")
+	}
+	clause := "SessionToucher.Touch: only an existing, unexpired session is updated"
+	err := tt.Touch(background(), s.live("k-never", "user-1", s.now))
+	wantErr(t, err, loginkit.ErrNotFound, "Touch of a missing session", clause)
+	s.wantGone(t, st, "k-never", "Get after Touch of a missing session", clause+"; Touch never creates")
+
+	x := s.live("k-touch", "user-1", s.now)
+	s.save(t, st, x)
+	y := s.full("k-touch", "user-1", s.now)
+	y.LastSeenAt = s.now.Add(time.Minute)
+	y.ExpiresAt = s.now.Add(3 * time.Hour)
+	must(t, tt.Touch(background(), y), "Touch of an existing session", clause)
+	s.wantSession(t, st, y, "Get after Touch", clause+"; Touch replaces the session")
+
+	must(t, st.Delete(background(), "k-touch"), "Delete", "SessionStore.Delete contract")
+	err = tt.Touch(background(), y)
+	wantErr(t, err, loginkit.ErrNotFound, "Touch after Delete", clause)
+	s.wantGone(t, st, "k-touch", "Get after Touch of a deleted session", clause+"; a deleted session stays deleted")
+
+	e := s.expired("k-touch-expired", "user-1", s.now.Add(-2*time.Hour))
+	s.save(t, st, e)
+	err = tt.Touch(background(), s.live("k-touch-expired", "user-1", s.now))
+	wantErr(t, err, loginkit.ErrNotFound, "Touch of an expired session", clause)
+	s.wantGone(t, st, "k-touch-expired", "Get after Touch of an expired session", clause+"; an expired session stays expired")
 }

@@ -99,6 +99,34 @@ func (m *Sessions) Save(ctx context.Context, s *loginkit.Session) error {
 	return nil
 }
 
+// Touch implements loginkit.SessionToucher: it replaces the session only
+// while a live session with that key exists, and returns ErrNotFound
+// otherwise, storing nothing.
+func (m *Sessions) Touch(ctx context.Context, s *loginkit.Session) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("memstore: touch session: %w", err)
+	}
+	if s == nil || s.Key == "" {
+		return fmt.Errorf("memstore: touch session: empty key: %w", loginkit.ErrInvalid)
+	}
+	c := *s
+	c.Values = copyValues(s.Values)
+	now := m.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.byKey[c.Key]
+	if !ok || !live(&e.s, now) {
+		return fmt.Errorf("memstore: touch session: %w", loginkit.ErrNotFound)
+	}
+	if e.s.UserID != c.UserID {
+		m.unindex(e.s.UserID, c.Key)
+		m.index(c.UserID, c.Key)
+	}
+	e.s = c
+	m.heap.fix(e)
+	return nil
+}
+
 func (m *Sessions) index(userID, key string) {
 	keys := m.byUser[userID]
 	if keys == nil {

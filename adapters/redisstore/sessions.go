@@ -64,6 +64,36 @@ func (st *Sessions) Save(ctx context.Context, s *loginkit.Session) error {
 	return wrap(op, idx.finish(ctx, st.rdb))
 }
 
+// Touch implements loginkit.SessionToucher: it replaces the session only
+// while its key still exists (SET ... XX), in the same single pipeline as
+// Save, so a request in flight cannot write back a session that a
+// concurrent Logout deleted. A missing or expired session is
+// loginkit.ErrNotFound and nothing is stored. (Should the key vanish
+// between the two commands, the index may keep a stale member, which
+// ListByUser and DeleteByUser drop.)
+func (st *Sessions) Touch(ctx context.Context, s *loginkit.Session) error {
+	const op = "touch session"
+	if s == nil || s.Key == "" {
+		return invalid(op, "empty session key")
+	}
+	if err := ctxErr(ctx, op); err != nil {
+		return err
+	}
+	now := time.Now()
+	if !s.ExpiresAt.After(now) {
+		return notFound(op)
+	}
+	rk, ik := sessionKey(st.prefix, s.Key), sessionIndexKey(st.prefix, s.UserID)
+	pipe := st.rdb.Pipeline()
+	set := pipe.Do(ctx, "set", rk, appendSession(make([]byte, 0, 256), s), "pxat", s.ExpiresAt.UnixMilli(), "xx")
+	idx := queueIndexAdd(ctx, pipe, ik, s.Key, s.ExpiresAt, now)
+	_, _ = pipe.Exec(ctx)
+	if err := set.Err(); err != nil {
+		return wrap(op, err) // redis.Nil, the key is gone: ErrNotFound
+	}
+	return wrap(op, idx.finish(ctx, st.rdb))
+}
+
 // Get returns the session stored under key: one GET. A missing or expired
 // session is loginkit.ErrNotFound, and so is a stored value that cannot be
 // decoded.
