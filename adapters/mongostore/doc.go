@@ -1,0 +1,74 @@
+// Package mongostore keeps loginkit users, sessions and tokens in MongoDB
+// through the official Go driver (go.mongodb.org/mongo-driver/v2). Each
+// store takes a *mongo.Database and keeps its documents in one collection:
+//
+//	db := client.Database("myapp")
+//	users := mongostore.NewUsers[MyUser](db) // a UserStore[*MyUser]
+//	sessions := mongostore.NewSessions(db)
+//	tokens := mongostore.NewTokens(db)
+//	if err := mongostore.EnsureIndexes(ctx, users, sessions, tokens); err != nil {
+//		return err
+//	}
+//
+// Constructors send no command and start no goroutine. Call EnsureIndexes
+// once at start-up: it creates the indexes the stores rely on (the unique
+// indexes on emails and usernames among them) and is idempotent. Every
+// method honours its context's deadline and cancellation, and a context
+// that is already done sends nothing. No operation needs a multi-document
+// transaction. mongo.ErrNoDocuments becomes loginkit.ErrNotFound, a
+// duplicate key loginkit.ErrDuplicate, and every other error is wrapped
+// with %w, so that a server outage is never mistaken for a missing
+// session.
+//
+// # Collections
+//
+// The default collections are "loginkit_users", "loginkit_sessions" and
+// "loginkit_tokens"; WithPrefix changes the "loginkit_" prefix and
+// WithCollection sets one store's name outright.
+//
+//	loginkit_users     _id = user ID; the whole user struct; email_key, username_key (unique)
+//	loginkit_sessions  _id = session key; user_id; expires_at (date) ...
+//	loginkit_tokens    _id = selector; user_id, purpose; expires_at (date) ...
+//
+// Times are BSON dates, kept to the millisecond, and read back in UTC.
+//
+// # Users
+//
+// Users are stored as the bson encoding of the application's own struct,
+// its extra fields included; embed loginkit.Account with `bson:",inline"`.
+// Emails and usernames are unique after loginkit.NormalizeLogin through
+// unique indexes on email_key and username_key, which the server enforces
+// atomically, so two concurrent registrations of one address cannot both
+// succeed. Some servers have no partial indexes, so a user without a
+// username (or without an email) stores a stand-in key derived from its ID
+// rather than no key; see Users.
+//
+// # Expiry
+//
+// Sessions and tokens carry their expiry as a date in expires_at, and
+// every read filters on it, so an expired session or token is never
+// returned. EnsureIndexes creates a TTL index on expires_at where the
+// server has TTL indexes (MongoDB), and the server then deletes expired
+// documents on its own (about once a minute). Where the server answers
+// that TTL indexes are not implemented (FerretDB), it creates an ordinary
+// index instead, and expired documents stay until DeleteExpired removes
+// them: call DeleteExpired on both stores periodically. ExpiryMode reports
+// which mode a store is in.
+//
+// # Servers
+//
+// The package's tests run against FerretDB 1.24 with its SQLite backend
+// (see tools/ferretdb), not against MongoDB itself. Several of the choices
+// above are workarounds for what that server lacks or does differently,
+// each harmless on MongoDB:
+//
+//   - Tokens.Consume is a find followed by a conditional delete whose count
+//     decides the winner, instead of one findAndModify, which FerretDB
+//     does not perform atomically.
+//   - A unique-index violation on an update, which FerretDB reports as an
+//     internal error quoting SQLite, is recognised as ErrDuplicate.
+//   - EnsureIndexes creates one index per command.
+//   - The stand-in email and username keys replace partial indexes.
+//
+// The TTL-index mode has therefore not been exercised by the tests.
+package mongostore

@@ -1,0 +1,253 @@
+package mongostore
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/loginkit/loginkit"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Tokens is a loginkit.TokenStore in a MongoDB collection (default
+// "loginkit_tokens"), one document per token with the selector as _id.
+// It is safe for concurrent use.
+type Tokens struct {
+	c    *mongo.Collection
+	mode atomic.Int32 // ExpiryMode found by EnsureIndexes
+}
+
+// NewTokens returns a token store in db. It sends no command: call
+// EnsureIndexes once before use.
+func NewTokens(db *mongo.Database, opts ...Option) *Tokens {
+	return &Tokens{c: db.Collection(collectionName(opts, "tokens"))}
+}
+
+// Collection returns the collection the store keeps its tokens in.
+func (t *Tokens) Collection() *mongo.Collection { return t.c }
+
+// EnsureIndexes creates the store's indexes if they are missing: one on
+// user_id and purpose, and a TTL index on expires_at where the server
+// supports it (an ordinary index otherwise; see ExpiryMode). It is
+// idempotent and safe to call from several processes at once.
+func (t *Tokens) EnsureIndexes(ctx context.Context) error {
+	const op = "ensure token indexes"
+	_, err := t.c.Indexes().CreateOne(ctx, mongo.IndexModel{
+		Keys:    bson.D{{Key: fieldUserID, Value: 1}, {Key: fieldPurpose, Value: 1}},
+		Options: options.Index().SetName("user_id_1_purpose_1"),
+	})
+	if err != nil {
+		return wrap(op, err)
+	}
+	mode, err := ensureExpiryIndex(ctx, t.c)
+	if err != nil {
+		return wrap(op, err)
+	}
+	t.mode.Store(int32(mode))
+	return nil
+}
+
+// ExpiryMode reports how expired tokens are removed, as found by the last
+// successful EnsureIndexes (ExpiryUnknown before it).
+func (t *Tokens) ExpiryMode() ExpiryMode { return ExpiryMode(t.mode.Load()) }
+
+const (
+	fieldPurpose       = "purpose"
+	fieldValidatorHash = "validator_hash"
+)
+
+// tokenDoc is a token as stored.
+type tokenDoc struct {
+	Selector      string    `bson:"_id"`
+	ValidatorHash string    `bson:"validator_hash"`
+	UserID        string    `bson:"user_id"`
+	Purpose       string    `bson:"purpose"`
+	Version       int64     `bson:"version"`
+	CreatedAt     time.Time `bson:"created_at"`
+	ExpiresAt     time.Time `bson:"expires_at"`
+}
+
+func (d *tokenDoc) token() *loginkit.Token {
+	return &loginkit.Token{
+		Selector:      d.Selector,
+		ValidatorHash: d.ValidatorHash,
+		UserID:        d.UserID,
+		Purpose:       d.Purpose,
+		Version:       d.Version,
+		CreatedAt:     d.CreatedAt.UTC(),
+		ExpiresAt:     d.ExpiresAt.UTC(),
+	}
+}
+
+// Create stores a new token: one insert. A token with the same selector
+// that has not expired is loginkit.ErrDuplicate; an expired one is
+// replaced. An empty selector is loginkit.ErrInvalid. Times are kept to
+// the millisecond.
+func (t *Tokens) Create(ctx context.Context, tok *loginkit.Token) error {
+	const op = "create token"
+	if err := ctxErr(ctx, op); err != nil {
+		return err
+	}
+	if tok == nil {
+		return invalid(op, "nil token")
+	}
+	if tok.Selector == "" {
+		return invalid(op, "empty selector")
+	}
+	d := &tokenDoc{
+		Selector:      tok.Selector,
+		ValidatorHash: tok.ValidatorHash,
+		UserID:        tok.UserID,
+		Purpose:       tok.Purpose,
+		Version:       tok.Version,
+		CreatedAt:     tok.CreatedAt,
+		ExpiresAt:     tok.ExpiresAt,
+	}
+	_, err := t.c.InsertOne(ctx, d)
+	if !isDuplicateKey(err) {
+		return wrap(op, err)
+	}
+	// The selector is taken: take it over only if that token has expired.
+	res, err := t.c.ReplaceOne(ctx, bson.D{
+		{Key: fieldID, Value: tok.Selector},
+		{Key: fieldExpiresAt, Value: bson.D{{Key: "$lte", Value: now()}}},
+	}, d)
+	if err != nil {
+		return wrap(op, err)
+	}
+	if res.MatchedCount == 0 {
+		return duplicate(op, "selector")
+	}
+	return nil
+}
+
+// Get returns the token without consuming it: one find on _id and the
+// expiry date. A missing or expired token is loginkit.ErrNotFound.
+func (t *Tokens) Get(ctx context.Context, selector string) (*loginkit.Token, error) {
+	const op = "get token"
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	if selector == "" {
+		return nil, notFound(op)
+	}
+	var d tokenDoc
+	err := findOne(ctx, t.c, bson.D{
+		{Key: fieldID, Value: selector},
+		{Key: fieldExpiresAt, Value: notExpired(now())},
+	}, &d)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return d.token(), nil
+}
+
+// Consume returns and deletes the token in two round trips: a find, then a
+// delete that names the selector, the validator hash and an unexpired
+// expiry date. Only the caller whose delete removed the document gets the
+// token; every other concurrent caller gets loginkit.ErrNotFound, as does
+// a missing or expired token.
+//
+// A single findAndModify (FindOneAndDelete) is not used because FerretDB
+// 1.x implements it as a read followed by an unconditional delete, so two
+// concurrent callers could both receive the token; a delete's count is
+// exact on every server.
+func (t *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token, error) {
+	const op = "consume token"
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	if selector == "" {
+		return nil, notFound(op)
+	}
+	var d tokenDoc
+	err := findOne(ctx, t.c, bson.D{
+		{Key: fieldID, Value: selector},
+		{Key: fieldExpiresAt, Value: notExpired(now())},
+	}, &d)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	res, err := t.c.DeleteOne(ctx, bson.D{
+		{Key: fieldID, Value: selector},
+		{Key: fieldValidatorHash, Value: d.ValidatorHash},
+		{Key: fieldExpiresAt, Value: notExpired(now())},
+	})
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	if res.DeletedCount != 1 {
+		return nil, notFound(op)
+	}
+	return d.token(), nil
+}
+
+// Delete removes one token. Deleting a missing token is not an error.
+func (t *Tokens) Delete(ctx context.Context, selector string) error {
+	const op = "delete token"
+	if err := ctxErr(ctx, op); err != nil {
+		return err
+	}
+	if selector == "" {
+		return nil
+	}
+	_, err := t.c.DeleteOne(ctx, bson.D{{Key: fieldID, Value: selector}})
+	return wrap(op, err)
+}
+
+// ListByUser returns the user's unexpired tokens of the given purpose (all
+// purposes when purpose is empty), newest CreatedAt first (ties in
+// selector order).
+func (t *Tokens) ListByUser(ctx context.Context, userID, purpose string) ([]*loginkit.Token, error) {
+	const op = "list tokens"
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	filter := bson.D{{Key: fieldUserID, Value: userID}}
+	if purpose != "" {
+		filter = append(filter, bson.E{Key: fieldPurpose, Value: purpose})
+	}
+	filter = append(filter, bson.E{Key: fieldExpiresAt, Value: notExpired(now())})
+	cur, err := t.c.Find(ctx, filter,
+		options.Find().SetSort(bson.D{{Key: fieldCreatedAt, Value: -1}, {Key: fieldID, Value: 1}}))
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	var docs []tokenDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, wrap(op, err)
+	}
+	out := make([]*loginkit.Token, len(docs))
+	for i := range docs {
+		out[i] = docs[i].token()
+	}
+	return out, nil
+}
+
+// DeleteByUser removes the user's tokens of the given purpose (all
+// purposes when purpose is empty) and reports how many unexpired tokens
+// it removed; expired ones are removed too but not counted.
+func (t *Tokens) DeleteByUser(ctx context.Context, userID, purpose string) (int, error) {
+	const op = "delete user tokens"
+	if err := ctxErr(ctx, op); err != nil {
+		return 0, err
+	}
+	filter := bson.D{{Key: fieldUserID, Value: userID}}
+	if purpose != "" {
+		filter = append(filter, bson.E{Key: fieldPurpose, Value: purpose})
+	}
+	return deleteByUser(ctx, op, t.c, filter, "")
+}
+
+// DeleteExpired removes the tokens whose expiry date has passed and
+// reports how many. In ExpiryFilter mode call it periodically; in
+// ExpiryTTL mode the server does the same on its own.
+func (t *Tokens) DeleteExpired(ctx context.Context) (int, error) {
+	const op = "delete expired tokens"
+	if err := ctxErr(ctx, op); err != nil {
+		return 0, err
+	}
+	return deleteExpired(ctx, op, t.c)
+}

@@ -1,0 +1,320 @@
+package mongostore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/loginkit/loginkit"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Users is a loginkit.UserStore in a MongoDB collection (default
+// "loginkit_users") for the application's user type T, a struct embedding
+// loginkit.Account (PT is *T and is inferred):
+//
+//	type Member struct {
+//		loginkit.Account `bson:",inline"`
+//		Nickname string  `bson:"nickname"`
+//	}
+//	users := mongostore.NewUsers[Member](db) // a UserStore[*Member]
+//
+// Each user is one document: the bson encoding of the whole *T, the
+// application's own fields included, with the user ID as _id. Embed
+// Account with `bson:",inline"` so that its fields sit at the top level
+// of the document, where indexes and queries can see them (without the
+// tag the driver nests them under "account"; the store still works,
+// because it writes the fields it queries at the top level itself).
+//
+// The store writes four top-level fields itself: _id, created_at,
+// email_key and username_key. The last two are unique indexes. A user
+// with no email (or no username) gets a key that no login can produce,
+// derived from its ID (" id:" followed by the ID; a normalised login
+// never begins with a space), so that any number of such users coexist
+// on every server, without partial or sparse indexes. Loaded users have
+// EmailKey and UsernameKey recomputed from Email and Username, so the
+// stand-in keys never reach the application.
+//
+// A Users is safe for concurrent use.
+type Users[T any, PT interface {
+	*T
+	loginkit.AccountUser
+}] struct {
+	c *mongo.Collection
+}
+
+// NewUsers returns a user store for users of type *T in db. It sends no
+// command: call EnsureIndexes once before use, or emails and usernames
+// are not unique.
+func NewUsers[T any, PT interface {
+	*T
+	loginkit.AccountUser
+}](db *mongo.Database, opts ...Option) *Users[T, PT] {
+	return &Users[T, PT]{c: db.Collection(collectionName(opts, "users"))}
+}
+
+// Collection returns the collection the store keeps its users in.
+func (us *Users[T, PT]) Collection() *mongo.Collection { return us.c }
+
+const (
+	fieldEmailKey    = "email_key"
+	fieldUsernameKey = "username_key"
+	// absentKeyPrefix begins the stand-in email or username key of a user
+	// without one. NormalizeLogin trims white space, so no login maps to
+	// a key beginning with a space.
+	absentKeyPrefix = " id:"
+)
+
+// EnsureIndexes creates the store's indexes if they are missing: unique
+// indexes on email_key and username_key, and one on created_at and _id
+// for List. It is idempotent and safe to call from several processes at
+// once. Create it before the collection holds users with clashing keys,
+// or it fails with the server's duplicate key error.
+func (us *Users[T, PT]) EnsureIndexes(ctx context.Context) error {
+	const op = "ensure user indexes"
+	// One index per command: FerretDB 1.x fails a createIndexes that
+	// names several indexes of which more than one already exists.
+	for _, m := range []mongo.IndexModel{
+		{
+			Keys:    bson.D{{Key: fieldEmailKey, Value: 1}},
+			Options: options.Index().SetName("email_key_unique").SetUnique(true),
+		},
+		{
+			Keys:    bson.D{{Key: fieldUsernameKey, Value: 1}},
+			Options: options.Index().SetName("username_key_unique").SetUnique(true),
+		},
+		{
+			Keys:    bson.D{{Key: fieldCreatedAt, Value: 1}, {Key: fieldID, Value: 1}},
+			Options: options.Index().SetName("created_at_1__id_1"),
+		},
+	} {
+		if _, err := us.c.Indexes().CreateOne(ctx, m); err != nil {
+			return wrap(op, err)
+		}
+	}
+	return nil
+}
+
+// LoadUser returns the user with the given ID: one find on _id. A missing
+// user is loginkit.ErrNotFound.
+func (us *Users[T, PT]) LoadUser(ctx context.Context, id string) (PT, error) {
+	const op = "load user"
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	if id == "" {
+		return nil, notFound(op)
+	}
+	u := PT(new(T))
+	if err := findOne(ctx, us.c, bson.D{{Key: fieldID, Value: id}}, u); err != nil {
+		return nil, wrap(op, err)
+	}
+	u.LoginAccount().NormalizeKeys()
+	return u, nil
+}
+
+// FindByLogin returns the user whose normalised email, or failing that
+// whose normalised username, equals loginkit.NormalizeLogin(login): one
+// find. A login that matches nothing is loginkit.ErrNotFound.
+func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, error) {
+	const op = "find user"
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	k := loginkit.NormalizeLogin(login)
+	if k == "" {
+		return nil, notFound(op)
+	}
+	cur, err := us.c.Find(ctx, bson.D{{Key: "$or", Value: bson.A{
+		bson.D{{Key: fieldEmailKey, Value: k}},
+		bson.D{{Key: fieldUsernameKey, Value: k}},
+	}}})
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	var found PT
+	for cur.Next(ctx) {
+		u := PT(new(T))
+		if err := cur.Decode(u); err != nil {
+			return nil, fmt.Errorf("mongostore: %s: decode user: %w", op, err)
+		}
+		a := u.LoginAccount()
+		a.NormalizeKeys()
+		if a.EmailKey == k {
+			return u, nil // an email match wins
+		}
+		found = u
+	}
+	if err := cur.Err(); err != nil {
+		return nil, wrap(op, err)
+	}
+	if found == nil {
+		return nil, notFound(op)
+	}
+	return found, nil
+}
+
+// Create stores a new user: one insert. An empty ID is replaced by
+// loginkit.NewID() and written back into u (and cleared again if Create
+// fails); EmailKey and UsernameKey are set from Email and Username. A
+// taken ID, email or username is loginkit.ErrDuplicate (enforced by the
+// server's unique indexes, so concurrent creates cannot both win); a
+// username containing '@' is loginkit.ErrInvalid.
+func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
+	const op = "create user"
+	if err := ctxErr(ctx, op); err != nil {
+		return err
+	}
+	if u == nil {
+		return invalid(op, "nil user")
+	}
+	a := u.LoginAccount()
+	if strings.Contains(a.Username, "@") {
+		return invalid(op, "username contains '@'")
+	}
+	newID := a.ID == ""
+	if newID {
+		a.ID = loginkit.NewID()
+	}
+	doc, err := us.encode(op, u, a)
+	if err == nil {
+		_, err = us.c.InsertOne(ctx, doc)
+		err = wrap(op, err)
+	}
+	if err != nil && newID {
+		a.ID = ""
+	}
+	return err
+}
+
+// Update replaces every field of the stored user with u's: one replace on
+// _id. A missing user (or an empty ID) is loginkit.ErrNotFound; an email
+// or username taken by another user is loginkit.ErrDuplicate and changes
+// nothing; a username containing '@' is loginkit.ErrInvalid. EmailKey and
+// UsernameKey are set from Email and Username.
+func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
+	const op = "update user"
+	if err := ctxErr(ctx, op); err != nil {
+		return err
+	}
+	if u == nil {
+		return invalid(op, "nil user")
+	}
+	a := u.LoginAccount()
+	if a.ID == "" {
+		return notFound(op)
+	}
+	if strings.Contains(a.Username, "@") {
+		return invalid(op, "username contains '@'")
+	}
+	doc, err := us.encode(op, u, a)
+	if err != nil {
+		return err
+	}
+	res, err := us.c.ReplaceOne(ctx, bson.D{{Key: fieldID, Value: a.ID}}, doc)
+	if err != nil {
+		return wrap(op, err)
+	}
+	if res.MatchedCount == 0 {
+		return notFound(op)
+	}
+	return nil
+}
+
+// Delete removes the user. Deleting a missing user is not an error. The
+// user's sessions and tokens are not touched: they stop working when the
+// user cannot be loaded.
+func (us *Users[T, PT]) Delete(ctx context.Context, id string) error {
+	const op = "delete user"
+	if err := ctxErr(ctx, op); err != nil {
+		return err
+	}
+	if id == "" {
+		return nil
+	}
+	_, err := us.c.DeleteOne(ctx, bson.D{{Key: fieldID, Value: id}})
+	return wrap(op, err)
+}
+
+// List returns one page of users, ordered by CreatedAt then ID, and the
+// total number of users: a count and a find. A Limit of 0 or less means
+// 50, and Limit is capped at 1000; a negative Offset counts as 0. The two
+// reads are not a snapshot: users created or deleted between them may make
+// total disagree with the page.
+func (us *Users[T, PT]) List(ctx context.Context, opts loginkit.ListOptions) ([]PT, int, error) {
+	const op = "list users"
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, 0, err
+	}
+	limit := opts.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 1000)
+	offset := max(opts.Offset, 0)
+	total, err := us.c.CountDocuments(ctx, bson.D{})
+	if err != nil {
+		return nil, 0, wrap(op, err)
+	}
+	cur, err := us.c.Find(ctx, bson.D{}, options.Find().
+		SetSort(bson.D{{Key: fieldCreatedAt, Value: 1}, {Key: fieldID, Value: 1}}).
+		SetSkip(int64(offset)).
+		SetLimit(int64(limit)))
+	if err != nil {
+		return nil, 0, wrap(op, err)
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	users := make([]PT, 0, min(limit, max(int(total)-offset, 0)))
+	for cur.Next(ctx) {
+		u := PT(new(T))
+		if err := cur.Decode(u); err != nil {
+			return nil, 0, fmt.Errorf("mongostore: %s: decode user: %w", op, err)
+		}
+		u.LoginAccount().NormalizeKeys()
+		users = append(users, u)
+	}
+	if err := cur.Err(); err != nil {
+		return nil, 0, wrap(op, err)
+	}
+	return users, int(total), nil
+}
+
+// encode returns the document stored for u: the bson encoding of u with
+// _id, created_at, email_key and username_key set by the store and placed
+// first. It sets a's EmailKey and UsernameKey.
+func (us *Users[T, PT]) encode(op string, u PT, a *loginkit.Account) (bson.D, error) {
+	a.NormalizeKeys()
+	raw, err := bson.Marshal(u)
+	if err != nil {
+		return nil, fmt.Errorf("mongostore: %s: encode user: %w", op, err)
+	}
+	elems, err := bson.Raw(raw).Elements()
+	if err != nil {
+		return nil, fmt.Errorf("mongostore: %s: encode user: %w", op, err)
+	}
+	emailKey, usernameKey := a.EmailKey, a.UsernameKey
+	if emailKey == "" {
+		emailKey = absentKeyPrefix + a.ID
+	}
+	if usernameKey == "" {
+		usernameKey = absentKeyPrefix + a.ID
+	}
+	doc := make(bson.D, 0, len(elems)+4)
+	doc = append(doc,
+		bson.E{Key: fieldID, Value: a.ID},
+		bson.E{Key: fieldCreatedAt, Value: a.CreatedAt},
+		bson.E{Key: fieldEmailKey, Value: emailKey},
+		bson.E{Key: fieldUsernameKey, Value: usernameKey},
+	)
+	for _, e := range elems {
+		switch k := e.Key(); k {
+		case fieldID, fieldCreatedAt, fieldEmailKey, fieldUsernameKey:
+		default:
+			doc = append(doc, bson.E{Key: k, Value: e.Value()})
+		}
+	}
+	return doc, nil
+}
