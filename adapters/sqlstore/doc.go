@@ -1,0 +1,130 @@
+// Package sqlstore keeps loginkit users, sessions and tokens in an SQL
+// database through bun (github.com/uptrace/bun), unchanged on PostgreSQL
+// and SQLite:
+//
+//	db, err := sqlstore.OpenSQLite("app.db") // or sqlstore.OpenPostgres("postgres://...")
+//	...
+//	err = sqlstore.Migrate[MyUser](ctx, db)  // create or update the tables; run at every start
+//	users := sqlstore.NewUsers[MyUser](db)   // a loginkit.UserStore[*MyUser]
+//	sessions := sqlstore.NewSessions(db)     // a loginkit.SessionStore
+//	tokens := sqlstore.NewTokens(db)         // a loginkit.TokenStore
+//
+// MyUser is the application's own struct embedding loginkit.Account; the
+// whole struct is stored, one column per field, its own fields included
+// (bun struct tags name the columns). The stores take any *bun.DB with the
+// PostgreSQL or SQLite dialect, so an application may open the database
+// itself; OpenSQLite and OpenPostgres open it with the settings described
+// below.
+//
+// # Drivers
+//
+// SQLite goes through modernc.org/sqlite, a pure-Go translation of SQLite:
+// no cgo, so the application cross-compiles and builds in a scratch
+// container. OpenSQLite turns on WAL and a busy timeout so that
+// concurrent requests wait for each other instead of failing with
+// "database is locked"; see OpenSQLite for the settings and the pool size.
+// SQLite 3.35 or later is needed (for RETURNING); the driver bundles a
+// newer one.
+//
+// PostgreSQL goes through pgdriver, bun's own driver, rather than pgx: it
+// is developed and released with bun and the PostgreSQL dialect, it adds
+// no dependency tree of its own (pgx would), and the stores need nothing
+// pgx adds, since bun formats every query itself and sends it in one round
+// trip. Errors carry the server's SQLSTATE, from which unique violations
+// (23505) are recognised. The price is cancellation: pgdriver honours a
+// context's deadline but cannot cancel a statement in flight (see below),
+// which pgx can. A *bun.DB over pgx's database/sql driver works with the
+// stores too.
+//
+// # Tables
+//
+// Every name begins with the prefix (WithPrefix, default "loginkit_"):
+//
+//	<prefix>users            one row per user: id (primary key), email, username,
+//	                         email_key and username_key (unique), ..., and the
+//	                         application's own columns; index on (created_at, id)
+//	<prefix>sessions         key (primary key), user_id, times, flags, client, data;
+//	                         indexes on user_id and expires_at
+//	<prefix>tokens           selector (primary key), validator_hash, user_id, purpose,
+//	                         version, times; indexes on (user_id, purpose) and expires_at
+//	<prefix>migrations       bun's record of applied migrations
+//	<prefix>migration_locks  bun's migration lock table (unused by Migrate)
+//
+// Emails and usernames are unique through the unique constraints on
+// email_key and username_key, which hold loginkit.NormalizeLogin of Email
+// and Username, or NULL when empty: both databases allow any number of
+// NULLs in a unique index, so users without a username do not collide.
+// The database decides between concurrent registrations of one address,
+// and the loser gets loginkit.ErrDuplicate.
+//
+// Session and token times are stored as Unix milliseconds (BIGINT), so
+// that expiry compares as plain integers on both databases; user times use
+// bun's mapping (TIMESTAMPTZ on PostgreSQL, UTC text on SQLite, to the
+// microsecond).
+//
+// # Migrations
+//
+// Migrate creates the tables with bun's migrate package, recording each
+// migration in <prefix>migrations, and adds a column for every field that
+// the user type has gained since. It is idempotent and safe to run from
+// several instances at once. See Migrate.
+//
+// # Expiry and sweeping
+//
+// Expired sessions and tokens are never returned (every read compares
+// expires_at with the current time), but their rows stay until removed.
+// Sessions.DeleteExpired and Tokens.DeleteExpired remove them, each in one
+// DELETE using the expires_at index. Run them periodically, for example
+// hourly from a goroutine of the application:
+//
+//	go func() {
+//		tick := time.NewTicker(time.Hour)
+//		defer tick.Stop()
+//		for {
+//			select {
+//			case <-ctx.Done():
+//				return
+//			case <-tick.C:
+//				if _, err := sessions.DeleteExpired(ctx); err != nil {
+//					slog.Warn("sweeping sessions", "err", err)
+//				}
+//				if _, err := tokens.DeleteExpired(ctx); err != nil {
+//					slog.Warn("sweeping tokens", "err", err)
+//				}
+//			}
+//		}
+//	}()
+//
+// or from a cron job running a small command that does the same once.
+// Running it from several instances at once is harmless.
+//
+// # Errors, contexts and atomicity
+//
+// A missing (or expired) record is loginkit.ErrNotFound, a unique
+// violation loginkit.ErrDuplicate, a refused value loginkit.ErrInvalid;
+// every other error, such as a lost connection, is returned wrapped as
+// "sqlstore: <operation>: <cause>" and matches its cause with errors.Is.
+//
+// Every query runs with the caller's context. A context that is already
+// done sends no query. A deadline bounds every query on both databases,
+// and the error then matches context.DeadlineExceeded: pgdriver applies it
+// to the connection's socket (and discards the connection when it
+// passes); SQLite interrupts the statement. Two limits remain. Cancelling
+// a context that has no deadline while its query is in flight interrupts
+// it on SQLite, but not on PostgreSQL: pgdriver has no cancel path, so the
+// statement completes (bounded by the driver's read timeout, 10 s by
+// default) and its result is returned. And a SQLite write waiting for
+// another connection's write lock waits out the busy timeout (at most
+// SQLiteBusyTimeout) before it reports the context's error.
+//
+// Each store method is one statement (List: a count and a page), so no
+// method leaves a half-done change. Token consumption is a single
+// DELETE ... RETURNING: among concurrent Consume calls for one selector
+// exactly one gets the token. Creating a token whose selector belongs to an
+// expired token replaces that token in the same INSERT ... ON CONFLICT
+// statement.
+//
+// After a PostgreSQL restart or failover the same stores keep working:
+// calls fail with wrapped connection errors while the server is away, and
+// the pool replaces its broken connections when it is back.
+package sqlstore

@@ -1,0 +1,171 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/loginkit/loginkit"
+	"github.com/uptrace/bun/driver/pgdriver"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// DefaultPrefix is the table name prefix stores and Migrate use unless
+// WithPrefix says otherwise.
+const DefaultPrefix = "loginkit_"
+
+// maxPrefixLen keeps every derived name (the longest is the prefix plus
+// "migration_locks" or an index name) under PostgreSQL's 63-byte limit.
+const maxPrefixLen = 32
+
+var prefixRE = regexp.MustCompile(`^([a-z_][a-z0-9_]*)?$`)
+
+// Option configures Migrate and the stores made by NewUsers, NewSessions
+// and NewTokens.
+type Option func(*config)
+
+type config struct {
+	prefix string
+}
+
+// WithPrefix sets the prefix of every table and index name (default
+// DefaultPrefix): the tables are <prefix>users, <prefix>sessions,
+// <prefix>tokens, and bun's <prefix>migrations and <prefix>migration_locks.
+// Pass the same prefix to Migrate and to every store of one application;
+// different prefixes let several independent sets of tables share one
+// database or schema.
+//
+// The prefix must be empty or consist of lower-case ASCII letters, digits
+// and underscores, not starting with a digit, and be at most 32 bytes, so
+// that names need no quoting and mean the same on both databases.
+// WithPrefix panics otherwise, since that is a programming error caught at
+// start-up.
+func WithPrefix(prefix string) Option {
+	if len(prefix) > maxPrefixLen || !prefixRE.MatchString(prefix) {
+		panic(fmt.Sprintf("sqlstore: table prefix %q must match [a-z_][a-z0-9_]* and be at most %d bytes", prefix, maxPrefixLen))
+	}
+	return func(c *config) { c.prefix = prefix }
+}
+
+func newConfig(opts []Option) config {
+	c := config{prefix: DefaultPrefix}
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	return c
+}
+
+func (c config) usersTable() string    { return c.prefix + "users" }
+func (c config) sessionsTable() string { return c.prefix + "sessions" }
+func (c config) tokensTable() string   { return c.prefix + "tokens" }
+
+// IsUniqueViolation reports whether err comes from a unique index or
+// primary key refusing a row: SQLSTATE 23505 from PostgreSQL (through
+// pgdriver, or any driver whose error has a SQLState() string method, such
+// as pgx), or SQLITE_CONSTRAINT_UNIQUE or SQLITE_CONSTRAINT_PRIMARYKEY from
+// SQLite (modernc.org/sqlite, or another driver's error carrying SQLite's
+// "UNIQUE constraint failed" message). The stores already turn such errors
+// into loginkit.ErrDuplicate; this is for an application's own queries.
+func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pgErr pgdriver.Error
+	if errors.As(err, &pgErr) {
+		return pgErr.Field('C') == "23505"
+	}
+	var stater interface{ SQLState() string }
+	if errors.As(err, &stater) {
+		return stater.SQLState() == "23505"
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		switch liteErr.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return true
+		}
+		return false
+	}
+	return strings.Contains(err.Error(), "UNIQUE constraint failed: ")
+}
+
+// wrap turns a database error into a store error: sql.ErrNoRows becomes
+// loginkit.ErrNotFound, a unique violation loginkit.ErrDuplicate, and
+// anything else (a lost connection, a driver's own timeout error) is
+// wrapped with the operation's name. When ctx is done, the error also
+// matches ctx.Err(), whatever the driver reported.
+func wrap(ctx context.Context, op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("sqlstore: %s: %w", op, loginkit.ErrNotFound)
+	case IsUniqueViolation(err):
+		return fmt.Errorf("sqlstore: %s: %s already taken: %w", op, takenWhat(err), loginkit.ErrDuplicate)
+	}
+	if cerr := doneErr(ctx); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("sqlstore: %s: %w: %w", op, cerr, err)
+	}
+	return fmt.Errorf("sqlstore: %s: %w", op, err)
+}
+
+// doneErr returns ctx.Err(), or context.DeadlineExceeded once ctx's
+// deadline has passed even if ctx has not noticed yet: pgdriver's socket
+// deadline can fire a moment before the context's own timer.
+func doneErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// notFound is the error for a lookup that matched nothing.
+func notFound(op string) error {
+	return fmt.Errorf("sqlstore: %s: %w", op, loginkit.ErrNotFound)
+}
+
+// invalid is the error for a value a store refuses.
+func invalid(op, why string) error {
+	return fmt.Errorf("sqlstore: %s: %s: %w", op, why, loginkit.ErrInvalid)
+}
+
+// ctxErr reports a context that is already done, so that no query is sent
+// for an abandoned request.
+func ctxErr(ctx context.Context, op string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sqlstore: %s: %w", op, err)
+	}
+	return nil
+}
+
+// takenWhat names what a unique violation was about, from the constraint
+// (PostgreSQL) or the column (SQLite) named in the error, without
+// repeating the value, which may be an email address.
+func takenWhat(err error) string {
+	var name string
+	var pgErr pgdriver.Error
+	if errors.As(err, &pgErr) {
+		name = pgErr.Field('n')
+	} else {
+		name = err.Error()
+	}
+	switch {
+	case strings.Contains(name, "email_key"):
+		return "email"
+	case strings.Contains(name, "username_key"):
+		return "username"
+	case strings.HasSuffix(name, "users_pkey"), strings.HasSuffix(name, "users.id"):
+		return "id"
+	}
+	return "key"
+}

@@ -1,0 +1,250 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/loginkit/loginkit"
+	"github.com/uptrace/bun"
+)
+
+// sessionRow is a row of the <prefix>sessions table. Times are Unix
+// milliseconds, so that expiry compares as integers on both databases.
+type sessionRow struct {
+	bun.BaseModel `bun:"table:sessions,alias:s"`
+
+	Key               string `bun:"key,pk"`
+	UserID            string `bun:"user_id,notnull"`
+	CreatedAt         int64  `bun:"created_at,notnull"`
+	AuthenticatedAt   int64  `bun:"authenticated_at,notnull"`
+	LastSeenAt        int64  `bun:"last_seen_at,notnull"`
+	ExpiresAt         int64  `bun:"expires_at,notnull"`
+	AbsoluteExpiresAt int64  `bun:"absolute_expires_at,notnull"`
+	Fresh             bool   `bun:"fresh,notnull"`
+	Remembered        bool   `bun:"remembered,notnull"`
+	Version           int64  `bun:"version,notnull"`
+	Fingerprint       string `bun:"fingerprint,notnull"`
+	IP                string `bun:"ip,notnull"`
+	UserAgent         string `bun:"user_agent,notnull"`
+	// Data is the JSON encoding of Values: "" for nil, "{}" for empty.
+	Data string `bun:"data,notnull"`
+}
+
+func toMillis(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+func (r *sessionRow) fill(s *loginkit.Session) error {
+	*r = sessionRow{
+		Key:               s.Key,
+		UserID:            s.UserID,
+		CreatedAt:         toMillis(s.CreatedAt),
+		AuthenticatedAt:   toMillis(s.AuthenticatedAt),
+		LastSeenAt:        toMillis(s.LastSeenAt),
+		ExpiresAt:         toMillis(s.ExpiresAt),
+		AbsoluteExpiresAt: toMillis(s.AbsoluteExpiresAt),
+		Fresh:             s.Fresh,
+		Remembered:        s.Remembered,
+		Version:           s.Version,
+		Fingerprint:       s.Fingerprint,
+		IP:                s.IP,
+		UserAgent:         s.UserAgent,
+	}
+	if s.Values != nil {
+		b, err := json.Marshal(s.Values)
+		if err != nil {
+			return err
+		}
+		r.Data = string(b)
+	}
+	return nil
+}
+
+func (r *sessionRow) session() (*loginkit.Session, error) {
+	s := &loginkit.Session{
+		Key:               r.Key,
+		UserID:            r.UserID,
+		CreatedAt:         fromMillis(r.CreatedAt),
+		AuthenticatedAt:   fromMillis(r.AuthenticatedAt),
+		LastSeenAt:        fromMillis(r.LastSeenAt),
+		ExpiresAt:         fromMillis(r.ExpiresAt),
+		AbsoluteExpiresAt: fromMillis(r.AbsoluteExpiresAt),
+		Fresh:             r.Fresh,
+		Remembered:        r.Remembered,
+		Version:           r.Version,
+		Fingerprint:       r.Fingerprint,
+		IP:                r.IP,
+		UserAgent:         r.UserAgent,
+	}
+	if r.Data != "" {
+		if err := json.Unmarshal([]byte(r.Data), &s.Values); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Sessions is a loginkit.SessionStore in the <prefix>sessions table, which
+// Migrate creates. The table is keyed by the session key, with indexes on
+// user_id (ListByUser, DeleteByUser) and expires_at (DeleteExpired). Times
+// are stored as Unix milliseconds, the precision the store keeps. A
+// Sessions is safe for concurrent use.
+//
+// Expired sessions are never returned, but stay in the table until
+// DeleteExpired (or DeleteByUser) removes them: run DeleteExpired from
+// time to time, for example from a time.Ticker in a goroutine of the
+// application, or from a cron job calling a small command.
+type Sessions struct {
+	db    *bun.DB
+	table string
+	now   func() time.Time
+}
+
+// NewSessions returns a session store keeping its sessions in the
+// <prefix>sessions table of db (see WithPrefix). It sends no query until
+// first used.
+func NewSessions(db *bun.DB, opts ...Option) *Sessions {
+	c := newConfig(opts)
+	return &Sessions{db: db, table: c.sessionsTable(), now: time.Now}
+}
+
+func (ss *Sessions) tableExpr() (string, bun.Ident) { return "? AS s", bun.Ident(ss.table) }
+
+// Save inserts the session, or replaces every column of the one stored
+// under s.Key: one INSERT ... ON CONFLICT DO UPDATE. A nil session or an
+// empty Key is loginkit.ErrInvalid. Times are truncated to milliseconds.
+func (ss *Sessions) Save(ctx context.Context, s *loginkit.Session) error {
+	const op = "save session"
+	if s == nil || s.Key == "" {
+		return invalid(op, "empty session key")
+	}
+	var r sessionRow
+	if err := r.fill(s); err != nil {
+		return wrap(ctx, op, err)
+	}
+	q, a := ss.tableExpr()
+	_, err := ss.db.NewInsert().Model(&r).ModelTableExpr(q, a).
+		On("CONFLICT (?) DO UPDATE", bun.Ident("key")).
+		Exec(ctx)
+	return wrap(ctx, op, err)
+}
+
+// Get returns the session stored under key: one SELECT by primary key that
+// also checks expires_at. A missing or expired session is
+// loginkit.ErrNotFound.
+func (ss *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, error) {
+	const op = "get session"
+	if key == "" {
+		return nil, notFound(op)
+	}
+	var r sessionRow
+	q, a := ss.tableExpr()
+	err := ss.db.NewSelect().Model(&r).ModelTableExpr(q, a).
+		Where(`s."key" = ? AND s.expires_at > ?`, key, toMillis(ss.now())).
+		Scan(ctx)
+	if err != nil {
+		return nil, wrap(ctx, op, err)
+	}
+	s, err := r.session()
+	if err != nil {
+		return nil, wrap(ctx, op, err)
+	}
+	return s, nil
+}
+
+// Delete removes one session. Deleting a missing session is not an error.
+func (ss *Sessions) Delete(ctx context.Context, key string) error {
+	const op = "delete session"
+	if err := ctxErr(ctx, op); err != nil {
+		return err
+	}
+	if key == "" {
+		return nil
+	}
+	_, err := ss.db.NewDelete().TableExpr("?", bun.Ident(ss.table)).
+		Where("? = ?", bun.Ident("key"), key).Exec(ctx)
+	return wrap(ctx, op, err)
+}
+
+// ListByUser returns the user's unexpired sessions, newest CreatedAt first
+// (then by key, descending): one SELECT using the user_id index.
+func (ss *Sessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.Session, error) {
+	const op = "list sessions"
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	var rows []sessionRow
+	q, a := ss.tableExpr()
+	err := ss.db.NewSelect().Model(&rows).ModelTableExpr(q, a).
+		Where("s.user_id = ? AND s.expires_at > ?", userID, toMillis(ss.now())).
+		OrderExpr(`s.created_at DESC, s."key" DESC`).
+		Scan(ctx)
+	if err != nil {
+		return nil, wrap(ctx, op, err)
+	}
+	out := make([]*loginkit.Session, 0, len(rows))
+	for i := range rows {
+		s, err := rows[i].session()
+		if err != nil {
+			return nil, wrap(ctx, op, err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// DeleteByUser removes all of the user's sessions except the one under
+// exceptKey (none when it is empty), expired ones included, in one DELETE
+// ... RETURNING, and reports how many unexpired sessions it removed.
+func (ss *Sessions) DeleteByUser(ctx context.Context, userID, exceptKey string) (int, error) {
+	const op = "delete user's sessions"
+	if err := ctxErr(ctx, op); err != nil {
+		return 0, err
+	}
+	q := ss.db.NewDelete().TableExpr("?", bun.Ident(ss.table)).
+		Where("? = ?", bun.Ident("user_id"), userID)
+	if exceptKey != "" {
+		q = q.Where("? <> ?", bun.Ident("key"), exceptKey)
+	}
+	var expires []int64
+	if err := q.Returning("?", bun.Ident("expires_at")).Scan(ctx, &expires); err != nil {
+		return 0, wrap(ctx, op, err)
+	}
+	return countLive(expires, toMillis(ss.now())), nil
+}
+
+// countLive counts the expiry times after now.
+func countLive(expires []int64, now int64) int {
+	n := 0
+	for _, e := range expires {
+		if e > now {
+			n++
+		}
+	}
+	return n
+}
+
+// DeleteExpired removes every expired session, in one DELETE using the
+// expires_at index, and reports how many. Run it periodically; see the
+// type's documentation.
+func (ss *Sessions) DeleteExpired(ctx context.Context) (int, error) {
+	const op = "delete expired sessions"
+	return deleteExpired(ctx, ss.db, op, ss.table, toMillis(ss.now()))
+}
+
+func deleteExpired(ctx context.Context, db *bun.DB, op, table string, now int64) (int, error) {
+	if err := ctxErr(ctx, op); err != nil {
+		return 0, err
+	}
+	res, err := db.NewDelete().TableExpr("?", bun.Ident(table)).
+		Where("? <= ?", bun.Ident("expires_at"), now).Exec(ctx)
+	if err != nil {
+		return 0, wrap(ctx, op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, wrap(ctx, op, err)
+	}
+	return int(n), nil
+}
