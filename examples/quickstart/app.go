@@ -1,0 +1,695 @@
+package main
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/policies"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// User is the application's user model: the library's Account plus a
+// column of the application's own.
+type User struct {
+	loginkit.Account `bson:",inline"`
+	IsAdmin          bool `bun:"is_admin" bson:"is_admin" json:"is_admin"`
+}
+
+// Stores are the three stores the app needs; main wires SQLite ones.
+type Stores struct {
+	Users    loginkit.UserStore[*User]
+	Sessions loginkit.SessionStore
+	Tokens   loginkit.TokenStore
+}
+
+// Options configure the app.
+type Options struct {
+	// Hasher hashes passwords; required.
+	Hasher loginkit.Hasher
+	// Policies are added to the manager (e.g. lockout).
+	Policies []loginkit.Policy
+	// InsecureCookies leaves the Secure attribute off the cookies, for
+	// plain-HTTP development on localhost.
+	InsecureCookies bool
+	// Logger receives the app's and the manager's logs.
+	Logger *slog.Logger
+	// Clock overrides the manager's clock (tests).
+	Clock func() time.Time
+}
+
+// App is the quickstart web application.
+type App struct {
+	m      *loginkit.Manager[*User]
+	stores Stores
+	pages  map[string]*template.Template
+	log    *slog.Logger
+}
+
+// Password rules: at least minPasswordLen characters, and at most
+// maxPasswordLen bytes (hashers refuse very long passwords).
+const (
+	minPasswordLen = 8
+	maxPasswordLen = 1024
+)
+
+// pageSize is the number of users per page in the administration list.
+const pageSize = 20
+
+// NewApp builds the app and its login manager.
+func NewApp(st Stores, o Options) (*App, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	b := loginkit.New[*User]().
+		Users(st.Users).
+		Sessions(st.Sessions).
+		Tokens(st.Tokens).
+		Hasher(o.Hasher).
+		Policies(o.Policies...).
+		LoginURL("/login").
+		RefreshURL("/reauth").
+		Logger(o.Logger)
+	if o.InsecureCookies {
+		b.Cookies(loginkit.CookieOptions{Insecure: true}).Development(true)
+	}
+	if o.Clock != nil {
+		b.Clock(o.Clock)
+	}
+	a := &App{stores: st, log: o.Logger, pages: map[string]*template.Template{}}
+	b.ForbiddenHandler(http.HandlerFunc(a.forbidden))
+	m, err := b.Build()
+	if err != nil {
+		return nil, err
+	}
+	a.m = m
+	layout := template.Must(template.ParseFS(templateFS, "templates/layout.html"))
+	for _, p := range []string{"home", "register", "login", "reauth", "account", "password", "admin_users", "admin_user", "error"} {
+		a.pages[p] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+p+".html"))
+	}
+	return a, nil
+}
+
+// Handler returns the app's routes behind CSRF protection and the login
+// middleware.
+func (a *App) Handler() http.Handler {
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(staticFS, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /{$}", a.home)
+	mux.HandleFunc("GET /register", a.registerForm)
+	mux.HandleFunc("POST /register", a.register)
+	mux.HandleFunc("GET /login", a.loginForm)
+	mux.HandleFunc("POST /login", a.login)
+	mux.HandleFunc("POST /logout", a.logout)
+	mux.Handle("GET /account", a.m.Required(http.HandlerFunc(a.account)))
+	mux.Handle("POST /account/sessions/revoke", a.m.Required(http.HandlerFunc(a.revokeOthers)))
+	mux.Handle("GET /account/password", a.m.FreshRequired(http.HandlerFunc(a.passwordForm)))
+	mux.Handle("POST /account/password", a.m.FreshRequired(http.HandlerFunc(a.changePassword)))
+	mux.Handle("GET /reauth", a.m.Required(http.HandlerFunc(a.reauthForm)))
+	mux.Handle("POST /reauth", a.m.Required(http.HandlerFunc(a.reauth)))
+
+	admin := a.m.Guard(policies.RequireUser(func(u *User) bool { return u.IsAdmin }))
+	mux.Handle("GET /admin/users", admin(http.HandlerFunc(a.adminUsers)))
+	mux.Handle("POST /admin/users", admin(http.HandlerFunc(a.adminCreate)))
+	mux.Handle("GET /admin/users/{id}", admin(http.HandlerFunc(a.adminEditForm)))
+	mux.Handle("POST /admin/users/{id}", admin(http.HandlerFunc(a.adminEdit)))
+	mux.Handle("POST /admin/users/{id}/active", admin(http.HandlerFunc(a.adminActive)))
+	mux.Handle("POST /admin/users/{id}/delete", admin(http.HandlerFunc(a.adminDelete)))
+
+	mux.Handle("GET /api/me", jsonOnly(a.m.Required(http.HandlerFunc(a.apiMe))))
+	mux.Handle("POST /api/login", jsonOnly(http.HandlerFunc(a.apiLogin)))
+	mux.Handle("POST /api/logout", jsonOnly(http.HandlerFunc(a.apiLogout)))
+
+	csrf := http.NewCrossOriginProtection()
+	return csrf.Handler(a.m.Middleware(securityHeaders(mux)))
+}
+
+// jsonOnly marks the API routes as JSON-only: whatever the client's Accept
+// header says, the guards answer with a JSON error (401, 503), never with a
+// redirect to the login page.
+func jsonOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = r.Clone(r.Context())
+		r.Header.Set("Accept", "application/json")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// securityHeaders sets the headers every page carries.
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("X-Frame-Options", "DENY")
+		w.Header().Set("Referrer-Policy", "same-origin")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; form-action 'self'; frame-ancestors 'none'")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// view is what every page template receives.
+type view struct {
+	Title    string
+	Identity loginkit.Identity[*User]
+	Flash    string
+	Form     map[string]string
+	Errors   map[string]string
+	Error    string
+	Next     string
+	Message  string
+
+	User     *User
+	Sessions []sessionRow
+	Users    []*User
+	Edit     *User
+	Page     int
+	Pages    int
+	Total    int
+	Prev     int
+	NextPage int
+}
+
+// flashes are the notices a redirect can ask the next page to show, by
+// code: the page never echoes text from the URL.
+var flashes = map[string]string{
+	"revoked":     "Your other sessions were logged out.",
+	"password":    "Password changed. Your other sessions were logged out.",
+	"created":     "User created.",
+	"saved":       "User saved.",
+	"activated":   "User activated.",
+	"deactivated": "User deactivated; their sessions were ended.",
+	"deleted":     "User deleted.",
+	"welcome":     "Welcome! Your account is ready.",
+}
+
+func (a *App) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
+	v.Identity = a.m.Identity(r)
+	if v.Flash == "" {
+		v.Flash = flashes[r.URL.Query().Get("flash")]
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if err := a.pages[page].ExecuteTemplate(w, "layout", v); err != nil {
+		a.log.Error("render", "page", page, "error", err)
+	}
+}
+
+// forbidden is the manager's response to a logged-in user a policy
+// refuses (here: a non-administrator on an /admin page).
+func (a *App) forbidden(w http.ResponseWriter, r *http.Request) {
+	a.render(w, r, http.StatusForbidden, "error", view{Title: "Forbidden", Message: "You are not allowed to see this page."})
+}
+
+func (a *App) fail(w http.ResponseWriter, r *http.Request, err error) {
+	a.log.Error("request failed", "path", r.URL.Path, "error", err)
+	a.render(w, r, http.StatusInternalServerError, "error", view{Title: "Something went wrong", Message: "Please try again in a moment."})
+}
+
+func (a *App) home(w http.ResponseWriter, r *http.Request) {
+	a.render(w, r, http.StatusOK, "home", view{Title: "Home"})
+}
+
+// --- registration and login ---
+
+func (a *App) registerForm(w http.ResponseWriter, r *http.Request) {
+	a.render(w, r, http.StatusOK, "register", view{Title: "Register"})
+}
+
+// validateNewUser checks the registration fields; it returns field errors.
+func (a *App) validateNewUser(ctx context.Context, username, email, password, confirm string, checkConfirm bool) map[string]string {
+	errs := map[string]string{}
+	switch {
+	case strings.TrimSpace(username) == "":
+		errs["username"] = "Choose a username."
+	case strings.ContainsAny(username, "@ \t"):
+		errs["username"] = "A username cannot contain '@' or spaces."
+	case len(username) > 64:
+		errs["username"] = "That username is too long."
+	default:
+		if _, err := a.stores.Users.FindByLogin(ctx, username); err == nil {
+			errs["username"] = "That username is taken."
+		}
+	}
+	if !validEmail(email) {
+		errs["email"] = "Enter a valid email address."
+	} else if _, err := a.stores.Users.FindByLogin(ctx, email); err == nil {
+		errs["email"] = "An account with that email already exists."
+	}
+	if msg := checkPassword(password); msg != "" {
+		errs["password"] = msg
+	}
+	if checkConfirm && password != confirm {
+		errs["confirm"] = "The passwords do not match."
+	}
+	return errs
+}
+
+func (a *App) register(w http.ResponseWriter, r *http.Request) {
+	f := formValues(r, "username", "email")
+	password, confirm := r.PostFormValue("password"), r.PostFormValue("confirm")
+	errs := a.validateNewUser(r.Context(), f["username"], f["email"], password, confirm, true)
+	if len(errs) == 0 {
+		u := &User{}
+		u.Username, u.Email = strings.TrimSpace(f["username"]), strings.TrimSpace(f["email"])
+		err := a.m.Register(r.Context(), u, password)
+		switch {
+		case errors.Is(err, loginkit.ErrDuplicate):
+			errs["email"] = "That username or email is already registered."
+		case err != nil:
+			a.fail(w, r, err)
+			return
+		default:
+			if err := a.m.Login(w, r, u, loginkit.LoginOptions{}); err != nil {
+				a.fail(w, r, err)
+				return
+			}
+			http.Redirect(w, r, "/account", http.StatusSeeOther)
+			return
+		}
+	}
+	a.render(w, r, http.StatusUnprocessableEntity, "register", view{Title: "Register", Form: f, Errors: errs})
+}
+
+func (a *App) loginForm(w http.ResponseWriter, r *http.Request) {
+	if _, ok := a.m.CurrentUser(r); ok {
+		http.Redirect(w, r, "/account", http.StatusSeeOther)
+		return
+	}
+	next, _ := loginkit.SafeNext(r.URL.Query().Get("next"))
+	a.render(w, r, http.StatusOK, "login", view{Title: "Log in", Next: next})
+}
+
+func (a *App) login(w http.ResponseWriter, r *http.Request) {
+	f := formValues(r, "login")
+	next, _ := loginkit.SafeNext(r.PostFormValue("next"))
+	u, err := a.m.Authenticate(r.Context(), f["login"], r.PostFormValue("password"))
+	if err == nil {
+		err = a.m.Login(w, r, u, loginkit.LoginOptions{Remember: r.PostFormValue("remember") == "1"})
+	}
+	if err != nil {
+		// The same message for an unknown name, a wrong password and a
+		// locked account, so the page does not tell which accounts exist.
+		msg := "Invalid username or password"
+		switch {
+		case errors.Is(err, loginkit.ErrLocked):
+		case errors.Is(err, loginkit.ErrInactive):
+			// Only reached with the right password.
+			msg = "This account has been deactivated."
+		case !errors.Is(err, loginkit.ErrInvalidCredentials):
+			a.fail(w, r, err)
+			return
+		}
+		a.render(w, r, http.StatusUnauthorized, "login", view{Title: "Log in", Form: f, Error: msg, Next: next})
+		return
+	}
+	if next == "" {
+		next = "/account"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (a *App) logout(w http.ResponseWriter, r *http.Request) {
+	if err := a.m.Logout(w, r); err != nil {
+		a.log.Warn("logout", "error", err)
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// --- account ---
+
+type sessionRow struct {
+	Device, IP, Created, LastSeen string
+	Current, Remembered           bool
+}
+
+func (a *App) account(w http.ResponseWriter, r *http.Request) {
+	u, _ := a.m.CurrentUser(r)
+	cur, _ := a.m.CurrentSession(r)
+	ss, err := a.stores.Sessions.ListByUser(r.Context(), u.ID)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	rows := make([]sessionRow, 0, len(ss))
+	for _, s := range ss {
+		rows = append(rows, sessionRow{
+			Device:     describeAgent(s.UserAgent),
+			IP:         s.IP,
+			Created:    s.CreatedAt.Format("2 Jan 15:04"),
+			LastSeen:   s.LastSeenAt.Format("2 Jan 15:04"),
+			Current:    cur != nil && s.Key == cur.Key,
+			Remembered: s.Remembered,
+		})
+	}
+	a.render(w, r, http.StatusOK, "account", view{Title: "Account", User: u, Sessions: rows})
+}
+
+func (a *App) revokeOthers(w http.ResponseWriter, r *http.Request) {
+	if err := a.m.LogoutOthers(w, r); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/account?flash=revoked", http.StatusSeeOther)
+}
+
+func (a *App) passwordForm(w http.ResponseWriter, r *http.Request) {
+	a.render(w, r, http.StatusOK, "password", view{Title: "Change password"})
+}
+
+func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
+	current, next, confirm := r.PostFormValue("current"), r.PostFormValue("password"), r.PostFormValue("confirm")
+	errs := map[string]string{}
+	if msg := checkPassword(next); msg != "" {
+		errs["password"] = msg
+	}
+	if next != confirm {
+		errs["confirm"] = "The passwords do not match."
+	}
+	if len(errs) == 0 {
+		err := a.m.ChangePassword(w, r, current, next)
+		switch {
+		case errors.Is(err, loginkit.ErrInvalidCredentials):
+			errs["current"] = "That is not your current password."
+		case err != nil:
+			a.fail(w, r, err)
+			return
+		default:
+			http.Redirect(w, r, "/account?flash=password", http.StatusSeeOther)
+			return
+		}
+	}
+	a.render(w, r, http.StatusUnprocessableEntity, "password", view{Title: "Change password", Errors: errs})
+}
+
+func (a *App) reauthForm(w http.ResponseWriter, r *http.Request) {
+	next, _ := loginkit.SafeNext(r.URL.Query().Get("next"))
+	a.render(w, r, http.StatusOK, "reauth", view{Title: "Confirm password", Next: next})
+}
+
+func (a *App) reauth(w http.ResponseWriter, r *http.Request) {
+	next, _ := loginkit.SafeNext(r.PostFormValue("next"))
+	if err := a.m.Reauthenticate(w, r, r.PostFormValue("password")); err != nil {
+		if !errors.Is(err, loginkit.ErrInvalidCredentials) {
+			a.fail(w, r, err)
+			return
+		}
+		a.render(w, r, http.StatusUnauthorized, "reauth", view{Title: "Confirm password", Error: "Invalid username or password", Next: next})
+		return
+	}
+	if next == "" {
+		next = "/account"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// --- administration ---
+
+func (a *App) adminUsers(w http.ResponseWriter, r *http.Request) {
+	a.renderAdminUsers(w, r, http.StatusOK, nil, nil)
+}
+
+func (a *App) renderAdminUsers(w http.ResponseWriter, r *http.Request, status int, form, errs map[string]string) {
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	page = max(page, 1)
+	users, total, err := a.stores.Users.List(r.Context(), loginkit.ListOptions{Offset: (page - 1) * pageSize, Limit: pageSize})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	pages := max(1, (total+pageSize-1)/pageSize)
+	v := view{Title: "Users", Users: users, Page: page, Pages: pages, Total: total, Form: form, Errors: errs}
+	if page > 1 {
+		v.Prev = page - 1
+	}
+	if page < pages {
+		v.NextPage = page + 1
+	}
+	a.render(w, r, status, "admin_users", v)
+}
+
+func (a *App) adminCreate(w http.ResponseWriter, r *http.Request) {
+	f := formValues(r, "username", "email")
+	password := r.PostFormValue("password")
+	errs := a.validateNewUser(r.Context(), f["username"], f["email"], password, "", false)
+	if len(errs) == 0 {
+		u := &User{IsAdmin: r.PostFormValue("admin") == "1"}
+		u.Username, u.Email = strings.TrimSpace(f["username"]), strings.TrimSpace(f["email"])
+		if err := a.m.Register(r.Context(), u, password); err != nil {
+			if !errors.Is(err, loginkit.ErrDuplicate) {
+				a.fail(w, r, err)
+				return
+			}
+			errs["email"] = "That username or email is already registered."
+		} else {
+			http.Redirect(w, r, "/admin/users?flash=created", http.StatusSeeOther)
+			return
+		}
+	}
+	a.renderAdminUsers(w, r, http.StatusUnprocessableEntity, f, errs)
+}
+
+// target loads the user named in the path, answering 404 when missing.
+func (a *App) target(w http.ResponseWriter, r *http.Request) (*User, bool) {
+	u, err := a.stores.Users.LoadUser(r.Context(), r.PathValue("id"))
+	if errors.Is(err, loginkit.ErrNotFound) {
+		a.render(w, r, http.StatusNotFound, "error", view{Title: "Not found", Message: "There is no such user."})
+		return nil, false
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return nil, false
+	}
+	return u, true
+}
+
+func (a *App) adminEditForm(w http.ResponseWriter, r *http.Request) {
+	u, ok := a.target(w, r)
+	if !ok {
+		return
+	}
+	a.render(w, r, http.StatusOK, "admin_user", view{Title: "Edit user", Edit: u,
+		Form: map[string]string{"username": u.Username, "email": u.Email}})
+}
+
+func (a *App) adminEdit(w http.ResponseWriter, r *http.Request) {
+	u, ok := a.target(w, r)
+	if !ok {
+		return
+	}
+	f := formValues(r, "username", "email")
+	errs := map[string]string{}
+	if f["username"] == "" || strings.ContainsAny(f["username"], "@ \t") {
+		errs["username"] = "Enter a username without '@' or spaces."
+	}
+	if !validEmail(f["email"]) {
+		errs["email"] = "Enter a valid email address."
+	}
+	password := r.PostFormValue("password")
+	if password != "" {
+		if msg := checkPassword(password); msg != "" {
+			errs["password"] = msg
+		}
+	}
+	if len(errs) == 0 {
+		u.Username, u.Email, u.IsAdmin = f["username"], f["email"], r.PostFormValue("admin") == "1"
+		u.UpdatedAt = time.Now().UTC()
+		err := a.stores.Users.Update(r.Context(), u)
+		if err == nil && password != "" {
+			err = a.m.SetPassword(r.Context(), u, password)
+		}
+		switch {
+		case errors.Is(err, loginkit.ErrDuplicate):
+			errs["email"] = "That username or email belongs to another user."
+		case err != nil:
+			a.fail(w, r, err)
+			return
+		default:
+			http.Redirect(w, r, "/admin/users?flash=saved", http.StatusSeeOther)
+			return
+		}
+	}
+	a.render(w, r, http.StatusUnprocessableEntity, "admin_user", view{Title: "Edit user", Edit: u, Form: f, Errors: errs})
+}
+
+func (a *App) adminActive(w http.ResponseWriter, r *http.Request) {
+	u, ok := a.target(w, r)
+	if !ok {
+		return
+	}
+	if me, _ := a.m.CurrentUser(r); me.ID == u.ID {
+		a.render(w, r, http.StatusBadRequest, "error", view{Title: "Not allowed", Message: "You cannot deactivate your own account."})
+		return
+	}
+	u.Disabled = r.PostFormValue("active") != "1"
+	u.UpdatedAt = time.Now().UTC()
+	var err error
+	if u.Disabled {
+		// Deactivating also ends the user's logins at once.
+		err = a.m.RevokeUser(r.Context(), u)
+	} else {
+		err = a.stores.Users.Update(r.Context(), u)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	flash := "activated"
+	if u.Disabled {
+		flash = "deactivated"
+	}
+	http.Redirect(w, r, "/admin/users?flash="+flash, http.StatusSeeOther)
+}
+
+func (a *App) adminDelete(w http.ResponseWriter, r *http.Request) {
+	u, ok := a.target(w, r)
+	if !ok {
+		return
+	}
+	if me, _ := a.m.CurrentUser(r); me.ID == u.ID {
+		a.render(w, r, http.StatusBadRequest, "error", view{Title: "Not allowed", Message: "You cannot delete your own account here."})
+		return
+	}
+	if err := a.m.RevokeUser(r.Context(), u); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if err := a.stores.Users.Delete(r.Context(), u.ID); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/users?flash=deleted", http.StatusSeeOther)
+}
+
+// --- JSON API ---
+
+type apiUser struct {
+	ID       string `json:"id"`
+	Username string `json:"username"`
+	Email    string `json:"email"`
+	IsAdmin  bool   `json:"is_admin"`
+}
+
+func toAPI(u *User) apiUser {
+	return apiUser{ID: u.ID, Username: u.Username, Email: u.Email, IsAdmin: u.IsAdmin}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (a *App) apiMe(w http.ResponseWriter, r *http.Request) {
+	u, _ := a.m.CurrentUser(r)
+	writeJSON(w, http.StatusOK, toAPI(u))
+}
+
+func (a *App) apiLogin(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Login    string `json:"login"`
+		Password string `json:"password"`
+		Remember bool   `json:"remember"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<14)).Decode(&in); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad_request", "message": "expected a JSON body with login and password"})
+		return
+	}
+	u, err := a.m.Authenticate(r.Context(), in.Login, in.Password)
+	if err == nil {
+		err = a.m.Login(w, r, u, loginkit.LoginOptions{Remember: in.Remember})
+	}
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, toAPI(u))
+	case errors.Is(err, loginkit.ErrInvalidCredentials), errors.Is(err, loginkit.ErrInactive), errors.Is(err, loginkit.ErrLocked):
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_credentials", "message": "Invalid username or password"})
+	default:
+		a.log.Error("api login", "error", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "unavailable"})
+	}
+}
+
+func (a *App) apiLogout(w http.ResponseWriter, r *http.Request) {
+	if err := a.m.Logout(w, r); err != nil {
+		a.log.Warn("api logout", "error", err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// --- helpers ---
+
+// validEmail accepts a bare address such as ann@example.com: no display
+// name, no surrounding spaces, a dot in the domain.
+func validEmail(s string) bool {
+	addr, err := mail.ParseAddress(s)
+	if err != nil || addr.Address != s || addr.Name != "" {
+		return false
+	}
+	_, domain, _ := strings.Cut(addr.Address, "@")
+	return strings.Contains(domain, ".") && len(s) <= 254
+}
+
+// checkPassword returns why a new password is refused, or "".
+func checkPassword(p string) string {
+	switch {
+	case utf8.RuneCountInString(p) < minPasswordLen:
+		return fmt.Sprintf("Use at least %d characters.", minPasswordLen)
+	case len(p) > maxPasswordLen:
+		return fmt.Sprintf("Use at most %d bytes.", maxPasswordLen)
+	}
+	return ""
+}
+
+func formValues(r *http.Request, names ...string) map[string]string {
+	f := make(map[string]string, len(names))
+	for _, n := range names {
+		f[n] = strings.TrimSpace(r.PostFormValue(n))
+	}
+	return f
+}
+
+// describeAgent turns a User-Agent into a short device description.
+func describeAgent(ua string) string {
+	browser := "Unknown browser"
+	for _, b := range []struct{ token, name string }{
+		{"Edg/", "Edge"}, {"Firefox/", "Firefox"}, {"HeadlessChrome/", "Headless Chrome"},
+		{"Chrome/", "Chrome"}, {"Safari/", "Safari"}, {"curl/", "curl"}, {"Go-http-client", "Go client"},
+	} {
+		if strings.Contains(ua, b.token) {
+			browser = b.name
+			break
+		}
+	}
+	osName := ""
+	for _, o := range []struct{ token, name string }{
+		{"Android", "Android"}, {"iPhone", "iPhone"}, {"iPad", "iPad"}, {"Windows", "Windows"},
+		{"Mac OS X", "macOS"}, {"Linux", "Linux"},
+	} {
+		if strings.Contains(ua, o.token) {
+			osName = o.name
+			break
+		}
+	}
+	if osName == "" {
+		return browser
+	}
+	return browser + " on " + osName
+}

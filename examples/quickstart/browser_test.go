@@ -1,0 +1,306 @@
+package main
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/loginkit/loginkit/internal/testenv"
+)
+
+// TestBrowserRememberMeAndPasswordChange drives the quickstart in real
+// headless Chromium: register, log out, log in with "remember me", close
+// the browser and start a new one on the same profile (the session cookie
+// is gone, the remember cookie kept) and still be logged in, be asked to
+// re-authenticate on /account/password, change the password, and see a
+// second browser profile logged out. Screenshots of the login and account
+// pages are saved under the artifacts directory.
+func TestBrowserRememberMeAndPasswordChange(t *testing.T) {
+	chromium := testenv.Require(t, testenv.Chromium)
+	ta := newTestApp(t)
+	base := ta.srv.URL
+	artifacts := artifactsDir(t)
+	profile, otherProfile := t.TempDir(), t.TempDir()
+
+	// Register, then log out.
+	b := startBrowser(t, chromium, profile)
+	b.open(base + "/register")
+	b.fill(`input[name="username"]`, "ann")
+	b.fill(`input[name="email"]`, "ann@example.com")
+	b.fill(`input[name="password"]`, "correct horse")
+	b.fill(`input[name="confirm"]`, "correct horse")
+	b.submit(`main form button[type="submit"]`)
+	b.wantPath("/account")
+	b.wantText("#username", "ann")
+	b.submit(`header form[action="/logout"] button`)
+	b.wantPath("/")
+	b.wantText("h1", "Welcome")
+
+	// Log in with "remember me".
+	b.open(base + "/login")
+	b.screenshot(filepath.Join(artifacts, "login.png"))
+	b.fill(`input[name="login"]`, "ann@example.com")
+	b.fill(`input[name="password"]`, "correct horse")
+	b.click(`input[name="remember"]`)
+	b.submit(`main form button[type="submit"]`)
+	b.wantPath("/account")
+	if b.cookie(base, "session") == nil || b.cookie(base, "remember") == nil {
+		t.Fatalf("after login with remember me: cookies %v", b.cookieNames(base))
+	}
+
+	// A second browser profile logs in too, without remember me.
+	other := startBrowser(t, chromium, otherProfile)
+	other.open(base + "/login")
+	other.fill(`input[name="login"]`, "ann")
+	other.fill(`input[name="password"]`, "correct horse")
+	other.submit(`main form button[type="submit"]`)
+	other.wantPath("/account")
+
+	// Close the browser and start a new one on the same profile. The
+	// cookies are read before any request to the app, which would restore
+	// the login and set a new session cookie.
+	b.close()
+	b = startBrowser(t, chromium, profile)
+	if ck := b.cookie(base, "session"); ck != nil {
+		t.Fatalf("the session cookie survived the browser restart: %+v", ck)
+	}
+	if ck := b.cookie(base, "remember"); ck == nil || !ck.HTTPOnly {
+		t.Fatalf("the remember cookie did not survive the restart (or is not HttpOnly): %v", b.cookieNames(base))
+	}
+	b.open(base + "/")
+	b.wantText("h1", "Hello, ann!")
+	b.wantText("main", "remembered")
+	b.open(base + "/account")
+	b.wantPath("/account")
+	b.wantText("#email", "ann@example.com")
+
+	// The password page asks for the password again first.
+	b.open(base + "/account/password")
+	b.wantPath("/reauth")
+	if q := b.location().Query().Get("next"); q != "/account/password" {
+		t.Fatalf("reauth next = %q", q)
+	}
+	b.wantText("h1", "Confirm your password")
+	b.fill(`input[name="password"]`, "correct horse")
+	b.submit(`main form button[type="submit"]`)
+	b.wantPath("/account/password")
+	b.wantText("h1", "Change password")
+
+	// Change the password.
+	b.fill(`input[name="current"]`, "correct horse")
+	b.fill(`input[name="password"]`, "new battery staple")
+	b.fill(`input[name="confirm"]`, "new battery staple")
+	b.submit(`main form button[type="submit"]`)
+	b.wantPath("/account")
+	b.wantText(".flash", "Password changed.")
+	b.screenshot(filepath.Join(artifacts, "account.png"))
+
+	// The other profile is logged out.
+	other.open(base + "/account")
+	other.wantPath("/login")
+	other.wantText("h1", "Log in")
+	other.open(base + "/")
+	other.wantText("h1", "Welcome")
+}
+
+// artifactsDir returns the directory for this test's artifacts:
+// $LOGINKIT_ARTIFACTS/quickstart, or artifacts/ beside this file.
+func artifactsDir(t *testing.T) string {
+	t.Helper()
+	dir := "artifacts"
+	if d := os.Getenv("LOGINKIT_ARTIFACTS"); d != "" {
+		dir = filepath.Join(d, "quickstart")
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// browser is one headless Chromium with its own profile directory.
+type browser struct {
+	t     *testing.T
+	ctx   context.Context
+	stop  func()
+	alive bool
+}
+
+// stepTimeout bounds each browser step.
+const stepTimeout = 20 * time.Second
+
+// startBrowser launches Chromium on the profile directory.
+func startBrowser(t *testing.T, chromium, profile string) *browser {
+	t.Helper()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromium),
+		chromedp.UserDataDir(profile),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		// Keep the cookie encryption key the same across restarts.
+		chromedp.Flag("password-store", "basic"),
+		chromedp.WindowSize(1024, 768),
+	)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	b := &browser{t: t, ctx: ctx, alive: true}
+	b.stop = func() {
+		// Close the browser gracefully, so that it writes its cookies to
+		// the profile, then wait for the process to exit.
+		stopCtx, c := context.WithTimeout(ctx, 10*time.Second)
+		_ = chromedp.Cancel(stopCtx)
+		c()
+		cancel()
+		cancelAlloc()
+	}
+	t.Cleanup(b.close)
+	// The first action starts the browser; its context must not carry a
+	// deadline, which would end the browser with it.
+	if err := chromedp.Do(ctx); err != nil {
+		b.close()
+		t.Fatalf("starting %s: %v", chromium, err)
+	}
+	return b
+}
+
+// close shuts the browser down; the profile directory stays.
+func (b *browser) close() {
+	if b.alive {
+		b.alive = false
+		b.stop()
+	}
+}
+
+func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.t.Fatalf("browser: %s: %v", what, err)
+	}
+}
+
+func runStep[T any](b *browser, what string, a chromedp.Action[T]) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		b.t.Fatalf("browser: %s: %v", what, err)
+	}
+	return v
+}
+
+// open navigates to u and waits for the page.
+func (b *browser) open(u string) {
+	b.t.Helper()
+	b.do("open "+u, chromedp.Navigate(u), chromedp.WaitReady(chromedp.CSS("body")))
+}
+
+func (b *browser) fill(sel, value string) {
+	b.t.Helper()
+	b.do("fill "+sel, chromedp.SendKeys(chromedp.CSS(sel), value))
+}
+
+func (b *browser) click(sel string) {
+	b.t.Helper()
+	b.do("click "+sel, chromedp.Click(chromedp.CSS(sel)))
+}
+
+// submit clicks a submit button and waits for the page it leads to.
+func (b *browser) submit(sel string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
+		b.t.Fatalf("browser: submit %s: %v", sel, err)
+	}
+	b.do("wait for the page", chromedp.WaitReady(chromedp.CSS("body")))
+}
+
+func (b *browser) location() *url.URL {
+	b.t.Helper()
+	loc := runStep(b, "location", chromedp.Location())
+	u, err := url.Parse(loc)
+	if err != nil {
+		b.t.Fatalf("location %q: %v", loc, err)
+	}
+	return u
+}
+
+func (b *browser) wantPath(path string) {
+	b.t.Helper()
+	if got := b.location(); got.Path != path {
+		b.t.Fatalf("browser is at %s, want path %s; page text:\n%s", got, path, b.text("body"))
+	}
+}
+
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	return runStep(b, "text of "+sel, chromedp.Text(chromedp.CSS(sel)))
+}
+
+var spaces = regexp.MustCompile(`\s+`)
+
+func (b *browser) wantText(sel, want string) {
+	b.t.Helper()
+	if got := spaces.ReplaceAllString(b.text(sel), " "); !strings.Contains(got, want) {
+		b.t.Fatalf("text of %s is %q, want it to contain %q", sel, got, want)
+	}
+}
+
+// cookies returns the browser's cookies for u.
+func (b *browser) cookies(u string) []*network.Cookie {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{u}})
+	if err != nil {
+		b.t.Fatalf("browser: cookies: %v", err)
+	}
+	return res.Cookies
+}
+
+func (b *browser) cookie(u, name string) *network.Cookie {
+	b.t.Helper()
+	for _, ck := range b.cookies(u) {
+		if ck.Name == name {
+			return ck
+		}
+	}
+	return nil
+}
+
+func (b *browser) cookieNames(u string) []string {
+	b.t.Helper()
+	var names []string
+	for _, ck := range b.cookies(u) {
+		names = append(names, ck.Name)
+	}
+	return names
+}
+
+// screenshot saves a PNG of the whole page and logs its path.
+func (b *browser) screenshot(path string) {
+	b.t.Helper()
+	png := runStep(b, "screenshot", chromedp.FullScreenshot(100))
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("screenshot: %s", path)
+}

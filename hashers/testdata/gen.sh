@@ -1,0 +1,18 @@
+#!/bin/sh
+# Regenerates vectors.jsonl with the real implementations. Not run by the
+# tests, which read the stored file. See README.md for what it needs.
+set -eu
+cd "$(dirname "$0")"
+PYWZ=${PYWZ:-python3}              # a python3 with werkzeug
+PYDEB=${PYDEB:-/usr/bin/python3}   # Debian's python3 with python3-django, -passlib, -argon2, -bcrypt
+NODE_MODULES=${NODE_MODULES:?set NODE_MODULES to a node_modules dir with bcrypt and bcryptjs}
+{
+  "$PYWZ" gen_python.py werkzeug
+  "$PYDEB" gen_python.py django
+  "$PYDEB" gen_python.py django-scrypt
+  "$PYDEB" gen_python.py passlib
+  php gen.php
+  NODE_PATH="$NODE_MODULES" node gen.js
+} > vectors.jsonl.tmp
+mv vectors.jsonl.tmp vectors.jsonl
+wc -l vectors.jsonl

@@ -1,0 +1,135 @@
+package hashers
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/loginkit/loginkit"
+)
+
+// vector is one line of testdata/vectors.jsonl (see testdata/README.md).
+type vector struct {
+	Lib      string   `json:"lib"`
+	Scheme   string   `json:"scheme"`
+	Password string   `json:"password"`
+	Wrong    string   `json:"wrong"`
+	Hash     string   `json:"hash"`
+	Default  bool     `json:"default"`
+	Also     []string `json:"also"`
+}
+
+func loadVectors(tb testing.TB) []vector {
+	tb.Helper()
+	f, err := os.Open("testdata/vectors.jsonl")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	var vs []vector
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var v vector
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			tb.Fatalf("bad vector line %q: %v", sc.Text(), err)
+		}
+		vs = append(vs, v)
+	}
+	if err := sc.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return vs
+}
+
+// TestForeignVectors verifies every stored vector, made by the real
+// implementations, with its password, the passwords its library also
+// accepts, and a wrong password.
+func TestForeignVectors(t *testing.T) {
+	h := Default()
+	ctx := context.Background()
+	vs := loadVectors(t)
+	if len(vs) < 100 {
+		t.Fatalf("only %d vectors", len(vs))
+	}
+	seen := map[string]bool{}
+	for _, v := range vs {
+		if v.Default {
+			continue // TestForeignVectorsDefaultCost
+		}
+		seen[v.Scheme] = true
+		name := v.Lib + "/" + v.Scheme + "/" + v.Hash[:min(len(v.Hash), 24)]
+		t.Run(name, func(t *testing.T) {
+			got, err := Identify(v.Hash)
+			if err != nil || got != v.Scheme {
+				t.Fatalf("Identify(%q) = %q, %v; want %q", v.Hash, got, err, v.Scheme)
+			}
+			rehash, err := h.Verify(ctx, v.Password, v.Hash)
+			if err != nil {
+				t.Fatalf("Verify(%q, %q) = %v", v.Password, v.Hash, err)
+			}
+			if !rehash {
+				t.Errorf("Verify(%q) rehash = false; a foreign or low-cost hash must be upgraded", v.Hash)
+			}
+			for _, a := range v.Also {
+				if _, err := h.Verify(ctx, a, v.Hash); err != nil {
+					t.Errorf("Verify(%q, %q) = %v; the originating library accepts it", a, v.Hash, err)
+				}
+			}
+			if _, err := h.Verify(ctx, v.Wrong, v.Hash); !errors.Is(err, loginkit.ErrMismatch) {
+				t.Errorf("Verify(wrong %q, %q) = %v; want ErrMismatch", v.Wrong, v.Hash, err)
+			}
+		})
+	}
+	for _, s := range []string{
+		"argon2id", "argon2i", "bcrypt", "scrypt",
+		"passlib-pbkdf2-sha256", "passlib-pbkdf2-sha512", "passlib-pbkdf2-sha1", "passlib-bcrypt-sha256",
+		"werkzeug-pbkdf2-sha256", "werkzeug-pbkdf2-sha512", "werkzeug-pbkdf2-sha1", "werkzeug-scrypt",
+		"django-pbkdf2_sha256", "django-pbkdf2_sha1", "django-argon2", "django-bcrypt_sha256", "django-bcrypt", "django-scrypt",
+	} {
+		if !seen[s] {
+			t.Errorf("no vector for scheme %s", s)
+		}
+	}
+	libs := map[string]bool{}
+	for _, v := range vs {
+		libs[strings.Fields(v.Lib)[0]] = true
+	}
+	for _, l := range []string{"werkzeug", "django", "passlib", "php", "node"} {
+		if !libs[l] {
+			t.Errorf("no vector from %s", l)
+		}
+	}
+}
+
+// TestForeignVectorsDefaultCost verifies the vectors made at each
+// library's default cost (a few seconds in all), once each. Under the race
+// detector the bcrypt and scrypt ones (pure Go, many times slower there)
+// are skipped; the low-cost vectors cover those formats.
+func TestForeignVectorsDefaultCost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("default-cost vectors take seconds; skipped with -short")
+	}
+	h := Default()
+	n := 0
+	for _, v := range loadVectors(t) {
+		if !v.Default {
+			continue
+		}
+		n++
+		if raceEnabled && (strings.Contains(v.Scheme, "bcrypt") || strings.Contains(v.Scheme, "scrypt")) {
+			continue
+		}
+		rehash, err := h.Verify(context.Background(), v.Password, v.Hash)
+		if err != nil || !rehash {
+			t.Errorf("%s: Verify(%q) = %v, %v; want match needing rehash", v.Lib, v.Hash, rehash, err)
+		}
+	}
+	if n < 10 {
+		t.Errorf("only %d default-cost vectors", n)
+	}
+}
