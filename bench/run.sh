@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# bench/run.sh: run loginkit's side-by-side benchmarks and print markdown.
+#
+# Starts the test services (Redis is needed for the redisstore stacks)
+# unless LOGINKIT_REDIS_URL is already set, then runs:
+#   1. Go benchmarks of one authenticated GET per stack (-count 6, benchstat)
+#   2. per-request cost with 1k, 100k and 1M live sessions, and memstore's
+#      memory per session
+#   3. a loopback load test of every stack, interleaved rounds
+#   4. the login path at the default argon2id cost with 64 clients
+# Environment: COUNT (default 6), DURATION (default 3s), ROUNDS (default 3).
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$(cd .. && pwd)
+COUNT=${COUNT:-6}
+DURATION=${DURATION:-3s}
+ROUNDS=${ROUNDS:-3}
+
+if [[ -z "${LOGINKIT_REDIS_URL:-}" ]]; then
+	"$root/scripts/services.sh" start >&2
+	trap '"$root/scripts/services.sh" stop >&2' EXIT
+	eval "$("$root/scripts/services.sh" env)"
+fi
+export LOGINKIT_REDIS_URL
+
+out=$(mktemp -d)
+echo "# loginkit benchmarks"
+echo
+echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3)."
+echo
+echo "## One authenticated GET (Go benchmark, httptest, no network)"
+echo
+go test -run '^$' -bench 'AuthenticatedGET' -benchmem -count "$COUNT" . >"$out/get.txt"
+echo '```'
+go tool benchstat -col /stack -row .name "$out/get.txt" 2>/dev/null ||
+	go tool benchstat "$out/get.txt"
+echo '```'
+echo
+echo "## Live sessions (per-request cost must stay flat)"
+echo
+go test -run '^$' -bench 'LiveSessions|MemstoreBytesPerSession' -benchmem -count 3 -timeout 60m . >"$out/live.txt"
+echo '```'
+go tool benchstat "$out/live.txt"
+echo '```'
+echo
+echo "## Loopback load test"
+echo
+go run ./cmd/loadtest -duration "$DURATION" -rounds "$ROUNDS" -clients 32
+echo
+echo "## Login path"
+echo
+go run ./cmd/loadtest -login -duration 10s -clients 64
+rm -rf "$out"
