@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"runtime"
 	"slices"
 	"strconv"
@@ -43,6 +44,7 @@ func main() {
 		only     = flag.String("stacks", "", "comma-separated stack names (default all)")
 		login    = flag.Bool("login", false, "measure POST /login instead")
 		timeout  = flag.Duration("login-timeout", 2*time.Second, "server-side deadline for one login")
+		useWrk   = flag.Bool("wrk", false, "generate the GET load with wrk (Debian package wrk) instead of Go clients in this process")
 	)
 	flag.Parse()
 	if *login {
@@ -52,7 +54,7 @@ func main() {
 		}
 		return
 	}
-	if err := getLoad(*duration, *rounds, *clients, *only); err != nil {
+	if err := getLoad(*duration, *rounds, *clients, *only, *useWrk); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
@@ -117,7 +119,7 @@ func load(d time.Duration, n int, mk func() *http.Request, ok func(int) bool) re
 	return r
 }
 
-func getLoad(d time.Duration, rounds, clients int, only string) error {
+func getLoad(d time.Duration, rounds, clients int, only string, useWrk bool) error {
 	redisURL := os.Getenv("LOGINKIT_REDIS_URL")
 	type running struct {
 		s       bench.Stack
@@ -149,6 +151,14 @@ func getLoad(d time.Duration, rounds, clients int, only string) error {
 	for round := 0; round < rounds; round++ {
 		for _, st := range stacks {
 			target := st.addr + "/me"
+			if useWrk {
+				res, err := wrkLoad(target, st.cookies, d, clients)
+				if err != nil {
+					return fmt.Errorf("%s: %w", st.s.Name, err)
+				}
+				st.results = append(st.results, res)
+				continue
+			}
 			res := load(d, clients, func() *http.Request {
 				r, _ := http.NewRequest("GET", target, nil)
 				for _, c := range st.cookies {
@@ -173,8 +183,12 @@ func getLoad(d time.Duration, rounds, clients int, only string) error {
 		}
 		fmt.Printf("| %s | %.0f | %s | %s | %s | %d |\n", st.s.Name, m.rps, ratio, round(m.p50), round(m.p99), m.errors)
 	}
-	fmt.Printf("\n%d clients, %d interleaved rounds of %s per stack (median round shown), GOMAXPROCS=%d, load generator in the same process.\n",
-		clients, rounds, d, runtime.GOMAXPROCS(0))
+	gen := "Go clients in the same process"
+	if useWrk {
+		gen = "wrk (one thread) in a separate process"
+	}
+	fmt.Printf("\n%d connections, %d interleaved rounds of %s per stack (median round shown), GOMAXPROCS=%d, load from %s.\n",
+		clients, rounds, d, runtime.GOMAXPROCS(0), gen)
 	return nil
 }
 
@@ -250,4 +264,42 @@ func peakRSS() string {
 		}
 	}
 	return "n/a"
+}
+
+// wrkLoad runs wrk against target with the session cookies for d and
+// reads its requests per second and latency percentiles.
+func wrkLoad(target string, cookies []*http.Cookie, d time.Duration, conns int) (result, error) {
+	var jar []string
+	for _, c := range cookies {
+		jar = append(jar, c.Name+"="+c.Value)
+	}
+	args := []string{"-t1", "-c" + strconv.Itoa(conns), "-d" + strconv.Itoa(int(d.Seconds())) + "s", "--latency"}
+	if len(jar) > 0 {
+		args = append(args, "-H", "Cookie: "+strings.Join(jar, "; "))
+	}
+	out, err := exec.Command("wrk", append(args, target)...).CombinedOutput()
+	if err != nil {
+		return result{}, fmt.Errorf("wrk: %v\n%s", err, out)
+	}
+	var r result
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 2 && f[0] == "Requests/sec:":
+			r.rps, _ = strconv.ParseFloat(f[1], 64)
+		case len(f) == 2 && f[0] == "50%":
+			r.p50, _ = time.ParseDuration(f[1])
+		case len(f) == 2 && f[0] == "99%":
+			r.p99, _ = time.ParseDuration(f[1])
+		case len(f) >= 4 && f[0] == "Non-2xx":
+			n, _ := strconv.Atoi(f[len(f)-1])
+			r.errors += int64(n)
+		case len(f) >= 2 && f[0] == "Socket" && f[1] == "errors:":
+			r.errors++
+		}
+	}
+	if r.rps == 0 {
+		return r, fmt.Errorf("wrk printed no rate:\n%s", out)
+	}
+	return r, nil
 }
