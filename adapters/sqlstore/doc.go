@@ -6,7 +6,7 @@
 //	...
 //	err = sqlstore.Migrate[MyUser](ctx, db)  // create or update the tables; run at every start
 //	users := sqlstore.NewUsers[MyUser](db)   // a loginkit.UserStore[*MyUser]
-//	sessions := sqlstore.NewSessions(db)     // a loginkit.SessionStore
+//	sessions := sqlstore.NewSessions(db)     // a loginkit.SessionStore (and SessionToucher)
 //	tokens := sqlstore.NewTokens(db)         // a loginkit.TokenStore
 //
 // MyUser is the application's own struct embedding loginkit.Account; the
@@ -26,15 +26,19 @@
 // SQLite 3.35 or later is needed (for RETURNING); the driver bundles a
 // newer one.
 //
-// PostgreSQL goes through pgdriver, bun's own driver, rather than pgx: it
-// is developed and released with bun and the PostgreSQL dialect, it adds
-// no dependency tree of its own (pgx would), and the stores need nothing
-// pgx adds, since bun formats every query itself and sends it in one round
-// trip. Errors carry the server's SQLSTATE, from which unique violations
-// (23505) are recognised. The price is cancellation: pgdriver honours a
-// context's deadline but cannot cancel a statement in flight (see below),
-// which pgx can. A *bun.DB over pgx's database/sql driver works with the
-// stores too.
+// PostgreSQL goes through pgx (github.com/jackc/pgx/v5) and its
+// database/sql driver, with bun's PostgreSQL dialect on top. pgx rather
+// than bun's own pgdriver, for cancellation: when a request's context is
+// cancelled while its statement runs on the server, pgx returns at once
+// and has the server stop the statement, whereas pgdriver leaves it
+// running on the server (a blocked write would go on waiting and could
+// still apply later). The price is a dependency tree of its own (pgx and
+// three small modules of its author). OpenPostgres sends every query in
+// the simple protocol, one round trip, since bun has already put the
+// arguments into the SQL text. Unique violations are recognised from the
+// server's SQLSTATE (23505). The stores also work over a *bun.DB that the
+// application opened with another driver, pgdriver included, with the
+// cancellation that driver provides.
 //
 // # Tables
 //
@@ -60,7 +64,8 @@
 // Session and token times are stored as Unix milliseconds (BIGINT), so
 // that expiry compares as plain integers on both databases; user times use
 // bun's mapping (TIMESTAMPTZ on PostgreSQL, UTC text on SQLite, to the
-// microsecond).
+// microsecond). Every time the stores return is in UTC, on both
+// databases, the application's own time fields included.
 //
 // # Migrations
 //
@@ -105,17 +110,22 @@
 // every other error, such as a lost connection, is returned wrapped as
 // "sqlstore: <operation>: <cause>" and matches its cause with errors.Is.
 //
-// Every query runs with the caller's context. A context that is already
-// done sends no query. A deadline bounds every query on both databases,
-// and the error then matches context.DeadlineExceeded: pgdriver applies it
-// to the connection's socket (and discards the connection when it
-// passes); SQLite interrupts the statement. Two limits remain. Cancelling
-// a context that has no deadline while its query is in flight interrupts
-// it on SQLite, but not on PostgreSQL: pgdriver has no cancel path, so the
-// statement completes (bounded by the driver's read timeout, 10 s by
-// default) and its result is returned. And a SQLite write waiting for
-// another connection's write lock waits out the busy timeout (at most
-// SQLiteBusyTimeout) before it reports the context's error.
+// Every query runs with the caller's context, and a context that is done
+// (cancelled, or past its deadline) ends the call with an error that
+// matches ctx.Err() (context.Canceled or context.DeadlineExceeded):
+//
+//   - A context that is already done sends no query.
+//   - PostgreSQL: when the context ends while the statement runs, pgx
+//     returns at once, discards that connection (the pool opens another
+//     when needed) and sends the server a cancel request, so the
+//     statement stops there too. A cancelled write has then either not
+//     happened or, if the server had already finished it, happened
+//     completely; each method is one statement, so never in part.
+//   - SQLite: the driver interrupts the running statement
+//     (sqlite3_interrupt), with the same all-or-nothing outcome. One
+//     limit: a write waiting for another connection's write lock waits
+//     out the busy timeout (at most SQLiteBusyTimeout) before it reports
+//     the context's error.
 //
 // Each store method is one statement (List: a count and a page), so no
 // method leaves a half-done change. Token consumption is a single

@@ -8,10 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
-	"github.com/uptrace/bun/driver/pgdriver"
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" database/sql driver
 )
 
@@ -99,26 +100,29 @@ func isMemory(path string) bool {
 }
 
 // OpenPostgres returns a *bun.DB with the PostgreSQL dialect for dsn, a URL
-// such as "postgres://user:pass@host:5432/db?sslmode=disable", through
-// bun's own driver, pgdriver (see the package documentation for why).
+// such as "postgres://user:pass@host:5432/db?sslmode=disable" or a
+// "host=... user=..." keyword string, through pgx's database/sql driver
+// (see the package documentation for why pgx). Every query goes out in
+// PostgreSQL's simple protocol, in one round trip: bun has already put the
+// arguments into the SQL text, so prepared statements would only add a
+// round trip and fill a statement cache with one-off texts.
 //
 // It checks the DSN but does not connect: the first query (typically
 // Migrate) does, so an application can start while its database is still
 // coming up. Pool sizing: up to 4×GOMAXPROCS connections, all kept idle,
 // bun's recommendation for a web application; a connection that the
-// server closed (a restart, a failover) is discarded and replaced on the
-// next query, so the same *bun.DB recovers by itself. Change the pool with
-// db.SetMaxOpenConns and db.SetMaxIdleConns; keep it below the server's
-// max_connections divided by the number of application instances.
-func OpenPostgres(dsn string) (db *bun.DB, err error) {
-	// pgdriver.WithDSN panics on a DSN it cannot parse.
-	defer func() {
-		if r := recover(); r != nil {
-			db, err = nil, fmt.Errorf("sqlstore: open postgres: invalid DSN: %v", r)
-		}
-	}()
-	connector := pgdriver.NewConnector(pgdriver.WithDSN(dsn))
-	sqldb := sql.OpenDB(connector)
+// server closed (a restart, a failover) is discarded and replaced, so the
+// same *bun.DB recovers by itself. Change the pool with db.SetMaxOpenConns
+// and db.SetMaxIdleConns; keep it below the server's max_connections
+// divided by the number of application instances.
+func OpenPostgres(dsn string) (*bun.DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// pgx's error repeats the DSN with its password masked.
+		return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
+	}
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	sqldb := stdlib.OpenDB(*cfg)
 	n := 4 * runtime.GOMAXPROCS(0)
 	sqldb.SetMaxOpenConns(n)
 	sqldb.SetMaxIdleConns(n)

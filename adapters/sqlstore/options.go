@@ -7,10 +7,9 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/loginkit/loginkit"
-	"github.com/uptrace/bun/driver/pgdriver"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -67,23 +66,19 @@ func (c config) sessionsTable() string { return c.prefix + "sessions" }
 func (c config) tokensTable() string   { return c.prefix + "tokens" }
 
 // IsUniqueViolation reports whether err comes from a unique index or
-// primary key refusing a row: SQLSTATE 23505 from PostgreSQL (through
-// pgdriver, or any driver whose error has a SQLState() string method, such
-// as pgx), or SQLITE_CONSTRAINT_UNIQUE or SQLITE_CONSTRAINT_PRIMARYKEY from
-// SQLite (modernc.org/sqlite, or another driver's error carrying SQLite's
+// primary key refusing a row: SQLSTATE 23505 from PostgreSQL (pgx's
+// *pgconn.PgError, or any driver's error with a SQLState() string method
+// or, like bun's pgdriver, a Field('C') string method), or
+// SQLITE_CONSTRAINT_UNIQUE or SQLITE_CONSTRAINT_PRIMARYKEY from SQLite
+// (modernc.org/sqlite, or another driver's error carrying SQLite's
 // "UNIQUE constraint failed" message). The stores already turn such errors
 // into loginkit.ErrDuplicate; this is for an application's own queries.
 func IsUniqueViolation(err error) bool {
 	if err == nil {
 		return false
 	}
-	var pgErr pgdriver.Error
-	if errors.As(err, &pgErr) {
-		return pgErr.Field('C') == "23505"
-	}
-	var stater interface{ SQLState() string }
-	if errors.As(err, &stater) {
-		return stater.SQLState() == "23505"
+	if code, ok := sqlState(err); ok {
+		return code == "23505"
 	}
 	var liteErr *sqlite.Error
 	if errors.As(err, &liteErr) {
@@ -96,11 +91,32 @@ func IsUniqueViolation(err error) bool {
 	return strings.Contains(err.Error(), "UNIQUE constraint failed: ")
 }
 
+// pgFielder is a PostgreSQL error that returns its fields by their
+// protocol code ('C' for SQLSTATE, 'n' for the constraint), as bun's
+// pgdriver does.
+type pgFielder interface{ Field(byte) string }
+
+// sqlState returns the SQLSTATE of a PostgreSQL server error in err's
+// chain, if there is one.
+func sqlState(err error) (string, bool) {
+	var stater interface{ SQLState() string }
+	if errors.As(err, &stater) {
+		return stater.SQLState(), true
+	}
+	var fielder pgFielder
+	if errors.As(err, &fielder) {
+		return fielder.Field('C'), true
+	}
+	return "", false
+}
+
 // wrap turns a database error into a store error: sql.ErrNoRows becomes
 // loginkit.ErrNotFound, a unique violation loginkit.ErrDuplicate, and
-// anything else (a lost connection, a driver's own timeout error) is
-// wrapped with the operation's name. When ctx is done, the error also
-// matches ctx.Err(), whatever the driver reported.
+// anything else (a lost connection, a server error) is wrapped with the
+// operation's name. When ctx is done, the error also matches ctx.Err():
+// pgx and modernc.org/sqlite already report the context's error when it
+// interrupts a query, and wrap adds it for a driver that words it its own
+// way.
 func wrap(ctx context.Context, op string, err error) error {
 	switch {
 	case err == nil:
@@ -110,23 +126,10 @@ func wrap(ctx context.Context, op string, err error) error {
 	case IsUniqueViolation(err):
 		return fmt.Errorf("sqlstore: %s: %s already taken: %w", op, takenWhat(err), loginkit.ErrDuplicate)
 	}
-	if cerr := doneErr(ctx); cerr != nil && !errors.Is(err, cerr) {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 		return fmt.Errorf("sqlstore: %s: %w: %w", op, cerr, err)
 	}
 	return fmt.Errorf("sqlstore: %s: %w", op, err)
-}
-
-// doneErr returns ctx.Err(), or context.DeadlineExceeded once ctx's
-// deadline has passed even if ctx has not noticed yet: pgdriver's socket
-// deadline can fire a moment before the context's own timer.
-func doneErr(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
-		return context.DeadlineExceeded
-	}
-	return nil
 }
 
 // notFound is the error for a lookup that matched nothing.
@@ -152,12 +155,16 @@ func ctxErr(ctx context.Context, op string) error {
 // (PostgreSQL) or the column (SQLite) named in the error, without
 // repeating the value, which may be an email address.
 func takenWhat(err error) string {
-	var name string
-	var pgErr pgdriver.Error
+	name := err.Error()
+	var pgErr *pgconn.PgError
+	var fielder pgFielder
 	if errors.As(err, &pgErr) {
-		name = pgErr.Field('n')
-	} else {
-		name = err.Error()
+		name = pgErr.ConstraintName
+	} else if errors.As(err, &fielder) {
+		name = fielder.Field('n')
+	} else if _, cols, ok := strings.Cut(name, "UNIQUE constraint failed: "); ok {
+		// SQLite: "... UNIQUE constraint failed: table.column (1555)".
+		name, _, _ = strings.Cut(cols, " ")
 	}
 	switch {
 	case strings.Contains(name, "email_key"):

@@ -130,6 +130,45 @@ func (ss *Sessions) Save(ctx context.Context, s *loginkit.Session) error {
 	return wrap(ctx, op, err)
 }
 
+// Touch replaces the session stored under s.Key with s, every column but
+// the key, if and only if that session exists and has not expired: one
+// UPDATE ... WHERE key = s.Key AND expires_at > now, so that it cannot
+// bring back a session that a concurrent Delete removed. When no row
+// matches, it stores nothing and returns loginkit.ErrNotFound. It
+// implements loginkit.SessionToucher. A nil session is loginkit.ErrInvalid;
+// an empty Key is loginkit.ErrNotFound. Times are truncated to
+// milliseconds.
+func (ss *Sessions) Touch(ctx context.Context, s *loginkit.Session) error {
+	const op = "touch session"
+	if s == nil {
+		return invalid(op, "nil session")
+	}
+	if err := ctxErr(ctx, op); err != nil {
+		return err
+	}
+	if s.Key == "" {
+		return notFound(op)
+	}
+	var r sessionRow
+	if err := r.fill(s); err != nil {
+		return wrap(ctx, op, err)
+	}
+	q, a := ss.tableExpr()
+	res, err := ss.db.NewUpdate().Model(&r).ModelTableExpr(q, a).
+		ExcludeColumn("key").
+		Where(`s."key" = ? AND s.expires_at > ?`, s.Key, toMillis(ss.now())).
+		Exec(ctx)
+	if err != nil {
+		return wrap(ctx, op, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return wrap(ctx, op, err)
+	} else if n == 0 {
+		return notFound(op)
+	}
+	return nil
+}
+
 // Get returns the session stored under key: one SELECT by primary key that
 // also checks expires_at. A missing or expired session is
 // loginkit.ErrNotFound.

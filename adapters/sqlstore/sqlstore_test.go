@@ -19,6 +19,7 @@ import (
 var (
 	_ loginkit.UserStore[*conformance.Member] = (*sqlstore.Users[conformance.Member, *conformance.Member])(nil)
 	_ loginkit.SessionStore                   = (*sqlstore.Sessions)(nil)
+	_ loginkit.SessionToucher                 = (*sqlstore.Sessions)(nil)
 	_ loginkit.TokenStore                     = (*sqlstore.Tokens)(nil)
 )
 

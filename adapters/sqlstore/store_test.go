@@ -78,6 +78,32 @@ func TestConcurrentRegistrations(t *testing.T) {
 	})
 }
 
+// TestDuplicateSaysWhat checks that ErrDuplicate names what was taken
+// (read from the constraint on PostgreSQL, the column on SQLite) without
+// repeating the value.
+func TestDuplicateSaysWhat(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		db, opt, _ := fresh(t, b)
+		us := sqlstore.NewUsers[conformance.Member](db, opt)
+		ctx := context.Background()
+		ann := &conformance.Member{Account: loginkit.Account{Email: "ann@example.com", Username: "ann"}}
+		if err := us.Create(ctx, ann); err != nil {
+			t.Fatal(err)
+		}
+		for what, u := range map[string]*conformance.Member{
+			"email":    {Account: loginkit.Account{Email: "ANN@example.com"}},
+			"username": {Account: loginkit.Account{Email: "bob@example.com", Username: "Ann"}},
+			"id":       {Account: loginkit.Account{ID: ann.ID, Email: "cy@example.com"}},
+		} {
+			err := us.Create(ctx, u)
+			want := "sqlstore: create user: " + what + " already taken: "
+			if !errors.Is(err, loginkit.ErrDuplicate) || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "example.com") {
+				t.Errorf("taken %s: got %v; want ErrDuplicate beginning %q, without the address", what, err, want)
+			}
+		}
+	})
+}
+
 // TestConcurrentSessionWrites checks that concurrent writers on one
 // database never see "database is locked" (SQLite's busy_timeout and WAL)
 // or any other error.
@@ -376,11 +402,18 @@ func TestOpenSQLite(t *testing.T) {
 	}
 }
 
+// TestOpenPostgresBadDSN checks that OpenPostgres refuses a DSN it cannot
+// use, without repeating its password.
 func TestOpenPostgresBadDSN(t *testing.T) {
-	for _, dsn := range []string{"://nope", "postgres://u@h:5432/db?sslmode=bogus"} {
-		if db, err := sqlstore.OpenPostgres(dsn); err == nil {
+	for _, dsn := range []string{"://nope", "postgres://u:s3cret@h:5432/db?sslmode=bogus", "host=h password=s3cret port=nan"} {
+		db, err := sqlstore.OpenPostgres(dsn)
+		if err == nil {
 			_ = db.Close()
 			t.Errorf("OpenPostgres(%q): want an error", dsn)
+			continue
+		}
+		if !strings.HasPrefix(err.Error(), "sqlstore: open postgres: ") || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("OpenPostgres(%q): error %q is not a store error or shows the password", dsn, err)
 		}
 	}
 }
@@ -440,12 +473,153 @@ func TestDeadline(t *testing.T) {
 	})
 }
 
-// sqlStateError is an error of a driver other than pgdriver (pgx's
-// *pgconn.PgError has the same method).
+// TestCancelPostgres checks that cancelling a context that has no
+// deadline interrupts a statement already running on the server: a Save
+// waiting for a row lock held by another transaction returns an error
+// matching context.Canceled while the lock is still held, the server
+// abandons the statement (it never takes effect), and the store works
+// afterwards.
+func TestCancelPostgres(t *testing.T) {
+	db, opt, prefix := fresh(t, backends[2])
+	ss := sqlstore.NewSessions(db, opt)
+	ctx := context.Background()
+	s := &loginkit.Session{Key: "k", UserID: "u", ExpiresAt: time.Now().Add(time.Hour)}
+	if err := ss.Save(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, "SELECT 1 FROM ? WHERE key = 'k' FOR UPDATE", bun.Ident(prefix+"sessions")); err != nil {
+		t.Fatal(err)
+	}
+
+	// waiting reports how many statements on the sessions table wait for
+	// a lock on the server.
+	waiting := func() int {
+		t.Helper()
+		var n int
+		err := db.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND starts_with(query, ?)`,
+			fmt.Sprintf("INSERT INTO %q", prefix+"sessions")).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	waitUntil := func(what string, want int) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); waiting() != want; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: after 10 s, %d statements wait for the lock; want %d", what, waiting(), want)
+			}
+		}
+	}
+
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if _, ok := cctx.Deadline(); ok {
+		t.Fatal("the context has a deadline")
+	}
+	changed := s.Clone()
+	changed.UserID = "v"
+	done := make(chan error, 1)
+	go func() { done <- ss.Save(cctx, changed) }()
+	waitUntil("Save blocked by the row lock", 1)
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) || !strings.HasPrefix(err.Error(), "sqlstore: save session: ") {
+			t.Errorf("Save cancelled while blocked: want a store error matching context.Canceled, got %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Save still blocked 10 s after its context was cancelled")
+	}
+	// The server stops the statement too, before the lock is released, so
+	// the cancelled Save never takes effect.
+	waitUntil("after the cancellation", 0)
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ss.Get(ctx, "k"); err != nil || got.UserID != "u" {
+		t.Errorf("Get after the cancelled Save: %+v, %v; want the session unchanged", got, err)
+	}
+	if err := ss.Save(ctx, changed); err != nil {
+		t.Fatalf("Save after the cancellation: %v", err)
+	}
+	if got, err := ss.Get(ctx, "k"); err != nil || got.UserID != "v" {
+		t.Errorf("Get after a Save following the cancellation: %+v, %v", got, err)
+	}
+}
+
+// TestUserTimesUTC checks that a user's times, written in another zone,
+// come back as the same instants in UTC from every database and every
+// read method, and that an unset (nullzero) time comes back zero.
+func TestUserTimesUTC(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		db, opt, _ := fresh(t, b)
+		us := sqlstore.NewUsers[conformance.Member](db, opt)
+		ctx := context.Background()
+		at := time.Date(2025, 3, 1, 12, 30, 45, 123456000, time.FixedZone("UTC+5", 5*3600))
+		u := &conformance.Member{Account: loginkit.Account{
+			Email: "ann@example.com", CreatedAt: at, UpdatedAt: at.Add(time.Minute), LockedUntil: at.Add(time.Hour),
+		}, Birthday: at.Add(-time.Hour)}
+		if err := us.Create(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		check := func(how string, got *conformance.Member) {
+			t.Helper()
+			for name, c := range map[string][2]time.Time{
+				"CreatedAt":   {got.CreatedAt, u.CreatedAt},
+				"UpdatedAt":   {got.UpdatedAt, u.UpdatedAt},
+				"LockedUntil": {got.LockedUntil, u.LockedUntil},
+				"Birthday":    {got.Birthday, u.Birthday},
+			} {
+				if c[0].Location() != time.UTC || !c[0].Equal(c[1]) {
+					t.Errorf("%s: %s = %v (zone %q); want %v in UTC", how, name, c[0], c[0].Location(), c[1].UTC())
+				}
+			}
+			if !got.LastLoginAt.IsZero() || got.LastLoginAt != (time.Time{}) {
+				t.Errorf("%s: unset LastLoginAt = %#v; want the zero time", how, got.LastLoginAt)
+			}
+		}
+		got, err := us.LoadUser(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("LoadUser", got)
+		if got, err = us.FindByLogin(ctx, "ann@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		check("FindByLogin", got)
+		list, _, err := us.List(ctx, loginkit.ListOptions{})
+		if err != nil || len(list) != 1 {
+			t.Fatalf("List: %d users, %v", len(list), err)
+		}
+		check("List", list[0])
+	})
+}
+
+// sqlStateError is an error of a PostgreSQL driver other than pgx, with
+// the method pgx's *pgconn.PgError has.
 type sqlStateError string
 
 func (e sqlStateError) Error() string    { return "driver error " + string(e) }
 func (e sqlStateError) SQLState() string { return string(e) }
+
+// fieldError is an error with the method of bun's pgdriver errors, which
+// return the server's error fields by protocol code.
+type fieldError string
+
+func (e fieldError) Error() string { return "pgdriver-style error " + string(e) }
+func (e fieldError) Field(k byte) string {
+	if k == 'C' {
+		return string(e)
+	}
+	return ""
+}
 
 // TestIsUniqueViolation checks the recognition of unique violations from
 // each database's driver, and that other errors are not taken for one.
@@ -479,6 +653,8 @@ func TestIsUniqueViolation(t *testing.T) {
 		{sqlStateError("23505"), true},
 		{fmt.Errorf("wrapped: %w", sqlStateError("23505")), true},
 		{sqlStateError("23503"), false},
+		{fmt.Errorf("wrapped: %w", fieldError("23505")), true},
+		{fieldError("40001"), false},
 		{errors.New("UNIQUE constraint failed: users.email_key"), true},
 	} {
 		if got := sqlstore.IsUniqueViolation(c.err); got != c.want {

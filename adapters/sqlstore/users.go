@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/loginkit/loginkit"
 	"github.com/uptrace/bun"
@@ -27,7 +28,9 @@ const (
 // username_key, which hold loginkit.NormalizeLogin of Email and Username
 // (NULL when empty, so any number of users may have no username): two
 // concurrent registrations of one address cannot both succeed, whatever
-// the isolation level. A Users is safe for concurrent use.
+// the isolation level. Returned users have every time field in UTC (the
+// same instants as stored, to the microsecond). A Users is safe for
+// concurrent use.
 type Users[T any, PT interface {
 	*T
 	loginkit.AccountUser
@@ -35,6 +38,9 @@ type Users[T any, PT interface {
 	db    *bun.DB
 	table string
 	alias string
+	// times are the index paths of T's time.Time and *time.Time fields
+	// that bun maps to columns, which returned users get in UTC.
+	times [][]int
 }
 
 // NewUsers returns a user store for users of type *T kept in the
@@ -45,7 +51,39 @@ func NewUsers[T any, PT interface {
 	loginkit.AccountUser
 }](db *bun.DB, opts ...Option) *Users[T, PT] {
 	c := newConfig(opts)
-	return &Users[T, PT]{db: db, table: c.usersTable(), alias: db.Table(reflect.TypeFor[T]()).Alias}
+	table := db.Table(reflect.TypeFor[T]())
+	us := &Users[T, PT]{db: db, table: c.usersTable(), alias: table.Alias}
+	for _, f := range table.Fields {
+		if f.IndirectType == timeType {
+			us.times = append(us.times, f.Index)
+		}
+	}
+	return us
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+// inUTC sets every mapped time field of u to UTC, so that a user's times
+// come back the same way from every database and driver (SQLite's would
+// otherwise be in the Local zone or a fixed offset, PostgreSQL's in the
+// driver's choice of zone). The instant is unchanged; a zero time stays
+// zero.
+func (us *Users[T, PT]) inUTC(u PT) {
+	v := reflect.ValueOf(u).Elem()
+	for _, index := range us.times {
+		f, err := v.FieldByIndexErr(index)
+		if err != nil { // behind a nil embedded pointer
+			continue
+		}
+		if f.Kind() == reflect.Pointer {
+			if f.IsNil() {
+				continue
+			}
+			f = f.Elem()
+		}
+		t := f.Addr().Interface().(*time.Time)
+		*t = t.UTC()
+	}
 }
 
 // tableExpr is the ModelTableExpr for T's queries: the users table under
@@ -68,6 +106,7 @@ func (us *Users[T, PT]) LoadUser(ctx context.Context, id string) (PT, error) {
 	if err != nil {
 		return nil, wrap(ctx, op, err)
 	}
+	us.inUTC(u)
 	return u, nil
 }
 
@@ -91,6 +130,7 @@ func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, erro
 	if err != nil {
 		return nil, wrap(ctx, op, err)
 	}
+	us.inUTC(u)
 	return u, nil
 }
 
@@ -202,6 +242,9 @@ func (us *Users[T, PT]) List(ctx context.Context, opts loginkit.ListOptions) ([]
 		Scan(ctx)
 	if err != nil {
 		return nil, 0, wrap(ctx, op, err)
+	}
+	for _, u := range users {
+		us.inUTC(u)
 	}
 	return users, total, nil
 }
