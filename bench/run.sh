@@ -6,7 +6,9 @@
 #   1. Go benchmarks of one authenticated GET per stack (-count 6, benchstat)
 #   2. per-request cost with 1k, 100k and 1M live sessions, and memstore's
 #      memory per session
-#   3. a loopback load test of every stack, interleaved rounds
+#   3. a loopback load test of every stack, interleaved rounds, with wrk
+#      (installed from Debian's packages if missing) or, failing that, Go
+#      clients in the load-test process
 #   4. the login path at the default argon2id cost with 64 clients
 # Environment: COUNT (default 6), DURATION (default 3s), ROUNDS (default 3).
 set -euo pipefail
@@ -38,14 +40,20 @@ echo '```'
 echo
 echo "## Live sessions (per-request cost must stay flat)"
 echo
-go test -run '^$' -bench 'LiveSessions|MemstoreBytesPerSession' -benchmem -count 3 -timeout 60m . >"$out/live.txt"
+go test -run '^$' -bench 'LiveSessions|MemstoreBytesPerSession' -benchmem -count 1 -timeout 60m . >"$out/live.txt"
 echo '```'
 go tool benchstat "$out/live.txt"
 echo '```'
 echo
 echo "## Loopback load test"
 echo
-go run ./cmd/loadtest -duration "$DURATION" -rounds "$ROUNDS" -clients 32
+if ! command -v wrk >/dev/null; then
+	echo "bench: installing wrk (Debian package) for the load test" >&2
+	if [[ $(id -u) -eq 0 ]]; then apt-get install -y -qq wrk >&2 || true; else sudo apt-get install -y -qq wrk >&2 || true; fi
+fi
+loadgen=()
+if command -v wrk >/dev/null; then loadgen=(-wrk); fi
+go run ./cmd/loadtest "${loadgen[@]}" -duration "$DURATION" -rounds "$ROUNDS" -clients 32
 echo
 echo "## Login path"
 echo

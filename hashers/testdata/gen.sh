@@ -9,7 +9,7 @@ NODE_MODULES=${NODE_MODULES:?set NODE_MODULES to a node_modules dir with bcrypt 
 {
   "$PYWZ" gen_python.py werkzeug
   "$PYDEB" gen_python.py django
-  "$PYDEB" gen_python.py django-scrypt
+  PYTHONPATH=${DJANGO4:?set DJANGO4 to an unpacked Django 4 (see README.md)} "$PYDEB" gen_python.py django-scrypt
   "$PYDEB" gen_python.py passlib
   php gen.php
   NODE_PATH="$NODE_MODULES" node gen.js

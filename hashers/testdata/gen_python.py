@@ -108,19 +108,26 @@ def django():
 
 
 def django_scrypt():
-    # Django 3.2 (Debian bookworm's python3-django) has no scrypt hasher; it
-    # arrived in Django 4.0. This follows Django 4.x's
-    # ScryptPasswordHasher.encode: hashlib.scrypt over the UTF-8 password and
-    # the salt string, dklen=64, standard base64, "scrypt$N$salt$r$p$hash".
-    import secrets
-    import string
-    alphabet = string.ascii_letters + string.digits
+    # Django added ScryptPasswordHasher in 4.0; Debian bookworm's
+    # python3-django is 3.2, so gen.sh runs this with Django 4.2 from
+    # bookworm-backports unpacked (not installed) on PYTHONPATH: see
+    # README.md. The hashes are made by Django's own hasher, at a low N so
+    # the tests stay fast, plus one at Django's default cost.
+    import django
+    from django.conf import settings
+    settings.configure()
+    from django.contrib.auth import hashers as dh
+    lib = "django %s" % django.get_version()
+
+    class LowCost(dh.ScryptPasswordHasher):
+        work_factor = 2 ** 10
+
     for pw in PASSWORDS:
-        salt = "".join(secrets.choice(alphabet) for _ in range(22))
-        n, r, p = 1024, 8, 1
-        dk = hashlib.scrypt(pw.encode(), salt=salt.encode(), n=n, r=r, p=p, dklen=64)
-        h = "scrypt$%d$%s$%d$%d$%s" % (n, salt, r, p, base64.b64encode(dk).decode("ascii"))
-        emit("django 4.x format via python hashlib.scrypt", "django-scrypt", pw, h)
+        h = LowCost()
+        emit(lib, "django-scrypt", pw, h.encode(pw, h.salt()))
+    h = dh.ScryptPasswordHasher()
+    pw = PASSWORDS[0]
+    emit(lib, "django-scrypt", pw, h.encode(pw, h.salt()), default=True)
 
 
 def passlib():
