@@ -58,4 +58,8 @@ echo
 echo "## Login path"
 echo
 go run ./cmd/loadtest -login -duration 10s -clients 64
+echo
+echo "With a deadline shorter than the queue, waiting logins time out (503) instead of piling up:"
+echo
+go run ./cmd/loadtest -login -duration 10s -clients 64 -login-timeout 250ms
 rm -rf "$out"
