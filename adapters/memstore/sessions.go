@@ -73,41 +73,23 @@ func live(s *loginkit.Session, now time.Time) bool { return s.ExpiresAt.After(no
 // loginkit.ErrInvalid. A session whose ExpiresAt has passed is stored but
 // never returned.
 func (m *Sessions) Save(ctx context.Context, s *loginkit.Session) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("memstore: save session: %w", err)
-	}
-	if s == nil || s.Key == "" {
-		return fmt.Errorf("memstore: save session: empty key: %w", loginkit.ErrInvalid)
-	}
-	c := *s
-	c.Values = copyValues(s.Values)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if e, ok := m.byKey[c.Key]; ok {
-		if e.s.UserID != c.UserID {
-			m.unindex(e.s.UserID, c.Key)
-			m.index(c.UserID, c.Key)
-		}
-		e.s = c
-		m.heap.fix(e)
-		return nil
-	}
-	e := &sessionEntry{s: c}
-	m.byKey[c.Key] = e
-	m.index(c.UserID, c.Key)
-	m.heap.push(e)
-	return nil
+	return m.put(ctx, "save", s, false)
 }
 
 // Touch implements loginkit.SessionToucher: it replaces the session only
 // while a live session with that key exists, and returns ErrNotFound
 // otherwise, storing nothing.
 func (m *Sessions) Touch(ctx context.Context, s *loginkit.Session) error {
+	return m.put(ctx, "touch", s, true)
+}
+
+// put stores a copy of s; with existing, only over a live session.
+func (m *Sessions) put(ctx context.Context, op string, s *loginkit.Session, existing bool) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("memstore: touch session: %w", err)
+		return fmt.Errorf("memstore: %s session: %w", op, err)
 	}
 	if s == nil || s.Key == "" {
-		return fmt.Errorf("memstore: touch session: empty key: %w", loginkit.ErrInvalid)
+		return fmt.Errorf("memstore: %s session: empty key: %w", op, loginkit.ErrInvalid)
 	}
 	c := *s
 	c.Values = copyValues(s.Values)
@@ -115,15 +97,22 @@ func (m *Sessions) Touch(ctx context.Context, s *loginkit.Session) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.byKey[c.Key]
-	if !ok || !live(&e.s, now) {
-		return fmt.Errorf("memstore: touch session: %w", loginkit.ErrNotFound)
-	}
-	if e.s.UserID != c.UserID {
-		m.unindex(e.s.UserID, c.Key)
+	switch {
+	case existing && (!ok || !live(&e.s, now)):
+		return fmt.Errorf("memstore: %s session: %w", op, loginkit.ErrNotFound)
+	case ok:
+		if e.s.UserID != c.UserID {
+			m.unindex(e.s.UserID, c.Key)
+			m.index(c.UserID, c.Key)
+		}
+		e.s = c
+		m.heap.fix(e)
+	default:
+		e = &sessionEntry{s: c}
+		m.byKey[c.Key] = e
 		m.index(c.UserID, c.Key)
+		m.heap.push(e)
 	}
-	e.s = c
-	m.heap.fix(e)
 	return nil
 }
 
