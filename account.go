@@ -79,6 +79,16 @@ func (a *Account) NormalizeKeys() {
 	a.UsernameKey = NormalizeLogin(a.Username)
 }
 
+// ValidUsername reports whether username may be stored: its normalised
+// form (NormalizeLogin) must not contain '@', so that no username can be
+// taken for an email address, not even one written with a full-width
+// "＠" that normalises to '@'. The empty username is valid (no username).
+// Register and every store in this module refuse an invalid username with
+// ErrInvalid.
+func ValidUsername(username string) bool {
+	return !strings.Contains(NormalizeLogin(username), "@")
+}
+
 // NormalizeLogin returns the form of an email address or username that
 // uniqueness and login lookups compare: surrounding white space removed,
 // Unicode NFKC normalisation, then Unicode case folding (so "Straße" and

@@ -125,7 +125,9 @@ type ListOptions struct {
 // Email and Username are unique when non-empty, compared after
 // NormalizeLogin: "Ann@Example.com " and "ann@example.com" are the same.
 // Create or Update that would break this returns an error matching
-// ErrDuplicate and changes nothing. A missing user is ErrNotFound.
+// ErrDuplicate and changes nothing. A username that is not ValidUsername
+// (one containing '@' once normalised) is ErrInvalid and changes nothing.
+// A missing user is ErrNotFound.
 // Returned values are never shared with the store: a caller may modify
 // them freely.
 type UserStore[U User] interface {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -292,7 +291,7 @@ func (m *Manager[U]) Register(ctx context.Context, u U, password string) error {
 	if err != nil {
 		return err
 	}
-	if strings.Contains(a.Username, "@") {
+	if !ValidUsername(a.Username) {
 		return fmt.Errorf("%w: a username must not contain '@'", ErrInvalid)
 	}
 	if NormalizeLogin(a.Email) == "" && NormalizeLogin(a.Username) == "" {

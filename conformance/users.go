@@ -60,6 +60,7 @@ func runUsers[U loginkit.AccountUser](t suiteT, h UserHarness[U]) {
 		{"DuplicateOnUpdate", s.duplicateOnUpdate},
 		{"UpdateOwnLoginNames", s.updateOwnLoginNames},
 		{"EmptyUsernamesCoexist", s.emptyUsernames},
+		{"UsernameWithAtRefused", s.usernameWithAt},
 		{"EmptyEmailsCoexist", s.emptyEmails},
 		{"UpdateMissing", s.updateMissing},
 		{"UpdateReplacesEveryField", s.updateReplaces},
@@ -487,6 +488,21 @@ func (s *userSuite[U]) emptyUsernames(t suiteT, st loginkit.UserStore[U]) {
 		t.Errorf("List total after creating 3 users without usernames: want 3, got %d", n)
 	}
 	s.wantNoLogin(t, st, "", `FindByLogin("") with users without usernames`, "UserStore.FindByLogin: an empty username matches nobody")
+}
+
+func (s *userSuite[U]) usernameWithAt(t suiteT, st loginkit.UserStore[U]) {
+	clause := "UserStore: a username that is not loginkit.ValidUsername is ErrInvalid and nothing is stored"
+	for i, name := range []string{"ann@example.com", "ann\uff20example.com"} {
+		err := st.Create(background(), s.user("", fmt.Sprintf("own%d@example.com", i), name, i+1))
+		wantErr(t, err, loginkit.ErrInvalid, fmt.Sprintf("Create with username %q", name), clause)
+		s.wantNoLogin(t, st, fmt.Sprintf("own%d@example.com", i), fmt.Sprintf("FindByLogin after Create with username %q", name), clause)
+	}
+	u := s.user("", "bob@example.com", "bob", 3)
+	s.create(t, st, u)
+	u.LoginAccount().Username = "bob\uff20example.com"
+	err := st.Update(background(), u)
+	wantErr(t, err, loginkit.ErrInvalid, "Update to a username with a full-width @", clause)
+	s.wantLogin(t, st, "bob", u.LoginAccount().ID, "FindByLogin of the old username after a refused Update", clause)
 }
 
 func (s *userSuite[U]) emptyEmails(t suiteT, st loginkit.UserStore[U]) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/loginkit/loginkit"
@@ -75,7 +74,7 @@ func (s *Users[T, PT]) prepare(op string, u PT) (PT, *loginkit.Account, error) {
 	}
 	c := s.clone(u)
 	a := c.LoginAccount()
-	if strings.Contains(a.Username, "@") {
+	if !loginkit.ValidUsername(a.Username) {
 		return nil, nil, fmt.Errorf("memstore: %s user: username contains '@': %w", op, loginkit.ErrInvalid)
 	}
 	a.NormalizeKeys()

@@ -3,7 +3,6 @@ package mongostore
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/loginkit/loginkit"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -172,7 +171,7 @@ func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 		return invalid(op, "nil user")
 	}
 	a := u.LoginAccount()
-	if strings.Contains(a.Username, "@") {
+	if !loginkit.ValidUsername(a.Username) {
 		return invalid(op, "username contains '@'")
 	}
 	newID := a.ID == ""
@@ -207,7 +206,7 @@ func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 	if a.ID == "" {
 		return notFound(op)
 	}
-	if strings.Contains(a.Username, "@") {
+	if !loginkit.ValidUsername(a.Username) {
 		return invalid(op, "username contains '@'")
 	}
 	doc, err := us.encode(op, u, a)

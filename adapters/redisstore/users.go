@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/loginkit/loginkit"
@@ -113,7 +112,7 @@ func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 		return invalid(op, "nil user")
 	}
 	a := u.LoginAccount()
-	if strings.Contains(a.Username, "@") {
+	if !loginkit.ValidUsername(a.Username) {
 		return invalid(op, "username contains '@'")
 	}
 	if err := ctxErr(ctx, op); err != nil {
@@ -145,7 +144,7 @@ func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 	if a.ID == "" {
 		return notFound(op)
 	}
-	if strings.Contains(a.Username, "@") {
+	if !loginkit.ValidUsername(a.Username) {
 		return invalid(op, "username contains '@'")
 	}
 	if err := ctxErr(ctx, op); err != nil {

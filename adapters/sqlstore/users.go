@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"reflect"
-	"strings"
 	"time"
 
 	"github.com/loginkit/loginkit"
@@ -146,7 +145,7 @@ func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 		return invalid(op, "nil user")
 	}
 	a := u.LoginAccount()
-	if strings.Contains(a.Username, "@") {
+	if !loginkit.ValidUsername(a.Username) {
 		return invalid(op, "username contains '@'")
 	}
 	a.NormalizeKeys()
@@ -181,7 +180,7 @@ func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 	if a.ID == "" {
 		return notFound(op)
 	}
-	if strings.Contains(a.Username, "@") {
+	if !loginkit.ValidUsername(a.Username) {
 		return invalid(op, "username contains '@'")
 	}
 	a.NormalizeKeys()

@@ -145,6 +145,9 @@ func (s *JSONUsers) Create(ctx context.Context, u *User) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if !loginkit.ValidUsername(u.Username) {
+		return fmt.Errorf("jsonusers: username %q contains '@': %w", u.Username, loginkit.ErrInvalid)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := *u
@@ -168,6 +171,9 @@ func (s *JSONUsers) Create(ctx context.Context, u *User) error {
 func (s *JSONUsers) Update(ctx context.Context, u *User) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if !loginkit.ValidUsername(u.Username) {
+		return fmt.Errorf("jsonusers: username %q contains '@': %w", u.Username, loginkit.ErrInvalid)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
