@@ -89,6 +89,17 @@ func ValidUsername(username string) bool {
 	return !strings.Contains(NormalizeLogin(username), "@")
 }
 
+// ValidEmail reports whether email may be stored: empty (no email), or
+// containing '@' once normalised (NormalizeLogin). Together with
+// ValidUsername this keeps emails and usernames apart, so that no email
+// can capture another user's username in FindByLogin, which prefers email
+// matches. It does not check deliverability. Register and every store in
+// this module refuse an invalid email with ErrInvalid.
+func ValidEmail(email string) bool {
+	n := NormalizeLogin(email)
+	return n == "" || strings.Contains(n, "@")
+}
+
 // NormalizeLogin returns the form of an email address or username that
 // uniqueness and login lookups compare: surrounding white space removed,
 // Unicode NFKC normalisation, then Unicode case folding (so "Straße" and

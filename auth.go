@@ -204,7 +204,8 @@ func (b *Builder[U]) Timeouts(idle, absolute time.Duration) *Builder[U] {
 
 // TouchInterval sets how often a request may write the session's last-seen
 // time (and slide its idle expiry): at most once per interval. Default:
-// one tenth of the idle timeout, at most one minute.
+// one tenth of the idle timeout, at most one minute. It must be shorter
+// than the idle timeout; Build refuses it otherwise.
 func (b *Builder[U]) TouchInterval(d time.Duration) *Builder[U] { b.touch = d; return b }
 
 // FreshFor limits freshness: FreshRequired also refuses sessions whose
@@ -293,6 +294,9 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 	idle, absolute := orDefault(b.idle, DefaultIdleTimeout), orDefault(b.absolute, DefaultAbsoluteTimeout)
 	if idle > absolute {
 		bad("the idle timeout (%v) exceeds the absolute lifetime (%v)", idle, absolute)
+	}
+	if b.touch >= idle {
+		bad("the touch interval (%v) must be shorter than the idle timeout (%v), or active sessions expire", b.touch, idle)
 	}
 	for _, u := range []string{b.loginURL, b.refreshURL} {
 		if u != "" && !strings.HasPrefix(u, "/") && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {

@@ -19,7 +19,14 @@ import (
 //
 // On success it re-hashes a password whose hash is outdated, records the
 // login time, and lets LoginRecorder policies reset their state, saving
-// the user once. Authenticate does not log the user in: call Login next.
+// the user once; a failure is recorded the same way when a policy counts
+// failures. These writes change the stored account atomically when the
+// user store implements UserUpdater (every store in this module does), so
+// a login that runs while the password is changed, the account disabled
+// or its sessions revoked cannot undo that, and parallel wrong guesses are
+// all counted. A password changed while the check ran is
+// ErrInvalidCredentials. Authenticate does not log the user in: call
+// Login next.
 func (m *Manager[U]) Authenticate(ctx context.Context, login, password string) (U, error) {
 	u, err := m.authenticate(ctx, login, password)
 	if err != nil && m.hooks.LoginFailed != nil {
@@ -62,23 +69,20 @@ func (m *Manager[U]) authenticate(ctx context.Context, login, password string) (
 	if a.PasswordHash == "" {
 		return zero, m.dummyVerify(ctx, password)
 	}
-	rehash, err := m.hasher.Verify(ctx, password, a.PasswordHash)
+	verified := a.PasswordHash
+	rehash, err := m.hasher.Verify(ctx, password, verified)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return zero, fmt.Errorf("loginkit: authenticate: %w", ctxErr)
 		}
 		if !errors.Is(err, ErrMismatch) {
-			// A hash the hasher cannot read: refuse, and tell the operator.
+			// A hash the hasher cannot read: refuse, tell the operator,
+			// and spend a real check's work so that timing does not
+			// single the account out.
 			m.logger.ErrorContext(ctx, "loginkit: cannot verify stored password hash", "user", a.ID, "error", err)
+			_ = m.dummyVerify(ctx, password)
 		}
-		if m.record(a, false) {
-			if uerr := m.users.Update(ctx, u); uerr != nil {
-				m.logger.WarnContext(ctx, "loginkit: could not record failed login", "error", uerr)
-			}
-		}
-		if !errors.Is(err, ErrMismatch) {
-			return zero, fmt.Errorf("%w: %w", ErrInvalidCredentials, err)
-		}
+		m.recordFailure(ctx, a.ID)
 		return zero, ErrInvalidCredentials
 	}
 	if refused == nil && !u.IsActive() {
@@ -87,20 +91,38 @@ func (m *Manager[U]) authenticate(ctx context.Context, login, password string) (
 	if refused != nil {
 		return zero, refused
 	}
+	newHash := ""
 	if rehash {
 		if h, err := m.hasher.Hash(ctx, password); err == nil {
-			a.PasswordHash = h
+			newHash = h
 		} else {
 			m.logger.WarnContext(ctx, "loginkit: could not upgrade password hash", "user", a.ID, "error", err)
 		}
 	}
-	m.record(a, true)
-	a.LastLoginAt = now
-	a.UpdatedAt = now
-	if err := m.users.Update(ctx, u); err != nil {
+	stored, err := m.updateUser(ctx, a.ID, func(a *Account) error {
+		if a.PasswordHash != verified {
+			// The password changed while this login checked the old
+			// one: the old password no longer opens the account.
+			return ErrInvalidCredentials
+		}
+		if newHash != "" {
+			a.PasswordHash = newHash
+		}
+		m.record(a, true)
+		a.LastLoginAt = now
+		a.UpdatedAt = now
+		return nil
+	})
+	switch {
+	case errors.Is(err, ErrInvalidCredentials), errors.Is(err, ErrNotFound):
+		return zero, ErrInvalidCredentials
+	case err != nil:
 		return zero, fmt.Errorf("loginkit: authenticate: save user: %w", err)
 	}
-	return u, nil
+	if !stored.IsActive() {
+		return zero, ErrInactive // disabled while this login ran
+	}
+	return stored, nil
 }
 
 // record lets LoginRecorder policies update the account after a password
@@ -116,22 +138,46 @@ func (m *Manager[U]) record(a *Account, ok bool) bool {
 	return changed
 }
 
-// verifyPassword checks password against u's stored hash.
-func (m *Manager[U]) verifyPassword(ctx context.Context, u U, password string) error {
+// verifyPassword checks password against u's stored hash, for a user
+// who is already logged in (Reauthenticate, ChangePassword). It obeys the
+// same lockout as Authenticate and records the attempt, so a stolen
+// session cannot be used to guess the password without limit. It returns
+// the hash it verified against.
+func (m *Manager[U]) verifyPassword(ctx context.Context, u U, password string) (string, error) {
 	a, err := m.account(u)
 	if err != nil {
-		return err
+		return "", err
+	}
+	if err := m.checkPolicies(ctx, m.policies, &Check{Stage: StageLogin, User: u, Account: a, Now: m.now().UTC()}); errors.Is(err, ErrLocked) {
+		_ = m.dummyVerify(ctx, password)
+		return "", err
 	}
 	if a.PasswordHash == "" {
-		return m.dummyVerify(ctx, password)
+		return "", m.dummyVerify(ctx, password)
 	}
-	if _, err := m.hasher.Verify(ctx, password, a.PasswordHash); err != nil {
-		if errors.Is(err, ErrMismatch) {
-			return ErrInvalidCredentials
+	verified := a.PasswordHash
+	if _, err := m.hasher.Verify(ctx, password, verified); err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return "", fmt.Errorf("loginkit: verify password: %w", ctxErr)
 		}
-		return fmt.Errorf("%w: %w", ErrInvalidCredentials, err)
+		if !errors.Is(err, ErrMismatch) {
+			m.logger.ErrorContext(ctx, "loginkit: cannot verify stored password hash", "user", a.ID, "error", err)
+		}
+		m.recordFailure(ctx, a.ID)
+		return "", ErrInvalidCredentials
 	}
-	return nil
+	if m.hasRecorders() {
+		_, err := m.updateUser(ctx, a.ID, func(a *Account) error {
+			if !m.record(a, true) {
+				return errNoChange
+			}
+			return nil
+		})
+		if err != nil {
+			m.logger.WarnContext(ctx, "loginkit: could not record login", "user", a.ID, "error", err)
+		}
+	}
+	return verified, nil
 }
 
 // dummyVerify spends the work of one password check against a hash made

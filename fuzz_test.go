@@ -56,7 +56,7 @@ func FuzzParseRememberCookie(f *testing.F) {
 func FuzzSafeNext(f *testing.F) {
 	for _, s := range []string{"/", "/account?x=1#top", "//evil.example", "/\\evil.example", "https://evil.example",
 		"javascript:alert(1)", "/%2F%2Fevil.example", "/%5cevil", "/\t/evil", " /x", "/x\x00", "/%zz", "/é/ü?q=ä b",
-		"/.%2e/%2e%2e/admin", "%2F%2Fevil", "/@evil.example", "/a//b", "\\\\evil"} {
+		"/.%2e/%2e%2e/admin", "%2F%2Fevil", "/@evil.example", "/a//b", "\\\\evil", "/..//evil.example", "/a/./b?x=/../"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, next string) {
@@ -81,6 +81,15 @@ func FuzzSafeNext(f *testing.F) {
 		}
 		if dec, err := url.PathUnescape(got); err != nil || strings.HasPrefix(dec, "//") || strings.Contains(dec, "\\") {
 			t.Fatalf("%q decodes to a host-relative target %q", got, dec)
+		}
+		// A later RFC 3986 dot-segment normalisation keeps it on site.
+		if ref := (&url.URL{Scheme: "https", Host: "site.example"}).ResolveReference(u); ref.Host != "site.example" {
+			t.Fatalf("%q resolves to host %q", got, ref.Host)
+		}
+		for seg := range strings.SplitSeq(u.Path, "/") {
+			if seg == "." || seg == ".." {
+				t.Fatalf("%q keeps a dot segment", got)
+			}
 		}
 	})
 }

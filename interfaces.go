@@ -126,7 +126,8 @@ type ListOptions struct {
 // NormalizeLogin: "Ann@Example.com " and "ann@example.com" are the same.
 // Create or Update that would break this returns an error matching
 // ErrDuplicate and changes nothing. A username that is not ValidUsername
-// (one containing '@' once normalised) is ErrInvalid and changes nothing.
+// (one containing '@' once normalised) or an email that is not ValidEmail
+// (a non-empty one without '@') is ErrInvalid and changes nothing.
 // A missing user is ErrNotFound.
 // Returned values are never shared with the store: a caller may modify
 // them freely.
@@ -145,6 +146,27 @@ type UserStore[U User] interface {
 	Delete(ctx context.Context, id string) error
 	// List returns one page of users and the total number of users.
 	List(ctx context.Context, opts ListOptions) (users []U, total int, err error)
+}
+
+// UserUpdater is implemented by user stores that can change one stored
+// user atomically. The manager uses it for every write it makes on its own
+// (recording a login, upgrading a password hash, bumping the session
+// version on a password change or "log out everywhere"), so that a login
+// in flight cannot write back a stale copy over a concurrent password
+// change, account disable or revocation, and so that parallel failed
+// logins are all counted by a lockout policy. Every store in this module
+// implements it. With a store that does not, the manager reloads the user
+// just before writing, which narrows the race but cannot close it.
+type UserUpdater[U User] interface {
+	// UpdateUser loads the user with the given ID, calls change on that
+	// copy and stores the result, with no other write to the user in
+	// between (a transaction, a lock, or compare-and-swap with retry:
+	// change may be called more than once and must depend only on its
+	// argument). When change returns an error, nothing is stored and
+	// UpdateUser returns that error. A missing user is ErrNotFound; the
+	// stored result obeys Update's rules (ErrDuplicate, ErrInvalid). It
+	// returns a copy of the user as stored.
+	UpdateUser(ctx context.Context, id string, change func(u U) error) (U, error)
 }
 
 // Session is a server-side login session. Stores persist every field and

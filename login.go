@@ -78,9 +78,14 @@ func (m *Manager[U]) Login(w http.ResponseWriter, r *http.Request, u U, opts Log
 }
 
 // Logout ends the request's login: it deletes the server-side session and
-// the remember token and clears both cookies. It is safe to call when
-// anonymous. A store failure is returned, but the cookies are cleared
-// regardless.
+// the remember token (and the records of its recent rotations) and clears
+// both cookies. It is safe to call when anonymous. A store failure is
+// returned, but the cookies are cleared regardless.
+//
+// With a stateless session store (sessionstores/cookiestore) there is no
+// server-side session to delete: Logout clears the cookie, but a copy of
+// it taken earlier stays valid until it expires. Use LogoutOthers or
+// RevokeUser, which bump the user's session version, to end such copies.
 func (m *Manager[U]) Logout(w http.ResponseWriter, r *http.Request) error {
 	var u U
 	st := m.stateOf(r)
@@ -88,7 +93,7 @@ func (m *Manager[U]) Logout(w http.ResponseWriter, r *http.Request) error {
 		u = st.user
 	}
 	err := m.revokeRequestSession(w, r)
-	m.revokeRememberCookie(w, r)
+	m.revokeRememberCookie(w, r, true)
 	if st != nil {
 		*st = state[U]{}
 	}
@@ -143,7 +148,7 @@ func (m *Manager[U]) Reauthenticate(w http.ResponseWriter, r *http.Request, pass
 	if !ok {
 		return ErrUnauthorized
 	}
-	if err := m.verifyPassword(r.Context(), u, password); err != nil {
+	if _, err := m.verifyPassword(r.Context(), u, password); err != nil {
 		return err
 	}
 	return m.ConfirmLogin(w, r)
@@ -232,7 +237,10 @@ func (m *Manager[U]) keepCurrent(w http.ResponseWriter, r *http.Request, st *sta
 
 // RevokeUser ends every login of u everywhere: it bumps u's session
 // version and deletes its sessions and remember tokens. Use it when an
-// administrator disables an account or resets its password.
+// administrator disables an account or resets its password. It changes
+// only the stored session version (atomically, see UserUpdater) and then
+// copies the stored Account into u: save other changes, such as Disabled,
+// with the user store first.
 func (m *Manager[U]) RevokeUser(ctx context.Context, u U) error {
 	if err := m.bumpVersion(ctx, u, nil); err != nil {
 		return err
@@ -263,27 +271,48 @@ func (m *Manager[U]) revokeUser(ctx context.Context, userID, keepKey string) err
 	return nil
 }
 
-// bumpVersion increments u's session version, applies change (if any) to
-// its account, and saves it.
-func (m *Manager[U]) bumpVersion(ctx context.Context, u U, change func(a *Account)) error {
-	a := AccountOf(u)
-	if a == nil || m.users == nil {
+// bumpVersion increments u's session version and applies change (if
+// any) to its account, atomically against the stored user where the store
+// allows (see UserUpdater), then makes u's Account match what was stored.
+func (m *Manager[U]) bumpVersion(ctx context.Context, u U, change func(a *Account) error) error {
+	if AccountOf(u) == nil || m.users == nil {
 		return fmt.Errorf("%w: revoking sessions needs a user store and a user type embedding Account", ErrConfig)
 	}
-	if change != nil {
-		change(a)
+	stored, err := m.bumpVersionID(ctx, u.UserID(), change)
+	if err != nil {
+		return err
 	}
-	a.SessionVersion++
-	a.UpdatedAt = m.now().UTC()
-	if err := m.users.Update(ctx, u); err != nil {
-		return fmt.Errorf("loginkit: save user: %w", err)
-	}
+	copyAccount(u, stored)
 	return nil
 }
 
+// bumpVersionID is bumpVersion for a user known by ID.
+func (m *Manager[U]) bumpVersionID(ctx context.Context, id string, change func(a *Account) error) (U, error) {
+	now := m.now().UTC()
+	stored, err := m.updateUser(ctx, id, func(a *Account) error {
+		if change != nil {
+			if err := change(a); err != nil {
+				return err
+			}
+		}
+		a.SessionVersion++
+		a.UpdatedAt = now
+		return nil
+	})
+	if err != nil {
+		var zero U
+		if errors.Is(err, ErrInvalidCredentials) {
+			return zero, err
+		}
+		return zero, fmt.Errorf("loginkit: save user: %w", err)
+	}
+	return stored, nil
+}
+
 // Register hashes password into u's account and creates the user. A
-// duplicate email or username is ErrDuplicate; a username containing '@',
-// or an account with neither email nor username, is ErrInvalid. Policies on
+// duplicate email or username is ErrDuplicate; a username that is not
+// ValidUsername, an email that is not ValidEmail, or an account with
+// neither email nor username, is ErrInvalid. Policies on
 // password strength are the application's; Register refuses only an empty
 // password.
 func (m *Manager[U]) Register(ctx context.Context, u U, password string) error {
@@ -293,6 +322,9 @@ func (m *Manager[U]) Register(ctx context.Context, u U, password string) error {
 	}
 	if !ValidUsername(a.Username) {
 		return fmt.Errorf("%w: a username must not contain '@'", ErrInvalid)
+	}
+	if !ValidEmail(a.Email) {
+		return fmt.Errorf("%w: an email address must contain '@'", ErrInvalid)
 	}
 	if NormalizeLogin(a.Email) == "" && NormalizeLogin(a.Username) == "" {
 		return fmt.Errorf("%w: an account needs an email or a username", ErrInvalid)
@@ -322,14 +354,24 @@ func (m *Manager[U]) ChangePassword(w http.ResponseWriter, r *http.Request, curr
 		return ErrUnauthorized
 	}
 	ctx := r.Context()
-	if err := m.verifyPassword(ctx, st.user, current); err != nil {
+	verified, err := m.verifyPassword(ctx, st.user, current)
+	if err != nil {
 		return err
 	}
 	h, err := m.hashNew(ctx, next)
 	if err != nil {
 		return err
 	}
-	if err := m.bumpVersion(ctx, st.user, func(a *Account) { a.PasswordHash = h }); err != nil {
+	err = m.bumpVersion(ctx, st.user, func(a *Account) error {
+		if a.PasswordHash != verified {
+			// Changed by someone else since the check: the current
+			// password given here is no longer current.
+			return ErrInvalidCredentials
+		}
+		a.PasswordHash = h
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	return m.keepCurrent(w, r, st)
@@ -345,7 +387,7 @@ func (m *Manager[U]) SetPassword(ctx context.Context, u U, password string) erro
 	if err != nil {
 		return err
 	}
-	if err := m.bumpVersion(ctx, u, func(a *Account) { a.PasswordHash = h }); err != nil {
+	if err := m.bumpVersion(ctx, u, func(a *Account) error { a.PasswordHash = h; return nil }); err != nil {
 		return err
 	}
 	return m.revokeUser(ctx, u.UserID(), "")

@@ -654,6 +654,11 @@ func TestSafeRedirectAfterLogin(t *testing.T) {
 		"\t//evil.example":       "/",
 		"/\t/evil.example":       "/",
 		"https:/\\/evil.example": "/",
+		"/..//evil.example":      "/",
+		"/.//evil.example":       "/",
+		"/a/../..//evil.example": "/",
+		"/%2e%2e//evil.example":  "/",
+		"/a/..b/c.d":             "/a/..b/c.d",
 	} {
 		b := a.browser()
 		res := b.do("POST", "/login", "login=ann&password=pw-ann-123&next="+url.QueryEscape(next))

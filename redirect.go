@@ -14,8 +14,10 @@ const maxNextBytes = 2048
 // targets that start with a single '/' and that no browser can read as
 // another host: it refuses scheme-relative "//host", any backslash (which
 // browsers treat as '/'), schemes such as "javascript:", control
-// characters and white space (which browsers strip), and percent-encoded
-// forms of those, as well as targets longer than 2048 bytes.
+// characters and white space (which browsers strip), "." and ".." path
+// segments (which a later normalisation could collapse into "//host"), and
+// percent-encoded forms of those, as well as targets longer than 2048
+// bytes.
 func SafeNext(next string) (string, bool) {
 	if next == "" || len(next) > maxNextBytes || next[0] != '/' {
 		return "", false
@@ -52,6 +54,18 @@ func safePathChars(s string, raw bool) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c < 0x20 || c == 0x7f || c == '\\' || (raw && c == ' ') {
+			return false
+		}
+	}
+	// Dot segments: "/..//evil.example" is harmless as it stands, but a
+	// later RFC 3986 normalisation (a proxy, a framework) turns it into
+	// "//evil.example", another host.
+	path := s
+	if i := strings.IndexAny(path, "?#"); i >= 0 {
+		path = path[:i]
+	}
+	for seg := range strings.SplitSeq(path, "/") {
+		if seg == "." || seg == ".." {
 			return false
 		}
 	}

@@ -116,6 +116,13 @@ func (m *Manager[U]) loadRotated(w http.ResponseWriter, r *http.Request, st *sta
 	// A cookie that was rotated away long ago came back: someone else
 	// holds a copy. Revoke everything the user has.
 	m.logger.WarnContext(ctx, "loginkit: rotated remember cookie replayed; revoking the user's sessions and tokens", "user", rec.UserID)
+	if m.users != nil {
+		// The version bump also ends stateless cookie sessions, which
+		// cannot be deleted one by one.
+		if _, err := m.bumpVersionID(ctx, rec.UserID, nil); err != nil && !errors.Is(err, ErrNotFound) {
+			m.storeFailed(r, "revoke after remember theft", err)
+		}
+	}
 	if err := m.revokeUser(ctx, rec.UserID, ""); err != nil {
 		m.storeFailed(r, "revoke after remember theft", err)
 	}
@@ -186,9 +193,13 @@ func (m *Manager[U]) issueRemember(ctx context.Context, w http.ResponseWriter, u
 	return nil
 }
 
-// revokeRememberCookie deletes the token named by the request's remember
-// cookie, if any, and clears the cookie.
-func (m *Manager[U]) revokeRememberCookie(w http.ResponseWriter, r *http.Request) {
+// revokeRememberCookie deletes the remember token named by the request's
+// remember cookie, if the cookie holds its secret, and clears the cookie.
+// A cookie carrying only a known selector (selectors are not secret)
+// deletes nothing. With forget, it also deletes the user's rotation
+// records from the last grace window, so that a cookie this browser held
+// a moment ago cannot log in again through the grace path.
+func (m *Manager[U]) revokeRememberCookie(w http.ResponseWriter, r *http.Request, forget ...bool) {
 	if m.remember == nil {
 		return
 	}
@@ -196,10 +207,39 @@ func (m *Manager[U]) revokeRememberCookie(w http.ResponseWriter, r *http.Request
 	if v == "" {
 		return
 	}
-	if sel, _, err := parseRememberCookie(v); err == nil {
-		if err := m.tokens.Delete(r.Context(), sel); err != nil {
-			m.logger.WarnContext(r.Context(), "loginkit: could not delete remember token", "error", err)
+	ctx := r.Context()
+	if sel, val, err := parseRememberCookie(v); err == nil {
+		t, err := m.tokens.Get(ctx, sel)
+		switch {
+		case err == nil && t.Purpose == PurposeRemember && validatorMatches(val, t.ValidatorHash):
+			if err := m.tokens.Delete(ctx, sel); err != nil {
+				m.logger.WarnContext(ctx, "loginkit: could not delete remember token", "error", err)
+			}
+			if len(forget) > 0 && forget[0] {
+				m.forgetRecentRotations(ctx, t.UserID)
+			}
+		case err != nil && !errors.Is(err, ErrNotFound):
+			m.logger.WarnContext(ctx, "loginkit: could not delete remember token", "error", err)
 		}
 	}
 	m.cookie.clear(w, m.cookie.remember)
+}
+
+// forgetRecentRotations deletes the user's rotation records created
+// within the grace window. Older ones stay, so that a replay of a cookie
+// rotated away long ago is still caught as theft.
+func (m *Manager[U]) forgetRecentRotations(ctx context.Context, userID string) {
+	recs, err := m.tokens.ListByUser(ctx, userID, PurposeRememberRotated)
+	if err != nil {
+		m.logger.WarnContext(ctx, "loginkit: could not list remember rotations", "error", err)
+		return
+	}
+	now := m.now()
+	for _, rec := range recs {
+		if now.Sub(rec.CreatedAt) <= m.remember.Grace {
+			if err := m.tokens.Delete(ctx, rec.Selector); err != nil {
+				m.logger.WarnContext(ctx, "loginkit: could not delete remember rotation", "error", err)
+			}
+		}
+	}
 }

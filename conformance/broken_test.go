@@ -37,6 +37,22 @@ func (s caseSensitiveUsers) FindByLogin(ctx context.Context, login string) (*Mem
 	return u, nil
 }
 
+// readModifyWriteUsers implements UpdateUser as a load, a change and an
+// Update, with a pause between: concurrent updates are lost.
+type readModifyWriteUsers struct{ memberStore }
+
+func (s readModifyWriteUsers) UpdateUser(ctx context.Context, id string, change func(u *Member) error) (*Member, error) {
+	u, err := s.LoadUser(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := change(u); err != nil {
+		return nil, err
+	}
+	time.Sleep(time.Millisecond)
+	return u, s.Update(ctx, u)
+}
+
 // swallowDuplicateUsers reports success when it refused a duplicate.
 type swallowDuplicateUsers struct{ memberStore }
 
@@ -301,6 +317,8 @@ func TestSuitesCatchBrokenStores(t *testing.T) {
 		// part of its message.
 		want [][2]string
 	}{
+		{"users updated by read-modify-write", usersWith(func() memberStore { return readModifyWriteUsers{newMembers()} }),
+			[][2]string{{"/UpdateUserAtomic", "none lost"}}},
 		{"users matched case-sensitively", usersWith(func() memberStore { return caseSensitiveUsers{newMembers()} }),
 			[][2]string{{"/FindByLogin", "FindByLogin matches the email or username after NormalizeLogin"}}},
 		{"users without ErrDuplicate", usersWith(func() memberStore { return swallowDuplicateUsers{newMembers()} }),

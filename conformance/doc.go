@@ -27,9 +27,11 @@
 //     UserHarness.Fill, zero values, unicode, times within TimePrecision, by
 //     LoadUser, FindByLogin and List), LoadUserMissing, FindByLogin (case,
 //     surrounding space, full-width and case-folded variants),
-//     FindByLoginPrefersEmail, LoginKeysRecomputed, DuplicateEmailOnCreate,
+//     LoginKeysRecomputed, DuplicateEmailOnCreate,
 //     DuplicateUsernameOnCreate, DuplicateOnUpdate, UpdateOwnLoginNames,
-//     EmptyUsernamesCoexist, EmptyEmailsCoexist, UpdateMissing,
+//     EmptyUsernamesCoexist, UsernameWithAtRefused, EmailWithoutAtRefused,
+//     UpdateUserAtomic (for stores implementing loginkit.UserUpdater: 20
+//     concurrent increments, none lost), EmptyEmailsCoexist, UpdateMissing,
 //     UpdateReplacesEveryField, UpdateFreesOldLoginNames, Delete, List,
 //     ListDefaultLimit, ReturnedValuesIsolated, ConcurrentCreateSameLogin
 //     (20 concurrent creates of one email, one username, one ID: exactly one
@@ -38,7 +40,8 @@
 //     SaveReplacesEveryField, SaveReplaceMovesUser,
 //     SaveReplaceWithPastExpiry, GetMissing, GetExpired, Delete, ListByUser,
 //     DeleteByUser, DeleteByUserExceptOtherUsersKey, DeleteExpired,
-//     ReturnedValuesIsolated, ContextCancelled, Concurrent.
+//     ReturnedValuesIsolated, ContextCancelled, Concurrent,
+//     TouchOnlyExisting (for stores implementing loginkit.SessionToucher).
 //   - TestTokens: CreateGetRoundTrip, CreateEmptySelector,
 //     CreateDuplicateSelector, CreateOverExpiredSelector, GetMissing,
 //     Consume, ConsumeMissing, ConsumeConcurrent (20 concurrent consumers:

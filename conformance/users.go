@@ -53,7 +53,6 @@ func runUsers[U loginkit.AccountUser](t suiteT, h UserHarness[U]) {
 		{"RoundTrip", s.roundTrip},
 		{"LoadUserMissing", s.loadMissing},
 		{"FindByLogin", s.findByLogin},
-		{"FindByLoginPrefersEmail", s.findPrefersEmail},
 		{"LoginKeysRecomputed", s.keysRecomputed},
 		{"DuplicateEmailOnCreate", s.duplicateEmailOnCreate},
 		{"DuplicateUsernameOnCreate", s.duplicateUsernameOnCreate},
@@ -61,6 +60,8 @@ func runUsers[U loginkit.AccountUser](t suiteT, h UserHarness[U]) {
 		{"UpdateOwnLoginNames", s.updateOwnLoginNames},
 		{"EmptyUsernamesCoexist", s.emptyUsernames},
 		{"UsernameWithAtRefused", s.usernameWithAt},
+		{"EmailWithoutAtRefused", s.emailWithoutAt},
+		{"UpdateUserAtomic", s.updateUserAtomic},
 		{"EmptyEmailsCoexist", s.emptyEmails},
 		{"UpdateMissing", s.updateMissing},
 		{"UpdateReplacesEveryField", s.updateReplaces},
@@ -374,18 +375,6 @@ func (s *userSuite[U]) findByLogin(t suiteT, st loginkit.UserStore[U]) {
 	}
 }
 
-func (s *userSuite[U]) findPrefersEmail(t suiteT, st loginkit.UserStore[U]) {
-	byName := s.user("", "dora@example.com", "carol", 1)
-	byEmail := s.user("", "Carol", "", 2)
-	s.create(t, st, byName)
-	err := st.Create(background(), byEmail)
-	if errors.Is(err, loginkit.ErrInvalid) {
-		t.Skipf("Create with the email %q: the store refuses emails without '@' (ErrInvalid), so no email can equal a username", "Carol")
-	}
-	must(t, err, "Create", "UserStore.Create contract: an email and a username are unique each among their own kind")
-	s.wantLogin(t, st, "carol", byEmail.LoginAccount().ID, "FindByLogin of a name that is one user's email and another's username", "UserStore.FindByLogin: email matches are preferred")
-}
-
 func (s *userSuite[U]) keysRecomputed(t suiteT, st loginkit.UserStore[U]) {
 	const clause = "stores set EmailKey and UsernameKey from Email and Username on every write (Account.NormalizeKeys)"
 	u := s.user("", "Ann@Example.com", "Ann", 1)
@@ -503,6 +492,96 @@ func (s *userSuite[U]) usernameWithAt(t suiteT, st loginkit.UserStore[U]) {
 	err := st.Update(background(), u)
 	wantErr(t, err, loginkit.ErrInvalid, "Update to a username with a full-width @", clause)
 	s.wantLogin(t, st, "bob", u.LoginAccount().ID, "FindByLogin of the old username after a refused Update", clause)
+}
+
+func (s *userSuite[U]) emailWithoutAt(t suiteT, st loginkit.UserStore[U]) {
+	clause := "UserStore: an email that is not loginkit.ValidEmail is ErrInvalid and nothing is stored"
+	bob := s.user("", "bob@example.com", "bob", 1)
+	s.create(t, st, bob)
+	// "BOB" as an email would capture the username "bob" in FindByLogin.
+	err := st.Create(background(), s.user("", "BOB", "mallory", 2))
+	wantErr(t, err, loginkit.ErrInvalid, `Create with email "BOB"`, clause)
+	s.wantNoLogin(t, st, "mallory", `FindByLogin after Create with email "BOB"`, clause)
+	s.wantLogin(t, st, "bob", bob.LoginAccount().ID, `FindByLogin("bob") after a refused email "BOB"`, clause)
+	bob.LoginAccount().Email = "bob"
+	err = st.Update(background(), bob)
+	wantErr(t, err, loginkit.ErrInvalid, `Update to email "bob"`, clause)
+	s.wantLogin(t, st, "bob@example.com", bob.LoginAccount().ID, "FindByLogin of the old email after a refused Update", clause)
+}
+
+// updateUserAtomic checks loginkit.UserUpdater, for stores that implement
+// it.
+func (s *userSuite[U]) updateUserAtomic(t suiteT, st loginkit.UserStore[U]) {
+	up, ok := st.(loginkit.UserUpdater[U])
+	if !ok {
+		t.Skip("the store does not implement loginkit.UserUpdater; the manager falls back to reload and Update")
+	}
+	clause := "UserUpdater.UpdateUser: one user's changes are applied atomically, none lost"
+	ann := s.user("", "ann@example.com", "ann", 1)
+	bob := s.user("", "bob@example.com", "bob", 2)
+	s.create(t, st, ann, bob)
+	id := ann.LoginAccount().ID
+
+	const racers = 20
+	errs := make([]error, racers)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range racers {
+		wg.Go(func() {
+			<-start
+			_, errs[i] = up.UpdateUser(background(), id, func(u U) error {
+				u.LoginAccount().FailedLogins++
+				return nil
+			})
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			skipUnsupported(t, "UpdateUser", err)
+			t.Errorf("concurrent UpdateUser %d: %v (%s)", i, err, clause)
+		}
+	}
+	got, err := st.LoadUser(background(), id)
+	must(t, err, "LoadUser after concurrent UpdateUser", clause)
+	if n := got.LoginAccount().FailedLogins; n != racers {
+		t.Errorf("%d concurrent UpdateUser increments of FailedLogins: want %d, got %d (%s)", racers, racers, n, clause)
+	}
+	if got.LoginAccount().Email != "ann@example.com" {
+		t.Errorf("UpdateUser changed a field change did not touch: email %q (%s)", got.LoginAccount().Email, clause)
+	}
+
+	refuse := errors.New("conformance: change refuses")
+	_, err = up.UpdateUser(background(), id, func(u U) error {
+		u.LoginAccount().SessionVersion = 99
+		return refuse
+	})
+	wantErr(t, err, refuse, "UpdateUser whose change returns an error", "UserUpdater.UpdateUser returns change's error")
+	got, err = st.LoadUser(background(), id)
+	must(t, err, "LoadUser after a refused change", clause)
+	if v := got.LoginAccount().SessionVersion; v == 99 {
+		t.Errorf("UpdateUser stored a change that returned an error (UserUpdater.UpdateUser: nothing is stored)")
+	}
+
+	res, err := up.UpdateUser(background(), id, func(u U) error {
+		u.LoginAccount().SessionVersion = 7
+		return nil
+	})
+	must(t, err, "UpdateUser", clause)
+	if any(res) == nil || res.LoginAccount().SessionVersion != 7 {
+		t.Errorf("UpdateUser's result does not carry the change (UserUpdater.UpdateUser returns the user as stored)")
+	}
+
+	_, err = up.UpdateUser(background(), "no-such-user", func(u U) error { return nil })
+	wantErr(t, err, loginkit.ErrNotFound, "UpdateUser of a missing user", "UserUpdater.UpdateUser: a missing user is ErrNotFound")
+
+	_, err = up.UpdateUser(background(), id, func(u U) error {
+		u.LoginAccount().Email = "BOB@example.com"
+		return nil
+	})
+	wantErr(t, err, loginkit.ErrDuplicate, "UpdateUser to another user's email", "UserUpdater.UpdateUser obeys Update's uniqueness rules")
+	s.wantLogin(t, st, "bob@example.com", bob.LoginAccount().ID, "FindByLogin after a refused UpdateUser", clause)
 }
 
 func (s *userSuite[U]) emptyEmails(t suiteT, st loginkit.UserStore[U]) {

@@ -77,6 +77,9 @@ func (s *Users[T, PT]) prepare(op string, u PT) (PT, *loginkit.Account, error) {
 	if !loginkit.ValidUsername(a.Username) {
 		return nil, nil, fmt.Errorf("memstore: %s user: username contains '@': %w", op, loginkit.ErrInvalid)
 	}
+	if !loginkit.ValidEmail(a.Email) {
+		return nil, nil, fmt.Errorf("memstore: %s user: email without '@': %w", op, loginkit.ErrInvalid)
+	}
 	a.NormalizeKeys()
 	return c, a, nil
 }
@@ -196,17 +199,54 @@ func (s *Users[T, PT]) Update(ctx context.Context, u PT) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.replace("update", c, a)
+}
+
+// replace stores c over the user with a.ID; the caller holds the write
+// lock.
+func (s *Users[T, PT]) replace(op string, c PT, a *loginkit.Account) error {
 	old, ok := s.byID[a.ID]
 	if !ok {
-		return fmt.Errorf("memstore: update user %q: %w", a.ID, loginkit.ErrNotFound)
+		return fmt.Errorf("memstore: %s user %q: %w", op, a.ID, loginkit.ErrNotFound)
 	}
 	if what := s.taken(a); what != "" {
-		return fmt.Errorf("memstore: update user %q: %s in use: %w", a.ID, what, loginkit.ErrDuplicate)
+		return fmt.Errorf("memstore: %s user %q: %s in use: %w", op, a.ID, what, loginkit.ErrDuplicate)
 	}
 	s.unindex(old.LoginAccount())
 	s.byID[a.ID] = c
 	s.index(a)
 	return nil
+}
+
+// UpdateUser implements loginkit.UserUpdater: it calls change on a copy
+// of the stored user and stores the result, holding the store's write
+// lock throughout, so no other write can come in between. change runs
+// exactly once; when it returns an error nothing is stored.
+func (s *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u PT) error) (PT, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("memstore: update user: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.byID[id]
+	if !ok {
+		return nil, fmt.Errorf("memstore: update user %q: %w", id, loginkit.ErrNotFound)
+	}
+	u := s.clone(cur)
+	if err := change(u); err != nil {
+		return nil, err
+	}
+	if u == nil || u.LoginAccount().ID != id {
+		return nil, fmt.Errorf("memstore: update user %q: change may not alter the ID: %w", id, loginkit.ErrInvalid)
+	}
+	c, a, err := s.prepare("update", u)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.replace("update", c, a); err != nil {
+		return nil, err
+	}
+	return s.clone(c), nil
 }
 
 // Delete implements loginkit.UserStore. Deleting a missing user is not an

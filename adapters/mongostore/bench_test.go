@@ -27,6 +27,27 @@ func BenchmarkLoadUser(b *testing.B) {
 	}
 }
 
+// BenchmarkUpdateUser measures the write the manager makes after a login:
+// lock insert, find, conditional replace and lock delete.
+func BenchmarkUpdateUser(b *testing.B) {
+	us := newMembers(b)
+	u := &conformance.Member{Account: loginkit.Account{Email: "bench@example.com", Username: "bench", CreatedAt: time.Now()}}
+	conformance.FillMember(u, 7)
+	if err := us.Create(ctx(b), u); err != nil {
+		b.Fatal(err)
+	}
+	c := ctx(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := us.UpdateUser(c, u.ID, func(m *conformance.Member) error {
+			m.LastLoginAt = time.Now()
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkFindByLogin measures the lookup a password login starts with.
 func BenchmarkFindByLogin(b *testing.B) {
 	us := newMembers(b)

@@ -1,6 +1,7 @@
 // Package mongostore keeps loginkit users, sessions and tokens in MongoDB
 // through the official Go driver (go.mongodb.org/mongo-driver/v2). Each
-// store takes a *mongo.Database and keeps its documents in one collection:
+// store takes a *mongo.Database and keeps its documents in one collection
+// (Users also keeps short-lived write locks in a second):
 //
 //	db := client.Database("myapp")
 //	users := mongostore.NewUsers[MyUser](db) // a UserStore[*MyUser]
@@ -24,9 +25,11 @@
 //
 // The default collections are "loginkit_users", "loginkit_sessions" and
 // "loginkit_tokens"; WithPrefix changes the "loginkit_" prefix and
-// WithCollection sets one store's name outright.
+// WithCollection sets one store's name outright; the lock collection is
+// named after the users collection, with "_locks" appended.
 //
-//	loginkit_users     _id = user ID; the whole user struct; email_key, username_key (unique)
+//	loginkit_users        _id = user ID; the whole user struct; email_key, username_key (unique); _rev
+//	loginkit_users_locks  _id = random token; user_id (unique); expires_at: per-user write locks
 //	loginkit_sessions  _id = session key; user_id; expires_at (date) ...
 //	loginkit_tokens    _id = selector; user_id, purpose; expires_at (date) ...
 //
@@ -42,6 +45,17 @@
 // succeed. Some servers have no partial indexes, so a user without a
 // username (or without an email) stores a stand-in key derived from its ID
 // rather than no key; see Users.
+//
+// Users implements loginkit.UserUpdater. UpdateUser takes a per-user
+// write lock (a document in the "_locks" collection, inserted under a
+// unique index and deleted when done, with a lease of a few seconds after
+// which a dead writer's lock is taken over), loads the user, calls the
+// change function and replaces the document on the condition that its
+// revision (_rev, a random value renewed by every write) is unchanged,
+// retrying on a mismatch: an insert, a find, a replace and a delete.
+// Update takes the same lock, so it costs three round trips rather than
+// one. Emails that are not loginkit.ValidEmail and usernames that are not
+// loginkit.ValidUsername are refused with loginkit.ErrInvalid.
 //
 // # Expiry
 //
@@ -65,6 +79,12 @@
 //   - Tokens.Consume is a find followed by a conditional delete whose count
 //     decides the winner, instead of one findAndModify, which FerretDB
 //     does not perform atomically.
+//   - UpdateUser needs its lock: FerretDB runs a replace as a query
+//     followed by a write keyed on _id alone, so two replaces conditioned
+//     on the same revision can both succeed (the tests saw 20 concurrent
+//     increments end at 2 to 12 without the lock). On MongoDB the
+//     conditional replace alone would be atomic; the lock is kept there
+//     too, so that one code path is the one tested.
 //   - A unique-index violation on an update, which FerretDB reports as an
 //     internal error quoting SQLite, is recognised as ErrDuplicate.
 //   - EnsureIndexes creates one index per command.

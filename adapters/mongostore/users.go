@@ -27,8 +27,10 @@ import (
 // tag the driver nests them under "account"; the store still works,
 // because it writes the fields it queries at the top level itself).
 //
-// The store writes four top-level fields itself: _id, created_at,
-// email_key and username_key. The last two are unique indexes. A user
+// The store writes five top-level fields itself: _id, created_at,
+// email_key, username_key and _rev. email_key and username_key have
+// unique indexes; _rev is a random revision, replaced on every write, on
+// which UpdateUser's replace is conditioned. A user
 // with no email (or no username) gets a key that no login can produce,
 // derived from its ID (" id:" followed by the ID; a normalised login
 // never begins with a space), so that any number of such users coexist
@@ -36,12 +38,17 @@ import (
 // EmailKey and UsernameKey recomputed from Email and Username, so the
 // stand-in keys never reach the application.
 //
+// Writes to one user by Update and UpdateUser are serialised by a lock
+// document in a second collection, named after the first with "_locks"
+// appended (default "loginkit_users_locks"); see UpdateUser.
+//
 // A Users is safe for concurrent use.
 type Users[T any, PT interface {
 	*T
 	loginkit.AccountUser
 }] struct {
-	c *mongo.Collection
+	c     *mongo.Collection
+	locks *mongo.Collection
 }
 
 // NewUsers returns a user store for users of type *T in db. It sends no
@@ -51,15 +58,25 @@ func NewUsers[T any, PT interface {
 	*T
 	loginkit.AccountUser
 }](db *mongo.Database, opts ...Option) *Users[T, PT] {
-	return &Users[T, PT]{c: db.Collection(collectionName(opts, "users"))}
+	name := collectionName(opts, "users")
+	return &Users[T, PT]{c: db.Collection(name), locks: db.Collection(name + lockSuffix)}
 }
 
 // Collection returns the collection the store keeps its users in.
 func (us *Users[T, PT]) Collection() *mongo.Collection { return us.c }
 
+// LockCollection returns the collection of the store's per-user write
+// locks: the users collection's name followed by "_locks". It holds a
+// document only while a write is in progress (or, after a writer died,
+// until the next write to that user takes over its expired lock).
+func (us *Users[T, PT]) LockCollection() *mongo.Collection { return us.locks }
+
 const (
 	fieldEmailKey    = "email_key"
 	fieldUsernameKey = "username_key"
+	// fieldRev holds the user's revision: a random string replaced on
+	// every write, which UpdateUser's conditional replace compares.
+	fieldRev = "_rev"
 	// absentKeyPrefix begins the stand-in email or username key of a user
 	// without one. NormalizeLogin trims white space, so no login maps to
 	// a key beginning with a space.
@@ -67,8 +84,9 @@ const (
 )
 
 // EnsureIndexes creates the store's indexes if they are missing: unique
-// indexes on email_key and username_key, and one on created_at and _id
-// for List. It is idempotent and safe to call from several processes at
+// indexes on email_key and username_key, one on created_at and _id for
+// List, and a unique index on user_id in the lock collection, without
+// which the locks do not exclude one another. It is idempotent and safe to call from several processes at
 // once. Create it before the collection holds users with clashing keys,
 // or it fails with the server's duplicate key error.
 func (us *Users[T, PT]) EnsureIndexes(ctx context.Context) error {
@@ -93,7 +111,7 @@ func (us *Users[T, PT]) EnsureIndexes(ctx context.Context) error {
 			return wrap(op, err)
 		}
 	}
-	return nil
+	return wrap(op, ensureLockIndex(ctx, us.locks))
 }
 
 // LoadUser returns the user with the given ID: one find on _id. A missing
@@ -112,6 +130,22 @@ func (us *Users[T, PT]) LoadUser(ctx context.Context, id string) (PT, error) {
 	}
 	u.LoginAccount().NormalizeKeys()
 	return u, nil
+}
+
+// load returns the user with the given ID and its revision ("" for a
+// document written before revisions were kept).
+func (us *Users[T, PT]) load(ctx context.Context, op, id string) (PT, string, error) {
+	var raw bson.Raw
+	if err := findOne(ctx, us.c, bson.D{{Key: fieldID, Value: id}}, &raw); err != nil {
+		return nil, "", wrap(op, err)
+	}
+	u := PT(new(T))
+	if err := bson.Unmarshal(raw, u); err != nil {
+		return nil, "", fmt.Errorf("mongostore: %s: decode user: %w", op, err)
+	}
+	u.LoginAccount().NormalizeKeys()
+	rev, _ := raw.Lookup(fieldRev).StringValueOK()
+	return u, rev, nil
 }
 
 // FindByLogin returns the user whose normalised email, or failing that
@@ -161,7 +195,8 @@ func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, erro
 // fails); EmailKey and UsernameKey are set from Email and Username. A
 // taken ID, email or username is loginkit.ErrDuplicate (enforced by the
 // server's unique indexes, so concurrent creates cannot both win); a
-// username containing '@' is loginkit.ErrInvalid.
+// username containing '@' or a non-empty email without one
+// (loginkit.ValidUsername, loginkit.ValidEmail) is loginkit.ErrInvalid.
 func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 	const op = "create user"
 	if err := ctxErr(ctx, op); err != nil {
@@ -171,14 +206,14 @@ func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 		return invalid(op, "nil user")
 	}
 	a := u.LoginAccount()
-	if !loginkit.ValidUsername(a.Username) {
-		return invalid(op, "username contains '@'")
+	if err := validate(op, a); err != nil {
+		return err
 	}
 	newID := a.ID == ""
 	if newID {
 		a.ID = loginkit.NewID()
 	}
-	doc, err := us.encode(op, u, a)
+	doc, err := us.encode(op, u, a, loginkit.NewID())
 	if err == nil {
 		_, err = us.c.InsertOne(ctx, doc)
 		err = wrap(op, err)
@@ -190,10 +225,13 @@ func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 }
 
 // Update replaces every field of the stored user with u's: one replace on
-// _id. A missing user (or an empty ID) is loginkit.ErrNotFound; an email
-// or username taken by another user is loginkit.ErrDuplicate and changes
-// nothing; a username containing '@' is loginkit.ErrInvalid. EmailKey and
-// UsernameKey are set from Email and Username.
+// _id, under the user's write lock (an insert and a delete in the lock
+// collection), so that it never lands in the middle of an UpdateUser. A
+// missing user (or an empty ID) is loginkit.ErrNotFound; an email or
+// username taken by another user is loginkit.ErrDuplicate and changes
+// nothing; a username containing '@' or a non-empty email without one is
+// loginkit.ErrInvalid. EmailKey and UsernameKey are set from Email and
+// Username.
 func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 	const op = "update user"
 	if err := ctxErr(ctx, op); err != nil {
@@ -206,19 +244,103 @@ func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 	if a.ID == "" {
 		return notFound(op)
 	}
-	if !loginkit.ValidUsername(a.Username) {
-		return invalid(op, "username contains '@'")
+	if err := validate(op, a); err != nil {
+		return err
 	}
-	doc, err := us.encode(op, u, a)
+	doc, err := us.encode(op, u, a, loginkit.NewID())
 	if err != nil {
 		return err
 	}
+	token, err := lock(ctx, op, us.locks, a.ID)
+	if err != nil {
+		return err
+	}
+	defer unlock(ctx, us.locks, token)
 	res, err := us.c.ReplaceOne(ctx, bson.D{{Key: fieldID, Value: a.ID}}, doc)
 	if err != nil {
 		return wrap(op, err)
 	}
 	if res.MatchedCount == 0 {
 		return notFound(op)
+	}
+	return nil
+}
+
+// UpdateUser changes one user atomically (loginkit.UserUpdater): it takes
+// the user's write lock, loads the user, calls change on that copy,
+// checks the result as Update does and replaces the stored document on
+// the condition that its revision is still the one loaded, then releases
+// the lock. Should the condition fail (a writer that bypassed the lock,
+// or one whose lock lease of a few seconds ran out), it loads the user
+// again and calls change again, so change may run more than once and must
+// depend only on its argument. The round trips are an insert, a find, a
+// replace and a delete.
+//
+// When change returns an error nothing is stored and UpdateUser returns
+// that error as is. A missing user (or an empty id) is
+// loginkit.ErrNotFound; an email or username taken by another user is
+// loginkit.ErrDuplicate; a username containing '@' or a non-empty email
+// without one is loginkit.ErrInvalid. change cannot move the user to
+// another ID: the ID is reset to id before storing. UpdateUser waits
+// while another write to the user holds the lock, and a lock whose holder
+// died is taken over once its lease has expired; waiting ends with ctx.
+// It returns the user as stored, EmailKey and UsernameKey set.
+func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u PT) error) (PT, error) {
+	const op = "update user"
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	if id == "" {
+		return nil, notFound(op)
+	}
+	token, err := lock(ctx, op, us.locks, id)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock(ctx, us.locks, token)
+	for {
+		u, rev, err := us.load(ctx, op, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := change(u); err != nil {
+			return nil, err
+		}
+		a := u.LoginAccount()
+		a.ID = id
+		if err := validate(op, a); err != nil {
+			return nil, err
+		}
+		doc, err := us.encode(op, u, a, loginkit.NewID())
+		if err != nil {
+			return nil, err
+		}
+		filter := bson.D{{Key: fieldID, Value: id}, {Key: fieldRev, Value: rev}}
+		if rev == "" {
+			filter[1].Value = bson.D{{Key: "$exists", Value: false}}
+		}
+		res, err := us.c.ReplaceOne(ctx, filter, doc)
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		if res.MatchedCount == 1 {
+			return u, nil
+		}
+		// Written meanwhile (or deleted, which the next load reports).
+		if err := ctxErr(ctx, op); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// validate refuses a username containing '@' and a non-empty email
+// without one.
+func validate(op string, a *loginkit.Account) error {
+	if !loginkit.ValidUsername(a.Username) {
+		return invalid(op, "username contains '@'")
+	}
+	if !loginkit.ValidEmail(a.Email) {
+		return invalid(op, "email has no '@'")
 	}
 	return nil
 }
@@ -282,9 +404,9 @@ func (us *Users[T, PT]) List(ctx context.Context, opts loginkit.ListOptions) ([]
 }
 
 // encode returns the document stored for u: the bson encoding of u with
-// _id, created_at, email_key and username_key set by the store and placed
-// first. It sets a's EmailKey and UsernameKey.
-func (us *Users[T, PT]) encode(op string, u PT, a *loginkit.Account) (bson.D, error) {
+// _id, created_at, email_key, username_key and _rev (set to rev) set by
+// the store and placed first. It sets a's EmailKey and UsernameKey.
+func (us *Users[T, PT]) encode(op string, u PT, a *loginkit.Account, rev string) (bson.D, error) {
 	a.NormalizeKeys()
 	raw, err := bson.Marshal(u)
 	if err != nil {
@@ -301,16 +423,17 @@ func (us *Users[T, PT]) encode(op string, u PT, a *loginkit.Account) (bson.D, er
 	if usernameKey == "" {
 		usernameKey = absentKeyPrefix + a.ID
 	}
-	doc := make(bson.D, 0, len(elems)+4)
+	doc := make(bson.D, 0, len(elems)+5)
 	doc = append(doc,
 		bson.E{Key: fieldID, Value: a.ID},
 		bson.E{Key: fieldCreatedAt, Value: a.CreatedAt},
 		bson.E{Key: fieldEmailKey, Value: emailKey},
 		bson.E{Key: fieldUsernameKey, Value: usernameKey},
+		bson.E{Key: fieldRev, Value: rev},
 	)
 	for _, e := range elems {
 		switch k := e.Key(); k {
-		case fieldID, fieldCreatedAt, fieldEmailKey, fieldUsernameKey:
+		case fieldID, fieldCreatedAt, fieldEmailKey, fieldUsernameKey, fieldRev:
 		default:
 			doc = append(doc, bson.E{Key: k, Value: e.Value()})
 		}

@@ -223,6 +223,8 @@ func TestCollectionNames(t *testing.T) {
 		{mongostore.NewUsers[conformance.Member](db).Collection().Name(), "loginkit_users"},
 		{mongostore.NewSessions(db).Collection().Name(), "loginkit_sessions"},
 		{mongostore.NewTokens(db).Collection().Name(), "loginkit_tokens"},
+		{mongostore.NewUsers[conformance.Member](db).LockCollection().Name(), "loginkit_users_locks"},
+		{mongostore.NewUsers[conformance.Member](db, mongostore.WithCollection("people")).LockCollection().Name(), "people_locks"},
 		{mongostore.NewSessions(db, mongostore.WithPrefix("app_")).Collection().Name(), "app_sessions"},
 		{mongostore.NewTokens(db, mongostore.WithPrefix("app_"), mongostore.WithCollection("remember")).Collection().Name(), "remember"},
 	}

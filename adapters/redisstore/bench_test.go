@@ -7,6 +7,7 @@ import (
 
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/adapters/redisstore"
+	"github.com/loginkit/loginkit/conformance"
 )
 
 // benchSession is a typical session: see the package documentation.
@@ -70,4 +71,40 @@ func BenchmarkSessionSave(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkUserUpdate compares a plain Update of a user read earlier with
+// UpdateUser, which reads the user itself and stores it by
+// compare-and-swap (uncontended: one HGET, one script run), recording a
+// login as the manager does.
+func BenchmarkUserUpdate(b *testing.B) {
+	e := newEnv(b)
+	ctx := context.Background()
+	us := redisstore.NewUsers[conformance.Member](e.raw, redisstore.WithPrefix(e.prefix(b)))
+	u := &conformance.Member{Account: loginkit.Account{Email: "ann@example.com", Username: "ann"}}
+	conformance.FillMember(u, 1)
+	if err := us.Create(ctx, u); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("Update", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			u.LastLoginAt = time.Now().UTC()
+			if err := us.Update(ctx, u); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("UpdateUser", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			now := time.Now().UTC()
+			if _, err := us.UpdateUser(ctx, u.ID, func(u *conformance.Member) error {
+				u.LastLoginAt = now
+				return nil
+			}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -83,7 +83,14 @@
 //
 // Users need atomic uniqueness of emails and usernames, which Lua scripts
 // provide by reading and writing the user's record, the logins hash and
-// the order set together. For that all users' keys share the hash tag
+// the order set together. The same update script is the compare-and-swap
+// behind Users.UpdateUser (loginkit.UserUpdater), which the manager uses
+// for its own writes: an HGET of the user's JSON, the caller's change,
+// then the script, which stores the result only if the stored JSON is
+// still the one read, and otherwise makes UpdateUser read and change the
+// user again. So a login in flight never undoes a concurrent password
+// change, disable or "log out everywhere", and parallel failed logins are
+// all counted, at two round trips per update when uncontended. For that all users' keys share the hash tag
 // {users} and so live in one Cluster slot, on one primary: user lookups
 // are not spread over the cluster, and all users must fit in one node's
 // memory (a million users of 1 KB each is about 1 GB). Sessions and

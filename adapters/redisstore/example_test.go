@@ -23,8 +23,8 @@ type Staff struct {
 	Nickname string `json:"nickname"`
 }
 
-// This example stores a user and a session, finds them again, and logs
-// the user out everywhere. It needs a Redis server; TestExample runs it
+// This example stores a user and a session, finds them again, counts a
+// failed login atomically, and logs the user out everywhere. It needs a Redis server; TestExample runs it
 // against the test server.
 func Example() {
 	opt, err := redis.ParseURL(os.Getenv("LOGINKIT_REDIS_URL")) // such as redis://127.0.0.1:6379/0
@@ -50,6 +50,17 @@ func Example() {
 		log.Fatal(err)
 	}
 	fmt.Println("found:", found.Email, found.Nickname, found.IsAdmin)
+
+	// UpdateUser changes the user as stored now, never a stale copy: a
+	// concurrent write is kept, and change is run again on top of it.
+	updated, err := users.UpdateUser(ctx, ann.ID, func(u *Staff) error {
+		u.FailedLogins++
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("failed logins:", updated.FailedLogins)
 
 	now := time.Now()
 	s := &loginkit.Session{Key: "session-key", UserID: ann.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
@@ -112,6 +123,7 @@ func TestExample(t *testing.T) {
 
 	want := `second ann: redisstore: create user: email already taken: loginkit: duplicate
 found: Ann@Example.com Annie true
+failed logins: 1
 session belongs to ann: true
 logged out everywhere: 1 session; redisstore: get session: loginkit: not found
 `

@@ -33,6 +33,7 @@ const (
 	resDupEmail      = "dup-email"
 	resDupUsername   = "dup-username"
 	resUserNotFound  = "not-found"
+	resConflict      = "conflict"
 	userRecordValue  = "v" // the JSON encoding of the user
 	userRecordEmail  = "e" // the normalised email, "" for none
 	userRecordName   = "u" // the normalised username, "" for none
@@ -60,12 +61,16 @@ return 'ok'
 
 // updateUserScript replaces a stored user if its new email key and
 // username key are free or already its own, and moves its entries in the
-// logins hash and the order set.
+// logins hash and the order set. Given a sixth argument, it is a
+// compare-and-swap: it replaces the user only if the stored JSON is still
+// exactly that value, and otherwise returns 'conflict' and writes nothing.
 //
-// KEYS and ARGV as for createUserScript.
+// KEYS and ARGV[1] to ARGV[5] as for createUserScript; ARGV[6], optional,
+// the JSON the caller read.
 var updateUserScript = redis.NewScript(`
-local old = redis.call('HMGET', KEYS[1], 'e', 'u', 'o')
+local old = redis.call('HMGET', KEYS[1], 'e', 'u', 'o', 'v')
 if not old[3] then return 'not-found' end
+if #ARGV >= 6 and old[4] ~= ARGV[6] then return 'conflict' end
 local id = ARGV[5]
 if ARGV[2] ~= '' and ARGV[2] ~= old[1] then
   local owner = redis.call('HGET', KEYS[2], 'e:' .. ARGV[2])

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -105,15 +106,16 @@ func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, erro
 // replaced by loginkit.NewID() and written back into u (and cleared again
 // if Create fails); EmailKey and UsernameKey are set from Email and
 // Username. A taken ID, email or username is loginkit.ErrDuplicate; a
-// username containing '@' is loginkit.ErrInvalid.
+// username that is not loginkit.ValidUsername or an email that is not
+// loginkit.ValidEmail is loginkit.ErrInvalid.
 func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 	const op = "create user"
 	if u == nil {
 		return invalid(op, "nil user")
 	}
 	a := u.LoginAccount()
-	if !loginkit.ValidUsername(a.Username) {
-		return invalid(op, "username contains '@'")
+	if err := validate(op, a); err != nil {
+		return err
 	}
 	if err := ctxErr(ctx, op); err != nil {
 		return err
@@ -132,9 +134,11 @@ func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 // Update replaces every field of the stored user with u's, atomically
 // checking that its normalised email and username are free or its own. A
 // missing user (or an empty ID) is loginkit.ErrNotFound; a taken email or
-// username is loginkit.ErrDuplicate; a username containing '@' is
+// username is loginkit.ErrDuplicate; a username that is not
+// loginkit.ValidUsername or an email that is not loginkit.ValidEmail is
 // loginkit.ErrInvalid. EmailKey and UsernameKey are set from Email and
-// Username.
+// Username. Update writes u whatever the stored user holds; to change a
+// user read earlier without undoing a concurrent write, use UpdateUser.
 func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 	const op = "update user"
 	if u == nil {
@@ -144,13 +148,107 @@ func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 	if a.ID == "" {
 		return notFound(op)
 	}
-	if !loginkit.ValidUsername(a.Username) {
-		return invalid(op, "username contains '@'")
+	if err := validate(op, a); err != nil {
+		return err
 	}
 	if err := ctxErr(ctx, op); err != nil {
 		return err
 	}
 	return us.write(ctx, op, updateUserScript, u, a)
+}
+
+// errConflict is what run returns when the user changed between the read
+// and the compare-and-swap of UpdateUser.
+var errConflict = errors.New("redisstore: user changed concurrently")
+
+// Attempts and back-off of UpdateUser's compare-and-swap loop. Each lost
+// compare-and-swap means another write to the user succeeded, so the loop
+// cannot go on for ever without the store making progress; the cap bounds
+// the time one caller can be kept waiting by a storm of writes to one
+// user.
+const (
+	updateAttempts   = 50
+	updateBackoffMax = 8 * time.Millisecond
+)
+
+// UpdateUser implements loginkit.UserUpdater by compare-and-swap: it reads
+// the user's stored JSON (one HGET), decodes it into a fresh *T, calls
+// change on it, and stores the result with the update script, which
+// replaces the user only if its stored JSON is still byte for byte the
+// one read, checking uniqueness in the same step (one more round trip).
+// If another write came in between, it starts again from a new read, so
+// change may run more than once and must depend only on its argument;
+// from the second lost race on, it waits a short random time first, and
+// after 50 attempts it gives up with an error. No write of another
+// client is ever undone.
+//
+// When change returns an error, nothing is stored and that error is
+// returned as is. A missing user (or an empty id) is loginkit.ErrNotFound,
+// also when the user is deleted while UpdateUser runs. The changed user is
+// checked as by Update: a taken email or username is loginkit.ErrDuplicate,
+// and an invalid one is loginkit.ErrInvalid, as is a change that alters
+// the ID. It returns a copy of the user as stored, shared with no one.
+func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u PT) error) (PT, error) {
+	const op = "update user"
+	if id == "" {
+		return nil, notFound(op)
+	}
+	key := userKey(us.prefix, id)
+	for attempt := range updateAttempts {
+		if attempt > 1 {
+			if err := backoff(ctx, op, attempt); err != nil {
+				return nil, err
+			}
+		}
+		if err := ctxErr(ctx, op); err != nil {
+			return nil, err
+		}
+		old, err := us.rdb.HGet(ctx, key, userRecordValue).Result()
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		u, err := us.decode(op, old)
+		if err != nil {
+			return nil, err
+		}
+		if err := change(u); err != nil {
+			return nil, err
+		}
+		a := u.LoginAccount()
+		if a.ID != id {
+			return nil, invalid(op, "change altered the user's ID")
+		}
+		if err := validate(op, a); err != nil {
+			return nil, err
+		}
+		data, err := encode(op, u, a)
+		if err != nil {
+			return nil, err
+		}
+		err = us.run(ctx, op, updateUserScript, a, data, old)
+		if errors.Is(err, errConflict) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return us.decode(op, string(data))
+	}
+	return nil, fmt.Errorf("redisstore: %s %q: still changing after %d attempts", op, id, updateAttempts)
+}
+
+// backoff waits a random time, growing with the attempt number up to
+// updateBackoffMax, or until ctx is done.
+func backoff(ctx context.Context, op string, attempt int) error {
+	d := min(time.Duration(1<<min(attempt, 16))*50*time.Microsecond, updateBackoffMax)
+	t := time.NewTimer(rand.N(d) + 1)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctxErr(ctx, op)
+	}
 }
 
 // Delete removes the user and frees its email and username. Deleting a
@@ -227,12 +325,31 @@ func (us *Users[T, PT]) keys(id string) []string {
 
 // write runs createUserScript or updateUserScript for u.
 func (us *Users[T, PT]) write(ctx context.Context, op string, script *redis.Script, u PT, a *loginkit.Account) error {
+	data, err := encode(op, u, a)
+	if err != nil {
+		return err
+	}
+	return us.run(ctx, op, script, a, data)
+}
+
+// encode sets a's normalised keys and returns the JSON encoding of u, whose
+// account a is.
+func encode[PT any](op string, u PT, a *loginkit.Account) ([]byte, error) {
 	a.NormalizeKeys()
 	data, err := json.Marshal(u)
 	if err != nil {
-		return fmt.Errorf("redisstore: %s: encode user: %w", op, err)
+		return nil, fmt.Errorf("redisstore: %s: encode user: %w", op, err)
 	}
-	res, err := script.Run(ctx, us.rdb, us.keys(a.ID), data, a.EmailKey, a.UsernameKey, orderMember(a.CreatedAt, a.ID), a.ID).Text()
+	return data, nil
+}
+
+// run runs createUserScript or updateUserScript to store data, the JSON
+// encoding of the user whose account is a, with expected as the
+// compare-and-swap argument of updateUserScript if given. A lost
+// compare-and-swap is errConflict.
+func (us *Users[T, PT]) run(ctx context.Context, op string, script *redis.Script, a *loginkit.Account, data []byte, expected ...any) error {
+	args := append([]any{data, a.EmailKey, a.UsernameKey, orderMember(a.CreatedAt, a.ID), a.ID}, expected...)
+	res, err := script.Run(ctx, us.rdb, us.keys(a.ID), args...).Text()
 	if err != nil {
 		return wrap(op, err)
 	}
@@ -247,8 +364,21 @@ func (us *Users[T, PT]) write(ctx context.Context, op string, script *redis.Scri
 		return duplicate(op, "username")
 	case resUserNotFound:
 		return notFound(op)
+	case resConflict:
+		return errConflict
 	}
 	return fmt.Errorf("redisstore: %s: unexpected script result %q", op, res)
+}
+
+// validate refuses an account whose username or email may not be stored.
+func validate(op string, a *loginkit.Account) error {
+	if !loginkit.ValidUsername(a.Username) {
+		return invalid(op, "username contains '@'")
+	}
+	if !loginkit.ValidEmail(a.Email) {
+		return invalid(op, "email lacks '@'")
+	}
+	return nil
 }
 
 func (us *Users[T, PT]) decode(op, v string) (PT, error) {

@@ -63,3 +63,41 @@ func BenchmarkSessionGet(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkUpdateUser measures Users.UpdateUser (a transaction locking
+// the row, then loading and writing it), the manager's write after every
+// login, on each database, against Update, the single UPDATE it replaces.
+func BenchmarkUpdateUser(b *testing.B) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			db, opt, _ := fresh(b, be)
+			users := sqlstore.NewUsers[conformance.Member](db, opt)
+			ctx := context.Background()
+			u := &conformance.Member{Account: loginkit.Account{Email: "ann@example.com", Username: "ann", CreatedAt: time.Now()}}
+			conformance.FillMember(u, 3)
+			if err := users.Create(ctx, u); err != nil {
+				b.Fatal(err)
+			}
+			b.Run("UpdateUser", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := users.UpdateUser(ctx, u.ID, func(u *conformance.Member) error {
+						u.FailedLogins++
+						return nil
+					}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("Update", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					u.FailedLogins++
+					if err := users.Update(ctx, u); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}

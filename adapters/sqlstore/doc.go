@@ -5,7 +5,7 @@
 //	db, err := sqlstore.OpenSQLite("app.db") // or sqlstore.OpenPostgres("postgres://...")
 //	...
 //	err = sqlstore.Migrate[MyUser](ctx, db)  // create or update the tables; run at every start
-//	users := sqlstore.NewUsers[MyUser](db)   // a loginkit.UserStore[*MyUser]
+//	users := sqlstore.NewUsers[MyUser](db)   // a loginkit.UserStore[*MyUser] (and UserUpdater)
 //	sessions := sqlstore.NewSessions(db)     // a loginkit.SessionStore (and SessionToucher)
 //	tokens := sqlstore.NewTokens(db)         // a loginkit.TokenStore
 //
@@ -120,15 +120,30 @@
 //     when needed) and sends the server a cancel request, so the
 //     statement stops there too. A cancelled write has then either not
 //     happened or, if the server had already finished it, happened
-//     completely; each method is one statement, so never in part.
+//     completely; each method is one statement or one transaction, so
+//     never in part.
 //   - SQLite: the driver interrupts the running statement
 //     (sqlite3_interrupt), with the same all-or-nothing outcome. One
 //     limit: a write waiting for another connection's write lock waits
 //     out the busy timeout (at most SQLiteBusyTimeout) before it reports
 //     the context's error.
 //
-// Each store method is one statement (List: a count and a page), so no
-// method leaves a half-done change. Token consumption is a single
+// Each store method is one statement (List: a count and a page), except
+// Users.UpdateUser, which is one transaction, so no method leaves a
+// half-done change.
+//
+// Users.UpdateUser (loginkit.UserUpdater, which the manager uses for its
+// own writes) changes a user without losing concurrent writes: in one
+// transaction it locks the user's row, loads it, applies the caller's
+// change and writes it back. On PostgreSQL the transaction is READ
+// COMMITTED, whatever the server's default, and the lock is SELECT ...
+// FOR UPDATE: BEGIN, SELECT, UPDATE, COMMIT, four round trips, and
+// concurrent calls on one user wait for each other, while other users'
+// rows are not held. On SQLite the transaction's first statement is a
+// no-op write of the row, which takes the database's single write lock
+// (OpenSQLite's transactions already take it at BEGIN): concurrent calls,
+// and every other write to the database, wait for it up to the busy
+// timeout. Plain Update writes a whole user as given, however stale. Token consumption is a single
 // DELETE ... RETURNING: among concurrent Consume calls for one selector
 // exactly one gets the token. Creating a token whose selector belongs to an
 // expired token replaces that token in the same INSERT ... ON CONFLICT

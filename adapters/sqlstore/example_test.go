@@ -25,8 +25,8 @@ type Staff struct {
 // This example keeps users of a custom model, with extra columns, and
 // their sessions in a SQLite file: it creates the tables, registers a
 // user, refuses a second registration of the same address written
-// differently, finds the user by login name with its own fields, and logs
-// the user out everywhere.
+// differently, finds the user by login name with its own fields, changes
+// one field atomically, and logs the user out everywhere.
 func Example() {
 	dir, err := os.MkdirTemp("", "sqlstore-example-")
 	if err != nil {
@@ -68,6 +68,17 @@ func Example() {
 	}
 	fmt.Println("found:", found.Email, found.Nickname, found.Department, found.IsAdmin, found.HiredOn.Format(time.DateOnly))
 
+	// Change the stored user, not a copy loaded earlier: concurrent
+	// UpdateUser calls on one user take turns, so none undoes another.
+	moved, err := users.UpdateUser(ctx, ann.ID, func(u *Staff) error {
+		u.Department = "Security"
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("moved:", moved.Nickname, moved.Department)
+
 	now := time.Now()
 	for _, key := range []string{"laptop", "phone"} {
 		s := &loginkit.Session{Key: key, UserID: ann.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
@@ -90,5 +101,6 @@ func Example() {
 	// Output:
 	// second ann: sqlstore: create user: email already taken: loginkit: duplicate
 	// found: Ann@Example.com Annie Ops true 2021-03-01
+	// moved: Annie Security
 	// logged out everywhere: 2 sessions; sqlstore: get session: loginkit: not found
 }

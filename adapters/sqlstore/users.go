@@ -2,11 +2,14 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"reflect"
 	"time"
 
 	"github.com/loginkit/loginkit"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 )
 
 // Limits on ListOptions.Limit.
@@ -27,8 +30,9 @@ const (
 // username_key, which hold loginkit.NormalizeLogin of Email and Username
 // (NULL when empty, so any number of users may have no username): two
 // concurrent registrations of one address cannot both succeed, whatever
-// the isolation level. Returned users have every time field in UTC (the
-// same instants as stored, to the microsecond). A Users is safe for
+// the isolation level. UpdateUser changes one user atomically
+// (loginkit.UserUpdater). Returned users have every time field in UTC
+// (the same instants as stored, to the microsecond). A Users is safe for
 // concurrent use.
 type Users[T any, PT interface {
 	*T
@@ -137,16 +141,17 @@ func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, erro
 // loginkit.NewID() and written back into u (and cleared again if Create
 // fails); EmailKey and UsernameKey are set from Email and Username. A
 // taken ID, email or username is loginkit.ErrDuplicate, reported by the
-// database's unique constraints; a nil user or a username containing '@'
-// is loginkit.ErrInvalid.
+// database's unique constraints; a nil user, a username that is not
+// loginkit.ValidUsername or an email that is not loginkit.ValidEmail is
+// loginkit.ErrInvalid.
 func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 	const op = "create user"
 	if u == nil {
 		return invalid(op, "nil user")
 	}
 	a := u.LoginAccount()
-	if !loginkit.ValidUsername(a.Username) {
-		return invalid(op, "username contains '@'")
+	if err := validate(op, a); err != nil {
+		return err
 	}
 	a.NormalizeKeys()
 	generated := a.ID == ""
@@ -168,9 +173,13 @@ func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 // Update replaces every column of the stored user with u's fields: one
 // UPDATE by primary key. A missing user (or an empty ID) is
 // loginkit.ErrNotFound; an email or username taken by another user is
-// loginkit.ErrDuplicate, and then nothing changes; a nil user or a
-// username containing '@' is loginkit.ErrInvalid. EmailKey and
-// UsernameKey are set from Email and Username.
+// loginkit.ErrDuplicate, and then nothing changes; a nil user, a
+// username that is not loginkit.ValidUsername or an email that is not
+// loginkit.ValidEmail is loginkit.ErrInvalid. EmailKey and UsernameKey
+// are set from Email and Username.
+//
+// Update writes u whole, whatever happened to the stored user since u was
+// loaded; UpdateUser changes a user without losing concurrent writes.
 func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 	const op = "update user"
 	if u == nil {
@@ -180,8 +189,8 @@ func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 	if a.ID == "" {
 		return notFound(op)
 	}
-	if !loginkit.ValidUsername(a.Username) {
-		return invalid(op, "username contains '@'")
+	if err := validate(op, a); err != nil {
+		return err
 	}
 	a.NormalizeKeys()
 	q, a1, a2 := us.tableExpr()
@@ -193,6 +202,125 @@ func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 		return wrap(ctx, op, err)
 	} else if n == 0 {
 		return notFound(op)
+	}
+	return nil
+}
+
+// UpdateUser implements loginkit.UserUpdater: it changes the user with
+// the given ID atomically, so that concurrent UpdateUser calls on one
+// user take turns and none loses another's write. In one transaction it
+// locks the user's row, loads it, calls change on the loaded copy and, if
+// change returns nil, writes the result back as Update does, then commits;
+// it returns the user as stored, which the caller may modify freely.
+// change runs exactly once, inside the transaction, holding the row lock:
+// it must be quick and must not use the store (a nested write to the same
+// user would wait for this one forever, or on an in-memory SQLite database
+// for the only connection).
+//
+// The lock, by database:
+//
+//   - PostgreSQL: the transaction is READ COMMITTED, whatever the server's
+//     default, and loads the row with SELECT ... FOR UPDATE, which waits
+//     for any other transaction holding the row and then reads its latest
+//     version: 3 statements (BEGIN, SELECT, UPDATE) and COMMIT. A plain
+//     Update of the same user waits for the lock too.
+//   - SQLite: the transaction first writes the row with a no-op UPDATE,
+//     which takes the database's single write lock (waiting up to the busy
+//     timeout for another writer) before anything is read, then loads it:
+//     every write to the database waits for this transaction. With
+//     OpenSQLite's connections, whose transactions begin IMMEDIATE, BEGIN
+//     already takes the lock; the first write makes it hold on a database
+//     opened otherwise too.
+//
+// When change returns an error, the transaction is rolled back, nothing is
+// stored, and UpdateUser returns that error as is. A missing user (or an
+// empty ID) is loginkit.ErrNotFound and change is not called. A result
+// whose email or username another user has is loginkit.ErrDuplicate; an
+// altered ID, a username that is not
+// loginkit.ValidUsername or an email that is not loginkit.ValidEmail is
+// loginkit.ErrInvalid; in each case nothing is stored. A context that ends
+// rolls the transaction back (see the package documentation).
+func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u PT) error) (PT, error) {
+	const op = "update user"
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	if id == "" {
+		return nil, notFound(op)
+	}
+	pg := us.db.Dialect().Name() == dialect.PG
+	var opts *sql.TxOptions
+	if pg {
+		opts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	}
+	var (
+		stored    PT
+		changeErr error // change's own error, returned as is
+	)
+	q, a1, a2 := us.tableExpr()
+	err := us.db.RunInTx(ctx, opts, func(ctx context.Context, tx bun.Tx) error {
+		if !pg {
+			// Take SQLite's write lock before reading.
+			res, err := tx.NewUpdate().TableExpr("?", bun.Ident(us.table)).
+				Set("? = ?", bun.Ident("id"), bun.Ident("id")).
+				Where("? = ?", bun.Ident("id"), id).
+				Exec(ctx)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 {
+				return sql.ErrNoRows
+			}
+		}
+		u := PT(new(T))
+		u.LoginAccount().ID = id
+		sel := tx.NewSelect().Model(u).ModelTableExpr(q, a1, a2).WherePK()
+		if pg {
+			sel = sel.For("UPDATE")
+		}
+		if err := sel.Scan(ctx); err != nil {
+			return err
+		}
+		us.inUTC(u)
+		if err := change(u); err != nil {
+			changeErr = err
+			return err
+		}
+		a := u.LoginAccount()
+		if a.ID != id {
+			return invalid(op, "change may not alter the ID")
+		}
+		if err := validate(op, a); err != nil {
+			return err
+		}
+		a.NormalizeKeys()
+		if _, err := tx.NewUpdate().Model(u).ModelTableExpr(q, a1, a2).WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		stored = u
+		return nil
+	})
+	switch {
+	case changeErr != nil:
+		return nil, changeErr
+	case err != nil:
+		if errors.Is(err, loginkit.ErrInvalid) {
+			return nil, err
+		}
+		return nil, wrap(ctx, op, err)
+	}
+	return stored, nil
+}
+
+// validate refuses the username and email that no store may hold.
+func validate(op string, a *loginkit.Account) error {
+	if !loginkit.ValidUsername(a.Username) {
+		return invalid(op, "username contains '@'")
+	}
+	if !loginkit.ValidEmail(a.Email) {
+		return invalid(op, "email lacks '@'")
 	}
 	return nil
 }

@@ -140,13 +140,25 @@ func (s *JSONUsers) conflict(u *User) bool {
 	return false
 }
 
+// validate refuses, with loginkit.ErrInvalid, a user whose username is
+// not loginkit.ValidUsername or whose email is not loginkit.ValidEmail.
+func validate(u *User) error {
+	if !loginkit.ValidUsername(u.Username) {
+		return fmt.Errorf("jsonusers: username %q contains '@': %w", u.Username, loginkit.ErrInvalid)
+	}
+	if !loginkit.ValidEmail(u.Email) {
+		return fmt.Errorf("jsonusers: email %q has no '@': %w", u.Email, loginkit.ErrInvalid)
+	}
+	return nil
+}
+
 // Create implements loginkit.UserStore.
 func (s *JSONUsers) Create(ctx context.Context, u *User) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if !loginkit.ValidUsername(u.Username) {
-		return fmt.Errorf("jsonusers: username %q contains '@': %w", u.Username, loginkit.ErrInvalid)
+	if err := validate(u); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -172,8 +184,8 @@ func (s *JSONUsers) Update(ctx context.Context, u *User) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if !loginkit.ValidUsername(u.Username) {
-		return fmt.Errorf("jsonusers: username %q contains '@': %w", u.Username, loginkit.ErrInvalid)
+	if err := validate(u); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

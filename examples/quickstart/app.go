@@ -241,6 +241,8 @@ func (a *App) validateNewUser(ctx context.Context, username, email, password, co
 		errs["username"] = "Choose a username."
 	case strings.ContainsAny(username, "@ \t"):
 		errs["username"] = "A username cannot contain '@' or spaces."
+	case !loginkit.ValidUsername(username):
+		errs["username"] = lookalikeAtMessage(username)
 	case len(username) > 64:
 		errs["username"] = "That username is too long."
 	default:
@@ -248,7 +250,7 @@ func (a *App) validateNewUser(ctx context.Context, username, email, password, co
 			errs["username"] = "That username is taken."
 		}
 	}
-	if !validEmail(email) {
+	if !validEmail(email) || !loginkit.ValidEmail(email) {
 		errs["email"] = "Enter a valid email address."
 	} else if _, err := a.stores.Users.FindByLogin(ctx, email); err == nil {
 		errs["email"] = "An account with that email already exists."
@@ -273,6 +275,9 @@ func (a *App) register(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, loginkit.ErrDuplicate):
 			errs["email"] = "That username or email is already registered."
+		case errors.Is(err, loginkit.ErrInvalid):
+			field, msg := refusedField(u.Username, u.Email)
+			errs[field] = msg
 		case err != nil:
 			a.fail(w, r, err)
 			return
@@ -452,13 +457,17 @@ func (a *App) adminCreate(w http.ResponseWriter, r *http.Request) {
 	if len(errs) == 0 {
 		u := &User{IsAdmin: r.PostFormValue("admin") == "1"}
 		u.Username, u.Email = strings.TrimSpace(f["username"]), strings.TrimSpace(f["email"])
-		if err := a.m.Register(r.Context(), u, password); err != nil {
-			if !errors.Is(err, loginkit.ErrDuplicate) {
-				a.fail(w, r, err)
-				return
-			}
+		err := a.m.Register(r.Context(), u, password)
+		switch {
+		case errors.Is(err, loginkit.ErrDuplicate):
 			errs["email"] = "That username or email is already registered."
-		} else {
+		case errors.Is(err, loginkit.ErrInvalid):
+			field, msg := refusedField(u.Username, u.Email)
+			errs[field] = msg
+		case err != nil:
+			a.fail(w, r, err)
+			return
+		default:
 			http.Redirect(w, r, "/admin/users?flash=created", http.StatusSeeOther)
 			return
 		}
@@ -496,10 +505,13 @@ func (a *App) adminEdit(w http.ResponseWriter, r *http.Request) {
 	}
 	f := formValues(r, "username", "email")
 	errs := map[string]string{}
-	if f["username"] == "" || strings.ContainsAny(f["username"], "@ \t") {
+	switch {
+	case f["username"] == "" || strings.ContainsAny(f["username"], "@ \t"):
 		errs["username"] = "Enter a username without '@' or spaces."
+	case !loginkit.ValidUsername(f["username"]):
+		errs["username"] = lookalikeAtMessage(f["username"])
 	}
-	if !validEmail(f["email"]) {
+	if !validEmail(f["email"]) || !loginkit.ValidEmail(f["email"]) {
 		errs["email"] = "Enter a valid email address."
 	}
 	password := r.PostFormValue("password")
@@ -518,6 +530,9 @@ func (a *App) adminEdit(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, loginkit.ErrDuplicate):
 			errs["email"] = "That username or email belongs to another user."
+		case errors.Is(err, loginkit.ErrInvalid):
+			field, msg := refusedField(u.Username, u.Email)
+			errs[field] = msg
 		case err != nil:
 			a.fail(w, r, err)
 			return
@@ -540,12 +555,12 @@ func (a *App) adminActive(w http.ResponseWriter, r *http.Request) {
 	}
 	u.Disabled = r.PostFormValue("active") != "1"
 	u.UpdatedAt = time.Now().UTC()
-	var err error
-	if u.Disabled {
+	// Store the change first: RevokeUser saves the stored user with a new
+	// session version, not the caller's copy.
+	err := a.stores.Users.Update(r.Context(), u)
+	if err == nil && u.Disabled {
 		// Deactivating also ends the user's logins at once.
 		err = a.m.RevokeUser(r.Context(), u)
-	} else {
-		err = a.stores.Users.Update(r.Context(), u)
 	}
 	if err != nil {
 		a.fail(w, r, err)
@@ -645,6 +660,38 @@ func validEmail(s string) bool {
 	}
 	_, domain, _ := strings.Cut(addr.Address, "@")
 	return strings.Contains(domain, ".") && len(s) <= 254
+}
+
+// lookalikeAtMessage explains why a username without an ASCII '@' is
+// still refused: one of its characters becomes '@' once normalised
+// (loginkit.NormalizeLogin), such as the full-width '＠'.
+func lookalikeAtMessage(username string) string {
+	return fmt.Sprintf("A username cannot contain '@' or a character that stands for it (here %s).", lookalikeAt(username))
+}
+
+// lookalikeAt quotes the first character of s that normalises to a text
+// containing '@', or returns "" when there is none.
+func lookalikeAt(s string) string {
+	for _, r := range s {
+		if strings.Contains(loginkit.NormalizeLogin(string(r)), "@") {
+			return fmt.Sprintf("%q", string(r))
+		}
+	}
+	return ""
+}
+
+// refusedField names the form field, and a message for it, when the user
+// store refuses a user with loginkit.ErrInvalid: the username when it is
+// not loginkit.ValidUsername, the email when it is not loginkit.ValidEmail,
+// otherwise the username, for a rule of the store's own.
+func refusedField(username, email string) (field, msg string) {
+	switch {
+	case !loginkit.ValidUsername(username):
+		return "username", lookalikeAtMessage(username)
+	case !loginkit.ValidEmail(email):
+		return "email", "Enter a valid email address."
+	}
+	return "username", "That username or email cannot be used; please choose another."
 }
 
 // checkPassword returns why a new password is refused, or "".

@@ -58,6 +58,11 @@ func TestRegisterRefusesBadInputAndCreatesNothing(t *testing.T) {
 		{"passwords differ", with("confirm", "battery stapler"), "confirm", "The passwords do not match."},
 		{"short password", func() url.Values { f := with("password", "1234567"); f.Set("confirm", "1234567"); return f }(), "password", "Use at least 8 characters."},
 		{"username with @", with("username", "bob@home"), "username", "A username cannot contain '@' or spaces."},
+		// The stores refuse these with ErrInvalid: '＠' and '﹫' become '@'
+		// once normalised.
+		{"username with a full-width @", with("username", "bob＠home"), "username", `A username cannot contain '@' or a character that stands for it (here "＠").`},
+		{"username with a small @", with("username", "bob﹫home"), "username", `A username cannot contain '@' or a character that stands for it (here "﹫").`},
+		{"email with a full-width @", with("email", "bob＠example.com"), "email", "Enter a valid email address."},
 		{"empty username", with("username", " "), "username", "Choose a username."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -62,8 +62,12 @@ func createUser(ctx context.Context, args []string, stdin io.Reader, stdout io.W
 	u := &User{IsAdmin: *admin}
 	u.Email, u.Username = *email, *username
 	if err := a.m.Register(ctx, u, password); err != nil {
-		if errors.Is(err, loginkit.ErrDuplicate) {
+		switch {
+		case errors.Is(err, loginkit.ErrDuplicate):
 			return errors.New("a user with that email or username already exists")
+		case errors.Is(err, loginkit.ErrInvalid):
+			field, msg := refusedField(u.Username, u.Email)
+			return fmt.Errorf("%s: %s", field, msg)
 		}
 		return err
 	}
@@ -131,11 +135,31 @@ func importUsers(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer closeDB()
 
-	r := csv.NewReader(f)
+	imported, rejected, err := importCSV(ctx, st.Users, f, stdout)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d imported, %d rejected\n", imported, rejected)
+	if imported > 0 {
+		fmt.Fprintln(stdout, "Imported users log in with their old passwords; each hash is replaced by the app's default (argon2id) at the user's first login.")
+	}
+	if rejected > 0 {
+		return fmt.Errorf("%d row(s) rejected", rejected)
+	}
+	return nil
+}
+
+// importCSV creates a user in users for each row of the CSV in in,
+// reporting each row to out. A row that is malformed, a duplicate, or
+// refused by the store as loginkit.ErrInvalid is rejected with its reason
+// and the import goes on; only a bad header or another store error stops
+// it (rows before that one stay imported).
+func importCSV(ctx context.Context, users loginkit.UserStore[*User], in io.Reader, out io.Writer) (imported, rejected int, err error) {
+	r := csv.NewReader(in)
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
 	if err != nil {
-		return fmt.Errorf("reading the header row: %w", err)
+		return 0, 0, fmt.Errorf("reading the header row: %w", err)
 	}
 	col := map[string]int{}
 	for i, h := range header {
@@ -143,7 +167,7 @@ func importUsers(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	for _, need := range []string{"email", "username", "password_hash"} {
 		if _, ok := col[need]; !ok {
-			return fmt.Errorf("the header row must name the columns email,username,password_hash[,active]; %q is missing", need)
+			return 0, 0, fmt.Errorf("the header row must name the columns email,username,password_hash[,active]; %q is missing", need)
 		}
 	}
 	field := func(rec []string, name string) string {
@@ -152,14 +176,13 @@ func importUsers(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return ""
 	}
-	imported, rejected := 0, 0
 	for row := 2; ; row++ {
 		rec, err := r.Read()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			fmt.Fprintf(stdout, "row %d: rejected: %v\n", row, err)
+			fmt.Fprintf(out, "row %d: rejected: %v\n", row, err)
 			rejected++
 			continue
 		}
@@ -178,33 +201,28 @@ func importUsers(ctx context.Context, args []string, stdout io.Writer) error {
 			u.Email, u.Username, u.PasswordHash, u.Disabled = email, username, hash, !active
 			now := time.Now().UTC()
 			u.CreatedAt, u.UpdatedAt = now, now
-			if err := st.Users.Create(ctx, u); err != nil {
-				if !errors.Is(err, loginkit.ErrDuplicate) {
-					return fmt.Errorf("row %d: %w", row, err)
-				}
+			switch err := users.Create(ctx, u); {
+			case errors.Is(err, loginkit.ErrDuplicate):
 				reason = "a user with that email or username already exists"
+			case errors.Is(err, loginkit.ErrInvalid):
+				reason = fmt.Sprintf("the user store refused it as invalid (%v)", err)
+			case err != nil:
+				return imported, rejected, fmt.Errorf("row %d: %w", row, err)
 			}
 		}
 		if reason != "" {
 			if who := nonEmpty(username, email); who != "" {
-				fmt.Fprintf(stdout, "row %d: rejected %s: %s\n", row, who, reason)
+				fmt.Fprintf(out, "row %d: rejected %s: %s\n", row, who, reason)
 			} else {
-				fmt.Fprintf(stdout, "row %d: rejected: %s\n", row, reason)
+				fmt.Fprintf(out, "row %d: rejected: %s\n", row, reason)
 			}
 			rejected++
 			continue
 		}
-		fmt.Fprintf(stdout, "row %d: imported %s (%s hash)\n", row, nonEmpty(username, email), scheme)
+		fmt.Fprintf(out, "row %d: imported %s (%s hash)\n", row, nonEmpty(username, email), scheme)
 		imported++
 	}
-	fmt.Fprintf(stdout, "%d imported, %d rejected\n", imported, rejected)
-	if imported > 0 {
-		fmt.Fprintln(stdout, "Imported users log in with their old passwords; each hash is replaced by the app's default (argon2id) at the user's first login.")
-	}
-	if rejected > 0 {
-		return fmt.Errorf("%d row(s) rejected", rejected)
-	}
-	return nil
+	return imported, rejected, nil
 }
 
 // checkImportRow validates one CSV row and names the hash's scheme.
@@ -215,7 +233,10 @@ func checkImportRow(email, username, hash string) (scheme, reason string) {
 	if strings.Contains(username, "@") {
 		return "", "a username cannot contain '@'"
 	}
-	if email != "" && !validEmail(email) {
+	if !loginkit.ValidUsername(username) {
+		return "", fmt.Sprintf("a username cannot contain '@' or a character that stands for it (here %s)", lookalikeAt(username))
+	}
+	if email != "" && (!validEmail(email) || !loginkit.ValidEmail(email)) {
 		return "", fmt.Sprintf("invalid email %q", email)
 	}
 	scheme, err := identifyHash(hash)

@@ -52,6 +52,10 @@ func TestCreateUserCommand(t *testing.T) {
 			[]string{"-email", "new@example.com", "-username", "ANN"}, "username: That username is taken.", 1},
 		{"duplicate email in another case", "other password\nother password\n",
 			[]string{"-email", "ann@EXAMPLE.COM", "-username", "ann2"}, "email: An account with that email already exists.", 1},
+		{"full-width @ in the username", "other password\nother password\n",
+			[]string{"-email", "bob@example.com", "-username", "bob＠home"}, `username: A username cannot contain '@' or a character that stands for it (here "＠").`, 1},
+		{"email without @", "other password\nother password\n",
+			[]string{"-email", "bob＠example.com", "-username", "bob"}, "email: Enter a valid email address.", 1},
 		{"passwords differ", "other password\nanother password\n",
 			[]string{"-email", "bob@example.com", "-username", "bob"}, "the passwords do not match", 1},
 		{"short password", "short\nshort\n",
@@ -96,6 +100,46 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// startServer runs the server as `go run ./examples/quickstart ARGS...`
+// does, until the test ends. It returns the server's base URL and its log
+// so far (the start-up lines).
+func startServer(t *testing.T, args ...string) (base string, log *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, args, strings.NewReader(""), pw)
+		pw.Close()
+	}()
+	log = &syncBuffer{}
+	urlRE := regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)`)
+	sc := bufio.NewScanner(pr)
+	for base == "" && sc.Scan() {
+		log.Write(append(sc.Bytes(), '\n'))
+		if m := urlRE.FindStringSubmatch(sc.Text()); m != nil {
+			base = m[1]
+		}
+	}
+	go func() { _, _ = io.Copy(log, pr) }()
+	if base == "" {
+		cancel()
+		t.Fatalf("no listening line in the log:\n%s\n%v", log.String(), <-done)
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("run returned %v\n%s", err, log.String())
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("the server did not stop")
+		}
+	})
+	return base, log
+}
+
 // TestServeCreatesTheDatabase runs the server the way `go run
 // ./examples/quickstart -db PATH` does, on a free port, and stops it.
 func TestServeCreatesTheDatabase(t *testing.T) {
@@ -103,48 +147,19 @@ func TestServeCreatesTheDatabase(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(db), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", db}, strings.NewReader(""), pw)
-		pw.Close()
-	}()
-	var log syncBuffer
-	urlRE := regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)`)
-	sc := bufio.NewScanner(pr)
-	base := ""
-	for base == "" && sc.Scan() {
-		log.Write(append(sc.Bytes(), '\n'))
-		if m := urlRE.FindStringSubmatch(sc.Text()); m != nil {
-			base = m[1]
+	t.Run("serve", func(t *testing.T) {
+		base, _ := startServer(t, "-addr", "127.0.0.1:0", "-db", db)
+		res, err := http.Get(base + "/login")
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	go func() { _, _ = io.Copy(&log, pr) }()
-	if base == "" {
-		cancel()
-		t.Fatalf("no listening line in the log:\n%s\n%v", log.String(), <-done)
-	}
-	res, err := http.Get(base + "/login")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("GET /login: %d", res.StatusCode)
-	}
-	// The cookies are not Secure on loopback, so plain HTTP works.
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("GET /login: %d", res.StatusCode)
+		}
+	})
 	if !isLoopback("127.0.0.1:8080") || !isLoopback("[::1]:8080") || !isLoopback("localhost:80") || isLoopback(":8080") || isLoopback("0.0.0.0:8080") {
 		t.Fatal("isLoopback misjudges an address")
-	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run returned %v\n%s", err, log.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the server did not stop")
 	}
 	if _, err := os.Stat(db); err != nil {
 		t.Fatalf("the database file was not created: %v", err)

@@ -47,9 +47,19 @@ func newTestApp(t *testing.T) *testApp {
 // newTestAppOn starts an app on the database at path with the given hasher.
 func newTestAppOn(t *testing.T, path string, h loginkit.Hasher) *testApp {
 	t.Helper()
+	return newTestAppWith(t, path, h, nil)
+}
+
+// newTestAppWith starts an app on the database at path with the given
+// hasher, on the stores wrap returns (when not nil).
+func newTestAppWith(t *testing.T, path string, h loginkit.Hasher, wrap func(Stores) Stores) *testApp {
+	t.Helper()
 	st, closeDB, err := openSQLite(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if wrap != nil {
+		st = wrap(st)
 	}
 	a, err := NewApp(st, Options{
 		Hasher:          h,

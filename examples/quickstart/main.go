@@ -5,10 +5,21 @@
 //
 //	go run ./examples/quickstart                      # serve on http://127.0.0.1:8080
 //	go run ./examples/quickstart -addr 127.0.0.1:9000 -db app.db
+//	go run ./examples/quickstart -secure-cookies      # behind an HTTPS proxy on 127.0.0.1:8080
 //	go run ./examples/quickstart createuser -email ann@example.com -username ann -admin
 //	go run ./examples/quickstart import-users -db app.db users.csv
 //
 // The database file is created and migrated on first run.
+//
+// Cookies: on a loopback address (127.0.0.1, ::1, localhost) the app runs
+// in development mode by default, with cookies that lack the Secure
+// attribute and the __Host- prefix, so that a browser keeps them over
+// plain http://127.0.0.1:8080; it says so in one warning line at start-up.
+// When the app listens on loopback behind a TLS-terminating reverse proxy
+// (a common production setup), start it with -secure-cookies: the cookies
+// are then Secure and named __Host-session and __Host-remember, and the
+// site must be reached over HTTPS. On any other address cookies are always
+// Secure, whatever the flag says.
 package main
 
 import (
@@ -53,24 +64,37 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	fs.SetOutput(stdout)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	dbPath := fs.String("db", defaultDB, "SQLite database file (created and migrated on first run)")
+	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (with the __Host- prefix) even on a loopback -addr, for an app behind an HTTPS reverse proxy; always on for other addresses")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	return serve(ctx, *addr, *dbPath, stdout)
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	return serve(ctx, *addr, *dbPath, *secure, stdout)
 }
 
-func serve(ctx context.Context, addr, dbPath string, stdout io.Writer) error {
+// insecureCookies reports whether the app serving on addr leaves the
+// Secure attribute off its cookies: only on a loopback address, and only
+// when -secure-cookies was not given.
+func insecureCookies(addr string, secureFlag bool) bool {
+	return isLoopback(addr) && !secureFlag
+}
+
+func serve(ctx context.Context, addr, dbPath string, secureFlag bool, stdout io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	st, closeDB, err := openSQLite(ctx, dbPath)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
+	insecure := insecureCookies(addr, secureFlag)
 	a, err := NewApp(st, Options{
 		Hasher:   defaultHasher(),
 		Policies: defaultPolicies(),
-		// Plain HTTP is fine on this machine's loopback interface only.
-		InsecureCookies: isLoopback(addr),
+		// Plain HTTP is fine on this machine's loopback interface only,
+		// and only when no HTTPS proxy stands in front of the app.
+		InsecureCookies: insecure,
 		Logger:          logger,
 	})
 	if err != nil {
@@ -87,7 +111,9 @@ func serve(ctx context.Context, addr, dbPath string, stdout io.Writer) error {
 		defer cancel()
 		_ = srv.Shutdown(shutdown)
 	}()
-	if !isLoopback(addr) {
+	if insecure {
+		logger.Warn("development mode: cookies are NOT marked Secure, for plain HTTP on this machine only; behind an HTTPS reverse proxy, restart with -secure-cookies")
+	} else {
 		logger.Info("cookies are marked Secure: serve the app over HTTPS, for example behind a TLS-terminating proxy")
 	}
 	logger.Info("quickstart listening", "url", "http://"+ln.Addr().String(), "db", dbPath)
