@@ -3,6 +3,7 @@ package loginkit
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"time"
 
@@ -87,6 +88,19 @@ func (a *Account) NormalizeKeys() {
 // ErrInvalid.
 func ValidUsername(username string) bool {
 	return !strings.Contains(NormalizeLogin(username), "@")
+}
+
+// CheckLoginNames returns an error matching ErrInvalid, naming the
+// problem, when the account's username is not ValidUsername or its email
+// is not ValidEmail, and nil otherwise. Stores call it before writing.
+func (a *Account) CheckLoginNames() error {
+	if !ValidUsername(a.Username) {
+		return fmt.Errorf("%w: a username must not contain '@'", ErrInvalid)
+	}
+	if !ValidEmail(a.Email) {
+		return fmt.Errorf("%w: an email address must contain '@'", ErrInvalid)
+	}
+	return nil
 }
 
 // ValidEmail reports whether email may be stored: empty (no email), or

@@ -320,11 +320,8 @@ func (m *Manager[U]) Register(ctx context.Context, u U, password string) error {
 	if err != nil {
 		return err
 	}
-	if !ValidUsername(a.Username) {
-		return fmt.Errorf("%w: a username must not contain '@'", ErrInvalid)
-	}
-	if !ValidEmail(a.Email) {
-		return fmt.Errorf("%w: an email address must contain '@'", ErrInvalid)
+	if err := a.CheckLoginNames(); err != nil {
+		return err
 	}
 	if NormalizeLogin(a.Email) == "" && NormalizeLogin(a.Username) == "" {
 		return fmt.Errorf("%w: an account needs an email or a username", ErrInvalid)

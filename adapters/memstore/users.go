@@ -74,11 +74,8 @@ func (s *Users[T, PT]) prepare(op string, u PT) (PT, *loginkit.Account, error) {
 	}
 	c := s.clone(u)
 	a := c.LoginAccount()
-	if !loginkit.ValidUsername(a.Username) {
-		return nil, nil, fmt.Errorf("memstore: %s user: username contains '@': %w", op, loginkit.ErrInvalid)
-	}
-	if !loginkit.ValidEmail(a.Email) {
-		return nil, nil, fmt.Errorf("memstore: %s user: email without '@': %w", op, loginkit.ErrInvalid)
+	if err := a.CheckLoginNames(); err != nil {
+		return nil, nil, fmt.Errorf("memstore: %s user: %w", op, err)
 	}
 	a.NormalizeKeys()
 	return c, a, nil

@@ -333,14 +333,11 @@ func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u
 	}
 }
 
-// validate refuses a username containing '@' and a non-empty email
-// without one.
+// validate refuses the login names no store may hold (see
+// loginkit.Account.CheckLoginNames).
 func validate(op string, a *loginkit.Account) error {
-	if !loginkit.ValidUsername(a.Username) {
-		return invalid(op, "username contains '@'")
-	}
-	if !loginkit.ValidEmail(a.Email) {
-		return invalid(op, "email has no '@'")
+	if err := a.CheckLoginNames(); err != nil {
+		return fmt.Errorf("%s: %s: %w", "mongostore", op, err)
 	}
 	return nil
 }

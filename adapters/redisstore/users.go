@@ -370,13 +370,11 @@ func (us *Users[T, PT]) run(ctx context.Context, op string, script *redis.Script
 	return fmt.Errorf("redisstore: %s: unexpected script result %q", op, res)
 }
 
-// validate refuses an account whose username or email may not be stored.
+// validate refuses the login names no store may hold (see
+// loginkit.Account.CheckLoginNames).
 func validate(op string, a *loginkit.Account) error {
-	if !loginkit.ValidUsername(a.Username) {
-		return invalid(op, "username contains '@'")
-	}
-	if !loginkit.ValidEmail(a.Email) {
-		return invalid(op, "email lacks '@'")
+	if err := a.CheckLoginNames(); err != nil {
+		return fmt.Errorf("%s: %s: %w", "redisstore", op, err)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"reflect"
 	"time"
 
@@ -314,13 +315,11 @@ func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u
 	return stored, nil
 }
 
-// validate refuses the username and email that no store may hold.
+// validate refuses the login names no store may hold (see
+// loginkit.Account.CheckLoginNames).
 func validate(op string, a *loginkit.Account) error {
-	if !loginkit.ValidUsername(a.Username) {
-		return invalid(op, "username contains '@'")
-	}
-	if !loginkit.ValidEmail(a.Email) {
-		return invalid(op, "email lacks '@'")
+	if err := a.CheckLoginNames(); err != nil {
+		return fmt.Errorf("%s: %s: %w", "sqlstore", op, err)
 	}
 	return nil
 }
