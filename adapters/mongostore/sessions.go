@@ -150,10 +150,15 @@ func (s *Sessions) Save(ctx context.Context, sess *loginkit.Session) error {
 	filter := bson.D{{Key: fieldID, Value: sess.Key}}
 	replace := options.Replace().SetUpsert(true)
 	_, err := s.c.ReplaceOne(ctx, filter, d, replace)
-	if isDuplicateKey(err) {
-		// Two upserts of a new key raced and the other one inserted
-		// first (servers may answer so instead of retrying): the
-		// session now exists, so replace it.
+	// Two upserts of a new key raced and the other one inserted first
+	// (servers may answer so instead of retrying; FerretDB's upsert is a
+	// find then an insert, so a concurrent Delete and Save can make it
+	// lose again): the session exists now, so replace it. A few attempts
+	// settle any realistic race; each is one round trip.
+	for i := 0; i < 8 && isDuplicateKey(err); i++ {
+		if cerr := ctxErr(ctx, op); cerr != nil {
+			return cerr
+		}
 		_, err = s.c.ReplaceOne(ctx, filter, d, replace)
 	}
 	return wrap(op, err)
