@@ -17,23 +17,29 @@ import (
 // Get and Save cost one map access plus the copy of the session; a
 // per-user index serves ListByUser and DeleteByUser, and an expiry heap
 // serves DeleteExpired. Get removes an expired session it meets.
+//
+// A stored session adds one pointer-free buffer to the heap and no other
+// object (see sessionRec), so that the garbage collector's work, and the
+// cost it adds to every request, does not grow with the number of live
+// sessions. Times come back in UTC, without a monotonic clock reading.
 type Sessions struct {
 	now func() time.Time
 
-	mu     sync.RWMutex
-	byKey  map[string]*sessionEntry
-	byUser map[string]map[string]struct{}
-	heap   expiryHeap[*sessionEntry]
+	mu sync.RWMutex
+	// recs holds the records by value, nrecs of them in use or free;
+	// free slots are chained from free through next.
+	recs  recPages
+	nrecs int32
+	free  int32
+	// byKey maps a Key to its record; the map's key is the Key cut from
+	// the record's buffer.
+	byKey map[string]int32
+	// byUser maps a UserID to the first of the user's records, which are
+	// chained through prev and next; the map's key is the UserID cut
+	// from that first record's buffer.
+	byUser map[string]int32
+	heap   sessionHeap
 }
-
-// sessionEntry is a stored session and its place in the expiry heap.
-type sessionEntry struct {
-	s   loginkit.Session
-	idx int
-}
-
-func (e *sessionEntry) expiry() time.Time { return e.s.ExpiresAt }
-func (e *sessionEntry) heapIndex() *int   { return &e.idx }
 
 var _ loginkit.SessionStore = (*Sessions)(nil)
 
@@ -42,31 +48,11 @@ func NewSessions(opts ...Option) *Sessions {
 	c := newConfig(opts)
 	return &Sessions{
 		now:    c.now,
-		byKey:  make(map[string]*sessionEntry),
-		byUser: make(map[string]map[string]struct{}),
+		free:   noRec,
+		byKey:  make(map[string]int32),
+		byUser: make(map[string]int32),
 	}
 }
-
-// copyValues returns a copy of m, nil for an empty map.
-func copyValues(m map[string]string) map[string]string {
-	if len(m) == 0 {
-		return nil
-	}
-	c := make(map[string]string, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
-}
-
-// out returns a copy of the stored session for a caller.
-func (e *sessionEntry) out() *loginkit.Session {
-	c := e.s
-	c.Values = copyValues(e.s.Values)
-	return &c
-}
-
-func live(s *loginkit.Session, now time.Time) bool { return s.ExpiresAt.After(now) }
 
 // Save implements loginkit.SessionStore: it stores a copy of s, replacing
 // every field of a session saved under the same key. An empty Key is
@@ -91,53 +77,97 @@ func (m *Sessions) put(ctx context.Context, op string, s *loginkit.Session, exis
 	if s == nil || s.Key == "" {
 		return fmt.Errorf("memstore: %s session: empty key: %w", op, loginkit.ErrInvalid)
 	}
-	c := *s
-	c.Values = copyValues(s.Values)
+	e, ok := encodeSession(s)
+	if !ok {
+		return fmt.Errorf("memstore: %s session: session too large: %w", op, loginkit.ErrInvalid)
+	}
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	e, ok := m.byKey[c.Key]
+	i, ok := m.byKey[s.Key]
 	switch {
-	case existing && (!ok || !live(&e.s, now)):
+	case existing && (!ok || !m.recs.at(i).liveAt(now)):
 		return fmt.Errorf("memstore: %s session: %w", op, loginkit.ErrNotFound)
 	case ok:
-		if e.s.UserID != c.UserID {
-			m.unindex(e.s.UserID, c.Key)
-			m.index(c.UserID, c.Key)
+		r := m.recs.at(i)
+		moved := r.userID() != s.UserID
+		if moved {
+			m.unlink(i)
 		}
-		e.s = c
-		m.heap.fix(e)
+		r.set(&e, s)
+		// Assigning an existing key replaces the map's copy of the key
+		// too, so the map lets go of the old buffer.
+		m.byKey[r.key()] = i
+		switch {
+		case moved:
+			m.link(i)
+		case r.prev == noRec:
+			m.byUser[r.userID()] = i // likewise for the user index
+		}
+		m.heap.fix(m.recs, i)
 	default:
-		e = &sessionEntry{s: c}
-		m.byKey[c.Key] = e
-		m.index(c.UserID, c.Key)
-		m.heap.push(e)
+		i = m.alloc()
+		r := m.recs.at(i)
+		r.set(&e, s)
+		m.byKey[r.key()] = i
+		m.link(i)
+		m.heap.push(m.recs, i)
 	}
 	return nil
 }
 
-func (m *Sessions) index(userID, key string) {
-	keys := m.byUser[userID]
-	if keys == nil {
-		keys = make(map[string]struct{}, 1)
-		m.byUser[userID] = keys
+// alloc returns the position of an unused record; the caller holds the
+// write lock.
+func (m *Sessions) alloc() int32 {
+	if i := m.free; i != noRec {
+		m.free = m.recs.at(i).next
+		return i
 	}
-	keys[key] = struct{}{}
+	if int(m.nrecs) == len(m.recs)*recPageSize {
+		m.recs = append(m.recs, new([recPageSize]sessionRec))
+	}
+	m.nrecs++
+	return m.nrecs - 1
 }
 
-func (m *Sessions) unindex(userID, key string) {
-	keys := m.byUser[userID]
-	delete(keys, key)
-	if len(keys) == 0 {
-		delete(m.byUser, userID)
+// link puts record i first in its user's chain.
+func (m *Sessions) link(i int32) {
+	r := m.recs.at(i)
+	r.prev, r.next = noRec, noRec
+	if h, ok := m.byUser[r.userID()]; ok {
+		r.next = h
+		m.recs.at(h).prev = i
 	}
+	m.byUser[r.userID()] = i
 }
 
-// drop removes e; the caller holds the write lock.
-func (m *Sessions) drop(e *sessionEntry) {
-	delete(m.byKey, e.s.Key)
-	m.unindex(e.s.UserID, e.s.Key)
-	m.heap.remove(e)
+// unlink takes record i out of its user's chain.
+func (m *Sessions) unlink(i int32) {
+	r := m.recs.at(i)
+	if r.next != noRec {
+		m.recs.at(r.next).prev = r.prev
+	}
+	switch {
+	case r.prev != noRec:
+		m.recs.at(r.prev).next = r.next
+	case r.next != noRec:
+		// The next record becomes the first; keying the map by its
+		// UserID lets go of i's buffer.
+		m.byUser[m.recs.at(r.next).userID()] = r.next
+	default:
+		delete(m.byUser, r.userID())
+	}
+	r.prev, r.next = noRec, noRec
+}
+
+// drop removes record i; the caller holds the write lock.
+func (m *Sessions) drop(i int32) {
+	r := m.recs.at(i)
+	delete(m.byKey, r.key())
+	m.unlink(i)
+	m.heap.remove(m.recs, i)
+	*r = sessionRec{heapIdx: noRec, prev: noRec, next: m.free}
+	m.free = i
 }
 
 // Get implements loginkit.SessionStore. A missing or expired session is
@@ -148,17 +178,17 @@ func (m *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, erro
 	}
 	now := m.now()
 	m.mu.RLock()
-	e, ok := m.byKey[key]
-	if ok && live(&e.s, now) {
-		s := e.out()
+	i, ok := m.byKey[key]
+	if ok && m.recs.at(i).liveAt(now) {
+		s := m.recs.at(i).out()
 		m.mu.RUnlock()
 		return s, nil
 	}
 	m.mu.RUnlock()
 	if ok {
 		m.mu.Lock()
-		if e, ok := m.byKey[key]; ok && !live(&e.s, now) {
-			m.drop(e)
+		if i, ok := m.byKey[key]; ok && !m.recs.at(i).liveAt(now) {
+			m.drop(i)
 		}
 		m.mu.Unlock()
 	}
@@ -173,8 +203,8 @@ func (m *Sessions) Delete(ctx context.Context, key string) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if e, ok := m.byKey[key]; ok {
-		m.drop(e)
+	if i, ok := m.byKey[key]; ok {
+		m.drop(i)
 	}
 	return nil
 }
@@ -186,15 +216,20 @@ func (m *Sessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.S
 		return nil, fmt.Errorf("memstore: list sessions: %w", err)
 	}
 	now := m.now()
+	var out []*loginkit.Session
 	m.mu.RLock()
-	keys := m.byUser[userID]
-	out := make([]*loginkit.Session, 0, len(keys))
-	for k := range keys {
-		if e := m.byKey[k]; live(&e.s, now) {
-			out = append(out, e.out())
+	i, ok := m.byUser[userID]
+	for ok && i != noRec {
+		r := m.recs.at(i)
+		if r.liveAt(now) {
+			out = append(out, r.out())
 		}
+		i = r.next
 	}
 	m.mu.RUnlock()
+	if out == nil {
+		out = []*loginkit.Session{}
+	}
 	slices.SortFunc(out, func(a, b *loginkit.Session) int {
 		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(a.Key, b.Key))
 	})
@@ -213,15 +248,17 @@ func (m *Sessions) DeleteByUser(ctx context.Context, userID, exceptKey string) (
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	n := 0
-	for k := range m.byUser[userID] {
-		if k == exceptKey {
-			continue
+	i, ok := m.byUser[userID]
+	for ok && i != noRec {
+		r := m.recs.at(i)
+		next := r.next
+		if r.key() != exceptKey {
+			if r.liveAt(now) {
+				n++
+			}
+			m.drop(i)
 		}
-		e := m.byKey[k]
-		if live(&e.s, now) {
-			n++
-		}
-		m.drop(e)
+		i = next
 	}
 	return n, nil
 }
@@ -237,12 +274,13 @@ func (m *Sessions) DeleteExpired(ctx context.Context) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	n := 0
-	for {
-		e, ok := m.heap.min()
-		if !ok || live(&e.s, now) {
+	for len(m.heap) > 0 {
+		i := m.heap[0].rec
+		if m.recs.at(i).liveAt(now) {
 			return n, nil
 		}
-		m.drop(e)
+		m.drop(i)
 		n++
 	}
+	return n, nil
 }
