@@ -264,33 +264,44 @@ func (a *App) validateNewUser(ctx context.Context, username, email, password, co
 	return errs
 }
 
+// createUser validates the form fields and registers u with them. It
+// returns the field errors to show again (none when u was created); a
+// non-nil error is a failure to report as an error page.
+func (a *App) createUser(ctx context.Context, u *User, f map[string]string, password, confirm string, checkConfirm bool) (map[string]string, error) {
+	errs := a.validateNewUser(ctx, f["username"], f["email"], password, confirm, checkConfirm)
+	if len(errs) > 0 {
+		return errs, nil
+	}
+	u.Username, u.Email = strings.TrimSpace(f["username"]), strings.TrimSpace(f["email"])
+	err := a.m.Register(ctx, u, password)
+	switch {
+	case errors.Is(err, loginkit.ErrDuplicate):
+		errs["email"] = "That username or email is already registered."
+	case errors.Is(err, loginkit.ErrInvalid):
+		field, msg := refusedField(u.Username, u.Email)
+		errs[field] = msg
+	case err != nil:
+		return nil, err
+	}
+	return errs, nil
+}
+
 func (a *App) register(w http.ResponseWriter, r *http.Request) {
 	f := formValues(r, "username", "email")
-	password, confirm := r.PostFormValue("password"), r.PostFormValue("confirm")
-	errs := a.validateNewUser(r.Context(), f["username"], f["email"], password, confirm, true)
-	if len(errs) == 0 {
-		u := &User{}
-		u.Username, u.Email = strings.TrimSpace(f["username"]), strings.TrimSpace(f["email"])
-		err := a.m.Register(r.Context(), u, password)
-		switch {
-		case errors.Is(err, loginkit.ErrDuplicate):
-			errs["email"] = "That username or email is already registered."
-		case errors.Is(err, loginkit.ErrInvalid):
-			field, msg := refusedField(u.Username, u.Email)
-			errs[field] = msg
-		case err != nil:
+	u := &User{}
+	errs, err := a.createUser(r.Context(), u, f, r.PostFormValue("password"), r.PostFormValue("confirm"), true)
+	switch {
+	case err != nil:
+		a.fail(w, r, err)
+	case len(errs) > 0:
+		a.render(w, r, http.StatusUnprocessableEntity, "register", view{Title: "Register", Form: f, Errors: errs})
+	default:
+		if err := a.m.Login(w, r, u, loginkit.LoginOptions{}); err != nil {
 			a.fail(w, r, err)
 			return
-		default:
-			if err := a.m.Login(w, r, u, loginkit.LoginOptions{}); err != nil {
-				a.fail(w, r, err)
-				return
-			}
-			http.Redirect(w, r, "/account", http.StatusSeeOther)
-			return
 		}
+		http.Redirect(w, r, "/account", http.StatusSeeOther)
 	}
-	a.render(w, r, http.StatusUnprocessableEntity, "register", view{Title: "Register", Form: f, Errors: errs})
 }
 
 func (a *App) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -452,27 +463,16 @@ func (a *App) renderAdminUsers(w http.ResponseWriter, r *http.Request, status in
 
 func (a *App) adminCreate(w http.ResponseWriter, r *http.Request) {
 	f := formValues(r, "username", "email")
-	password := r.PostFormValue("password")
-	errs := a.validateNewUser(r.Context(), f["username"], f["email"], password, "", false)
-	if len(errs) == 0 {
-		u := &User{IsAdmin: r.PostFormValue("admin") == "1"}
-		u.Username, u.Email = strings.TrimSpace(f["username"]), strings.TrimSpace(f["email"])
-		err := a.m.Register(r.Context(), u, password)
-		switch {
-		case errors.Is(err, loginkit.ErrDuplicate):
-			errs["email"] = "That username or email is already registered."
-		case errors.Is(err, loginkit.ErrInvalid):
-			field, msg := refusedField(u.Username, u.Email)
-			errs[field] = msg
-		case err != nil:
-			a.fail(w, r, err)
-			return
-		default:
-			http.Redirect(w, r, "/admin/users?flash=created", http.StatusSeeOther)
-			return
-		}
+	u := &User{IsAdmin: r.PostFormValue("admin") == "1"}
+	errs, err := a.createUser(r.Context(), u, f, r.PostFormValue("password"), "", false)
+	switch {
+	case err != nil:
+		a.fail(w, r, err)
+	case len(errs) > 0:
+		a.renderAdminUsers(w, r, http.StatusUnprocessableEntity, f, errs)
+	default:
+		http.Redirect(w, r, "/admin/users?flash=created", http.StatusSeeOther)
 	}
-	a.renderAdminUsers(w, r, http.StatusUnprocessableEntity, f, errs)
 }
 
 // target loads the user named in the path, answering 404 when missing.
