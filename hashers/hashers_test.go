@@ -85,6 +85,7 @@ func TestConformanceMaxPasswordBytes(t *testing.T) {
 		New: func(testing.TB) loginkit.Hasher {
 			return PBKDF2SHA256(Iterations(500), MaxPasswordBytes(100))
 		},
+		Outdated:         outdatedFor(SchemePBKDF2SHA256), // 400 iterations
 		MaxPasswordBytes: 100,
 	})
 }
