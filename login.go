@@ -48,7 +48,7 @@ func (m *Manager[U]) Login(w http.ResponseWriter, r *http.Request, u U, opts Log
 		}
 	}
 	m.revokeRequestSession(w, r)
-	m.revokeRememberCookie(w, r)
+	m.revokeRememberCookie(w, r, false)
 
 	s, token := m.newSession(r, u, now, !opts.NotFresh)
 	if opts.Force && !u.IsActive() {

@@ -200,7 +200,7 @@ func (m *Manager[U]) loadSession(w http.ResponseWriter, r *http.Request, st *sta
 			}
 			if m.protection == ProtectionStrong {
 				drop("session protection: client changed")
-				m.revokeRememberCookie(w, r)
+				m.revokeRememberCookie(w, r, false)
 				return false, true
 			}
 			if s.Fresh {

@@ -199,7 +199,7 @@ func (m *Manager[U]) issueRemember(ctx context.Context, w http.ResponseWriter, u
 // deletes nothing. With forget, it also deletes the user's rotation
 // records from the last grace window, so that a cookie this browser held
 // a moment ago cannot log in again through the grace path.
-func (m *Manager[U]) revokeRememberCookie(w http.ResponseWriter, r *http.Request, forget ...bool) {
+func (m *Manager[U]) revokeRememberCookie(w http.ResponseWriter, r *http.Request, forget bool) {
 	if m.remember == nil {
 		return
 	}
@@ -215,7 +215,7 @@ func (m *Manager[U]) revokeRememberCookie(w http.ResponseWriter, r *http.Request
 			if err := m.tokens.Delete(ctx, sel); err != nil {
 				m.logger.WarnContext(ctx, "loginkit: could not delete remember token", "error", err)
 			}
-			if len(forget) > 0 && forget[0] {
+			if forget {
 				m.forgetRecentRotations(ctx, t.UserID)
 			}
 		case err != nil && !errors.Is(err, ErrNotFound):
