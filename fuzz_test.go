@@ -33,12 +33,12 @@ func FuzzDecodeSessionCookie(f *testing.F) {
 
 // FuzzParseRememberCookie checks the remember cookie parser.
 func FuzzParseRememberCookie(f *testing.F) {
-	_, _, cookie := newRememberToken()
+	_, _, cookie := newSplitToken()
 	for _, s := range []string{cookie, "", ".", cookie[:22], cookie + "x", strings.Replace(cookie, ".", ":", 1), "a.b", strings.Repeat(".", 66)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
-		sel, val, err := parseRememberCookie(v)
+		sel, val, err := parseSplitToken(v)
 		if err != nil {
 			if sel != "" || val != "" {
 				t.Fatal("error with parts")

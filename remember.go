@@ -32,7 +32,7 @@ func (m *Manager[U]) loadRemembered(w http.ResponseWriter, r *http.Request, st *
 	if v == "" {
 		return false
 	}
-	sel, val, err := parseRememberCookie(v)
+	sel, val, err := parseSplitToken(v)
 	if err != nil {
 		m.cookie.clear(w, m.cookie.remember)
 		return false
@@ -47,7 +47,7 @@ func (m *Manager[U]) loadRemembered(w http.ResponseWriter, r *http.Request, st *
 		st.err = err
 		return true
 	}
-	if t.Purpose != PurposeRemember || !validatorMatches(val, t.ValidatorHash) {
+	if t.Purpose != PurposeRemember || !splitValidatorMatches(val, t.ValidatorHash) {
 		// Whoever sent this does not hold the secret; leave the token be.
 		m.cookie.clear(w, m.cookie.remember)
 		return false
@@ -102,7 +102,7 @@ func (m *Manager[U]) loadRotated(w http.ResponseWriter, r *http.Request, st *sta
 		m.cookie.clear(w, m.cookie.remember)
 		return false
 	}
-	if rec.Purpose != PurposeRememberRotated || !validatorMatches(val, rec.ValidatorHash) {
+	if rec.Purpose != PurposeRememberRotated || !splitValidatorMatches(val, rec.ValidatorHash) {
 		m.cookie.clear(w, m.cookie.remember)
 		return false
 	}
@@ -176,7 +176,7 @@ func (m *Manager[U]) restore(w http.ResponseWriter, r *http.Request, st *state[U
 
 // issueRemember creates a remember token for u and sets its cookie.
 func (m *Manager[U]) issueRemember(ctx context.Context, w http.ResponseWriter, u U, now time.Time, d time.Duration) error {
-	sel, val, cookie := newRememberToken()
+	sel, val, cookie := newSplitToken()
 	t := &Token{
 		Selector:      sel,
 		ValidatorHash: hashToken(val),
@@ -208,10 +208,10 @@ func (m *Manager[U]) revokeRememberCookie(w http.ResponseWriter, r *http.Request
 		return
 	}
 	ctx := r.Context()
-	if sel, val, err := parseRememberCookie(v); err == nil {
+	if sel, val, err := parseSplitToken(v); err == nil {
 		t, err := m.tokens.Get(ctx, sel)
 		switch {
-		case err == nil && t.Purpose == PurposeRemember && validatorMatches(val, t.ValidatorHash):
+		case err == nil && t.Purpose == PurposeRemember && splitValidatorMatches(val, t.ValidatorHash):
 			if err := m.tokens.Delete(ctx, sel); err != nil {
 				m.logger.WarnContext(ctx, "loginkit: could not delete remember token", "error", err)
 			}

@@ -83,16 +83,18 @@ func decodeSessionCookie(v string) (key string, err error) {
 	return hashToken(v), nil
 }
 
-// newRememberToken returns a new selector and validator and the cookie
-// value joining them.
-func newRememberToken() (selector, validator, cookie string) {
+// newSplitToken returns a new selector and validator and the string
+// "selector.validator" joining them: the form of remember cookies and of
+// the tokens IssueToken hands out.
+func newSplitToken() (selector, validator, joined string) {
 	selector = randomString(selectorBytes)
 	validator = randomString(validatorBytes)
 	return selector, validator, selector + "." + validator
 }
 
-// parseRememberCookie splits a remember cookie value "selector.validator".
-func parseRememberCookie(v string) (selector, validator string, err error) {
+// parseSplitToken splits a split token "selector.validator" (a remember
+// cookie value or an IssueToken string) into its parts.
+func parseSplitToken(v string) (selector, validator string, err error) {
 	if len(v) != selectorLen+1+validatorLen || v[selectorLen] != '.' {
 		return "", "", errMalformedCookie
 	}
@@ -103,9 +105,9 @@ func parseRememberCookie(v string) (selector, validator string, err error) {
 	return selector, validator, nil
 }
 
-// validatorMatches compares a presented validator with a stored hash in
+// splitValidatorMatches compares a presented validator with a stored hash in
 // constant time.
-func validatorMatches(validator, storedHash string) bool {
+func splitValidatorMatches(validator, storedHash string) bool {
 	h := hashToken(validator)
 	return subtle.ConstantTimeCompare([]byte(h), []byte(storedHash)) == 1
 }

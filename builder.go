@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -263,9 +262,6 @@ func (b *Builder[U]) UnavailableHandler(h http.Handler) *Builder[U] { b.unavaila
 // machine, such as CookieOptions.Insecure.
 func (b *Builder[U]) Development(on bool) *Builder[U] { b.development = on; return b }
 
-// ErrConfig is matched (errors.Is) by every error Build returns.
-var ErrConfig = errors.New("loginkit: invalid configuration")
-
 // Build checks the configuration and returns the Manager. It reports every
 // problem it finds, joined, each matching ErrConfig.
 func (b *Builder[U]) Build() (*Manager[U], error) {
@@ -374,38 +370,4 @@ func orDefault(d, def time.Duration) time.Duration {
 		return def
 	}
 	return d
-}
-
-// Manager is the login manager: net/http middleware that loads the current
-// user, route guards, and the login, logout and password operations. Build
-// one with New(...).Build(); it is safe for concurrent use.
-type Manager[U User] struct {
-	users         UserStore[U]
-	loader        UserLoader[U]
-	sessions      SessionStore
-	sealer        SessionSealer
-	tokens        TokenStore
-	hasher        Hasher
-	policies      []Policy
-	loginURL      string
-	refreshURL    string
-	cookie        cookieConfig
-	remember      *RememberOptions
-	idle          time.Duration
-	absolute      time.Duration
-	touch         time.Duration
-	freshMaxAge   time.Duration
-	protection    Protection
-	trusted       []netip.Prefix
-	requestLoader RequestLoaderFunc[U]
-	hooks         Hooks[U]
-	logger        *slog.Logger
-	now           func() time.Time
-	unauthorized  http.Handler
-	needsRefresh  http.Handler
-	forbidden     http.Handler
-	unavailable   http.Handler
-
-	dummyOnce sync.Once
-	dummyHash string
 }

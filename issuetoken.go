@@ -16,7 +16,7 @@ func IssueToken(ctx context.Context, s TokenStore, userID, purpose string, versi
 	if userID == "" || purpose == "" || ttl <= 0 {
 		return "", nil, fmt.Errorf("%w: IssueToken needs a user ID, a purpose and a positive lifetime", ErrInvalid)
 	}
-	sel, val, secret := newRememberToken()
+	sel, val, secret := newSplitToken()
 	now := time.Now().UTC()
 	t := &Token{
 		Selector:      sel,
@@ -40,7 +40,7 @@ func IssueToken(ctx context.Context, s TokenStore, userID, purpose string, versi
 // caller cannot tell a wrong secret from a missing token; store failures
 // are returned wrapped.
 func VerifyToken(ctx context.Context, s TokenStore, presented, purpose string) (*Token, error) {
-	sel, val, err := parseRememberCookie(presented)
+	sel, val, err := parseSplitToken(presented)
 	if err != nil {
 		return nil, ErrNotFound
 	}
@@ -48,7 +48,7 @@ func VerifyToken(ctx context.Context, s TokenStore, presented, purpose string) (
 	if err != nil {
 		return nil, err
 	}
-	if t.Purpose != purpose || !validatorMatches(val, t.ValidatorHash) {
+	if t.Purpose != purpose || !splitValidatorMatches(val, t.ValidatorHash) {
 		return nil, ErrNotFound
 	}
 	return t, nil

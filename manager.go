@@ -1,0 +1,43 @@
+package loginkit
+
+import (
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// Manager is the login manager: net/http middleware that loads the current
+// user, route guards, and the login, logout and password operations. Build
+// one with New(...).Build(); it is safe for concurrent use.
+type Manager[U User] struct {
+	users         UserStore[U]
+	loader        UserLoader[U]
+	sessions      SessionStore
+	sealer        SessionSealer
+	tokens        TokenStore
+	hasher        Hasher
+	policies      []Policy
+	loginURL      string
+	refreshURL    string
+	cookie        cookieConfig
+	remember      *RememberOptions
+	idle          time.Duration
+	absolute      time.Duration
+	touch         time.Duration
+	freshMaxAge   time.Duration
+	protection    Protection
+	trusted       []netip.Prefix
+	requestLoader RequestLoaderFunc[U]
+	hooks         Hooks[U]
+	logger        *slog.Logger
+	now           func() time.Time
+	unauthorized  http.Handler
+	needsRefresh  http.Handler
+	forbidden     http.Handler
+	unavailable   http.Handler
+
+	dummyOnce sync.Once
+	dummyHash string
+}
