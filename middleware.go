@@ -20,7 +20,7 @@ type state[U User] struct {
 	authed    bool
 	session   *Session // nil when anonymous or loaded by the request loader
 	viaLoader bool
-	err       error // a store failure while loading; guards answer 503
+	err       error    // a store failure while loading; guards answer 503
 	pending   *Session // a login waiting for its second factor (anonymous)
 }
 
