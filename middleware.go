@@ -20,8 +20,11 @@ type state[U User] struct {
 	authed    bool
 	session   *Session // nil when anonymous or loaded by the request loader
 	viaLoader bool
-	err       error    // a store failure while loading; guards answer 503
-	pending   *Session // a login waiting for its second factor (anonymous)
+	err       error // a store failure while loading; guards answer 503
+
+	// pending is a login waiting for its second factor; the request is
+	// anonymous (see PendingUser).
+	pending *Session
 }
 
 // stateCtx carries the state in the request context. It is one allocation
