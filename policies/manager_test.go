@@ -19,7 +19,7 @@ func TestLockoutThroughAuthenticate(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	users := memstore.NewUsers[Staff]()
-	h := hashers.PBKDF2SHA256(hashers.Iterations(1000))
+	h := hashers.Must(hashers.New(hashers.SchemePBKDF2SHA256, hashers.Iterations(1000)))
 	m, err := loginkit.New[*Staff]().
 		Users(users).Sessions(memstore.NewSessions()).Hasher(h).
 		Policies(policies.Lockout(2, 10*time.Minute, 15*time.Minute)).
