@@ -55,7 +55,7 @@ func parseSpring(e string) (s spec, err error, ok bool) {
 	case "sha256":
 		s, err = parseSpringSHA256(rest)
 	case "noop":
-		s, err = refused("spring-noop", "{noop} is a plaintext password, not a hash; import it by hashing it (Manager.SetPassword) or have the user reset it")
+		s, err = refused("spring-noop", "{noop} is a plaintext password, not a hash; hash it on import (Manager.SetPassword) or have the user reset the password")
 	case "MD4", "MD5", "SHA-1", "SHA-256", "SHA-384", "SHA-512":
 		s, err = refused("spring-"+strings.ToLower(id), "Spring's {"+id+"} is one salted "+id+" digest, far too fast to keep; have the user reset the password")
 	case "ldap":
@@ -196,13 +196,19 @@ func parseSpringScrypt(e string) (spec, error) {
 	return spec{scheme: scheme, algo: algoScrypt, n: n, r: r, p: p, salt: salt, key: key, refuseEmpty: true}, nil
 }
 
-// springSHA256Matches computes StandardPasswordEncoder's digest: SHA-256
-// of salt ‖ pw (Spring's secret is empty), digested 1024 times in all.
+// springSHA256Matches computes StandardPasswordEncoder's digest and
+// compares it in constant time.
 func (s *spec) springSHA256Matches(pw []byte) bool {
-	in := append(append(make([]byte, 0, len(s.salt)+len(pw)), s.salt...), pw...)
+	return subtle.ConstantTimeCompare(springSHA256Sum(s.salt, pw, s.iter), s.key) == 1
+}
+
+// springSHA256Sum is StandardPasswordEncoder's digest: SHA-256 of
+// salt ‖ pw (Spring's secret is empty), digested iter times in all.
+func springSHA256Sum(salt, pw []byte, iter uint64) []byte {
+	in := append(append(make([]byte, 0, len(salt)+len(pw)), salt...), pw...)
 	sum := sha256.Sum256(in)
-	for range s.iter - 1 {
+	for range iter - 1 {
 		sum = sha256.Sum256(sum[:])
 	}
-	return subtle.ConstantTimeCompare(sum[:], s.key) == 1
+	return sum[:]
 }

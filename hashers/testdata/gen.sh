@@ -14,7 +14,7 @@ WP_PHPASS=${WP_PHPASS:?set WP_PHPASS to wp-includes/class-phpass.php of an unpac
   "$PYDEB" gen_python.py passlib
   php gen.php
   NODE_PATH="$NODE_MODULES" node gen.js
-  WP_PHPASS="$WP_PHPASS" WP_VERSION="${WP_VERSION:-unknown}" php gen_phpass.php | sed 's#\\/#/#g'
+  WP_PHPASS="$WP_PHPASS" php gen_phpass.php
   "$PYDEB" gen_crypt.py passlib
   "$PYDEB" gen_crypt.py mkpasswd
   NODE_PATH="$NODE_MODULES" node gen_argon2.js

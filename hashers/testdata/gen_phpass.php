@@ -11,7 +11,9 @@ $passwords = [
     "\u{1f511} \u{43a}\u{43b}\u{44e}\u{447} \u{5bc6}\u{7801}",
     str_repeat("L", 100),
 ];
-$version = trim(getenv("WP_VERSION") ?: "unknown");
+// The same package's wp-includes/version.php names the WordPress release.
+include dirname(getenv("WP_PHPASS")) . "/version.php";
+$version = $wp_version;
 foreach ([[8, true], [10, false]] as [$log2, $default]) {
     // WordPress itself uses new PasswordHash(8, true).
     $h = new PasswordHash($log2, true);
@@ -33,6 +35,6 @@ foreach ([[8, true], [10, false]] as [$log2, $default]) {
         }
         echo json_encode(["lib" => "wordpress $version class-phpass.php, php " . PHP_VERSION, "scheme" => "phpass",
             "password" => $pw, "wrong" => "not-" . $pw, "hash" => $hash, "default" => $default && $pw === $passwords[0],
-            "also" => [], "refused" => $refused]), "\n";
+            "also" => [], "refused" => $refused], JSON_UNESCAPED_SLASHES), "\n";
     }
 }
