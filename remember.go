@@ -47,7 +47,7 @@ func (m *Manager[U]) loadRemembered(w http.ResponseWriter, r *http.Request, st *
 		st.err = err
 		return true
 	}
-	if t.Purpose != PurposeRemember || !splitValidatorMatches(val, t.ValidatorHash) {
+	if t.Purpose != PurposeRemember || !splitValidatorMatches(val, t.ValidatorHash) || !now.Before(t.ExpiresAt) {
 		// Whoever sent this does not hold the secret; leave the token be.
 		m.cookie.clear(w, m.cookie.remember)
 		return false
@@ -75,7 +75,7 @@ func (m *Manager[U]) loadRemembered(w http.ResponseWriter, r *http.Request, st *
 	_, err = m.tokens.Consume(ctx, sel)
 	switch {
 	case err == nil:
-		if err := m.issueRemember(ctx, w, u, now, m.remember.Duration); err != nil {
+		if err := m.issueRemember(ctx, w, u, now, t.ExpiresAt); err != nil {
 			m.storeFailed(r, "issue remember token", err)
 		}
 	case errors.Is(err, ErrNotFound):
@@ -174,8 +174,9 @@ func (m *Manager[U]) restore(w http.ResponseWriter, r *http.Request, st *state[U
 	return true
 }
 
-// issueRemember creates a remember token for u and sets its cookie.
-func (m *Manager[U]) issueRemember(ctx context.Context, w http.ResponseWriter, u U, now time.Time, d time.Duration) error {
+// issueRemember creates a remember token for u that expires at deadline
+// and sets its cookie to expire with it.
+func (m *Manager[U]) issueRemember(ctx context.Context, w http.ResponseWriter, u U, now, deadline time.Time) error {
 	sel, val, cookie := newSplitToken()
 	t := &Token{
 		Selector:      sel,
@@ -184,12 +185,12 @@ func (m *Manager[U]) issueRemember(ctx context.Context, w http.ResponseWriter, u
 		Purpose:       PurposeRemember,
 		Version:       versionOf(u),
 		CreatedAt:     now,
-		ExpiresAt:     now.Add(d),
+		ExpiresAt:     deadline,
 	}
 	if err := m.tokens.Create(ctx, t); err != nil {
 		return err
 	}
-	m.cookie.setRemember(w, cookie, d)
+	m.cookie.setRemember(w, cookie, deadline.Sub(now))
 	return nil
 }
 
