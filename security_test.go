@@ -2,7 +2,11 @@ package loginkit_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"github.com/loginkit/loginkit/adapters/memstore"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,4 +71,145 @@ func TestRememberForSurvivesRotation(t *testing.T) {
 	a.clock.Advance(11 * time.Minute) // past the hour
 	b.restart()
 	wantWho(t, b, "anonymous")
+}
+
+// faultyTokens fails the n-th call made to it after arm, once: a
+// transient store failure at every possible point of a remember restore.
+type faultyTokens struct {
+	loginkit.TokenStore
+	mu      sync.Mutex
+	calls   int
+	failAt  int // 0: disarmed
+	failed  bool
+	failing string
+	// lost makes a failing write happen before the error is returned, as
+	// when the store's reply is lost.
+	lost bool
+}
+
+var errTransient = errors.New("transient token store failure")
+
+func (f *faultyTokens) arm(n int) {
+	f.mu.Lock()
+	f.calls, f.failAt, f.failed = 0, n, false
+	f.mu.Unlock()
+}
+
+func (f *faultyTokens) disarm() {
+	f.mu.Lock()
+	f.failAt = 0
+	f.mu.Unlock()
+}
+
+func (f *faultyTokens) fault(op string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failAt == 0 {
+		return nil
+	}
+	f.calls++
+	if f.calls == f.failAt {
+		f.failed, f.failing = true, op
+		return errTransient
+	}
+	return nil
+}
+
+func (f *faultyTokens) Create(ctx context.Context, t *loginkit.Token) error {
+	if err := f.fault("Create"); err != nil {
+		if f.lost {
+			_ = f.TokenStore.Create(ctx, t)
+		}
+		return err
+	}
+	return f.TokenStore.Create(ctx, t)
+}
+
+func (f *faultyTokens) Get(ctx context.Context, sel string) (*loginkit.Token, error) {
+	if err := f.fault("Get"); err != nil {
+		return nil, err
+	}
+	return f.TokenStore.Get(ctx, sel)
+}
+
+func (f *faultyTokens) Consume(ctx context.Context, sel string) (*loginkit.Token, error) {
+	if err := f.fault("Consume"); err != nil {
+		if f.lost {
+			_, _ = f.TokenStore.Consume(ctx, sel)
+		}
+		return nil, err
+	}
+	return f.TokenStore.Consume(ctx, sel)
+}
+
+func (f *faultyTokens) Delete(ctx context.Context, sel string) error {
+	if err := f.fault("Delete"); err != nil {
+		if f.lost {
+			_ = f.TokenStore.Delete(ctx, sel)
+		}
+		return err
+	}
+	return f.TokenStore.Delete(ctx, sel)
+}
+
+func (f *faultyTokens) DeleteByUser(ctx context.Context, userID, purpose string) (int, error) {
+	if err := f.fault("DeleteByUser"); err != nil {
+		return 0, err
+	}
+	return f.TokenStore.DeleteByUser(ctx, userID, purpose)
+}
+
+// A transient token store failure while a remember cookie is restored
+// must never turn the browser's legitimate cookie into a "stolen" one:
+// after the grace window the browser still gets in, RememberTheft does
+// not fire, and the user's other sessions live on. Each run fails a
+// different call of the restore, with the write either not done or done
+// and its reply lost.
+func TestTransientRememberFailureIsNotTheft(t *testing.T) {
+	for _, lost := range []bool{false, true} {
+		testTransientRememberFailure(t, lost)
+	}
+}
+
+func testTransientRememberFailure(t *testing.T, lost bool) {
+	for n := 1; ; n++ {
+		var thefts int
+		faulty := &faultyTokens{TokenStore: memstore.NewTokens(), lost: lost}
+		a := newApp(t, func(b *loginkit.Builder[*user]) {
+			b.Tokens(faulty)
+			b.Hooks(loginkit.Hooks[*user]{RememberTheft: func(*http.Request, string) { thefts++ }})
+		})
+		a.register("ann", "pw-ann-123")
+		other := a.browser()
+		other.userAgent = "OtherDevice/1.0"
+		other.mustLogin("ann", "pw-ann-123", false)
+		b := a.browser()
+		b.mustLogin("ann", "pw-ann-123", true)
+		b.restart()
+		faulty.arm(n)
+		got := b.whoami() // the restore, with its n-th token call failing
+		faulty.disarm()
+		if !faulty.failed {
+			if n == 1 {
+				t.Fatal("the restore made no token store call")
+			}
+			return // every call of the restore has been failed once
+		}
+		t.Run(fmt.Sprintf("fail_%d_%s_lost=%v", n, faulty.failing, lost), func(t *testing.T) {
+			if got != "user:ann:stale" && got != "anonymous" {
+				t.Fatalf("restore with a failing store: %q", got)
+			}
+			for _, wait := range []time.Duration{0, 2 * loginkit.DefaultRememberGrace} {
+				a.clock.Advance(wait)
+				b.restart()
+				if got := b.whoami(); got != "user:ann:stale" {
+					t.Fatalf("%v after the failed restore, the browser's own cookie gives %q", wait, got)
+				}
+			}
+			if thefts != 0 {
+				t.Fatalf("RememberTheft fired %d times after a transient failure", thefts)
+			}
+			wantWho(t, other, "user:ann:fresh")
+		})
+	}
 }
