@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"github.com/loginkit/loginkit/adapters/memstore"
+	"github.com/loginkit/loginkit/policies"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -211,5 +215,119 @@ func testTransientRememberFailure(t *testing.T, lost bool) {
 			}
 			wantWho(t, other, "user:ann:fresh")
 		})
+	}
+}
+
+// countingSlowHasher is testHasher counting its checks, each taking a
+// little time so that concurrent ones overlap.
+type countingSlowHasher struct {
+	testHasher
+	checks atomic.Int64
+}
+
+func (h *countingSlowHasher) Verify(ctx context.Context, pw, encoded string) (bool, error) {
+	h.checks.Add(1)
+	time.Sleep(3 * time.Millisecond)
+	return h.testHasher.Verify(ctx, pw, encoded)
+}
+
+// A login whose password check was in flight when a burst of wrong
+// guesses locked the account fails, even with the right password, and
+// leaves the lock in place.
+func TestLoginInFlightWhenLockLandsFailsAndKeepsLock(t *testing.T) {
+	g := &gateHasher{reached: make(chan struct{}), release: make(chan struct{})}
+	a := newApp(t, func(b *loginkit.Builder[*user]) {
+		b.Hasher(g)
+		b.Policies(policies.Lockout(3, 15*time.Minute, 15*time.Minute))
+	})
+	ann := a.register("ann", "pw-ann-123")
+	ctx := context.Background()
+	var loginErr error
+	var wg sync.WaitGroup
+	g.armed.Store(true)
+	wg.Go(func() { _, loginErr = a.m.Authenticate(ctx, "ann", "pw-ann-123") })
+	<-g.reached // the right password is being checked
+	for range 2 {
+		if _, err := a.m.Authenticate(ctx, "ann", "wrong"); !errors.Is(err, loginkit.ErrInvalidCredentials) {
+			t.Fatalf("wrong guess: %v", err)
+		}
+	}
+	if _, err := a.m.Authenticate(ctx, "ann", "wrong"); !errors.Is(err, loginkit.ErrLocked) {
+		t.Fatalf("a fourth check while three are counted: %v; want ErrLocked", err)
+	}
+	close(g.release)
+	wg.Wait()
+	if !errors.Is(loginErr, loginkit.ErrLocked) {
+		t.Fatalf("the right password in flight when the lock landed: %v; want ErrLocked", loginErr)
+	}
+	stored, err := a.users.LoadUser(ctx, ann.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.FailedLogins != 3 || !stored.LockedUntil.After(a.clock.Now()) {
+		t.Fatalf("the in-flight login cleared the lock: failed %d, locked until %v", stored.FailedLogins, stored.LockedUntil)
+	}
+}
+
+// The last of the allowed checks may be the right password: a
+// lockout after n failures still lets n-1 failures and a success in.
+func TestRightPasswordOnLastAllowedCheckLogsIn(t *testing.T) {
+	a := newApp(t, func(b *loginkit.Builder[*user]) {
+		b.Policies(policies.Lockout(3, 15*time.Minute, 15*time.Minute))
+	})
+	a.register("ann", "pw-ann-123")
+	ctx := context.Background()
+	for range 2 {
+		if _, err := a.m.Authenticate(ctx, "ann", "wrong"); !errors.Is(err, loginkit.ErrInvalidCredentials) {
+			t.Fatalf("wrong guess: %v", err)
+		}
+	}
+	u, err := a.m.Authenticate(ctx, "ann", "pw-ann-123")
+	if err != nil {
+		t.Fatalf("right password on the third check: %v", err)
+	}
+	if u.FailedLogins != 0 || !u.LockedUntil.IsZero() {
+		t.Fatalf("after success: failed %d, locked until %v", u.FailedLogins, u.LockedUntil)
+	}
+}
+
+// Re-authentication from a logged-in (perhaps stolen) session obeys the
+// same bound: a burst of concurrent wrong passwords costs at most limit
+// checks, and the right one is then refused by Reauthenticate and
+// ChangePassword until the lock ends.
+func TestReauthenticationBoundsConcurrentGuesses(t *testing.T) {
+	h := &countingSlowHasher{}
+	a := newApp(t, func(b *loginkit.Builder[*user]) {
+		b.Hasher(h)
+		b.Policies(policies.Lockout(5, 15*time.Minute, 15*time.Minute))
+	})
+	a.register("ann", "pw-ann-123")
+	b := a.browser()
+	b.mustLogin("ann", "pw-ann-123", false)
+	h.checks.Store(0)
+	const guesses = 60
+	var wg sync.WaitGroup
+	for i := range guesses {
+		req := b.request("POST", "/reauth", "password=wrong")
+		if i%2 == 1 {
+			req = b.request("POST", "/password", "current=wrong&new=whatever-123")
+		}
+		wg.Go(func() { a.handler.ServeHTTP(httptest.NewRecorder(), req) })
+	}
+	wg.Wait()
+	if n := h.checks.Load(); n > 5 {
+		t.Fatalf("%d concurrent wrong re-authentications made %d password checks; want at most 5", guesses, n)
+	}
+	res := b.do("POST", "/reauth", "password=pw-ann-123")
+	if got := body(res); !strings.Contains(got, loginkit.ErrLocked.Error()) {
+		t.Fatalf("right password while locked: %d %q; want ErrLocked", res.StatusCode, got)
+	}
+	res = b.do("POST", "/password", "current=pw-ann-123&new=whatever-123")
+	if got := body(res); !strings.Contains(got, loginkit.ErrLocked.Error()) {
+		t.Fatalf("password change while locked: %d %q; want ErrLocked", res.StatusCode, got)
+	}
+	a.clock.Advance(16 * time.Minute)
+	if res := b.do("POST", "/reauth", "password=pw-ann-123"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("right password after the lock: %d %q", res.StatusCode, body(res))
 	}
 }
