@@ -51,7 +51,7 @@ func (m *Manager[U]) authenticate(ctx context.Context, login, password string) (
 		}
 		return zero, m.dummyVerify(ctx, password)
 	}
-	a := AccountOf(u)
+	a := accountOf(u)
 	if a == nil {
 		return zero, fmt.Errorf("%w: Authenticate needs a user type embedding loginkit.Account", ErrConfig)
 	}

@@ -36,11 +36,11 @@ func newCookieConfig(o CookieOptions) cookieConfig {
 	}
 	c.session = o.SessionName
 	if c.session == "" {
-		c.session = prefix + DefaultSessionCookie
+		c.session = prefix + defaultSessionCookie
 	}
 	c.remember = o.RememberName
 	if c.remember == "" {
-		c.remember = prefix + DefaultRememberCookie
+		c.remember = prefix + defaultRememberCookie
 	}
 	return c
 }

@@ -43,7 +43,7 @@ func (m *Manager[U]) Login(w http.ResponseWriter, r *http.Request, u U, opts Log
 		if !u.IsActive() {
 			return ErrInactive
 		}
-		if err := m.checkPolicies(ctx, m.policies, &Check{Stage: StageLogin, User: u, Account: AccountOf(u), Request: r, Now: now}); err != nil {
+		if err := m.checkPolicies(ctx, m.policies, &Check{Stage: StageLogin, User: u, Account: accountOf(u), Request: r, Now: now}); err != nil {
 			return err
 		}
 	}
@@ -259,7 +259,7 @@ func (m *Manager[U]) revokeUser(ctx context.Context, userID, keepKey string) err
 		}
 	}
 	if m.tokens != nil {
-		for _, p := range []string{PurposeRemember, PurposeRememberRotated} {
+		for _, p := range []string{PurposeRemember, purposeRememberRotated} {
 			if _, err := m.tokens.DeleteByUser(ctx, userID, p); err != nil {
 				errs = append(errs, err)
 			}
@@ -275,7 +275,7 @@ func (m *Manager[U]) revokeUser(ctx context.Context, userID, keepKey string) err
 // any) to its account, atomically against the stored user where the store
 // allows (see UserUpdater), then makes u's Account match what was stored.
 func (m *Manager[U]) bumpVersion(ctx context.Context, u U, change func(a *Account) error) error {
-	if AccountOf(u) == nil || m.users == nil {
+	if accountOf(u) == nil || m.users == nil {
 		return fmt.Errorf("%w: revoking sessions needs a user store and a user type embedding Account", ErrConfig)
 	}
 	stored, err := m.bumpVersionID(ctx, u.UserID(), change)
@@ -406,7 +406,7 @@ func (m *Manager[U]) account(u U) (*Account, error) {
 	if isNil(u) {
 		return nil, fmt.Errorf("%w: nil user", ErrInvalid)
 	}
-	a := AccountOf(u)
+	a := accountOf(u)
 	if a == nil {
 		return nil, fmt.Errorf("%w: password operations need a user type embedding loginkit.Account", ErrConfig)
 	}

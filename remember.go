@@ -62,7 +62,7 @@ func (m *Manager[U]) loadRemembered(w http.ResponseWriter, r *http.Request, st *
 		Selector:      rotatedSelector(sel),
 		ValidatorHash: t.ValidatorHash,
 		UserID:        t.UserID,
-		Purpose:       PurposeRememberRotated,
+		Purpose:       purposeRememberRotated,
 		Version:       t.Version,
 		CreatedAt:     now,
 		ExpiresAt:     t.ExpiresAt,
@@ -102,7 +102,7 @@ func (m *Manager[U]) loadRotated(w http.ResponseWriter, r *http.Request, st *sta
 		m.cookie.clear(w, m.cookie.remember)
 		return false
 	}
-	if rec.Purpose != PurposeRememberRotated || !splitValidatorMatches(val, rec.ValidatorHash) {
+	if rec.Purpose != purposeRememberRotated || !splitValidatorMatches(val, rec.ValidatorHash) {
 		m.cookie.clear(w, m.cookie.remember)
 		return false
 	}
@@ -229,7 +229,7 @@ func (m *Manager[U]) revokeRememberCookie(w http.ResponseWriter, r *http.Request
 // within the grace window. Older ones stay, so that a replay of a cookie
 // rotated away long ago is still caught as theft.
 func (m *Manager[U]) forgetRecentRotations(ctx context.Context, userID string) {
-	recs, err := m.tokens.ListByUser(ctx, userID, PurposeRememberRotated)
+	recs, err := m.tokens.ListByUser(ctx, userID, purposeRememberRotated)
 	if err != nil {
 		m.logger.WarnContext(ctx, "loginkit: could not list remember rotations", "error", err)
 		return

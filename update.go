@@ -25,7 +25,7 @@ func (m *Manager[U]) updateUser(ctx context.Context, id string, change func(a *A
 		if isNil(u) {
 			return fmt.Errorf("%w: the store returned a nil user", ErrNotFound)
 		}
-		a := AccountOf(u)
+		a := accountOf(u)
 		if a == nil {
 			return fmt.Errorf("%w: saving users needs a user type embedding loginkit.Account", ErrConfig)
 		}
@@ -91,7 +91,7 @@ func (m *Manager[U]) recordFailure(ctx context.Context, id string) {
 // copyAccount makes u's Account equal to stored's, so that a value the
 // caller holds reflects what was written.
 func copyAccount[U User](u, stored U) {
-	if a, b := AccountOf(u), AccountOf(stored); a != nil && b != nil && a != b {
+	if a, b := accountOf(u), accountOf(stored); a != nil && b != nil && a != b {
 		*a = *b
 	}
 }
