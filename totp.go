@@ -74,7 +74,7 @@ func matchTOTP(secret []byte, code string, now time.Time) (int64, error) {
 
 // accountLabel names u in authenticator apps: its email, username or ID.
 func accountLabel(u User) string {
-	if a := AccountOf(u); a != nil {
+	if a := accountOf(u); a != nil {
 		if a.Email != "" {
 			return a.Email
 		}

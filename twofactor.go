@@ -264,21 +264,40 @@ func (m *Manager[U]) factorStep(w http.ResponseWriter, r *http.Request, kind Fac
 		return ErrUnauthorized
 	}
 	now := m.now().UTC()
-	if err := m.checkPolicies(ctx, m.policies, &Check{Stage: StageLogin, User: u, Account: AccountOf(u), Request: r, Now: now}); errors.Is(err, ErrLocked) {
+	if err := m.checkPolicies(ctx, m.policies, &Check{Stage: StageLogin, User: u, Account: accountOf(u), Request: r, Now: now}); errors.Is(err, ErrLocked) {
 		m.factorFailed(r, u.UserID(), kind, err)
 		return err
 	}
-	release, err := m.reserveAttempt(ctx, u.UserID(), now)
+	// Two limits, each reserved before the code is checked so that
+	// concurrent attempts cannot slip past them: the account's lockout
+	// (LoginRecorder policies count the attempt as failed until it
+	// succeeds), and the second factor's own count of wrong codes per
+	// window, which a correct password does not reset.
+	res, err := m.reserveAttempt(ctx, u, now)
+	switch {
+	case errors.Is(err, ErrLocked):
+		m.factorFailed(r, u.UserID(), kind, err)
+		return err
+	case errors.Is(err, ErrNotFound):
+		return ErrUnauthorized
+	case err != nil:
+		return fmt.Errorf("loginkit: second factor: %w", err)
+	}
+	release, err := m.reserveFactorAttempt(ctx, u.UserID(), now)
 	if err != nil {
+		m.settleFactor(ctx, u, now, res)
 		m.factorFailed(r, u.UserID(), kind, err)
 		return err
 	}
 	if err := check(ctx, u); err != nil {
-		if errors.Is(err, ErrInvalidCode) {
-			m.recordFailure(ctx, u.UserID())
-		} else {
-			release(false)
+		if !errors.Is(err, ErrInvalidCode) {
+			release(false) // not the user's fault: refund both counts
+			m.settleFactor(ctx, u, now, res)
 		}
+		m.factorFailed(r, u.UserID(), kind, err)
+		return err
+	}
+	if err := m.settleFactor(ctx, u, now, res); err != nil {
 		m.factorFailed(r, u.UserID(), kind, err)
 		return err
 	}
@@ -344,7 +363,7 @@ func (m *Manager[U]) completePending(w http.ResponseWriter, r *http.Request, st 
 	}
 	m.deleteSession(ctx, p)
 	if secs, err := strconv.ParseInt(p.Values[pendingRememberValue], 10, 64); err == nil && secs > 0 && m.remember != nil {
-		if err := m.issueRemember(ctx, w, u, now, time.Duration(secs)*time.Second); err != nil {
+		if err := m.issueRemember(ctx, w, u, now, now.Add(time.Duration(secs)*time.Second)); err != nil {
 			m.deleteSession(ctx, s)
 			m.cookie.clear(w, m.cookie.session)
 			return fmt.Errorf("loginkit: second factor: remember token: %w", err)
@@ -357,14 +376,33 @@ func (m *Manager[U]) completePending(w http.ResponseWriter, r *http.Request, st 
 	return nil
 }
 
-// reserveAttempt counts an attempt before it is checked, so that
+// settleFactor refunds the lockout reservation of an attempt that
+// succeeded (or could not be checked); see settleAttempt. It returns
+// ErrLocked when a lock landed while the attempt ran.
+func (m *Manager[U]) settleFactor(ctx context.Context, u U, now time.Time, res reservation) error {
+	if !m.hasRecorders() {
+		return nil
+	}
+	_, err := m.updateUser(ctx, u.UserID(), func(a *Account) error {
+		return m.settleAttempt(ctx, u, a, now, res)
+	})
+	switch {
+	case errors.Is(err, ErrLocked):
+		return err
+	case err != nil:
+		m.logger.WarnContext(ctx, "loginkit: could not record second-factor success", "user", u.UserID(), "error", err)
+	}
+	return nil
+}
+
+// reserveFactorAttempt counts an attempt before it is checked, so that
 // concurrent attempts cannot all slip under the limit: it stores an
 // attempt record (a token that expires after the window) and refuses
 // with ErrLocked when the user already has MaxAttempts unexpired ones.
 // release(true) forgets the user's recorded attempts after a success;
 // release(false) forgets only this one (an attempt that could not be
 // checked). A wrong code keeps its record until the window has passed.
-func (m *Manager[U]) reserveAttempt(ctx context.Context, userID string, now time.Time) (release func(success bool), err error) {
+func (m *Manager[U]) reserveFactorAttempt(ctx context.Context, userID string, now time.Time) (release func(success bool), err error) {
 	sel := "2fa-" + NewID()
 	t := &Token{Selector: sel, ValidatorHash: "-", UserID: userID, Purpose: purposeFactorAttempt, CreatedAt: now, ExpiresAt: now.Add(m.factors.window)}
 	if err := m.tokens.Create(ctx, t); err != nil {
