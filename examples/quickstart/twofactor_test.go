@@ -29,7 +29,11 @@ type testClock struct {
 	offset time.Duration
 }
 
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return time.Now().Add(c.offset) }
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
 
 // nextStep moves the clock into the next TOTP step.
 func (c *testClock) nextStep() { c.mu.Lock(); c.offset += 30 * time.Second; c.mu.Unlock() }
