@@ -17,6 +17,7 @@ import (
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/adapters/memstore"
 	"github.com/loginkit/loginkit/policies"
+	"github.com/loginkit/loginkit/sessionstores/cookiestore"
 	"github.com/pquerna/otp/totp"
 )
 
@@ -807,5 +808,41 @@ func TestSecondFactorBuildNeedsKeyIssuerAndTokens(t *testing.T) {
 		SecondFactor(memstore.NewSecondFactors(), loginkit.SecondFactorOptions{Key: testFactorKey, Issuer: "x"}).Build()
 	if !errors.Is(err, loginkit.ErrConfig) || !strings.Contains(err.Error(), "token store") {
 		t.Errorf("no token store: Build = %v, want ErrConfig naming the token store", err)
+	}
+}
+
+func TestSecondFactorWithStatelessCookieSessions(t *testing.T) {
+	var sealer *cookiestore.Store
+	a := newTFApp(t, loginkit.SecondFactorOptions{}, func(b *loginkit.Builder[*user]) {
+		var err error
+		sealer, err = cookiestore.New(bytes.Repeat([]byte{5}, cookiestore.KeySize))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Sessions(sealer)
+	})
+	a.register("ann", "pw-ann-123")
+	b := a.browser()
+	secret, codes := a.enrol(b, "ann", "pw-ann-123")
+	b.do("POST", "/logout", "")
+	a.clock.Advance(30 * time.Second)
+	a.pending(b, "ann", "pw-ann-123", false)
+	wantWho(t, b, "anonymous")
+	if res := b.get("/protected"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a pending cookie session reached a guarded page: %d", res.StatusCode)
+	}
+	pendingCopy := b.clone()
+	if res := b.do("POST", "/2fa/totp", form("code", a.code(secret, 0))); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("code: %d %s", res.StatusCode, body(res))
+	}
+	wantWho(t, b, "user:ann:fresh")
+	// A copy of the pending cookie (stateless: still readable until it
+	// expires) is still only pending, and the code it saw is used up.
+	wantWho(t, pendingCopy, "anonymous")
+	if res := pendingCopy.do("POST", "/2fa/totp", form("code", a.code(secret, 0))); res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("the used code through a copied pending cookie: %d, want 400", res.StatusCode)
+	}
+	if res := pendingCopy.do("POST", "/2fa/recovery", form("code", codes[0])); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a recovery code through the copied pending cookie: %d", res.StatusCode)
 	}
 }

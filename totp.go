@@ -105,7 +105,7 @@ func (m *Manager[U]) BeginTOTP(w http.ResponseWriter, r *http.Request) (*TOTPEnr
 	}
 	ctx := r.Context()
 	u := st.user
-	if on, err := m.hasSecondFactor(ctx, u.UserID()); err != nil {
+	if on, err := m.hasTOTP(ctx, u.UserID()); err != nil {
 		return nil, err
 	} else if on {
 		return nil, fmt.Errorf("%w: TOTP is already enabled", ErrDuplicate)
@@ -177,7 +177,7 @@ func (m *Manager[U]) ConfirmTOTP(w http.ResponseWriter, r *http.Request, code st
 		if err != nil {
 			return err
 		}
-		if on, err := m.hasSecondFactor(ctx, u.UserID()); err != nil {
+		if on, err := m.hasTOTP(ctx, u.UserID()); err != nil {
 			return err
 		} else if on {
 			return fmt.Errorf("%w: TOTP is already enabled", ErrDuplicate)

@@ -138,8 +138,16 @@ func SecondFactorOf(s *Session) (kind FactorKind, at time.Time, ok bool) {
 	return FactorKind(k), time.UnixMilli(ms).UTC(), true
 }
 
-// hasSecondFactor reports whether the user must pass a second factor.
+// hasSecondFactor reports whether the user must pass a second factor
+// after the password. Today that is an enabled authenticator app;
+// another factor kind (a passkey) adds its own check here, and completes
+// the pending login through factorStep with its own FactorKind.
 func (m *Manager[U]) hasSecondFactor(ctx context.Context, userID string) (bool, error) {
+	return m.hasTOTP(ctx, userID)
+}
+
+// hasTOTP reports whether the user has an enabled authenticator app.
+func (m *Manager[U]) hasTOTP(ctx context.Context, userID string) (bool, error) {
 	f, err := m.factors.store.GetSecondFactor(ctx, userID)
 	switch {
 	case errors.Is(err, ErrNotFound):
