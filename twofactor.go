@@ -11,10 +11,18 @@ import (
 
 // Defaults of SecondFactorOptions.
 const (
-	DefaultPendingFor       = 5 * time.Minute
-	DefaultMaxCodeAttempts  = 5
-	DefaultCodeAttemptsIn   = 15 * time.Minute
-	DefaultRecoveryCodes    = 10
+	// DefaultPendingFor is how long the "second factor pending" state lasts.
+	DefaultPendingFor = 5 * time.Minute
+	// DefaultMaxCodeAttempts is the number of wrong codes allowed per
+	// account within DefaultCodeAttemptsIn.
+	DefaultMaxCodeAttempts = 5
+	// DefaultCodeAttemptsIn is the window wrong codes are counted in.
+	DefaultCodeAttemptsIn = 15 * time.Minute
+	// DefaultRecoveryCodes is the number of recovery codes in a set.
+	DefaultRecoveryCodes = 10
+)
+
+const (
 	purposeFactorAttempt    = "second-factor-attempt"
 	pendingValue            = "loginkit.2fa.pending"
 	pendingRememberValue    = "loginkit.2fa.remember"
