@@ -25,10 +25,10 @@ const (
 	qrSize     = 256
 )
 
-// TOTPEnrollment is a TOTP secret offered to the user, not yet enabled:
+// TOTPEnrolment is a TOTP secret offered to the user, not yet enabled:
 // show the QR code (or the key as text) and ask for a code from the app
 // to confirm it with ConfirmTOTP.
-type TOTPEnrollment struct {
+type TOTPEnrolment struct {
 	// Secret is the key in base32, for typing into an app by hand.
 	Secret string
 	// URL is the otpauth:// URI the QR code encodes.
@@ -95,7 +95,7 @@ func accountLabel(u User) string {
 // reloading the page does not invalidate a QR code already scanned. It
 // returns ErrUnauthorized for an anonymous request and ErrDuplicate when
 // the user already has TOTP enabled (disable it first).
-func (m *Manager[U]) BeginTOTP(w http.ResponseWriter, r *http.Request) (*TOTPEnrollment, error) {
+func (m *Manager[U]) BeginTOTP(w http.ResponseWriter, r *http.Request) (*TOTPEnrolment, error) {
 	if m.factors == nil {
 		return nil, fmt.Errorf("%w: second factors are not configured (Builder.SecondFactor)", ErrConfig)
 	}
@@ -142,7 +142,7 @@ func (m *Manager[U]) BeginTOTP(w http.ResponseWriter, r *http.Request) (*TOTPEnr
 	if err := png.Encode(&buf, img); err != nil {
 		return nil, fmt.Errorf("loginkit: begin TOTP: QR code: %w", err)
 	}
-	return &TOTPEnrollment{Secret: key.Secret(), URL: key.URL(), QRCode: buf.Bytes()}, nil
+	return &TOTPEnrolment{Secret: key.Secret(), URL: key.URL(), QRCode: buf.Bytes()}, nil
 }
 
 // ConfirmTOTP enables the authenticator app offered by BeginTOTP once the
