@@ -25,6 +25,17 @@ const (
 	qrSize     = 256
 )
 
+// updateSession stores a changed copy of the current session, only if it
+// still exists where the store can tell (SessionToucher), so that a
+// request racing a logout cannot bring the session back.
+func (m *Manager[U]) updateSession(ctx context.Context, w http.ResponseWriter, s *Session) error {
+	if t, ok := m.sessions.(SessionToucher); ok && m.sealer == nil {
+		return t.Touch(ctx, s)
+	}
+	_, err := m.saveSession(ctx, w, s)
+	return err
+}
+
 // TOTPEnrolment is a TOTP secret offered to the user, not yet enabled:
 // show the QR code (or the key as text) and ask for a code from the app
 // to confirm it with ConfirmTOTP.
@@ -129,7 +140,7 @@ func (m *Manager[U]) BeginTOTP(w http.ResponseWriter, r *http.Request) (*TOTPEnr
 			s.Values = map[string]string{}
 		}
 		s.Values[enrolValue] = m.factors.sealString(sealPurposeEnrolment, u.UserID(), secret)
-		if _, err := m.saveSession(ctx, w, s); err != nil {
+		if err := m.updateSession(ctx, w, s); err != nil {
 			return nil, fmt.Errorf("loginkit: begin TOTP: save session: %w", err)
 		}
 		st.session = s
@@ -195,7 +206,7 @@ func (m *Manager[U]) ConfirmTOTP(w http.ResponseWriter, r *http.Request, code st
 	if st.session != nil && st.session.Values[enrolValue] != "" {
 		s := st.session.Clone()
 		delete(s.Values, enrolValue)
-		if _, err := m.saveSession(r.Context(), w, s); err != nil {
+		if err := m.updateSession(r.Context(), w, s); err != nil {
 			m.logger.WarnContext(r.Context(), "loginkit: could not clear TOTP enrolment from session", "error", err)
 		} else {
 			st.session = s
