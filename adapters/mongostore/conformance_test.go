@@ -54,3 +54,18 @@ func TestUsersConformance(t *testing.T) {
 		TimePrecision: time.Millisecond,
 	})
 }
+
+func TestSecondFactorsConformance(t *testing.T) {
+	client(t) // skip, or fail under CI, once rather than in every case
+	conformance.TestSecondFactors(t, conformance.SecondFactorHarness{
+		New: func(tb testing.TB) loginkit.SecondFactorStore {
+			db := freshDB(tb)
+			s := mongostore.NewSecondFactors(db)
+			if err := mongostore.Migrate(ctx(tb), db); err != nil {
+				tb.Fatal(err)
+			}
+			return s
+		},
+		TimePrecision: time.Millisecond,
+	})
+}

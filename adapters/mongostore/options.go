@@ -34,8 +34,8 @@ const errs = storekit.Errs("mongostore")
 const maxPrefixLen = 64
 
 // WithPrefix sets the prefix of the collection names (default
-// DefaultPrefix): the stores append "users", "users_locks", "sessions"
-// and "tokens" to it. Pass the same prefix to Migrate and to every store
+// DefaultPrefix): the stores append "users", "users_locks", "sessions",
+// "tokens" and "second_factors" (with "_codes" and "_locks") to it. Pass the same prefix to Migrate and to every store
 // of one application; different prefixes let several applications share a
 // database.
 //
@@ -66,7 +66,8 @@ func newConfig(opts []Option) config {
 // Migrate creates the indexes the stores rely on, in the collections named
 // by opts (pass the same options as to the stores): the unique indexes on
 // users' email and username keys and on the write locks' user IDs, the
-// index List pages by, the indexes on user IDs of sessions and tokens, and
+// index List pages by, the indexes on user IDs of sessions, tokens and
+// recovery codes (with the second-factor store's write locks), and
 // a TTL index on their expiry date where the server has TTL indexes (an
 // ordinary index otherwise; see Sessions.ExpiryMode). Call it once at
 // every start-up, before the stores serve requests: it is idempotent and
@@ -89,6 +90,10 @@ func Migrate(ctx context.Context, db *mongo.Database, opts ...Option) error {
 	}
 	if err := ensureTokenIndexes(ctx, db.Collection(c.Prefix+"tokens")); err != nil {
 		return wrap(op+": tokens", err)
+	}
+	sf := c.Prefix + secondFactorsName
+	if err := ensureSecondFactorIndexes(ctx, db.Collection(sf+codesSuffix), db.Collection(sf+lockSuffix)); err != nil {
+		return wrap(op+": second factors", err)
 	}
 	return nil
 }
