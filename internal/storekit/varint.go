@@ -14,8 +14,9 @@ func AppendUvarint(b []byte, v uint64) []byte {
 }
 
 // Uvarint decodes the unsigned varint at the start of s and returns it and
-// the number of bytes it took. n is 0 when s ends inside the varint or the
-// value overflows 64 bits. It takes a string or a byte slice, so that
+// the number of bytes it took. n is 0 when s ends inside the varint, the
+// value overflows 64 bits, or the encoding is not the shortest (a final
+// zero byte after the first), so that every value has one encoding. It takes a string or a byte slice, so that
 // decoders reading from either need no conversion.
 func Uvarint[S ~string | ~[]byte](s S) (v uint64, n int) {
 	for i := 0; i < 10 && i < len(s); i++ {
@@ -25,6 +26,9 @@ func Uvarint[S ~string | ~[]byte](s S) (v uint64, n int) {
 		}
 		v |= uint64(c&0x7f) << (7 * i)
 		if c < 0x80 {
+			if c == 0 && i > 0 {
+				return 0, 0 // not the shortest encoding
+			}
 			return v, i + 1
 		}
 	}
