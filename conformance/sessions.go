@@ -685,9 +685,12 @@ func (s *sessionSuite) expiryBoundary(t suiteT, st loginkit.SessionStore) {
 		wantErr(t, err, loginkit.ErrNotFound, "Touch of a session whose ExpiresAt is exactly now", "SessionToucher.Touch: an expired session is ErrNotFound")
 	}
 	if s.h.NewWithClock != nil {
+		// The lookups above may have dropped the expired session already.
 		n, err := st.DeleteExpired(background())
 		must(t, err, "DeleteExpired", "SessionStore.DeleteExpired contract")
-		s.wantSweepCount(t, n, 1, "DeleteExpired with one session whose ExpiresAt is exactly now")
+		if n < 0 || n > 1 {
+			t.Errorf("DeleteExpired with one session whose ExpiresAt is exactly now: want at most 1 (SessionStore.DeleteExpired removes expired sessions only), got %d", n)
+		}
 		s.wantSession(t, st, after, "Get after DeleteExpired", "SessionStore.DeleteExpired removes expired sessions only")
 	}
 }

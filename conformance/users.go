@@ -1065,7 +1065,7 @@ func (s *userSuite[U]) concurrentUpdate(t suiteT, st loginkit.UserStore[U]) {
 	// gives its user the same free name, all racers starting each step
 	// together. No user is written twice in a round, so no name is
 	// freed again within it: each must have exactly one winner.
-	const racers, steps = 20, 10
+	const racers, steps = 20, 4
 	ids := make([][racers]string, steps)
 	for k := range steps {
 		for i := range racers {
