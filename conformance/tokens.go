@@ -11,6 +11,11 @@ import (
 	"github.com/loginkit/loginkit"
 )
 
+// purposeRememberRotated is the purpose the manager gives the record a
+// rotated remember token leaves behind; the suite uses it as a purpose that
+// starts with another purpose ("remember").
+const purposeRememberRotated = "remember-rotated"
+
 // TestTokens checks a loginkit.TokenStore against its contract: round
 // trips, unique selectors, single consumption (also under concurrent
 // consumers), expiry, idempotent deletes, per-user listing and bulk
@@ -485,7 +490,7 @@ func (s *tokenSuite) deleteExpiredThenByUser(t suiteT, st loginkit.TokenStore) {
 	l1 := s.token("l1", "user-1", loginkit.PurposeRemember, s.now)
 	s.create(t, st,
 		s.expired("x1", "user-1", loginkit.PurposeRemember, s.now.Add(-3*time.Hour)),
-		s.expired("x2", "user-1", loginkit.PurposeRememberRotated, s.now.Add(-2*time.Hour)),
+		s.expired("x2", "user-1", purposeRememberRotated, s.now.Add(-2*time.Hour)),
 		copyToken(l1),
 		s.expired("y1", "user-10", loginkit.PurposeRemember, s.now.Add(-time.Hour)),
 	)
@@ -646,16 +651,16 @@ func (s *tokenSuite) prefixes(t suiteT, st loginkit.TokenStore) {
 	const clause = "TokenStore: tokens are matched by exact UserID and Purpose, not by prefix"
 	s.create(t, st,
 		s.token("r1", "user-1", loginkit.PurposeRemember, s.now.Add(-time.Minute)),
-		s.token("rr1", "user-1", loginkit.PurposeRememberRotated, s.now),
+		s.token("rr1", "user-1", purposeRememberRotated, s.now),
 		s.token("r10", "user-10", loginkit.PurposeRemember, s.now),
-		s.token("rr10", "user-10", loginkit.PurposeRememberRotated, s.now),
+		s.token("rr10", "user-10", purposeRememberRotated, s.now),
 	)
 	for _, c := range []struct {
 		user, purpose string
 		want          []string
 	}{
 		{"user-1", loginkit.PurposeRemember, []string{"r1"}},
-		{"user-1", loginkit.PurposeRememberRotated, []string{"rr1"}},
+		{"user-1", purposeRememberRotated, []string{"rr1"}},
 		{"user-1", "remember-", nil},
 		{"user-1", "rem", nil},
 		{"user-10", loginkit.PurposeRemember, []string{"r10"}},
@@ -669,7 +674,7 @@ func (s *tokenSuite) prefixes(t suiteT, st loginkit.TokenStore) {
 	n, err := st.DeleteByUser(background(), "user-1", loginkit.PurposeRemember)
 	must(t, err, "DeleteByUser", "TokenStore.DeleteByUser contract")
 	if n != 1 {
-		t.Errorf("DeleteByUser(user-1, %q) beside %q and user-10: want 1 removed (%s), got %d", loginkit.PurposeRemember, loginkit.PurposeRememberRotated, clause, n)
+		t.Errorf("DeleteByUser(user-1, %q) beside %q and user-10: want 1 removed (%s), got %d", loginkit.PurposeRemember, purposeRememberRotated, clause, n)
 	}
 	for _, sel := range []string{"rr1", "r10", "rr10"} {
 		if _, err := st.Get(background(), sel); err != nil {

@@ -51,3 +51,9 @@ func TestTokensConformance(t *testing.T) {
 		},
 	})
 }
+
+func TestSecondFactorsConformance(t *testing.T) {
+	conformance.TestSecondFactors(t, conformance.SecondFactorHarness{
+		New: func(testing.TB) loginkit.SecondFactorStore { return memstore.NewSecondFactors() },
+	})
+}

@@ -65,3 +65,17 @@ func TestUsersConformance(t *testing.T) {
 		Updater:       true,
 	})
 }
+
+func TestSecondFactorsConformance(t *testing.T) {
+	client(t) // skip, or fail under CI, once rather than in every case
+	conformance.TestSecondFactors(t, conformance.SecondFactorHarness{
+		New: func(tb testing.TB) loginkit.SecondFactorStore {
+			s := mongostore.NewSecondFactors(freshDB(tb))
+			if err := s.EnsureIndexes(ctx(tb)); err != nil {
+				tb.Fatal(err)
+			}
+			return s
+		},
+		TimePrecision: time.Millisecond,
+	})
+}

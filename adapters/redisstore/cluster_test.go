@@ -326,6 +326,11 @@ func TestCluster(t *testing.T) {
 			Updater: true,
 		})
 	})
+	t.Run("SecondFactorsConformance", func(t *testing.T) {
+		conformance.TestSecondFactors(t, conformance.SecondFactorHarness{
+			New: func(testing.TB) loginkit.SecondFactorStore { return redisstore.NewSecondFactors(rdb, prefix()) },
+		})
+	})
 
 	// The manager on the cluster: remember-me (whose rotation records
 	// have selectors of their own), a password change and a logout.
