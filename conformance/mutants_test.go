@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -976,5 +978,36 @@ func TestRaceMutantsCaughtEveryTime(t *testing.T) {
 			}
 			t.Logf("case %s caught the store in %d of %d runs", c.kase, caught, runs)
 		})
+	}
+}
+
+// TestDocListsEveryCase checks that the package documentation names every
+// case of the user, session and token suites.
+func TestDocListsEveryCase(t *testing.T) {
+	doc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := map[string]bool{}
+	for _, w := range strings.FieldsFunc(string(doc), func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	}) {
+		words[w] = true
+	}
+	caseName := regexp.MustCompile(`(?m)^\t\t\{"(\w+)", s\.\w+\},$`)
+	for _, file := range []string{"users.go", "sessions.go", "tokens.go"} {
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := caseName.FindAllSubmatch(src, -1)
+		if len(found) < 15 {
+			t.Fatalf("%s: found only %d cases", file, len(found))
+		}
+		for _, m := range found {
+			if !words[string(m[1])] {
+				t.Errorf("doc.go does not list case %s of %s", m[1], file)
+			}
+		}
 	}
 }
