@@ -10,7 +10,9 @@ import (
 // Authenticate checks a login name (email or username) and password. It
 // returns ErrInvalidCredentials both for an unknown login and for a wrong
 // password, and spends the same hashing work on both, so neither the error
-// nor the timing tells them apart. Other outcomes:
+// nor the timing tells them apart. A login that is not ValidLoginName, or
+// a password with code points the PRECIS OpaqueString profile disallows,
+// is ErrInvalidCredentials too, without asking the store. Other outcomes:
 //
 //   - ErrLocked when a policy (policies.Lockout) refuses the account for
 //     now, whatever the password;
@@ -50,6 +52,12 @@ func (m *Manager[U]) authenticate(ctx context.Context, login, password string) (
 		return zero, fmt.Errorf("%w: Authenticate needs a user store and a hasher", ErrConfig)
 	}
 	now := m.now().UTC()
+	if !ValidLoginName(login) || !ValidPassword(password) {
+		// No account has such a name, and no password such code points:
+		// refuse before asking the store, after the same work as for an
+		// unknown login.
+		return zero, m.dummyVerify(ctx, password)
+	}
 	u, err := m.users.FindByLogin(ctx, login)
 	if err == nil && isNil(u) {
 		err = ErrNotFound

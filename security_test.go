@@ -331,3 +331,102 @@ func TestReauthenticationBoundsConcurrentGuesses(t *testing.T) {
 		t.Fatalf("right password after the lock: %d %q", res.StatusCode, body(res))
 	}
 }
+
+// countingFinds counts the user store's FindByLogin calls.
+type countingFinds struct {
+	*memstore.Users[user, *user]
+	finds atomic.Int64
+}
+
+func (c *countingFinds) FindByLogin(ctx context.Context, login string) (*user, error) {
+	c.finds.Add(1)
+	return c.Users.FindByLogin(ctx, login)
+}
+
+// countingHasher is testHasher counting its checks.
+type countingHasher struct {
+	testHasher
+	checks atomic.Int64
+}
+
+func (h *countingHasher) Verify(ctx context.Context, pw, encoded string) (bool, error) {
+	h.checks.Add(1)
+	return h.testHasher.Verify(ctx, pw, encoded)
+}
+
+// hostileNames are login names no account can have: controls, NUL,
+// invisible and bidirectional-control characters, unassigned code points
+// and invalid UTF-8.
+var hostileNames = []string{
+	"a\x00", "ann\x00@example.com", "adm\u200bin", "ann\u200d", "ann\u202eevil", "ann\u2066",
+	"an\u00adn", "ann\x07", "ann\tsmith", "ann\u0378", "ann\xff", "\ufeffann",
+}
+
+// Hostile login names are wrong credentials, refused before the store is
+// asked (a SQL driver refuses a NUL byte with an error that would
+// otherwise surface as a store failure), after the same password work
+// as an unknown login.
+func TestHostileLoginNamesAreInvalidCredentialsBeforeStore(t *testing.T) {
+	users := &countingFinds{Users: memstore.NewUsers[user]()}
+	h := &countingHasher{}
+	a := newApp(t, func(b *loginkit.Builder[*user]) { b.Users(users).Hasher(h) })
+	a.register("ann", "pw-ann-123")
+	ctx := context.Background()
+	for _, name := range hostileNames {
+		users.finds.Store(0)
+		h.checks.Store(0)
+		if _, err := a.m.Authenticate(ctx, name, "pw-ann-123"); !errors.Is(err, loginkit.ErrInvalidCredentials) {
+			t.Errorf("Authenticate(%q): %v; want ErrInvalidCredentials", name, err)
+		}
+		if n := users.finds.Load(); n != 0 {
+			t.Errorf("Authenticate(%q) asked the store %d times", name, n)
+		}
+		if n := h.checks.Load(); n != 1 {
+			t.Errorf("Authenticate(%q) made %d password checks; want the 1 of an unknown login", name, n)
+		}
+	}
+	for _, pw := range []string{"pw-ann-123\x00", "pw-ann\u200b-123", "pw\xff"} {
+		if _, err := a.m.Authenticate(ctx, "ann", pw); !errors.Is(err, loginkit.ErrInvalidCredentials) {
+			t.Errorf("Authenticate(ann, %q): %v; want ErrInvalidCredentials", pw, err)
+		}
+	}
+}
+
+// Register refuses hostile login names and passwords with ErrInvalid,
+// storing nothing; new names follow RFC 8265 (UsernameCaseMapped per
+// space-separated part).
+func TestRegisterRefusesHostileNamesAndPasswords(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	for _, name := range append(hostileNames, "ann🙂", "ﬁle", "ann\u2028x") {
+		u := &user{}
+		u.Username = name
+		if err := a.m.Register(ctx, u, "pw-ann-123"); !errors.Is(err, loginkit.ErrInvalid) {
+			t.Errorf("Register(username %q): %v; want ErrInvalid", name, err)
+		}
+		u = &user{}
+		u.Email = name + "@example.com"
+		if err := a.m.Register(ctx, u, "pw-ann-123"); !errors.Is(err, loginkit.ErrInvalid) {
+			t.Errorf("Register(email %q): %v; want ErrInvalid", u.Email, err)
+		}
+	}
+	for _, pw := range []string{"pw-ann-123\x00", "pw-ann\u200b-123", "pw\xff-ann-123", "pw\u202e-ann-123"} {
+		u := &user{}
+		u.Username = "ann"
+		if err := a.m.Register(ctx, u, pw); !errors.Is(err, loginkit.ErrInvalid) {
+			t.Errorf("Register(password %q): %v; want ErrInvalid", pw, err)
+		}
+	}
+	if _, n, _ := a.users.List(ctx, loginkit.ListOptions{}); n != 0 {
+		t.Fatalf("%d users stored after refused registrations", n)
+	}
+	// What RFC 8265 allows still registers: other scripts, ASCII
+	// punctuation, words separated by spaces, NFD input.
+	for i, name := range []string{"Zoë", "josé.o'neil", "Ann Smith", "名前", "cafe\u0301"} {
+		u := &user{}
+		u.Username = name
+		if err := a.m.Register(ctx, u, "pw-ann-123"); err != nil {
+			t.Errorf("Register(username %q) #%d: %v", name, i, err)
+		}
+	}
+}
