@@ -203,6 +203,7 @@ func testTransientRememberFailure(t *testing.T, lost bool) {
 			if got != "user:ann:stale" && got != "anonymous" {
 				t.Fatalf("restore with a failing store: %q", got)
 			}
+			// 2 minutes: twice the default grace window.
 			for _, wait := range []time.Duration{0, 2 * time.Minute} {
 				a.clock.Advance(wait)
 				b.restart()
