@@ -8,6 +8,7 @@ import (
 	"github.com/loginkit/loginkit/policies"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -428,6 +429,81 @@ func TestRegisterRefusesHostileNamesAndPasswords(t *testing.T) {
 		u.Username = name
 		if err := a.m.Register(ctx, u, "pw-ann-123"); err != nil {
 			t.Errorf("Register(username %q) #%d: %v", name, i, err)
+		}
+	}
+}
+
+// schemeHasher verifies "<scheme>$<password>" hashes, each scheme taking
+// its own time, like imported hashes of other libraries at their own
+// costs. Hash makes "fast$" hashes, as the manager's own scheme.
+type schemeHasher map[string]time.Duration
+
+func (h schemeHasher) Hash(_ context.Context, pw string) (string, error) { return "fast$" + pw, nil }
+
+func (h schemeHasher) Verify(_ context.Context, pw, encoded string) (bool, error) {
+	scheme, want, ok := strings.Cut(encoded, "$")
+	cost, known := h[scheme]
+	if !ok || !known {
+		return false, loginkit.ErrUnknownHashFormat
+	}
+	time.Sleep(cost)
+	if pw != want {
+		return false, loginkit.ErrMismatch
+	}
+	return scheme != "fast", nil
+}
+
+// median returns the median of ds (which it sorts).
+func median(ds []time.Duration) time.Duration {
+	slices.Sort(ds)
+	return ds[len(ds)/2]
+}
+
+// An unknown login must take as long as a wrong password, whatever the
+// scheme of the stored hash: users imported with a slower (or faster)
+// scheme than the manager's own must not be told apart by timing. The
+// median-time ratio of unknown login to wrong password stays within
+// 0.7–1.43 for each scheme, with users of every scheme in one store.
+func TestUnknownLoginTakesAsLongAsWrongPasswordForEveryScheme(t *testing.T) {
+	h := schemeHasher{"fast": 4 * time.Millisecond, "mid": 20 * time.Millisecond, "slow": 60 * time.Millisecond}
+	a := newApp(t, func(b *loginkit.Builder[*user]) { b.Hasher(h) })
+	ctx := context.Background()
+	schemes := []string{"fast", "mid", "slow"}
+	for _, s := range schemes {
+		u := &user{}
+		u.Username, u.PasswordHash = "user-"+s, s+"$right"
+		if err := a.users.Create(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	timeOf := func(login string) time.Duration {
+		start := time.Now()
+		if _, err := a.m.Authenticate(ctx, login, "wrong"); !errors.Is(err, loginkit.ErrInvalidCredentials) {
+			t.Fatalf("Authenticate(%s): %v", login, err)
+		}
+		return time.Since(start)
+	}
+	for _, s := range schemes { // a server that has been running a while
+		for range 3 {
+			timeOf("user-" + s)
+		}
+	}
+	const rounds = 15
+	unknown := make([]time.Duration, 0, rounds)
+	wrong := map[string][]time.Duration{}
+	for i := range rounds {
+		unknown = append(unknown, timeOf(fmt.Sprintf("nobody-%d", i)))
+		for _, s := range schemes {
+			wrong[s] = append(wrong[s], timeOf("user-"+s))
+		}
+	}
+	mu := median(unknown)
+	for _, s := range schemes {
+		mw := median(wrong[s])
+		ratio := float64(mu) / float64(mw)
+		t.Logf("%s: unknown %v, wrong password %v, ratio %.2f", s, mu, mw, ratio)
+		if ratio < 0.7 || ratio > 1.43 {
+			t.Errorf("scheme %s: median unknown login %v vs wrong password %v: ratio %.2f, want 0.7–1.43", s, mu, mw, ratio)
 		}
 	}
 }
