@@ -154,7 +154,11 @@ func (m *Manager[U]) ConfirmLogin(w http.ResponseWriter, r *http.Request) error 
 }
 
 // Reauthenticate checks password against the current user's and, when it
-// matches, calls ConfirmLogin. A wrong password is ErrInvalidCredentials.
+// matches, calls ConfirmLogin. Errors: ErrUnauthorized without a login;
+// ErrInvalidCredentials for a wrong password; ErrLocked while a lockout
+// policy locks the account (the check obeys the same bound as
+// Authenticate, even with the right password); otherwise a wrapped store
+// or context error.
 func (m *Manager[U]) Reauthenticate(w http.ResponseWriter, r *http.Request, password string) error {
 	u, ok := m.CurrentUser(r)
 	if !ok {
@@ -367,8 +371,11 @@ func (m *Manager[U]) Register(ctx context.Context, u U, password string) error {
 }
 
 // ChangePassword changes the current user's password after checking the
-// current one (ErrInvalidCredentials when it is wrong), then logs out every
-// other session and remember token and keeps this session, rotated.
+// current one (ErrInvalidCredentials when it is wrong, ErrLocked while a
+// lockout policy locks the account, as for Reauthenticate), then logs out
+// every other session and remember token and keeps this session, rotated.
+// An empty new password, or one that is not ValidPassword, is ErrInvalid;
+// ErrUnauthorized without a login.
 func (m *Manager[U]) ChangePassword(w http.ResponseWriter, r *http.Request, current, next string) error {
 	st := m.stateOf(r)
 	if st == nil || !st.authed || st.session == nil {

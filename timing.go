@@ -101,16 +101,19 @@ func (f *failureTiming) pad(ctx context.Context, start time.Time) {
 }
 
 // hashScheme names the scheme and cost of an encoded hash without
-// knowing its format: the '$'-separated fields with salts and digests
-// (long fields with no '=', ',' or ':', which parameters have) left out.
+// knowing its format: the '$'-separated fields, the first non-empty one
+// (the scheme's name) kept and salts and digests (later long fields with
+// no '=', ',' or ':', which parameters have) left out.
 // "scrypt:32768:8:1$salt$hex" is "scrypt:32768:8:1", "$2b$12$..." is
 // "$2b$12", "pbkdf2_sha256$260000$salt$hash" is "pbkdf2_sha256$260000".
 func hashScheme(encoded string) string {
 	var b strings.Builder
+	named := false // the first non-empty field names the scheme: kept
 	for i, field := range strings.Split(encoded, "$") {
-		if len(field) >= 12 && !strings.ContainsAny(field, "=,:") {
+		if named && len(field) >= 12 && !strings.ContainsAny(field, "=,:") {
 			continue
 		}
+		named = named || field != ""
 		if i > 0 {
 			b.WriteByte('$')
 		}
