@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/conformance"
 )
 
 // Well-formed pieces for hand-made hashes.
@@ -58,7 +59,7 @@ func TestNewFormatsHostileNamed(t *testing.T) {
 	// Custom limits apply to the new formats too: 8192 SHA-crypt rounds
 	// and phpass's 2^13 iterations (WordPress's "B") pass, one step more
 	// does not.
-	h := PBKDF2SHA256(Iterations(10), WithLimits(Limits{MaxIterations: 8192}))
+	h := Must(New(SchemePBKDF2SHA256, Iterations(10), WithLimits(Limits{MaxIterations: 8192})))
 	for enc, unsafe := range map[string]bool{
 		"$5$rounds=8192$salt$" + sha256Sum: false,
 		"$5$rounds=8193$salt$" + sha256Sum: true,
@@ -76,7 +77,7 @@ func TestNewFormatsHostileNamed(t *testing.T) {
 // TestNewFormatsMalformed lists malformed strings of the new formats:
 // ErrUnknownHashFormat, never a match, never a scheme.
 func TestNewFormatsMalformed(t *testing.T) {
-	h := PBKDF2SHA256(Iterations(10))
+	h := Must(New(SchemePBKDF2SHA256, Iterations(10)))
 	for _, enc := range []string{
 		// argon2: each parameter exactly once, no others.
 		"$argon2id$v=19$m=1024,m=1024,t=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
@@ -192,4 +193,42 @@ func TestSpringEmptyPassword(t *testing.T) {
 	if _, err := Default().Verify(context.Background(), "", enc); !errors.Is(err, loginkit.ErrMismatch) {
 		t.Errorf("Verify(\"\", %q) = %v; want ErrMismatch (Spring refuses the empty password)", enc, err)
 	}
+}
+
+// TestConformanceImported runs the conformance suite with one hash of
+// each format added for imports, made by the real libraries (from
+// testdata/vectors.jsonl and the Spring vectors): each verifies with its
+// password, refuses the wrong ones, and is upgraded. Under the race
+// detector the 64 MiB Spring scrypt preset is left out (pure-Go scrypt is
+// many times slower there); its 16 MiB v4.1 preset stays.
+func TestConformanceImported(t *testing.T) {
+	var imported []conformance.ImportedHash
+	picked := map[string]bool{}
+	for _, v := range loadVectors(t) {
+		key := v.Lib + " " + v.Scheme + " " + v.Hash[:4]
+		switch {
+		case picked[key], v.Default, v.Password == "",
+			!(v.Scheme == "phpass" || strings.HasSuffix(v.Scheme, "-crypt") || strings.Contains(v.Hash, ",p=") && strings.Contains(v.Lib, "argon2")):
+			continue
+		}
+		picked[key] = true
+		imported = append(imported, conformance.ImportedHash{Format: v.Lib + " " + v.Scheme, Hash: v.Hash, Password: v.Password, Wrong: append([]string{v.Wrong}, v.Refused...)})
+	}
+	for _, v := range loadSpringVectors(t, "testdata/spring/spring-security-7.1.1.jsonl") {
+		if picked[v.Scheme] || !*v.Valid || springRefused[v.Scheme] || v.Scheme == "spring:raw-bcrypt-2b" ||
+			(raceEnabled && strings.Contains(v.Scheme, "scrypt") && strings.Contains(v.Scheme, "5_8")) {
+			continue
+		}
+		picked[v.Scheme] = true
+		imported = append(imported, conformance.ImportedHash{Format: v.Scheme, Hash: v.Hash, Password: v.Password})
+	}
+	if len(imported) < 25 {
+		t.Fatalf("only %d imported hashes", len(imported))
+	}
+	conformance.TestHasher(t, conformance.HasherHarness{
+		New: func(testing.TB) loginkit.Hasher {
+			return Must(New(SchemeArgon2id, Memory(256), Iterations(1)))
+		},
+		Imported: imported,
+	})
 }
