@@ -113,6 +113,12 @@
 // count) and are upgraded on login when bcrypt is not preferred.
 // Django's bcrypt_sha256 and passlib's bcrypt-sha256 pre-hash the
 // password with SHA-256 as those libraries define, so every byte counts.
+// SHA-crypt and phpass hash the whole password in every round, so their
+// cost grows with its length: Verify refuses, as too long, a password
+// whose check against such a hash would cost more hash blocks than
+// MaxIterations rounds of a 64-byte one (no password up to 4096 bytes at
+// glibc's 5000 rounds or WordPress's 2^13 iterations; about 1.2 KiB at
+// passlib's sha512_crypt default of 656,000 rounds).
 // C bcrypt implementations stop at a NUL byte; this package does not, so a
 // password containing NUL may not verify against a foreign bcrypt hash.
 //

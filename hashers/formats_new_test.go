@@ -235,3 +235,41 @@ func TestConformanceImported(t *testing.T) {
 		Imported: imported,
 	})
 }
+
+// TestLongPasswordWorkBounded checks that SHA-crypt and phpass, whose cost
+// grows with the password's length, refuse a password too long for the
+// hash's rounds under the limits (ErrPasswordTooLong, without hashing),
+// and check shorter ones as usual.
+func TestLongPasswordWorkBounded(t *testing.T) {
+	h := Must(New(SchemePBKDF2SHA256, Iterations(10), WithLimits(Limits{MaxIterations: 8192})))
+	for _, enc := range []string{
+		"$6$rounds=8192$saltsalt$" + sha512Sum,
+		"$5$rounds=8192$saltsalt$" + sha256Sum,
+		"$P$B" + "saltsalt" + phpSum, // 2^13
+	} {
+		for range cap(h.sem) {
+			h.sem <- struct{}{} // any hashing would block
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := h.Verify(ctx, strings.Repeat("x", 4096), enc)
+		for range cap(h.sem) {
+			<-h.sem
+		}
+		if !errors.Is(err, loginkit.ErrPasswordTooLong) || !errors.Is(err, loginkit.ErrMismatch) {
+			t.Errorf("Verify(4096 bytes, %q) = %v; want ErrMismatch and ErrPasswordTooLong before any work", enc, err)
+		}
+		if _, err := h.Verify(context.Background(), strings.Repeat("x", 64), enc); !errors.Is(err, loginkit.ErrMismatch) || errors.Is(err, loginkit.ErrPasswordTooLong) {
+			t.Errorf("Verify(64 bytes, %q) = %v; want a plain ErrMismatch", enc, err)
+		}
+	}
+	// The default limits leave room for any password up to 4096 bytes at
+	// glibc's default 5000 rounds and WordPress's 2^13 iterations.
+	d := Default()
+	for _, enc := range []string{"$6$saltsalt$" + sha512Sum, "$P$B" + "saltsalt" + phpSum} {
+		s, err := parse(enc, d.limits)
+		if err != nil || !s.passwordWorkOK(DefaultMaxPasswordBytes, d.limits) {
+			t.Errorf("%q: a 4096-byte password is refused under the default limits (%v)", enc, err)
+		}
+	}
+}
