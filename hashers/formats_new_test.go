@@ -35,6 +35,7 @@ var hostileNew = []string{
 	"{scrypt}$280801$" + b64Salt16 + "$" + b64Key32,                                                           // N=2^40
 	"{scrypt@SpringSecurity_v5_8}$11ff01$" + b64Salt16 + "$" + b64Key32,                                       // r=255 at N=2^17: 4 GiB
 	"$e08ff$" + b64Salt16 + "$" + b64Key32,                                                                    // p=255
+	"$2a0801$" + b64Salt16 + "$" + b64Key32,                                                                   // N=2^42: read as Spring scrypt, not bcrypt
 	"$argon2id$v=19$m=4294967295,p=1,t=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",                             // npm order, 4 TiB
 	"$argon2id$v=19$p=1,t=100000,m=65536$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",                             // passes
 	"{argon2}$argon2id$v=19$m=65536,t=1,p=255$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",                        // Spring, lanes
@@ -49,7 +50,7 @@ func init() { hostile = append(hostile, hostileNew...) }
 // fallback, recognised it).
 func TestNewFormatsHostileNamed(t *testing.T) {
 	want := []string{"sha512-crypt", "sha256-crypt", "sha256-crypt", "phpass", "phpass", "spring-scrypt", "spring-scrypt",
-		"spring-scrypt", "spring-scrypt", "argon2id", "argon2id", "spring-argon2", "spring-argon2", "spring-bcrypt"}
+		"spring-scrypt", "spring-scrypt", "spring-scrypt", "argon2id", "argon2id", "spring-argon2", "spring-argon2", "spring-bcrypt"}
 	for i, enc := range hostileNew {
 		s, err := Identify(enc)
 		if s != want[i] || !errors.Is(err, loginkit.ErrUnsafeHashParams) {
