@@ -67,6 +67,11 @@ func TestNewFormatsHostileNamed(t *testing.T) {
 		"$5$salt$" + sha256Sum:             false, // default 5000
 		"$P$B" + "saltsalt" + phpSum:       false,
 		"$P$C" + "saltsalt" + phpSum:       true,
+		// Spring's PBKDF2 presets (185,000 and 310,000 iterations, not
+		// written in the hash) go through the same check.
+		"{pbkdf2}" + strings.Repeat("ab", 40):                     true,
+		"{pbkdf2@SpringSecurity_v5_8}" + strings.Repeat("ab", 48): true,
+		"{sha256}" + strings.Repeat("ab", 40):                     false, // 1024 digests
 	} {
 		_, err := h.Verify(context.Background(), "pw", enc)
 		if got := errors.Is(err, loginkit.ErrUnsafeHashParams); got != unsafe {
