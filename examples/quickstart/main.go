@@ -8,6 +8,7 @@
 //	go run ./examples/quickstart -secure-cookies      # behind an HTTPS proxy on 127.0.0.1:8080
 //	go run ./examples/quickstart createuser -email ann@example.com -username ann -admin
 //	go run ./examples/quickstart import-users -db app.db users.csv
+//	go run ./examples/quickstart import-users -db app.db -dry-run users.csv   # report only
 //
 // The database file is created and migrated on first run.
 //
