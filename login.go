@@ -24,6 +24,10 @@ type LoginOptions struct {
 	// the user stays inactive (until logout or a session version change),
 	// so that such a user can reach, say, an "activate your account" page.
 	Force bool
+	// SkipSecondFactor logs in a user who has a second factor without
+	// asking for it, for a login the application has already verified
+	// strongly by other means. Leave it false after a password check.
+	SkipSecondFactor bool
 }
 
 // Login logs u in on the response: it checks that u is active (unless
@@ -32,6 +36,13 @@ type LoginOptions struct {
 // session with a new token and sets its cookie, and, with opts.Remember,
 // issues a remember-me token. Call it before writing the response body.
 // Login does not check a password: call Authenticate first.
+//
+// With second factors configured (Builder.SecondFactor), a user who has
+// one enrolled is not logged in yet: Login starts a short "second factor
+// pending" state, in which the request stays anonymous, and returns
+// ErrSecondFactorRequired; send the user to a page that calls
+// PendingUser and VerifyTOTP or UseRecoveryCode. Remember-me is granted
+// only once the second factor is done.
 func (m *Manager[U]) Login(w http.ResponseWriter, r *http.Request, u U, opts LoginOptions) error {
 	if isNil(u) || u.UserID() == "" {
 		return fmt.Errorf("%w: Login needs a user with an ID", ErrInvalid)
@@ -47,6 +58,13 @@ func (m *Manager[U]) Login(w http.ResponseWriter, r *http.Request, u U, opts Log
 		}
 		if err := m.checkPolicies(ctx, m.policies, &Check{Stage: StageLogin, User: u, Account: accountOf(u), Request: r, Now: now}); err != nil {
 			return err
+		}
+	}
+	if m.factors != nil && !opts.SkipSecondFactor {
+		if on, err := m.hasSecondFactor(ctx, u.UserID()); err != nil {
+			return err
+		} else if on {
+			return m.startPending(w, r, u, opts, now)
 		}
 	}
 	m.revokeRequestSession(w, r)

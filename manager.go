@@ -37,6 +37,7 @@ type Manager[U User] struct {
 	needsRefresh  http.Handler
 	forbidden     http.Handler
 	unavailable   http.Handler
+	factors       *factorConfig
 
 	dummyOnce sync.Once
 	dummyHash string
