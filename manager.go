@@ -41,4 +41,7 @@ type Manager[U User] struct {
 
 	dummyOnce sync.Once
 	dummyHash string
+	// failures pads failed logins to the slowest scheme's time (see
+	// timing.go).
+	failures failureTiming
 }

@@ -470,6 +470,15 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, loginkit.ErrInvalidCredentials):
 			errs["current"] = "That is not your current password."
+		case errors.Is(err, loginkit.ErrLocked):
+			a.render(w, r, http.StatusTooManyRequests, "password", view{Title: "Change password",
+				Errors: map[string]string{"current": tooManyAttempts}})
+			return
+		case errors.Is(err, loginkit.ErrInvalid):
+			errs["password"] = badPasswordChars
+		case errors.Is(err, loginkit.ErrUnauthorized):
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
 		case err != nil:
 			a.fail(w, r, err)
 			return
@@ -489,11 +498,16 @@ func (a *App) reauthForm(w http.ResponseWriter, r *http.Request) {
 func (a *App) reauth(w http.ResponseWriter, r *http.Request) {
 	next, _ := loginkit.SafeNext(r.PostFormValue("next"))
 	if err := a.m.Reauthenticate(w, r, r.PostFormValue("password")); err != nil {
-		if !errors.Is(err, loginkit.ErrInvalidCredentials) {
+		switch {
+		case errors.Is(err, loginkit.ErrInvalidCredentials):
+			a.render(w, r, http.StatusUnauthorized, "reauth", view{Title: "Confirm password", Error: "Invalid username or password", Next: next})
+		case errors.Is(err, loginkit.ErrLocked):
+			a.render(w, r, http.StatusTooManyRequests, "reauth", view{Title: "Confirm password", Error: tooManyAttempts, Next: next})
+		case errors.Is(err, loginkit.ErrUnauthorized):
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+		default:
 			a.fail(w, r, err)
-			return
 		}
-		a.render(w, r, http.StatusUnauthorized, "reauth", view{Title: "Confirm password", Error: "Invalid username or password", Next: next})
 		return
 	}
 	if next == "" {
@@ -760,6 +774,10 @@ func lookalikeAt(s string) string {
 // otherwise the username, for a rule of the store's own.
 func refusedField(username, email string) (field, msg string) {
 	switch {
+	case !loginkit.ValidLoginName(username):
+		return "username", "The username contains a character that is not allowed (a control or invisible character)."
+	case !loginkit.ValidLoginName(email):
+		return "email", "The email address contains a character that is not allowed (a control or invisible character)."
 	case !loginkit.ValidUsername(username):
 		return "username", lookalikeAtMessage(username)
 	case !loginkit.ValidEmail(email):
@@ -775,9 +793,17 @@ func checkPassword(p string) string {
 		return fmt.Sprintf("Use at least %d characters.", minPasswordLen)
 	case len(p) > maxPasswordLen:
 		return fmt.Sprintf("Use at most %d bytes.", maxPasswordLen)
+	case !loginkit.ValidPassword(p):
+		return badPasswordChars
 	}
 	return ""
 }
+
+// Messages for refusals that the forms share.
+const (
+	tooManyAttempts  = "Too many wrong passwords: this account is locked for a few minutes. Try again later."
+	badPasswordChars = "The password contains a character that is not allowed (a control or invisible character)."
+)
 
 func formValues(r *http.Request, names ...string) map[string]string {
 	f := make(map[string]string, len(names))

@@ -9,6 +9,7 @@
 //	go run ./examples/quickstart -admin-2fa           # admin pages need two-factor authentication
 //	go run ./examples/quickstart createuser -email ann@example.com -username ann -admin
 //	go run ./examples/quickstart import-users -db app.db users.csv
+//	go run ./examples/quickstart import-users -db app.db -dry-run users.csv   # report only
 //
 // The database file is created and migrated on first run, and beside it
 // the file <db>.2fa-key with the key that encrypts two-factor secrets

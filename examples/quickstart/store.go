@@ -68,6 +68,9 @@ func identifyHash(encoded string) (string, error) {
 	if i := strings.LastIndex(detail, ": "); i >= 0 {
 		detail = detail[i+2:]
 	}
+	if errors.Is(err, hashers.ErrRefusedScheme) {
+		return "", fmt.Errorf("%s password hash refused: %s", scheme, detail)
+	}
 	if errors.Is(err, loginkit.ErrUnsafeHashParams) {
 		return "", fmt.Errorf("%s password hash with parameters out of the safe range (%s)", scheme, detail)
 	}
