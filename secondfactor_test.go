@@ -846,3 +846,24 @@ func TestSecondFactorWithStatelessCookieSessions(t *testing.T) {
 		t.Fatalf("a recovery code through the copied pending cookie: %d", res.StatusCode)
 	}
 }
+
+func TestSecondFactorLimitRefusalDoesNotResetLockoutCount(t *testing.T) {
+	a := newTFApp(t, loginkit.SecondFactorOptions{MaxAttempts: 2}, func(b *loginkit.Builder[*user]) {
+		b.Policies(policies.Lockout(10, 15*time.Minute, 15*time.Minute))
+	})
+	a.register("ann", "pw-ann-123")
+	b := a.browser()
+	secret, _ := a.enrol(b, "ann", "pw-ann-123")
+	b.do("POST", "/logout", "")
+	a.clock.Advance(30 * time.Second)
+	a.pending(b, "ann", "pw-ann-123", false)
+	for range 2 {
+		b.do("POST", "/2fa/totp", form("code", "111111"))
+	}
+	if res := b.do("POST", "/2fa/totp", form("code", a.code(secret, 0))); res.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("over the code limit: %d, want 429", res.StatusCode)
+	}
+	if got := a.userNamed("ann").FailedLogins; got != 3 {
+		t.Fatalf("FailedLogins after 2 wrong codes and a refused attempt = %d, want 3 (a refusal must not count as a success)", got)
+	}
+}

@@ -299,16 +299,17 @@ func (m *Manager[U]) factorStep(w http.ResponseWriter, r *http.Request, kind Fac
 	case err != nil:
 		return fmt.Errorf("loginkit: second factor: %w", err)
 	}
+	// From here on a failure stays counted by the lockout: only a right
+	// code refunds it (settleFactor records a success, which would also
+	// clear earlier failures).
 	release, err := m.reserveFactorAttempt(ctx, u.UserID(), now)
 	if err != nil {
-		m.settleFactor(ctx, u, now, res)
 		m.factorFailed(r, u.UserID(), kind, err)
 		return err
 	}
 	if err := check(ctx, u); err != nil {
 		if !errors.Is(err, ErrInvalidCode) {
-			release(false) // not the user's fault: refund both counts
-			m.settleFactor(ctx, u, now, res)
+			release(false) // not a wrong code: not counted as one
 		}
 		m.factorFailed(r, u.UserID(), kind, err)
 		return err
@@ -393,7 +394,7 @@ func (m *Manager[U]) completePending(w http.ResponseWriter, r *http.Request, st 
 }
 
 // settleFactor refunds the lockout reservation of an attempt that
-// succeeded (or could not be checked); see settleAttempt. It returns
+// succeeded, recording a success (see settleAttempt). It returns
 // ErrLocked when a lock landed while the attempt ran.
 func (m *Manager[U]) settleFactor(ctx context.Context, u U, now time.Time, res reservation) error {
 	if !m.hasRecorders() {
