@@ -76,13 +76,10 @@ func newTFApp(t *testing.T, o loginkit.SecondFactorOptions, opts ...appOption) *
 		o.Issuer = "loginkit test"
 	}
 	ta.key = o.Key
-	var clk *clock
 	opts = append([]appOption{func(b *loginkit.Builder[*user]) {
 		b.SecondFactor(ta.factors, o).Hooks(ta.events.hooks())
 	}}, opts...)
 	ta.app = newApp(t, opts...)
-	clk = ta.clock
-	_ = clk
 	ta.handler = ta.m.Middleware(ta.routes())
 	return ta
 }
