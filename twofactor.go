@@ -128,11 +128,19 @@ func (b *Builder[U]) SecondFactor(store SecondFactorStore, o SecondFactorOptions
 	return b
 }
 
+// AwaitingSecondFactor reports whether s is a "second factor pending"
+// session: the password was right and the second factor has not been
+// given yet. Such a session is no login (every guard refuses it), but it
+// shows in the user's session list (SessionStore.ListByUser), where an
+// application may flag it: someone who knows the password is trying to
+// sign in.
+func AwaitingSecondFactor(s *Session) bool { return s != nil && s.Values[pendingValue] != "" }
+
 // SecondFactorOf reports whether s is a login completed with a second
 // factor, which kind, and when the factor was last verified. Policies
 // use it (see policies.SecondFactor and policies.RecentSecondFactor).
 func SecondFactorOf(s *Session) (kind FactorKind, at time.Time, ok bool) {
-	if s == nil || s.Values[pendingValue] != "" {
+	if s == nil || AwaitingSecondFactor(s) {
 		return "", time.Time{}, false
 	}
 	k, v := s.Values[factorKindValue], s.Values[factorAtValue]
