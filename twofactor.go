@@ -1,5 +1,18 @@
 package loginkit
 
+// Two-factor login, the shared part. After the password, Login calls
+// startPending for a user hasSecondFactor says has one: a short-lived
+// session marked pendingValue, which the middleware (loadPending) keeps
+// out of every login state, so CurrentUser, CurrentSession and the guards
+// see an anonymous request. A factor kind then supplies only its check:
+// factorStep loads the pending user (PendingUser), applies the lockout
+// and the per-account wrong-code limit, runs the check, and completes the
+// login (completePending: a fresh session under a new token, the factor
+// kind and time recorded in it for SecondFactorOf, remember-me if asked
+// for) or, for a logged-in session, records the factor as verified again.
+// TOTP and recovery codes are two such kinds; another (a passkey) adds a
+// FactorKind, a clause in hasSecondFactor and a check for factorStep.
+
 import (
 	"context"
 	"errors"
