@@ -1,7 +1,7 @@
 // Package conformance holds the test suites that every loginkit store must
 // pass: TestUsers for a UserStore, TestSessions for a server-side
-// SessionStore, TestTokens for a TokenStore and TestSecondFactors for a
-// SecondFactorStore (TestSealer and TestHasher
+// SessionStore, TestTokens for a TokenStore, TestSecondFactors for a
+// SecondFactorStore and TestPasskeys for a PasskeyStore (TestSealer and TestHasher
 // do the same for stateless session sealers and password hashers). The
 // project's own adapters
 // run them, and so can anyone who writes a store of their own, from their
@@ -84,6 +84,13 @@
 //     exactly one succeeds), UseDifferentRecoveryCodesConcurrent,
 //     SetRecoveryCodesReplaces, SetRecoveryCodesKeepsTOTP, UsersIsolated,
 //     Delete, ReturnedValuesIsolated, ContextCancelled.
+//   - TestPasskeys: RoundTrip, GetMissing, EmptyValuesRefused,
+//     DuplicateIDRefused (also for another user, and 20 concurrent
+//     creations of one ID: exactly one succeeds), IDsExact (a prefix, a
+//     trailing NUL and one flipped bit are other IDs), ListPerUser, Rename,
+//     Delete, DeleteUser, SignCount, SignCountConcurrent (20 concurrent
+//     compare-and-sets from one old count: exactly one succeeds),
+//     ReturnedValuesIsolated, ContextCancelled.
 //
 // Run one case with go test -run, for example
 // -run 'TestMySessions/GetExpired'.

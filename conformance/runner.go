@@ -93,6 +93,8 @@ var Unsupported = map[string][]string{
 	// Every operation of a SecondFactorStore is one two-factor login
 	// relies on.
 	"SecondFactorStore": {},
+	// Every operation of a PasskeyStore is one passkey sign-in relies on.
+	"PasskeyStore": {},
 }
 
 // methodIn returns the first word of op that names one of methods.

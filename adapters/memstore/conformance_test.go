@@ -57,3 +57,9 @@ func TestSecondFactorsConformance(t *testing.T) {
 		New: func(testing.TB) loginkit.SecondFactorStore { return memstore.NewSecondFactors() },
 	})
 }
+
+func TestPasskeysConformance(t *testing.T) {
+	conformance.TestPasskeys(t, conformance.PasskeyHarness{
+		New: func(testing.TB) loginkit.PasskeyStore { return memstore.NewPasskeys() },
+	})
+}
