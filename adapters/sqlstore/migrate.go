@@ -21,12 +21,13 @@ import (
 const (
 	migrationCreateTables       = "20260301000001"
 	migrationSecondFactorTables = "20260401000001"
+	migrationPasskeyTable       = "20260501000001"
 )
 
 // Migrate creates or updates the tables the stores use, with bun's migrate
 // package, for the user type T (the application's struct embedding
 // loginkit.Account): <prefix>users, <prefix>sessions and <prefix>tokens
-// with their indexes, <prefix>second_factors and <prefix>recovery_codes, and bun's bookkeeping tables <prefix>migrations and
+// with their indexes, <prefix>second_factors and <prefix>recovery_codes, <prefix>passkeys, and bun's bookkeeping tables <prefix>migrations and
 // <prefix>migration_locks. Pass the same options as to the stores.
 //
 // It is idempotent: run it at every start-up. Each migration runs once,
@@ -82,6 +83,15 @@ func Migrate[T any](ctx context.Context, db *bun.DB, opts ...Option) error {
 		Up: func(ctx context.Context, m *migrate.Migrator, _ *migrate.Migration) error {
 			return m.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 				return createSecondFactorTables(ctx, tx, c)
+			})
+		},
+	})
+	ms.Add(migrate.Migration{
+		Name:    migrationPasskeyTable,
+		Comment: "passkey_table",
+		Up: func(ctx context.Context, m *migrate.Migrator, _ *migrate.Migration) error {
+			return m.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+				return createPasskeyTable(ctx, tx, c)
 			})
 		},
 	})
@@ -231,4 +241,19 @@ func advisoryLock(ctx context.Context, db *bun.DB, name string) (unlock func(), 
 		}
 		_ = conn.Close()
 	}, nil
+}
+
+// createPasskeyTable is the third migration: the table of Passkeys, keyed
+// by credential ID, and its index for listing a user's passkeys.
+func createPasskeyTable(ctx context.Context, tx bun.Tx, c config) error {
+	if _, err := tx.NewCreateTable().Model((*passkeyRow)(nil)).ModelTableExpr("?", bun.Ident(c.passkeysTable())).
+		IfNotExists().Exec(ctx); err != nil {
+		return fmt.Errorf("create table %s: %w", c.passkeysTable(), err)
+	}
+	name := c.Prefix + "passkeys_user_idx"
+	if _, err := tx.NewCreateIndex().IfNotExists().TableExpr("?", bun.Ident(c.passkeysTable())).
+		Index(name).Column("user_id", "created_at").Exec(ctx); err != nil {
+		return fmt.Errorf("create index %s: %w", name, err)
+	}
+	return nil
 }

@@ -75,6 +75,7 @@ func (c config) tokensTable() string   { return c.Prefix + "tokens" }
 
 func (c config) secondFactorsTable() string { return c.Prefix + "second_factors" }
 func (c config) recoveryCodesTable() string { return c.Prefix + "recovery_codes" }
+func (c config) passkeysTable() string      { return c.Prefix + "passkeys" }
 
 // IsUniqueViolation reports whether err comes from a unique index or
 // primary key refusing a row: SQLSTATE 23505 from PostgreSQL (pgx's

@@ -56,3 +56,38 @@ func TestMigrateAddsSecondFactorTablesToAnExistingDatabase(t *testing.T) {
 		t.Fatalf("the user did not survive the upgrade: %v", err)
 	}
 }
+
+// TestMigrateAddsPasskeyTableToAnExistingDatabase checks the upgrade path
+// for passkeys: a database migrated before the passkey table existed gets
+// it, with its index, from the next Migrate, its users kept.
+func TestMigrateAddsPasskeyTableToAnExistingDatabase(t *testing.T) {
+	db := openSQLiteFile(t)
+	ctx := context.Background()
+	if err := sqlstore.Migrate[conformance.Member](ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	us := sqlstore.NewUsers[conformance.Member](db)
+	ann := &conformance.Member{Account: loginkit.Account{Email: "ann@example.com"}}
+	if err := us.Create(ctx, ann); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, "DROP TABLE loginkit_passkeys"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, "DELETE FROM loginkit_migrations WHERE name = '20260501000001'"); err != nil {
+		t.Fatal(err)
+	}
+	if err := sqlstore.Migrate[conformance.Member](ctx, db); err != nil {
+		t.Fatalf("Migrate on the older database: %v", err)
+	}
+	if got := indexNames(t, db, "loginkit_passkeys"); !slices.Contains(got, "loginkit_passkeys_user_idx") {
+		t.Errorf("after Migrate: no index loginkit_passkeys_user_idx (have %v)", got)
+	}
+	pk := sqlstore.NewPasskeys(db)
+	if err := pk.CreatePasskey(ctx, &loginkit.Passkey{CredentialID: []byte{0, 1}, UserID: ann.ID, PublicKey: []byte{2}, CreatedAt: time.Now()}); err != nil {
+		t.Fatalf("CreatePasskey after the upgrade: %v", err)
+	}
+	if _, err := us.LoadUser(ctx, ann.ID); err != nil {
+		t.Fatalf("the user did not survive the upgrade: %v", err)
+	}
+}

@@ -198,3 +198,14 @@ func TestConformanceSecondFactors(t *testing.T) {
 		})
 	})
 }
+
+func TestConformancePasskeys(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		conformance.TestPasskeys(t, conformance.PasskeyHarness{
+			New: func(tb testing.TB) loginkit.PasskeyStore {
+				db, opt, _ := fresh(tb, b)
+				return sqlstore.NewPasskeys(db, opt)
+			},
+		})
+	})
+}

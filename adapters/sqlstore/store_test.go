@@ -219,11 +219,11 @@ func TestMigrate(t *testing.T) {
 			t.Errorf("user after repeated Migrate: %+v, %v", got, err)
 		}
 		n, err := db.NewSelect().TableExpr("?", bun.Ident(prefix+"migrations")).Count(ctx)
-		if err != nil || n != 2 {
-			t.Errorf("%smigrations has %d rows, %v; want 2", prefix, n, err)
+		if err != nil || n != 3 {
+			t.Errorf("%smigrations has %d rows, %v; want 3", prefix, n, err)
 		}
 
-		want := []string{prefix + "migration_locks", prefix + "migrations", prefix + "recovery_codes", prefix + "second_factors", prefix + "sessions", prefix + "tokens", prefix + "users"}
+		want := []string{prefix + "migration_locks", prefix + "migrations", prefix + "passkeys", prefix + "recovery_codes", prefix + "second_factors", prefix + "sessions", prefix + "tokens", prefix + "users"}
 		if got := tableNames(t, db, prefix); !slices.Equal(got, want) {
 			t.Errorf("tables %v, want %v", got, want)
 		}
@@ -236,6 +236,7 @@ func TestMigrate(t *testing.T) {
 			prefix + "users":    {prefix + "users_created_idx"},
 			prefix + "sessions": {prefix + "sessions_user_idx", prefix + "sessions_expires_idx"},
 			prefix + "tokens":   {prefix + "tokens_user_idx", prefix + "tokens_expires_idx"},
+			prefix + "passkeys": {prefix + "passkeys_user_idx"},
 		} {
 			got := indexNames(t, db, table)
 			for _, ix := range wantIdx {
@@ -255,7 +256,7 @@ func TestDefaultPrefix(t *testing.T) {
 	if err := sqlstore.Migrate[conformance.Member](ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"loginkit_migration_locks", "loginkit_migrations", "loginkit_recovery_codes", "loginkit_second_factors", "loginkit_sessions", "loginkit_tokens", "loginkit_users"}
+	want := []string{"loginkit_migration_locks", "loginkit_migrations", "loginkit_passkeys", "loginkit_recovery_codes", "loginkit_second_factors", "loginkit_sessions", "loginkit_tokens", "loginkit_users"}
 	if got := tableNames(t, db, "loginkit_"); !slices.Equal(got, want) {
 		t.Errorf("tables %v, want %v", got, want)
 	}

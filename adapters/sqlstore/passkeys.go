@@ -1,0 +1,247 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/loginkit/loginkit"
+	"github.com/uptrace/bun"
+)
+
+// passkeyRow is a row of the <prefix>passkeys table: one WebAuthn
+// credential, keyed by its credential ID (bytes, compared byte for byte).
+// Times are Unix milliseconds, 0 for the zero time; transports are a JSON
+// array.
+type passkeyRow struct {
+	bun.BaseModel `bun:"table:passkeys,alias:p"`
+
+	CredentialID   []byte `bun:"credential_id,pk"`
+	UserID         string `bun:"user_id,notnull"`
+	PublicKey      []byte `bun:"public_key,notnull"`
+	SignCount      int64  `bun:"sign_count,notnull"`
+	Transports     string `bun:"transports,notnull"`
+	BackupEligible bool   `bun:"backup_eligible,notnull"`
+	BackedUp       bool   `bun:"backed_up,notnull"`
+	Name           string `bun:"name,notnull"`
+	CreatedAt      int64  `bun:"created_at,notnull"`
+	LastUsedAt     int64  `bun:"last_used_at,notnull"`
+}
+
+func (r *passkeyRow) passkey() *loginkit.Passkey {
+	p := &loginkit.Passkey{
+		CredentialID: r.CredentialID, UserID: r.UserID, PublicKey: r.PublicKey, SignCount: uint32(r.SignCount),
+		BackupEligible: r.BackupEligible, BackedUp: r.BackedUp, Name: r.Name,
+		CreatedAt: timeOrZero(r.CreatedAt), LastUsedAt: timeOrZero(r.LastUsedAt),
+	}
+	if r.Transports != "" {
+		_ = json.Unmarshal([]byte(r.Transports), &p.Transports)
+	}
+	return p
+}
+
+// Passkeys is a loginkit.PasskeyStore in the <prefix>passkeys table, which
+// Migrate creates: one row per credential, the credential ID its primary
+// key (so lookup by ID is unique and indexed, and a duplicate INSERT fails
+// on the key), with an index on (user_id, created_at) for listing.
+// UpdateSignCount is one UPDATE ... WHERE sign_count = old, so the
+// database's row lock decides between concurrent callers. A Passkeys is
+// safe for concurrent use.
+type Passkeys struct {
+	db    *bun.DB
+	table string
+	err   error // a bad option, answered by every method
+}
+
+var _ loginkit.PasskeyStore = (*Passkeys)(nil)
+
+// NewPasskeys returns a passkey store in db's <prefix>passkeys table (see
+// WithPrefix). It sends no query until first used.
+func NewPasskeys(db *bun.DB, opts ...Option) *Passkeys {
+	c := newConfig(opts)
+	return &Passkeys{db: db, table: c.passkeysTable(), err: c.Err}
+}
+
+// CheckConfig reports a bad option given to the constructor, as an error
+// matching loginkit.ErrConfig (see loginkit.ConfigChecker).
+func (s *Passkeys) CheckConfig() error { return s.err }
+
+func (s *Passkeys) ready(ctx context.Context, op string, id []byte, checkID bool) error {
+	if err := errs.Ready(ctx, op, s.err); err != nil {
+		return err
+	}
+	if checkID && len(id) == 0 {
+		return errs.Invalid(op, "empty credential ID")
+	}
+	return nil
+}
+
+// CreatePasskey implements loginkit.PasskeyStore with one INSERT; a
+// credential ID already stored fails on the primary key
+// (loginkit.ErrDuplicate).
+func (s *Passkeys) CreatePasskey(ctx context.Context, p *loginkit.Passkey) error {
+	const op = "create passkey"
+	if err := errs.Ready(ctx, op, s.err); err != nil {
+		return err
+	}
+	if p == nil {
+		return errs.Invalid(op, "nil passkey")
+	}
+	if err := s.ready(ctx, op, p.CredentialID, true); err != nil {
+		return err
+	}
+	if err := checkUserID(ctx, op, p.UserID); err != nil {
+		return err
+	}
+	if len(p.PublicKey) == 0 {
+		return errs.Invalid(op, "empty public key")
+	}
+	tr, err := json.Marshal(p.Transports)
+	if err != nil {
+		return errs.Invalid(op, "transports")
+	}
+	if p.Transports == nil {
+		tr = nil
+	}
+	r := passkeyRow{
+		CredentialID: slices.Clone(p.CredentialID), UserID: p.UserID, PublicKey: slices.Clone(p.PublicKey),
+		SignCount: int64(p.SignCount), Transports: string(tr), BackupEligible: p.BackupEligible, BackedUp: p.BackedUp,
+		Name: p.Name, CreatedAt: millisOrZero(p.CreatedAt), LastUsedAt: millisOrZero(p.LastUsedAt),
+	}
+	_, err = s.db.NewInsert().Model(&r).ModelTableExpr("?", bun.Ident(s.table)).Exec(ctx)
+	return wrap(ctx, op, err)
+}
+
+// GetPasskey implements loginkit.PasskeyStore with one SELECT by primary
+// key.
+func (s *Passkeys) GetPasskey(ctx context.Context, credentialID []byte) (*loginkit.Passkey, error) {
+	const op = "get passkey"
+	if err := s.ready(ctx, op, credentialID, true); err != nil {
+		return nil, err
+	}
+	var r passkeyRow
+	err := s.db.NewSelect().Model(&r).ModelTableExpr("? AS p", bun.Ident(s.table)).
+		Where("p.credential_id = ?", credentialID).Limit(1).Scan(ctx)
+	if err != nil {
+		return nil, wrap(ctx, op, err)
+	}
+	return r.passkey(), nil
+}
+
+// ListPasskeys implements loginkit.PasskeyStore with one SELECT on the
+// (user_id, created_at) index.
+func (s *Passkeys) ListPasskeys(ctx context.Context, userID string) ([]*loginkit.Passkey, error) {
+	const op = "list passkeys"
+	if err := s.ready(ctx, op, nil, false); err != nil {
+		return nil, err
+	}
+	if err := checkUserID(ctx, op, userID); err != nil {
+		return nil, err
+	}
+	var rows []passkeyRow
+	err := s.db.NewSelect().Model(&rows).ModelTableExpr("? AS p", bun.Ident(s.table)).
+		Where("p.user_id = ?", userID).Order("p.created_at", "p.credential_id").Scan(ctx)
+	if err != nil {
+		return nil, wrap(ctx, op, err)
+	}
+	out := make([]*loginkit.Passkey, len(rows))
+	for i := range rows {
+		out[i] = rows[i].passkey()
+	}
+	return out, nil
+}
+
+// one reports ErrNotFound unless res changed exactly one row.
+func one(ctx context.Context, op string, res interface{ RowsAffected() (int64, error) }, err error) error {
+	if err != nil {
+		return wrap(ctx, op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return wrap(ctx, op, err)
+	}
+	if n != 1 {
+		return errs.NotFound(op)
+	}
+	return nil
+}
+
+// RenamePasskey implements loginkit.PasskeyStore with one UPDATE of the
+// row with this credential ID and user ID.
+func (s *Passkeys) RenamePasskey(ctx context.Context, userID string, credentialID []byte, name string) error {
+	const op = "rename passkey"
+	if err := s.ready(ctx, op, credentialID, true); err != nil {
+		return err
+	}
+	if err := checkUserID(ctx, op, userID); err != nil {
+		return err
+	}
+	res, err := s.db.NewUpdate().TableExpr("?", bun.Ident(s.table)).Set("name = ?", name).
+		Where("credential_id = ? AND user_id = ?", credentialID, userID).Exec(ctx)
+	return one(ctx, op, res, err)
+}
+
+// UpdateSignCount implements loginkit.PasskeyStore with one UPDATE ...
+// WHERE sign_count = old; when it changes no row, a SELECT tells a moved
+// counter (loginkit.ErrReplayed) from an unknown credential
+// (loginkit.ErrNotFound).
+func (s *Passkeys) UpdateSignCount(ctx context.Context, credentialID []byte, old, count uint32, backedUp bool, usedAt time.Time) error {
+	const op = "update sign count"
+	if err := s.ready(ctx, op, credentialID, true); err != nil {
+		return err
+	}
+	res, err := s.db.NewUpdate().TableExpr("?", bun.Ident(s.table)).
+		Set("sign_count = ?", int64(count)).Set("backed_up = ?", backedUp).Set("last_used_at = ?", millisOrZero(usedAt)).
+		Where("credential_id = ? AND sign_count = ?", credentialID, int64(old)).Exec(ctx)
+	if err = one(ctx, op, res, err); err == nil || !loginkitNotFound(err) {
+		return err
+	}
+	exists, err := s.db.NewSelect().TableExpr("?", bun.Ident(s.table)).Where("credential_id = ?", credentialID).Exists(ctx)
+	if err != nil {
+		return wrap(ctx, op, err)
+	}
+	if !exists {
+		return errs.NotFound(op)
+	}
+	return wrap(ctx, op, loginkit.ErrReplayed)
+}
+
+func loginkitNotFound(err error) bool { return errors.Is(err, loginkit.ErrNotFound) }
+
+// DeletePasskey implements loginkit.PasskeyStore with one DELETE of the
+// row with this credential ID and user ID.
+func (s *Passkeys) DeletePasskey(ctx context.Context, userID string, credentialID []byte) error {
+	const op = "delete passkey"
+	if err := s.ready(ctx, op, credentialID, true); err != nil {
+		return err
+	}
+	if err := checkUserID(ctx, op, userID); err != nil {
+		return err
+	}
+	res, err := s.db.NewDelete().TableExpr("?", bun.Ident(s.table)).
+		Where("credential_id = ? AND user_id = ?", credentialID, userID).Exec(ctx)
+	return one(ctx, op, res, err)
+}
+
+// DeleteUserPasskeys implements loginkit.PasskeyStore with one DELETE of
+// the user's rows.
+func (s *Passkeys) DeleteUserPasskeys(ctx context.Context, userID string) (int, error) {
+	const op = "delete user passkeys"
+	if err := s.ready(ctx, op, nil, false); err != nil {
+		return 0, err
+	}
+	if err := checkUserID(ctx, op, userID); err != nil {
+		return 0, err
+	}
+	res, err := s.db.NewDelete().TableExpr("?", bun.Ident(s.table)).Where("user_id = ?", userID).Exec(ctx)
+	if err != nil {
+		return 0, wrap(ctx, op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, wrap(ctx, op, err)
+	}
+	return int(n), nil
+}
