@@ -331,6 +331,11 @@ func TestCluster(t *testing.T) {
 			New: func(testing.TB) loginkit.SecondFactorStore { return redisstore.NewSecondFactors(rdb, prefix()) },
 		})
 	})
+	t.Run("PasskeysConformance", func(t *testing.T) {
+		conformance.TestPasskeys(t, conformance.PasskeyHarness{
+			New: func(testing.TB) loginkit.PasskeyStore { return redisstore.NewPasskeys(rdb, prefix()) },
+		})
+	})
 
 	// The manager on the cluster: remember-me (whose rotation records
 	// have selectors of their own), a password change and a logout.

@@ -54,3 +54,12 @@ func TestSecondFactorsConformance(t *testing.T) {
 		},
 	})
 }
+
+func TestPasskeysConformance(t *testing.T) {
+	e := newEnv(t)
+	conformance.TestPasskeys(t, conformance.PasskeyHarness{
+		New: func(tb testing.TB) loginkit.PasskeyStore {
+			return redisstore.NewPasskeys(e.rdb, redisstore.WithPrefix(e.prefix(tb)))
+		},
+	})
+}
