@@ -87,3 +87,18 @@ func TestSecondFactorsConformance(t *testing.T) {
 		TimePrecision: time.Millisecond,
 	})
 }
+
+func TestPasskeysConformance(t *testing.T) {
+	client(t) // skip, or fail under CI, once rather than in every case
+	conformance.TestPasskeys(t, conformance.PasskeyHarness{
+		New: func(tb testing.TB) loginkit.PasskeyStore {
+			db := freshDB(tb)
+			s := mongostore.NewPasskeys(db)
+			if err := mongostore.Migrate(ctx(tb), db); err != nil {
+				tb.Fatal(err)
+			}
+			return s
+		},
+		TimePrecision: time.Millisecond,
+	})
+}

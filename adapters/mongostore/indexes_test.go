@@ -145,3 +145,18 @@ func TestDeadline(t *testing.T) {
 		t.Error("Create after its deadline stored the user")
 	}
 }
+
+// TestMigratePasskeyIndexes checks that Migrate creates the passkey
+// listing index and the unique index of the passkeys' write locks.
+func TestMigratePasskeyIndexes(t *testing.T) {
+	db := freshDB(t)
+	if err := mongostore.Migrate(ctx(t), db); err != nil {
+		t.Fatal(err)
+	}
+	if got := indexNames(t, db.Collection("loginkit_passkeys")); !slices.Contains(got, "user_id_1_created_at_1") {
+		t.Errorf("loginkit_passkeys indexes %v, want user_id_1_created_at_1", got)
+	}
+	if got := indexNames(t, db.Collection("loginkit_passkeys_locks")); !slices.Contains(got, "user_id_unique") {
+		t.Errorf("loginkit_passkeys_locks indexes %v, want user_id_unique", got)
+	}
+}

@@ -67,7 +67,8 @@ func newConfig(opts []Option) config {
 // by opts (pass the same options as to the stores): the unique indexes on
 // users' email and username keys and on the write locks' user IDs, the
 // index List pages by, the indexes on user IDs of sessions, tokens and
-// recovery codes (with the second-factor store's write locks), and
+// recovery codes (with the second-factor store's write locks), passkeys
+// by user and creation time (with their write locks), and
 // a TTL index on their expiry date where the server has TTL indexes (an
 // ordinary index otherwise; see Sessions.ExpiryMode). Call it once at
 // every start-up, before the stores serve requests: it is idempotent and
@@ -94,6 +95,10 @@ func Migrate(ctx context.Context, db *mongo.Database, opts ...Option) error {
 	sf := c.Prefix + secondFactorsName
 	if err := ensureSecondFactorIndexes(ctx, db.Collection(sf+codesSuffix), db.Collection(sf+lockSuffix)); err != nil {
 		return wrap(op+": second factors", err)
+	}
+	pk := c.Prefix + passkeysName
+	if err := ensurePasskeyIndexes(ctx, db.Collection(pk), db.Collection(pk+lockSuffix)); err != nil {
+		return wrap(op+": passkeys", err)
 	}
 	return nil
 }

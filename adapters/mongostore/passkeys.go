@@ -1,0 +1,265 @@
+package mongostore
+
+import (
+	"context"
+	"encoding/hex"
+	"slices"
+	"time"
+
+	"github.com/loginkit/loginkit"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Passkeys is a loginkit.PasskeyStore in two collections:
+// "<prefix>passkeys", one document per credential whose _id is the
+// credential ID in hex (so the _id index makes lookup unique and an
+// insert of a known ID fails), with an index on (user_id, created_at)
+// for listing; and "<prefix>passkeys_locks", write locks per credential
+// (as for Users). UpdateSignCount's compare-and-set and RenamePasskey's
+// owner check run under the credential's lock, because FerretDB 1.x does
+// not make a conditional update atomic; the condition stays in the
+// update's filter for MongoDB. Deletes are by _id and owner, whose count
+// is exact on both servers. A Passkeys is safe for concurrent use; run
+// Migrate once before use.
+type Passkeys struct {
+	c, locks *mongo.Collection
+	err      error // a bad option, answered by every method
+}
+
+var _ loginkit.PasskeyStore = (*Passkeys)(nil)
+
+const passkeysName = "passkeys"
+
+// NewPasskeys returns a passkey store in db (see WithPrefix). It sends no
+// command: run Migrate with the same options once before use.
+func NewPasskeys(db *mongo.Database, opts ...Option) *Passkeys {
+	c := newConfig(opts)
+	name := c.Prefix + passkeysName
+	return &Passkeys{c: db.Collection(name), locks: db.Collection(name + lockSuffix), err: c.Err}
+}
+
+// CheckConfig reports a bad option given to the constructor, as an error
+// matching loginkit.ErrConfig (see loginkit.ConfigChecker).
+func (s *Passkeys) CheckConfig() error { return s.err }
+
+// ensurePasskeyIndexes creates the listing index and the lock index.
+func ensurePasskeyIndexes(ctx context.Context, c, locks *mongo.Collection) error {
+	if _, err := c.Indexes().CreateOne(ctx, mongo.IndexModel{
+		Keys:    bson.D{{Key: fieldUserID, Value: 1}, {Key: "created_at", Value: 1}},
+		Options: options.Index().SetName("user_id_1_created_at_1"),
+	}); err != nil {
+		return err
+	}
+	return ensureLockIndex(ctx, locks)
+}
+
+// passkeyDoc is a passkey as stored.
+type passkeyDoc struct {
+	ID             string    `bson:"_id"`
+	CredentialID   []byte    `bson:"credential_id"`
+	UserID         string    `bson:"user_id"`
+	PublicKey      []byte    `bson:"public_key"`
+	SignCount      int64     `bson:"sign_count"`
+	Transports     []string  `bson:"transports"`
+	BackupEligible bool      `bson:"backup_eligible"`
+	BackedUp       bool      `bson:"backed_up"`
+	Name           string    `bson:"name"`
+	CreatedAt      time.Time `bson:"created_at"`
+	LastUsedAt     time.Time `bson:"last_used_at"`
+}
+
+func utcOrZero(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func (d *passkeyDoc) passkey() *loginkit.Passkey {
+	return &loginkit.Passkey{
+		CredentialID: d.CredentialID, UserID: d.UserID, PublicKey: d.PublicKey, SignCount: uint32(d.SignCount),
+		Transports: d.Transports, BackupEligible: d.BackupEligible, BackedUp: d.BackedUp, Name: d.Name,
+		CreatedAt: utcOrZero(d.CreatedAt), LastUsedAt: utcOrZero(d.LastUsedAt),
+	}
+}
+
+func pkID(id []byte) string { return hex.EncodeToString(id) }
+
+func (s *Passkeys) ready(ctx context.Context, op string, id []byte) error {
+	if err := errs.Ready(ctx, op, s.err); err != nil {
+		return err
+	}
+	if len(id) == 0 {
+		return errs.Invalid(op, "empty credential ID")
+	}
+	return nil
+}
+
+// locked runs f under the credential's write lock.
+func (s *Passkeys) locked(ctx context.Context, op string, id []byte, f func() error) error {
+	token, err := lock(ctx, op, s.locks, pkID(id))
+	if err != nil {
+		return err
+	}
+	defer unlock(ctx, s.locks, token)
+	return f()
+}
+
+// CreatePasskey implements loginkit.PasskeyStore with one insert; a
+// known credential ID fails on the _id index (loginkit.ErrDuplicate).
+func (s *Passkeys) CreatePasskey(ctx context.Context, p *loginkit.Passkey) error {
+	const op = "create passkey"
+	if err := errs.Ready(ctx, op, s.err); err != nil {
+		return err
+	}
+	if p == nil {
+		return errs.Invalid(op, "nil passkey")
+	}
+	if err := s.ready(ctx, op, p.CredentialID); err != nil {
+		return err
+	}
+	if err := checkUserID(ctx, op, p.UserID); err != nil {
+		return err
+	}
+	if len(p.PublicKey) == 0 {
+		return errs.Invalid(op, "empty public key")
+	}
+	d := passkeyDoc{
+		ID: pkID(p.CredentialID), CredentialID: slices.Clone(p.CredentialID), UserID: p.UserID, PublicKey: slices.Clone(p.PublicKey),
+		SignCount: int64(p.SignCount), Transports: slices.Clone(p.Transports), BackupEligible: p.BackupEligible, BackedUp: p.BackedUp,
+		Name: p.Name, CreatedAt: utcOrZero(p.CreatedAt), LastUsedAt: utcOrZero(p.LastUsedAt),
+	}
+	_, err := s.c.InsertOne(ctx, d)
+	return wrap(op, err)
+}
+
+// GetPasskey implements loginkit.PasskeyStore with a find by _id.
+func (s *Passkeys) GetPasskey(ctx context.Context, credentialID []byte) (*loginkit.Passkey, error) {
+	const op = "get passkey"
+	if err := s.ready(ctx, op, credentialID); err != nil {
+		return nil, err
+	}
+	var d passkeyDoc
+	if err := findOne(ctx, s.c, bson.D{{Key: fieldID, Value: pkID(credentialID)}}, &d); err != nil {
+		return nil, wrap(op, err)
+	}
+	return d.passkey(), nil
+}
+
+// ListPasskeys implements loginkit.PasskeyStore with a find on the
+// (user_id, created_at) index.
+func (s *Passkeys) ListPasskeys(ctx context.Context, userID string) ([]*loginkit.Passkey, error) {
+	const op = "list passkeys"
+	if err := errs.Ready(ctx, op, s.err); err != nil {
+		return nil, err
+	}
+	if err := checkUserID(ctx, op, userID); err != nil {
+		return nil, err
+	}
+	cur, err := s.c.Find(ctx, bson.D{{Key: fieldUserID, Value: userID}},
+		options.Find().SetSort(bson.D{{Key: "created_at", Value: 1}, {Key: fieldID, Value: 1}}))
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	var docs []passkeyDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, wrap(op, err)
+	}
+	out := make([]*loginkit.Passkey, len(docs))
+	for i := range docs {
+		out[i] = docs[i].passkey()
+	}
+	return out, nil
+}
+
+// RenamePasskey implements loginkit.PasskeyStore: under the credential's
+// lock, an update filtered on _id and owner.
+func (s *Passkeys) RenamePasskey(ctx context.Context, userID string, credentialID []byte, name string) error {
+	const op = "rename passkey"
+	if err := s.ready(ctx, op, credentialID); err != nil {
+		return err
+	}
+	if err := checkUserID(ctx, op, userID); err != nil {
+		return err
+	}
+	return s.locked(ctx, op, credentialID, func() error {
+		res, err := s.c.UpdateOne(ctx, bson.D{{Key: fieldID, Value: pkID(credentialID)}, {Key: fieldUserID, Value: userID}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "name", Value: name}}}})
+		if err != nil {
+			return wrap(op, err)
+		}
+		if res.MatchedCount != 1 {
+			return errs.NotFound(op)
+		}
+		return nil
+	})
+}
+
+// UpdateSignCount implements loginkit.PasskeyStore: under the
+// credential's lock, a read of the count and an update filtered on it.
+func (s *Passkeys) UpdateSignCount(ctx context.Context, credentialID []byte, old, count uint32, backedUp bool, usedAt time.Time) error {
+	const op = "update sign count"
+	if err := s.ready(ctx, op, credentialID); err != nil {
+		return err
+	}
+	id := pkID(credentialID)
+	return s.locked(ctx, op, credentialID, func() error {
+		var d passkeyDoc
+		if err := findOne(ctx, s.c, bson.D{{Key: fieldID, Value: id}}, &d); err != nil {
+			return wrap(op, err)
+		}
+		if d.SignCount != int64(old) {
+			return wrap(op, loginkit.ErrReplayed)
+		}
+		res, err := s.c.UpdateOne(ctx, bson.D{{Key: fieldID, Value: id}, {Key: "sign_count", Value: int64(old)}},
+			bson.D{{Key: "$set", Value: bson.D{
+				{Key: "sign_count", Value: int64(count)}, {Key: "backed_up", Value: backedUp}, {Key: "last_used_at", Value: utcOrZero(usedAt)},
+			}}})
+		if err != nil {
+			return wrap(op, err)
+		}
+		if res.MatchedCount != 1 {
+			return wrap(op, loginkit.ErrReplayed) // a writer that bypassed the lock
+		}
+		return nil
+	})
+}
+
+// DeletePasskey implements loginkit.PasskeyStore with a delete by _id
+// and owner.
+func (s *Passkeys) DeletePasskey(ctx context.Context, userID string, credentialID []byte) error {
+	const op = "delete passkey"
+	if err := s.ready(ctx, op, credentialID); err != nil {
+		return err
+	}
+	if err := checkUserID(ctx, op, userID); err != nil {
+		return err
+	}
+	res, err := s.c.DeleteOne(ctx, bson.D{{Key: fieldID, Value: pkID(credentialID)}, {Key: fieldUserID, Value: userID}})
+	if err != nil {
+		return wrap(op, err)
+	}
+	if res.DeletedCount != 1 {
+		return errs.NotFound(op)
+	}
+	return nil
+}
+
+// DeleteUserPasskeys implements loginkit.PasskeyStore with one delete of
+// the user's documents.
+func (s *Passkeys) DeleteUserPasskeys(ctx context.Context, userID string) (int, error) {
+	const op = "delete user passkeys"
+	if err := errs.Ready(ctx, op, s.err); err != nil {
+		return 0, err
+	}
+	if err := checkUserID(ctx, op, userID); err != nil {
+		return 0, err
+	}
+	res, err := s.c.DeleteMany(ctx, bson.D{{Key: fieldUserID, Value: userID}})
+	if err != nil {
+		return 0, wrap(op, err)
+	}
+	return int(res.DeletedCount), nil
+}
