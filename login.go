@@ -314,7 +314,8 @@ func (m *Manager[U]) bumpVersionID(ctx context.Context, id string, change func(a
 // ValidUsername, an email that is not ValidEmail, or an account with
 // neither email nor username, is ErrInvalid. Policies on
 // password strength are the application's; Register refuses only an empty
-// password.
+// password. The email starts unconfirmed (Account.EmailConfirmed); see
+// Recovery.SendConfirmation.
 func (m *Manager[U]) Register(ctx context.Context, u U, password string) error {
 	a, err := m.account(u)
 	if err != nil {
@@ -335,6 +336,7 @@ func (m *Manager[U]) Register(ctx context.Context, u U, password string) error {
 	}
 	now := m.now().UTC()
 	a.PasswordHash = h
+	a.ConfirmedEmail, a.EmailConfirmedAt = "", time.Time{} // a new address is unconfirmed
 	if a.CreatedAt.IsZero() {
 		a.CreatedAt = now
 	}
