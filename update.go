@@ -71,23 +71,6 @@ func (m *Manager[U]) hasRecorders() bool {
 	return false
 }
 
-// recordFailure lets LoginRecorder policies count a failed password check
-// against the stored account, atomically where the store allows.
-func (m *Manager[U]) recordFailure(ctx context.Context, id string) {
-	if !m.hasRecorders() {
-		return
-	}
-	_, err := m.updateUser(ctx, id, func(a *Account) error {
-		if !m.record(a, false) {
-			return errNoChange
-		}
-		return nil
-	})
-	if err != nil {
-		m.logger.WarnContext(ctx, "loginkit: could not record failed login", "user", id, "error", err)
-	}
-}
-
 // copyAccount makes u's Account equal to stored's, so that a value the
 // caller holds reflects what was written.
 func copyAccount[U User](u, stored U) {

@@ -445,7 +445,7 @@ func (m *Multi) release() { <-m.sem }
 // DefaultLimits.
 func Identify(encoded string) (scheme string, err error) {
 	s, err := parse(encoded, DefaultLimits())
-	if err != nil && errors.Is(err, loginkit.ErrUnsafeHashParams) {
+	if err != nil && (errors.Is(err, loginkit.ErrUnsafeHashParams) || errors.Is(err, ErrRefusedScheme)) {
 		return s.scheme, err
 	}
 	if err != nil {
