@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/loginkit/loginkit"
+	lkmail "github.com/loginkit/loginkit/mail"
 	"github.com/loginkit/loginkit/policies"
 )
 
@@ -53,11 +54,20 @@ type Options struct {
 	Logger *slog.Logger
 	// Clock overrides the manager's clock (tests).
 	Clock func() time.Time
+	// Mailer sends the password-reset and confirmation messages; nil
+	// writes them to Logger (development).
+	Mailer lkmail.Mailer
+	// MailFrom is the messages' sender; default defaultMailFrom.
+	MailFrom string
+	// BaseURL starts the links in the messages, such as
+	// https://app.example.com; default http://127.0.0.1:8080.
+	BaseURL string
 }
 
 // App is the quickstart web application.
 type App struct {
 	m      *loginkit.Manager[*User]
+	rc     *loginkit.Recovery[*User]
 	stores Stores
 	pages  map[string]*template.Template
 	log    *slog.Logger
@@ -100,8 +110,11 @@ func NewApp(st Stores, o Options) (*App, error) {
 		return nil, err
 	}
 	a.m = m
+	if a.rc, err = newRecovery(m, o); err != nil {
+		return nil, err
+	}
 	layout := template.Must(template.ParseFS(templateFS, "templates/layout.html"))
-	for _, p := range []string{"home", "register", "login", "reauth", "account", "password", "admin_users", "admin_user", "error"} {
+	for _, p := range []string{"home", "register", "login", "reauth", "account", "password", "admin_users", "admin_user", "error", "forgot", "reset", "confirm"} {
 		a.pages[p] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+p+".html"))
 	}
 	return a, nil
@@ -124,6 +137,7 @@ func (a *App) Handler() http.Handler {
 	mux.Handle("GET /account/password", a.m.FreshRequired(http.HandlerFunc(a.passwordForm)))
 	mux.Handle("POST /account/password", a.m.FreshRequired(http.HandlerFunc(a.changePassword)))
 	mux.Handle("GET /reauth", a.m.Required(http.HandlerFunc(a.reauthForm)))
+	a.recoveryRoutes(mux)
 	mux.Handle("POST /reauth", a.m.Required(http.HandlerFunc(a.reauth)))
 
 	admin := a.m.Guard(policies.RequireUser(func(u *User) bool { return u.IsAdmin }))
@@ -189,14 +203,18 @@ type view struct {
 // flashes are the notices a redirect can ask the next page to show, by
 // code: the page never echoes text from the URL.
 var flashes = map[string]string{
-	"revoked":     "Your other sessions were logged out.",
-	"password":    "Password changed. Your other sessions were logged out.",
-	"created":     "User created.",
-	"saved":       "User saved.",
-	"activated":   "User activated.",
-	"deactivated": "User deactivated; their sessions were ended.",
-	"deleted":     "User deleted.",
-	"welcome":     "Welcome! Your account is ready.",
+	"revoked":         "Your other sessions were logged out.",
+	"password":        "Password changed. Your other sessions were logged out.",
+	"created":         "User created.",
+	"saved":           "User saved.",
+	"activated":       "User activated.",
+	"deactivated":     "User deactivated; their sessions were ended.",
+	"deleted":         "User deleted.",
+	"welcome":         "Welcome! Your account is ready.",
+	"reset":           "Your password was reset and every session of your account was logged out. Log in with the new password.",
+	"confirmed":       "Thank you: your email address is confirmed.",
+	"confirm-sent":    "We sent a new confirmation link to your email address.",
+	"confirm-limited": "Too many confirmation messages were sent recently; please try again later.",
 }
 
 func (a *App) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
@@ -300,6 +318,7 @@ func (a *App) register(w http.ResponseWriter, r *http.Request) {
 			a.fail(w, r, err)
 			return
 		}
+		a.sendConfirmation(r, u)
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
 	}
 }
