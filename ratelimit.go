@@ -38,6 +38,7 @@ type MemoryLimiter struct {
 	maxPer  time.Duration
 	calls   int
 	maxKeys int
+	pruned  time.Time // when a full map was last pruned
 }
 
 // DefaultLimiterKeys bounds the keys a MemoryLimiter tracks: when a new
@@ -63,13 +64,20 @@ func (l *MemoryLimiter) Allow(_ context.Context, key string, rate Rate, now time
 	if rate.Per > l.maxPer {
 		l.maxPer = rate.Per
 	}
+	// Prune once per len(events)+1024 calls: amortised constant work.
 	l.calls++
-	if l.calls%1024 == 0 {
+	if l.calls >= len(l.events)+1024 {
+		l.calls = 0
 		l.prune(now)
 	}
 	ev := l.events[key]
 	if ev == nil && len(l.events) >= l.maxKeys {
-		l.prune(now)
+		// Full: prune at most once a second, so that a flood of new keys
+		// cannot make every call scan the whole map.
+		if now.Sub(l.pruned) >= time.Second || now.Before(l.pruned) {
+			l.pruned = now
+			l.prune(now)
+		}
 		if len(l.events) >= l.maxKeys {
 			return false, nil
 		}

@@ -61,6 +61,14 @@ func newMailTestApp(t *testing.T) (*testApp, *testenv.Mailbox) {
 	return &testApp{t: t, app: a, stores: st, srv: srv, dbPath: path}, mb
 }
 
+// randomSuffix returns 10 random hex digits, for addresses no other test
+// uses on the shared mail server.
+func randomSuffix() string {
+	var b [5]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
 var mailLink = regexp.MustCompile(`https?://\S+token=[A-Za-z0-9._-]+`)
 
 // linkFrom returns the link in the newest of n messages to addr.
@@ -90,9 +98,7 @@ func TestBrowserConfirmationAndReset(t *testing.T) {
 	ta, mb := newMailTestApp(t)
 	base := ta.srv.URL
 	artifacts := artifactsDir(t)
-	var rnd [5]byte
-	_, _ = rand.Read(rnd[:])
-	name := "zoe" + hex.EncodeToString(rnd[:])
+	name := "zoe" + randomSuffix()
 	email := name + "@example.com"
 
 	b := startBrowser(t, chromium, t.TempDir())
