@@ -6,11 +6,15 @@
 //	go run ./examples/quickstart                      # serve on http://127.0.0.1:8080
 //	go run ./examples/quickstart -addr 127.0.0.1:9000 -db app.db
 //	go run ./examples/quickstart -secure-cookies      # behind an HTTPS proxy on 127.0.0.1:8080
+//	go run ./examples/quickstart -admin-2fa           # admin pages need two-factor authentication
 //	go run ./examples/quickstart -smtp 'smtp://user:pass@mail.example.com:587' -base-url https://app.example.com
 //	go run ./examples/quickstart createuser -email ann@example.com -username ann -admin
 //	go run ./examples/quickstart import-users -db app.db users.csv
+//	go run ./examples/quickstart import-users -db app.db -dry-run users.csv   # report only
 //
-// The database file is created and migrated on first run.
+// The database file is created and migrated on first run, and beside it
+// the file <db>.2fa-key with the key that encrypts two-factor secrets
+// (keep it, and keep it out of database backups).
 //
 // Cookies: on a loopback address (127.0.0.1, ::1, localhost) the app runs
 // in development mode by default, with cookies that lack the Secure
@@ -74,6 +78,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	fs.SetOutput(stdout)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	dbPath := fs.String("db", defaultDB, "SQLite database file (created and migrated on first run)")
+	admin2FA := fs.Bool("admin-2fa", false, "require a login with two-factor authentication for the administration pages")
 	smtpURL := fs.String("smtp", "", "send mail through this SMTP server (smtp://user:pass@host:587, smtps://host:465, smtp://127.0.0.1:1025?tls=none); default: write messages to the log")
 	mailFrom := fs.String("mail-from", defaultMailFrom, "sender of the password-reset and confirmation messages")
 	baseURL := fs.String("base-url", "", "URL the links in messages start with (default http://ADDR)")
@@ -97,7 +102,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 			return fmt.Errorf("%w: -smtp: %v", errUsage, err)
 		}
 	}
-	return serve(ctx, *addr, *dbPath, *secure, mo, stdout)
+	return serve(ctx, *addr, *dbPath, *secure, *admin2FA, mo, stdout)
 }
 
 // mailOptions are the mail settings from the command line.
@@ -114,7 +119,7 @@ func insecureCookies(addr string, secureFlag bool) bool {
 	return isLoopback(addr) && !secureFlag
 }
 
-func serve(ctx context.Context, addr, dbPath string, secureFlag bool, mo mailOptions, stdout io.Writer) error {
+func serve(ctx context.Context, addr, dbPath string, secureFlag, admin2FA bool, mo mailOptions, stdout io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	st, closeDB, err := openSQLite(ctx, dbPath)
 	if err != nil {
@@ -122,9 +127,15 @@ func serve(ctx context.Context, addr, dbPath string, secureFlag bool, mo mailOpt
 	}
 	defer closeDB()
 	insecure := insecureCookies(addr, secureFlag)
+	key, err := loadOrCreateKey(dbPath + ".2fa-key")
+	if err != nil {
+		return fmt.Errorf("second-factor key: %w", err)
+	}
 	a, err := NewApp(st, Options{
-		Hasher:   defaultHasher(),
-		Policies: defaultPolicies(),
+		SecondFactorKey:  key,
+		AdminRequires2FA: admin2FA,
+		Hasher:           defaultHasher(),
+		Policies:         defaultPolicies(),
 		// Plain HTTP is fine on this machine's loopback interface only,
 		// and only when no HTTPS proxy stands in front of the app.
 		InsecureCookies: insecure,
