@@ -473,9 +473,15 @@ func tokenErr(err error) error {
 // A refused link is ErrInvalidToken; an empty password ErrInvalid and a
 // too-long one ErrPasswordTooLong (the link stays usable for another
 // try); an inactive account ErrInactive.
+//
+// A reset link proves control of the mailbox, not of a second factor: with
+// LoginAfterReset, a user who has a second factor enrolled is not logged
+// in but left with the second factor pending, as by Login, and
+// CompleteReset returns the user with an error matching
+// ErrSecondFactorRequired. The password is reset all the same.
 func (rc *Recovery[U]) CompleteReset(w http.ResponseWriter, r *http.Request, token, password string) (U, error) {
 	u, err := rc.completeReset(w, r, token, password)
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrSecondFactorRequired) {
 		rc.refused(r.Context(), "", err)
 	}
 	return u, err
@@ -530,6 +536,9 @@ func (rc *Recovery[U]) completeReset(w http.ResponseWriter, r *http.Request, tok
 	}
 	if rc.o.LoginAfterReset {
 		if err := rc.m.Login(w, r, stored, LoginOptions{}); err != nil {
+			if errors.Is(err, ErrSecondFactorRequired) {
+				return stored, err
+			}
 			return stored, fmt.Errorf("loginkit: login after reset: %w", err)
 		}
 		return stored, nil

@@ -708,3 +708,50 @@ func TestResetOverSMTP(t *testing.T) {
 	ra.mustComplete(b, tokenOf(t, link), "new-password")
 	b.mustLogin(name, "new-password", false)
 }
+
+// TestResetDoesNotSkipSecondFactor: a reset link proves control of the
+// mailbox only; with LoginAfterReset, a user with TOTP enrolled must still
+// pass the second factor.
+func TestResetDoesNotSkipSecondFactor(t *testing.T) {
+	ta := newTFApp(t, loginkit.SecondFactorOptions{})
+	ta.register("tess", "old-password")
+	secret, _ := ta.enrol(ta.browser(), "tess", "old-password")
+	box := &outbox{}
+	rc, err := loginkit.NewRecovery(ta.m, loginkit.RecoveryOptions[*user]{
+		Mailer: box, From: "no-reply@example.test", BaseURL: recoveryBase, LoginAfterReset: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := ta.browser()
+	if err := rc.RequestReset(b.request("POST", "/forgot", ""), "tess"); err != nil {
+		t.Fatal(err)
+	}
+	rc.Wait()
+	msgs := box.to("tess@example.com")
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages", len(msgs))
+	}
+	rec := httptest.NewRecorder()
+	var gotUser bool
+	h := ta.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, err := rc.CompleteReset(w, r, tokenOf(t, linkIn(t, msgs[0])), "new-password")
+		if !errors.Is(err, loginkit.ErrSecondFactorRequired) || u == nil {
+			t.Errorf("CompleteReset for a user with TOTP: %v, %v; want the user and ErrSecondFactorRequired", u, err)
+		}
+		_, gotUser = ta.m.CurrentUser(r)
+	}))
+	h.ServeHTTP(rec, b.request("POST", "/reset", ""))
+	b.store(rec.Result())
+	if gotUser {
+		t.Fatal("logged in by the reset link without the second factor")
+	}
+	if got := body(b.get("/2fa")); got != "pending:tess" {
+		t.Fatalf("after the reset: GET /2fa = %q, want the second factor pending", got)
+	}
+	ta.clock.Advance(30 * time.Second) // the enrolment used the current step's code
+	if res := b.do("POST", "/2fa/totp", form("code", ta.code(secret, 0))); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("second factor after the reset: %d %s", res.StatusCode, body(res))
+	}
+	wantWho(t, b, "user:tess:fresh")
+}
