@@ -276,7 +276,10 @@ func NewRecovery[U User](m *Manager[U], opts RecoveryOptions[U]) (*Recovery[U], 
 // an account has that name or not: nil. The link is sent in the
 // background, after RequestReset returned, so that neither the store
 // writes nor the mail server's delay show in the response time; Wait
-// waits for it. Nothing is sent to an inactive account or one without an
+// waits for it. For an unknown name the same token-store writes are made
+// in the background (a token issued for no one and deleted), so that the
+// load they put on a shared store does not single out existing accounts
+// either. Nothing is sent to an inactive account or one without an
 // email address, nor beyond ResetPerAccount for the account; those are
 // reported to Hooks.ResetRefused only.
 //
@@ -303,11 +306,16 @@ func (rc *Recovery[U]) RequestReset(r *http.Request, login string) error {
 	if err == nil && isNil(u) {
 		err = ErrNotFound
 	}
-	if errors.Is(err, ErrNotFound) {
-		return nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("loginkit: reset: %w", err)
 	}
 	if err != nil {
-		return fmt.Errorf("loginkit: reset: %w", err)
+		// No such account: the same background load on the token store
+		// as a real link, so that the next requests, which share the
+		// store's connections with it, are not slowed only after a
+		// request for an existing account.
+		rc.background(ctx, rc.decoy)
+		return nil
 	}
 	if !rc.background(ctx, func(ctx context.Context) { rc.sendReset(ctx, u, login) }) {
 		rc.m.logger.WarnContext(ctx, "loginkit: reset: too many deliveries in flight; request dropped", "user", u.UserID())
@@ -333,6 +341,16 @@ func (rc *Recovery[U]) background(ctx context.Context, f func(ctx context.Contex
 		f(ctx)
 	}()
 	return true
+}
+
+// decoy makes the token-store writes of a reset link for no one: it
+// issues a token for a random user ID and deletes it again.
+func (rc *Recovery[U]) decoy(ctx context.Context) {
+	id := "decoy-" + NewID()
+	if _, _, err := IssueToken(ctx, rc.m.tokens, id, PurposeReset, 0, rc.o.ResetTTL); err != nil {
+		return
+	}
+	_, _ = rc.m.tokens.DeleteByUser(ctx, id, PurposeReset)
 }
 
 // Wait blocks until the reset messages started before it was called
