@@ -755,3 +755,24 @@ func TestResetDoesNotSkipSecondFactor(t *testing.T) {
 	}
 	wantWho(t, b, "user:tess:fresh")
 }
+
+// TestRecoveryTokensDoNotCrossPurposes: a confirmation link cannot reset
+// a password, and a reset link cannot confirm an address.
+func TestRecoveryTokensDoNotCrossPurposes(t *testing.T) {
+	ra := newRecoveryApp(t, nil)
+	u := ra.register("uma", "pw")
+	if err := ra.rc.SendConfirmation(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	confirm := tokenOf(t, linkIn(t, ra.box.to("uma@example.com")[0]))
+	reset := tokenOf(t, ra.resetLink(ra.browser(), "uma", "uma@example.com"))
+	ra.wantRefused(ra.browser(), confirm)
+	if _, err := ra.rc.ConfirmEmail(context.Background(), reset); !errors.Is(err, loginkit.ErrInvalidToken) {
+		t.Fatalf("ConfirmEmail with a reset token: %v", err)
+	}
+	// Both still work for their own purpose.
+	if _, err := ra.rc.ConfirmEmail(context.Background(), confirm); err != nil {
+		t.Fatalf("confirmation: %v", err)
+	}
+	ra.mustComplete(ra.browser(), reset, "new-password")
+}
