@@ -21,7 +21,8 @@ func (r Rate) unlimited() bool { return r.Count < 0 }
 // under key at now and reports whether the events recorded under key in
 // the window (now-rate.Per, now], this one included, number at most
 // rate.Count; a refused event is not recorded. Implementations are safe
-// for concurrent use. A limiter shared by several application instances
+// for concurrent use, honour ctx, and count with the now they are given
+// (conformance.TestLimiter checks the contract). A limiter shared by several application instances
 // (in Redis, say) makes the limits hold across them; MemoryLimiter counts
 // in one process.
 type Limiter interface {
@@ -51,8 +52,11 @@ func NewMemoryLimiter() *MemoryLimiter {
 	return &MemoryLimiter{events: map[string][]time.Time{}, maxKeys: DefaultLimiterKeys}
 }
 
-// Allow implements Limiter.
-func (l *MemoryLimiter) Allow(_ context.Context, key string, rate Rate, now time.Time) (bool, error) {
+// Allow implements Limiter. It fails only with ctx's error.
+func (l *MemoryLimiter) Allow(ctx context.Context, key string, rate Rate, now time.Time) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
 	if rate.unlimited() {
 		return true, nil
 	}
