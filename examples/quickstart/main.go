@@ -163,6 +163,9 @@ func serve(ctx context.Context, addr, dbPath string, secureFlag, admin2FA bool, 
 	} else {
 		logger.Info("cookies are marked Secure: serve the app over HTTPS, for example behind a TLS-terminating proxy")
 	}
+	if mo.mailer == nil {
+		logger.Warn("mail: password-reset and confirmation messages are written to this log, not sent; use -smtp to send them")
+	}
 	logger.Info("quickstart listening", "url", "http://"+ln.Addr().String(), "db", dbPath)
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

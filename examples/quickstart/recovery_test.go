@@ -1,8 +1,12 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -49,5 +53,14 @@ func TestForgotAnswersAlikeAndIgnoresHost(t *testing.T) {
 	res := c.get(u.RequestURI())
 	if res.Status != http.StatusOK || res.Header.Get("Referrer-Policy") != "no-referrer" {
 		t.Fatalf("GET the newest link: %d, Referrer-Policy %q", res.Status, res.Header.Get("Referrer-Policy"))
+	}
+}
+
+func TestSMTPFlagRefusesBadURL(t *testing.T) {
+	for _, bad := range []string{"http://mail.example.com", "smtps://x?tls=none", "smtp://"} {
+		err := run(context.Background(), []string{"-smtp", bad, "-db", filepath.Join(t.TempDir(), "q.db")}, nil, io.Discard)
+		if !errors.Is(err, errUsage) {
+			t.Errorf("-smtp %q: %v, want a usage error", bad, err)
+		}
 	}
 }
