@@ -1,7 +1,8 @@
 // Command quickstart is a complete web application built with loginkit:
 // register, log in with "remember me", log out, change password (with a
-// fresh-login check), an active sessions list, user administration and a
-// small JSON API, with users, sessions and tokens in one SQLite file.
+// fresh-login check), "forgot password" by emailed link, email
+// confirmation, an active sessions list, user administration and a small
+// JSON API, with users, sessions and tokens in one SQLite file.
 //
 //	go run ./examples/quickstart                      # serve on http://127.0.0.1:8080
 //	go run ./examples/quickstart -addr 127.0.0.1:9000 -db app.db
