@@ -118,6 +118,10 @@ type Hooks[U User] struct {
 	// number of codes left (-1 when unknown), so that the application can
 	// warn the user.
 	RecoveryCodeUsed func(r *http.Request, u U, left int)
+	// PasskeySignCountRegressed runs when a passkey's assertion carries a
+	// signature counter that is not above the stored one (and not 0):
+	// the credential may have been cloned. The sign-in is refused.
+	PasskeySignCountRegressed func(r *http.Request, p *Passkey, got uint32)
 }
 
 // RequestLoaderFunc authenticates a request without a session, from a
@@ -159,6 +163,7 @@ type Builder[U User] struct {
 	unavailable    http.Handler
 	development    bool
 	factors        *factorConfig
+	passkeys       *passkeyConfig
 	errs           []error
 }
 
@@ -334,6 +339,9 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 	if b.cookies.SameSite == http.SameSiteNoneMode && b.cookies.Insecure {
 		bad("SameSite=None cookies must be Secure")
 	}
+	if b.passkeys != nil && b.tokens == nil {
+		bad("passkeys need a token store (Tokens), which keeps their challenges")
+	}
 	if b.factors != nil && b.tokens == nil {
 		bad("second factors need a token store (Tokens), which counts wrong codes")
 	}
@@ -365,6 +373,7 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 		forbidden:     b.forbidden,
 		unavailable:   b.unavailable,
 		factors:       b.factors,
+		passkeys:      b.passkeys,
 	}
 	if !b.protectionSet {
 		m.protection = ProtectionBasic

@@ -89,4 +89,13 @@ var (
 	// code was used already. The manager reports it wrapped together with
 	// ErrInvalidCode.
 	ErrReplayed = errors.New("loginkit: code already used")
+
+	// ErrPasskeyRefused reports a passkey ceremony that was refused: an
+	// unknown, expired, replayed or foreign challenge, a credential not
+	// registered (or another user's), a bad signature, a sign-count
+	// regression, or a response that does not parse.
+	ErrPasskeyRefused = errors.New("loginkit: passkey refused")
+	// ErrLastCredential reports an attempt to delete a user's last way to
+	// sign in (their only passkey, with no password set).
+	ErrLastCredential = errors.New("loginkit: cannot remove the last way to sign in")
 )

@@ -38,6 +38,7 @@ type Manager[U User] struct {
 	forbidden     http.Handler
 	unavailable   http.Handler
 	factors       *factorConfig
+	passkeys      *passkeyConfig
 
 	dummyOnce sync.Once
 	dummyHash string

@@ -90,4 +90,6 @@ const (
 	FactorTOTP FactorKind = "totp"
 	// FactorRecoveryCode is a single-use recovery code.
 	FactorRecoveryCode FactorKind = "recovery_code"
+	// FactorPasskey is a passkey (WebAuthn) used after the password.
+	FactorPasskey FactorKind = "passkey"
 )

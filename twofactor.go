@@ -172,7 +172,11 @@ func SecondFactorOf(s *Session) (kind FactorKind, at time.Time, ok bool) {
 // another factor kind (a passkey) adds its own check here, and completes
 // the pending login through factorStep with its own FactorKind.
 func (m *Manager[U]) hasSecondFactor(ctx context.Context, userID string) (bool, error) {
-	return m.hasTOTP(ctx, userID)
+	on, err := m.hasTOTP(ctx, userID)
+	if on || err != nil || m.passkeys == nil {
+		return on, err
+	}
+	return m.hasPasskey(ctx, userID)
 }
 
 // hasTOTP reports whether the user has an enabled authenticator app.

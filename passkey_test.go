@@ -1,0 +1,632 @@
+package loginkit_test
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/adapters/memstore"
+)
+
+// The passkey tests run real WebAuthn ceremonies through the manager and
+// the go-webauthn library: softAuthenticator is a small software
+// authenticator (an ECDSA P-256 key, "none" attestation) that builds the
+// authenticator data and client data a browser would send, and signs
+// them. It is a test fixture, not a stand-in for the library: every check
+// on the responses is the library's and the manager's own.
+
+const (
+	pkRPID   = "login.example"
+	pkOrigin = "https://login.example"
+)
+
+var b64 = base64.RawURLEncoding
+
+type softAuthenticator struct {
+	key    *ecdsa.PrivateKey
+	id     []byte
+	count  uint32
+	handle []byte // the user handle given at registration
+	flags  byte   // extra flags (backup eligible / state)
+	origin string
+}
+
+func newSoftAuthenticator(t *testing.T) *softAuthenticator {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := make([]byte, 16)
+	_, _ = rand.Read(id)
+	return &softAuthenticator{key: k, id: id, origin: pkOrigin}
+}
+
+// Minimal CBOR: what a "none" attestation object and a COSE key need.
+func cborHead(major byte, n int) []byte {
+	switch {
+	case n < 24:
+		return []byte{major<<5 | byte(n)}
+	case n < 256:
+		return []byte{major<<5 | 24, byte(n)}
+	default:
+		return []byte{major<<5 | 25, byte(n >> 8), byte(n)}
+	}
+}
+
+func cborInt(v int) []byte {
+	if v >= 0 {
+		return cborHead(0, v)
+	}
+	return cborHead(1, -1-v)
+}
+func cborBytes(b []byte) []byte  { return append(cborHead(2, len(b)), b...) }
+func cborText(s string) []byte   { return append(cborHead(3, len(s)), s...) }
+func cborMap(n int) []byte       { return cborHead(5, n) }
+func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+
+func (a *softAuthenticator) coseKey() []byte {
+	x := a.key.PublicKey.X.FillBytes(make([]byte, 32))
+	y := a.key.PublicKey.Y.FillBytes(make([]byte, 32))
+	return cat(cborMap(5), cborInt(1), cborInt(2), cborInt(3), cborInt(-7), cborInt(-1), cborInt(1), cborInt(-2), cborBytes(x), cborInt(-3), cborBytes(y))
+}
+
+func (a *softAuthenticator) authData(flags byte, withCred bool) []byte {
+	rp := sha256.Sum256([]byte(pkRPID))
+	out := append(rp[:], flags|a.flags, 0, 0, 0, 0)
+	binary.BigEndian.PutUint32(out[33:], a.count)
+	if withCred {
+		out = append(out, make([]byte, 16)...) // AAGUID
+		out = binary.BigEndian.AppendUint16(out, uint16(len(a.id)))
+		out = append(out, a.id...)
+		out = append(out, a.coseKey()...)
+	}
+	return out
+}
+
+func clientData(typ, challenge, origin string) []byte {
+	b, _ := json.Marshal(map[string]any{"type": typ, "challenge": challenge, "origin": origin, "crossOrigin": false})
+	return b
+}
+
+// pkOptions reads the challenge (and user ID) of a creation or request
+// options document.
+func pkOptions(t *testing.T, doc []byte) (challenge string, userID []byte) {
+	t.Helper()
+	var o struct {
+		PublicKey struct {
+			Challenge string `json:"challenge"`
+			User      struct {
+				ID string `json:"id"`
+			} `json:"user"`
+		} `json:"publicKey"`
+	}
+	if err := json.Unmarshal(doc, &o); err != nil || o.PublicKey.Challenge == "" {
+		t.Fatalf("options %s: %v", doc, err)
+	}
+	uid, _ := b64.DecodeString(o.PublicKey.User.ID)
+	return o.PublicKey.Challenge, uid
+}
+
+const (
+	flagUP = 0x01
+	flagUV = 0x04
+	flagBE = 0x08
+	flagBS = 0x10
+	flagAT = 0x40
+)
+
+// create answers creation options as navigator.credentials.create would.
+func (a *softAuthenticator) create(t *testing.T, opts []byte) []byte {
+	t.Helper()
+	ch, uid := pkOptions(t, opts)
+	a.handle = uid
+	att := cat(cborMap(3), cborText("fmt"), cborText("none"), cborText("attStmt"), cborMap(0),
+		cborText("authData"), cborBytes(a.authData(flagUP|flagUV|flagAT, true)))
+	b, _ := json.Marshal(map[string]any{
+		"id": b64.EncodeToString(a.id), "rawId": b64.EncodeToString(a.id), "type": "public-key",
+		"response": map[string]any{
+			"clientDataJSON":    b64.EncodeToString(clientData("webauthn.create", ch, a.origin)),
+			"attestationObject": b64.EncodeToString(att),
+			"transports":        []string{"internal", "hybrid"},
+		},
+	})
+	return b
+}
+
+// get answers request options as navigator.credentials.get would, with
+// the given signature counter.
+func (a *softAuthenticator) get(t *testing.T, opts []byte) []byte {
+	t.Helper()
+	ch, _ := pkOptions(t, opts)
+	return a.assert(t, ch)
+}
+
+func (a *softAuthenticator) assert(t *testing.T, challenge string) []byte {
+	t.Helper()
+	ad := a.authData(flagUP|flagUV, false)
+	cd := clientData("webauthn.get", challenge, a.origin)
+	h := sha256.Sum256(cd)
+	digest := sha256.Sum256(append(slicesClone(ad), h[:]...))
+	sig, err := ecdsa.SignASN1(rand.Reader, a.key, digest[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(map[string]any{
+		"id": b64.EncodeToString(a.id), "rawId": b64.EncodeToString(a.id), "type": "public-key",
+		"response": map[string]any{
+			"clientDataJSON":    b64.EncodeToString(cd),
+			"authenticatorData": b64.EncodeToString(ad),
+			"signature":         b64.EncodeToString(sig),
+			"userHandle":        b64.EncodeToString(a.handle),
+		},
+	})
+	return b
+}
+
+func slicesClone(b []byte) []byte { return append([]byte(nil), b...) }
+
+// pkApp is the two-factor test app with passkeys on.
+type pkApp struct {
+	*tfApp
+	passkeys  *memstore.Passkeys
+	mu        sync.Mutex
+	regressed []uint32
+}
+
+func newPKApp(t *testing.T) *pkApp {
+	t.Helper()
+	pa := &pkApp{passkeys: memstore.NewPasskeys()}
+	ev := &tfEvents{}
+	pa.tfApp = newTFApp(t, loginkit.SecondFactorOptions{}, func(b *loginkit.Builder[*user]) {
+		b.Passkeys(pa.passkeys, loginkit.PasskeyOptions{RPID: pkRPID, RPDisplayName: "Login Example", Origins: []string{pkOrigin}})
+		h := ev.hooks()
+		h.PasskeySignCountRegressed = func(_ *http.Request, _ *loginkit.Passkey, got uint32) {
+			pa.mu.Lock()
+			pa.regressed = append(pa.regressed, got)
+			pa.mu.Unlock()
+		}
+		b.Hooks(h)
+	})
+	pa.events = ev // the hooks set above replace newTFApp's
+	pa.handler = pa.m.Middleware(pa.pkRoutes())
+	return pa
+}
+
+func pkStatus(err error) int {
+	switch {
+	case errors.Is(err, loginkit.ErrPasskeyRefused):
+		return http.StatusBadRequest
+	case errors.Is(err, loginkit.ErrLastCredential):
+		return http.StatusConflict
+	case errors.Is(err, loginkit.ErrNeedsRefresh):
+		return http.StatusForbidden
+	case errors.Is(err, loginkit.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, loginkit.ErrLocked):
+		return http.StatusTooManyRequests
+	}
+	return http.StatusUnauthorized
+}
+
+func (a *pkApp) pkRoutes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", a.tfApp.routes())
+	send := func(w http.ResponseWriter, doc []byte, err error) {
+		if err != nil {
+			http.Error(w, err.Error(), pkStatus(err))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(doc)
+	}
+	done := func(w http.ResponseWriter, err error) {
+		if err != nil {
+			http.Error(w, err.Error(), pkStatus(err))
+			return
+		}
+		_, _ = w.Write([]byte("ok"))
+	}
+	mux.HandleFunc("POST /passkeys/register/begin", func(w http.ResponseWriter, r *http.Request) {
+		doc, err := a.m.BeginPasskeyRegistration(w, r)
+		send(w, doc, err)
+	})
+	mux.HandleFunc("POST /passkeys/register/finish", func(w http.ResponseWriter, r *http.Request) {
+		_, err := a.m.FinishPasskeyRegistration(w, r, r.URL.Query().Get("name"))
+		done(w, err)
+	})
+	mux.HandleFunc("POST /passkeys/login/begin", func(w http.ResponseWriter, r *http.Request) {
+		doc, err := a.m.BeginPasskeyLogin(w, r)
+		send(w, doc, err)
+	})
+	mux.HandleFunc("POST /passkeys/login/finish", func(w http.ResponseWriter, r *http.Request) {
+		_, err := a.m.FinishPasskeyLogin(w, r, loginkit.LoginOptions{})
+		done(w, err)
+	})
+	mux.HandleFunc("POST /passkeys/2fa/begin", func(w http.ResponseWriter, r *http.Request) {
+		doc, err := a.m.BeginPasskeySecondFactor(w, r)
+		send(w, doc, err)
+	})
+	mux.HandleFunc("POST /passkeys/2fa/finish", func(w http.ResponseWriter, r *http.Request) {
+		done(w, a.m.VerifyPasskey(w, r))
+	})
+	mux.HandleFunc("POST /passkeys/delete", func(w http.ResponseWriter, r *http.Request) {
+		id, _ := b64.DecodeString(r.URL.Query().Get("id"))
+		done(w, a.m.DeletePasskey(w, r, id))
+	})
+	mux.HandleFunc("GET /passkeys", func(w http.ResponseWriter, r *http.Request) {
+		list, err := a.m.ListPasskeys(r)
+		if err != nil {
+			http.Error(w, err.Error(), pkStatus(err))
+			return
+		}
+		for _, p := range list {
+			_, _ = w.Write([]byte(p.Name + ";"))
+		}
+	})
+	return mux
+}
+
+// post sends a JSON body (or none) and returns the status and body.
+func post(b *browser, path string, doc []byte) (int, []byte) {
+	b.t.Helper()
+	r := b.request("POST", path, "")
+	r.Body = io.NopCloser(bytes.NewReader(doc))
+	r.ContentLength = int64(len(doc))
+	r.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	b.h.ServeHTTP(rec, r)
+	res := rec.Result()
+	b.store(res)
+	out, _ := io.ReadAll(res.Body)
+	return res.StatusCode, out
+}
+
+func mustPost(b *browser, path string, doc []byte) []byte {
+	b.t.Helper()
+	code, out := post(b, path, doc)
+	if code != http.StatusOK {
+		b.t.Fatalf("POST %s: status %d, body %q", path, code, out)
+	}
+	return out
+}
+
+// enrol registers a new software authenticator for the browser's
+// (freshly logged in) user.
+func (a *pkApp) enrol(b *browser, name string) *softAuthenticator {
+	a.t.Helper()
+	sa := newSoftAuthenticator(a.t)
+	opts := mustPost(b, "/passkeys/register/begin", nil)
+	mustPost(b, "/passkeys/register/finish?name="+name, sa.create(a.t, opts))
+	return sa
+}
+
+// passkeyLogin signs in with sa, returning the finish status.
+func passkeyLogin(t *testing.T, b *browser, sa *softAuthenticator) (int, []byte) {
+	t.Helper()
+	opts := mustPost(b, "/passkeys/login/begin", nil)
+	return post(b, "/passkeys/login/finish", sa.get(t, opts))
+}
+
+func TestPasskeyRegisterThenPasswordlessLogin(t *testing.T) {
+	a := newPKApp(t)
+	a.register("ann", "pw")
+	b := a.browser()
+	b.mustLogin("ann", "pw", false)
+	sa := a.enrol(b, "Laptop")
+	if got := body(b.get("/passkeys")); got != "Laptop;" {
+		t.Fatalf("GET /passkeys = %q, want the new passkey", got)
+	}
+	ps, _ := a.passkeys.ListPasskeys(t.Context(), a.userNamed("ann").ID)
+	if len(ps) != 1 || ps[0].Name != "Laptop" || !bytes.Equal(ps[0].CredentialID, sa.id) || strings.Join(ps[0].Transports, ",") != "internal,hybrid" || ps[0].CreatedAt.IsZero() {
+		t.Fatalf("stored passkeys %+v", ps)
+	}
+
+	// A new browser, no username: the passkey alone logs ann in, fresh.
+	nb := a.browser()
+	sa.count = 1
+	if code, out := passkeyLogin(t, nb, sa); code != http.StatusOK {
+		t.Fatalf("passkey login: %d %s", code, out)
+	}
+	wantWho(t, nb, "user:ann:fresh")
+	ps, _ = a.passkeys.ListPasskeys(t.Context(), a.userNamed("ann").ID)
+	if ps[0].SignCount != 1 || ps[0].LastUsedAt.IsZero() {
+		t.Errorf("after sign-in: SignCount %d, LastUsedAt %v; want 1 and set", ps[0].SignCount, ps[0].LastUsedAt)
+	}
+}
+
+func TestPasskeyRegistrationNeedsLogin(t *testing.T) {
+	a := newPKApp(t)
+	b := a.browser()
+	if code, _ := post(b, "/passkeys/register/begin", nil); code != http.StatusUnauthorized {
+		t.Errorf("anonymous BeginPasskeyRegistration: status %d, want 401", code)
+	}
+}
+
+func TestPasskeyAssertionReplayRefused(t *testing.T) {
+	a := newPKApp(t)
+	a.register("ann", "pw")
+	b := a.browser()
+	b.mustLogin("ann", "pw", false)
+	sa := a.enrol(b, "Key")
+	nb := a.browser()
+	opts := mustPost(nb, "/passkeys/login/begin", nil)
+	sa.count = 1
+	resp := sa.get(t, opts)
+	mustPost(nb, "/passkeys/login/finish", resp)
+	// The same response again, from the same browser, even with a new
+	// challenge asked for: the challenge it answers is used up.
+	mustPost(nb, "/passkeys/login/begin", nil)
+	if code, _ := post(nb, "/passkeys/login/finish", resp); code != http.StatusBadRequest {
+		t.Errorf("replayed assertion: status %d, want 400", code)
+	}
+	// A new assertion with a counter that has not moved, to a fresh
+	// challenge, is not a replay of the challenge but is refused by the
+	// counter rule.
+	if code, _ := passkeyLogin(t, nb, sa); code != http.StatusBadRequest {
+		t.Errorf("assertion with an unchanged counter: status %d, want 400", code)
+	}
+}
+
+func TestPasskeyAssertionForAnotherSessionRefused(t *testing.T) {
+	a := newPKApp(t)
+	a.register("ann", "pw")
+	b := a.browser()
+	b.mustLogin("ann", "pw", false)
+	sa := a.enrol(b, "Key")
+
+	victim, attacker := a.browser(), a.browser()
+	victim.addr, attacker.addr = "192.0.2.20:1", "198.51.100.7:1"
+	opts := mustPost(victim, "/passkeys/login/begin", nil)
+	mustPost(attacker, "/passkeys/login/begin", nil) // the attacker has a challenge cookie of its own
+	sa.count = 1
+	resp := sa.get(t, opts) // answers the victim's challenge
+	if code, out := post(attacker, "/passkeys/login/finish", resp); code != http.StatusBadRequest {
+		t.Fatalf("assertion for another browser's challenge: status %d %s, want 400", code, out)
+	}
+	wantWho(t, attacker, "anonymous")
+	// Without any challenge cookie at all.
+	if code, _ := post(a.browser(), "/passkeys/login/finish", resp); code != http.StatusBadRequest {
+		t.Errorf("assertion from a browser that asked for no challenge: status %d, want 400", code)
+	}
+	// The victim's own challenge was not used up by the attempts.
+	mustPost(victim, "/passkeys/login/finish", resp)
+	wantWho(t, victim, "user:ann:fresh")
+}
+
+func TestPasskeyChallengeExpires(t *testing.T) {
+	a := newPKApp(t)
+	a.register("ann", "pw")
+	b := a.browser()
+	b.mustLogin("ann", "pw", false)
+	sa := a.enrol(b, "Key")
+	nb := a.browser()
+	opts := mustPost(nb, "/passkeys/login/begin", nil)
+	a.clock.Advance(loginkit.DefaultPasskeyChallengeFor + time.Second)
+	sa.count = 1
+	if code, _ := post(nb, "/passkeys/login/finish", sa.get(t, opts)); code != http.StatusBadRequest {
+		t.Errorf("assertion after the challenge expired: status %d, want 400", code)
+	}
+	wantWho(t, nb, "anonymous")
+}
+
+func TestPasskeyConcurrentAssertionsOneWins(t *testing.T) {
+	a := newPKApp(t)
+	a.register("ann", "pw")
+	b := a.browser()
+	b.mustLogin("ann", "pw", false)
+	sa := a.enrol(b, "Key")
+	nb := a.browser()
+	opts := mustPost(nb, "/passkeys/login/begin", nil)
+	sa.count = 1
+	resp := sa.get(t, opts)
+	const n = 20
+	codes := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		c := nb.clone()
+		wg.Go(func() { codes[i], _ = post(c, "/passkeys/login/finish", resp) })
+	}
+	wg.Wait()
+	ok := 0
+	for _, c := range codes {
+		if c == http.StatusOK {
+			ok++
+		}
+	}
+	if ok != 1 {
+		t.Errorf("%d concurrent uses of one assertion: %d succeeded, want exactly 1 (%v)", n, ok, codes)
+	}
+}
+
+func TestPasskeySignCountRegressionRefused(t *testing.T) {
+	a := newPKApp(t)
+	a.register("ann", "pw")
+	b := a.browser()
+	b.mustLogin("ann", "pw", false)
+	sa := a.enrol(b, "Key")
+	sa.count = 5
+	if code, out := passkeyLogin(t, a.browser(), sa); code != http.StatusOK {
+		t.Fatalf("login with counter 5: %d %s", code, out)
+	}
+	// A clone with an older counter.
+	sa.count = 3
+	nb := a.browser()
+	if code, _ := passkeyLogin(t, nb, sa); code != http.StatusBadRequest {
+		t.Fatalf("login with counter 3 after 5: status %d, want 400", code)
+	}
+	wantWho(t, nb, "anonymous")
+	a.mu.Lock()
+	got := append([]uint32(nil), a.regressed...)
+	a.mu.Unlock()
+	if len(got) != 1 || got[0] != 3 {
+		t.Errorf("PasskeySignCountRegressed hook calls %v, want one with 3", got)
+	}
+	// An authenticator reporting 0 (a synced passkey) is accepted.
+	sa.count = 0
+	if code, out := passkeyLogin(t, a.browser(), sa); code != http.StatusOK {
+		t.Errorf("login with counter 0: %d %s, want success (synced passkeys report 0)", code, out)
+	}
+	if code, out := passkeyLogin(t, a.browser(), sa); code != http.StatusOK {
+		t.Errorf("second login with counter 0: %d %s, want success", code, out)
+	}
+}
+
+func TestPasskeyOtherAuthenticatorRefused(t *testing.T) {
+	a := newPKApp(t)
+	a.register("ann", "pw")
+	b := a.browser()
+	b.mustLogin("ann", "pw", false)
+	sa := a.enrol(b, "Key")
+	// Another authenticator claiming ann's credential ID and user handle,
+	// with its own key.
+	other := newSoftAuthenticator(t)
+	other.id, other.handle, other.count = sa.id, sa.handle, 10
+	if code, _ := passkeyLogin(t, a.browser(), other); code != http.StatusBadRequest {
+		t.Errorf("assertion signed by another key: status %d, want 400", code)
+	}
+	// And one with a credential that was never registered.
+	stranger := newSoftAuthenticator(t)
+	stranger.handle = sa.handle
+	if code, _ := passkeyLogin(t, a.browser(), stranger); code != http.StatusBadRequest {
+		t.Errorf("assertion of an unregistered credential: status %d, want 400", code)
+	}
+	// A wrong origin.
+	sa.count, sa.origin = 1, "https://evil.example"
+	if code, _ := passkeyLogin(t, a.browser(), sa); code != http.StatusBadRequest {
+		t.Errorf("assertion from another origin: status %d, want 400", code)
+	}
+}
+
+func TestPasskeyLastCredentialKept(t *testing.T) {
+	a := newPKApp(t)
+	a.register("ann", "pw")
+	b := a.browser()
+	b.mustLogin("ann", "pw", false)
+	k1 := a.enrol(b, "one")
+	k2 := a.enrol(b, "two")
+	// Ann has a password: she may remove both, the last one too, once
+	// she has a passwordless account no longer... first take her
+	// password away.
+	u := a.userNamed("ann")
+	u.PasswordHash = ""
+	if err := a.users.Update(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	mustPost(b, "/passkeys/delete?id="+b64.EncodeToString(k1.id), nil)
+	if code, _ := post(b, "/passkeys/delete?id="+b64.EncodeToString(k2.id), nil); code != http.StatusConflict {
+		t.Fatalf("deleting the last passkey of a user without a password: status %d, want 409", code)
+	}
+	if got := body(b.get("/passkeys")); got != "two;" {
+		t.Errorf("passkeys after the refused delete: %q, want two;", got)
+	}
+	// With a password, the last passkey can go.
+	c := newPKApp(t)
+	c.register("bob", "pw")
+	cb := c.browser()
+	cb.mustLogin("bob", "pw", false)
+	k := c.enrol(cb, "only")
+	mustPost(cb, "/passkeys/delete?id="+b64.EncodeToString(k.id), nil)
+	if got := body(cb.get("/passkeys")); got != "" {
+		t.Errorf("passkeys after deleting bob's only one: %q, want none", got)
+	}
+}
+
+func TestPasskeyAsSecondFactor(t *testing.T) {
+	a := newPKApp(t)
+	a.register("ann", "pw")
+	a.register("bob", "pw")
+	b := a.browser()
+	b.mustLogin("ann", "pw", false)
+	sa := a.enrol(b, "Key")
+	bb := a.browser()
+	bb.mustLogin("bob", "pw", false)
+	bobKey := a.enrol(bb, "Bob's")
+
+	// The password now leads to the pending state.
+	nb := a.browser()
+	if res := nb.login("ann", "pw", false); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/2fa" {
+		t.Fatalf("password login of a user with a passkey: %d → %s, want the second-factor page", res.StatusCode, res.Header.Get("Location"))
+	}
+	wantWho(t, nb, "anonymous")
+	opts := mustPost(nb, "/passkeys/2fa/begin", nil)
+	// Bob's passkey does not complete ann's login.
+	bobKey.count = 1
+	if code, _ := post(nb, "/passkeys/2fa/finish", bobKey.get(t, opts)); code != http.StatusBadRequest {
+		t.Fatalf("another user's passkey as ann's second factor: status %d, want 400", code)
+	}
+	wantWho(t, nb, "anonymous")
+	opts = mustPost(nb, "/passkeys/2fa/begin", nil)
+	sa.count = 1
+	mustPost(nb, "/passkeys/2fa/finish", sa.get(t, opts))
+	wantWho(t, nb, "user:ann:fresh")
+	if k := a.events.kinds; len(k) == 0 || k[len(k)-1] != loginkit.FactorPasskey {
+		t.Errorf("SecondFactorSucceeded kinds %v, want the last to be %q", k, loginkit.FactorPasskey)
+	}
+}
+
+// TestPasskeyReplayOfSyncedPasskeyRefused replays an assertion of a
+// passkey whose counter is always 0 (a synced passkey): the counter rule
+// cannot catch it, so the single-use challenge must, sequentially and
+// with 20 concurrent replays.
+func TestPasskeyReplayOfSyncedPasskeyRefused(t *testing.T) {
+	a := newPKApp(t)
+	a.register("ann", "pw")
+	b := a.browser()
+	b.mustLogin("ann", "pw", false)
+	sa := a.enrol(b, "Synced")
+	sa.flags = flagBE | flagBS
+	// Re-register as backup eligible: the flag may not change later.
+	mustPost(b, "/passkeys/delete?id="+b64.EncodeToString(sa.id), nil)
+	sa = newSoftAuthenticator(t)
+	sa.flags = flagBE | flagBS
+	opts := mustPost(b, "/passkeys/register/begin", nil)
+	mustPost(b, "/passkeys/register/finish?name=Synced", sa.create(t, opts))
+
+	nb := a.browser()
+	opts = mustPost(nb, "/passkeys/login/begin", nil)
+	resp := sa.get(t, opts) // counter 0
+	mustPost(nb, "/passkeys/login/finish", resp)
+	if code, _ := post(nb, "/passkeys/login/finish", resp); code != http.StatusBadRequest {
+		t.Errorf("replayed assertion of a synced passkey: status %d, want 400", code)
+	}
+
+	rb := a.browser()
+	opts = mustPost(rb, "/passkeys/login/begin", nil)
+	resp = sa.get(t, opts)
+	const n = 20
+	codes := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		c := rb.clone()
+		wg.Go(func() { codes[i], _ = post(c, "/passkeys/login/finish", resp) })
+	}
+	wg.Wait()
+	ok := 0
+	for _, c := range codes {
+		if c == http.StatusOK {
+			ok++
+		}
+	}
+	if ok != 1 {
+		t.Errorf("%d concurrent uses of one counter-0 assertion: %d succeeded, want exactly 1 (%v)", n, ok, codes)
+	}
+	ps, _ := a.passkeys.ListPasskeys(t.Context(), a.userNamed("ann").ID)
+	if len(ps) != 1 || !ps[0].BackupEligible || !ps[0].BackedUp {
+		t.Errorf("stored passkeys %+v, want one backed-up passkey", ps)
+	}
+}
