@@ -49,11 +49,15 @@ func (c *countingUsers) LoadUser(ctx context.Context, id string) (*user, error) 
 
 // hotPath builds a manager on the given session store, logs a user in and
 // returns the guarded handler and a request carrying the session cookie.
-func hotPath(tb testing.TB, users loginkit.UserStore[*user], sessions loginkit.SessionStore) (http.Handler, *http.Request) {
+func hotPath(tb testing.TB, users loginkit.UserStore[*user], sessions loginkit.SessionStore, opts ...appOption) (http.Handler, *http.Request) {
 	tb.Helper()
 	now := time.Now().UTC()
-	m, err := loginkit.New[*user]().Users(users).Sessions(sessions).Hasher(testHasher{}).
-		TouchInterval(time.Hour).Clock(func() time.Time { return now }).Build()
+	b := loginkit.New[*user]().Users(users).Sessions(sessions).Hasher(testHasher{}).
+		TouchInterval(time.Hour).Clock(func() time.Time { return now })
+	for _, o := range opts {
+		o(b)
+	}
+	m, err := b.Build()
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -101,6 +105,50 @@ func TestHotPathStoreReads(t *testing.T) {
 	}
 }
 
+// countingPasskeys counts every passkey store call.
+type countingPasskeys struct {
+	loginkit.PasskeyStore
+	calls atomic.Int64
+}
+
+func (c *countingPasskeys) GetPasskey(ctx context.Context, id []byte) (*loginkit.Passkey, error) {
+	c.calls.Add(1)
+	return c.PasskeyStore.GetPasskey(ctx, id)
+}
+
+func (c *countingPasskeys) ListPasskeys(ctx context.Context, userID string) ([]*loginkit.Passkey, error) {
+	c.calls.Add(1)
+	return c.PasskeyStore.ListPasskeys(ctx, userID)
+}
+
+func withPasskeys(store loginkit.PasskeyStore) appOption {
+	return func(b *loginkit.Builder[*user]) {
+		b.Tokens(memstore.NewTokens()).Passkeys(store, loginkit.PasskeyOptions{RPID: "login.example", RPDisplayName: "Login", Origins: []string{"https://login.example"}})
+	}
+}
+
+// TestHotPathStoreReadsWithPasskeys checks that turning passkeys on
+// leaves the per-request budget of an authenticated request unchanged
+// (one session read, one user read, no write) and adds no passkey store
+// call to it.
+func TestHotPathStoreReadsWithPasskeys(t *testing.T) {
+	users := &countingUsers{UserStore: memstore.NewUsers[user]()}
+	sessions := &countingSessions{SessionStore: memstore.NewSessions()}
+	pk := &countingPasskeys{PasskeyStore: memstore.NewPasskeys()}
+	h, r := hotPath(t, users, sessions, withPasskeys(pk))
+	users.loads.Store(0)
+	sessions.gets.Store(0)
+	sessions.saves.Store(0)
+	pk.calls.Store(0)
+	const n = 10
+	for range n {
+		h.ServeHTTP(&discard{h: http.Header{}}, r)
+	}
+	if g, l, s, p := sessions.gets.Load(), users.loads.Load(), sessions.saves.Load(), pk.calls.Load(); g != n || l != n || s != 0 || p != 0 {
+		t.Fatalf("%d requests made %d session reads, %d user reads, %d session writes, %d passkey store calls; want %d, %d, 0, 0", n, g, l, s, p, n, n)
+	}
+}
+
 func benchHandler(b *testing.B, h http.Handler, r *http.Request) {
 	b.ReportAllocs()
 	w := &discard{h: http.Header{}}
@@ -122,6 +170,10 @@ func BenchmarkAuthenticatedRequest(b *testing.B) {
 	})
 	b.Run("memstore", func(b *testing.B) {
 		h, r := hotPath(b, memstore.NewUsers[user](), memstore.NewSessions())
+		benchHandler(b, h, r)
+	})
+	b.Run("memstore+passkeys", func(b *testing.B) {
+		h, r := hotPath(b, memstore.NewUsers[user](), memstore.NewSessions(), withPasskeys(memstore.NewPasskeys()))
 		benchHandler(b, h, r)
 	})
 	b.Run("cookiestore", func(b *testing.B) {
