@@ -45,11 +45,11 @@ type softAuthenticator struct {
 	origin string
 }
 
-func newSoftAuthenticator(t *testing.T) *softAuthenticator {
+func newSoftAuthenticator(t fataler) *softAuthenticator {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	id := make([]byte, 16)
 	_, _ = rand.Read(id)
@@ -105,7 +105,7 @@ func clientData(typ, challenge, origin string) []byte {
 
 // pkOptions reads the challenge (and user ID) of a creation or request
 // options document.
-func pkOptions(t *testing.T, doc []byte) (challenge string, userID []byte) {
+func pkOptions(t fataler, doc []byte) (challenge string, userID []byte) {
 	t.Helper()
 	var o struct {
 		PublicKey struct {
@@ -131,7 +131,7 @@ const (
 )
 
 // create answers creation options as navigator.credentials.create would.
-func (a *softAuthenticator) create(t *testing.T, opts []byte) []byte {
+func (a *softAuthenticator) create(t fataler, opts []byte) []byte {
 	t.Helper()
 	ch, uid := pkOptions(t, opts)
 	a.handle = uid
@@ -150,13 +150,13 @@ func (a *softAuthenticator) create(t *testing.T, opts []byte) []byte {
 
 // get answers request options as navigator.credentials.get would, with
 // the given signature counter.
-func (a *softAuthenticator) get(t *testing.T, opts []byte) []byte {
+func (a *softAuthenticator) get(t fataler, opts []byte) []byte {
 	t.Helper()
 	ch, _ := pkOptions(t, opts)
 	return a.assert(t, ch)
 }
 
-func (a *softAuthenticator) assert(t *testing.T, challenge string) []byte {
+func (a *softAuthenticator) assert(t fataler, challenge string) []byte {
 	t.Helper()
 	ad := a.authData(flagUP|flagUV, false)
 	cd := clientData("webauthn.get", challenge, a.origin)
@@ -164,7 +164,7 @@ func (a *softAuthenticator) assert(t *testing.T, challenge string) []byte {
 	digest := sha256.Sum256(append(slicesClone(ad), h[:]...))
 	sig, err := ecdsa.SignASN1(rand.Reader, a.key, digest[:])
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	b, _ := json.Marshal(map[string]any{
 		"id": b64.EncodeToString(a.id), "rawId": b64.EncodeToString(a.id), "type": "public-key",
@@ -176,6 +176,13 @@ func (a *softAuthenticator) assert(t *testing.T, challenge string) []byte {
 		},
 	})
 	return b
+}
+
+// fataler is what the software authenticator reports failures to: a
+// *testing.T, or exampleFatal in the Example.
+type fataler interface {
+	Helper()
+	Fatalf(format string, args ...any)
 }
 
 func slicesClone(b []byte) []byte { return append([]byte(nil), b...) }
