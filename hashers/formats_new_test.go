@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/conformance"
 )
@@ -198,6 +200,18 @@ func TestSpringEmptyPassword(t *testing.T) {
 	enc := "{sha256}" + hex.EncodeToString(append(append([]byte{}, salt...), sum...))
 	if _, err := Default().Verify(context.Background(), "", enc); !errors.Is(err, loginkit.ErrMismatch) {
 		t.Errorf("Verify(\"\", %q) = %v; want ErrMismatch (Spring refuses the empty password)", enc, err)
+	}
+	// A bcrypt hash of "": unprefixed (as PHP or passlib write it) it
+	// matches "", behind Spring's {bcrypt} it does not.
+	b, err := bcrypt.GenerateFromPassword(nil, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Default().Verify(context.Background(), "", string(b)); err != nil {
+		t.Errorf("Verify(\"\", %q) = %v; want a match", b, err)
+	}
+	if _, err := Default().Verify(context.Background(), "", "{bcrypt}"+string(b)); !errors.Is(err, loginkit.ErrMismatch) {
+		t.Errorf("Verify(\"\", {bcrypt}%s) = %v; want ErrMismatch", b, err)
 	}
 }
 
