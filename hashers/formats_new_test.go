@@ -43,6 +43,7 @@ var hostileNew = []string{
 	"{argon2}$argon2id$v=19$m=65536,t=1,p=255$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",                        // Spring, lanes
 	"{argon2@SpringSecurity_v5_8}$argon2id$v=19$m=1073741824,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA", //
 	"{bcrypt}$2a$31$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234",                                    // Spring bcrypt cost 31
+	"$wp$2y$31$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234",                                         // WordPress 6.8 bcrypt cost 31
 }
 
 func init() { hostile = append(hostile, hostileNew...) }
@@ -52,7 +53,7 @@ func init() { hostile = append(hostile, hostileNew...) }
 // fallback, recognised it).
 func TestNewFormatsHostileNamed(t *testing.T) {
 	want := []string{"sha512-crypt", "sha256-crypt", "sha256-crypt", "phpass", "phpass", "spring-scrypt", "spring-scrypt",
-		"spring-scrypt", "spring-scrypt", "spring-scrypt", "argon2id", "argon2id", "spring-argon2", "spring-argon2", "spring-bcrypt"}
+		"spring-scrypt", "spring-scrypt", "spring-scrypt", "argon2id", "argon2id", "spring-argon2", "spring-argon2", "spring-bcrypt", "wordpress-bcrypt"}
 	for i, enc := range hostileNew {
 		s, err := Identify(enc)
 		if s != want[i] || !errors.Is(err, loginkit.ErrUnsafeHashParams) {
@@ -226,7 +227,7 @@ func TestConformanceImported(t *testing.T) {
 		key := v.Lib + " " + v.Scheme + " " + v.Hash[:4]
 		switch {
 		case picked[key], v.Default, v.Password == "",
-			!(v.Scheme == "phpass" || strings.HasSuffix(v.Scheme, "-crypt") || strings.Contains(v.Hash, ",p=") && strings.Contains(v.Lib, "argon2")):
+			!(v.Scheme == "phpass" || v.Scheme == "wordpress-bcrypt" || strings.HasSuffix(v.Scheme, "-crypt") || strings.Contains(v.Hash, ",p=") && strings.Contains(v.Lib, "argon2")):
 			continue
 		}
 		picked[key] = true
