@@ -29,6 +29,8 @@ func openSQLite(ctx context.Context, path string) (Stores, func(), error) {
 		Users:    sqlstore.NewUsers[User](db),
 		Sessions: sqlstore.NewSessions(db),
 		Tokens:   sqlstore.NewTokens(db),
+
+		SecondFactors: sqlstore.NewSecondFactors(db),
 	}
 	return st, func() { _ = db.Close() }, nil
 }
