@@ -20,6 +20,7 @@ WP68_ROOT=${WP68_ROOT:?set WP68_ROOT to usr/share/wordpress of an unpacked WordP
   "$PYDEB" gen_crypt.py passlib
   "$PYDEB" gen_crypt.py mkpasswd
   NODE_PATH="$NODE_MODULES" node gen_argon2.js
+  "$PYDEB" gen_spring_rows.py spring/spring-security-7.1.1.jsonl
 } > vectors.jsonl.tmp
 mv vectors.jsonl.tmp vectors.jsonl
 wc -l vectors.jsonl
