@@ -34,7 +34,9 @@
 //     loginkit.UserUpdater, none lost), UpdateUserObeysUpdateRules
 //     (ErrInvalid, ErrDuplicate and change's own error, each storing
 //     nothing on any field), UpdateUserKeepsID (a change altering the ID
-//     is ErrInvalid and stores nothing), BlankLoginNamesCoexist (names of
+//     is ErrInvalid and stores nothing), UpdateUserRacingUpdate (UpdateUser
+//     racing a sequence of plain Updates: the last Update survives),
+//     BlankLoginNamesCoexist (names of
 //     white space only are no names), IDPrefixes ("user-1" beside
 //     "user-10", "ann" beside "anna"), EmptyEmailsCoexist, UpdateMissing,
 //     UpdateReplacesEveryField, UpdateFreesOldLoginNames, Delete, List
@@ -63,7 +65,8 @@
 //     included), ContextCancelled (Touch included; a cancelled
 //     DeleteExpired removes nothing), Concurrent, TouchOnlyExisting,
 //     TouchRacingDelete (Touch racing Delete of the same sessions: they
-//     end up deleted).
+//     end up deleted), ExpiryExtended (Save and Touch move ExpiresAt later:
+//     the session outlives its old expiry).
 //   - TestTokens: CreateGetRoundTrip, CreateEmptySelector,
 //     CreateDuplicateSelector, CreateOverExpiredSelector (the new token
 //     differs in every field, and the user index moves to its new owner
@@ -78,7 +81,8 @@
 // Run one case with go test -run, for example
 // -run 'TestMySessions/GetExpired'.
 //
-// Expiry is tested with times already in the past, never with sleeps.
+// Expiry is tested with times already in the past, never with long
+// sleeps (ExpiryExtended, without NewWithClock, waits 300ms).
 // The boundary, an ExpiresAt of exactly "now", is tested through the
 // harness's NewWithClock when it is set (a clock the suite sets), and
 // otherwise against the store's own clock, which must not run behind the
@@ -93,7 +97,7 @@
 // silently fall back to a racier path.
 //
 // Races: ConcurrentCreateSameLogin, ConcurrentUpdateSameLogin,
-// UpdateUserAtomic, TouchRacingDelete, ConsumeConcurrent and
+// UpdateUserAtomic, UpdateUserRacingUpdate, TouchRacingDelete, ConsumeConcurrent and
 // CreateConcurrentSameSelector repeat their rounds for a time budget (at
 // least two rounds, and rounds until 400ms have passed), every racing
 // goroutine starting each step at the same instant, and pass the racing

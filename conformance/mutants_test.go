@@ -196,6 +196,23 @@ func (s misspeltUpdater) UpdateUsers(ctx context.Context, id string, change func
 	return nil, loginkit.ErrNotFound
 }
 
+// privateLockUsers makes UpdateUser atomic against other UpdateUser
+// calls only, with a lock that a plain Update does not take.
+type privateLockUsers struct {
+	memberStore
+	mu *sync.Mutex
+}
+
+func newPrivateLockUsers() privateLockUsers {
+	return privateLockUsers{memberStore: newMembers(), mu: &sync.Mutex{}}
+}
+
+func (s privateLockUsers) UpdateUser(ctx context.Context, id string, change func(*Member) error) (*Member, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return loadChangeUpdateUsers{s.memberStore}.UpdateUser(ctx, id, change)
+}
+
 // ---- users: a plain map store, for bugs memstore cannot be wrapped into ----
 
 // mapUsers keeps users in a map under a read-write mutex. With racy set,
@@ -610,6 +627,32 @@ func (s foldedKeySessions) Delete(ctx context.Context, key string) error {
 	return s.Sessions.Delete(ctx, strings.ToLower(key))
 }
 
+// keepExpiryToucher touches a session's fields but leaves its expiry as
+// it was (a SET ... KEEPTTL).
+type keepExpiryToucher struct{ *memstore.Sessions }
+
+func (s keepExpiryToucher) Touch(ctx context.Context, x *loginkit.Session) error {
+	old, err := s.Get(ctx, x.Key)
+	if err != nil {
+		return err
+	}
+	x = x.Clone()
+	x.ExpiresAt = old.ExpiresAt
+	return s.Sessions.Touch(ctx, x)
+}
+
+// expireOnCreateSessions sets a session's expiry when it is created only
+// (an EXPIRE ... NX), so that replacing it does not move the expiry.
+type expireOnCreateSessions struct{ *memstore.Sessions }
+
+func (s expireOnCreateSessions) Save(ctx context.Context, x *loginkit.Session) error {
+	if old, err := s.Get(ctx, x.Key); err == nil {
+		x = x.Clone()
+		x.ExpiresAt = old.ExpiresAt
+	}
+	return s.Sessions.Save(ctx, x)
+}
+
 // beforeNowSessions tests expiry with ExpiresAt.Before(now): a session
 // whose ExpiresAt is exactly now is still live.
 func beforeNowSessions(now func() time.Time) loginkit.SessionStore {
@@ -842,6 +885,8 @@ func mutants() []mutant {
 		{"UserUpdater declared but the method misspelt", usersHarness(UserHarness[*Member]{Updater: true,
 			New: func(testing.TB) memberStore { return misspeltUpdater{newMembers()} }}),
 			[][2]string{{"/UpdateUserAtomic", "the harness declares that the store implements loginkit.UserUpdater"}}},
+		{"UpdateUser locked against itself only", users(func() memberStore { return newPrivateLockUsers() }),
+			[][2]string{{"/UpdateUserRacingUpdate", "no other write to the user comes between its load and its store"}}},
 		{"Update checking names free, then writing, without a pause", users(func() memberStore { return newMapUsers(true, false) }),
 			[][2]string{{"/ConcurrentUpdateSameLogin", "uniqueness holds under concurrent updates"}}},
 		{"blank login names taking the empty key", users(func() memberStore { return newMapUsers(false, true) }),
@@ -867,6 +912,18 @@ func mutants() []mutant {
 			[][2]string{{"/ContextCancelled", "Touch with a cancelled context: want context.Canceled"}}},
 		{"Touch keeping the caller's Values", sessions(func() loginkit.SessionStore { return newAliasingToucher() }),
 			[][2]string{{"/ReturnedValuesIsolated", "SessionToucher.Touch stores a copy"}}},
+		{"Touch keeping the old expiry", sessionsHarness(SessionHarness{
+			New: func(testing.TB) loginkit.SessionStore { return keepExpiryToucher{memstore.NewSessions()} },
+			NewWithClock: func(_ testing.TB, now func() time.Time) loginkit.SessionStore {
+				return keepExpiryToucher{memstore.NewSessions(memstore.WithClock(now))}
+			}}),
+			[][2]string{{"/ExpiryExtended", "Get after Touch moved ExpiresAt later"}}},
+		{"expiry set on create only", sessionsHarness(SessionHarness{
+			New: func(testing.TB) loginkit.SessionStore { return expireOnCreateSessions{memstore.NewSessions()} },
+			NewWithClock: func(_ testing.TB, now func() time.Time) loginkit.SessionStore {
+				return expireOnCreateSessions{memstore.NewSessions(memstore.WithClock(now))}
+			}}),
+			[][2]string{{"/ExpiryExtended", "Get after Save moved ExpiresAt later"}}},
 		{"sweep past AbsoluteExpiresAt", sessions(func() loginkit.SessionStore { return absoluteSweepSessions{newTrackedSessions()} }),
 			[][2]string{{"/DeleteExpired", "ExpiresAt decides, as in Get"}}},
 		{"sweep reporting 0", sessions(func() loginkit.SessionStore { return uncountedSweepSessions{memstore.NewSessions()} }),
@@ -955,6 +1012,8 @@ func TestRaceMutantsCaughtEveryTime(t *testing.T) {
 	}{
 		{"UpdateUser as load, change, Update", "UpdateUserAtomic", "none lost",
 			usersWith(func() memberStore { return loadChangeUpdateUsers{newMembers()} })},
+		{"UpdateUser locked against itself only", "UpdateUserRacingUpdate", "no other write to the user comes between",
+			usersWith(func() memberStore { return newPrivateLockUsers() })},
 		{"Update checking, then writing", "ConcurrentUpdateSameLogin", "uniqueness holds under concurrent updates",
 			usersWith(func() memberStore { return newMapUsers(true, false) })},
 		{"Create checking, then writing", "ConcurrentCreateSameLogin", "uniqueness holds under concurrent creates",

@@ -66,6 +66,7 @@ func runSessions(t suiteT, h SessionHarness) {
 		{"Concurrent", s.concurrent},
 		{"TouchOnlyExisting", s.touch},
 		{"TouchRacingDelete", s.touchDeleteRace},
+		{"ExpiryExtended", s.expiryExtended},
 	}
 	for _, c := range cases {
 		if only != nil && !only[c.name] {
@@ -823,4 +824,59 @@ func (s *sessionSuite) touchDeleteRace(t suiteT, st loginkit.SessionStore) {
 		}
 		return len(problems) == 0
 	})
+}
+
+// expiryExtended checks that Save and Touch move a session's expiry
+// later, not only its fields: once the old ExpiresAt has passed, the
+// session is still there. With the harness's NewWithClock the suite moves
+// the clock; without it, the old expiry is 300ms away and the case waits
+// for it.
+func (s *sessionSuite) expiryExtended(t suiteT, st loginkit.SessionStore) {
+	const clause = "SessionStore: Save and Touch replace ExpiresAt, so a session extended past its old expiry lives on"
+	at := time.Now().UTC().Truncate(s.prec)
+	var c *clock
+	if s.h.NewWithClock != nil {
+		c = &clock{now: s.now.Truncate(s.prec)}
+		at = c.now
+		st = s.h.NewWithClock(t, c.Now)
+	}
+	soon := at.Add(300 * time.Millisecond)
+	saved := s.live("k-extend-save", "user-1", at.Add(-time.Hour))
+	saved.ExpiresAt = soon
+	touched := s.live("k-extend-touch", "user-1", at.Add(-2*time.Hour))
+	touched.ExpiresAt = soon
+	s.save(t, st, saved.Clone(), touched.Clone())
+	later := at.Add(time.Hour)
+	saved.ExpiresAt, saved.LastSeenAt = later, at
+	s.save(t, st, saved.Clone())
+	tt, hasTouch := st.(loginkit.SessionToucher)
+	if hasTouch {
+		touched.ExpiresAt, touched.LastSeenAt = later, at
+		must(t, tt.Touch(background(), touched.Clone()), "Touch", "SessionToucher.Touch contract")
+	}
+	if c != nil {
+		c.mu.Lock()
+		c.now = soon.Add(time.Second)
+		c.mu.Unlock()
+	} else {
+		time.Sleep(time.Until(soon.Add(50 * time.Millisecond)))
+	}
+	s.wantSession(t, st, saved, "Get after Save moved ExpiresAt later and the old expiry passed", clause)
+	want := []string{"k-extend-save"}
+	if hasTouch {
+		s.wantSession(t, st, touched, "Get after Touch moved ExpiresAt later and the old expiry passed", clause)
+		want = []string{"k-extend-save", "k-extend-touch"}
+	}
+	list, err := st.ListByUser(background(), "user-1")
+	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
+	if got := sessionKeys(list); !slices.Equal(got, want) {
+		t.Errorf("ListByUser after the sessions' old expiry passed: want %v (%s), got %v", want, clause, got)
+	}
+	if c != nil {
+		n, err := st.DeleteExpired(background())
+		must(t, err, "DeleteExpired", "SessionStore.DeleteExpired contract")
+		if n != 0 {
+			t.Errorf("DeleteExpired after the sessions' old expiry passed: want 0 (%s), got %d", clause, n)
+		}
+	}
 }

@@ -70,6 +70,7 @@ func runUsers[U loginkit.AccountUser](t suiteT, h UserHarness[U]) {
 		{"LockoutBoundUnderConcurrency", s.lockoutBound},
 		{"UpdateUserObeysUpdateRules", s.updateUserRules},
 		{"UpdateUserKeepsID", s.updateUserKeepsID},
+		{"UpdateUserRacingUpdate", s.updateUserRacingUpdate},
 		{"BlankLoginNamesCoexist", s.blankLoginNames},
 		{"IDPrefixes", s.idPrefixes},
 		{"EmptyEmailsCoexist", s.emptyEmails},
@@ -644,6 +645,13 @@ func (s *userSuite[U]) updateMissing(t suiteT, st loginkit.UserStore[U]) {
 	wantErr(t, err, loginkit.ErrNotFound, "Update of a missing user", "UserStore: a missing user is ErrNotFound")
 	s.wantMissing(t, st, "missing-id", "LoadUser after Update of a missing user", "UserStore.Update does not create")
 	s.wantNoLogin(t, st, "ghost@example.com", "FindByLogin after Update of a missing user", "UserStore.Update does not create")
+	err = st.Update(background(), s.user("", "nobody@example.com", "", 3))
+	wantErr(t, err, loginkit.ErrNotFound, "Update of a user with an empty ID", "UserStore: a missing user is ErrNotFound; Update does not create")
+	s.wantNoLogin(t, st, "nobody@example.com", "FindByLogin after Update of a user with an empty ID", "UserStore.Update does not create")
+	if up, ok := st.(loginkit.UserUpdater[U]); ok {
+		_, err = up.UpdateUser(background(), "", func(U) error { return nil })
+		wantErr(t, err, loginkit.ErrNotFound, `UpdateUser("")`, "UserUpdater.UpdateUser: a missing user is ErrNotFound")
+	}
 }
 
 func (s *userSuite[U]) updateReplaces(t suiteT, st loginkit.UserStore[U]) {
@@ -1028,6 +1036,72 @@ func (s *userSuite[U]) updateUserRules(t suiteT, st loginkit.UserStore[U]) {
 	if !isNil(res) && (res.LoginAccount().Email != "ANN@example.com" || res.LoginAccount().EmailKey != "ann@example.com") {
 		t.Errorf("UpdateUser's result: want Email %q with EmailKey %q (UserUpdater.UpdateUser returns the user as stored, keys recomputed), got %q and %q", "ANN@example.com", "ann@example.com", res.LoginAccount().Email, res.LoginAccount().EmailKey)
 	}
+	// A change of names moves them: the new ones find the user, the old
+	// ones are free for others.
+	_, err = up.UpdateUser(background(), id, func(u U) error {
+		u.LoginAccount().Email, u.LoginAccount().Username = "Ann.New@example.com", ""
+		return nil
+	})
+	must(t, err, "UpdateUser changing the email and clearing the username", "UserUpdater.UpdateUser contract")
+	const moved = "UserUpdater.UpdateUser: names it changes are moved as by Update"
+	s.wantLogin(t, st, "ann.new@example.com", id, "FindByLogin of the email UpdateUser gave", moved)
+	s.wantNoLogin(t, st, "ann@example.com", "FindByLogin of the email UpdateUser replaced", moved)
+	s.wantNoLogin(t, st, "ann", "FindByLogin of the username UpdateUser cleared", moved)
+	again := s.user("", "ann@example.com", "Ann", 4)
+	must(t, st.Create(background(), again), "Create with the names UpdateUser freed", moved)
+}
+
+// updateUserRacingUpdate races UpdateUser increments against a sequence
+// of plain Updates of the same user, each setting SessionVersion one
+// higher: UpdateUser writes nothing in between its load and its store, so
+// the last Update's SessionVersion must survive. A store whose UpdateUser
+// is atomic only against other UpdateUser calls (a lock Update ignores)
+// writes back a stale SessionVersion; TestRaceMutantsCaughtEveryTime runs
+// this case 10 times against such a store (privateLockUsers) and requires
+// a failure in each.
+func (s *userSuite[U]) updateUserRacingUpdate(t suiteT, st loginkit.UserStore[U]) {
+	up := s.updater(t, st)
+	const clause = "UserUpdater.UpdateUser: no other write to the user comes between its load and its store, a plain Update included"
+	ann := s.user("", "ann@example.com", "ann", 1)
+	s.create(t, st, ann)
+	id := ann.LoginAccount().ID
+	const updaters, steps = 6, 8
+	version := int64(0)
+	repeatRace(func(r int) bool {
+		var mu sync.Mutex
+		var problems []string
+		raceSteps(updaters+1, steps, func(g, k int) {
+			var err error
+			if g == 0 {
+				v := version + int64(k) + 1
+				u := s.user(id, "ann@example.com", "ann", 1)
+				u.LoginAccount().SessionVersion = v
+				err = st.Update(raceContext(), u)
+			} else {
+				_, err = up.UpdateUser(raceContext(), id, func(u U) error {
+					u.LoginAccount().FailedLogins++
+					return nil
+				})
+			}
+			if err != nil {
+				mu.Lock()
+				problems = append(problems, err.Error())
+				mu.Unlock()
+			}
+		})
+		version += steps
+		for _, p := range problems[:min(len(problems), 3)] {
+			skipUnsupported(t, "UpdateUser", errors.New(p))
+			t.Errorf("Update or UpdateUser racing each other: want no error (%s), got %s", clause, p)
+		}
+		got, err := st.LoadUser(background(), id)
+		must(t, err, "LoadUser", "UserStore contract")
+		if v := got.LoginAccount().SessionVersion; v != version {
+			t.Errorf("SessionVersion after UpdateUser raced %d Updates (round %d): want %d, the last Update's, got %d (%s)", steps, r+1, version, v, clause)
+			return false
+		}
+		return len(problems) == 0
+	})
 }
 
 // updateUserKeepsID checks that a change altering the user's ID is
