@@ -512,6 +512,15 @@ func (s absoluteSweepSessions) DeleteExpired(ctx context.Context) (int, error) {
 	return n, err
 }
 
+// absoluteListSessions leaves out of ListByUser the sessions past their
+// AbsoluteExpiresAt, whatever their ExpiresAt.
+type absoluteListSessions struct{ *memstore.Sessions }
+
+func (s absoluteListSessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.Session, error) {
+	list, err := s.Sessions.ListByUser(ctx, userID)
+	return slices.DeleteFunc(list, func(x *loginkit.Session) bool { return !x.AbsoluteExpiresAt.After(time.Now()) }), err
+}
+
 // uncountedSweepSessions sweeps but reports 0, as a store with native
 // expiry may, though it has none.
 type uncountedSweepSessions struct{ *memstore.Sessions }
@@ -926,6 +935,8 @@ func mutants() []mutant {
 			[][2]string{{"/ExpiryExtended", "Get after Save moved ExpiresAt later"}}},
 		{"sweep past AbsoluteExpiresAt", sessions(func() loginkit.SessionStore { return absoluteSweepSessions{newTrackedSessions()} }),
 			[][2]string{{"/DeleteExpired", "ExpiresAt decides, as in Get"}}},
+		{"ListByUser deciding by AbsoluteExpiresAt", sessions(func() loginkit.SessionStore { return absoluteListSessions{memstore.NewSessions()} }),
+			[][2]string{{"/DeleteExpired", "ListByUser returns unexpired sessions: ExpiresAt decides"}}},
 		{"sweep reporting 0", sessions(func() loginkit.SessionStore { return uncountedSweepSessions{memstore.NewSessions()} }),
 			[][2]string{{"/DeleteExpired", "want exactly 3"}, {"/DeleteExpiredThenByUser", "want exactly 3"}}},
 		{"sweep under a cancelled context", sessions(func() loginkit.SessionStore { return backgroundSweepSessions{memstore.NewSessions()} }),

@@ -398,6 +398,15 @@ func (s *sessionSuite) deleteExpired(t suiteT, st loginkit.SessionStore) {
 	zero.ExpiresAt = time.Time{}
 	s.save(t, st, zero)
 	s.wantSession(t, st, abs, "Get of a session past AbsoluteExpiresAt but not ExpiresAt", "SessionStore.Get: ExpiresAt decides")
+	if list, err := st.ListByUser(background(), "user-a"); err == nil {
+		got := sessionKeys(list)
+		slices.Sort(got)
+		if !slices.Equal(got, []string{"live-1", "live-abs"}) {
+			t.Errorf("ListByUser with a session past AbsoluteExpiresAt but not ExpiresAt: want [live-1 live-abs] (SessionStore.ListByUser returns unexpired sessions: ExpiresAt decides, as in Get), got %v", got)
+		}
+	} else {
+		skipUnsupported(t, "ListByUser", err)
+	}
 	n, err := st.DeleteExpired(background())
 	must(t, err, "DeleteExpired", "SessionStore.DeleteExpired contract")
 	s.wantSweepCount(t, n, 3, "DeleteExpired with 3 expired sessions (one with a zero ExpiresAt)")
@@ -614,6 +623,14 @@ func (s *sessionSuite) touch(t suiteT, st loginkit.SessionStore) {
 	err = tt.Touch(background(), y)
 	wantErr(t, err, loginkit.ErrNotFound, "Touch after Delete", clause)
 	s.wantGone(t, st, "k-touch", "Get after Touch of a deleted session", clause+"; a deleted session stays deleted")
+
+	// Past AbsoluteExpiresAt but not ExpiresAt: live, so Touch updates it.
+	abs := s.live("k-touch-abs", "user-1", s.now.Add(-3*time.Hour))
+	abs.AbsoluteExpiresAt = s.now.Add(-time.Minute)
+	s.save(t, st, abs.Clone())
+	abs.LastSeenAt = s.now.Add(time.Minute)
+	must(t, tt.Touch(background(), abs.Clone()), "Touch of a session past AbsoluteExpiresAt but not ExpiresAt", clause+"; ExpiresAt decides")
+	s.wantSession(t, st, abs, "Get after Touch of a session past AbsoluteExpiresAt but not ExpiresAt", clause+"; ExpiresAt decides")
 
 	e := s.expired("k-touch-expired", "user-1", s.now.Add(-2*time.Hour))
 	s.save(t, st, e)
