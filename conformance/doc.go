@@ -98,8 +98,8 @@
 //
 // Races: ConcurrentCreateSameLogin, ConcurrentUpdateSameLogin,
 // UpdateUserAtomic, UpdateUserRacingUpdate, TouchRacingDelete, ConsumeConcurrent and
-// CreateConcurrentSameSelector repeat their rounds for a time budget (at
-// least two rounds, and rounds until 400ms have passed), every racing
+// CreateConcurrentSameSelector repeat their rounds for a time budget
+// (rounds until 400ms have passed, at least one), every racing
 // goroutine starting each step at the same instant, and pass the racing
 // calls a context that yields the processor whenever the store consults
 // it. A store whose read and write are two steps that each honour ctx,

@@ -212,7 +212,7 @@ func suiteNow() time.Time {
 // race case's doc comment for how that was shown).
 const (
 	raceBudget    = 400 * time.Millisecond
-	raceMinRounds = 2
+	raceMinRounds = 1
 )
 
 // repeatRace runs round (numbered from 0) until it reports a failure, or

@@ -801,7 +801,7 @@ func (s *sessionSuite) touchDeleteRace(t suiteT, st loginkit.SessionStore) {
 	// them all in the same order, touching some and deleting the others
 	// (half of the goroutines touch each session, half delete it), all
 	// starting on each session together.
-	const keysPerRound, workers = 16, 12
+	const keysPerRound, workers = 8, 12
 	const clause = "SessionToucher.Touch: a session deleted while Touch runs stays deleted"
 	repeatRace(func(r int) bool {
 		keys := make([]string, keysPerRound)

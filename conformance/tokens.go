@@ -271,7 +271,7 @@ func (s *tokenSuite) consumeMissing(t suiteT, st loginkit.TokenStore) {
 func (s *tokenSuite) consumeConcurrent(t suiteT, st loginkit.TokenStore) {
 	// Each round stores a few tokens, and every consumer goes through all
 	// of them in the same order, all starting on each token together.
-	const consumers, perRound = 20, 16
+	const consumers, perRound = 20, 6
 	repeatRace(func(r int) bool {
 		sels := make([]string, perRound)
 		wants := make([]*loginkit.Token, perRound)
@@ -312,7 +312,7 @@ func (s *tokenSuite) consumeConcurrent(t suiteT, st loginkit.TokenStore) {
 func (s *tokenSuite) createConcurrent(t suiteT, st loginkit.TokenStore) {
 	// Every racer goes through the round's selectors in the same order,
 	// all starting on each selector together.
-	const racers, perRound = 20, 8
+	const racers, perRound = 20, 4
 	repeatRace(func(r int) bool {
 		sels := make([]string, perRound)
 		for k := range perRound {

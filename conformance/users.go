@@ -559,7 +559,7 @@ func (s *userSuite[U]) updateUserAtomic(t suiteT, st loginkit.UserStore[U]) {
 	// caught every time: TestRaceMutantsCaughtEveryTime runs this case 10
 	// times against such a store (loadChangeUpdateUsers) and requires a
 	// failure in each.
-	const racers, perRound = 20, 4
+	const racers, perRound = 20, 2
 	total := 0
 	repeatRace(func(r int) bool {
 		errs := make([]error, racers)
@@ -853,7 +853,7 @@ func (s *userSuite[U]) isolation(t suiteT, st loginkit.UserStore[U]) {
 func (s *userSuite[U]) concurrentCreate(t suiteT, st loginkit.UserStore[U]) {
 	// Each race has a few names per round; every racer goes through them
 	// in the same order, all starting on each name together.
-	const racers, perRound = 20, 5
+	const racers, perRound = 20, 3
 	winners := 0
 	race := func(r int, what string, user func(k, i int) U) bool {
 		t.Helper()
@@ -1145,7 +1145,7 @@ func (s *userSuite[U]) concurrentUpdate(t suiteT, st loginkit.UserStore[U]) {
 	// gives its user the same free name, all racers starting each step
 	// together. No user is written twice in a round, so no name is
 	// freed again within it: each must have exactly one winner.
-	const racers, steps = 20, 4
+	const racers, steps = 20, 2
 	ids := make([][racers]string, steps)
 	for k := range steps {
 		for i := range racers {
