@@ -97,8 +97,8 @@
 // silently fall back to a racier path.
 //
 // Races: ConcurrentCreateSameLogin, ConcurrentUpdateSameLogin,
-// UpdateUserAtomic, UpdateUserRacingUpdate, TouchRacingDelete, ConsumeConcurrent and
-// CreateConcurrentSameSelector repeat their rounds for a time budget
+// UpdateUserAtomic, UpdateUserRacingUpdate, TouchRacingDelete,
+// ConsumeConcurrent and CreateConcurrentSameSelector repeat their rounds for a time budget
 // (rounds until 400ms have passed, at least one), every racing
 // goroutine starting each step at the same instant, and pass the racing
 // calls a context that yields the processor whenever the store consults
