@@ -35,7 +35,7 @@ func runSessions(t suiteT, h SessionHarness) {
 		t.Fatal("conformance: SessionHarness.New is nil")
 	}
 	only := onlyCases(t)
-	t = scope(t, "SessionStore", sessionMethods, Unsupported["SessionStore"]...)
+	t = scope(t, "SessionStore", sessionMethods, Unsupported()["SessionStore"]...)
 	s := &sessionSuite{h: h, prec: precisionOr(h.TimePrecision), now: suiteNow()}
 	cases := []struct {
 		name string

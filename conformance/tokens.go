@@ -39,7 +39,7 @@ func runTokens(t suiteT, h TokenHarness) {
 		t.Fatal("conformance: TokenHarness.New is nil")
 	}
 	only := onlyCases(t)
-	t = scope(t, "TokenStore", tokenMethods, Unsupported["TokenStore"]...)
+	t = scope(t, "TokenStore", tokenMethods, Unsupported()["TokenStore"]...)
 	s := &tokenSuite{h: h, prec: precisionOr(h.TimePrecision), now: suiteNow()}
 	cases := []struct {
 		name string

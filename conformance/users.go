@@ -41,7 +41,7 @@ func runUsers[U loginkit.AccountUser](t suiteT, h UserHarness[U]) {
 		t.Fatal("conformance: UserHarness.New is nil")
 	}
 	only := onlyCases(t)
-	t = scope(t, "UserStore", userMethods, Unsupported["UserStore"]...)
+	t = scope(t, "UserStore", userMethods, Unsupported()["UserStore"]...)
 	s := &userSuite[U]{h: h, prec: precisionOr(h.TimePrecision), now: suiteNow()}
 	if h.NewUser == nil {
 		if _, ok := s.allocator(); !ok {
