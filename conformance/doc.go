@@ -58,7 +58,8 @@
 //     "now" is expired), KeysCaseSensitive, UserIDPrefixes, LongValues (a
 //     256-byte User-Agent), TimesInUTC (times given in another zone come
 //     back in time.UTC), Delete, ListByUser (newest CreatedAt first, the
-//     other times not rising with it), DeleteByUser,
+//     other times not rising with it), ListByUserMany (130 sessions of one
+//     user, all listed and all deleted), DeleteByUser,
 //     DeleteByUserExceptOtherUsersKey, DeleteExpired (exact count; a
 //     session past AbsoluteExpiresAt but not ExpiresAt stays),
 //     DeleteExpiredThenByUser, ReturnedValuesIsolated (Touch's argument
@@ -75,7 +76,8 @@
 //     CreateConcurrentSameSelector, Expired, ZeroExpiresAt, ExpiryBoundary,
 //     SelectorsCaseSensitive, UserIDAndPurposePrefixes (PurposeRemember
 //     beside PurposeRememberRotated), TimesInUTC, Delete, ListByUser,
-//     DeleteByUser, DeleteExpired, DeleteExpiredThenByUser,
+//     ListByUserMany (130 tokens of one user, all listed and all
+//     deleted), DeleteByUser, DeleteExpired, DeleteExpiredThenByUser,
 //     ReturnedValuesIsolated, ContextCancelled.
 //
 // Run one case with go test -run, for example

@@ -595,6 +595,15 @@ func (s lastSeenOrderSessions) ListByUser(ctx context.Context, userID string) ([
 	return list, err
 }
 
+// pagedSessions lists at most the first page of 100 sessions, as a
+// ZRANGE ... LIMIT 0 100 would.
+type pagedSessions struct{ *memstore.Sessions }
+
+func (s pagedSessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.Session, error) {
+	list, err := s.Sessions.ListByUser(ctx, userID)
+	return list[:min(len(list), 100)], err
+}
+
 // zonedSessions returns times in the server's zone.
 type zonedSessions struct{ *memstore.Sessions }
 
@@ -820,6 +829,23 @@ func (s foldedSelectorTokens) Consume(ctx context.Context, sel string) (*loginki
 	return t, err
 }
 
+// pagedDeleteTokens deletes at most one page of 100 tokens per call.
+type pagedDeleteTokens struct{ *memstore.Tokens }
+
+func (s pagedDeleteTokens) DeleteByUser(ctx context.Context, userID, purpose string) (int, error) {
+	list, err := s.ListByUser(ctx, userID, purpose)
+	if err != nil {
+		return 0, err
+	}
+	list = list[:min(len(list), 100)]
+	for _, t := range list {
+		if err := s.Delete(ctx, t.Selector); err != nil {
+			return 0, err
+		}
+	}
+	return len(list), nil
+}
+
 // zonedTokens returns times in the server's zone.
 type zonedTokens struct{ *memstore.Tokens }
 
@@ -953,6 +979,8 @@ func mutants() []mutant {
 			[][2]string{{"/LongValues", "UserAgent"}}},
 		{"sessions listed by LastSeenAt", sessions(func() loginkit.SessionStore { return lastSeenOrderSessions{memstore.NewSessions()} }),
 			[][2]string{{"/ListByUser", "newest CreatedAt first"}}},
+		{"ListByUser limited to a page of 100", sessions(func() loginkit.SessionStore { return pagedSessions{memstore.NewSessions()} }),
+			[][2]string{{"/ListByUserMany", "returns all of the user's unexpired sessions, however many"}}},
 		{"sessions returned in the server's zone", sessions(func() loginkit.SessionStore { return zonedSessions{memstore.NewSessions()} }),
 			[][2]string{{"/SaveGetRoundTrip", "CreatedAt: want a time in time.UTC"}}},
 		{"session Delete unsupported", sessions(func() loginkit.SessionStore { return deleteUnsupportedSessions{memstore.NewSessions()} }),
@@ -981,6 +1009,8 @@ func mutants() []mutant {
 			[][2]string{{"/ExpiryBoundary", "Get of a token whose ExpiresAt is exactly now"}}},
 		{"selectors folded to lower case", tokens(func() loginkit.TokenStore { return foldedSelectorTokens{memstore.NewTokens()} }),
 			[][2]string{{"/SelectorsCaseSensitive", "selectors are exact and case-sensitive"}}},
+		{"token DeleteByUser limited to a page of 100", tokens(func() loginkit.TokenStore { return pagedDeleteTokens{memstore.NewTokens()} }),
+			[][2]string{{"/ListByUserMany", "removes all of the user's tokens, however many"}}},
 		{"tokens returned in the server's zone", tokens(func() loginkit.TokenStore { return zonedTokens{memstore.NewTokens()} }),
 			[][2]string{{"/CreateGetRoundTrip", "ExpiresAt: want a time in time.UTC"}}},
 		{"token ListByUser unsupported", tokens(func() loginkit.TokenStore { return listUnsupportedTokens{memstore.NewTokens()} }),

@@ -57,6 +57,7 @@ func runSessions(t suiteT, h SessionHarness) {
 		{"TimesInUTC", s.timesInUTC},
 		{"Delete", s.delete},
 		{"ListByUser", s.listByUser},
+		{"ListByUserMany", s.listByUserMany},
 		{"DeleteByUser", s.deleteByUser},
 		{"DeleteByUserExceptOtherUsersKey", s.deleteByUserForeignExcept},
 		{"DeleteExpired", s.deleteExpired},
@@ -113,7 +114,7 @@ func (s *sessionSuite) full(key, userID string, created time.Time) *loginkit.Ses
 		Fingerprint:       "fp-" + key,
 		IP:                "2001:db8::1",
 		UserAgent:         "Mozilla/5.0 (X11; Linux x86_64) Zoë/1.0 数",
-		Values:            map[string]string{"lang": "fr", "flash": "Ça marche ✓", "empty": ""},
+		Values:            map[string]string{"lang": "fr", "flash": "Ça marche ✓", "empty": "", "a.b": "dotted", "$set": "dollar", "": "empty key"},
 	}
 }
 
@@ -895,5 +896,35 @@ func (s *sessionSuite) expiryExtended(t suiteT, st loginkit.SessionStore) {
 		if n != 0 {
 			t.Errorf("DeleteExpired after the sessions' old expiry passed: want 0 (%s), got %d", clause, n)
 		}
+	}
+}
+
+// listByUserMany checks that ListByUser and DeleteByUser have no page
+// size of their own: 130 sessions of one user are all listed and all
+// deleted.
+func (s *sessionSuite) listByUserMany(t suiteT, st loginkit.SessionStore) {
+	const n = 130
+	const clause = "SessionStore.ListByUser returns all of the user's unexpired sessions, however many"
+	var want []string
+	for i := range n {
+		k := fmt.Sprintf("many-%03d", i)
+		s.save(t, st, s.live(k, "user-many", s.now.Add(-time.Duration(i)*time.Second)))
+		want = append(want, k)
+	}
+	s.save(t, st, s.live("other", "user-other", s.now))
+	list, err := st.ListByUser(background(), "user-many")
+	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
+	if got := sessionKeys(list); !slices.Equal(got, want) {
+		t.Errorf("ListByUser of a user with %d sessions: want all %d, newest CreatedAt first (%s), got %d: %v", n, n, clause, len(got), got[:min(len(got), 5)])
+	}
+	removed, err := st.DeleteByUser(background(), "user-many", "many-007")
+	must(t, err, "DeleteByUser", "SessionStore.DeleteByUser contract")
+	if removed != n-1 {
+		t.Errorf("DeleteByUser of a user with %d sessions, except one: want %d removed (SessionStore.DeleteByUser removes all of the user's sessions, however many), got %d", n, n-1, removed)
+	}
+	list, err = st.ListByUser(background(), "user-many")
+	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
+	if got := sessionKeys(list); !slices.Equal(got, []string{"many-007"}) {
+		t.Errorf("ListByUser after DeleteByUser except many-007: want [many-007] (SessionStore.DeleteByUser removes all of the user's sessions, however many), got %d sessions", len(got))
 	}
 }

@@ -62,6 +62,7 @@ func runTokens(t suiteT, h TokenHarness) {
 		{"TimesInUTC", s.timesInUTC},
 		{"Delete", s.delete},
 		{"ListByUser", s.listByUser},
+		{"ListByUserMany", s.listByUserMany},
 		{"DeleteByUser", s.deleteByUser},
 		{"DeleteExpired", s.deleteExpired},
 		{"DeleteExpiredThenByUser", s.deleteExpiredThenByUser},
@@ -706,4 +707,33 @@ func (s *tokenSuite) timesInUTC(t suiteT, st loginkit.TokenStore) {
 	got, err := st.Consume(background(), "sel-zone")
 	must(t, err, "Consume", "TokenStore.Consume contract")
 	s.wantEqual(t, want, got, "Consume of a token created with times in UTC-03:00", "TokenStore: times are returned as the same instants in time.UTC")
+}
+
+// listByUserMany checks that ListByUser and DeleteByUser have no page
+// size of their own: 130 tokens of one user are all listed and all
+// deleted.
+func (s *tokenSuite) listByUserMany(t suiteT, st loginkit.TokenStore) {
+	const n = 130
+	var want []string
+	for i := range n {
+		sel := fmt.Sprintf("many-%03d", i)
+		s.create(t, st, s.token(sel, "user-many", loginkit.PurposeRemember, s.now.Add(-time.Duration(i)*time.Second)))
+		want = append(want, sel)
+	}
+	s.create(t, st, s.token("other", "user-other", loginkit.PurposeRemember, s.now))
+	list, err := st.ListByUser(background(), "user-many", loginkit.PurposeRemember)
+	must(t, err, "ListByUser", "TokenStore.ListByUser contract")
+	if got := selectors(list); !slices.Equal(got, want) {
+		t.Errorf("ListByUser of a user with %d tokens: want all %d, newest CreatedAt first (TokenStore.ListByUser returns all of the user's unexpired tokens, however many), got %d: %v", n, n, len(got), got[:min(len(got), 5)])
+	}
+	removed, err := st.DeleteByUser(background(), "user-many", "")
+	must(t, err, "DeleteByUser", "TokenStore.DeleteByUser contract")
+	if removed != n {
+		t.Errorf("DeleteByUser of a user with %d tokens: want %d removed (TokenStore.DeleteByUser removes all of the user's tokens, however many), got %d", n, n, removed)
+	}
+	list, err = st.ListByUser(background(), "user-many", "")
+	must(t, err, "ListByUser", "TokenStore.ListByUser contract")
+	if len(list) != 0 {
+		t.Errorf("ListByUser after DeleteByUser: want none (TokenStore.DeleteByUser removes all of the user's tokens, however many), got %d", len(list))
+	}
 }
