@@ -1,6 +1,7 @@
 // Package conformance holds the test suites that every loginkit store must
 // pass: TestUsers for a UserStore, TestSessions for a server-side
-// SessionStore and TestTokens for a TokenStore (TestSealer and TestHasher
+// SessionStore, TestTokens for a TokenStore and TestSecondFactors for a
+// SecondFactorStore (TestSealer and TestHasher
 // do the same for stateless session sealers and password hashers). The
 // project's own adapters
 // run them, and so can anyone who writes a store of their own, from their
@@ -79,6 +80,10 @@
 //     ListByUserMany (130 tokens of one user, all listed and all
 //     deleted), DeleteByUser, DeleteExpired, DeleteExpiredThenByUser,
 //     ReturnedValuesIsolated, ContextCancelled.
+//   - TestSecondFactors: see its documentation; among others
+//     AcceptTOTPStepConcurrent (20 concurrent callers with one TOTP step:
+//     exactly one succeeds) and UseRecoveryCodeConcurrent (20 concurrent
+//     uses of one recovery code: exactly one succeeds).
 //
 // Run one case with go test -run, for example
 // -run 'TestMySessions/GetExpired'.

@@ -66,6 +66,7 @@ func runUsers[U loginkit.AccountUser](t suiteT, h UserHarness[U]) {
 		{"EmptyUsernamesCoexist", s.emptyUsernames},
 		{"UsernameWithAtRefused", s.usernameWithAt},
 		{"EmailWithoutAtRefused", s.emailWithoutAt},
+		{"HostileLoginNamesRefused", s.hostileNames},
 		{"UpdateUserAtomic", s.updateUserAtomic},
 		{"LockoutBoundUnderConcurrency", s.lockoutBound},
 		{"UpdateUserObeysUpdateRules", s.updateUserRules},
