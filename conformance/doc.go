@@ -31,6 +31,8 @@
 //     variants), LoginKeysRecomputed, DuplicateEmailOnCreate,
 //     DuplicateUsernameOnCreate, DuplicateOnUpdate, UpdateOwnLoginNames,
 //     EmptyUsernamesCoexist, UsernameWithAtRefused, EmailWithoutAtRefused,
+//     HostileLoginNamesRefused (NUL bytes, invisible and bidirectional
+//     controls, invalid UTF-8: ErrInvalid, and lookups find nothing),
 //     UpdateUserAtomic (concurrent increments through
 //     loginkit.UserUpdater, none lost), UpdateUserObeysUpdateRules
 //     (ErrInvalid, ErrDuplicate and change's own error, each storing
