@@ -58,7 +58,9 @@
 //     SaveReplacesEveryField, SaveReplaceMovesUser,
 //     SaveReplaceWithPastExpiry, GetMissing, GetExpired, ZeroExpiresAt (a
 //     zero ExpiresAt is long past), ExpiryBoundary (ExpiresAt exactly
-//     "now" is expired), KeysCaseSensitive, UserIDPrefixes, LongValues (a
+//     "now" is expired), KeysCaseSensitive (keys differing only in case,
+//     or beginning with one another, are different sessions),
+//     UserIDPrefixes, LongValues (a
 //     256-byte User-Agent), TimesInUTC (times given in another zone come
 //     back in time.UTC), Delete, ListByUser (newest CreatedAt first, the
 //     other times not rising with it), ListByUserMany (130 sessions of one
@@ -77,7 +79,8 @@
 //     and purpose), GetMissing, Consume, ConsumeMissing, ConsumeConcurrent
 //     (20 concurrent consumers of each token: exactly one gets it),
 //     CreateConcurrentSameSelector, Expired, ZeroExpiresAt, ExpiryBoundary,
-//     SelectorsCaseSensitive, UserIDAndPurposePrefixes (PurposeRemember
+//     SelectorsCaseSensitive (also selectors beginning with one another),
+//     UserIDAndPurposePrefixes (PurposeRemember
 //     beside PurposeRememberRotated), TimesInUTC, Delete, ListByUser,
 //     ListByUserMany (130 tokens of one user, all listed and all
 //     deleted), DeleteByUser, DeleteExpired, DeleteExpiredThenByUser,

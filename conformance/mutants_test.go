@@ -378,6 +378,23 @@ func (s prefixDeleteUsers) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
+// fieldsFirstUsers updates in two steps, the application's fields and
+// then the login names, so that a refused login name leaves the other
+// fields written.
+type fieldsFirstUsers struct{ memberStore }
+
+func (s fieldsFirstUsers) Update(ctx context.Context, u *Member) error {
+	if err := u.CheckLoginNames(); err != nil {
+		if old, lerr := s.LoadUser(ctx, u.ID); lerr == nil {
+			c := *u
+			c.Email, c.Username = old.Email, old.Username
+			_ = s.memberStore.Update(ctx, &c)
+		}
+		return err
+	}
+	return s.memberStore.Update(ctx, u)
+}
+
 // cappedListUsers caps List at 500 users, below the documented 1000.
 type cappedListUsers struct{ memberStore }
 
@@ -671,6 +688,26 @@ func (s expireOnCreateSessions) Save(ctx context.Context, x *loginkit.Session) e
 	return s.Sessions.Save(ctx, x)
 }
 
+// prefixKeySessions looks a key up as a prefix when it is not stored
+// itself (a LIKE ? || '%').
+type prefixKeySessions struct{ *trackedSessions }
+
+func (s prefixKeySessions) Get(ctx context.Context, key string) (*loginkit.Session, error) {
+	x, err := s.trackedSessions.Get(ctx, key)
+	if !errors.Is(err, loginkit.ErrNotFound) || key == "" {
+		return x, err
+	}
+	keys := slices.Sorted(maps.Keys(s.snapshot()))
+	for _, k := range keys {
+		if strings.HasPrefix(k, key) {
+			if x, err := s.trackedSessions.Get(ctx, k); err == nil {
+				return x, nil
+			}
+		}
+	}
+	return nil, err
+}
+
 // beforeNowSessions tests expiry with ExpiresAt.Before(now): a session
 // whose ExpiresAt is exactly now is still live.
 func beforeNowSessions(now func() time.Time) loginkit.SessionStore {
@@ -678,6 +715,38 @@ func beforeNowSessions(now func() time.Time) loginkit.SessionStore {
 }
 
 // ---- tokens ----
+
+// prefixDeleteTokens deletes every token whose selector begins with the
+// one given.
+type prefixDeleteTokens struct {
+	*memstore.Tokens
+	mu   sync.Mutex
+	sels []string
+}
+
+func (s *prefixDeleteTokens) Create(ctx context.Context, t *loginkit.Token) error {
+	if err := s.Tokens.Create(ctx, t); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.sels = append(s.sels, t.Selector)
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *prefixDeleteTokens) Delete(ctx context.Context, sel string) error {
+	s.mu.Lock()
+	sels := slices.Clone(s.sels)
+	s.mu.Unlock()
+	for _, x := range sels {
+		if strings.HasPrefix(x, sel) {
+			if err := s.Tokens.Delete(ctx, x); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
 
 // getThenDeleteTokens consumes with Get then Delete, with no pause
 // between.
@@ -928,6 +997,8 @@ func mutants() []mutant {
 			[][2]string{{"/BlankLoginNamesCoexist", "a login name that normalises to empty is no name"}}},
 		{"Delete matching IDs by prefix", users(func() memberStore { return prefixDeleteUsers{newMembers()} }),
 			[][2]string{{"/IDPrefixes", "matched by exact ID and login name, not by prefix"}}},
+		{"Update writing other fields before refusing a login name", users(func() memberStore { return fieldsFirstUsers{newMembers()} }),
+			[][2]string{{"/UsernameWithAtRefused", "an Update refused with ErrInvalid stores nothing, on any field"}, {"/EmailWithoutAtRefused", "stores nothing, on any field"}}},
 		{"List capped at 500", users(func() memberStore { return cappedListUsers{newMembers()} }),
 			[][2]string{{"/ListLimits", "Limit values up to 1000 are honoured exactly"}}},
 		{"FindByLogin unsupported", users(func() memberStore { return lookupUnsupportedUsers{newMembers()} }),
@@ -985,6 +1056,8 @@ func mutants() []mutant {
 			[][2]string{{"/SaveGetRoundTrip", "CreatedAt: want a time in time.UTC"}}},
 		{"session Delete unsupported", sessions(func() loginkit.SessionStore { return deleteUnsupportedSessions{memstore.NewSessions()} }),
 			[][2]string{{"/Delete", "which SessionStore.Delete may not answer"}}},
+		{"session keys looked up as prefixes", sessions(func() loginkit.SessionStore { return prefixKeySessions{newTrackedSessions()} }),
+			[][2]string{{"/KeysCaseSensitive", "keys are exact, not prefixes"}}},
 		{"session keys folded to lower case", sessions(func() loginkit.SessionStore { return foldedKeySessions{memstore.NewSessions()} }),
 			[][2]string{{"/KeysCaseSensitive", "keys are exact and case-sensitive"}}},
 
@@ -1007,6 +1080,8 @@ func mutants() []mutant {
 			New:          func(testing.TB) loginkit.TokenStore { return memstore.NewTokens() },
 			NewWithClock: func(_ testing.TB, now func() time.Time) loginkit.TokenStore { return beforeNowTokens(now) }}),
 			[][2]string{{"/ExpiryBoundary", "Get of a token whose ExpiresAt is exactly now"}}},
+		{"token Delete matching selectors by prefix", tokens(func() loginkit.TokenStore { return &prefixDeleteTokens{Tokens: memstore.NewTokens()} }),
+			[][2]string{{"/SelectorsCaseSensitive", "selectors are exact, not prefixes"}}},
 		{"selectors folded to lower case", tokens(func() loginkit.TokenStore { return foldedSelectorTokens{memstore.NewTokens()} }),
 			[][2]string{{"/SelectorsCaseSensitive", "selectors are exact and case-sensitive"}}},
 		{"token DeleteByUser limited to a page of 100", tokens(func() loginkit.TokenStore { return pagedDeleteTokens{memstore.NewTokens()} }),

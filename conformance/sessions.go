@@ -726,6 +726,13 @@ func (s *sessionSuite) keysCaseSensitive(t suiteT, st loginkit.SessionStore) {
 	s.wantGone(t, st, "k-case-AB_C-9", "Get of a key stored only in other cases", clause)
 	must(t, st.Delete(background(), "K-CASE-AB_C-9"), "Delete", "SessionStore.Delete contract")
 	s.wantSession(t, st, lower, "Get after deleting a key differing only in case", clause)
+	// Keys that begin with one another are different sessions too.
+	const exact = "SessionStore: keys are exact, not prefixes"
+	long := s.live("k-case-ab_c-9x", "user-3", s.now)
+	s.save(t, st, long)
+	s.wantGone(t, st, "k-case-ab_c", "Get of a prefix of stored keys", exact)
+	must(t, st.Delete(background(), "k-case-ab_c-9"), "Delete", "SessionStore.Delete contract")
+	s.wantSession(t, st, long, "Get after deleting a key that is a prefix of this one", exact)
 }
 
 // userIDPrefixes checks that a user's sessions are told apart from those

@@ -643,6 +643,15 @@ func (s *tokenSuite) selectorsCaseSensitive(t suiteT, st loginkit.TokenStore) {
 	must(t, err, "Consume", "TokenStore.Consume contract")
 	s.wantEqual(t, upper, got, "Consume of a selector differing from another only in case", clause)
 	s.wantToken(t, st, lower, "Get after consuming a selector differing only in case", clause)
+	// Selectors that begin with one another are different tokens too.
+	const exact = "TokenStore: selectors are exact, not prefixes"
+	long := s.token("sel-case-ab_c-9x", "user-3", "reset", s.now)
+	s.create(t, st, copyToken(long))
+	s.wantGone(t, st, "sel-case-ab_c", "Get of a prefix of stored selectors", exact)
+	_, err = st.Consume(background(), "sel-case-ab_c")
+	wantErr(t, err, loginkit.ErrNotFound, "Consume of a prefix of stored selectors", exact)
+	must(t, st.Delete(background(), "sel-case-ab_c-9"), "Delete", "TokenStore.Delete contract")
+	s.wantToken(t, st, long, "Get after deleting a selector that is a prefix of this one", exact)
 }
 
 // prefixes checks that user IDs and purposes are matched exactly, not by

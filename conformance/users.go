@@ -524,10 +524,15 @@ func (s *userSuite[U]) usernameWithAt(t suiteT, st loginkit.UserStore[U]) {
 	}
 	u := s.user("", "bob@example.com", "bob", 3)
 	s.create(t, st, u)
-	u.LoginAccount().Username = "bob\uff20example.com"
-	err := st.Update(background(), u)
+	id := u.LoginAccount().ID
+	bad := s.full(id, "bob@example.com", "bob\uff20example.com", 4, 0)
+	err := st.Update(background(), bad)
 	wantErr(t, err, loginkit.ErrInvalid, "Update to a username with a full-width @", clause)
-	s.wantLogin(t, st, "bob", u.LoginAccount().ID, "FindByLogin of the old username after a refused Update", clause)
+	s.wantLogin(t, st, "bob", id, "FindByLogin of the old username after a refused Update", clause)
+	s.wantUser(t, st, s.user(id, "bob@example.com", "bob", 3), "LoadUser after an Update refused as invalid", "UserStore: an Update refused with ErrInvalid stores nothing, on any field")
+	if n := s.total(t, st); n != 1 {
+		t.Errorf("List total after Creates refused as invalid: want 1 (%s), got %d", clause, n)
+	}
 }
 
 func (s *userSuite[U]) emailWithoutAt(t suiteT, st loginkit.UserStore[U]) {
@@ -539,10 +544,14 @@ func (s *userSuite[U]) emailWithoutAt(t suiteT, st loginkit.UserStore[U]) {
 	wantErr(t, err, loginkit.ErrInvalid, `Create with email "BOB"`, clause)
 	s.wantNoLogin(t, st, "mallory", `FindByLogin after Create with email "BOB"`, clause)
 	s.wantLogin(t, st, "bob", bob.LoginAccount().ID, `FindByLogin("bob") after a refused email "BOB"`, clause)
-	bob.LoginAccount().Email = "bob"
-	err = st.Update(background(), bob)
+	bad := s.full(bob.LoginAccount().ID, "bob", "bob", 5, 1)
+	err = st.Update(background(), bad)
 	wantErr(t, err, loginkit.ErrInvalid, `Update to email "bob"`, clause)
 	s.wantLogin(t, st, "bob@example.com", bob.LoginAccount().ID, "FindByLogin of the old email after a refused Update", clause)
+	s.wantUser(t, st, s.user(bob.LoginAccount().ID, "bob@example.com", "bob", 1), "LoadUser after an Update refused as invalid", "UserStore: an Update refused with ErrInvalid stores nothing, on any field")
+	if n := s.total(t, st); n != 1 {
+		t.Errorf("List total after a Create refused as invalid: want 1 (%s), got %d", clause, n)
+	}
 }
 
 // updateUserAtomic checks loginkit.UserUpdater, for stores that implement
