@@ -309,7 +309,9 @@ func (s *tokenSuite) consumeConcurrent(t suiteT, st loginkit.TokenStore) {
 
 // createConcurrent races 20 creators of one selector, round after round
 // for raceBudget, so that a Create that checks for the selector and then
-// writes, with no pause between, is caught every time.
+// writes, with no pause between, is caught every time:
+// TestRaceMutantsCaughtEveryTime runs this case 10 times against such a
+// store (checkThenSetTokens) and requires a failure in each.
 func (s *tokenSuite) createConcurrent(t suiteT, st loginkit.TokenStore) {
 	// Every racer goes through the round's selectors in the same order,
 	// all starting on each selector together.

@@ -859,7 +859,9 @@ func (s *userSuite[U]) isolation(t suiteT, st loginkit.UserStore[U]) {
 
 // concurrentCreate races 20 creators of one email, one username and one
 // ID, round after round for raceBudget, so that a store that checks for a
-// taken name and then writes, with no pause between, is caught.
+// taken name and then writes, with no pause between, is caught every
+// time: TestRaceMutantsCaughtEveryTime runs this case 10 times against
+// such a store (mapUsers with racy set) and requires a failure in each.
 func (s *userSuite[U]) concurrentCreate(t suiteT, st loginkit.UserStore[U]) {
 	// Each race has a few names per round; every racer goes through them
 	// in the same order, all starting on each name together.
@@ -1149,7 +1151,7 @@ func (s *userSuite[U]) updateUserKeepsID(t suiteT, st loginkit.UserStore[U]) {
 // raceBudget, so that a store that checks for a taken name and then
 // writes, with no pause between, is caught every time:
 // TestRaceMutantsCaughtEveryTime runs this case 10 times against such a
-// store (checkThenWriteUsers) and requires a failure in each.
+// store (mapUsers with racy set) and requires a failure in each.
 func (s *userSuite[U]) concurrentUpdate(t suiteT, st loginkit.UserStore[U]) {
 	// Racer i owns one user per step k; at step k of a round every racer
 	// gives its user the same free name, all racers starting each step
