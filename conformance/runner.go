@@ -131,7 +131,7 @@ func skipUnsupported(t suiteT, op string, err error) {
 	if ok {
 		t.Skipf("%s: the store reports errors.ErrUnsupported; case skipped", op)
 	}
-	t.Fatalf("%s: the store reports errors.ErrUnsupported, which %s.%s may not answer (conformance.Unsupported: only %v may be unsupported), error %v", op, kind, orUnknown(m), Unsupported()[kind], err)
+	t.Fatalf("%s: the store reports errors.ErrUnsupported, which %s.%s may not answer (conformance.Unsupported(): only %v may be unsupported), error %v", op, kind, orUnknown(m), Unsupported()[kind], err)
 }
 
 func orUnknown(m string) string {
