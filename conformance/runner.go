@@ -80,18 +80,21 @@ func scope(t suiteT, kind string, methods []string, allowed ...string) suiteT {
 }
 
 // Unsupported returns, by store kind ("UserStore", "SessionStore",
-// "TokenStore"), the only operations that may return an error matching
-// errors.ErrUnsupported; the suites skip a case that meets one, and fail
-// a case in which any other operation returns it. A session store that
-// keeps no server-side records (a stateless cookie store) can neither
-// list nor revoke a user's sessions, and a store whose server expires
-// records by itself has nothing to sweep. Every other operation is one the
-// manager relies on. The map is a new copy on each call.
+// "TokenStore", "SecondFactorStore"), the only operations that may return
+// an error matching errors.ErrUnsupported; the suites skip a case that
+// meets one, and fail a case in which any other operation returns it. A
+// session store that keeps no server-side records (a stateless cookie
+// store) can neither list nor revoke a user's sessions, and a store whose
+// server expires records by itself has nothing to sweep. Every other
+// operation is one the manager relies on (every operation of a
+// SecondFactorStore is one two-factor login relies on). The map is a new
+// copy on each call.
 func Unsupported() map[string][]string {
 	return map[string][]string{
-		"UserStore":    {},
-		"SessionStore": {"ListByUser", "DeleteByUser", "DeleteExpired"},
-		"TokenStore":   {"DeleteExpired"},
+		"UserStore":         {},
+		"SessionStore":      {"ListByUser", "DeleteByUser", "DeleteExpired"},
+		"TokenStore":        {"DeleteExpired"},
+		"SecondFactorStore": {},
 	}
 }
 
