@@ -133,7 +133,10 @@
 // DeleteExpired: a store without native expiry (the default) must report
 // exactly the number of expired records it removed; one whose harness
 // sets NativeExpiry may report fewer, 0 included. A count above the
-// number of expired records, or a live record gone, always fails.
+// number of expired records, or a live record gone, always fails. The
+// cases that count never look an expired record up before sweeping, so a
+// store that also drops expired records lazily on lookups counts them
+// all.
 // DeleteByUser counts are checked with unexpired records only.
 //
 // Contexts: every store method called with an already cancelled context
