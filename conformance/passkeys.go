@@ -52,7 +52,7 @@ func runPasskeys(t suiteT, h PasskeyHarness) {
 	if h.New == nil {
 		t.Fatal("conformance: PasskeyHarness.New is nil")
 	}
-	t = scope(t, "PasskeyStore", passkeyMethods, Unsupported["PasskeyStore"]...)
+	t = scope(t, "PasskeyStore", passkeyMethods, Unsupported()["PasskeyStore"]...)
 	s := &passkeySuite{h: h, prec: precisionOr(h.TimePrecision), now: suiteNow()}
 	cases := []struct {
 		name string
