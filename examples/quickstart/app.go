@@ -44,6 +44,9 @@ type Stores struct {
 	// SecondFactors keeps TOTP secrets and recovery codes; without it,
 	// two-factor authentication is not offered.
 	SecondFactors loginkit.SecondFactorStore
+	// Passkeys keeps passkeys; without it (or without
+	// Options.PasskeyOrigin), passkeys are not offered.
+	Passkeys loginkit.PasskeyStore
 }
 
 // Options configure the app.
@@ -73,6 +76,11 @@ type Options struct {
 	// BaseURL starts the links in the messages, such as
 	// https://app.example.com; default http://127.0.0.1:8080.
 	BaseURL string
+	// PasskeyOrigin is the origin browsers reach the app at, such as
+	// https://app.example.com or http://localhost:8080 (browsers refuse
+	// passkeys on an IP address); its host name is the passkeys' relying
+	// party ID. Empty: no passkeys.
+	PasskeyOrigin string
 }
 
 // App is the quickstart web application.
@@ -127,6 +135,19 @@ func NewApp(st Stores, o Options) (*App, error) {
 		}
 		b.SecondFactor(st.SecondFactors, loginkit.SecondFactorOptions{Key: key, Issuer: "loginkit quickstart"})
 	}
+	if st.Passkeys != nil && o.PasskeyOrigin != "" {
+		switch po, err := passkeyConfig(o.PasskeyOrigin); {
+		case errors.Is(err, errNoPasskeysOnIP):
+			o.Logger.Warn("passkeys are off", "reason", err)
+			a.stores.Passkeys = nil
+		case err != nil:
+			return nil, err
+		default:
+			b.Passkeys(st.Passkeys, po)
+		}
+	} else {
+		a.stores.Passkeys = nil
+	}
 	m, err := b.Build()
 	if err != nil {
 		return nil, err
@@ -136,7 +157,7 @@ func NewApp(st Stores, o Options) (*App, error) {
 		return nil, err
 	}
 	layout := template.Must(template.ParseFS(templateFS, "templates/layout.html"))
-	for _, p := range []string{"home", "register", "login", "reauth", "account", "password", "admin_users", "admin_user", "error", "login_2fa", "account_2fa", "recovery_codes", "forgot", "reset", "confirm"} {
+	for _, p := range []string{"home", "register", "login", "reauth", "account", "password", "admin_users", "admin_user", "error", "login_2fa", "account_2fa", "recovery_codes", "forgot", "reset", "confirm", "account_passkeys"} {
 		a.pages[p] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+p+".html"))
 	}
 	return a, nil
@@ -154,6 +175,19 @@ func (a *App) Handler() http.Handler {
 	mux.HandleFunc("GET /login", a.loginForm)
 	mux.HandleFunc("POST /login", a.login)
 	mux.HandleFunc("POST /logout", a.logout)
+	if a.stores.Passkeys != nil {
+		mux.HandleFunc("POST /passkeys/login/begin", a.passkeyLoginBegin)
+		mux.HandleFunc("POST /passkeys/login/finish", a.passkeyLoginFinish)
+		mux.Handle("GET /account/passkeys", a.m.FreshRequired(http.HandlerFunc(a.passkeysPage)))
+		mux.Handle("POST /account/passkeys/begin", a.m.FreshRequired(http.HandlerFunc(a.passkeyAddBegin)))
+		mux.Handle("POST /account/passkeys/finish", a.m.FreshRequired(http.HandlerFunc(a.passkeyAddFinish)))
+		mux.Handle("POST /account/passkeys/rename", a.m.FreshRequired(http.HandlerFunc(a.passkeyRename)))
+		mux.Handle("POST /account/passkeys/delete", a.m.FreshRequired(http.HandlerFunc(a.passkeyDelete)))
+		if a.stores.SecondFactors != nil {
+			mux.HandleFunc("POST /login/2fa/passkey/begin", a.passkeyFactorBegin)
+			mux.HandleFunc("POST /login/2fa/passkey/finish", a.passkeyFactorFinish)
+		}
+	}
 	mux.Handle("GET /account", a.m.Required(http.HandlerFunc(a.account)))
 	mux.Handle("POST /account/sessions/revoke", a.m.Required(http.HandlerFunc(a.revokeOthers)))
 	mux.Handle("GET /account/password", a.m.FreshRequired(http.HandlerFunc(a.passwordForm)))
@@ -241,12 +275,21 @@ type view struct {
 	// codes to show once.
 	TwoFactor *loginkit.SecondFactorStatus
 	Codes     []string
+
+	// Passkeys: whether they are offered (login page, second-factor
+	// page, account page), and the user's, on the passkeys page.
+	PasskeysOn    bool
+	PasskeyFactor bool
+	Passkeys      []passkeyRow
 }
 
 // flashes are the notices a redirect can ask the next page to show, by
 // code: the page never echoes text from the URL.
 var flashes = map[string]string{
 	"revoked":         "Your other sessions were logged out.",
+	"passkey-added":   "Passkey added.",
+	"passkey-renamed": "Passkey renamed.",
+	"passkey-removed": "Passkey removed.",
 	"password":        "Password changed. Your other sessions were logged out.",
 	"created":         "User created.",
 	"saved":           "User saved.",
@@ -263,6 +306,7 @@ var flashes = map[string]string{
 
 func (a *App) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
 	v.Identity = a.m.Identity(r)
+	v.PasskeysOn = a.stores.Passkeys != nil
 	if v.Flash == "" {
 		v.Flash = flashes[r.URL.Query().Get("flash")]
 	}
@@ -694,6 +738,12 @@ func (a *App) adminDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	if a.stores.SecondFactors != nil {
 		if err := a.stores.SecondFactors.DeleteSecondFactor(r.Context(), u.ID); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+	}
+	if a.stores.Passkeys != nil {
+		if _, err := a.stores.Passkeys.DeleteUserPasskeys(r.Context(), u.ID); err != nil {
 			a.fail(w, r, err)
 			return
 		}

@@ -144,6 +144,7 @@ func serve(ctx context.Context, addr, dbPath string, secureFlag, admin2FA bool, 
 		Mailer:          mo.mailer,
 		MailFrom:        mo.from,
 		BaseURL:         mo.baseURL,
+		PasskeyOrigin:   passkeyOrigin(addr, mo.baseURL),
 	})
 	if err != nil {
 		return err
@@ -185,4 +186,18 @@ func isLoopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// passkeyOrigin is the origin passkeys are bound to: the -base-url when
+// given, and otherwise http://localhost:<port> (browsers refuse passkeys
+// on an IP address, so browse to localhost rather than 127.0.0.1).
+func passkeyOrigin(addr, baseURL string) string {
+	if baseURL != "" {
+		return baseURL
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	return "http://localhost:" + port
 }

@@ -31,6 +31,7 @@ func openSQLite(ctx context.Context, path string) (Stores, func(), error) {
 		Tokens:   sqlstore.NewTokens(db),
 
 		SecondFactors: sqlstore.NewSecondFactors(db),
+		Passkeys:      sqlstore.NewPasskeys(db),
 	}
 	return st, func() { _ = db.Close() }, nil
 }

@@ -57,7 +57,7 @@ func (a *App) secondFactorForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next, _ := loginkit.SafeNext(r.URL.Query().Get("next"))
-	a.render(w, r, http.StatusOK, "login_2fa", view{Title: "Two-factor authentication", Message: displayName(u), Next: next})
+	a.render(w, r, http.StatusOK, "login_2fa", view{Title: "Two-factor authentication", Message: displayName(u), Next: next, PasskeyFactor: a.userHasPasskeys(r, u)})
 }
 
 // secondFactor checks a code from the app, or a recovery code.
@@ -86,7 +86,7 @@ func (a *App) secondFactor(w http.ResponseWriter, r *http.Request) {
 			a.fail(w, r, err)
 			return
 		}
-		a.render(w, r, status, "login_2fa", view{Title: "Two-factor authentication", Message: displayName(u), Error: msg, Next: next})
+		a.render(w, r, status, "login_2fa", view{Title: "Two-factor authentication", Message: displayName(u), Error: msg, Next: next, PasskeyFactor: a.userHasPasskeys(r, u)})
 		return
 	}
 	if next == "" {
