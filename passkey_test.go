@@ -195,7 +195,7 @@ type pkApp struct {
 	regressed []uint32
 }
 
-func newPKApp(t *testing.T) *pkApp {
+func newPKApp(t *testing.T, opts ...appOption) *pkApp {
 	t.Helper()
 	pa := &pkApp{passkeys: memstore.NewPasskeys()}
 	ev := &tfEvents{}
@@ -208,6 +208,10 @@ func newPKApp(t *testing.T) *pkApp {
 			pa.mu.Unlock()
 		}
 		b.Hooks(h)
+	}, func(b *loginkit.Builder[*user]) {
+		for _, o := range opts {
+			o(b)
+		}
 	})
 	pa.events = ev // the hooks set above replace newTFApp's
 	pa.handler = pa.m.Middleware(pa.pkRoutes())
@@ -636,4 +640,70 @@ func TestPasskeyReplayOfSyncedPasskeyRefused(t *testing.T) {
 	if len(ps) != 1 || !ps[0].BackupEligible || !ps[0].BackedUp {
 		t.Errorf("stored passkeys %+v, want one backed-up passkey", ps)
 	}
+}
+
+// TestPasskeyManagementNeedsFreshLogin checks that registering, listing
+// and deleting passkeys need a fresh session: a session restored from
+// remember-me gets ErrNeedsRefresh.
+func TestPasskeyManagementNeedsFreshLogin(t *testing.T) {
+	a := newPKApp(t, func(b *loginkit.Builder[*user]) { b.Remember(loginkit.RememberOptions{}) })
+	a.register("ann", "pw")
+	b := a.browser()
+	b.mustLogin("ann", "pw", true)
+	sa := a.enrol(b, "Key")
+	b.restart() // the session cookie is gone; remember-me restores a stale session
+	wantWho(t, b, "user:ann:stale")
+	if code, _ := post(b, "/passkeys/register/begin", nil); code != http.StatusForbidden {
+		t.Errorf("BeginPasskeyRegistration in a stale session: status %d, want 403", code)
+	}
+	if res := b.get("/passkeys"); res.StatusCode != http.StatusForbidden {
+		t.Errorf("ListPasskeys in a stale session: status %d, want 403", res.StatusCode)
+	}
+	if code, _ := post(b, "/passkeys/delete?id="+b64.EncodeToString(sa.id), nil); code != http.StatusForbidden {
+		t.Errorf("DeletePasskey in a stale session: status %d, want 403", code)
+	}
+	if ps, _ := a.passkeys.ListPasskeys(t.Context(), a.userNamed("ann").ID); len(ps) != 1 {
+		t.Errorf("%d passkeys after the refused delete, want 1", len(ps))
+	}
+	// A passkey sign-in makes the session fresh again.
+	sa.count = 1
+	if code, out := passkeyLogin(t, b, sa); code != http.StatusOK {
+		t.Fatalf("passkey login: %d %s", code, out)
+	}
+	wantWho(t, b, "user:ann:fresh")
+	if res := b.get("/passkeys"); res.StatusCode != http.StatusOK {
+		t.Errorf("ListPasskeys after a passkey sign-in: status %d, want 200", res.StatusCode)
+	}
+}
+
+// FuzzFinishPasskeyLogin feeds arbitrary bodies to a passwordless
+// sign-in that has a challenge outstanding: none may log anyone in, and
+// none may crash the handler.
+func FuzzFinishPasskeyLogin(f *testing.F) {
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`null`))
+	f.Add([]byte(`{"id":"AA","rawId":"AA","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"","signature":"","userHandle":""}}`))
+	f.Add([]byte(`{"id":"","rawId":"","type":"public-key","response":{"clientDataJSON":"eyJ0eXBlIjoid2ViYXV0aG4uZ2V0IiwiY2hhbGxlbmdlIjoiQUFBQSIsIm9yaWdpbiI6Imh0dHBzOi8vbG9naW4uZXhhbXBsZSJ9"}}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		a := newPKApp(t)
+		a.register("ann", "pw")
+		b := a.browser()
+		opts := mustPost(b, "/passkeys/login/begin", nil)
+		// Half the time, answer the real challenge with the fuzzed body
+		// spliced in as the signature, so that parsing goes deeper.
+		if len(body) > 0 && body[0]&1 == 1 {
+			ch, _ := pkOptions(t, opts)
+			sa := newSoftAuthenticator(t)
+			var doc map[string]any
+			_ = json.Unmarshal(sa.assert(t, ch), &doc)
+			doc["response"].(map[string]any)["signature"] = b64.EncodeToString(body)
+			body, _ = json.Marshal(doc)
+		}
+		if code, _ := post(b, "/passkeys/login/finish", body); code == http.StatusOK {
+			t.Fatalf("body %q signed someone in", body)
+		}
+		if got := b.whoami(); got != "anonymous" {
+			t.Fatalf("body %q: whoami = %q", body, got)
+		}
+	})
 }
