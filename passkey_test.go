@@ -2,6 +2,7 @@ package loginkit_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -197,10 +198,21 @@ type pkApp struct {
 
 func newPKApp(t *testing.T, opts ...appOption) *pkApp {
 	t.Helper()
+	return newPKAppWith(t, nil, opts...)
+}
+
+// newPKAppWith is newPKApp with the manager's passkey store wrapped by
+// wrap (when not nil) around the memstore one.
+func newPKAppWith(t *testing.T, wrap func(loginkit.PasskeyStore) loginkit.PasskeyStore, opts ...appOption) *pkApp {
+	t.Helper()
 	pa := &pkApp{passkeys: memstore.NewPasskeys()}
+	var store loginkit.PasskeyStore = pa.passkeys
+	if wrap != nil {
+		store = wrap(store)
+	}
 	ev := &tfEvents{}
 	pa.tfApp = newTFApp(t, loginkit.SecondFactorOptions{}, func(b *loginkit.Builder[*user]) {
-		b.Passkeys(pa.passkeys, loginkit.PasskeyOptions{RPID: pkRPID, RPDisplayName: "Login Example", Origins: []string{pkOrigin}})
+		b.Passkeys(store, loginkit.PasskeyOptions{RPID: pkRPID, RPDisplayName: "Login Example", Origins: []string{pkOrigin}})
 		h := ev.hooks()
 		h.PasskeySignCountRegressed = func(_ *http.Request, _ *loginkit.Passkey, got uint32) {
 			pa.mu.Lock()
@@ -706,4 +718,54 @@ func FuzzFinishPasskeyLogin(f *testing.F) {
 			t.Fatalf("body %q: whoami = %q", body, got)
 		}
 	})
+}
+
+// slowListPasskeys answers ListPasskeys a millisecond late.
+type slowListPasskeys struct{ loginkit.PasskeyStore }
+
+func (s slowListPasskeys) ListPasskeys(ctx context.Context, userID string) ([]*loginkit.Passkey, error) {
+	l, err := s.PasskeyStore.ListPasskeys(ctx, userID)
+	time.Sleep(time.Millisecond)
+	return l, err
+}
+
+// TestPasskeyConcurrentDeletesKeepOne deletes a passwordless user's
+// passkeys from 20 concurrent requests: one must survive.
+func TestPasskeyConcurrentDeletesKeepOne(t *testing.T) {
+	// A store with a little latency, as a database has, so that
+	// concurrent requests interleave between the check and the delete.
+	a := newPKAppWith(t, func(s loginkit.PasskeyStore) loginkit.PasskeyStore { return slowListPasskeys{s} })
+	a.register("ann", "pw")
+	b := a.browser()
+	b.mustLogin("ann", "pw", false)
+	var keys []*softAuthenticator
+	for i := range 4 {
+		keys = append(keys, a.enrol(b, "key"+string(rune('a'+i))))
+	}
+	u := a.userNamed("ann")
+	u.PasswordHash = ""
+	if err := a.users.Update(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	codes := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		c := b.clone()
+		wg.Go(func() { codes[i], _ = post(c, "/passkeys/delete?id="+b64.EncodeToString(keys[i%len(keys)].id), nil) })
+	}
+	wg.Wait()
+	ps, _ := a.passkeys.ListPasskeys(t.Context(), u.ID)
+	if len(ps) != 1 {
+		t.Fatalf("after %d concurrent deletes: %d passkeys left, want exactly 1 (statuses %v)", n, len(ps), codes)
+	}
+	ok := 0
+	for _, c := range codes {
+		if c == http.StatusOK {
+			ok++
+		}
+	}
+	if ok != len(keys)-1 {
+		t.Errorf("%d deletes succeeded, want %d (statuses %v)", ok, len(keys)-1, codes)
+	}
 }

@@ -45,6 +45,9 @@ const (
 	purposePasskeyRegister = "passkey-register"
 	purposePasskeyLogin    = "passkey-login"
 	purposePasskeyFactor   = "passkey-factor"
+	purposePasskeyLock     = "passkey-delete-lock"
+	passkeyLockFor         = 10 * time.Second
+	passkeyLockWait        = 2 * time.Second
 	passkeySelectorPrefix  = "webauthn:"
 	passkeyCookieSuffix    = "_webauthn"
 	maxPasskeyBody         = 64 << 10
@@ -534,6 +537,34 @@ func (m *Manager[U]) VerifyPasskey(w http.ResponseWriter, r *http.Request) error
 	})
 }
 
+// lockPasskeyDeletes takes the user's passkey-delete lock: a token with a
+// fixed selector, which TokenStore.Create stores only once, expiring after
+// passkeyLockFor in case its holder dies. It waits for a holder up to
+// passkeyLockWait, then answers ErrLocked.
+func (m *Manager[U]) lockPasskeyDeletes(ctx context.Context, userID string) (unlock func(), err error) {
+	sel := "passkey-delete-lock:" + userID
+	deadline := time.Now().Add(passkeyLockWait)
+	for {
+		now := m.now().UTC()
+		t := &Token{Selector: sel, ValidatorHash: "-", UserID: userID, Purpose: purposePasskeyLock, CreatedAt: now, ExpiresAt: now.Add(passkeyLockFor)}
+		err := m.tokens.Create(ctx, t)
+		if err == nil {
+			return func() { _ = m.tokens.Delete(context.WithoutCancel(ctx), sel) }, nil
+		}
+		if !errors.Is(err, ErrDuplicate) {
+			return nil, fmt.Errorf("loginkit: passkeys: lock: %w", err)
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%w: another change to the user's passkeys is under way", ErrLocked)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
 // ListPasskeys returns the current user's passkeys, oldest first. It
 // needs a fresh session (ErrNeedsRefresh otherwise).
 func (m *Manager[U]) ListPasskeys(r *http.Request) ([]*Passkey, error) {
@@ -572,7 +603,10 @@ func (m *Manager[U]) RenamePasskey(w http.ResponseWriter, r *http.Request, crede
 // fresh session (ErrNeedsRefresh otherwise); a credential ID that is not
 // one of the user's passkeys is ErrNotFound. It refuses, with
 // ErrLastCredential, to remove the only passkey of a user without a
-// password: that would leave no way to sign in.
+// password: that would leave no way to sign in. For such a user the check
+// and the delete run under a per-user lock kept in the token store, so
+// that concurrent deletes cannot together remove every passkey; a delete
+// that cannot take the lock within 2 seconds is ErrLocked.
 func (m *Manager[U]) DeletePasskey(w http.ResponseWriter, r *http.Request, credentialID []byte) error {
 	if err := m.passkeysOn(); err != nil {
 		return err
@@ -583,6 +617,14 @@ func (m *Manager[U]) DeletePasskey(w http.ResponseWriter, r *http.Request, crede
 	}
 	ctx := r.Context()
 	if a := accountOf(u); a == nil || a.PasswordHash == "" {
+		// Concurrent deletes of the user's last passkeys must not both
+		// pass the check: take the user's delete lock (a token whose
+		// creation is unique) around the check and the delete.
+		unlock, err := m.lockPasskeyDeletes(ctx, u.UserID())
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		list, err := m.passkeys.store.ListPasskeys(ctx, u.UserID())
 		if err != nil {
 			return fmt.Errorf("loginkit: passkeys: %w", err)
