@@ -1,7 +1,8 @@
 // Package memstore keeps loginkit users, sessions and tokens in process
 // memory. It is the reference implementation of loginkit.UserStore,
 // loginkit.SessionStore, loginkit.TokenStore and
-// loginkit.SecondFactorStore (NewSecondFactors): the conformance suites
+// loginkit.SecondFactorStore (NewSecondFactors) and loginkit.PasskeyStore
+// (NewPasskeys): the conformance suites
 // are its tests. Use it for tests, demos and single-process applications
 // that can afford to lose every session on restart.
 //

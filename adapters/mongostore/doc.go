@@ -10,6 +10,7 @@
 //	users := mongostore.NewUsers[MyUser](db) // a UserStore[*MyUser]
 //	sessions := mongostore.NewSessions(db)
 //	tokens := mongostore.NewTokens(db)
+//	passkeys := mongostore.NewPasskeys(db) // a PasskeyStore
 //
 // Constructors send no command and start no goroutine. Call Migrate once
 // at every start-up, before the stores serve requests, with the same

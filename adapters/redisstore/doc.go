@@ -7,6 +7,7 @@
 //	sessions := redisstore.NewSessions(rdb)
 //	tokens := redisstore.NewTokens(rdb)
 //	users := redisstore.NewUsers[MyUser](rdb) // a UserStore[*MyUser]
+//	passkeys := redisstore.NewPasskeys(rdb)   // a PasskeyStore
 //
 // It needs Redis 6.2 or later (GETDEL, SET with PXAT) and Lua scripting.
 // Constructors send no command; errors surface on first use. redis.Nil

@@ -8,6 +8,7 @@
 //	users := sqlstore.NewUsers[MyUser](db)   // a loginkit.UserStore[*MyUser] (and UserUpdater)
 //	sessions := sqlstore.NewSessions(db)     // a loginkit.SessionStore (and SessionToucher)
 //	tokens := sqlstore.NewTokens(db)         // a loginkit.TokenStore
+//	passkeys := sqlstore.NewPasskeys(db)     // a loginkit.PasskeyStore
 //
 // MyUser is the application's own struct embedding loginkit.Account; the
 // whole struct is stored, one column per field, its own fields included
