@@ -116,18 +116,12 @@ func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, erro
 // loginkit.ValidEmail is loginkit.ErrInvalid.
 func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 	const op = "create user"
-	if u == nil {
-		return errs.Invalid(op, "nil user")
-	}
-	a := u.LoginAccount()
-	if err := errs.CheckAccount(op, a); err != nil {
-		return err
-	}
-	if err := errs.Ready(ctx, op, us.err); err != nil {
+	a, err := storekit.UserWrite(ctx, errs, op, us.err, u, true)
+	if err != nil {
 		return err
 	}
 	undo := storekit.AssignID(a)
-	err := us.write(ctx, op, createUserScript, u, a)
+	err = us.write(ctx, op, createUserScript, u, a)
 	if err != nil {
 		undo()
 	}
@@ -144,17 +138,8 @@ func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 // user read earlier without undoing a concurrent write, use UpdateUser.
 func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 	const op = "update user"
-	if u == nil {
-		return errs.Invalid(op, "nil user")
-	}
-	a := u.LoginAccount()
-	if a.ID == "" {
-		return errs.NotFound(op)
-	}
-	if err := errs.CheckAccount(op, a); err != nil {
-		return err
-	}
-	if err := errs.Ready(ctx, op, us.err); err != nil {
+	a, err := storekit.UserWrite(ctx, errs, op, us.err, u, false)
+	if err != nil {
 		return err
 	}
 	return us.write(ctx, op, updateUserScript, u, a)

@@ -155,3 +155,55 @@ func TestErrs(t *testing.T) {
 		t.Errorf("Config keeps %v; want the first error", cfg.Err)
 	}
 }
+
+type member struct{ loginkit.Account }
+
+func TestUserWriteAndReady(t *testing.T) {
+	const e = Errs("teststore")
+	ctx := context.Background()
+	bad := e.Config("bad")
+	if _, err := UserWrite(ctx, e, "create", bad, &member{}, true); !errors.Is(err, loginkit.ErrConfig) {
+		t.Errorf("UserWrite with a config error = %v", err)
+	}
+	if _, err := UserWrite[member](ctx, e, "create", nil, nil, true); !errors.Is(err, loginkit.ErrInvalid) {
+		t.Errorf("UserWrite(nil) = %v; want ErrInvalid", err)
+	}
+	if _, err := UserWrite(ctx, e, "update", nil, &member{}, false); !errors.Is(err, loginkit.ErrNotFound) {
+		t.Errorf("UserWrite update without ID = %v; want ErrNotFound", err)
+	}
+	m := &member{loginkit.Account{Email: "A@B.example"}}
+	if a, err := UserWrite(ctx, e, "create", nil, m, true); err != nil || a != &m.Account || a.EmailKey != "a@b.example" {
+		t.Errorf("UserWrite = %v, %v", a, err)
+	}
+	if err := e.ReadyUser(ctx, "get", nil, ""); !errors.Is(err, loginkit.ErrInvalid) {
+		t.Errorf("ReadyUser with no user ID = %v", err)
+	}
+	if err := e.ReadyKey(ctx, "get", nil, ""); !errors.Is(err, loginkit.ErrNotFound) {
+		t.Errorf("ReadyKey with no key = %v", err)
+	}
+	if e.ReadyUser(ctx, "get", nil, "u") != nil || e.ReadyKey(ctx, "get", nil, "k") != nil {
+		t.Error("Ready refused a good call")
+	}
+	if err := e.ReadyKey(ctx, "get", bad, "k"); !errors.Is(err, loginkit.ErrConfig) {
+		t.Errorf("ReadyKey with a config error = %v", err)
+	}
+}
+
+func TestApplyAndSetPrefix(t *testing.T) {
+	type config struct{ Config }
+	type option func(*config)
+	good := option(func(c *config) { c.SetPrefix("ok_", nil) })
+	badOpt := option(func(c *config) { c.SetPrefix("b@d", errors.New("bad prefix")) })
+	c := Apply(config{Config{Prefix: "default_"}}, []option{nil, good})
+	if c.Prefix != "ok_" || c.Err != nil {
+		t.Errorf("Apply(good) = %+v", c)
+	}
+	c = Apply(config{Config{Prefix: "default_"}}, []option{badOpt, good})
+	if c.Err == nil || c.Prefix != "ok_" {
+		t.Errorf("Apply(bad, good) = %+v; want the error kept", c)
+	}
+	c = Apply(config{Config{Prefix: "default_"}}, []option{badOpt})
+	if c.Prefix != "default_" {
+		t.Errorf("a bad prefix was set: %+v", c)
+	}
+}
