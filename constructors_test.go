@@ -165,6 +165,12 @@ func TestConstructorsRefuseBadOptions(t *testing.T) {
 			if !errors.Is(err, loginkit.ErrConfig) || !strings.Contains(err.Error(), name) {
 				t.Errorf("%s: Build = %v; want ErrConfig naming the adapter", what, err)
 			}
+			_, err = loginkit.New[*conformance.Member]().Users(memstore.NewUsers[conformance.Member]()).
+				Sessions(memstore.NewSessions()).Tokens(memstore.NewTokens()).Hasher(hashers.Default()).
+				SecondFactor(s.factors, loginkit.SecondFactorOptions{Key: make([]byte, 32), Issuer: "test"}).Build()
+			if !errors.Is(err, loginkit.ErrConfig) || !strings.Contains(err.Error(), name) {
+				t.Errorf("%s: Build with the second-factor store = %v; want ErrConfig naming the adapter", what, err)
+			}
 		}
 	}
 
