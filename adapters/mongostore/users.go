@@ -204,16 +204,14 @@ func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 	if err != nil {
 		return err
 	}
-	undo := storekit.AssignID(a)
-	doc, err := us.encode(op, u, a, loginkit.NewID())
-	if err == nil {
+	return storekit.CreateWithID(a, func() error {
+		doc, err := us.encode(op, u, a, loginkit.NewID())
+		if err != nil {
+			return err
+		}
 		_, err = us.c.InsertOne(ctx, doc)
-		err = wrap(op, err)
-	}
-	if err != nil {
-		undo()
-	}
-	return err
+		return wrap(op, err)
+	})
 }
 
 // Update replaces every field of the stored user with u's: one replace on

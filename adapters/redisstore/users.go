@@ -120,12 +120,7 @@ func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 	if err != nil {
 		return err
 	}
-	undo := storekit.AssignID(a)
-	err = us.write(ctx, op, createUserScript, u, a)
-	if err != nil {
-		undo()
-	}
-	return err
+	return storekit.CreateWithID(a, func() error { return us.write(ctx, op, createUserScript, u, a) })
 }
 
 // Update replaces every field of the stored user with u's, atomically

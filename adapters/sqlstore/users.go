@@ -153,15 +153,12 @@ func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 	if err != nil {
 		return err
 	}
-	undo := storekit.AssignID(a)
-	q, a1, a2 := us.tableExpr()
-	// Returning("NULL"): nothing to read back, as no column has a default.
-	_, err = us.db.NewInsert().Model(u).ModelTableExpr(q, a1, a2).Returning("NULL").Exec(ctx)
-	if err != nil {
-		undo()
+	return storekit.CreateWithID(a, func() error {
+		q, a1, a2 := us.tableExpr()
+		// Returning("NULL"): nothing to read back, as no column has a default.
+		_, err := us.db.NewInsert().Model(u).ModelTableExpr(q, a1, a2).Returning("NULL").Exec(ctx)
 		return wrap(ctx, op, err)
-	}
-	return nil
+	})
 }
 
 // Update replaces every column of the stored user with u's fields: one

@@ -73,15 +73,19 @@ func (e Errs) CheckAccount(op string, a *loginkit.Account) error {
 	return nil
 }
 
-// AssignID gives a an ID from loginkit.NewID when it has none, as
-// UserStore.Create promises, and returns a function that clears it again,
-// for a Create that fails (it does nothing when a already had an ID).
-func AssignID(a *loginkit.Account) (undo func()) {
+// CreateWithID runs create, a store's insert of the user whose account is
+// a, after giving a an ID from loginkit.NewID when it has none, and clears
+// that ID again when create fails, as UserStore.Create promises.
+func CreateWithID(a *loginkit.Account, create func() error) error {
 	if a.ID != "" {
-		return func() {}
+		return create()
 	}
 	a.ID = loginkit.NewID()
-	return func() { a.ID = "" }
+	err := create()
+	if err != nil {
+		a.ID = ""
+	}
+	return err
 }
 
 // Bounds of a page of users (loginkit.ListOptions).

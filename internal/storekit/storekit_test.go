@@ -97,20 +97,20 @@ func TestPage(t *testing.T) {
 	}
 }
 
-func TestAssignID(t *testing.T) {
+func TestCreateWithID(t *testing.T) {
 	var a loginkit.Account
-	undo := AssignID(&a)
-	if len(a.ID) != 32 {
-		t.Fatalf("assigned ID %q", a.ID)
+	var seen string
+	if err := CreateWithID(&a, func() error { seen = a.ID; return nil }); err != nil || len(seen) != 32 || a.ID != seen {
+		t.Fatalf("CreateWithID: %v, ID seen %q, kept %q", err, seen, a.ID)
 	}
-	undo()
-	if a.ID != "" {
-		t.Errorf("undo left ID %q", a.ID)
+	a.ID = ""
+	fail := errors.New("insert failed")
+	if err := CreateWithID(&a, func() error { seen = a.ID; return fail }); err != fail || seen == "" || a.ID != "" {
+		t.Errorf("failed create: %v, ID seen %q, left %q", err, seen, a.ID)
 	}
 	a.ID = "mine"
-	AssignID(&a)()
-	if a.ID != "mine" {
-		t.Errorf("AssignID changed or undid a given ID: %q", a.ID)
+	if err := CreateWithID(&a, func() error { return fail }); err != fail || a.ID != "mine" {
+		t.Errorf("a given ID was changed or cleared: %q", a.ID)
 	}
 }
 
