@@ -72,7 +72,7 @@
 //     (20 concurrent consumers of each token: exactly one gets it),
 //     CreateConcurrentSameSelector, Expired, ZeroExpiresAt, ExpiryBoundary,
 //     SelectorsCaseSensitive, UserIDAndPurposePrefixes (PurposeRemember
-//     beside PurposeRememberRotated), TimesInUTC, Delete, ListByUser,
+//     beside "remember-rotated"), TimesInUTC, Delete, ListByUser,
 //     DeleteByUser, DeleteExpired, DeleteExpiredThenByUser,
 //     ReturnedValuesIsolated, ContextCancelled.
 //   - TestSecondFactors: see its documentation; among others
