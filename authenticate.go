@@ -30,7 +30,7 @@ import (
 func (m *Manager[U]) Authenticate(ctx context.Context, login, password string) (U, error) {
 	u, err := m.authenticate(ctx, login, password)
 	if err != nil && m.hooks.LoginFailed != nil {
-		m.hooks.LoginFailed(ctx, login, err)
+		m.hooks.LoginFailed(ctx, requestOf(ctx), login, err)
 	}
 	return u, err
 }

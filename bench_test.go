@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -136,4 +137,72 @@ func BenchmarkAuthenticatedRequest(b *testing.B) {
 		h, r := hotPath(b, memstore.NewUsers[user](), cs)
 		benchHandler(b, h, r)
 	})
+}
+
+// Hot-path budget: an authenticated request on memstore through
+// Middleware and Required costs at most this much over the bare handler.
+const (
+	budgetAllocs = 8
+	budgetTime   = time.Microsecond
+)
+
+// TestHotPathAllocBudget keeps the authenticated request within the
+// allocation budget, counted exactly. The race detector changes the
+// counts, so the test needs a build without it.
+func TestHotPathAllocBudget(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector; run go test without -race")
+	}
+	bare, bareReq, h, r := budgetHandlers(t)
+	w := &discard{h: http.Header{}}
+	run := func(h http.Handler, r *http.Request) func() {
+		return func() { clear(w.h); h.ServeHTTP(w, r) }
+	}
+	ab, am := testing.AllocsPerRun(1000, run(bare, bareReq)), testing.AllocsPerRun(1000, run(h, r))
+	t.Logf("allocations: bare %.0f, memstore %.0f", ab, am)
+	if am-ab > budgetAllocs {
+		t.Errorf("authenticated request: %.0f allocations over the bare handler's %.0f, budget %d", am-ab, ab, budgetAllocs)
+	}
+}
+
+// TestHotPathTimeBudget keeps the authenticated request within the time
+// budget: the best of several benchmark runs of each handler (the
+// minimum is what other load on the machine disturbs least). Sub-µs
+// timings are meaningful only on a machine that is not shared, so it runs
+// when LOGINKIT_TIME_BUDGET=1 (bench/run.sh and BenchmarkAuthenticatedRequest
+// measure the same path with benchstat).
+func TestHotPathTimeBudget(t *testing.T) {
+	if os.Getenv("LOGINKIT_TIME_BUDGET") != "1" {
+		t.Skip("set LOGINKIT_TIME_BUDGET=1 on a quiet machine to check the time budget")
+	}
+	if raceEnabled {
+		t.Fatal("the time budget needs a build without -race")
+	}
+	bare, bareReq, h, r := budgetHandlers(t)
+	best := func(h http.Handler, r *http.Request) time.Duration {
+		d := time.Duration(1 << 62)
+		for range 5 {
+			res := testing.Benchmark(func(b *testing.B) {
+				w := &discard{h: http.Header{}}
+				for b.Loop() {
+					clear(w.h)
+					h.ServeHTTP(w, r)
+				}
+			})
+			d = min(d, time.Duration(res.NsPerOp()))
+		}
+		return d
+	}
+	tb, tm := best(bare, bareReq), best(h, r)
+	t.Logf("bare %v, memstore %v (+%v)", tb, tm, tm-tb)
+	if tm-tb > budgetTime {
+		t.Errorf("authenticated request takes %v over the bare handler's %v, budget %v", tm-tb, tb, budgetTime)
+	}
+}
+
+func budgetHandlers(t *testing.T) (bare http.Handler, bareReq *http.Request, h http.Handler, r *http.Request) {
+	u := &user{Name: "ann"}
+	bare = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(u.Name)) })
+	h, r = hotPath(t, memstore.NewUsers[user](), memstore.NewSessions())
+	return bare, httptest.NewRequest("GET", "/account", nil), h, r
 }

@@ -77,7 +77,8 @@ type RememberOptions struct {
 
 // Hooks are called on login events: the counterpart of Flask-Login's
 // signals. Every field is optional. Hooks run synchronously on the request
-// goroutine; keep them short.
+// goroutine; keep them short. A hook may call CurrentUser and the other
+// request accessors.
 type Hooks[U User] struct {
 	// LoggedIn runs after Login succeeds.
 	LoggedIn func(r *http.Request, u U)
@@ -85,14 +86,24 @@ type Hooks[U User] struct {
 	// zero U when the request was anonymous).
 	LoggedOut func(r *http.Request, u U)
 	// LoginFailed runs when Authenticate refuses a login; err is the error
-	// it returns.
-	LoginFailed func(ctx context.Context, login string, err error)
+	// it returns. r is the request whose context Authenticate was given
+	// (found through Middleware or a guard, so that an audit log can
+	// record the client's address), or nil when Authenticate runs outside
+	// one.
+	LoginFailed func(ctx context.Context, r *http.Request, login string, err error)
 	// Unauthorized runs before the unauthorized response is sent.
 	Unauthorized func(r *http.Request)
 	// NeedsRefresh runs before the needs-refresh response is sent.
 	NeedsRefresh func(r *http.Request, u U)
-	// RememberRestored runs when a remember cookie restores a login.
+	// RememberRestored runs when a remember cookie restores a login
+	// (Flask-Login's user_loaded_from_cookie).
 	RememberRestored func(r *http.Request, u U)
+	// UserLoadedFromRequest runs when the request loader authenticates a
+	// request (Flask-Login's user_loaded_from_request).
+	UserLoadedFromRequest func(r *http.Request, u U)
+	// LoginConfirmed runs after ConfirmLogin (or Reauthenticate) made the
+	// session fresh again (Flask-Login's user_login_confirmed).
+	LoginConfirmed func(r *http.Request, u U)
 	// SessionProtected runs when session protection acts on a session
 	// whose fingerprint changed.
 	SessionProtected func(r *http.Request, userID string, mode Protection)

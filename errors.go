@@ -61,6 +61,10 @@ var (
 	// an empty session key or a username containing '@'.
 	ErrInvalid = errors.New("loginkit: invalid value")
 
+	// ErrValueTooLarge reports session values (see Manager.SetValue) past
+	// MaxValueBytes, or past what a cookie session can hold.
+	ErrValueTooLarge = errors.New("loginkit: session values too large")
+
 	// ErrConfig is matched (errors.Is) by every error Build returns.
 	ErrConfig = errors.New("loginkit: invalid configuration")
 )

@@ -43,7 +43,7 @@ func (m *Manager[U]) guard(next http.Handler, fresh bool, extra []Policy) http.H
 			return
 		}
 		r = m.withState(w, r)
-		st := m.stateOf(r)
+		st := m.state(r)
 		if !st.authed {
 			if st.err != nil {
 				m.respondUnavailable(w, r)
@@ -53,12 +53,12 @@ func (m *Manager[U]) guard(next http.Handler, fresh bool, extra []Policy) http.H
 			return
 		}
 		now := m.now()
-		if fresh && !m.isFresh(st.session, now) {
+		if fresh && !m.isFresh(st.userSession(), now) {
 			m.respondNeedsRefresh(w, r, st.user)
 			return
 		}
 		if len(m.policies) > 0 || len(extra) > 0 {
-			c := &Check{Stage: StageRequest, User: st.user, Account: AccountOf(st.user), Session: st.session, Request: r, Now: now}
+			c := &Check{Stage: StageRequest, User: st.user, Account: AccountOf(st.user), Session: st.userSession(), Request: r, Now: now}
 			err := m.checkPolicies(r.Context(), m.policies, c)
 			if err == nil {
 				err = m.checkPolicies(r.Context(), extra, c)

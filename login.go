@@ -47,29 +47,16 @@ func (m *Manager[U]) Login(w http.ResponseWriter, r *http.Request, u U, opts Log
 			return err
 		}
 	}
-	m.revokeRequestSession(w, r)
-	m.revokeRememberCookie(w, r, false)
-
-	s, token := m.newSession(r, u, now, !opts.NotFresh)
-	if opts.Force && !u.IsActive() {
-		s.Values = map[string]string{forcedValue: "1"}
+	c := m.reqOf(r)
+	if c != nil {
+		c.mu.Lock()
 	}
-	if err := m.startSession(ctx, w, s, token); err != nil {
-		return fmt.Errorf("loginkit: login: %w", err)
+	err := m.login(w, r, c, u, opts, now)
+	if c != nil {
+		c.mu.Unlock()
 	}
-	if opts.Remember {
-		d := opts.RememberFor
-		if d <= 0 {
-			d = m.remember.Duration
-		}
-		if err := m.issueRemember(ctx, w, u, now, d); err != nil {
-			m.deleteSession(ctx, s)
-			m.cookie.clear(w, m.cookie.session)
-			return fmt.Errorf("loginkit: login: remember token: %w", err)
-		}
-	}
-	if st := m.stateOf(r); st != nil {
-		*st = state[U]{user: u, authed: true, session: s}
+	if err != nil {
+		return err
 	}
 	if m.hooks.LoggedIn != nil {
 		m.hooks.LoggedIn(r, u)
@@ -77,10 +64,92 @@ func (m *Manager[U]) Login(w http.ResponseWriter, r *http.Request, u U, opts Log
 	return nil
 }
 
+// login is Login's work on the request state, locked by the caller.
+func (m *Manager[U]) login(w http.ResponseWriter, r *http.Request, c *reqState[U], u U, opts LoginOptions, now time.Time) error {
+	ctx := r.Context()
+	prev, carried := m.priorSession(r, c, now)
+	m.revokeRequestSession(w, r)
+	if carried != nil {
+		m.deleteSession(ctx, carried.session)
+		m.revokeIssued(ctx, carried)
+	}
+	m.revokeRememberCookie(w, r, false)
+
+	s, token := m.newSession(r, u, now, !opts.NotFresh)
+	if prev != nil && (prev.UserID == "" || prev.UserID == u.UserID()) {
+		// Values set before the login ("next", a message) move to the
+		// new session; another user's are dropped with their session.
+		s.Values = appValues(prev.Values)
+	}
+	if opts.Force && !u.IsActive() {
+		if s.Values == nil {
+			s.Values = map[string]string{}
+		}
+		s.Values[forcedValue] = "1"
+	}
+	if err := m.startSession(ctx, w, s, token); err != nil {
+		return fmt.Errorf("loginkit: login: %w", err)
+	}
+	issued := ""
+	if opts.Remember {
+		d := opts.RememberFor
+		if d <= 0 {
+			d = m.remember.Duration
+		}
+		sel, err := m.issueRemember(ctx, w, u, now, d)
+		if err != nil {
+			m.deleteSession(ctx, s)
+			m.cookie.clear(w, m.cookie.session)
+			return fmt.Errorf("loginkit: login: remember token: %w", err)
+		}
+		issued = sel
+	}
+	if c != nil {
+		c.loaded = true
+		c.st = state[U]{user: u, authed: true, session: s, issued: issued}
+	}
+	return nil
+}
+
+// priorSession returns the session the request came with, for the values
+// a login carries over: the loaded one when the request's state was
+// already loaded (then also returned as carried, for revocation: it may
+// have been restored during this request, under a key no cookie of the
+// request names), else the one the session cookie names, read once.
+func (m *Manager[U]) priorSession(r *http.Request, c *reqState[U], now time.Time) (prev *Session, carried *state[U]) {
+	if c != nil && c.loaded {
+		return c.st.session, &c.st
+	}
+	v, _ := cookieValue(r, m.cookie.session)
+	if v == "" {
+		return nil, nil
+	}
+	s, err := m.openSession(r.Context(), v)
+	if err != nil || !now.Before(s.ExpiresAt) || !now.Before(s.AbsoluteExpiresAt) {
+		return nil, nil
+	}
+	return s, nil
+}
+
+// revokeIssued deletes a remember token issued earlier in this request.
+func (m *Manager[U]) revokeIssued(ctx context.Context, st *state[U]) {
+	if st.issued == "" || m.tokens == nil {
+		return
+	}
+	if err := m.tokens.Delete(ctx, st.issued); err != nil {
+		m.logger.WarnContext(ctx, "loginkit: could not delete remember token", "error", err)
+	}
+	st.issued = ""
+}
+
 // Logout ends the request's login: it deletes the server-side session and
 // the remember token (and the records of its recent rotations) and clears
 // both cookies. It is safe to call when anonymous. A store failure is
 // returned, but the cookies are cleared regardless.
+//
+// Logout drops the session's values with the session (as Django's logout
+// does); a value set after Logout, such as a "You have been logged out"
+// message, goes into a new anonymous session.
 //
 // With a stateless session store (sessionstores/cookiestore) there is no
 // server-side session to delete: Logout clears the cookie, but a copy of
@@ -88,14 +157,30 @@ func (m *Manager[U]) Login(w http.ResponseWriter, r *http.Request, u U, opts Log
 // RevokeUser, which bump the user's session version, to end such copies.
 func (m *Manager[U]) Logout(w http.ResponseWriter, r *http.Request) error {
 	var u U
-	st := m.stateOf(r)
+	st := m.state(r)
 	if st != nil && st.authed {
 		u = st.user
 	}
 	err := m.revokeRequestSession(w, r)
-	m.revokeRememberCookie(w, r, true)
 	if st != nil {
+		if s := st.session; s != nil {
+			m.deleteSession(r.Context(), s)
+		}
+		if st.issued != "" {
+			// The load restored the login from the remember cookie and
+			// rotated its token: the request's cookie names a consumed
+			// token, and the new one is revoked here.
+			m.revokeIssued(r.Context(), st)
+			if st.authed {
+				m.forgetRecentRotations(r.Context(), u.UserID())
+			}
+			m.cookie.clear(w, m.cookie.remember)
+		} else {
+			m.revokeRememberCookie(w, r, true)
+		}
 		*st = state[U]{}
+	} else {
+		m.revokeRememberCookie(w, r, true)
 	}
 	if m.hooks.LoggedOut != nil {
 		m.hooks.LoggedOut(r, u)
@@ -128,8 +213,8 @@ func (m *Manager[U]) revokeRequestSession(w http.ResponseWriter, r *http.Request
 // re-entered their password (Flask-Login's confirm_login), rotating the
 // session token. It returns ErrUnauthorized when there is no session.
 func (m *Manager[U]) ConfirmLogin(w http.ResponseWriter, r *http.Request) error {
-	st := m.stateOf(r)
-	if st == nil || !st.authed || st.session == nil {
+	st := m.state(r)
+	if st == nil || st.userSession() == nil {
 		return ErrUnauthorized
 	}
 	now := m.now().UTC()
@@ -137,6 +222,9 @@ func (m *Manager[U]) ConfirmLogin(w http.ResponseWriter, r *http.Request) error 
 	s.Fresh, s.AuthenticatedAt = true, now
 	if err := m.rotate(r.Context(), w, r, st, s, now); err != nil {
 		return fmt.Errorf("loginkit: confirm login: %w", err)
+	}
+	if m.hooks.LoginConfirmed != nil {
+		m.hooks.LoginConfirmed(r, st.user)
 	}
 	return nil
 }
@@ -211,8 +299,8 @@ func (m *Manager[U]) startSession(ctx context.Context, w http.ResponseWriter, s 
 // stateless cookie session — and keeps this one, rotated. It needs a user
 // store and a user type embedding Account.
 func (m *Manager[U]) LogoutOthers(w http.ResponseWriter, r *http.Request) error {
-	st := m.stateOf(r)
-	if st == nil || !st.authed || st.session == nil {
+	st := m.state(r)
+	if st == nil || st.userSession() == nil {
 		return ErrUnauthorized
 	}
 	if err := m.bumpVersion(r.Context(), st.user, nil); err != nil {
@@ -346,8 +434,8 @@ func (m *Manager[U]) Register(ctx context.Context, u U, password string) error {
 // current one (ErrInvalidCredentials when it is wrong), then logs out every
 // other session and remember token and keeps this session, rotated.
 func (m *Manager[U]) ChangePassword(w http.ResponseWriter, r *http.Request, current, next string) error {
-	st := m.stateOf(r)
-	if st == nil || !st.authed || st.session == nil {
+	st := m.state(r)
+	if st == nil || st.userSession() == nil {
 		return ErrUnauthorized
 	}
 	ctx := r.Context()

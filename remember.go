@@ -75,9 +75,11 @@ func (m *Manager[U]) loadRemembered(w http.ResponseWriter, r *http.Request, st *
 	_, err = m.tokens.Consume(ctx, sel)
 	switch {
 	case err == nil:
-		if err := m.issueRemember(ctx, w, u, now, m.remember.Duration); err != nil {
+		sel, err := m.issueRemember(ctx, w, u, now, m.remember.Duration)
+		if err != nil {
 			m.storeFailed(r, "issue remember token", err)
 		}
+		st.issued = sel
 	case errors.Is(err, ErrNotFound):
 		// A parallel request rotated it a moment ago; its response
 		// carries the new cookie.
@@ -127,9 +129,8 @@ func (m *Manager[U]) loadRotated(w http.ResponseWriter, r *http.Request, st *sta
 		m.storeFailed(r, "revoke after remember theft", err)
 	}
 	m.cookie.clear(w, m.cookie.remember)
-	if m.hooks.RememberTheft != nil {
-		m.hooks.RememberTheft(r, rec.UserID)
-	}
+	st.events |= evTheft
+	st.eventID = rec.UserID
 	return false
 }
 
@@ -158,24 +159,29 @@ func (m *Manager[U]) rememberedUser(w http.ResponseWriter, r *http.Request, st *
 	return u, true
 }
 
-// restore starts a non-fresh session for a remembered user.
+// restore starts a non-fresh session for a remembered user. The values
+// of an anonymous session the request carried move into it.
 func (m *Manager[U]) restore(w http.ResponseWriter, r *http.Request, st *state[U], u U, now time.Time) bool {
 	s, token := m.newSession(r, u, now, false)
 	s.Remembered = true
+	anon := st.session
+	if anon != nil {
+		s.Values = appValues(anon.Values)
+	}
 	if err := m.startSession(r.Context(), w, s, token); err != nil {
 		m.storeFailed(r, "save session", err)
 		st.err = err
 		return true
 	}
+	m.deleteSession(r.Context(), anon)
 	st.user, st.authed, st.session = u, true, s
-	if m.hooks.RememberRestored != nil {
-		m.hooks.RememberRestored(r, u)
-	}
+	st.events |= evRestored
 	return true
 }
 
-// issueRemember creates a remember token for u and sets its cookie.
-func (m *Manager[U]) issueRemember(ctx context.Context, w http.ResponseWriter, u U, now time.Time, d time.Duration) error {
+// issueRemember creates a remember token for u, sets its cookie and
+// returns its selector.
+func (m *Manager[U]) issueRemember(ctx context.Context, w http.ResponseWriter, u U, now time.Time, d time.Duration) (string, error) {
 	sel, val, cookie := newSplitToken()
 	t := &Token{
 		Selector:      sel,
@@ -187,10 +193,10 @@ func (m *Manager[U]) issueRemember(ctx context.Context, w http.ResponseWriter, u
 		ExpiresAt:     now.Add(d),
 	}
 	if err := m.tokens.Create(ctx, t); err != nil {
-		return err
+		return "", err
 	}
 	m.cookie.setRemember(w, cookie, d)
-	return nil
+	return sel, nil
 }
 
 // revokeRememberCookie deletes the remember token named by the request's
