@@ -19,7 +19,10 @@ import (
 // username, uniqueness on Create and Update (case, width and surrounding
 // space variants included), idempotent deletes, paging, isolation of
 // returned values, cancelled contexts and concurrent creates of the same
-// email. Each case runs as a subtest with a fresh store from h.New.
+// email. For a store implementing loginkit.UserUpdater it also checks
+// the manager's lockout bound that rests on it: 60 concurrent wrong
+// guesses against policies.Lockout(5, ...) cost at most 5 password
+// checks. Each case runs as a subtest with a fresh store from h.New.
 func TestUsers[U loginkit.AccountUser](t *testing.T, h UserHarness[U]) {
 	t.Helper()
 	runUsers(wrapT(t), h)
@@ -62,6 +65,7 @@ func runUsers[U loginkit.AccountUser](t suiteT, h UserHarness[U]) {
 		{"UsernameWithAtRefused", s.usernameWithAt},
 		{"EmailWithoutAtRefused", s.emailWithoutAt},
 		{"UpdateUserAtomic", s.updateUserAtomic},
+		{"LockoutBoundUnderConcurrency", s.lockoutBound},
 		{"EmptyEmailsCoexist", s.emptyEmails},
 		{"UpdateMissing", s.updateMissing},
 		{"UpdateReplacesEveryField", s.updateReplaces},

@@ -10,8 +10,8 @@ import (
 
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/adapters/memstore"
-	"github.com/loginkit/loginkit/sessionstores/cookiestore"
 	"github.com/loginkit/loginkit/internal/valuestest"
+	"github.com/loginkit/loginkit/sessionstores/cookiestore"
 )
 
 // TestSessionValues runs the session-values scenario through the manager
