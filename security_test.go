@@ -203,7 +203,8 @@ func testTransientRememberFailure(t *testing.T, lost bool) {
 			if got != "user:ann:stale" && got != "anonymous" {
 				t.Fatalf("restore with a failing store: %q", got)
 			}
-			for _, wait := range []time.Duration{0, 2 * loginkit.DefaultRememberGrace} {
+			// 2 minutes: twice the default grace window.
+			for _, wait := range []time.Duration{0, 2 * time.Minute} {
 				a.clock.Advance(wait)
 				b.restart()
 				if got := b.whoami(); got != "user:ann:stale" {

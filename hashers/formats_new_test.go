@@ -58,7 +58,7 @@ func TestNewFormatsHostileNamed(t *testing.T) {
 	// Custom limits apply to the new formats too: 8192 SHA-crypt rounds
 	// and phpass's 2^13 iterations (WordPress's "B") pass, one step more
 	// does not.
-	h := PBKDF2SHA256(Iterations(10), WithLimits(Limits{MaxIterations: 8192}))
+	h := Must(New(SchemePBKDF2SHA256, Iterations(10), WithLimits(Limits{MaxIterations: 8192})))
 	for enc, unsafe := range map[string]bool{
 		"$5$rounds=8192$salt$" + sha256Sum: false,
 		"$5$rounds=8193$salt$" + sha256Sum: true,
@@ -76,7 +76,7 @@ func TestNewFormatsHostileNamed(t *testing.T) {
 // TestNewFormatsMalformed lists malformed strings of the new formats:
 // ErrUnknownHashFormat, never a match, never a scheme.
 func TestNewFormatsMalformed(t *testing.T) {
-	h := PBKDF2SHA256(Iterations(10))
+	h := Must(New(SchemePBKDF2SHA256, Iterations(10)))
 	for _, enc := range []string{
 		// argon2: each parameter exactly once, no others.
 		"$argon2id$v=19$m=1024,m=1024,t=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
