@@ -178,7 +178,11 @@ func (b *Builder[U]) Loader(l UserLoader[U]) *Builder[U] {
 	return b
 }
 
-// Sessions sets the session store. Required.
+// Sessions sets the session store. It is required, except for an
+// API-only manager: one with a RequestLoader and no session store, whose
+// requests each authenticate themselves (a bearer token, an API key).
+// Such a manager needs no Users or Loader, sets no cookies, and its Login
+// returns ErrConfig.
 func (b *Builder[U]) Sessions(s SessionStore) *Builder[U] { b.sessions = s; return b }
 
 // Tokens sets the token store, which enables remember-me.
@@ -243,7 +247,8 @@ func (b *Builder[U]) TrustForwardedFor(proxies ...netip.Prefix) *Builder[U] {
 }
 
 // RequestLoader sets a loader for session-less clients, consulted when a
-// request has no valid session or remember cookie.
+// request has no valid session or remember cookie. With a RequestLoader
+// and no Sessions, the manager is API-only (see Sessions).
 func (b *Builder[U]) RequestLoader(f RequestLoaderFunc[U]) *Builder[U] { b.requestLoader = f; return b }
 
 // Hooks sets the event hooks.
@@ -284,11 +289,18 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...))
 	}
-	if b.loader == nil {
+	// A manager with a request loader and no session store is API-only:
+	// every request authenticates itself (a bearer token, an API key),
+	// and there are no sessions, cookies or remember-me.
+	apiOnly := b.sessions == nil && b.requestLoader != nil
+	if b.loader == nil && !apiOnly {
 		bad("a user store (Users) or loader (Loader) is required")
 	}
-	if b.sessions == nil {
-		bad("a session store (Sessions) is required")
+	if b.sessions == nil && !apiOnly {
+		bad("a session store (Sessions) is required, unless the manager authenticates only through a RequestLoader")
+	}
+	if apiOnly && b.remember != nil {
+		bad("remember-me needs a session store (Sessions)")
 	}
 	if b.users != nil && b.hasher == nil {
 		bad("a Hasher is required with a user store (password logins need it); use hashers.Default()")
@@ -367,7 +379,7 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 		m.touch = min(idle/10, time.Minute)
 	}
 	m.sealer, _ = b.sessions.(SessionSealer)
-	if b.tokens != nil {
+	if b.tokens != nil && b.sessions != nil {
 		ro := RememberOptions{}
 		if b.remember != nil {
 			ro = *b.remember

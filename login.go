@@ -36,6 +36,9 @@ func (m *Manager[U]) Login(w http.ResponseWriter, r *http.Request, u U, opts Log
 	if isNil(u) || u.UserID() == "" {
 		return fmt.Errorf("%w: Login needs a user with an ID", ErrInvalid)
 	}
+	if m.sessions == nil {
+		return fmt.Errorf("%w: Login needs a session store (Builder.Sessions)", ErrConfig)
+	}
 	if opts.Remember && m.remember == nil {
 		return fmt.Errorf("%w: remember-me needs a token store (Builder.Tokens)", ErrConfig)
 	}
@@ -193,6 +196,9 @@ func (m *Manager[U]) Logout(w http.ResponseWriter, r *http.Request) error {
 // revokeRequestSession deletes the session named by the request's session
 // cookie and clears the cookie.
 func (m *Manager[U]) revokeRequestSession(w http.ResponseWriter, r *http.Request) error {
+	if m.sessions == nil {
+		return nil
+	}
 	v, _ := cookieValue(r, m.cookie.session)
 	if v == "" {
 		return nil
@@ -353,7 +359,7 @@ func (m *Manager[U]) RevokeUser(ctx context.Context, u U) error {
 // version, bumped by the caller, revokes those.
 func (m *Manager[U]) revokeUser(ctx context.Context, userID, keepKey string) error {
 	var errs []error
-	if m.sealer == nil {
+	if m.sealer == nil && m.sessions != nil {
 		if _, err := m.sessions.DeleteByUser(ctx, userID, keepKey); err != nil && !errors.Is(err, errors.ErrUnsupported) {
 			errs = append(errs, err)
 		}

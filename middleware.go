@@ -302,6 +302,11 @@ func addVaryCookie(h http.Header) {
 // load fills c.st from the request's cookies and headers.
 func (m *Manager[U]) load(c *reqState[U], r *http.Request) {
 	st := &c.st
+	if m.sessions == nil {
+		// API-only: no cookies, so the response does not vary with them.
+		m.loadFromRequest(r, st)
+		return
+	}
 	var w http.ResponseWriter = &c.rw
 	late := c.rw.wrote
 	if late {

@@ -118,8 +118,8 @@ func valuesSize(vals map[string]string) int {
 // stores the session.
 func (m *Manager[U]) changeValues(w http.ResponseWriter, r *http.Request, change func(map[string]string) (map[string]string, bool)) error {
 	c := m.reqOf(r)
-	if c == nil {
-		return fmt.Errorf("%w: session values need Middleware or a guard in front of the handler", ErrConfig)
+	if c == nil || m.sessions == nil {
+		return fmt.Errorf("%w: session values need a session store and Middleware or a guard in front of the handler", ErrConfig)
 	}
 	m.state(r)
 	c.mu.Lock()
