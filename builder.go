@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -138,6 +139,8 @@ type Builder[U User] struct {
 	policies       []Policy
 	loginURL       string
 	refreshURL     string
+	nextParam      string
+	allowedHosts   []string
 	cookies        CookieOptions
 	remember       *RememberOptions
 	idle, absolute time.Duration
@@ -202,6 +205,20 @@ func (b *Builder[U]) Policies(p ...Policy) *Builder[U] {
 // redirected, with the original path and query in the "next" parameter.
 // Without it, such requests get 401.
 func (b *Builder[U]) LoginURL(u string) *Builder[U] { b.loginURL = u; return b }
+
+// NextParam sets the name of the query parameter that carries the page to
+// return to after logging in (default DefaultNextParam, "next"), in the
+// redirects to the login and refresh URLs and in Manager.NextOr.
+func (b *Builder[U]) NextParam(name string) *Builder[U] { b.nextParam = name; return b }
+
+// AllowedHosts names other hosts (such as "app.example" or
+// "app.example:8443") that Manager.NextOr accepts in an absolute next URL:
+// set it on the manager of a login app that serves other apps, whose
+// LoginURL points at it. See SafeNext.
+func (b *Builder[U]) AllowedHosts(hosts ...string) *Builder[U] {
+	b.allowedHosts = append(b.allowedHosts, hosts...)
+	return b
+}
 
 // RefreshURL sets where FreshRequired sends browser requests whose session
 // is not fresh; it defaults to LoginURL.
@@ -326,6 +343,14 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 			bad("login and refresh URLs must be absolute paths or http(s) URLs: %q", u)
 		}
 	}
+	if b.nextParam != "" && (url.QueryEscape(b.nextParam) != b.nextParam || strings.ContainsAny(b.nextParam, "+%")) {
+		bad("the next parameter name %q must be a plain query name (letters, digits, '-', '_', '.', '~')", b.nextParam)
+	}
+	for _, h := range b.allowedHosts {
+		if h == "" || !hostChars(h) {
+			bad("allowed host %q must be a host name or address with an optional port", h)
+		}
+	}
 	if b.protection < ProtectionOff || b.protection > ProtectionStrong {
 		bad("unknown session protection mode %d", b.protection)
 	}
@@ -348,6 +373,8 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 		policies:      append([]Policy(nil), b.policies...),
 		loginURL:      b.loginURL,
 		refreshURL:    b.refreshURL,
+		nextParam:     b.nextParam,
+		allowedHosts:  append([]string(nil), b.allowedHosts...),
 		idle:          idle,
 		absolute:      absolute,
 		freshMaxAge:   b.freshMaxAge,
@@ -367,6 +394,9 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 	}
 	if m.refreshURL == "" {
 		m.refreshURL = m.loginURL
+	}
+	if m.nextParam == "" {
+		m.nextParam = DefaultNextParam
 	}
 	if m.logger == nil {
 		m.logger = slog.Default()

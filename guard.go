@@ -119,7 +119,7 @@ func (m *Manager[U]) respondUnauthorized(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	if m.loginURL != "" && wantsHTML(r) {
-		http.Redirect(w, r, withNext(m.loginURL, r.URL.RequestURI()), http.StatusSeeOther)
+		http.Redirect(w, r, m.LoginRedirectURL(r), http.StatusSeeOther)
 		return
 	}
 	writeError(w, r, http.StatusUnauthorized, "unauthorized", "Please log in to access this page.")
@@ -134,7 +134,7 @@ func (m *Manager[U]) respondNeedsRefresh(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	if m.refreshURL != "" && wantsHTML(r) {
-		http.Redirect(w, r, withNext(m.refreshURL, r.URL.RequestURI()), http.StatusSeeOther)
+		http.Redirect(w, r, m.RefreshRedirectURL(r), http.StatusSeeOther)
 		return
 	}
 	writeError(w, r, http.StatusUnauthorized, "needs_refresh", "Please confirm your password to access this page.")

@@ -21,6 +21,8 @@ type Manager[U User] struct {
 	policies      []Policy
 	loginURL      string
 	refreshURL    string
+	nextParam     string
+	allowedHosts  []string
 	cookie        cookieConfig
 	remember      *RememberOptions
 	idle          time.Duration
