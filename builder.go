@@ -48,13 +48,27 @@ const (
 
 // CookieOptions configures the session and remember-me cookies. Cookies are
 // always HttpOnly.
+//
+// The names a configuration produces, when SessionName and RememberName
+// are left empty:
+//
+//	Insecure  Domain  Path      session cookie    remember cookie
+//	false     ""      "" or /   __Host-session    __Host-remember   (the default)
+//	false     set     any       session           remember
+//	false     any     not /     session           remember
+//	true      any     any       session           remember
+//
+// Browsers accept a "__Host-" cookie only when it is Secure, has no Domain
+// and has Path "/", which pins it to this exact host over HTTPS.
+// Manager.CookieNames reports the names a built manager uses.
 type CookieOptions struct {
 	// SessionName is the session cookie's name. The default is
 	// "__Host-session" when the cookie is Secure with no Domain and Path
-	// "/", else "session".
+	// "/", else "session" (see the table above).
 	SessionName string
 	// RememberName is the remember-me cookie's name, defaulting like
-	// SessionName ("__Host-remember" or "remember").
+	// SessionName ("__Host-remember" or "remember"). Build refuses a
+	// configuration whose two names are equal.
 	RememberName string
 	// Domain and Path scope both cookies. Path defaults to "/".
 	Domain string
@@ -276,7 +290,10 @@ func (b *Builder[U]) Hooks(h Hooks[U]) *Builder[U] { b.hooks = h; return b }
 func (b *Builder[U]) Logger(l *slog.Logger) *Builder[U] { b.logger = l; return b }
 
 // Clock sets the manager's time source, for tests; default time.Now.
-// Stores keep using real time for their own expiry.
+// Build also gives it to every store passed to the builder that
+// implements ClockSetter (memstore's stores and cookiestore), so that the
+// manager and those stores agree on the time; stores whose server decides
+// expiry (redisstore, sqlstore, mongostore) keep real time.
 func (b *Builder[U]) Clock(now func() time.Time) *Builder[U] { b.clock = now; return b }
 
 // UnauthorizedHandler replaces the response to anonymous requests on
@@ -360,6 +377,9 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 	if b.cookies.SameSite == http.SameSiteNoneMode && b.cookies.Insecure {
 		bad("SameSite=None cookies must be Secure")
 	}
+	if cc := newCookieConfig(b.cookies); cc.session == cc.remember {
+		bad("the session and remember cookies need different names (both are %q): every request would read the session as a remember token", cc.session)
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -409,6 +429,13 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 		m.touch = min(idle/10, time.Minute)
 	}
 	m.sealer, _ = b.sessions.(SessionSealer)
+	if b.clock != nil {
+		for _, s := range []any{b.users, b.loader, b.sessions, b.tokens} {
+			if c, ok := s.(ClockSetter); ok {
+				c.SetClock(b.clock)
+			}
+		}
+	}
 	if b.tokens != nil && b.sessions != nil {
 		ro := RememberOptions{}
 		if b.remember != nil {

@@ -200,6 +200,18 @@ type SessionToucher interface {
 	Touch(ctx context.Context, s *Session) error
 }
 
+// ClockSetter is implemented by stores that decide expiry with a clock
+// the application may replace (memstore, cookiestore), so that a test
+// clock set with Builder.Clock reaches them: Build calls SetClock on every
+// store given to the builder that implements it. Stores whose server
+// decides expiry (Redis, SQL, MongoDB) keep real time.
+type ClockSetter interface {
+	// SetClock makes the store read the time from now. It is called
+	// before the store is in use; it need not be safe to call
+	// concurrently with the store's other methods.
+	SetClock(now func() time.Time)
+}
+
 // SessionSealer is implemented by stateless session stores, whose sessions
 // travel in the cookie itself instead of being stored on the server (see
 // sessionstores/cookiestore). When the manager's session store implements

@@ -43,3 +43,9 @@ type Manager[U User] struct {
 	dummyOnce sync.Once
 	dummyHash string
 }
+
+// CookieNames returns the names of the session and remember-me cookies
+// this manager sets (see CookieOptions for how they are chosen).
+func (m *Manager[U]) CookieNames() (session, remember string) {
+	return m.cookie.session, m.cookie.remember
+}
