@@ -11,6 +11,7 @@ import (
 
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/adapters/memstore"
+	"github.com/loginkit/loginkit/loginkittest"
 	"github.com/loginkit/loginkit/sessionstores/cookiestore"
 )
 
@@ -63,21 +64,11 @@ func hotPath(tb testing.TB, users loginkit.UserStore[*user], sessions loginkit.S
 	if err := m.Register(context.Background(), u, "pw-ann-123"); err != nil {
 		tb.Fatal(err)
 	}
-	login := httptest.NewRecorder()
-	req := httptest.NewRequest("POST", "/login", nil)
-	if err := m.Login(login, req, u, loginkit.LoginOptions{}); err != nil {
-		tb.Fatal(err)
-	}
 	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _ := m.CurrentUser(r)
 		_, _ = w.Write([]byte(u.Name))
 	})
-	r := httptest.NewRequest("GET", "/account", nil)
-	r.RemoteAddr = req.RemoteAddr
-	for _, c := range login.Result().Cookies() {
-		r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
-	}
-	return m.Middleware(m.Required(page)), r
+	return m.Middleware(m.Required(page)), loginkittest.Request(tb, m, u, "GET", "/account", nil)
 }
 
 // TestHotPathStoreReads checks the per-request budget: one session read
