@@ -39,7 +39,7 @@ const (
 
 type options struct {
 	notFresh, remember, remembered, rememberOnly, force bool
-	addr, ua                                           string
+	addr, ua                                            string
 }
 
 // Option adjusts the login.
