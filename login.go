@@ -314,8 +314,9 @@ func (m *Manager[U]) startSession(ctx context.Context, w http.ResponseWriter, s 
 
 // LogoutOthers ends every other login of the current user — other
 // sessions, all remember tokens, and (through the session version) any
-// stateless cookie session — and keeps this one, rotated. It needs a user
-// store and a user type embedding Account.
+// stateless cookie session — and keeps this one, rotated. The remember
+// cookie is deleted too, so the kept session is no longer Remembered. It
+// needs a user store and a user type embedding Account.
 func (m *Manager[U]) LogoutOthers(w http.ResponseWriter, r *http.Request) error {
 	st := m.state(r)
 	if st == nil || st.userSession() == nil {
@@ -334,6 +335,9 @@ func (m *Manager[U]) keepCurrent(w http.ResponseWriter, r *http.Request, st *sta
 	now := m.now().UTC()
 	s := st.session.Clone()
 	s.Version = versionOf(st.user)
+	// The remember cookie is deleted below, with every remember token:
+	// the session no longer stands for a remembered login.
+	s.Remembered = false
 	if err := m.rotate(ctx, w, r, st, s, now); err != nil {
 		return fmt.Errorf("loginkit: keep current session: %w", err)
 	}
@@ -450,7 +454,8 @@ func (m *Manager[U]) Register(ctx context.Context, u U, password string) error {
 
 // ChangePassword changes the current user's password after checking the
 // current one (ErrInvalidCredentials when it is wrong), then logs out every
-// other session and remember token and keeps this session, rotated.
+// other session and remember token and keeps this session, rotated (and
+// no longer Remembered: this browser's remember cookie is deleted too).
 func (m *Manager[U]) ChangePassword(w http.ResponseWriter, r *http.Request, current, next string) error {
 	st := m.state(r)
 	if st == nil || st.userSession() == nil {
