@@ -342,6 +342,13 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 	if b.remember != nil && b.tokens == nil {
 		bad("remember-me needs a token store (Tokens)")
 	}
+	for _, store := range []any{b.loader, b.sessions, b.tokens} {
+		if cc, ok := store.(ConfigChecker); ok {
+			if err := cc.CheckConfig(); err != nil {
+				errs = append(errs, fmt.Errorf("%w: %w", ErrConfig, err))
+			}
+		}
+	}
 	if b.cookies.Insecure && !b.development {
 		bad("cookies without the Secure attribute need Development(true); never turn Secure off in production")
 	}

@@ -108,6 +108,17 @@ type UserUpdater[U User] interface {
 	UpdateUser(ctx context.Context, id string, change func(u U) error) (U, error)
 }
 
+// ConfigChecker is implemented by stores whose constructor takes options
+// that can be wrong (a key prefix the storage cannot use). CheckConfig
+// returns nil, or an error matching ErrConfig that names the bad option;
+// a store whose check fails answers every other call with that error too.
+// Builder.Build calls it on each store it is given and reports its error,
+// so a bad option stops the application at start-up. The adapters in this
+// module implement it.
+type ConfigChecker interface {
+	CheckConfig() error
+}
+
 // Session is a server-side login session. Stores persist every field and
 // key it by Key, a lookup key derived from the session token; the token
 // itself is never stored. All times are UTC; stores keep at least

@@ -13,8 +13,9 @@ func TestSessionsConformance(t *testing.T) {
 	client(t) // skip, or fail under CI, once rather than in every case
 	conformance.TestSessions(t, conformance.SessionHarness{
 		New: func(tb testing.TB) loginkit.SessionStore {
-			s := mongostore.NewSessions(freshDB(tb))
-			if err := s.EnsureIndexes(ctx(tb)); err != nil {
+			db := freshDB(tb)
+			s := mongostore.NewSessions(db)
+			if err := mongostore.Migrate(ctx(tb), db); err != nil {
 				tb.Fatal(err)
 			}
 			return s
@@ -27,8 +28,9 @@ func TestTokensConformance(t *testing.T) {
 	client(t) // skip, or fail under CI, once rather than in every case
 	conformance.TestTokens(t, conformance.TokenHarness{
 		New: func(tb testing.TB) loginkit.TokenStore {
-			s := mongostore.NewTokens(freshDB(tb))
-			if err := s.EnsureIndexes(ctx(tb)); err != nil {
+			db := freshDB(tb)
+			s := mongostore.NewTokens(db)
+			if err := mongostore.Migrate(ctx(tb), db); err != nil {
 				tb.Fatal(err)
 			}
 			return s
@@ -41,8 +43,9 @@ func TestUsersConformance(t *testing.T) {
 	client(t) // skip, or fail under CI, once rather than in every case
 	conformance.TestUsers(t, conformance.UserHarness[*conformance.Member]{
 		New: func(tb testing.TB) loginkit.UserStore[*conformance.Member] {
-			s := mongostore.NewUsers[conformance.Member](freshDB(tb))
-			if err := s.EnsureIndexes(ctx(tb)); err != nil {
+			db := freshDB(tb)
+			s := mongostore.NewUsers[conformance.Member](db)
+			if err := mongostore.Migrate(ctx(tb), db); err != nil {
 				tb.Fatal(err)
 			}
 			return s
@@ -56,8 +59,9 @@ func TestSecondFactorsConformance(t *testing.T) {
 	client(t) // skip, or fail under CI, once rather than in every case
 	conformance.TestSecondFactors(t, conformance.SecondFactorHarness{
 		New: func(tb testing.TB) loginkit.SecondFactorStore {
-			s := mongostore.NewSecondFactors(freshDB(tb))
-			if err := s.EnsureIndexes(ctx(tb)); err != nil {
+			db := freshDB(tb)
+			s := mongostore.NewSecondFactors(db)
+			if err := mongostore.Migrate(ctx(tb), db); err != nil {
 				tb.Fatal(err)
 			}
 			return s

@@ -11,12 +11,8 @@ import (
 // on MongoDB (FerretDB in CI).
 func TestSessionValues(t *testing.T) {
 	db := freshDB(t)
-	s, tk := mongostore.NewSessions(db), mongostore.NewTokens(db)
-	if err := s.EnsureIndexes(ctx(t)); err != nil {
+	if err := mongostore.Migrate(ctx(t), db); err != nil {
 		t.Fatal(err)
 	}
-	if err := tk.EnsureIndexes(ctx(t)); err != nil {
-		t.Fatal(err)
-	}
-	valuestest.Run(t, s, tk)
+	valuestest.Run(t, mongostore.NewSessions(db), mongostore.NewTokens(db))
 }

@@ -17,6 +17,7 @@ import (
 type Sessions struct {
 	rdb    redis.UniversalClient
 	prefix string
+	err    error // a bad option, answered by every method
 }
 
 var _ loginkit.SessionStore = (*Sessions)(nil)
@@ -26,8 +27,12 @@ var _ loginkit.SessionStore = (*Sessions)(nil)
 // other redis.UniversalClient). It sends no command until first used.
 func NewSessions(rdb redis.UniversalClient, opts ...Option) *Sessions {
 	c := newConfig(opts)
-	return &Sessions{rdb: rdb, prefix: c.prefix}
+	return &Sessions{rdb: rdb, prefix: c.Prefix, err: c.Err}
 }
+
+// CheckConfig reports a bad option given to the constructor, as an error
+// matching loginkit.ErrConfig (see loginkit.ConfigChecker).
+func (st *Sessions) CheckConfig() error { return st.err }
 
 // Save creates or replaces the session stored under s.Key, with a Redis
 // expiry at s.ExpiresAt, and records it in its user's index: one round
@@ -41,9 +46,9 @@ func NewSessions(rdb redis.UniversalClient, opts ...Option) *Sessions {
 func (st *Sessions) Save(ctx context.Context, s *loginkit.Session) error {
 	const op = "save session"
 	if s == nil || s.Key == "" {
-		return invalid(op, "empty session key")
+		return errs.Invalid(op, "empty session key")
 	}
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, st.err); err != nil {
 		return err
 	}
 	now := time.Now()
@@ -74,14 +79,14 @@ func (st *Sessions) Save(ctx context.Context, s *loginkit.Session) error {
 func (st *Sessions) Touch(ctx context.Context, s *loginkit.Session) error {
 	const op = "touch session"
 	if s == nil || s.Key == "" {
-		return invalid(op, "empty session key")
+		return errs.Invalid(op, "empty session key")
 	}
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, st.err); err != nil {
 		return err
 	}
 	now := time.Now()
 	if !s.ExpiresAt.After(now) {
-		return notFound(op)
+		return errs.NotFound(op)
 	}
 	rk, ik := sessionKey(st.prefix, s.Key), sessionIndexKey(st.prefix, s.UserID)
 	pipe := st.rdb.Pipeline()
@@ -100,9 +105,9 @@ func (st *Sessions) Touch(ctx context.Context, s *loginkit.Session) error {
 func (st *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, error) {
 	const op = "get session"
 	if key == "" {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, st.err); err != nil {
 		return nil, err
 	}
 	v, err := st.rdb.Get(ctx, sessionKey(st.prefix, key)).Result()
@@ -114,7 +119,7 @@ func (st *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, err
 		return nil, corrupt(op)
 	}
 	if !s.ExpiresAt.After(time.Now()) {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
 	return s, nil
 }
@@ -126,7 +131,7 @@ func (st *Sessions) Delete(ctx context.Context, key string) error {
 	if key == "" {
 		return nil
 	}
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, st.err); err != nil {
 		return err
 	}
 	v, err := st.rdb.GetDel(ctx, sessionKey(st.prefix, key)).Result()
@@ -149,7 +154,7 @@ func (st *Sessions) Delete(ctx context.Context, key string) error {
 // way.
 func (st *Sessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.Session, error) {
 	const op = "list sessions"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, st.err); err != nil {
 		return nil, err
 	}
 	list, stale, err := st.byUser(ctx, userID, time.Now())
@@ -174,7 +179,7 @@ func (st *Sessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.
 // final.
 func (st *Sessions) DeleteByUser(ctx context.Context, userID, exceptKey string) (int, error) {
 	const op = "delete user's sessions"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, st.err); err != nil {
 		return 0, err
 	}
 	list, stale, err := st.byUser(ctx, userID, time.Now())
@@ -194,7 +199,7 @@ func (st *Sessions) DeleteByUser(ctx context.Context, userID, exceptKey string) 
 // DeleteExpired does nothing and returns 0: Redis expires sessions itself,
 // and per-user indexes are trimmed whenever they are written or read.
 func (st *Sessions) DeleteExpired(ctx context.Context) (int, error) {
-	return 0, ctxErr(ctx, "delete expired sessions")
+	return 0, errs.Ready(ctx, "delete expired sessions", st.err)
 }
 
 func (st *Sessions) recordKey(key string) string { return sessionKey(st.prefix, key) }
