@@ -103,8 +103,11 @@ type UserUpdater[U User] interface {
 	// change may be called more than once and must depend only on its
 	// argument). When change returns an error, nothing is stored and
 	// UpdateUser returns that error. A missing user is ErrNotFound; the
-	// stored result obeys Update's rules (ErrDuplicate, ErrInvalid). It
-	// returns a copy of the user as stored.
+	// stored result obeys Update's rules (ErrDuplicate, ErrInvalid). A
+	// change that alters the user's ID is ErrInvalid: the user cannot be
+	// moved to another ID, nor reset to its own, and nothing is written.
+	// Whenever UpdateUser returns an error, nothing is stored, on any
+	// field. It returns a copy of the user as stored.
 	UpdateUser(ctx context.Context, id string, change func(u U) error) (U, error)
 }
 

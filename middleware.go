@@ -43,6 +43,19 @@ type state[U User] struct {
 
 	events  uint8
 	eventID string // the user ID for evProtected and evTheft
+
+	// pending is a login waiting for its second factor; the request is
+	// anonymous (see PendingUser).
+	pending *Session
+}
+
+// valueSession returns the session that holds the request's values: the
+// user's, an anonymous one, or a login waiting for its second factor.
+func (st *state[U]) valueSession() *Session {
+	if st.session != nil {
+		return st.session
+	}
+	return st.pending
 }
 
 // userSession returns the session of the logged-in user: nil for
@@ -371,6 +384,10 @@ func (m *Manager[U]) loadSession(w http.ResponseWriter, r *http.Request, st *sta
 		}
 		st.session = s
 		return false, false
+	}
+	if s.Values[pendingValue] != "" {
+		m.loadPending(w, r, st, s)
+		return true, false
 	}
 	u, err := m.loader.LoadUser(ctx, s.UserID)
 	if err == nil && isNil(u) {

@@ -9,6 +9,20 @@ import (
 	"github.com/loginkit/loginkit/conformance"
 )
 
+// nativeExpiry reports whether the test server has TTL indexes, in which
+// case it removes expired records itself and DeleteExpired may find fewer.
+func nativeExpiry(t *testing.T) bool {
+	db := freshDB(t)
+	if err := mongostore.Migrate(ctx(t), db); err != nil {
+		t.Fatal(err)
+	}
+	mode, err := mongostore.NewSessions(db).ExpiryMode(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mode == mongostore.ExpiryTTL
+}
+
 func TestSessionsConformance(t *testing.T) {
 	client(t) // skip, or fail under CI, once rather than in every case
 	conformance.TestSessions(t, conformance.SessionHarness{
@@ -21,6 +35,8 @@ func TestSessionsConformance(t *testing.T) {
 			return s
 		},
 		TimePrecision: time.Millisecond,
+		Toucher:       true,
+		NativeExpiry:  nativeExpiry(t),
 	})
 }
 
@@ -36,6 +52,7 @@ func TestTokensConformance(t *testing.T) {
 			return s
 		},
 		TimePrecision: time.Millisecond,
+		NativeExpiry:  nativeExpiry(t),
 	})
 }
 
@@ -52,6 +69,7 @@ func TestUsersConformance(t *testing.T) {
 		},
 		Fill:          conformance.FillMember,
 		TimePrecision: time.Millisecond,
+		Updater:       true,
 	})
 }
 

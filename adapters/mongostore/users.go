@@ -281,8 +281,8 @@ func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 // that error as is. A missing user (or an empty id) is
 // loginkit.ErrNotFound; an email or username taken by another user is
 // loginkit.ErrDuplicate; a username containing '@' or a non-empty email
-// without one is loginkit.ErrInvalid. change cannot move the user to
-// another ID: the ID is reset to id before storing. UpdateUser waits
+// without one is loginkit.ErrInvalid, and so is a change that alters the
+// user's ID (nothing is stored). UpdateUser waits
 // while another write to the user holds the lock, and a lock whose holder
 // died is taken over once its lease has expired; waiting ends with ctx.
 // It returns the user as stored, EmailKey and UsernameKey set.
@@ -308,7 +308,9 @@ func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u
 			return nil, err
 		}
 		a := u.LoginAccount()
-		a.ID = id
+		if a.ID != id {
+			return nil, errs.Invalid(op, "change may not alter the ID")
+		}
 		if err := errs.CheckAccount(op, a); err != nil {
 			return nil, err
 		}

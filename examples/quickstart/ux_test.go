@@ -82,6 +82,6 @@ func TestReauthLockedSaysWait(t *testing.T) {
 	for range lockoutAfter + 1 {
 		res = c.post("/reauth", url.Values{"password": {"wrong horse"}})
 	}
-	wantStatus(t, "locked reauth", res, http.StatusUnauthorized)
-	wantBody(t, "locked reauth", res, "Please wait and try again.")
+	wantStatus(t, "locked reauth", res, http.StatusTooManyRequests)
+	wantBody(t, "locked reauth", res, "Try again later.")
 }
