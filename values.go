@@ -44,10 +44,14 @@ const ReservedValuePrefix = "loginkit."
 // is no such value, no session, or no Middleware in front of the handler.
 func (m *Manager[U]) Value(r *http.Request, key string) (string, bool) {
 	st := m.state(r)
-	if st == nil || st.session == nil || strings.HasPrefix(key, ReservedValuePrefix) {
+	if st == nil || strings.HasPrefix(key, ReservedValuePrefix) {
 		return "", false
 	}
-	v, ok := st.session.Values[key]
+	s := st.valueSession()
+	if s == nil {
+		return "", false
+	}
+	v, ok := s.Values[key]
 	return v, ok
 }
 
@@ -129,8 +133,8 @@ func (m *Manager[U]) changeValues(w http.ResponseWriter, r *http.Request, change
 	now := m.now().UTC()
 	var s *Session
 	created := ""
-	if st.session != nil {
-		s = st.session.Clone()
+	if cur := st.valueSession(); cur != nil {
+		s = cur.Clone()
 	} else {
 		var token string
 		s, token = m.newAnonymousSession(now)
@@ -157,7 +161,7 @@ func (m *Manager[U]) changeValues(w http.ResponseWriter, r *http.Request, change
 			return nil // popping from no session: nothing to store
 		}
 		err = m.startSession(ctx, w, s, created)
-	case s.UserID == "" && s.Values == nil:
+	case s.UserID == "" && s.Values == nil && st.pending == nil:
 		// The last value of an anonymous session is gone: so is the
 		// session.
 		m.deleteSession(ctx, s)
@@ -177,7 +181,11 @@ func (m *Manager[U]) changeValues(w http.ResponseWriter, r *http.Request, change
 		}
 		return fmt.Errorf("loginkit: session values: %w", err)
 	}
-	st.session = s
+	if st.session == nil && st.pending != nil {
+		st.pending = s
+	} else {
+		st.session = s
+	}
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/loginkit/loginkit"
 )
@@ -71,5 +72,51 @@ func TestPopLastValueEndsAnonymousSession(t *testing.T) {
 	}
 	if b.cookie(sessionCookie) != "" {
 		t.Fatal("the emptied anonymous session's cookie was kept")
+	}
+}
+
+// TestValuesRideThroughSecondFactor: values set before a login that needs
+// a second factor are kept in the pending state (where SetValue and
+// Value work without ending it) and reach the completed login.
+func TestValuesRideThroughSecondFactor(t *testing.T) {
+	ta := newTFApp(t, loginkit.SecondFactorOptions{})
+	ta.register("ann", "pw-ann-123")
+	b := ta.browser()
+	b.h = ta.handler
+	secret, _ := ta.enrol(b, "ann", "pw-ann-123")
+	b.do("POST", "/logout", "")
+	ta.clock.Advance(time.Minute) // the enrolment's code is used
+
+	mux := http.NewServeMux()
+	mux.Handle("/", ta.routes())
+	mux.HandleFunc("POST /set", func(w http.ResponseWriter, r *http.Request) {
+		if err := ta.m.SetValue(w, r, r.FormValue("k"), r.FormValue("v")); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	})
+	mux.HandleFunc("GET /get", func(w http.ResponseWriter, r *http.Request) {
+		v, _ := ta.m.Value(r, r.FormValue("k"))
+		_, _ = w.Write([]byte(v))
+	})
+	b.h = ta.m.Middleware(mux)
+	b.do("POST", "/set", "k=next&v=/reports")
+	if res := b.login("ann", "pw-ann-123", false); res.Header.Get("Location") != "/2fa" {
+		t.Fatalf("login: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	b.do("POST", "/set", "k=note&v=pending")
+	if got := body(b.get("/2fa")); got != "pending:ann" {
+		t.Fatalf("after SetValue in the pending state: %q, want it still pending", got)
+	}
+	if got := body(b.get("/get?k=next")); got != "/reports" {
+		t.Fatalf("value in the pending state = %q", got)
+	}
+	if res := b.do("POST", "/2fa/totp", "code="+ta.code(secret, 0)); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("TOTP: %d %s", res.StatusCode, body(res))
+	}
+	wantWho(t, b, "user:ann:fresh")
+	for k, want := range map[string]string{"next": "/reports", "note": "pending"} {
+		if got := body(b.get("/get?k=" + k)); got != want {
+			t.Fatalf("after the second factor, %s = %q, want %q", k, got, want)
+		}
 	}
 }
