@@ -24,6 +24,13 @@ var (
 
 	// ErrLocked reports that logins to the account are refused for now,
 	// typically after repeated failed attempts (see policies.Lockout).
+	// Only an existing account can be locked, so a login page that says
+	// "locked" tells a stranger that the name is registered. To keep
+	// account names private, answer ErrLocked exactly like
+	// ErrInvalidCredentials and explain the lockout on every failed login
+	// ("after 5 wrong passwords an account waits 15 minutes"), as the
+	// quickstart does; once the user is logged in (Reauthenticate,
+	// ChangePassword) naming the lockout reveals nothing.
 	ErrLocked = errors.New("loginkit: account is temporarily locked")
 
 	// ErrUnauthorized reports that a request needs a logged-in user. Guards
