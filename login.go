@@ -128,7 +128,7 @@ func (m *Manager[U]) login(w http.ResponseWriter, r *http.Request, c *reqState[U
 		issued = sel
 	}
 	if c != nil {
-		c.loaded = true
+		c.loaded.Store(true)
 		c.st = state[U]{user: u, authed: true, session: s, issued: issued}
 	}
 	return nil
@@ -140,7 +140,7 @@ func (m *Manager[U]) login(w http.ResponseWriter, r *http.Request, c *reqState[U
 // have been restored during this request, under a key no cookie of the
 // request names), else the one the session cookie names, read once.
 func (m *Manager[U]) priorSession(r *http.Request, c *reqState[U], now time.Time) (prev *Session, carried *state[U]) {
-	if c != nil && c.loaded {
+	if c != nil && c.loaded.Load() {
 		return c.st.session, &c.st
 	}
 	v, _ := cookieValue(r, m.cookie.session)

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -75,8 +76,10 @@ type reqState[U User] struct {
 	req    *http.Request // the request carrying this context
 	rw     trackingWriter
 	mu     sync.Mutex
-	loaded bool
+	loaded atomic.Bool // set, under mu, once st is complete
 	st     state[U]
+	// vary backs the "Vary: Cookie" header value, saving an allocation.
+	vary [1]string
 }
 
 // Value returns the request state for the manager that made it, and the
@@ -164,15 +167,18 @@ func (m *Manager[U]) state(r *http.Request) *state[U] {
 	if c == nil {
 		return nil
 	}
+	if c.loaded.Load() {
+		return &c.st
+	}
 	c.mu.Lock()
-	if c.loaded {
+	if c.loaded.Load() {
 		c.mu.Unlock()
 		return &c.st
 	}
-	c.loaded = true
 	m.load(c, r)
 	ev := c.st.events
 	c.st.events = 0
+	c.loaded.Store(true)
 	c.mu.Unlock()
 	if ev != 0 {
 		m.fireLoadHooks(r, &c.st, ev)
@@ -301,7 +307,14 @@ func (m *Manager[U]) Identity(r *http.Request) Identity[U] {
 }
 
 // addVaryCookie adds "Vary: Cookie" unless the header already names it.
-func addVaryCookie(h http.Header) {
+// backing, when the header has no Vary yet, holds the value (its capacity
+// of one makes a later Add copy it rather than write past it).
+func addVaryCookie(h http.Header, backing *[1]string) {
+	if _, ok := h["Vary"]; !ok {
+		backing[0] = "Cookie"
+		h["Vary"] = backing[:1:1]
+		return
+	}
 	for _, v := range h["Vary"] {
 		for f := range strings.SplitSeq(v, ",") {
 			if f = strings.TrimSpace(f); f == "*" || strings.EqualFold(f, "Cookie") {
@@ -325,7 +338,7 @@ func (m *Manager[U]) load(c *reqState[U], r *http.Request) {
 	if late {
 		w = headerSink{h: http.Header{}}
 	} else {
-		addVaryCookie(c.rw.Header())
+		addVaryCookie(c.rw.Header(), &c.vary)
 	}
 	now := m.now().UTC()
 	skipRemember := false

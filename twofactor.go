@@ -205,7 +205,7 @@ func (m *Manager[U]) startPending(w http.ResponseWriter, r *http.Request, u U, o
 		return fmt.Errorf("loginkit: login: %w", err)
 	}
 	if c != nil {
-		c.loaded = true
+		c.loaded.Store(true)
 		c.st = state[U]{pending: s}
 	}
 	return ErrSecondFactorRequired
