@@ -27,7 +27,9 @@ const ReservedValuePrefix = "loginkit."
 // They live in the request's session. A request without one — an
 // anonymous visitor — gets an anonymous session on the first SetValue: a
 // session with an empty UserID that carries only values, with the usual
-// idle and absolute timeouts. Login moves the values of the request's
+// idle and absolute timeouts; stores keep it like any session (those that
+// index sessions by user file all anonymous ones under the empty user ID,
+// and expire them as usual). Login moves the values of the request's
 // anonymous session (or of the same user's session) into the new,
 // rotated session, so they survive the login; values of another user's
 // session are dropped with it. Logout drops the session and its values; a
