@@ -129,7 +129,9 @@ type ConfigChecker interface {
 type Session struct {
 	// Key identifies the session in its store (a hash of the cookie token).
 	Key string
-	// UserID is the logged-in user's ID.
+	// UserID is the logged-in user's ID, or empty for an anonymous
+	// session that only carries Values (see Manager.SetValue); stores keep
+	// both alike (conformance case AnonymousSession).
 	UserID string
 	// CreatedAt is when the session was created.
 	CreatedAt time.Time
