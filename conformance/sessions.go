@@ -834,7 +834,8 @@ func (s *sessionSuite) anonymous(t suiteT, st loginkit.SessionStore) {
 	const clause = "SessionStore: a session with an empty UserID (an anonymous session carrying values) is stored like any other"
 	anon := s.full("k-anon", "", s.now)
 	anon.Values = map[string]string{"flash": "Vous êtes déconnecté ✓", "next": "/account?tab=1"}
-	s.save(t, st, anon.Clone(), s.live("k-anon-user", "user-1", s.now))
+	must(t, st.Save(background(), anon.Clone()), `Save of a session with an empty UserID`, clause)
+	s.save(t, st, s.live("k-anon-user", "user-1", s.now))
 	s.wantSession(t, st, anon, "Save then Get of an anonymous session", clause)
 	list, err := st.ListByUser(background(), "user-1")
 	if err != nil {
