@@ -220,3 +220,26 @@ func TestTrackingWriterKeepsFlusherAndReaderFrom(t *testing.T) {
 		t.Fatalf("Flusher %v, ReaderFrom %v, Unwrap %v, flushed %v", flusher, readerFrom, unwrap, rec.Flushed)
 	}
 }
+
+func TestTrackingWriterHijacks(t *testing.T) {
+	a := newApp(t)
+	srv := httptest.NewServer(a.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			t.Errorf("Hijack through the wrapper: %v", err)
+			return
+		}
+		defer conn.Close()
+		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\nhijacked")
+		_ = buf.Flush()
+	})))
+	defer srv.Close()
+	res, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if b, _ := io.ReadAll(res.Body); string(b) != "hijacked" {
+		t.Fatalf("body %q", b)
+	}
+}

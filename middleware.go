@@ -1,9 +1,11 @@
 package loginkit
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"reflect"
 	"strings"
@@ -144,6 +146,13 @@ func (w *trackingWriter) Flush() {
 	_ = http.NewResponseController(w.ResponseWriter).Flush()
 }
 
+// Hijack implements http.Hijacker for writers that support it (through
+// http.ResponseController); others report an error.
+func (w *trackingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.wrote = true
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
 // Unwrap returns the underlying writer, for http.ResponseController.
 func (w *trackingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
@@ -230,8 +239,8 @@ func (m *Manager[U]) fireLoadHooks(r *http.Request, st *state[U], ev uint8) {
 // routes then answer 503.
 //
 // Middleware passes the handler a ResponseWriter that records whether the
-// header was written; it keeps http.Flusher, io.ReaderFrom and Unwrap
-// (for http.ResponseController) of the writer it wraps. The load may run
+// header was written; it keeps http.Flusher, http.Hijacker, io.ReaderFrom
+// and Unwrap (for http.ResponseController) of the writer it wraps. The load may run
 // from any goroutine of the request, once.
 func (m *Manager[U]) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
