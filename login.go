@@ -37,12 +37,19 @@ type LoginOptions struct {
 // issues a remember-me token. Call it before writing the response body.
 // Login does not check a password: call Authenticate first.
 //
+// Session values (SetValue) survive the rotation: the values of the
+// request's anonymous session, or of a session of the same user, move to
+// the new session; those of another user's session are dropped with it.
+// Login reads the request's session for them (once; not at all when the
+// request's login was already loaded) and never restores a remember
+// cookie.
+//
 // With second factors configured (Builder.SecondFactor), a user who has
 // one enrolled is not logged in yet: Login starts a short "second factor
 // pending" state, in which the request stays anonymous, and returns
 // ErrSecondFactorRequired; send the user to a page that calls
 // PendingUser and VerifyTOTP or UseRecoveryCode. Remember-me is granted
-// only once the second factor is done.
+// only once the second factor is done; session values ride along.
 func (m *Manager[U]) Login(w http.ResponseWriter, r *http.Request, u U, opts LoginOptions) error {
 	if isNil(u) || u.UserID() == "" {
 		return fmt.Errorf("%w: Login needs a user with an ID", ErrInvalid)
