@@ -355,7 +355,7 @@ func TestBrowserNarrowViewport(t *testing.T) {
 		}
 	}
 
-	for _, p := range []string{"/", "/login", "/register", "/no/such/page"} {
+	for _, p := range []string{"/", "/login", "/register", "/forgot", "/no/such/page"} {
 		b.open(base + p)
 		check(p)
 	}
@@ -376,7 +376,7 @@ func TestBrowserNarrowViewport(t *testing.T) {
 	check("/account")
 	b.screenshot(filepath.Join(artifacts, "account-390.png"))
 
-	for _, p := range []string{"/", "/account/password", "/reauth", "/admin/users", "/admin/users/" + victim.ID, "/admin/users/" + victim.ID + "/delete"} {
+	for _, p := range []string{"/", "/account/password", "/account/2fa", "/reauth", "/admin/users", "/admin/users/" + victim.ID, "/admin/users/" + victim.ID + "/delete"} {
 		b.open(base + p)
 		check(p)
 	}
