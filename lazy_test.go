@@ -243,3 +243,60 @@ func TestTrackingWriterHijacks(t *testing.T) {
 		t.Fatalf("body %q", b)
 	}
 }
+
+// TestRestoreThenLogoutInOneRequest: a handler that first asks for the
+// user (restoring the login from the remember cookie, which rotates the
+// token) and then logs out or logs in again leaves no remember token
+// behind: the one issued by the restore is revoked with the rest.
+func TestRestoreThenLogoutInOneRequest(t *testing.T) {
+	for _, then := range []string{"logout", "login"} {
+		t.Run(then, func(t *testing.T) {
+			a := newApp(t)
+			ann := a.register("ann", "pw-ann-123")
+			b := withRoute(a, "POST /both", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				u, ok := a.m.CurrentUser(r)
+				if !ok {
+					t.Error("the remember cookie did not restore the login")
+					return
+				}
+				var err error
+				if then == "logout" {
+					err = a.m.Logout(w, r)
+				} else {
+					err = a.m.Login(w, r, u, loginkit.LoginOptions{})
+				}
+				if err != nil {
+					t.Error(err)
+				}
+			}))
+			b.mustLogin("ann", "pw-ann-123", true)
+			b.restart()
+			// The login's own session stays in the store, orphaned by the
+			// restart; only sessions made by the request below count.
+			before := map[string]bool{}
+			old, _ := a.sessions.ListByUser(context.Background(), ann.ID)
+			for _, s := range old {
+				before[s.Key] = true
+			}
+			b.do("POST", "/both", "x=1")
+			toks, err := a.tokens.ListByUser(context.Background(), ann.ID, loginkit.PurposeRemember)
+			if err != nil || len(toks) != 0 {
+				t.Fatalf("remember tokens left after restore then %s: %d (%v)", then, len(toks), err)
+			}
+			if b.cookie(rememberCookie) != "" {
+				t.Fatalf("the browser kept a remember cookie after restore then %s", then)
+			}
+			sessions, err := a.sessions.ListByUser(context.Background(), ann.ID)
+			var made []*loginkit.Session
+			for _, s := range sessions {
+				if !before[s.Key] {
+					made = append(made, s)
+				}
+			}
+			want := map[string]int{"logout": 0, "login": 1}[then]
+			if err != nil || len(made) != want || (want == 1 && made[0].Remembered) {
+				t.Fatalf("sessions made by restore then %s: %d (%v), want %d fresh login", then, len(made), err, want)
+			}
+		})
+	}
+}
