@@ -24,9 +24,13 @@ import (
 // timer, not CPU work. Successful logins are not padded.
 
 const (
-	// schemeTimingWeight is the weight of a new observation in a
-	// scheme's moving average.
-	schemeTimingWeight = 0.125
+	// schemeTimingRise and schemeTimingFall are the weights of a new
+	// observation in a scheme's moving average when it is above and below
+	// the average: the average rises fast (a floor that lags behind a
+	// slow scheme, or a machine under sudden load, lets the scheme stand
+	// out) and falls slowly (padding a little too long is harmless).
+	schemeTimingRise = 0.5
+	schemeTimingFall = 0.125
 	// schemeTimingTTL forgets a scheme not seen failing for that long, so
 	// that the floor falls once the last slow hashes are upgraded.
 	schemeTimingTTL = 7 * 24 * time.Hour
@@ -65,7 +69,11 @@ func (f *failureTiming) observe(scheme string, d time.Duration, now time.Time) {
 			f.schemes[scheme] = st
 		}
 	}
-	st.avg += time.Duration(schemeTimingWeight * float64(d-st.avg))
+	w := schemeTimingFall
+	if d > st.avg {
+		w = schemeTimingRise
+	}
+	st.avg += time.Duration(w * float64(d-st.avg))
 	st.seen = now
 }
 
