@@ -14,9 +14,10 @@ import (
 // padded to the time a wrong password takes against the slowest hash
 // scheme seen failing recently (a per-scheme moving average), so that
 // users imported with a slower or faster scheme than the hasher's own
-// cannot be told from unknown logins either. A login that is not ValidLoginName, or
-// a password with code points the PRECIS OpaqueString profile disallows,
-// is ErrInvalidCredentials too, without asking the store. Other outcomes:
+// cannot be told from unknown logins either. A login that is not
+// ValidLoginName, or a password with code points the PRECIS OpaqueString
+// profile disallows, is ErrInvalidCredentials too, without asking the
+// store. Other outcomes:
 //
 //   - ErrLocked when a policy (policies.Lockout) refuses the account for
 //     now, whatever the password;
@@ -114,8 +115,11 @@ func (m *Manager[U]) authenticate(ctx context.Context, login, password string, s
 			// single the account out.
 			m.logger.ErrorContext(ctx, "loginkit: cannot verify stored password hash", "user", a.ID, "error", err)
 			_ = m.dummyVerify(ctx, password)
+		} else {
+			// What a wrong password costs in this scheme: every
+			// failure is padded to the slowest (see timing.go).
+			m.failures.observe(hashScheme(verified), time.Since(start), time.Now())
 		}
-		m.failures.observe(hashScheme(verified), time.Since(start), time.Now())
 		return zero, ErrInvalidCredentials // counted by the reservation
 	}
 	if refused == nil && !u.IsActive() {
