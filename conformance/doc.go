@@ -31,6 +31,9 @@
 //     variants), LoginKeysRecomputed, DuplicateEmailOnCreate,
 //     DuplicateUsernameOnCreate, DuplicateOnUpdate, UpdateOwnLoginNames,
 //     EmptyUsernamesCoexist, UsernameWithAtRefused, EmailWithoutAtRefused,
+//     HostileLoginNamesRefused (a NUL byte, invisible or
+//     bidirectional-control characters or invalid UTF-8 in a name are
+//     ErrInvalid on write and ErrNotFound on lookup, never a driver error),
 //     UpdateUserAtomic (concurrent increments through
 //     loginkit.UserUpdater, none lost), UpdateUserObeysUpdateRules
 //     (ErrInvalid, ErrDuplicate and change's own error, each storing
