@@ -126,6 +126,16 @@ func (m *Manager[U]) authenticate(ctx context.Context, login, password string, s
 		refused = ErrInactive
 	}
 	if refused != nil {
+		// The password was right: refund the reserved attempt, so that a
+		// refused account (inactive, say) is not locked by its owner.
+		if m.hasRecorders() {
+			_, err := m.updateUser(ctx, a.ID, func(a *Account) error {
+				return m.settleAttempt(ctx, u, a, now, res)
+			})
+			if err != nil && !errors.Is(err, ErrLocked) {
+				m.logger.WarnContext(ctx, "loginkit: could not record login", "user", a.ID, "error", err)
+			}
+		}
 		return zero, refused
 	}
 	newHash := ""
