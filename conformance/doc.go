@@ -78,10 +78,15 @@
 //     beside PurposeRememberRotated), TimesInUTC, Delete, ListByUser,
 //     DeleteByUser, DeleteExpired, DeleteExpiredThenByUser,
 //     ReturnedValuesIsolated, ContextCancelled.
-//   - TestSecondFactors: see its documentation; among others
-//     AcceptTOTPStepConcurrent (20 concurrent callers with one TOTP step:
-//     exactly one succeeds) and UseRecoveryCodeConcurrent (20 concurrent
-//     uses of one recovery code: exactly one succeeds).
+//   - TestSecondFactors: RoundTrip, GetMissing, EmptyValuesRefused,
+//     SetTOTPReplaces, SetTOTPKeepsRecoveryCodes, AcceptTOTPStep,
+//     AcceptTOTPStepMissing, AcceptTOTPStepConcurrent (20 concurrent
+//     callers with one TOTP step: exactly one succeeds),
+//     AcceptTOTPStepConcurrentRising, UseRecoveryCode,
+//     UseRecoveryCodeConcurrent (20 concurrent uses of one recovery code:
+//     exactly one succeeds), UseDifferentRecoveryCodesConcurrent,
+//     SetRecoveryCodesReplaces, SetRecoveryCodesKeepsTOTP, UsersIsolated,
+//     Delete, ReturnedValuesIsolated, ContextCancelled.
 //
 // Run one case with go test -run, for example
 // -run 'TestMySessions/GetExpired'.

@@ -411,6 +411,8 @@ func (a *App) logout(w http.ResponseWriter, r *http.Request) {
 type sessionRow struct {
 	Device, IP, Created, LastSeen string
 	Current, Remembered           bool
+	// Pending: the password was right, the two-factor code not given.
+	Pending bool
 }
 
 func (a *App) account(w http.ResponseWriter, r *http.Request) {
@@ -430,6 +432,7 @@ func (a *App) account(w http.ResponseWriter, r *http.Request) {
 			LastSeen:   s.LastSeenAt.Format("2 Jan 15:04"),
 			Current:    cur != nil && s.Key == cur.Key,
 			Remembered: s.Remembered,
+			Pending:    loginkit.AwaitingSecondFactor(s),
 		})
 	}
 	v := view{Title: "Account", User: u, Sessions: rows}
