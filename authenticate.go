@@ -12,7 +12,7 @@ import (
 // password, and spends the same hashing work on both, so neither the error
 // nor the timing tells them apart: every ErrInvalidCredentials outcome is
 // padded to the time a wrong password takes against the slowest hash
-// scheme seen failing recently (a per-scheme moving average), so that
+// scheme seen failing recently (a per-scheme median), so that
 // users imported with a slower or faster scheme than the hasher's own
 // cannot be told from unknown logins either. A login that is not
 // ValidLoginName, or a password with code points the PRECIS OpaqueString
