@@ -19,6 +19,7 @@ type Option func(*config)
 
 type config struct {
 	prefix string
+	near   *NearCacheConfig // WithNearCache; sessions only
 }
 
 // WithPrefix sets the prefix every key of the store begins with (default
