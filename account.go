@@ -152,9 +152,9 @@ func NewID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// AccountOf returns the Account embedded in u, or nil when u's type embeds
+// accountOf returns the Account embedded in u, or nil when u's type embeds
 // none.
-func AccountOf(u User) *Account {
+func accountOf(u User) *Account {
 	if au, ok := u.(AccountUser); ok {
 		return au.LoginAccount()
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Authenticate checks a login name (email or username) and password. It
@@ -17,16 +18,24 @@ import (
 //     password, so that they reveal nothing to someone who lacks it;
 //   - a wrapped store or context error when it cannot tell.
 //
+// With LoginRecorder policies (policies.Lockout), each password check is
+// reserved before it is made: the attempt is counted as failed in the
+// stored account, and refused with ErrLocked when the account is locked,
+// then refunded once the password proves right. So a lockout after n
+// failures allows at most n password checks per account per lock,
+// however many logins run at once; a login whose check was in flight
+// when the lock landed fails with ErrLocked even if its password was
+// right, and leaves the lock in place.
+//
 // On success it re-hashes a password whose hash is outdated, records the
 // login time, and lets LoginRecorder policies reset their state, saving
-// the user once; a failure is recorded the same way when a policy counts
-// failures. These writes change the stored account atomically when the
-// user store implements UserUpdater (every store in this module does), so
-// a login that runs while the password is changed, the account disabled
-// or its sessions revoked cannot undo that, and parallel wrong guesses are
-// all counted. A password changed while the check ran is
-// ErrInvalidCredentials. Authenticate does not log the user in: call
-// Login next.
+// the user once. These writes change the stored account atomically when
+// the user store implements UserUpdater (every store in this module does),
+// so a login that runs while the password is changed, the account
+// disabled or its sessions revoked cannot undo that; with a store that
+// does not, the lockout bound holds only approximately. A password
+// changed while the check ran is ErrInvalidCredentials. Authenticate does
+// not log the user in: call Login next.
 func (m *Manager[U]) Authenticate(ctx context.Context, login, password string) (U, error) {
 	u, err := m.authenticate(ctx, login, password)
 	if err != nil && m.hooks.LoginFailed != nil {
@@ -51,7 +60,7 @@ func (m *Manager[U]) authenticate(ctx context.Context, login, password string) (
 		}
 		return zero, m.dummyVerify(ctx, password)
 	}
-	a := AccountOf(u)
+	a := accountOf(u)
 	if a == nil {
 		return zero, fmt.Errorf("%w: Authenticate needs a user type embedding loginkit.Account", ErrConfig)
 	}
@@ -61,7 +70,6 @@ func (m *Manager[U]) authenticate(ctx context.Context, login, password string) (
 	var refused error
 	if err := m.checkPolicies(ctx, m.policies, &Check{Stage: StageLogin, User: u, Account: a, Now: now}); err != nil {
 		if errors.Is(err, ErrLocked) {
-			_ = m.dummyVerify(ctx, password)
 			return zero, err
 		}
 		refused = err
@@ -70,6 +78,15 @@ func (m *Manager[U]) authenticate(ctx context.Context, login, password string) (
 		return zero, m.dummyVerify(ctx, password)
 	}
 	verified := a.PasswordHash
+	res, err := m.reserveAttempt(ctx, u, now)
+	switch {
+	case errors.Is(err, ErrLocked):
+		return zero, err
+	case errors.Is(err, ErrNotFound):
+		return zero, m.dummyVerify(ctx, password) // deleted meanwhile
+	case err != nil:
+		return zero, fmt.Errorf("loginkit: authenticate: %w", err)
+	}
 	rehash, err := m.hasher.Verify(ctx, password, verified)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -82,8 +99,7 @@ func (m *Manager[U]) authenticate(ctx context.Context, login, password string) (
 			m.logger.ErrorContext(ctx, "loginkit: cannot verify stored password hash", "user", a.ID, "error", err)
 			_ = m.dummyVerify(ctx, password)
 		}
-		m.recordFailure(ctx, a.ID)
-		return zero, ErrInvalidCredentials
+		return zero, ErrInvalidCredentials // counted by the reservation
 	}
 	if refused == nil && !u.IsActive() {
 		refused = ErrInactive
@@ -105,15 +121,19 @@ func (m *Manager[U]) authenticate(ctx context.Context, login, password string) (
 			// one: the old password no longer opens the account.
 			return ErrInvalidCredentials
 		}
+		if err := m.settleAttempt(ctx, u, a, now, res); err != nil {
+			return err
+		}
 		if newHash != "" {
 			a.PasswordHash = newHash
 		}
-		m.record(a, true)
 		a.LastLoginAt = now
 		a.UpdatedAt = now
 		return nil
 	})
 	switch {
+	case errors.Is(err, ErrLocked):
+		return zero, err
 	case errors.Is(err, ErrInvalidCredentials), errors.Is(err, ErrNotFound):
 		return zero, ErrInvalidCredentials
 	case err != nil:
@@ -125,11 +145,85 @@ func (m *Manager[U]) authenticate(ctx context.Context, login, password string) (
 	return stored, nil
 }
 
-// record lets LoginRecorder policies update the account after a password
-// check and reports whether any changed it.
-func (m *Manager[U]) record(a *Account, ok bool) bool {
+// reserveAttempt counts a password check against u's stored account
+// before the check is made, atomically where the store implements
+// UserUpdater: the attempt is recorded as failed (LoginRecorder) until
+// settleAttempt proves the password right. An account that the recorder
+// policies lock already is refused with their ErrLocked and nothing is
+// recorded, so that however many logins run at once, a lockout after n
+// failures lets at most n password checks through per lock. It returns
+// what settleAttempt needs to know about it. Without LoginRecorder
+// policies it does nothing.
+func (m *Manager[U]) reserveAttempt(ctx context.Context, u U, now time.Time) (res reservation, err error) {
+	if !m.hasRecorders() {
+		return reservation{}, nil
+	}
+	_, err = m.updateUser(ctx, u.UserID(), func(a *Account) error {
+		res = reservation{}
+		if err := m.lockedOut(ctx, u, a, now); err != nil {
+			return err
+		}
+		m.recordAt(a, false, now)
+		if m.lockedOut(ctx, u, a, now) != nil {
+			res = reservation{locked: true, failures: a.FailedLogins}
+		}
+		return nil
+	})
+	return res, err
+}
+
+// reservation describes a reserved attempt whose own count locked the
+// account (the last check the lockout allows): once the account is
+// locked nobody else can reserve, so while FailedLogins still has the
+// value it left, the lock is this attempt's own, and a right password
+// may lift it. It is a count rather than a time because stores keep
+// times with less precision than the clock.
+type reservation struct {
+	locked   bool
+	failures int
+}
+
+// settleAttempt refunds a reserved attempt whose password proved right,
+// on the stored account a: LoginRecorder policies record a success. When
+// a lock landed while the check ran (by another attempt's reservation,
+// not by this attempt's own, res), it returns that lock's ErrLocked
+// instead and changes nothing: a login in flight when the lock landed
+// fails, and does not clear the lock.
+func (m *Manager[U]) settleAttempt(ctx context.Context, u U, a *Account, now time.Time, res reservation) error {
+	if !m.hasRecorders() {
+		return nil
+	}
+	if !res.locked || a.FailedLogins != res.failures {
+		if err := m.lockedOut(ctx, u, a, now); err != nil {
+			return err
+		}
+	}
+	m.recordAt(a, true, now)
+	return nil
+}
+
+// lockedOut asks the LoginRecorder policies, which keep the lockout
+// state, whether the account a of u is locked now; it returns their
+// error matching ErrLocked, or nil. Other policies are not consulted: it
+// runs inside a store's atomic update.
+func (m *Manager[U]) lockedOut(ctx context.Context, u U, a *Account, now time.Time) error {
+	c := &Check{Stage: StageLogin, User: u, Account: a, Now: now}
+	for _, p := range m.policies {
+		if _, ok := p.(LoginRecorder); !ok {
+			continue
+		}
+		if err := p.Check(ctx, c); errors.Is(err, ErrLocked) {
+			return err
+		}
+	}
+	return nil
+}
+
+// recordAt lets LoginRecorder policies update the account after a
+// password check (or a reservation for one) at now, and reports whether
+// any changed it.
+func (m *Manager[U]) recordAt(a *Account, ok bool, now time.Time) bool {
 	changed := false
-	now := m.now().UTC()
 	for _, p := range m.policies {
 		if rec, isRec := p.(LoginRecorder); isRec && rec.RecordLogin(a, ok, now) {
 			changed = true
@@ -140,7 +234,7 @@ func (m *Manager[U]) record(a *Account, ok bool) bool {
 
 // verifyPassword checks password against u's stored hash, for a user
 // who is already logged in (Reauthenticate, ChangePassword). It obeys the
-// same lockout as Authenticate and records the attempt, so a stolen
+// same lockout bound as Authenticate (see reserveAttempt), so a stolen
 // session cannot be used to guess the password without limit. It returns
 // the hash it verified against.
 func (m *Manager[U]) verifyPassword(ctx context.Context, u U, password string) (string, error) {
@@ -148,14 +242,23 @@ func (m *Manager[U]) verifyPassword(ctx context.Context, u U, password string) (
 	if err != nil {
 		return "", err
 	}
-	if err := m.checkPolicies(ctx, m.policies, &Check{Stage: StageLogin, User: u, Account: a, Now: m.now().UTC()}); errors.Is(err, ErrLocked) {
-		_ = m.dummyVerify(ctx, password)
+	now := m.now().UTC()
+	if err := m.checkPolicies(ctx, m.policies, &Check{Stage: StageLogin, User: u, Account: a, Now: now}); errors.Is(err, ErrLocked) {
 		return "", err
 	}
 	if a.PasswordHash == "" {
 		return "", m.dummyVerify(ctx, password)
 	}
 	verified := a.PasswordHash
+	res, err := m.reserveAttempt(ctx, u, now)
+	switch {
+	case errors.Is(err, ErrLocked):
+		return "", err
+	case errors.Is(err, ErrNotFound):
+		return "", ErrInvalidCredentials
+	case err != nil:
+		return "", fmt.Errorf("loginkit: verify password: %w", err)
+	}
 	if _, err := m.hasher.Verify(ctx, password, verified); err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return "", fmt.Errorf("loginkit: verify password: %w", ctxErr)
@@ -163,18 +266,19 @@ func (m *Manager[U]) verifyPassword(ctx context.Context, u U, password string) (
 		if !errors.Is(err, ErrMismatch) {
 			m.logger.ErrorContext(ctx, "loginkit: cannot verify stored password hash", "user", a.ID, "error", err)
 		}
-		m.recordFailure(ctx, a.ID)
-		return "", ErrInvalidCredentials
+		return "", ErrInvalidCredentials // counted by the reservation
 	}
 	if m.hasRecorders() {
 		_, err := m.updateUser(ctx, a.ID, func(a *Account) error {
-			if !m.record(a, true) {
-				return errNoChange
-			}
-			return nil
+			return m.settleAttempt(ctx, u, a, now, res)
 		})
-		if err != nil {
-			m.logger.WarnContext(ctx, "loginkit: could not record login", "user", a.ID, "error", err)
+		switch {
+		case errors.Is(err, ErrLocked):
+			return "", err
+		case errors.Is(err, ErrNotFound):
+			return "", ErrInvalidCredentials
+		case err != nil:
+			return "", fmt.Errorf("loginkit: verify password: record success: %w", err)
 		}
 	}
 	return verified, nil

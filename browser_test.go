@@ -128,7 +128,8 @@ func (a *app) routes() http.Handler {
 			http.Error(w, err.Error(), http.StatusUnauthorized)
 			return
 		}
-		if err := a.m.Login(w, r, u, loginkit.LoginOptions{Remember: r.FormValue("remember") == "1"}); err != nil {
+		rememberFor, _ := time.ParseDuration(r.FormValue("remember_for"))
+		if err := a.m.Login(w, r, u, loginkit.LoginOptions{Remember: r.FormValue("remember") == "1", RememberFor: rememberFor}); err != nil {
 			http.Error(w, err.Error(), http.StatusForbidden)
 			return
 		}

@@ -11,14 +11,18 @@ import (
 	"time"
 )
 
-// Defaults used by Build for settings left unset.
+// Defaults used by Build for settings left unset; the setters' doc
+// comments state them.
 const (
-	DefaultIdleTimeout      = 2 * time.Hour
-	DefaultAbsoluteTimeout  = 24 * time.Hour
-	DefaultRememberDuration = 30 * 24 * time.Hour
-	DefaultRememberGrace    = time.Minute
-	DefaultSessionCookie    = "session"
-	DefaultRememberCookie   = "remember"
+	defaultIdleTimeout      = 2 * time.Hour
+	defaultAbsoluteTimeout  = 24 * time.Hour
+	defaultRememberDuration = 30 * 24 * time.Hour
+	defaultRememberGrace    = time.Minute
+	defaultSessionCookie    = "session"
+	defaultRememberCookie   = "remember"
+)
+
+const (
 	// MaxCookieBytes is the longest cookie value the manager reads; longer
 	// values are ignored (and cleared) without being decoded.
 	MaxCookieBytes = 4096
@@ -287,7 +291,7 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 	if b.idle < 0 || b.absolute < 0 || b.touch < 0 || b.freshMaxAge < 0 {
 		bad("durations must not be negative")
 	}
-	idle, absolute := orDefault(b.idle, DefaultIdleTimeout), orDefault(b.absolute, DefaultAbsoluteTimeout)
+	idle, absolute := orDefault(b.idle, defaultIdleTimeout), orDefault(b.absolute, defaultAbsoluteTimeout)
 	if idle > absolute {
 		bad("the idle timeout (%v) exceeds the absolute lifetime (%v)", idle, absolute)
 	}
@@ -357,8 +361,8 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 		if b.remember != nil {
 			ro = *b.remember
 		}
-		ro.Duration = orDefault(ro.Duration, DefaultRememberDuration)
-		ro.Grace = orDefault(ro.Grace, DefaultRememberGrace)
+		ro.Duration = orDefault(ro.Duration, defaultRememberDuration)
+		ro.Grace = orDefault(ro.Grace, defaultRememberGrace)
 		m.remember = &ro
 	}
 	m.cookie = newCookieConfig(b.cookies)

@@ -36,11 +36,11 @@ func newCookieConfig(o CookieOptions) cookieConfig {
 	}
 	c.session = o.SessionName
 	if c.session == "" {
-		c.session = prefix + DefaultSessionCookie
+		c.session = prefix + defaultSessionCookie
 	}
 	c.remember = o.RememberName
 	if c.remember == "" {
-		c.remember = prefix + DefaultRememberCookie
+		c.remember = prefix + defaultRememberCookie
 	}
 	return c
 }
@@ -65,7 +65,8 @@ func (c *cookieConfig) setSession(w http.ResponseWriter, value string) {
 }
 
 func (c *cookieConfig) setRemember(w http.ResponseWriter, value string, d time.Duration) {
-	http.SetCookie(w, c.make(c.remember, value, int(d/time.Second)))
+	// Round up: a Max-Age of 0 would make it a browser-session cookie.
+	http.SetCookie(w, c.make(c.remember, value, int((d+time.Second-1)/time.Second)))
 }
 
 // clear deletes a cookie. It repeats the attributes the cookie was set

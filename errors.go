@@ -63,4 +63,20 @@ var (
 
 	// ErrConfig is matched (errors.Is) by every error Build returns.
 	ErrConfig = errors.New("loginkit: invalid configuration")
+
+	// ErrSecondFactorRequired is returned by Login for a user with a second
+	// factor: the password was right, and the session is now waiting for
+	// the second factor (see Manager.PendingUser). The user is not logged
+	// in yet.
+	ErrSecondFactorRequired = errors.New("loginkit: second factor required")
+
+	// ErrInvalidCode reports a wrong, expired or already used second-factor
+	// code (TOTP or recovery code).
+	ErrInvalidCode = errors.New("loginkit: invalid code")
+
+	// ErrReplayed is returned by SecondFactorStore.AcceptTOTPStep for a
+	// TOTP time step that is not newer than the last one accepted: the
+	// code was used already. The manager reports it wrapped together with
+	// ErrInvalidCode.
+	ErrReplayed = errors.New("loginkit: code already used")
 )

@@ -12,7 +12,6 @@ import (
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/adapters/memstore"
 	"github.com/loginkit/loginkit/hashers"
-	"github.com/loginkit/loginkit/policies"
 )
 
 // Staff is an application's user model: the library's Account embedded,
@@ -31,7 +30,6 @@ func Example() {
 		Users(users).
 		Sessions(memstore.NewSessions()).
 		Hasher(hashers.Default()).
-		Policies(policies.Active()).
 		LoginURL("/login").
 		Cookies(loginkit.CookieOptions{Insecure: true}). // plain-HTTP development only
 		Development(true).

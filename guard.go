@@ -58,7 +58,7 @@ func (m *Manager[U]) guard(next http.Handler, fresh bool, extra []Policy) http.H
 			return
 		}
 		if len(m.policies) > 0 || len(extra) > 0 {
-			c := &Check{Stage: StageRequest, User: st.user, Account: AccountOf(st.user), Session: st.session, Request: r, Now: now}
+			c := &Check{Stage: StageRequest, User: st.user, Account: accountOf(st.user), Session: st.session, Request: r, Now: now}
 			err := m.checkPolicies(r.Context(), m.policies, c)
 			if err == nil {
 				err = m.checkPolicies(r.Context(), extra, c)

@@ -214,15 +214,13 @@ type SessionSealer interface {
 	Open(value string) (*Session, error)
 }
 
-// Token purposes used by the library. Applications may use their own.
-const (
-	// PurposeRemember marks a live remember-me token.
-	PurposeRemember = "remember"
-	// PurposeRememberRotated marks the record left behind when a remember
-	// token is rotated, used to tell a parallel request from a stolen
-	// cookie.
-	PurposeRememberRotated = "remember-rotated"
-)
+// PurposeRemember is the purpose of remember-me tokens (Token.Purpose).
+// Applications may store tokens of their own purposes beside them.
+const PurposeRemember = "remember"
+
+// purposeRememberRotated marks the record left behind when a remember
+// token is rotated, used to tell a parallel request from a stolen cookie.
+const purposeRememberRotated = "remember-rotated"
 
 // Token is a single-use or rotating credential: a remember-me cookie, a
 // password-reset link, an API key. Its selector is public (it travels in

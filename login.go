@@ -13,7 +13,9 @@ type LoginOptions struct {
 	// Remember also sets a remember-me cookie, so the login survives the
 	// end of the browser session. Needs a token store.
 	Remember bool
-	// RememberFor overrides the configured remember duration.
+	// RememberFor overrides the configured remember duration. It is the
+	// lifetime of this login's remember-me: the tokens and cookies that
+	// replace the first one when it is used keep its deadline.
 	RememberFor time.Duration
 	// NotFresh starts a session that is not fresh: FreshRequired routes
 	// will ask for the password. Password logins are fresh (the default).
@@ -43,7 +45,7 @@ func (m *Manager[U]) Login(w http.ResponseWriter, r *http.Request, u U, opts Log
 		if !u.IsActive() {
 			return ErrInactive
 		}
-		if err := m.checkPolicies(ctx, m.policies, &Check{Stage: StageLogin, User: u, Account: AccountOf(u), Request: r, Now: now}); err != nil {
+		if err := m.checkPolicies(ctx, m.policies, &Check{Stage: StageLogin, User: u, Account: accountOf(u), Request: r, Now: now}); err != nil {
 			return err
 		}
 	}
@@ -62,7 +64,7 @@ func (m *Manager[U]) Login(w http.ResponseWriter, r *http.Request, u U, opts Log
 		if d <= 0 {
 			d = m.remember.Duration
 		}
-		if err := m.issueRemember(ctx, w, u, now, d); err != nil {
+		if err := m.issueRemember(ctx, w, u, now, now.Add(d)); err != nil {
 			m.deleteSession(ctx, s)
 			m.cookie.clear(w, m.cookie.session)
 			return fmt.Errorf("loginkit: login: remember token: %w", err)
@@ -126,7 +128,11 @@ func (m *Manager[U]) revokeRequestSession(w http.ResponseWriter, r *http.Request
 
 // ConfirmLogin marks the current session fresh again after the user
 // re-entered their password (Flask-Login's confirm_login), rotating the
-// session token. It returns ErrUnauthorized when there is no session.
+// session token. It also records the current client's IP address and
+// User-Agent as the session's fingerprint, so that under ProtectionBasic
+// the session stays fresh for the client that proved the password even
+// if its network changed since the login. It returns ErrUnauthorized when
+// there is no session.
 func (m *Manager[U]) ConfirmLogin(w http.ResponseWriter, r *http.Request) error {
 	st := m.stateOf(r)
 	if st == nil || !st.authed || st.session == nil {
@@ -135,6 +141,12 @@ func (m *Manager[U]) ConfirmLogin(w http.ResponseWriter, r *http.Request) error 
 	now := m.now().UTC()
 	s := st.session.Clone()
 	s.Fresh, s.AuthenticatedAt = true, now
+	// The client that proved the password is the one session protection
+	// compares with from now on (Flask-Login's confirm_login does the
+	// same): otherwise a client whose IP or User-Agent changed would be
+	// marked stale again on its next request.
+	s.IP, s.UserAgent = m.clientIP(r), truncateUA(r.UserAgent())
+	s.Fingerprint = fingerprint(s.IP, s.UserAgent)
 	if err := m.rotate(r.Context(), w, r, st, s, now); err != nil {
 		return fmt.Errorf("loginkit: confirm login: %w", err)
 	}
@@ -259,7 +271,7 @@ func (m *Manager[U]) revokeUser(ctx context.Context, userID, keepKey string) err
 		}
 	}
 	if m.tokens != nil {
-		for _, p := range []string{PurposeRemember, PurposeRememberRotated} {
+		for _, p := range []string{PurposeRemember, purposeRememberRotated} {
 			if _, err := m.tokens.DeleteByUser(ctx, userID, p); err != nil {
 				errs = append(errs, err)
 			}
@@ -275,7 +287,7 @@ func (m *Manager[U]) revokeUser(ctx context.Context, userID, keepKey string) err
 // any) to its account, atomically against the stored user where the store
 // allows (see UserUpdater), then makes u's Account match what was stored.
 func (m *Manager[U]) bumpVersion(ctx context.Context, u U, change func(a *Account) error) error {
-	if AccountOf(u) == nil || m.users == nil {
+	if accountOf(u) == nil || m.users == nil {
 		return fmt.Errorf("%w: revoking sessions needs a user store and a user type embedding Account", ErrConfig)
 	}
 	stored, err := m.bumpVersionID(ctx, u.UserID(), change)
@@ -406,7 +418,7 @@ func (m *Manager[U]) account(u U) (*Account, error) {
 	if isNil(u) {
 		return nil, fmt.Errorf("%w: nil user", ErrInvalid)
 	}
-	a := AccountOf(u)
+	a := accountOf(u)
 	if a == nil {
 		return nil, fmt.Errorf("%w: password operations need a user type embedding loginkit.Account", ErrConfig)
 	}

@@ -303,7 +303,7 @@ func (m *Manager[U]) storeFailed(r *http.Request, op string, err error) {
 // versionOf returns the user's session version (0 for users without an
 // Account).
 func versionOf(u User) int64 {
-	if a := AccountOf(u); a != nil {
+	if a := accountOf(u); a != nil {
 		return a.SessionVersion
 	}
 	return 0

@@ -47,7 +47,7 @@ func (m *Manager[U]) loadRemembered(w http.ResponseWriter, r *http.Request, st *
 		st.err = err
 		return true
 	}
-	if t.Purpose != PurposeRemember || !splitValidatorMatches(val, t.ValidatorHash) {
+	if t.Purpose != PurposeRemember || !splitValidatorMatches(val, t.ValidatorHash) || !now.Before(t.ExpiresAt) {
 		// Whoever sent this does not hold the secret; leave the token be.
 		m.cookie.clear(w, m.cookie.remember)
 		return false
@@ -56,37 +56,99 @@ func (m *Manager[U]) loadRemembered(w http.ResponseWriter, r *http.Request, st *
 	if !ok {
 		return st.err != nil
 	}
-	// Record the rotation before consuming, so that a parallel request
-	// that loses the race below finds the record.
+	m.rotateRemember(w, r, u, t, now)
+	return m.restore(w, r, st, u, now)
+}
+
+// rotateRemember replaces the remember token t, which the request's
+// cookie holds, with a new one that keeps t's deadline. The writes are
+// ordered so that no store failure can leave the browser holding a cookie
+// that the next request would take for a stolen one:
+//
+//  1. the new token is created (if that fails, t stays valid and is used
+//     again next time: no rotation this time);
+//  2. the rotation record is created, which lets parallel requests with
+//     the old cookie in within the grace window and catches a replay
+//     after it (if that fails, the new token is dropped and t stays
+//     valid);
+//  3. t is consumed. When that succeeds, or fails in a way that may have
+//     consumed it, the new cookie is set; only when a parallel request
+//     consumed t first is the new token dropped, that request's response
+//     carrying its own new cookie.
+//
+// Failures are logged as warnings: the request itself is served from t.
+func (m *Manager[U]) rotateRemember(w http.ResponseWriter, r *http.Request, u U, t *Token, now time.Time) {
+	ctx := r.Context()
+	next, cookie := newRememberToken(u, now, t.ExpiresAt)
+	if err := m.tokens.Create(ctx, next); err != nil {
+		m.logger.WarnContext(ctx, "loginkit: could not rotate remember token; the current one stays valid", "op", "create", "error", err)
+		m.dropToken(ctx, next.Selector) // in case it was stored after all
+		return
+	}
 	rec := &Token{
-		Selector:      rotatedSelector(sel),
+		Selector:      rotatedSelector(t.Selector),
 		ValidatorHash: t.ValidatorHash,
 		UserID:        t.UserID,
-		Purpose:       PurposeRememberRotated,
+		Purpose:       purposeRememberRotated,
 		Version:       t.Version,
 		CreatedAt:     now,
 		ExpiresAt:     t.ExpiresAt,
 	}
-	if err := m.tokens.Create(ctx, rec); err != nil && !errors.Is(err, ErrDuplicate) {
-		m.storeFailed(r, "rotate remember token", err)
-		st.err = err
-		return true
+	if err := m.createRotationRecord(ctx, rec); err != nil {
+		m.logger.WarnContext(ctx, "loginkit: could not rotate remember token; the current one stays valid", "op", "record", "error", err)
+		m.dropToken(ctx, next.Selector)
+		m.dropToken(ctx, rec.Selector) // in case it was stored after all
+		return
 	}
-	_, err = m.tokens.Consume(ctx, sel)
+	_, err := m.tokens.Consume(ctx, t.Selector)
 	switch {
-	case err == nil:
-		if err := m.issueRemember(ctx, w, u, now, m.remember.Duration); err != nil {
-			m.storeFailed(r, "issue remember token", err)
-		}
 	case errors.Is(err, ErrNotFound):
 		// A parallel request rotated it a moment ago; its response
 		// carries the new cookie.
-	default:
-		m.storeFailed(r, "consume remember token", err)
-		st.err = err
-		return true
+		m.dropToken(ctx, next.Selector)
+		return
+	case err != nil:
+		// t may or may not be consumed: the new token is valid either
+		// way, so the browser gets it.
+		m.logger.WarnContext(ctx, "loginkit: could not consume rotated remember token", "error", err)
 	}
-	return m.restore(w, r, st, u, now)
+	m.cookie.setRemember(w, cookie, t.ExpiresAt.Sub(now))
+}
+
+// createRotationRecord stores rec. A record already stored under its
+// selector is kept when it was made within the grace window (a parallel
+// request's rotation of the same token); an older one is left over from a
+// rotation that failed half-way, and is replaced, lest its age make the
+// next parallel request look like a theft.
+func (m *Manager[U]) createRotationRecord(ctx context.Context, rec *Token) error {
+	err := m.tokens.Create(ctx, rec)
+	if !errors.Is(err, ErrDuplicate) {
+		return err
+	}
+	old, err := m.tokens.Get(ctx, rec.Selector)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return err
+	case rec.CreatedAt.Sub(old.CreatedAt) <= m.remember.Grace:
+		return nil
+	default:
+		if err := m.tokens.Delete(ctx, rec.Selector); err != nil {
+			return err
+		}
+	}
+	if err := m.tokens.Create(ctx, rec); err != nil && !errors.Is(err, ErrDuplicate) {
+		return err
+	}
+	return nil
+}
+
+// dropToken deletes a token the manager no longer needs; a failure only
+// leaves an unused token to expire.
+func (m *Manager[U]) dropToken(ctx context.Context, selector string) {
+	if err := m.tokens.Delete(ctx, selector); err != nil {
+		m.logger.WarnContext(ctx, "loginkit: could not delete unused remember token", "error", err)
+	}
 }
 
 // loadRotated handles a remember cookie whose token was already rotated.
@@ -102,7 +164,7 @@ func (m *Manager[U]) loadRotated(w http.ResponseWriter, r *http.Request, st *sta
 		m.cookie.clear(w, m.cookie.remember)
 		return false
 	}
-	if rec.Purpose != PurposeRememberRotated || !splitValidatorMatches(val, rec.ValidatorHash) {
+	if rec.Purpose != purposeRememberRotated || !splitValidatorMatches(val, rec.ValidatorHash) {
 		m.cookie.clear(w, m.cookie.remember)
 		return false
 	}
@@ -174,23 +236,30 @@ func (m *Manager[U]) restore(w http.ResponseWriter, r *http.Request, st *state[U
 	return true
 }
 
-// issueRemember creates a remember token for u and sets its cookie.
-func (m *Manager[U]) issueRemember(ctx context.Context, w http.ResponseWriter, u U, now time.Time, d time.Duration) error {
+// issueRemember creates a remember token for u that expires at deadline
+// and sets its cookie to expire with it.
+func (m *Manager[U]) issueRemember(ctx context.Context, w http.ResponseWriter, u U, now, deadline time.Time) error {
+	t, cookie := newRememberToken(u, now, deadline)
+	if err := m.tokens.Create(ctx, t); err != nil {
+		return err
+	}
+	m.cookie.setRemember(w, cookie, deadline.Sub(now))
+	return nil
+}
+
+// newRememberToken returns a new remember token for u and the cookie
+// value that proves it.
+func newRememberToken[U User](u U, now, deadline time.Time) (*Token, string) {
 	sel, val, cookie := newSplitToken()
-	t := &Token{
+	return &Token{
 		Selector:      sel,
 		ValidatorHash: hashToken(val),
 		UserID:        u.UserID(),
 		Purpose:       PurposeRemember,
 		Version:       versionOf(u),
 		CreatedAt:     now,
-		ExpiresAt:     now.Add(d),
-	}
-	if err := m.tokens.Create(ctx, t); err != nil {
-		return err
-	}
-	m.cookie.setRemember(w, cookie, d)
-	return nil
+		ExpiresAt:     deadline,
+	}, cookie
 }
 
 // revokeRememberCookie deletes the remember token named by the request's
@@ -229,7 +298,7 @@ func (m *Manager[U]) revokeRememberCookie(w http.ResponseWriter, r *http.Request
 // within the grace window. Older ones stay, so that a replay of a cookie
 // rotated away long ago is still caught as theft.
 func (m *Manager[U]) forgetRecentRotations(ctx context.Context, userID string) {
-	recs, err := m.tokens.ListByUser(ctx, userID, PurposeRememberRotated)
+	recs, err := m.tokens.ListByUser(ctx, userID, purposeRememberRotated)
 	if err != nil {
 		m.logger.WarnContext(ctx, "loginkit: could not list remember rotations", "error", err)
 		return

@@ -25,7 +25,7 @@ func (m *Manager[U]) updateUser(ctx context.Context, id string, change func(a *A
 		if isNil(u) {
 			return fmt.Errorf("%w: the store returned a nil user", ErrNotFound)
 		}
-		a := AccountOf(u)
+		a := accountOf(u)
 		if a == nil {
 			return fmt.Errorf("%w: saving users needs a user type embedding loginkit.Account", ErrConfig)
 		}
@@ -71,27 +71,10 @@ func (m *Manager[U]) hasRecorders() bool {
 	return false
 }
 
-// recordFailure lets LoginRecorder policies count a failed password check
-// against the stored account, atomically where the store allows.
-func (m *Manager[U]) recordFailure(ctx context.Context, id string) {
-	if !m.hasRecorders() {
-		return
-	}
-	_, err := m.updateUser(ctx, id, func(a *Account) error {
-		if !m.record(a, false) {
-			return errNoChange
-		}
-		return nil
-	})
-	if err != nil {
-		m.logger.WarnContext(ctx, "loginkit: could not record failed login", "user", id, "error", err)
-	}
-}
-
 // copyAccount makes u's Account equal to stored's, so that a value the
 // caller holds reflects what was written.
 func copyAccount[U User](u, stored U) {
-	if a, b := AccountOf(u), AccountOf(stored); a != nil && b != nil && a != b {
+	if a, b := accountOf(u), accountOf(stored); a != nil && b != nil && a != b {
 		*a = *b
 	}
 }

@@ -10,7 +10,8 @@ var timeType = reflect.TypeFor[time.Time]()
 
 // diff compares want and got field by field and describes every
 // difference, naming the field by its path. Times are equal when both are
-// zero or both are non-zero and within prec of each other; a nil map or
+// zero or both are non-zero and within prec of each other, and got's
+// must be in time.UTC when want's is; a nil map or
 // slice equals an empty one; unexported fields are ignored.
 func diff(want, got any, prec time.Duration) []string {
 	var out []string
@@ -33,6 +34,8 @@ func diffValue(out *[]string, path string, w, g reflect.Value, prec time.Duratio
 		wt, gt := w.Interface().(time.Time), g.Interface().(time.Time)
 		if !sameTime(wt, gt, prec) {
 			*out = append(*out, fmt.Sprintf("%s: want %s, got %s (within %s)", pathOr(path), showTime(wt), showTime(gt), prec))
+		} else if wt.Location() == time.UTC && gt.Location() != time.UTC {
+			*out = append(*out, fmt.Sprintf("%s: want a time in time.UTC (stores return UTC times), got location %q", pathOr(path), gt.Location()))
 		}
 		return
 	}

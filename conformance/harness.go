@@ -23,6 +23,12 @@ type UserHarness[U loginkit.AccountUser] struct {
 	// TimePrecision is the precision the store keeps for times; 0 means
 	// time.Millisecond.
 	TimePrecision time.Duration
+	// Updater declares that the store implements loginkit.UserUpdater, so
+	// that a store which does not (a near-miss signature, a misspelt
+	// name) fails instead of having the UpdateUser cases skipped.
+	// Optional: whether or not it is set, a store with a method named
+	// UpdateUser that does not satisfy loginkit.UserUpdater fails.
+	Updater bool
 }
 
 // SessionHarness describes a server-side SessionStore under test.
@@ -32,6 +38,24 @@ type SessionHarness struct {
 	// TimePrecision is the precision the store keeps for times; 0 means
 	// time.Millisecond.
 	TimePrecision time.Duration
+	// Toucher declares that the store implements loginkit.SessionToucher,
+	// so that a store which does not fails instead of having the Touch
+	// cases skipped. Optional: whether or not it is set, a store with a
+	// method named Touch that does not satisfy loginkit.SessionToucher
+	// fails.
+	Toucher bool
+	// NativeExpiry declares that the store's server removes expired
+	// sessions by itself (a TTL), so that DeleteExpired may report fewer
+	// removals than there were expired sessions, 0 included. When false
+	// (the default), DeleteExpired must report exactly the number of
+	// expired sessions it removed.
+	NativeExpiry bool
+	// NewWithClock, when set, returns a new, empty store like New that
+	// reads the current time from now (memstore.WithClock, for example),
+	// so that the suite can put an expiry at exactly "now". Optional:
+	// without it the boundary is tested against the store's own clock,
+	// which must not run behind the test's.
+	NewWithClock func(tb testing.TB, now func() time.Time) loginkit.SessionStore
 }
 
 // TokenHarness describes a TokenStore under test.
@@ -41,6 +65,16 @@ type TokenHarness struct {
 	// TimePrecision is the precision the store keeps for times; 0 means
 	// time.Millisecond.
 	TimePrecision time.Duration
+	// NativeExpiry declares that the store's server removes expired
+	// tokens by itself, so that DeleteExpired may report fewer removals
+	// than there were expired tokens, 0 included. When false (the
+	// default), DeleteExpired must report exactly the number of expired
+	// tokens it removed.
+	NativeExpiry bool
+	// NewWithClock, when set, returns a new, empty store like New that
+	// reads the current time from now, so that the suite can put an
+	// expiry at exactly "now". Optional, as for SessionHarness.
+	NewWithClock func(tb testing.TB, now func() time.Time) loginkit.TokenStore
 }
 
 // SealerHarness describes a stateless SessionSealer under test.

@@ -3,6 +3,10 @@ package conformance
 import (
 	"context"
 	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,13 +52,87 @@ func precisionOr(p time.Duration) time.Duration {
 	return p
 }
 
+// scopedT is a suiteT that knows which store kind its suite tests and
+// which of that kind's operations may answer errors.ErrUnsupported. It
+// passes itself on to subtests.
+type scopedT struct {
+	suiteT
+	kind    string          // "UserStore", "SessionStore", "TokenStore"
+	methods []string        // every method name the suite calls
+	allowed map[string]bool // the methods that may be unsupported
+}
+
+// Run implements suiteT, keeping the scope for the subtest.
+func (s scopedT) Run(name string, f func(t suiteT)) bool {
+	return s.suiteT.Run(name, func(t suiteT) { f(scopedT{t, s.kind, s.methods, s.allowed}) })
+}
+
+// scope returns t scoped to a store kind.
+func scope(t suiteT, kind string, methods []string, allowed ...string) suiteT {
+	a := map[string]bool{}
+	for _, m := range allowed {
+		a[m] = true
+	}
+	return scopedT{t, kind, methods, a}
+}
+
+// Unsupported lists, by store kind, the only operations that may return an
+// error matching errors.ErrUnsupported; the suites skip a case that meets
+// one, and fail a case in which any other operation returns it. A session
+// store that keeps no server-side records (a stateless cookie store) can
+// neither list nor revoke a user's sessions, and a store whose server
+// expires records by itself has nothing to sweep. Every other operation is
+// one the manager relies on.
+var Unsupported = map[string][]string{
+	"UserStore":    {},
+	"SessionStore": {"ListByUser", "DeleteByUser", "DeleteExpired"},
+	"TokenStore":   {"DeleteExpired"},
+}
+
+// methodIn returns the first word of op that names one of methods.
+func methodIn(op string, methods []string) string {
+	for _, w := range strings.FieldsFunc(op, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	}) {
+		if slices.Contains(methods, w) {
+			return w
+		}
+	}
+	return ""
+}
+
+// unsupportedAllowed reports whether op (a description starting with, or
+// naming, the method called) may answer errors.ErrUnsupported in t's
+// suite. Outside a scoped suite (the sealer and hasher suites) it may.
+func unsupportedAllowed(t suiteT, op string) (allowed bool, kind, method string) {
+	sc, ok := t.(scopedT)
+	if !ok {
+		return true, "", ""
+	}
+	m := methodIn(op, sc.methods)
+	return sc.allowed[m], sc.kind, m
+}
+
 // skipUnsupported skips the current case when err reports an unsupported
-// operation.
+// operation that the store kind may leave unsupported, and fails it at
+// once when err reports one that it may not.
 func skipUnsupported(t suiteT, op string, err error) {
 	t.Helper()
-	if errors.Is(err, errors.ErrUnsupported) {
+	if !errors.Is(err, errors.ErrUnsupported) {
+		return
+	}
+	ok, kind, m := unsupportedAllowed(t, op)
+	if ok {
 		t.Skipf("%s: the store reports errors.ErrUnsupported; case skipped", op)
 	}
+	t.Fatalf("%s: the store reports errors.ErrUnsupported, which %s.%s may not answer (conformance.Unsupported: only %v may be unsupported), error %v", op, kind, orUnknown(m), Unsupported[kind], err)
+}
+
+func orUnknown(m string) string {
+	if m == "" {
+		return "this method"
+	}
+	return m
 }
 
 // must fails the case at once when err is not nil (skipping it when the
@@ -102,13 +180,17 @@ func errName(err error) string {
 var errCanceled = context.Canceled
 
 // wantCanceled reports an error unless err matches context.Canceled. A
-// store that declares the operation unsupported is let off for that
-// call only, so that the other calls of the case are still checked.
+// store that declares the operation unsupported, where that is allowed, is
+// let off for that call only, so that the other calls of the case are
+// still checked.
 func wantCanceled(t suiteT, err error, op, what string) {
 	t.Helper()
 	if errors.Is(err, errors.ErrUnsupported) {
-		t.Logf("%s: the store reports errors.ErrUnsupported; call not checked", op)
-		return
+		if ok, _, _ := unsupportedAllowed(t, op); ok {
+			t.Logf("%s: the store reports errors.ErrUnsupported; call not checked", op)
+			return
+		}
+		skipUnsupported(t, op, err)
 	}
 	wantErr(t, err, errCanceled, op, what)
 }
@@ -118,4 +200,80 @@ func wantCanceled(t suiteT, err error, op, what string) {
 // sub-millisecond digits is caught whatever the clock reads.
 func suiteNow() time.Time {
 	return time.Now().UTC().Truncate(time.Second).Add(123456789)
+}
+
+// raceBudget is how long a race case repeats its rounds against a store
+// that shows no lost write, and raceRounds the most rounds it runs: a
+// store with a read-then-write window and no pause in it is caught in
+// some round well within that budget (see each race case's doc comment).
+const (
+	raceBudget    = 400 * time.Millisecond
+	raceMinRounds = 8
+	raceRounds    = 400
+)
+
+// repeatRace runs round (numbered from 0) until it reports a failure, or
+// until raceBudget has passed and at least raceMinRounds rounds have run,
+// or raceRounds rounds have run. round returns false when it failed.
+func repeatRace(round func(r int) bool) {
+	start := time.Now()
+	for r := 0; r < raceRounds; r++ {
+		if !round(r) {
+			return
+		}
+		if r+1 >= raceMinRounds && time.Since(start) > raceBudget {
+			return
+		}
+	}
+}
+
+// optionalIface checks that a store whose harness declares an optional
+// interface (declared) implements it (has), and that a store with a
+// method of the interface's name (in any letter case) implements it: a
+// near-miss signature would otherwise make the suite skip the
+// interface's cases while the manager falls back to a racier path. It
+// fails the case and returns false on a mismatch.
+func optionalIface(t suiteT, store any, has, declared bool, iface, method, want string) bool {
+	t.Helper()
+	if has {
+		return true
+	}
+	typ := reflect.TypeOf(store)
+	var found []string
+	for _, tt := range []reflect.Type{typ, ptrTo(typ)} {
+		if tt == nil {
+			continue
+		}
+		for i := range tt.NumMethod() {
+			m := tt.Method(i)
+			if tt != typ {
+				if _, onValue := typ.MethodByName(m.Name); onValue {
+					continue
+				}
+			}
+			if strings.EqualFold(m.Name, method) {
+				how := fmt.Sprintf("%s has %s%s", tt, m.Name, strings.TrimPrefix(m.Type.String(), "func"))
+				if tt != typ {
+					how += " on the pointer receiver only, but the harness returned a " + typ.String()
+				}
+				found = append(found, how)
+			}
+		}
+	}
+	switch {
+	case len(found) > 0:
+		t.Errorf("the store does not implement %s (want %s): %s; a near-miss method is not used by the manager, which falls back to a racier path", iface, want, strings.Join(found, "; "))
+		return false
+	case declared:
+		t.Errorf("the harness declares that the store implements %s, but %s has no method %s (want %s)", iface, typ, method, want)
+		return false
+	}
+	return true
+}
+
+func ptrTo(t reflect.Type) reflect.Type {
+	if t == nil || t.Kind() == reflect.Pointer {
+		return nil
+	}
+	return reflect.PointerTo(t)
 }

@@ -34,6 +34,7 @@ func runSessions(t suiteT, h SessionHarness) {
 	if h.New == nil {
 		t.Fatal("conformance: SessionHarness.New is nil")
 	}
+	t = scope(t, "SessionStore", sessionMethods, Unsupported["SessionStore"]...)
 	s := &sessionSuite{h: h, prec: precisionOr(h.TimePrecision), now: suiteNow()}
 	cases := []struct {
 		name string
@@ -47,21 +48,47 @@ func runSessions(t suiteT, h SessionHarness) {
 		{"SaveReplaceWithPastExpiry", s.replacePastExpiry},
 		{"GetMissing", s.getMissing},
 		{"GetExpired", s.getExpired},
+		{"ZeroExpiresAt", s.zeroExpiresAt},
+		{"ExpiryBoundary", s.expiryBoundary},
+		{"KeysCaseSensitive", s.keysCaseSensitive},
+		{"UserIDPrefixes", s.userIDPrefixes},
+		{"LongValues", s.longValues},
+		{"TimesInUTC", s.timesInUTC},
 		{"Delete", s.delete},
 		{"ListByUser", s.listByUser},
 		{"DeleteByUser", s.deleteByUser},
 		{"DeleteByUserExceptOtherUsersKey", s.deleteByUserForeignExcept},
 		{"DeleteExpired", s.deleteExpired},
+		{"DeleteExpiredThenByUser", s.deleteExpiredThenByUser},
 		{"ReturnedValuesIsolated", s.isolation},
 		{"ContextCancelled", s.contextCancelled},
 		{"Concurrent", s.concurrent},
 		{"TouchOnlyExisting", s.touch},
+		{"TouchRacingDelete", s.touchDeleteRace},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t suiteT) {
 			c.f(t, h.New(t))
 		})
 	}
+}
+
+// sessionMethods are the methods the session suite calls.
+var sessionMethods = []string{"Save", "Get", "Delete", "ListByUser", "DeleteByUser", "DeleteExpired", "Touch"}
+
+// toucher returns st as a loginkit.SessionToucher. When st is not one, it
+// fails the case if the harness declared one or st has a near-miss Touch
+// method, and skips it otherwise.
+func (s *sessionSuite) toucher(t suiteT, st loginkit.SessionStore) loginkit.SessionToucher {
+	t.Helper()
+	tt, ok := st.(loginkit.SessionToucher)
+	if !optionalIface(t, st, ok, s.h.Toucher, "loginkit.SessionToucher", "Touch", "Touch(context.Context, *loginkit.Session) error") {
+		t.FailNow()
+	}
+	if !ok {
+		t.Skip("the store does not implement loginkit.SessionToucher; the manager falls back to Save")
+	}
+	return tt
 }
 
 // full returns a session with every field set to a non-zero value, its
@@ -280,6 +307,11 @@ func (s *sessionSuite) listByUser(t suiteT, st loginkit.SessionStore) {
 	a1 := s.full("a1", "user-a", s.now.Add(-3*time.Hour))
 	a2 := s.full("a2", "user-a", s.now.Add(-1*time.Hour))
 	a3 := s.full("a3", "user-a", s.now.Add(-2*time.Hour))
+	// The other times do not rise with CreatedAt: the oldest session was
+	// seen last and expires last, so only CreatedAt gives the order.
+	a1.LastSeenAt, a2.LastSeenAt, a3.LastSeenAt = s.now.Add(-time.Minute), s.now.Add(-50*time.Minute), s.now.Add(-30*time.Minute)
+	a1.AuthenticatedAt, a2.AuthenticatedAt, a3.AuthenticatedAt = a1.LastSeenAt, a2.LastSeenAt, a3.LastSeenAt
+	a1.ExpiresAt, a2.ExpiresAt, a3.ExpiresAt = s.now.Add(3*time.Hour), s.now.Add(time.Hour), s.now.Add(2*time.Hour)
 	aOld := s.expired("a-expired", "user-a", s.now.Add(-30*time.Minute))
 	b1 := s.live("b1", "user-b", s.now.Add(-10*time.Minute))
 	s.save(t, st, a1.Clone(), aOld, b1, a3.Clone(), a2.Clone())
@@ -353,26 +385,81 @@ func (s *sessionSuite) deleteByUserForeignExcept(t suiteT, st loginkit.SessionSt
 
 func (s *sessionSuite) deleteExpired(t suiteT, st loginkit.SessionStore) {
 	l1, l2 := s.live("live-1", "user-a", s.now), s.live("live-2", "user-b", s.now)
-	s.save(t, st, s.expired("old-1", "user-a", s.now.Add(-2*time.Hour)), l1, s.expired("old-2", "user-b", s.now.Add(-2*time.Hour)), l2)
+	// Past its AbsoluteExpiresAt but not its ExpiresAt: live, as Get says.
+	abs := s.live("live-abs", "user-a", s.now.Add(-3*time.Hour))
+	abs.AbsoluteExpiresAt = s.now.Add(-time.Minute)
+	s.save(t, st, s.expired("old-1", "user-a", s.now.Add(-2*time.Hour)), l1, s.expired("old-2", "user-b", s.now.Add(-2*time.Hour)), l2, abs)
+	zero := s.live("old-zero", "user-b", s.now)
+	zero.ExpiresAt = time.Time{}
+	s.save(t, st, zero)
+	s.wantSession(t, st, abs, "Get of a session past AbsoluteExpiresAt but not ExpiresAt", "SessionStore.Get: ExpiresAt decides")
 	n, err := st.DeleteExpired(background())
 	must(t, err, "DeleteExpired", "SessionStore.DeleteExpired contract")
-	if n < 0 || n > 2 {
-		t.Errorf("DeleteExpired with 2 expired sessions: want 2 (or 0 for a store with native expiry) (SessionStore.DeleteExpired removes expired sessions only and reports how many), got %d", n)
-	}
+	s.wantSweepCount(t, n, 3, "DeleteExpired with 3 expired sessions (one with a zero ExpiresAt)")
 	s.wantSession(t, st, l1, "DeleteExpired", "SessionStore.DeleteExpired removes expired sessions only")
 	s.wantSession(t, st, l2, "DeleteExpired", "SessionStore.DeleteExpired removes expired sessions only")
+	s.wantSession(t, st, abs, "DeleteExpired with a session past AbsoluteExpiresAt but not ExpiresAt", "SessionStore.DeleteExpired removes only sessions whose ExpiresAt is not after now: ExpiresAt decides, as in Get")
 	s.wantGone(t, st, "old-1", "Get after DeleteExpired", "SessionStore.Get never returns an expired session")
 	n, err = st.DeleteExpired(background())
 	must(t, err, "DeleteExpired", "SessionStore.DeleteExpired contract")
 	if n != 0 {
 		t.Errorf("second DeleteExpired: want 0 (nothing left to remove), got %d", n)
 	}
-	for _, u := range []string{"user-a", "user-b"} {
-		list, err := st.ListByUser(background(), u)
+	for _, c := range []struct {
+		user string
+		want []string
+	}{{"user-a", []string{"live-1", "live-abs"}}, {"user-b", []string{"live-2"}}} {
+		list, err := st.ListByUser(background(), c.user)
 		must(t, err, "ListByUser", "SessionStore.ListByUser contract")
-		if len(list) != 1 {
-			t.Errorf("ListByUser(%s) after DeleteExpired: want its one live session, got %v", u, sessionKeys(list))
+		got := sessionKeys(list)
+		slices.Sort(got)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("ListByUser(%s) after DeleteExpired: want %v (SessionStore.DeleteExpired removes expired sessions only), got %v", c.user, c.want, got)
 		}
+	}
+}
+
+// wantSweepCount checks the count DeleteExpired reported: exactly want
+// for a store that sweeps, at most want for one with native expiry.
+func (s *sessionSuite) wantSweepCount(t suiteT, n, want int, op string) {
+	t.Helper()
+	if s.h.NativeExpiry {
+		if n < 0 || n > want {
+			t.Errorf("%s: want at most %d (SessionStore.DeleteExpired reports how many it removed; the harness declares native expiry), got %d", op, want, n)
+		}
+		return
+	}
+	if n != want {
+		t.Errorf("%s: want exactly %d (SessionStore.DeleteExpired reports how many expired sessions it removed; a store without native expiry removes them all), got %d", op, want, n)
+	}
+}
+
+// deleteExpiredThenByUser checks that, after a sweep, ListByUser and
+// DeleteByUser see only the sessions that are left.
+func (s *sessionSuite) deleteExpiredThenByUser(t suiteT, st loginkit.SessionStore) {
+	s.save(t, st,
+		s.expired("x1", "user-1", s.now.Add(-3*time.Hour)),
+		s.expired("x2", "user-1", s.now.Add(-2*time.Hour)),
+		s.live("l1", "user-1", s.now.Add(-time.Hour)),
+		s.expired("y1", "user-10", s.now.Add(-time.Hour)),
+	)
+	n, err := st.DeleteExpired(background())
+	must(t, err, "DeleteExpired", "SessionStore.DeleteExpired contract")
+	s.wantSweepCount(t, n, 3, "DeleteExpired with 3 expired sessions")
+	list, err := st.ListByUser(background(), "user-1")
+	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
+	if got := sessionKeys(list); !slices.Equal(got, []string{"l1"}) {
+		t.Errorf("ListByUser after DeleteExpired: want [l1] (SessionStore.DeleteExpired removes the swept sessions from the user's list), got %v", got)
+	}
+	n, err = st.DeleteByUser(background(), "user-1", "")
+	must(t, err, "DeleteByUser", "SessionStore.DeleteByUser contract")
+	if n != 1 {
+		t.Errorf("DeleteByUser after DeleteExpired: want 1 removed (SessionStore.DeleteByUser counts only the sessions the sweep left), got %d", n)
+	}
+	n, err = st.DeleteByUser(background(), "user-10", "")
+	must(t, err, "DeleteByUser", "SessionStore.DeleteByUser contract")
+	if n != 0 {
+		t.Errorf("DeleteByUser of a user whose only session was swept: want 0 removed (SessionStore.DeleteByUser counts only the sessions the sweep left), got %d", n)
 	}
 }
 
@@ -407,12 +494,21 @@ func (s *sessionSuite) isolation(t suiteT, st loginkit.SessionStore) {
 		}
 	}
 	s.wantSession(t, st, want, "Get after the caller modified a session ListByUser returned", "SessionStore: returned sessions are copies the caller may modify")
+
+	if tt, ok := st.(loginkit.SessionToucher); ok {
+		touched := want.Clone()
+		touched.LastSeenAt = s.now.Add(time.Minute)
+		arg := touched.Clone()
+		must(t, tt.Touch(background(), arg), "Touch", "SessionToucher.Touch contract")
+		arg.UserID, arg.Values["lang"], arg.ExpiresAt = "intruder", "zz", s.now.Add(-time.Hour)
+		s.wantSession(t, st, touched, "Get after the caller modified the session it touched", "SessionToucher.Touch stores a copy: a caller's later changes do not reach the store")
+	}
 }
 
 func (s *sessionSuite) contextCancelled(t suiteT, st loginkit.SessionStore) {
 	const clause = "SessionStore: every method honours ctx"
 	keep := s.live("k-ctx", "user-1", s.now)
-	s.save(t, st, keep)
+	s.save(t, st, keep, s.expired("k-ctx-old", "user-1", s.now.Add(-2*time.Hour)))
 	ctx := cancelled()
 	err := st.Save(ctx, s.live("k-ctx-new", "user-1", s.now))
 	wantCanceled(t, err, "Save with a cancelled context", clause)
@@ -427,7 +523,19 @@ func (s *sessionSuite) contextCancelled(t suiteT, st loginkit.SessionStore) {
 	wantCanceled(t, err, "DeleteByUser with a cancelled context", clause)
 	_, err = st.DeleteExpired(ctx)
 	wantCanceled(t, err, "DeleteExpired with a cancelled context", clause)
-	s.wantSession(t, st, keep, "Get after Delete and DeleteByUser with a cancelled context", clause+": a cancelled call changes nothing")
+	if tt, ok := st.(loginkit.SessionToucher); ok {
+		changed := s.live("k-ctx", "user-2", s.now)
+		changed.LastSeenAt = s.now.Add(time.Minute)
+		err = tt.Touch(ctx, changed)
+		wantCanceled(t, err, "Touch with a cancelled context", clause)
+	}
+	s.wantSession(t, st, keep, "Get after Delete, DeleteByUser and Touch with a cancelled context", clause+": a cancelled call changes nothing")
+	if !s.h.NativeExpiry {
+		n, err := st.DeleteExpired(background())
+		if err == nil && n != 1 {
+			t.Errorf("DeleteExpired after a DeleteExpired with a cancelled context: want 1 (%s: a cancelled DeleteExpired removes nothing), got %d", clause, n)
+		}
+	}
 }
 
 func (s *sessionSuite) concurrent(t suiteT, st loginkit.SessionStore) {
@@ -483,10 +591,7 @@ func (s *sessionSuite) concurrent(t suiteT, st loginkit.SessionStore) {
 
 // touch checks loginkit.SessionToucher, for stores that implement it.
 func (s *sessionSuite) touch(t suiteT, st loginkit.SessionStore) {
-	tt, ok := st.(loginkit.SessionToucher)
-	if !ok {
-		t.Skip("the store does not implement loginkit.SessionToucher; the manager falls back to Save")
-	}
+	tt := s.toucher(t, st)
 	clause := "SessionToucher.Touch: only an existing, unexpired session is updated"
 	err := tt.Touch(background(), s.live("k-never", "user-1", s.now))
 	wantErr(t, err, loginkit.ErrNotFound, "Touch of a missing session", clause)
@@ -510,4 +615,203 @@ func (s *sessionSuite) touch(t suiteT, st loginkit.SessionStore) {
 	err = tt.Touch(background(), s.live("k-touch-expired", "user-1", s.now))
 	wantErr(t, err, loginkit.ErrNotFound, "Touch of an expired session", clause)
 	s.wantGone(t, st, "k-touch-expired", "Get after Touch of an expired session", clause+"; an expired session stays expired")
+}
+
+func (s *sessionSuite) zeroExpiresAt(t suiteT, st loginkit.SessionStore) {
+	const clause = "SessionStore.Get: a session whose ExpiresAt is not after now is ErrNotFound; a zero ExpiresAt is long past"
+	z := s.live("k-zero-exp", "user-1", s.now)
+	z.ExpiresAt = time.Time{}
+	s.save(t, st, z)
+	s.wantGone(t, st, "k-zero-exp", "Get of a session saved with a zero ExpiresAt", clause)
+	list, err := st.ListByUser(background(), "user-1")
+	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
+	if len(list) != 0 {
+		t.Errorf("ListByUser with only a session whose ExpiresAt is zero: want none (%s), got %v", clause, sessionKeys(list))
+	}
+	if tt, ok := st.(loginkit.SessionToucher); ok {
+		err := tt.Touch(background(), s.live("k-zero-exp", "user-1", s.now))
+		wantErr(t, err, loginkit.ErrNotFound, "Touch of a session saved with a zero ExpiresAt", "SessionToucher.Touch: an expired session is ErrNotFound")
+	}
+}
+
+// clock is a settable clock for the harness's NewWithClock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// expiryBoundary puts an ExpiresAt at exactly now: the session is gone.
+// With the harness's NewWithClock, "now" is a clock the suite sets;
+// without it, the store's own clock, read after the session was saved.
+func (s *sessionSuite) expiryBoundary(t suiteT, st loginkit.SessionStore) {
+	const clause = "SessionStore.Get: a session whose ExpiresAt is not after now is ErrNotFound"
+	// An instant the store can keep exactly.
+	at := s.now.Truncate(s.prec)
+	if s.h.NewWithClock != nil {
+		c := &clock{now: at}
+		st = s.h.NewWithClock(t, c.Now)
+	} else {
+		at = time.Now().UTC().Truncate(s.prec)
+	}
+	edge := s.live("k-edge", "user-1", at.Add(-time.Hour))
+	edge.ExpiresAt = at
+	after := s.live("k-after", "user-1", at.Add(-2*time.Hour))
+	after.ExpiresAt = at.Add(s.prec)
+	if s.h.NewWithClock == nil {
+		after.ExpiresAt = at.Add(time.Minute)
+	}
+	s.save(t, st, edge, after)
+	s.wantGone(t, st, "k-edge", "Get of a session whose ExpiresAt is exactly now", clause)
+	s.wantSession(t, st, after, "Get of a session whose ExpiresAt is just after now", "SessionStore.Get returns a session whose ExpiresAt is after now")
+	list, err := st.ListByUser(background(), "user-1")
+	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
+	if got := sessionKeys(list); !slices.Equal(got, []string{"k-after"}) {
+		t.Errorf("ListByUser with a session whose ExpiresAt is exactly now: want [k-after] (SessionStore.ListByUser returns unexpired sessions; ExpiresAt not after now is expired), got %v", got)
+	}
+	if tt, ok := st.(loginkit.SessionToucher); ok {
+		e := edge.Clone()
+		e.LastSeenAt = at
+		err := tt.Touch(background(), e)
+		wantErr(t, err, loginkit.ErrNotFound, "Touch of a session whose ExpiresAt is exactly now", "SessionToucher.Touch: an expired session is ErrNotFound")
+	}
+	if s.h.NewWithClock != nil {
+		n, err := st.DeleteExpired(background())
+		must(t, err, "DeleteExpired", "SessionStore.DeleteExpired contract")
+		s.wantSweepCount(t, n, 1, "DeleteExpired with one session whose ExpiresAt is exactly now")
+		s.wantSession(t, st, after, "Get after DeleteExpired", "SessionStore.DeleteExpired removes expired sessions only")
+	}
+}
+
+// keysCaseSensitive checks that keys differing only in letter case are
+// different sessions: keys are exact, case-sensitive base64url.
+func (s *sessionSuite) keysCaseSensitive(t suiteT, st loginkit.SessionStore) {
+	const clause = "SessionStore: keys are exact and case-sensitive (base64url)"
+	lower := s.live("k-case-ab_c-9", "user-1", s.now.Add(-time.Minute))
+	upper := s.live("K-CASE-AB_C-9", "user-2", s.now)
+	s.save(t, st, lower, upper)
+	s.wantSession(t, st, lower, "Get of a key differing from another only in case", clause)
+	s.wantSession(t, st, upper, "Get of a key differing from another only in case", clause)
+	s.wantGone(t, st, "k-case-AB_C-9", "Get of a key stored only in other cases", clause)
+	must(t, st.Delete(background(), "K-CASE-AB_C-9"), "Delete", "SessionStore.Delete contract")
+	s.wantSession(t, st, lower, "Get after deleting a key differing only in case", clause)
+}
+
+// userIDPrefixes checks that a user's sessions are told apart from those
+// of a user whose ID begins with it.
+func (s *sessionSuite) userIDPrefixes(t suiteT, st loginkit.SessionStore) {
+	const clause = "SessionStore: a user's sessions are matched by exact UserID, not by prefix"
+	s.save(t, st,
+		s.live("p1", "user-1", s.now.Add(-time.Minute)),
+		s.live("p10", "user-10", s.now),
+		s.live("p100", "user-100", s.now),
+		s.live("p1x", "user-1:x", s.now),
+	)
+	list, err := st.ListByUser(background(), "user-1")
+	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
+	if got := sessionKeys(list); !slices.Equal(got, []string{"p1"}) {
+		t.Errorf("ListByUser(user-1) beside user-10, user-100 and user-1:x: want [p1] (%s), got %v", clause, got)
+	}
+	n, err := st.DeleteByUser(background(), "user-1", "")
+	must(t, err, "DeleteByUser", "SessionStore.DeleteByUser contract")
+	if n != 1 {
+		t.Errorf("DeleteByUser(user-1) beside user-10, user-100 and user-1:x: want 1 removed (%s), got %d", clause, n)
+	}
+	for _, k := range []string{"p10", "p100", "p1x"} {
+		got, err := st.Get(background(), k)
+		if err != nil {
+			skipUnsupported(t, "Get", err)
+			t.Errorf("Get(%q) after DeleteByUser(user-1): want the session (%s), got %v, %v", k, clause, describeSession(got), err)
+		}
+	}
+	n, err = st.DeleteByUser(background(), "user-1", "")
+	must(t, err, "DeleteByUser", "SessionStore.DeleteByUser contract")
+	if n != 0 {
+		t.Errorf("second DeleteByUser(user-1): want 0 removed (%s), got %d", clause, n)
+	}
+}
+
+// longValues checks values as long as the manager writes: a 256-byte
+// User-Agent (the manager's cap), a full-length IPv6 address and
+// 43-character keys and fingerprints.
+func (s *sessionSuite) longValues(t suiteT, st loginkit.SessionStore) {
+	ua := "Mozilla/5.0 (Zoë) " + strings.Repeat("AppleWebKit/537.36 ", 13)
+	ua = ua[:256]
+	key := strings.Repeat("Kq9_-", 8) + "xyz"
+	x := s.full(key, "user-long", s.now.Add(-time.Minute))
+	x.UserAgent = ua
+	x.IP = "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255"
+	x.Fingerprint = strings.Repeat("f_-9", 10) + "abc"
+	x.Values = map[string]string{"long": strings.Repeat("v", 512)}
+	s.save(t, st, x.Clone())
+	s.wantSession(t, st, x, "Get of a session with a 256-byte UserAgent", "SessionStore.Save persists every field whole, values as long as the manager writes included")
+}
+
+// timesInUTC saves times in another zone and wants them back in UTC.
+func (s *sessionSuite) timesInUTC(t suiteT, st loginkit.SessionStore) {
+	zone := time.FixedZone("UTC+05:30", 5*3600+1800)
+	x := s.full("k-zone", "user-1", s.now.Add(-time.Hour))
+	in := x.Clone()
+	for _, p := range []*time.Time{&in.CreatedAt, &in.AuthenticatedAt, &in.LastSeenAt, &in.ExpiresAt, &in.AbsoluteExpiresAt} {
+		*p = p.In(zone)
+	}
+	s.save(t, st, in)
+	s.wantSession(t, st, x, "Get of a session saved with times in UTC+05:30", "loginkit.Session: all times are UTC; stores return the same instants in time.UTC")
+}
+
+// touchDeleteRace races Touch against Delete of the same sessions, the
+// logout race SessionToucher exists to close: whichever runs first, the
+// session must end up gone. The rounds repeat for raceBudget, so that a
+// Touch made of a Get and a Save with no pause between them is caught
+// every time: TestRaceMutantsCaughtEveryTime runs this case 10 times
+// against such a store (touchThenSave) and requires a failure in each.
+func (s *sessionSuite) touchDeleteRace(t suiteT, st loginkit.SessionStore) {
+	tt := s.toucher(t, st)
+	const pairs = 16
+	const clause = "SessionToucher.Touch: a session deleted while Touch runs stays deleted"
+	repeatRace(func(r int) bool {
+		keys := make([]string, pairs)
+		for i := range pairs {
+			keys[i] = fmt.Sprintf("race-%d-%d", r, i)
+			s.save(t, st, s.live(keys[i], "user-race", s.now))
+		}
+		terrs, derrs := make([]error, pairs), make([]error, pairs)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range pairs {
+			y := s.live(keys[i], "user-race", s.now)
+			y.LastSeenAt = s.now.Add(time.Minute)
+			wg.Go(func() {
+				<-start
+				terrs[i] = tt.Touch(background(), y)
+			})
+			wg.Go(func() {
+				<-start
+				derrs[i] = st.Delete(background(), keys[i])
+			})
+		}
+		close(start)
+		wg.Wait()
+		ok := true
+		for i := range pairs {
+			if terrs[i] != nil && !errors.Is(terrs[i], loginkit.ErrNotFound) {
+				t.Errorf("Touch(%q) racing Delete: want nil or ErrNotFound (%s), got %v", keys[i], clause, terrs[i])
+				ok = false
+			}
+			if derrs[i] != nil {
+				t.Errorf("Delete(%q) racing Touch: want no error (SessionStore.Delete contract), got %v", keys[i], derrs[i])
+				ok = false
+			}
+			if got, err := st.Get(background(), keys[i]); !errors.Is(err, loginkit.ErrNotFound) {
+				t.Errorf("Get(%q) after Touch raced Delete (round %d): want ErrNotFound (%s), got %s, error %v", keys[i], r+1, clause, describeSession(got), err)
+				return false
+			}
+		}
+		return ok
+	})
 }

@@ -12,6 +12,11 @@ import (
 	"github.com/loginkit/loginkit"
 )
 
+// purposeRememberRotated is the purpose the manager gives the record a
+// rotated remember token leaves behind; the suite uses it as a purpose that
+// starts with another purpose ("remember").
+const purposeRememberRotated = "remember-rotated"
+
 // TestTokens checks a loginkit.TokenStore against its contract: round
 // trips, unique selectors, single consumption (also under concurrent
 // consumers), expiry, idempotent deletes, per-user listing and bulk
@@ -34,6 +39,7 @@ func runTokens(t suiteT, h TokenHarness) {
 	if h.New == nil {
 		t.Fatal("conformance: TokenHarness.New is nil")
 	}
+	t = scope(t, "TokenStore", tokenMethods, Unsupported["TokenStore"]...)
 	s := &tokenSuite{h: h, prec: precisionOr(h.TimePrecision), now: suiteNow()}
 	cases := []struct {
 		name string
@@ -49,10 +55,16 @@ func runTokens(t suiteT, h TokenHarness) {
 		{"ConsumeConcurrent", s.consumeConcurrent},
 		{"CreateConcurrentSameSelector", s.createConcurrent},
 		{"Expired", s.expiredToken},
+		{"ZeroExpiresAt", s.zeroExpiresAt},
+		{"ExpiryBoundary", s.expiryBoundary},
+		{"SelectorsCaseSensitive", s.selectorsCaseSensitive},
+		{"UserIDAndPurposePrefixes", s.prefixes},
+		{"TimesInUTC", s.timesInUTC},
 		{"Delete", s.delete},
 		{"ListByUser", s.listByUser},
 		{"DeleteByUser", s.deleteByUser},
 		{"DeleteExpired", s.deleteExpired},
+		{"DeleteExpiredThenByUser", s.deleteExpiredThenByUser},
 		{"ReturnedValuesIsolated", s.isolation},
 		{"ContextCancelled", s.contextCancelled},
 	}
@@ -62,6 +74,9 @@ func runTokens(t suiteT, h TokenHarness) {
 		})
 	}
 }
+
+// tokenMethods are the methods the token suite calls.
+var tokenMethods = []string{"Create", "Get", "Consume", "Delete", "ListByUser", "DeleteByUser", "DeleteExpired"}
 
 // token returns an unexpired token with every field set, its times
 // carrying sub-millisecond parts.
@@ -177,14 +192,43 @@ func (s *tokenSuite) duplicate(t suiteT, st loginkit.TokenStore) {
 }
 
 func (s *tokenSuite) createOverExpired(t suiteT, st loginkit.TokenStore) {
-	s.create(t, st, s.expired("sel-reuse", "user-1", "reset", s.now.Add(-2*time.Hour)))
-	fresh := s.token("sel-reuse", "user-2", "reset", s.now)
+	const clause = "TokenStore.Create over an expired token's selector stores the new token whole, under its new owner and purpose"
+	s.create(t, st, s.expired("sel-reuse", "user-1", loginkit.PurposeRemember, s.now.Add(-2*time.Hour)))
+	// The new token differs in every field, its owner and purpose included.
+	fresh := &loginkit.Token{
+		Selector: "sel-reuse", ValidatorHash: "other-validator", UserID: "user-2", Purpose: "reset",
+		Version: 3, CreatedAt: s.now.Add(-time.Minute + 7), ExpiresAt: s.now.Add(2*time.Hour + 9),
+	}
 	err := st.Create(background(), copyToken(fresh))
 	skipUnsupported(t, "Create", err)
 	if err != nil {
 		t.Fatalf("Create over an expired token's selector: want no error (TokenStore.Create: only an unexpired token with the same selector is ErrDuplicate), got %v", err)
 	}
-	s.wantToken(t, st, fresh, "Get after Create over an expired token", "TokenStore.Create stores the new token")
+	s.wantToken(t, st, fresh, "Get after Create over an expired token", clause)
+	for _, purpose := range []string{"", loginkit.PurposeRemember} {
+		list, err := st.ListByUser(background(), "user-1", purpose)
+		must(t, err, "ListByUser", "TokenStore.ListByUser contract")
+		if len(list) != 0 {
+			t.Errorf("ListByUser(old owner, %q) after Create over its expired selector: want none (%s), got %v", purpose, clause, selectors(list))
+		}
+	}
+	list, err := st.ListByUser(background(), "user-2", "reset")
+	must(t, err, "ListByUser", "TokenStore.ListByUser contract")
+	if !slices.Equal(selectors(list), []string{"sel-reuse"}) {
+		t.Errorf("ListByUser(new owner, new purpose) after Create over an expired selector: want [sel-reuse] (%s), got %v", clause, selectors(list))
+	}
+	n, err := st.DeleteByUser(background(), "user-1", "")
+	must(t, err, "DeleteByUser", "TokenStore.DeleteByUser contract")
+	if n != 0 {
+		t.Errorf("DeleteByUser(old owner) after Create over its expired selector: want 0 removed (%s), got %d", clause, n)
+	}
+	s.wantToken(t, st, fresh, "Get after DeleteByUser of the selector's old owner", clause)
+	n, err = st.DeleteByUser(background(), "user-2", "reset")
+	must(t, err, "DeleteByUser", "TokenStore.DeleteByUser contract")
+	if n != 1 {
+		t.Errorf("DeleteByUser(new owner, new purpose) after Create over an expired selector: want 1 removed (%s), got %d", clause, n)
+	}
+	s.wantGone(t, st, "sel-reuse", "Get after DeleteByUser of the selector's new owner", clause)
 }
 
 func (s *tokenSuite) getMissing(t suiteT, st loginkit.TokenStore) {
@@ -216,9 +260,14 @@ func (s *tokenSuite) consumeMissing(t suiteT, st loginkit.TokenStore) {
 	wantErr(t, err, loginkit.ErrNotFound, "Consume of a missing selector", "TokenStore.Consume contract")
 }
 
+// consumeConcurrent races 20 consumers for one token, round after round
+// for raceBudget, so that a Consume made of a Get and a Delete with no
+// pause between them is caught every time: TestRaceMutantsCaughtEveryTime
+// runs this case 10 times against such a store (getThenDeleteTokens) and
+// requires a failure in each.
 func (s *tokenSuite) consumeConcurrent(t suiteT, st loginkit.TokenStore) {
-	const consumers, rounds = 20, 5
-	for r := range rounds {
+	const consumers = 20
+	repeatRace(func(r int) bool {
 		sel := fmt.Sprintf("sel-race-%d", r)
 		want := s.token(sel, "user-1", loginkit.PurposeRemember, s.now)
 		s.create(t, st, copyToken(want))
@@ -246,45 +295,56 @@ func (s *tokenSuite) consumeConcurrent(t suiteT, st loginkit.TokenStore) {
 			}
 		}
 		if wins != 1 {
-			t.Errorf("%d concurrent Consume(%q): want exactly 1 success (TokenStore.Consume is atomic: at most one caller gets the token), got %d", consumers, sel, wins)
+			t.Errorf("%d concurrent Consume(%q) (round %d): want exactly 1 success (TokenStore.Consume is atomic: at most one caller gets the token), got %d", consumers, sel, r+1, wins)
+			return false
 		}
-	}
+		return !t.Failed()
+	})
 }
 
+// createConcurrent races 20 creators of one selector, round after round
+// for raceBudget, so that a Create that checks for the selector and then
+// writes, with no pause between, is caught every time.
 func (s *tokenSuite) createConcurrent(t suiteT, st loginkit.TokenStore) {
 	const racers = 20
-	errs := make([]error, racers)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range racers {
-		x := s.token("sel-create-race", fmt.Sprintf("user-%d", i), "reset", s.now)
-		wg.Go(func() {
-			<-start
-			errs[i] = st.Create(background(), x)
-		})
-	}
-	close(start)
-	wg.Wait()
-	wins, winner := 0, -1
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			wins++
-			winner = i
-		case errors.Is(err, loginkit.ErrDuplicate):
-		default:
-			skipUnsupported(t, "Create", err)
-			t.Errorf("concurrent Create of one selector: want nil or ErrDuplicate (TokenStore.Create contract), got %v", err)
+	repeatRace(func(r int) bool {
+		sel := fmt.Sprintf("sel-create-race-%d", r)
+		errs := make([]error, racers)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range racers {
+			x := s.token(sel, fmt.Sprintf("user-%d", i), "reset", s.now)
+			wg.Go(func() {
+				<-start
+				errs[i] = st.Create(background(), x)
+			})
 		}
-	}
-	if wins != 1 {
-		t.Fatalf("%d concurrent Creates of one selector: want exactly 1 success (TokenStore.Create: a selector already stored is ErrDuplicate, also under concurrent creates), got %d", racers, wins)
-	}
-	got, err := st.Get(background(), "sel-create-race")
-	must(t, err, "Get", "TokenStore.Get contract")
-	if want := fmt.Sprintf("user-%d", winner); got.UserID != want {
-		t.Errorf("Get after concurrent Creates: want the winner's token (user %q), got user %q (a refused Create changes nothing)", want, got.UserID)
-	}
+		close(start)
+		wg.Wait()
+		wins, winner := 0, -1
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				wins++
+				winner = i
+			case errors.Is(err, loginkit.ErrDuplicate):
+			default:
+				skipUnsupported(t, "Create", err)
+				t.Errorf("concurrent Create of one selector: want nil or ErrDuplicate (TokenStore.Create contract), got %v", err)
+			}
+		}
+		if wins != 1 {
+			t.Errorf("%d concurrent Creates of one selector (round %d): want exactly 1 success (TokenStore.Create: a selector already stored is ErrDuplicate, also under concurrent creates), got %d", racers, r+1, wins)
+			return false
+		}
+		got, err := st.Get(background(), sel)
+		must(t, err, "Get", "TokenStore.Get contract")
+		if want := fmt.Sprintf("user-%d", winner); got.UserID != want {
+			t.Errorf("Get after concurrent Creates: want the winner's token (user %q), got user %q (a refused Create changes nothing)", want, got.UserID)
+			return false
+		}
+		return !t.Failed()
+	})
 }
 
 func (s *tokenSuite) expiredToken(t suiteT, st loginkit.TokenStore) {
@@ -320,6 +380,8 @@ func (s *tokenSuite) listByUser(t suiteT, st loginkit.TokenStore) {
 	r1 := s.token("r1", "user-a", loginkit.PurposeRemember, s.now.Add(-3*time.Hour))
 	r2 := s.token("r2", "user-a", loginkit.PurposeRemember, s.now.Add(-1*time.Hour))
 	p1 := s.token("p1", "user-a", "reset", s.now.Add(-2*time.Hour))
+	// Expiry does not rise with CreatedAt: only CreatedAt gives the order.
+	r1.ExpiresAt, r2.ExpiresAt, p1.ExpiresAt = s.now.Add(3*time.Hour), s.now.Add(time.Hour), s.now.Add(2*time.Hour)
 	old := s.expired("r-old", "user-a", loginkit.PurposeRemember, s.now.Add(-30*time.Minute))
 	b1 := s.token("b1", "user-b", loginkit.PurposeRemember, s.now)
 	s.create(t, st, copyToken(r1), old, copyToken(p1), b1, copyToken(r2))
@@ -388,11 +450,12 @@ func (s *tokenSuite) deleteExpired(t suiteT, st loginkit.TokenStore) {
 	l1, l2 := s.token("live-1", "user-a", "reset", s.now), s.token("live-2", "user-b", loginkit.PurposeRemember, s.now)
 	s.create(t, st, s.expired("old-1", "user-a", "reset", s.now.Add(-2*time.Hour)), copyToken(l1),
 		s.expired("old-2", "user-b", loginkit.PurposeRemember, s.now.Add(-2*time.Hour)), copyToken(l2))
+	zero := s.token("old-zero", "user-b", "reset", s.now)
+	zero.ExpiresAt = time.Time{}
+	s.create(t, st, zero)
 	n, err := st.DeleteExpired(background())
 	must(t, err, "DeleteExpired", "TokenStore.DeleteExpired contract")
-	if n < 0 || n > 2 {
-		t.Errorf("DeleteExpired with 2 expired tokens: want 2 (or 0 for a store with native expiry) (TokenStore.DeleteExpired removes expired tokens only and reports how many), got %d", n)
-	}
+	s.wantSweepCount(t, n, 3, "DeleteExpired with 3 expired tokens (one with a zero ExpiresAt)")
 	s.wantToken(t, st, l1, "DeleteExpired", "TokenStore.DeleteExpired removes expired tokens only")
 	s.wantToken(t, st, l2, "DeleteExpired", "TokenStore.DeleteExpired removes expired tokens only")
 	s.wantGone(t, st, "old-1", "Get after DeleteExpired", "TokenStore.Get never returns an expired token")
@@ -400,6 +463,51 @@ func (s *tokenSuite) deleteExpired(t suiteT, st loginkit.TokenStore) {
 	must(t, err, "DeleteExpired", "TokenStore.DeleteExpired contract")
 	if n != 0 {
 		t.Errorf("second DeleteExpired: want 0 (nothing left to remove), got %d", n)
+	}
+}
+
+// wantSweepCount checks the count DeleteExpired reported: exactly want
+// for a store that sweeps, at most want for one with native expiry.
+func (s *tokenSuite) wantSweepCount(t suiteT, n, want int, op string) {
+	t.Helper()
+	if s.h.NativeExpiry {
+		if n < 0 || n > want {
+			t.Errorf("%s: want at most %d (TokenStore.DeleteExpired reports how many it removed; the harness declares native expiry), got %d", op, want, n)
+		}
+		return
+	}
+	if n != want {
+		t.Errorf("%s: want exactly %d (TokenStore.DeleteExpired reports how many expired tokens it removed; a store without native expiry removes them all), got %d", op, want, n)
+	}
+}
+
+// deleteExpiredThenByUser checks that, after a sweep, ListByUser and
+// DeleteByUser see only the tokens that are left.
+func (s *tokenSuite) deleteExpiredThenByUser(t suiteT, st loginkit.TokenStore) {
+	l1 := s.token("l1", "user-1", loginkit.PurposeRemember, s.now)
+	s.create(t, st,
+		s.expired("x1", "user-1", loginkit.PurposeRemember, s.now.Add(-3*time.Hour)),
+		s.expired("x2", "user-1", purposeRememberRotated, s.now.Add(-2*time.Hour)),
+		copyToken(l1),
+		s.expired("y1", "user-10", loginkit.PurposeRemember, s.now.Add(-time.Hour)),
+	)
+	n, err := st.DeleteExpired(background())
+	must(t, err, "DeleteExpired", "TokenStore.DeleteExpired contract")
+	s.wantSweepCount(t, n, 3, "DeleteExpired with 3 expired tokens")
+	list, err := st.ListByUser(background(), "user-1", "")
+	must(t, err, "ListByUser", "TokenStore.ListByUser contract")
+	if got := selectors(list); !slices.Equal(got, []string{"l1"}) {
+		t.Errorf("ListByUser after DeleteExpired: want [l1] (TokenStore.DeleteExpired removes the swept tokens from the user's list), got %v", got)
+	}
+	n, err = st.DeleteByUser(background(), "user-1", "")
+	must(t, err, "DeleteByUser", "TokenStore.DeleteByUser contract")
+	if n != 1 {
+		t.Errorf("DeleteByUser after DeleteExpired: want 1 removed (TokenStore.DeleteByUser counts only the tokens the sweep left), got %d", n)
+	}
+	n, err = st.DeleteByUser(background(), "user-10", "")
+	must(t, err, "DeleteByUser", "TokenStore.DeleteByUser contract")
+	if n != 0 {
+		t.Errorf("DeleteByUser of a user whose only token was swept: want 0 removed (TokenStore.DeleteByUser counts only the tokens the sweep left), got %d", n)
 	}
 }
 
@@ -424,7 +532,7 @@ func (s *tokenSuite) isolation(t suiteT, st loginkit.TokenStore) {
 func (s *tokenSuite) contextCancelled(t suiteT, st loginkit.TokenStore) {
 	const clause = "TokenStore: every method honours ctx"
 	keep := s.token("sel-ctx", "user-1", "reset", s.now)
-	s.create(t, st, copyToken(keep))
+	s.create(t, st, copyToken(keep), s.expired("sel-ctx-old", "user-1", "reset", s.now.Add(-2*time.Hour)))
 	ctx := cancelled()
 	err := st.Create(ctx, s.token("sel-ctx-new", "user-1", "reset", s.now))
 	wantCanceled(t, err, "Create with a cancelled context", clause)
@@ -442,4 +550,157 @@ func (s *tokenSuite) contextCancelled(t suiteT, st loginkit.TokenStore) {
 	_, err = st.DeleteExpired(ctx)
 	wantCanceled(t, err, "DeleteExpired with a cancelled context", clause)
 	s.wantToken(t, st, keep, "Get after Consume, Delete and DeleteByUser with a cancelled context", clause+": a cancelled call changes nothing")
+	if !s.h.NativeExpiry {
+		n, err := st.DeleteExpired(background())
+		if err == nil && n != 1 {
+			t.Errorf("DeleteExpired after a DeleteExpired with a cancelled context: want 1 (%s: a cancelled DeleteExpired removes nothing), got %d", clause, n)
+		}
+	}
+}
+
+func (s *tokenSuite) zeroExpiresAt(t suiteT, st loginkit.TokenStore) {
+	const clause = "TokenStore: a token whose ExpiresAt is not after now is expired; a zero ExpiresAt is long past"
+	z := s.token("sel-zero-exp", "user-1", "reset", s.now)
+	z.ExpiresAt = time.Time{}
+	s.create(t, st, z)
+	s.wantGone(t, st, "sel-zero-exp", "Get of a token created with a zero ExpiresAt", clause)
+	_, err := st.Consume(background(), "sel-zero-exp")
+	wantErr(t, err, loginkit.ErrNotFound, "Consume of a token created with a zero ExpiresAt", clause)
+	list, err := st.ListByUser(background(), "user-1", "")
+	must(t, err, "ListByUser", "TokenStore.ListByUser contract")
+	if len(list) != 0 {
+		t.Errorf("ListByUser with only a token whose ExpiresAt is zero: want none (%s), got %v", clause, selectors(list))
+	}
+	err = st.Create(background(), s.token("sel-zero-exp", "user-2", "reset", s.now))
+	if err != nil {
+		skipUnsupported(t, "Create", err)
+		t.Errorf("Create over a token with a zero ExpiresAt: want no error (TokenStore.Create: only an unexpired token with the same selector is ErrDuplicate; %s), got %v", clause, err)
+	}
+}
+
+// expiryBoundary puts an ExpiresAt at exactly now: the token is gone.
+// With the harness's NewWithClock, "now" is a clock the suite sets;
+// without it, the store's own clock, read after the token was created.
+func (s *tokenSuite) expiryBoundary(t suiteT, st loginkit.TokenStore) {
+	const clause = "TokenStore: a token whose ExpiresAt is not after now is expired"
+	at := s.now.Truncate(s.prec)
+	if s.h.NewWithClock != nil {
+		c := &clock{now: at}
+		st = s.h.NewWithClock(t, c.Now)
+	} else {
+		at = time.Now().UTC().Truncate(s.prec)
+	}
+	edge := s.token("sel-edge", "user-1", "reset", at.Add(-time.Hour))
+	edge.ExpiresAt = at
+	after := s.token("sel-after", "user-1", "reset", at.Add(-2*time.Hour))
+	after.ExpiresAt = at.Add(s.prec)
+	if s.h.NewWithClock == nil {
+		after.ExpiresAt = at.Add(time.Minute)
+	}
+	s.create(t, st, copyToken(edge), copyToken(after))
+	s.wantGone(t, st, "sel-edge", "Get of a token whose ExpiresAt is exactly now", clause)
+	_, err := st.Consume(background(), "sel-edge")
+	wantErr(t, err, loginkit.ErrNotFound, "Consume of a token whose ExpiresAt is exactly now", clause)
+	s.wantToken(t, st, after, "Get of a token whose ExpiresAt is just after now", "TokenStore.Get returns a token whose ExpiresAt is after now")
+	list, err := st.ListByUser(background(), "user-1", "")
+	must(t, err, "ListByUser", "TokenStore.ListByUser contract")
+	if got := selectors(list); !slices.Equal(got, []string{"sel-after"}) {
+		t.Errorf("ListByUser with a token whose ExpiresAt is exactly now: want [sel-after] (TokenStore.ListByUser returns unexpired tokens; ExpiresAt not after now is expired), got %v", got)
+	}
+	if s.h.NewWithClock != nil {
+		again := s.token("sel-edge", "user-2", "reset", at)
+		if err := st.Create(background(), again); err != nil {
+			skipUnsupported(t, "Create", err)
+			t.Errorf("Create over a token whose ExpiresAt is exactly now: want no error (TokenStore.Create: only an unexpired token with the same selector is ErrDuplicate; %s), got %v", clause, err)
+		}
+		n, err := st.DeleteExpired(background())
+		must(t, err, "DeleteExpired", "TokenStore.DeleteExpired contract")
+		s.wantSweepCount(t, n, 0, "DeleteExpired after the expired token's selector was taken again")
+		s.wantToken(t, st, after, "Get after DeleteExpired", "TokenStore.DeleteExpired removes expired tokens only")
+	}
+}
+
+// selectorsCaseSensitive checks that selectors differing only in letter
+// case are different tokens: selectors are exact, case-sensitive
+// base64url.
+func (s *tokenSuite) selectorsCaseSensitive(t suiteT, st loginkit.TokenStore) {
+	const clause = "TokenStore: selectors are exact and case-sensitive (base64url)"
+	lower := s.token("sel-case-ab_c-9", "user-1", "reset", s.now)
+	upper := s.token("SEL-CASE-AB_C-9", "user-2", "reset", s.now)
+	s.create(t, st, copyToken(lower))
+	if err := st.Create(background(), copyToken(upper)); err != nil {
+		skipUnsupported(t, "Create", err)
+		t.Fatalf("Create of a selector differing from a stored one only in case: want no error (%s), got %v", clause, err)
+	}
+	s.wantToken(t, st, lower, "Get of a selector differing from another only in case", clause)
+	s.wantToken(t, st, upper, "Get of a selector differing from another only in case", clause)
+	s.wantGone(t, st, "sel-case-AB_C-9", "Get of a selector stored only in other cases", clause)
+	got, err := st.Consume(background(), "SEL-CASE-AB_C-9")
+	must(t, err, "Consume", "TokenStore.Consume contract")
+	s.wantEqual(t, upper, got, "Consume of a selector differing from another only in case", clause)
+	s.wantToken(t, st, lower, "Get after consuming a selector differing only in case", clause)
+}
+
+// prefixes checks that user IDs and purposes are matched exactly, not by
+// prefix: "user-1" beside "user-10", and PurposeRemember beside
+// PurposeRememberRotated, which begins with it.
+func (s *tokenSuite) prefixes(t suiteT, st loginkit.TokenStore) {
+	const clause = "TokenStore: tokens are matched by exact UserID and Purpose, not by prefix"
+	s.create(t, st,
+		s.token("r1", "user-1", loginkit.PurposeRemember, s.now.Add(-time.Minute)),
+		s.token("rr1", "user-1", purposeRememberRotated, s.now),
+		s.token("r10", "user-10", loginkit.PurposeRemember, s.now),
+		s.token("rr10", "user-10", purposeRememberRotated, s.now),
+	)
+	for _, c := range []struct {
+		user, purpose string
+		want          []string
+	}{
+		{"user-1", loginkit.PurposeRemember, []string{"r1"}},
+		{"user-1", purposeRememberRotated, []string{"rr1"}},
+		{"user-1", "remember-", nil},
+		{"user-1", "rem", nil},
+		{"user-10", loginkit.PurposeRemember, []string{"r10"}},
+	} {
+		list, err := st.ListByUser(background(), c.user, c.purpose)
+		must(t, err, "ListByUser", "TokenStore.ListByUser contract")
+		if got := selectors(list); !slices.Equal(got, c.want) && (len(got) != 0 || len(c.want) != 0) {
+			t.Errorf("ListByUser(%s, %q): want %v (%s), got %v", c.user, c.purpose, c.want, clause, got)
+		}
+	}
+	n, err := st.DeleteByUser(background(), "user-1", loginkit.PurposeRemember)
+	must(t, err, "DeleteByUser", "TokenStore.DeleteByUser contract")
+	if n != 1 {
+		t.Errorf("DeleteByUser(user-1, %q) beside %q and user-10: want 1 removed (%s), got %d", loginkit.PurposeRemember, purposeRememberRotated, clause, n)
+	}
+	for _, sel := range []string{"rr1", "r10", "rr10"} {
+		if _, err := st.Get(background(), sel); err != nil {
+			skipUnsupported(t, "Get", err)
+			t.Errorf("Get(%q) after DeleteByUser(user-1, %q): want the token (%s), got %v", sel, loginkit.PurposeRemember, clause, err)
+		}
+	}
+	n, err = st.DeleteByUser(background(), "user-1", "")
+	must(t, err, "DeleteByUser", "TokenStore.DeleteByUser contract")
+	if n != 1 {
+		t.Errorf(`DeleteByUser(user-1, "") beside user-10: want 1 removed (%s), got %d`, clause, n)
+	}
+	list, err := st.ListByUser(background(), "user-10", "")
+	must(t, err, "ListByUser", "TokenStore.ListByUser contract")
+	if len(list) != 2 {
+		t.Errorf("ListByUser(user-10) after DeleteByUser(user-1): want its 2 tokens (%s), got %v", clause, selectors(list))
+	}
+}
+
+// timesInUTC creates a token with times in another zone and wants them
+// back in UTC.
+func (s *tokenSuite) timesInUTC(t suiteT, st loginkit.TokenStore) {
+	zone := time.FixedZone("UTC-03:00", -3*3600)
+	want := s.token("sel-zone", "user-1", "reset", s.now.Add(-time.Hour))
+	in := copyToken(want)
+	in.CreatedAt, in.ExpiresAt = in.CreatedAt.In(zone), in.ExpiresAt.In(zone)
+	s.create(t, st, in)
+	s.wantToken(t, st, want, "Get of a token created with times in UTC-03:00", "TokenStore: times are returned as the same instants in time.UTC")
+	got, err := st.Consume(background(), "sel-zone")
+	must(t, err, "Consume", "TokenStore.Consume contract")
+	s.wantEqual(t, want, got, "Consume of a token created with times in UTC-03:00", "TokenStore: times are returned as the same instants in time.UTC")
 }

@@ -19,7 +19,10 @@ import (
 // username, uniqueness on Create and Update (case, width and surrounding
 // space variants included), idempotent deletes, paging, isolation of
 // returned values, cancelled contexts and concurrent creates of the same
-// email. Each case runs as a subtest with a fresh store from h.New.
+// email. For a store implementing loginkit.UserUpdater it also checks
+// the manager's lockout bound that rests on it: 60 concurrent wrong
+// guesses against policies.Lockout(5, ...) cost at most 5 password
+// checks. Each case runs as a subtest with a fresh store from h.New.
 func TestUsers[U loginkit.AccountUser](t *testing.T, h UserHarness[U]) {
 	t.Helper()
 	runUsers(wrapT(t), h)
@@ -37,6 +40,7 @@ func runUsers[U loginkit.AccountUser](t suiteT, h UserHarness[U]) {
 	if h.New == nil {
 		t.Fatal("conformance: UserHarness.New is nil")
 	}
+	t = scope(t, "UserStore", userMethods, Unsupported["UserStore"]...)
 	s := &userSuite[U]{h: h, prec: precisionOr(h.TimePrecision), now: suiteNow()}
 	if h.NewUser == nil {
 		if _, ok := s.allocator(); !ok {
@@ -62,6 +66,11 @@ func runUsers[U loginkit.AccountUser](t suiteT, h UserHarness[U]) {
 		{"UsernameWithAtRefused", s.usernameWithAt},
 		{"EmailWithoutAtRefused", s.emailWithoutAt},
 		{"UpdateUserAtomic", s.updateUserAtomic},
+		{"LockoutBoundUnderConcurrency", s.lockoutBound},
+		{"UpdateUserObeysUpdateRules", s.updateUserRules},
+		{"UpdateUserKeepsID", s.updateUserKeepsID},
+		{"BlankLoginNamesCoexist", s.blankLoginNames},
+		{"IDPrefixes", s.idPrefixes},
 		{"EmptyEmailsCoexist", s.emptyEmails},
 		{"UpdateMissing", s.updateMissing},
 		{"UpdateReplacesEveryField", s.updateReplaces},
@@ -69,8 +78,10 @@ func runUsers[U loginkit.AccountUser](t suiteT, h UserHarness[U]) {
 		{"Delete", s.delete},
 		{"List", s.list},
 		{"ListDefaultLimit", s.listDefaultLimit},
+		{"ListLimits", s.listLimits},
 		{"ReturnedValuesIsolated", s.isolation},
 		{"ConcurrentCreateSameLogin", s.concurrentCreate},
+		{"ConcurrentUpdateSameLogin", s.concurrentUpdate},
 		{"ConcurrentReadWrite", s.concurrentReadWrite},
 		{"ContextCancelled", s.contextCancelled},
 	}
@@ -79,6 +90,25 @@ func runUsers[U loginkit.AccountUser](t suiteT, h UserHarness[U]) {
 			c.f(t, h.New(t))
 		})
 	}
+}
+
+// userMethods are the methods the user suite calls.
+var userMethods = []string{"LoadUser", "FindByLogin", "Create", "Update", "Delete", "List", "UpdateUser"}
+
+// updater returns st as a loginkit.UserUpdater. When st is not one, it
+// fails the case if the harness declared one or st has a near-miss
+// UpdateUser method, and skips it otherwise.
+func (s *userSuite[U]) updater(t suiteT, st loginkit.UserStore[U]) loginkit.UserUpdater[U] {
+	t.Helper()
+	up, ok := st.(loginkit.UserUpdater[U])
+	want := fmt.Sprintf("UpdateUser(context.Context, string, func(%s) error) (%[1]s, error)", reflect.TypeFor[U]())
+	if !optionalIface(t, st, ok, s.h.Updater, "loginkit.UserUpdater", "UpdateUser", want) {
+		t.FailNow()
+	}
+	if !ok {
+		t.Skip("the store does not implement loginkit.UserUpdater; the manager falls back to reload and Update")
+	}
+	return up
 }
 
 // allocator returns a function making a new zero U when U is a pointer to
@@ -512,53 +542,66 @@ func (s *userSuite[U]) emailWithoutAt(t suiteT, st loginkit.UserStore[U]) {
 // updateUserAtomic checks loginkit.UserUpdater, for stores that implement
 // it.
 func (s *userSuite[U]) updateUserAtomic(t suiteT, st loginkit.UserStore[U]) {
-	up, ok := st.(loginkit.UserUpdater[U])
-	if !ok {
-		t.Skip("the store does not implement loginkit.UserUpdater; the manager falls back to reload and Update")
-	}
+	up := s.updater(t, st)
 	clause := "UserUpdater.UpdateUser: one user's changes are applied atomically, none lost"
 	ann := s.user("", "ann@example.com", "ann", 1)
 	bob := s.user("", "bob@example.com", "bob", 2)
 	s.create(t, st, ann, bob)
 	id := ann.LoginAccount().ID
 
+	// The increments repeat for raceBudget, so that an UpdateUser made of
+	// a LoadUser, the change and an Update with no pause between them is
+	// caught every time: TestRaceMutantsCaughtEveryTime runs this case 10
+	// times against such a store (loadChangeUpdateUsers) and requires a
+	// failure in each.
 	const racers = 20
-	errs := make([]error, racers)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range racers {
-		wg.Go(func() {
-			<-start
-			_, errs[i] = up.UpdateUser(background(), id, func(u U) error {
-				u.LoginAccount().FailedLogins++
-				return nil
+	total := 0
+	repeatRace(func(r int) bool {
+		errs := make([]error, racers)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range racers {
+			wg.Go(func() {
+				<-start
+				_, errs[i] = up.UpdateUser(background(), id, func(u U) error {
+					u.LoginAccount().FailedLogins++
+					return nil
+				})
 			})
-		})
-	}
-	close(start)
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			skipUnsupported(t, "UpdateUser", err)
-			t.Errorf("concurrent UpdateUser %d: %v (%s)", i, err, clause)
 		}
-	}
-	got, err := st.LoadUser(background(), id)
-	must(t, err, "LoadUser after concurrent UpdateUser", clause)
-	if n := got.LoginAccount().FailedLogins; n != racers {
-		t.Errorf("%d concurrent UpdateUser increments of FailedLogins: want %d, got %d (%s)", racers, racers, n, clause)
-	}
-	if got.LoginAccount().Email != "ann@example.com" {
-		t.Errorf("UpdateUser changed a field change did not touch: email %q (%s)", got.LoginAccount().Email, clause)
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				skipUnsupported(t, "UpdateUser", err)
+				t.Errorf("concurrent UpdateUser %d: %v (%s)", i, err, clause)
+				return false
+			}
+		}
+		total += racers
+		got, err := st.LoadUser(background(), id)
+		must(t, err, "LoadUser after concurrent UpdateUser", clause)
+		if n := got.LoginAccount().FailedLogins; n != total {
+			t.Errorf("%d concurrent UpdateUser increments of FailedLogins (round %d): want %d in all, got %d (%s)", racers, r+1, total, n, clause)
+			return false
+		}
+		if got.LoginAccount().Email != "ann@example.com" {
+			t.Errorf("UpdateUser changed a field change did not touch: email %q (%s)", got.LoginAccount().Email, clause)
+			return false
+		}
+		return true
+	})
+	if t.Failed() {
+		return
 	}
 
 	refuse := errors.New("conformance: change refuses")
-	_, err = up.UpdateUser(background(), id, func(u U) error {
+	_, err := up.UpdateUser(background(), id, func(u U) error {
 		u.LoginAccount().SessionVersion = 99
 		return refuse
 	})
 	wantErr(t, err, refuse, "UpdateUser whose change returns an error", "UserUpdater.UpdateUser returns change's error")
-	got, err = st.LoadUser(background(), id)
+	got, err := st.LoadUser(background(), id)
 	must(t, err, "LoadUser after a refused change", clause)
 	if v := got.LoginAccount().SessionVersion; v == 99 {
 		t.Errorf("UpdateUser stored a change that returned an error (UserUpdater.UpdateUser: nothing is stored)")
@@ -687,6 +730,8 @@ func (s *userSuite[U]) list(t suiteT, st loginkit.UserStore[U]) {
 	for i, x := range seed {
 		u := s.user(x.id, x.id+"@example.com", "", i+1)
 		u.LoginAccount().CreatedAt = base.Add(time.Duration(x.hours) * time.Hour)
+		// UpdatedAt falls as CreatedAt rises: only CreatedAt gives the order.
+		u.LoginAccount().UpdatedAt = s.now.Add(-time.Duration(x.hours) * time.Minute)
 		s.create(t, st, u)
 	}
 	want := []string{"list-c", "list-d", "list-a", "list-b", "list-f", "list-g", "list-e"}
@@ -776,11 +821,32 @@ func (s *userSuite[U]) isolation(t suiteT, st loginkit.UserStore[U]) {
 	must(t, st.Update(background(), up), "Update", "UserStore.Update contract")
 	mutate(up)
 	s.wantUser(t, st, want(), "LoadUser after the caller modified the user it updated", "UserStore.Update stores a copy: a caller's later changes do not reach the store")
+
+	if updater, ok := st.(loginkit.UserUpdater[U]); ok {
+		var arg U
+		res, err := updater.UpdateUser(background(), id, func(u U) error {
+			arg = u
+			return nil
+		})
+		must(t, err, "UpdateUser", "UserUpdater.UpdateUser contract")
+		if !isNil(res) {
+			mutate(res)
+		}
+		s.wantUser(t, st, want(), "LoadUser after the caller modified the user UpdateUser returned", "UserUpdater.UpdateUser returns a copy of the user as stored: a caller's later changes do not reach the store")
+		if !isNil(arg) {
+			mutate(arg)
+		}
+		s.wantUser(t, st, want(), "LoadUser after the caller modified the user UpdateUser passed to change", "UserUpdater.UpdateUser stores a copy: a change function's later writes do not reach the store")
+	}
 }
 
+// concurrentCreate races 20 creators of one email, one username and one
+// ID, round after round for raceBudget, so that a store that checks for a
+// taken name and then writes, with no pause between, is caught.
 func (s *userSuite[U]) concurrentCreate(t suiteT, st loginkit.UserStore[U]) {
 	const racers = 20
-	race := func(what string, user func(i int) U) {
+	winners := 0
+	race := func(what string, user func(i int) U) bool {
 		t.Helper()
 		errs := make([]error, racers)
 		var wg sync.WaitGroup
@@ -805,29 +871,32 @@ func (s *userSuite[U]) concurrentCreate(t suiteT, st loginkit.UserStore[U]) {
 				t.Errorf("concurrent Create with the same %s: want nil or ErrDuplicate (UserStore.Create contract), got %v", what, err)
 			}
 		}
+		winners += wins
 		if wins != 1 {
 			t.Errorf("%d concurrent Creates with the same %s: want exactly 1 success (UserStore: uniqueness holds under concurrent creates), got %d", racers, what, wins)
+			return false
 		}
+		return true
 	}
-	race("email", func(i int) U {
-		email := "race@example.com"
-		if i%2 == 1 {
-			email = "RACE@Example.com"
-		}
-		return s.user("", email, fmt.Sprintf("racer%d", i), 1)
+	repeatRace(func(r int) bool {
+		return race("email", func(i int) U {
+			email := fmt.Sprintf("race%d@example.com", r)
+			if i%2 == 1 {
+				email = fmt.Sprintf("RACE%d@Example.com", r)
+			}
+			return s.user("", email, fmt.Sprintf("racer%d-%d", r, i), 1)
+		}) && race("username", func(i int) U {
+			name := fmt.Sprintf("racer%d", r)
+			if i%2 == 1 {
+				name = fmt.Sprintf(" RACER%d", r)
+			}
+			return s.user("", fmt.Sprintf("racer%d-%d@example.com", r, i), name, 1)
+		}) && race("ID", func(i int) U {
+			return s.user(fmt.Sprintf("race-id-%d", r), fmt.Sprintf("id-racer%d-%d@example.com", r, i), "", 1)
+		})
 	})
-	race("username", func(i int) U {
-		name := "racer"
-		if i%2 == 1 {
-			name = " RACER"
-		}
-		return s.user("", fmt.Sprintf("racer%d@example.com", i), name, 1)
-	})
-	race("ID", func(i int) U {
-		return s.user("race-id", fmt.Sprintf("id-racer%d@example.com", i), "", 1)
-	})
-	if n := s.total(t, st); n != 3 {
-		t.Errorf("List total after three races: want 3 users (one winner each), got %d", n)
+	if n := s.total(t, st); n != winners {
+		t.Errorf("List total after the races: want %d users (one winner each), got %d", winners, n)
 	}
 }
 
@@ -898,5 +967,241 @@ func (s *userSuite[U]) contextCancelled(t suiteT, st loginkit.UserStore[U]) {
 	wantCanceled(t, err, "Delete with a cancelled context", clause)
 	_, _, err = st.List(ctx, loginkit.ListOptions{})
 	wantCanceled(t, err, "List with a cancelled context", clause)
-	s.wantUser(t, st, s.user(id, "ann@example.com", "ann", 1), "LoadUser after Update and Delete with a cancelled context", clause+": a cancelled call changes nothing")
+	if up, ok := st.(loginkit.UserUpdater[U]); ok {
+		_, err = up.UpdateUser(ctx, id, func(u U) error {
+			u.LoginAccount().Email = "changed@example.com"
+			s.fill(u, 9)
+			return nil
+		})
+		wantCanceled(t, err, "UpdateUser with a cancelled context", clause)
+	}
+	s.wantUser(t, st, s.user(id, "ann@example.com", "ann", 1), "LoadUser after Update, Delete and UpdateUser with a cancelled context", clause+": a cancelled call changes nothing")
+}
+
+// updateUserRules checks that UpdateUser obeys every rule Update obeys,
+// and that a refused change writes nothing, on any field.
+func (s *userSuite[U]) updateUserRules(t suiteT, st loginkit.UserStore[U]) {
+	up := s.updater(t, st)
+	ann := s.full("", "ann@example.com", "ann", 1, 0)
+	bob := s.user("", "bob@example.com", "bob", 2)
+	s.create(t, st, ann, bob)
+	id := ann.LoginAccount().ID
+	stored := func() U { return s.full(id, "ann@example.com", "ann", 1, 0) }
+	// Every refused change also changes every other field it can reach.
+	other := func(u U) {
+		a := u.LoginAccount()
+		a.PasswordHash, a.Disabled, a.SessionVersion, a.FailedLogins = "changed", !a.Disabled, a.SessionVersion+1, a.FailedLogins+5
+		a.LastLoginAt, a.LockedUntil = time.Time{}, s.now.Add(time.Hour)
+		s.fill(u, 7)
+	}
+	refuse := errors.New("conformance: change refuses")
+	for _, c := range []struct {
+		name   string
+		change func(a *loginkit.Account)
+		err    error
+		target error
+		clause string
+	}{
+		{"a username with '@'", func(a *loginkit.Account) { a.Username = "ann@example.org" }, nil, loginkit.ErrInvalid, "UserUpdater.UpdateUser obeys Update's rules: a username that is not ValidUsername is ErrInvalid"},
+		{"a username with a full-width @", func(a *loginkit.Account) { a.Username = "ann\uff20x" }, nil, loginkit.ErrInvalid, "UserUpdater.UpdateUser obeys Update's rules: a username that is not ValidUsername is ErrInvalid"},
+		{"an email without '@'", func(a *loginkit.Account) { a.Email = "BOB" }, nil, loginkit.ErrInvalid, "UserUpdater.UpdateUser obeys Update's rules: an email that is not ValidEmail is ErrInvalid"},
+		{"another user's email", func(a *loginkit.Account) { a.Email = " BOB@Example.com" }, nil, loginkit.ErrDuplicate, "UserUpdater.UpdateUser obeys Update's rules: another user's email is ErrDuplicate"},
+		{"another user's username", func(a *loginkit.Account) { a.Username = "ＢＯＢ" }, nil, loginkit.ErrDuplicate, "UserUpdater.UpdateUser obeys Update's rules: another user's username is ErrDuplicate"},
+		{"an error from change", func(a *loginkit.Account) { a.Email = "ann2@example.com" }, refuse, refuse, "UserUpdater.UpdateUser returns change's error"},
+	} {
+		_, err := up.UpdateUser(background(), id, func(u U) error {
+			c.change(u.LoginAccount())
+			other(u)
+			return c.err
+		})
+		wantErr(t, err, c.target, "UpdateUser giving "+c.name, c.clause)
+		s.wantUser(t, st, stored(), "LoadUser after UpdateUser giving "+c.name+" was refused", "UserUpdater.UpdateUser: a refused change stores nothing, on any field")
+	}
+	s.wantLogin(t, st, "bob", bob.LoginAccount().ID, "FindByLogin after refused UpdateUsers", "UserUpdater.UpdateUser: a refused change stores nothing")
+	s.wantNoLogin(t, st, "ann2@example.com", "FindByLogin after refused UpdateUsers", "UserUpdater.UpdateUser: a refused change stores nothing")
+	s.wantNoLogin(t, st, "ann@example.org", "FindByLogin after refused UpdateUsers", "UserUpdater.UpdateUser: a refused change stores nothing")
+	// A change to the user's own names in another case is no duplicate.
+	res, err := up.UpdateUser(background(), id, func(u U) error {
+		u.LoginAccount().Email, u.LoginAccount().Username = "ANN@example.com", "Ann"
+		return nil
+	})
+	must(t, err, "UpdateUser changing the case of the user's own names", "UserUpdater.UpdateUser: a user does not collide with itself")
+	if !isNil(res) && (res.LoginAccount().Email != "ANN@example.com" || res.LoginAccount().EmailKey != "ann@example.com") {
+		t.Errorf("UpdateUser's result: want Email %q with EmailKey %q (UserUpdater.UpdateUser returns the user as stored, keys recomputed), got %q and %q", "ANN@example.com", "ann@example.com", res.LoginAccount().Email, res.LoginAccount().EmailKey)
+	}
+}
+
+// updateUserKeepsID checks that a change altering the user's ID is
+// ErrInvalid and stores nothing: neither the user under its ID nor a
+// user under the new one.
+func (s *userSuite[U]) updateUserKeepsID(t suiteT, st loginkit.UserStore[U]) {
+	up := s.updater(t, st)
+	const clause = "UserUpdater.UpdateUser: a change that alters the user's ID is ErrInvalid and stores nothing"
+	ann := s.user("", "ann@example.com", "ann", 1)
+	s.create(t, st, ann)
+	id := ann.LoginAccount().ID
+	for _, newID := range []string{id + "-moved", ""} {
+		_, err := up.UpdateUser(background(), id, func(u U) error {
+			u.LoginAccount().ID = newID
+			u.LoginAccount().Email = "moved@example.com"
+			s.fill(u, 5)
+			return nil
+		})
+		wantErr(t, err, loginkit.ErrInvalid, fmt.Sprintf("UpdateUser whose change sets the ID to %q", newID), clause)
+		s.wantUser(t, st, s.user(id, "ann@example.com", "ann", 1), "LoadUser after UpdateUser tried to change the ID", clause)
+		if newID != "" {
+			s.wantMissing(t, st, newID, "LoadUser of the ID a refused change gave", clause)
+		}
+		s.wantNoLogin(t, st, "moved@example.com", "FindByLogin after UpdateUser tried to change the ID", clause)
+	}
+	if n := s.total(t, st); n != 1 {
+		t.Errorf("List total after refused ID changes: want 1 (%s), got %d", clause, n)
+	}
+}
+
+// concurrentUpdate races Updates that give 20 users one free email (and
+// then one free username): exactly one may get it. The rounds repeat for
+// raceBudget, so that a store that checks for a taken name and then
+// writes, with no pause between, is caught every time:
+// TestRaceMutantsCaughtEveryTime runs this case 10 times against such a
+// store (checkThenWriteUsers) and requires a failure in each.
+func (s *userSuite[U]) concurrentUpdate(t suiteT, st loginkit.UserStore[U]) {
+	const racers = 20
+	ids := make([]string, racers)
+	for i := range racers {
+		u := s.user("", fmt.Sprintf("updater%d@example.com", i), fmt.Sprintf("updater%d", i), i+1)
+		s.create(t, st, u)
+		ids[i] = u.LoginAccount().ID
+	}
+	race := func(r int, what string, user func(i int) U, login string) bool {
+		errs := make([]error, racers)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range racers {
+			u := user(i)
+			wg.Go(func() {
+				<-start
+				errs[i] = st.Update(background(), u)
+			})
+		}
+		close(start)
+		wg.Wait()
+		wins, winner := 0, ""
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				wins++
+				winner = ids[i]
+			case errors.Is(err, loginkit.ErrDuplicate):
+			default:
+				skipUnsupported(t, "Update", err)
+				t.Errorf("concurrent Update to the same free %s: want nil or ErrDuplicate (UserStore.Update contract), got %v", what, err)
+				return false
+			}
+		}
+		if wins != 1 {
+			t.Errorf("%d concurrent Updates to the same free %s (round %d): want exactly 1 success (UserStore: uniqueness holds under concurrent updates), got %d", racers, what, r+1, wins)
+			return false
+		}
+		got, err := st.FindByLogin(background(), login)
+		if err != nil || isNil(got) || got.LoginAccount().ID != winner {
+			skipUnsupported(t, "FindByLogin", err)
+			t.Errorf("FindByLogin(%q) after concurrent Updates: want the winner %q (UserStore: a refused Update changes nothing), got %s, %v", login, winner, describeUser(got), err)
+			return false
+		}
+		return true
+	}
+	repeatRace(func(r int) bool {
+		email := fmt.Sprintf("free%d@example.com", r)
+		name := fmt.Sprintf("free%d", r)
+		return race(r, "email", func(i int) U {
+			return s.user(ids[i], email, fmt.Sprintf("updater%d-%d", r, i), i+1)
+		}, email) && race(r, "username", func(i int) U {
+			return s.user(ids[i], fmt.Sprintf("updater%d-%d@example.com", r, i), name, i+1)
+		}, name)
+	})
+}
+
+// blankLoginNames checks that login names made only of white space count
+// as absent: any number of users may have them, and no login finds them.
+func (s *userSuite[U]) blankLoginNames(t suiteT, st loginkit.UserStore[U]) {
+	const clause = "UserStore: a login name that normalises to empty is no name: unique only when non-empty after NormalizeLogin"
+	var ids []string
+	for i, name := range []string{" ", "\t", "  \u3000 "} {
+		u := s.user("", fmt.Sprintf("blank%d@example.com", i), name, i+1)
+		must(t, st.Create(background(), u), fmt.Sprintf("Create with username %q", name), clause)
+		ids = append(ids, u.LoginAccount().ID)
+	}
+	for i, email := range []string{" ", "\t\n"} {
+		u := s.user("", email, fmt.Sprintf("blankmail%d", i), i+1)
+		must(t, st.Create(background(), u), fmt.Sprintf("Create with email %q", email), clause)
+		must(t, st.Update(background(), u), fmt.Sprintf("Update keeping email %q", email), clause)
+		ids = append(ids, u.LoginAccount().ID)
+	}
+	for _, login := range []string{"", " ", "\t", "\u3000"} {
+		s.wantNoLogin(t, st, login, "FindByLogin of a blank login", clause)
+	}
+	if n := s.total(t, st); n != len(ids) {
+		t.Errorf("List total after creating %d users with blank names: want %d (%s), got %d", len(ids), len(ids), clause, n)
+	}
+}
+
+// idPrefixes checks that users whose IDs and names begin with another's
+// are told apart.
+func (s *userSuite[U]) idPrefixes(t suiteT, st loginkit.UserStore[U]) {
+	const clause = "UserStore: users are matched by exact ID and login name, not by prefix"
+	one := s.user("user-1", "ann@example.com", "ann", 1)
+	ten := s.user("user-10", "ann@example.co", "anna", 2)
+	hundred := s.user("user-100", "nn@example.com", "an", 3)
+	s.create(t, st, one, ten, hundred)
+	s.wantUser(t, st, s.user("user-10", "ann@example.co", "anna", 2), "LoadUser(user-10) beside user-1", clause)
+	s.wantLogin(t, st, "ann", "user-1", "FindByLogin(ann) beside anna and an", clause)
+	s.wantLogin(t, st, "an", "user-100", "FindByLogin(an) beside ann and anna", clause)
+	s.wantLogin(t, st, "ann@example.co", "user-10", "FindByLogin(ann@example.co) beside ann@example.com", clause)
+	s.wantLogin(t, st, "nn@example.com", "user-100", "FindByLogin(nn@example.com) beside ann@example.com", clause)
+	s.wantNoLogin(t, st, "a", "FindByLogin of a prefix of every name", clause)
+	must(t, st.Delete(background(), "user-1"), "Delete", "UserStore.Delete contract")
+	s.wantUser(t, st, s.user("user-10", "ann@example.co", "anna", 2), "LoadUser(user-10) after Delete(user-1)", clause)
+	s.wantUser(t, st, s.user("user-100", "nn@example.com", "an", 3), "LoadUser(user-100) after Delete(user-1)", clause)
+	s.wantMissing(t, st, "user-1", "LoadUser(user-1) after Delete(user-1)", clause)
+	err := st.Update(background(), s.user("user-1", "ann@example.com", "ann", 4))
+	wantErr(t, err, loginkit.ErrNotFound, "Update(user-1) after its Delete, beside user-10", clause)
+}
+
+// listLimits checks that every Limit up to the documented cap of 1000 is
+// honoured exactly.
+func (s *userSuite[U]) listLimits(t suiteT, st loginkit.UserStore[U]) {
+	const n = 1001
+	const clause = "ListOptions: Limit values up to 1000 are honoured exactly"
+	base := s.now.Add(-2 * time.Hour).Truncate(time.Second)
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for w := range 8 {
+		wg.Go(func() {
+			for i := w; i < n; i += 8 {
+				u := s.user(fmt.Sprintf("lim-%04d", i), fmt.Sprintf("lim%04d@example.com", i), "", 0)
+				u.LoginAccount().CreatedAt = base.Add(time.Duration(i) * time.Second)
+				if err := st.Create(background(), u); err != nil && errs[w] == nil {
+					errs[w] = err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		must(t, err, "Create", "UserStore.Create contract")
+	}
+	for _, c := range []struct{ offset, limit, want int }{
+		{0, 1000, 1000}, {0, 999, 999}, {0, 51, 51}, {0, 1, 1}, {1, 1000, 1000}, {1000, 1000, 1}, {500, 700, 501}, {0, 200, 200},
+	} {
+		page, total, err := st.List(background(), loginkit.ListOptions{Offset: c.offset, Limit: c.limit})
+		must(t, err, "List", "UserStore.List contract")
+		if len(page) != c.want || total != n {
+			t.Errorf("List{Offset:%d, Limit:%d} of %d users: want %d users and total %d (%s), got %d users and total %d", c.offset, c.limit, n, c.want, n, clause, len(page), total)
+			continue
+		}
+		if first := fmt.Sprintf("lim-%04d", c.offset); userIDs(page)[0] != first {
+			t.Errorf("List{Offset:%d, Limit:%d}: want the page to begin with %s (UserStore.List: ordered by CreatedAt), got %s", c.offset, c.limit, first, userIDs(page)[0])
+		}
+	}
 }

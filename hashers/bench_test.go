@@ -8,7 +8,7 @@ import (
 
 // defaults returns every scheme at its default cost.
 func defaults() []*Multi {
-	return []*Multi{Default(), Bcrypt(), Scrypt(), PBKDF2SHA256(), PBKDF2SHA512()}
+	return []*Multi{Default(), Must(New(SchemeBcrypt)), Must(New(SchemeScrypt)), Must(New(SchemePBKDF2SHA256)), Must(New(SchemePBKDF2SHA512))}
 }
 
 // BenchmarkHash measures Hash per scheme at its default cost.
@@ -49,7 +49,7 @@ func BenchmarkVerify(b *testing.B) {
 // 19 MiB computations are alive at once, however many callers wait.
 func BenchmarkVerifyParallel(b *testing.B) {
 	for _, n := range []int{1, runtime.GOMAXPROCS(0)} {
-		h := Argon2id(Concurrency(n))
+		h := Must(New(SchemeArgon2id, Concurrency(n)))
 		enc, err := h.Hash(context.Background(), "correct horse battery staple")
 		if err != nil {
 			b.Fatal(err)

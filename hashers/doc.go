@@ -5,12 +5,12 @@
 // rehash=true for a match whose hash is not in the preferred scheme and
 // cost, so that Manager.Authenticate upgrades it on the next successful
 // login. [Default] prefers Argon2id at the OWASP Password Storage Cheat
-// Sheet parameters; [Argon2id], [Bcrypt], [Scrypt], [PBKDF2SHA256] and
-// [PBKDF2SHA512] prefer another scheme or cost:
+// Sheet parameters; [New] prefers another scheme or cost, and returns an
+// error for bad options ([Must] turns it into a panic, for fixed options):
 //
-//	h := hashers.Default()                                // argon2id, m=19 MiB, t=2, p=1
-//	h := hashers.Bcrypt(hashers.Cost(13))                 // bcrypt, cost 13
-//	h := hashers.PBKDF2SHA256(hashers.Iterations(1000))   // cheap, for tests only
+//	h := hashers.Default()                                                      // argon2id, m=19 MiB, t=2, p=1
+//	h, err := hashers.New(hashers.SchemeBcrypt, hashers.Cost(13))               // bcrypt, cost 13
+//	h := hashers.Must(hashers.New(hashers.SchemePBKDF2SHA256, hashers.Iterations(1000))) // cheap, for tests only
 //
 // # Formats written
 //

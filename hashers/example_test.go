@@ -60,10 +60,17 @@ func ExampleIdentify() {
 }
 
 // A cheap hasher for the tests of code that needs one.
-func ExamplePBKDF2SHA256() {
-	h := hashers.PBKDF2SHA256(hashers.Iterations(1000))
+func ExampleMust() {
+	h := hashers.Must(hashers.New(hashers.SchemePBKDF2SHA256, hashers.Iterations(1000)))
 	enc, _ := h.Hash(context.Background(), "pw")
 	_, err := h.Verify(context.Background(), "pw", enc)
 	fmt.Println(h.Scheme(), err)
 	// Output: pbkdf2-sha256 <nil>
+}
+
+// Options from configuration: New reports bad ones as an error.
+func ExampleNew() {
+	_, err := hashers.New(hashers.SchemeBcrypt, hashers.Cost(3))
+	fmt.Println(err != nil)
+	// Output: true
 }

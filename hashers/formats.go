@@ -40,6 +40,9 @@ const (
 	algoBcrypt
 	algoScrypt
 	algoPBKDF2
+	algoSHACrypt     // iter rounds, digest SHA-256 or SHA-512
+	algoPHPass       // iter MD5 iterations
+	algoSpringSHA256 // StandardPasswordEncoder: iter SHA-256 digests
 )
 
 type digestKind uint8
@@ -105,6 +108,12 @@ type spec struct {
 	cost               uint64 // bcrypt
 	bcrypt             []byte // the standard $2x$ string
 	prehash            func(pw []byte) []byte
+	// refuseEmpty makes the empty password never match, as Spring
+	// Security's matches does for every encoder.
+	refuseEmpty bool
+	// alt is a second reading of the same string (Spring's unprefixed
+	// 80-hex-digit hashes): the password matches if either matches.
+	alt *spec
 
 	salt, key []byte
 }
@@ -114,7 +123,7 @@ type spec struct {
 func parse(encoded string, l Limits) (spec, error) {
 	s, err := parseFormat(encoded)
 	if err != nil {
-		return spec{}, err
+		return s, err // s names the scheme of a refused legacy hash
 	}
 	if err := s.checkLimits(l); err != nil {
 		return s, err
@@ -163,8 +172,62 @@ func parseFormat(e string) (spec, error) {
 		return parseBcrypt(e[len("bcrypt$"):], "django-bcrypt", false, nil)
 	case hasPrefix(e, "scrypt$"):
 		return parseDjangoScrypt(e)
+	case hasPrefix(e, "$5$"), hasPrefix(e, "$6$"):
+		return parseSHACrypt(e)
+	case hasPrefix(e, "$P$"), hasPrefix(e, "$H$"):
+		return parsePHPass(e)
+	case hasPrefix(e, "{"):
+		if s, err, ok := parseSpring(e); ok {
+			return s, err
+		}
+	case isSpringScrypt(e):
+		return parseSpringScrypt(e)
+	case (len(e) == 80 || len(e) == 96) && isHex(e):
+		return parseSpringRawHex(e)
+	case (len(e) == 56 || len(e) == 64) && !isHex(e):
+		if s, err := parseSpringPBKDF2(e, true, true); err == nil {
+			return s, nil
+		}
+	}
+	if s, err, ok := parseLegacy(e); ok {
+		return s, err
 	}
 	return spec{}, unknown("unrecognised hash format")
+}
+
+// parseArgon2Params reads Argon2's PHC parameters m=, t= and p=, in any
+// order (argon2-cffi and PHP write m,t,p; npm argon2 writes m,p,t), each
+// exactly once. A duplicate, a missing or an unknown name (such as the
+// keyid= and data= of old libraries) is malformed.
+func parseArgon2Params(s, scheme string) (m, t, p uint64, err error) {
+	ps := strings.Split(s, ",")
+	if len(ps) != 3 {
+		return 0, 0, 0, unknown("%s: expected the parameters m=, t= and p=", scheme)
+	}
+	var seen [3]bool
+	for _, kvs := range ps {
+		name, val, ok := strings.Cut(kvs, "=")
+		v, okNum := parseNum(val)
+		if !ok || !okNum {
+			return 0, 0, 0, unknown("%s: malformed parameters %q", scheme, s)
+		}
+		var i int
+		switch name {
+		case "m":
+			i, m = 0, v
+		case "t":
+			i, t = 1, v
+		case "p":
+			i, p = 2, v
+		default:
+			return 0, 0, 0, unknown("%s: unknown parameter %q", scheme, name)
+		}
+		if seen[i] {
+			return 0, 0, 0, unknown("%s: parameter %q given twice", scheme, name)
+		}
+		seen[i] = true
+	}
+	return m, t, p, nil
 }
 
 // parseNum reads a non-empty decimal number; numbers too large for uint64
@@ -237,15 +300,9 @@ func parsePHCArgon2(e, scheme string, a algo, own bool) (spec, error) {
 	if parts[2] != "v=19" {
 		return spec{}, unknown("%s: unsupported version %q (only v=19)", scheme, parts[2])
 	}
-	ps := strings.Split(parts[3], ",")
-	if len(ps) != 3 {
-		return spec{}, unknown("%s: expected parameters m=,t=,p=", scheme)
-	}
-	m, ok1 := kv(ps[0], "m")
-	t, ok2 := kv(ps[1], "t")
-	p, ok3 := kv(ps[2], "p")
-	if !ok1 || !ok2 || !ok3 {
-		return spec{}, unknown("%s: malformed parameters %q", scheme, parts[3])
+	m, t, p, err := parseArgon2Params(parts[3], scheme)
+	if err != nil {
+		return spec{}, err
 	}
 	if t < 1 || p < 1 || (p < math.MaxUint64/8 && m < 8*p) {
 		return spec{}, unknown("%s: invalid parameters m=%d t=%d p=%d", scheme, m, t, p)
@@ -539,10 +596,17 @@ func (s *spec) checkLimits(l Limits) error {
 		case s.p > 4*budget/(s.n*s.r):
 			return unsafeParams("%s work N·r·p above the limit", s.scheme)
 		}
-	case algoPBKDF2:
+	case algoPBKDF2, algoPHPass:
 		if s.iter > uint64(max(l.MaxIterations, 0)) {
 			return unsafeParams("%s iterations %d above %d", s.scheme, s.iter, l.MaxIterations)
 		}
+	case algoSHACrypt:
+		if s.iter > uint64(min(max(l.MaxIterations, 0), shaCryptMaxRounds)) {
+			return unsafeParams("%s rounds %d above %d", s.scheme, s.iter, min(l.MaxIterations, shaCryptMaxRounds))
+		}
+	}
+	if s.alt != nil {
+		return s.alt.checkLimits(l)
 	}
 	return nil
 }
@@ -550,6 +614,19 @@ func (s *spec) checkLimits(l Limits) error {
 // matches computes the hash of pw with s's parameters and compares it in
 // constant time. s has passed checkLimits.
 func (s *spec) matches(pw []byte) bool {
+	if s.alt != nil {
+		// Both readings are computed, so the time does not tell which
+		// one matched.
+		a, b := s.matchesOne(pw), s.alt.matchesOne(pw)
+		return a || b
+	}
+	return s.matchesOne(pw)
+}
+
+func (s *spec) matchesOne(pw []byte) bool {
+	if s.refuseEmpty && len(pw) == 0 {
+		return false
+	}
 	var k []byte
 	switch s.algo {
 	case algoArgon2id:
@@ -576,6 +653,12 @@ func (s *spec) matches(pw []byte) bool {
 			pw = pw[:BcryptMaxPasswordBytes]
 		}
 		return bcrypt.CompareHashAndPassword(s.bcrypt, pw) == nil
+	case algoSHACrypt:
+		return s.shaCryptMatches(pw)
+	case algoPHPass:
+		return s.phpassMatches(pw)
+	case algoSpringSHA256:
+		return s.springSHA256Matches(pw)
 	default:
 		return false
 	}

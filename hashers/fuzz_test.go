@@ -11,9 +11,9 @@ import (
 // fuzzHasher verifies with tiny limits, so that no fuzzed string can cost
 // more than a few milliseconds.
 func fuzzHasher() *Multi {
-	return PBKDF2SHA256(Iterations(100), WithLimits(Limits{
+	return Must(New(SchemePBKDF2SHA256, Iterations(100), WithLimits(Limits{
 		MaxMemoryKiB: 1024, MaxTime: 2, MaxParallelism: 2, MaxBcryptCost: 5, MaxIterations: 2000,
-	}))
+	})))
 }
 
 // fuzzPassword is never the password of a seed hash, so no input may

@@ -212,7 +212,10 @@ type Multi struct {
 var _ loginkit.Hasher = (*Multi)(nil)
 
 // New returns a Multi that hashes with scheme (one of the Scheme
-// constants) at its default cost changed by opts, or an error for an
+// constants: bcrypt is cost 12, scrypt N=2^17, r=8, p=1, PBKDF2-SHA256
+// 600,000 iterations and PBKDF2-SHA512 210,000 unless options say
+// otherwise; bcrypt's Hash refuses passwords longer than 72 bytes with
+// loginkit.ErrPasswordTooLong) at its default cost changed by opts, or an error for an
 // unknown scheme, an option that does not apply to it, or a cost outside
 // the valid range or beyond the configured Limits (so that every hash it
 // writes, it also verifies).
@@ -288,7 +291,14 @@ func New(scheme string, opts ...Option) (*Multi, error) {
 	return m, nil
 }
 
-func must(m *Multi, err error) *Multi {
+// Must returns m when err is nil and panics otherwise. It is for hashers
+// built from fixed options, in package-level variables and tests:
+//
+//	var testHasher = hashers.Must(hashers.New(hashers.SchemePBKDF2SHA256, hashers.Iterations(1000)))
+//
+// Code that takes options from configuration calls New and handles the
+// error.
+func Must(m *Multi, err error) *Multi {
 	if err != nil {
 		panic(err)
 	}
@@ -297,32 +307,8 @@ func must(m *Multi, err error) *Multi {
 
 // Default returns a Multi preferring Argon2id at the default cost (19 MiB,
 // 2 passes, 1 lane), with the default concurrency, password length and
-// limits.
-func Default() *Multi { return must(New(SchemeArgon2id)) }
-
-// Argon2id returns a Multi preferring Argon2id; it panics where New would
-// return an error (a programming error in the options).
-func Argon2id(opts ...Option) *Multi { return must(New(SchemeArgon2id, opts...)) }
-
-// Bcrypt returns a Multi preferring bcrypt (cost 12 unless Cost says
-// otherwise). Hash refuses passwords longer than 72 bytes with
-// loginkit.ErrPasswordTooLong. It panics where New would return an error.
-func Bcrypt(opts ...Option) *Multi { return must(New(SchemeBcrypt, opts...)) }
-
-// Scrypt returns a Multi preferring scrypt (N=2^17, r=8, p=1 unless
-// options say otherwise). It panics where New would return an error.
-func Scrypt(opts ...Option) *Multi { return must(New(SchemeScrypt, opts...)) }
-
-// PBKDF2SHA256 returns a Multi preferring PBKDF2-HMAC-SHA256 (600,000
-// iterations unless Iterations says otherwise). It panics where New would
-// return an error. PBKDF2SHA256(Iterations(1000)) is a cheap hasher for
-// tests.
-func PBKDF2SHA256(opts ...Option) *Multi { return must(New(SchemePBKDF2SHA256, opts...)) }
-
-// PBKDF2SHA512 returns a Multi preferring PBKDF2-HMAC-SHA512 (210,000
-// iterations unless Iterations says otherwise). It panics where New would
-// return an error.
-func PBKDF2SHA512(opts ...Option) *Multi { return must(New(SchemePBKDF2SHA512, opts...)) }
+// limits. It takes no options and cannot fail.
+func Default() *Multi { return Must(New(SchemeArgon2id)) }
 
 // Scheme returns the name of the preferred scheme.
 func (m *Multi) Scheme() string { return m.scheme }
@@ -459,7 +445,7 @@ func (m *Multi) release() { <-m.sem }
 // DefaultLimits.
 func Identify(encoded string) (scheme string, err error) {
 	s, err := parse(encoded, DefaultLimits())
-	if err != nil && errors.Is(err, loginkit.ErrUnsafeHashParams) {
+	if err != nil && (errors.Is(err, loginkit.ErrUnsafeHashParams) || errors.Is(err, ErrRefusedScheme)) {
 		return s.scheme, err
 	}
 	if err != nil {

@@ -21,6 +21,9 @@ type vector struct {
 	Hash     string   `json:"hash"`
 	Default  bool     `json:"default"`
 	Also     []string `json:"also"`
+	// Refused are more candidates the library refuses: truncation
+	// probes and the NFD spelling of an NFC password.
+	Refused []string `json:"refused"`
 }
 
 func loadVectors(tb testing.TB) []vector {
@@ -83,6 +86,9 @@ func TestForeignVectors(t *testing.T) {
 			if _, err := h.Verify(ctx, v.Wrong, v.Hash); !errors.Is(err, loginkit.ErrMismatch) {
 				t.Errorf("Verify(wrong %q, %q) = %v; want ErrMismatch", v.Wrong, v.Hash, err)
 			}
+			for _, r := range v.Refused {
+				checkVerdict(t, h, v.Lib+"/"+v.Scheme, r, v.Hash, false)
+			}
 		})
 	}
 	for _, s := range []string{
@@ -90,6 +96,7 @@ func TestForeignVectors(t *testing.T) {
 		"passlib-pbkdf2-sha256", "passlib-pbkdf2-sha512", "passlib-pbkdf2-sha1", "passlib-bcrypt-sha256",
 		"werkzeug-pbkdf2-sha256", "werkzeug-pbkdf2-sha512", "werkzeug-pbkdf2-sha1", "werkzeug-scrypt",
 		"django-pbkdf2_sha256", "django-pbkdf2_sha1", "django-argon2", "django-bcrypt_sha256", "django-bcrypt", "django-scrypt",
+		"phpass", "sha256-crypt", "sha512-crypt",
 	} {
 		if !seen[s] {
 			t.Errorf("no vector for scheme %s", s)
@@ -99,9 +106,20 @@ func TestForeignVectors(t *testing.T) {
 	for _, v := range vs {
 		libs[strings.Fields(v.Lib)[0]] = true
 	}
-	for _, l := range []string{"werkzeug", "django", "passlib", "php", "node"} {
+	for _, l := range []string{"werkzeug", "django", "passlib", "php", "node", "wordpress", "mkpasswd"} {
 		if !libs[l] {
 			t.Errorf("no vector from %s", l)
+		}
+	}
+	// npm argon2 writes its parameters as m=,p=,t=; phpBB's $H$ and
+	// SHA-crypt with and without rounds= are all there.
+	for _, shape := range []string{",p=1,t=1$", "$H$", "$5$rounds=", "$6$rounds=", "$P$B"} {
+		found := false
+		for _, v := range vs {
+			found = found || strings.Contains(v.Hash, shape)
+		}
+		if !found {
+			t.Errorf("no vector with %q", shape)
 		}
 	}
 }

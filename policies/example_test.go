@@ -17,9 +17,8 @@ type Staff struct {
 
 func Example() {
 	lockout := policies.Lockout(3, 15*time.Minute, 15*time.Minute)
-	login := policies.All(policies.Active(), lockout)
-	admin := policies.All(policies.Active(), policies.Fresh(10*time.Minute),
-		policies.RequireUser(func(u *Staff) bool { return u.IsAdmin }))
+	login := policies.At(loginkit.StageLogin, lockout)
+	admin := policies.RequireUser(func(u *Staff) bool { return u.IsAdmin })
 
 	ann := &Staff{}
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)

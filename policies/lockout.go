@@ -23,6 +23,11 @@ import (
 // than Window after a lock ended starts afresh. A successful login resets
 // the count and the lock.
 //
+// The manager counts each password check as a failure before making it
+// and refunds it on success, atomically through loginkit.UserUpdater, so
+// at most MaxFailures checks run per lock however many logins race (see
+// loginkit.Manager.Authenticate).
+//
 // It refuses at StageLogin only, with an error matching
 // loginkit.ErrLocked, whatever the password; existing sessions are not
 // affected (combine with Active to end them by disabling the account).

@@ -12,17 +12,17 @@ import (
 	"github.com/loginkit/loginkit/policies"
 )
 
-// TestLockoutThroughAuthenticate checks Active and Lockout as the manager
+// TestLockoutThroughAuthenticate checks Lockout as the manager
 // uses them: the lockout state is saved in the store by Authenticate,
 // refuses even the right password while locked, and resets on success.
 func TestLockoutThroughAuthenticate(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	users := memstore.NewUsers[Staff]()
-	h := hashers.PBKDF2SHA256(hashers.Iterations(1000))
+	h := hashers.Must(hashers.New(hashers.SchemePBKDF2SHA256, hashers.Iterations(1000)))
 	m, err := loginkit.New[*Staff]().
 		Users(users).Sessions(memstore.NewSessions()).Hasher(h).
-		Policies(policies.Active(), policies.Lockout(2, 10*time.Minute, 15*time.Minute)).
+		Policies(policies.Lockout(2, 10*time.Minute, 15*time.Minute)).
 		Clock(func() time.Time { return now }).
 		Build()
 	if err != nil {

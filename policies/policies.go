@@ -1,13 +1,17 @@
 // Package policies holds loginkit.Policy implementations: who may log in
 // and who may go on making requests.
 //
-//   - Active refuses inactive users, at login and on every request.
-//   - Fresh asks for a recent password login on sensitive routes.
 //   - Lockout refuses logins after repeated failures, keeping its state in
 //     the user's Account so that it holds across processes.
-//   - Func, Require and RequireUser adapt custom checks (email verified,
-//     role, time of day); At limits a policy to one stage.
+//   - Require and RequireUser turn a yes/no check (email verified, role,
+//     time of day) into a policy; At limits a policy to one stage. A policy
+//     that needs its own error is a loginkit.PolicyFunc.
 //   - All and Any combine policies.
+//
+// Two checks are not here because the manager makes them itself: it
+// refuses inactive users (User.IsActive) at login and on every request,
+// and Manager.FreshRequired, with Builder.FreshFor for a maximum age,
+// requires a fresh login on sensitive routes.
 //
 // Policies are pure functions of the *loginkit.Check they are given: they
 // read the clock from Check.Now, never from time.Now, and change nothing
@@ -27,51 +31,6 @@ import (
 
 	"github.com/loginkit/loginkit"
 )
-
-// Active returns a policy that refuses a user whose IsActive reports
-// false, with an error matching loginkit.ErrInactive, at both stages: an
-// inactive user cannot log in, and its existing sessions stop working on
-// their next request.
-func Active() loginkit.Policy {
-	return loginkit.PolicyFunc(func(_ context.Context, c *loginkit.Check) error {
-		if c.User == nil || !c.User.IsActive() {
-			return loginkit.ErrInactive
-		}
-		return nil
-	})
-}
-
-// Fresh returns a policy for sensitive routes: at StageRequest it refuses,
-// with an error matching loginkit.ErrNeedsRefresh, a request whose session
-// is not fresh (restored from a remember-me cookie, or none at all, as for
-// users authenticated by a request loader) or, when maxAge > 0, whose
-// Session.AuthenticatedAt is more than maxAge before Check.Now. At
-// StageLogin it allows: a login is itself fresh.
-func Fresh(maxAge time.Duration) loginkit.Policy {
-	return loginkit.PolicyFunc(func(_ context.Context, c *loginkit.Check) error {
-		if c.Stage == loginkit.StageLogin {
-			return nil
-		}
-		s := c.Session
-		switch {
-		case s == nil:
-			return fmt.Errorf("%w: no session", loginkit.ErrNeedsRefresh)
-		case !s.Fresh:
-			return fmt.Errorf("%w: session not fresh", loginkit.ErrNeedsRefresh)
-		case maxAge > 0 && c.Now.Sub(s.AuthenticatedAt) > maxAge:
-			return fmt.Errorf("%w: authenticated more than %s ago", loginkit.ErrNeedsRefresh, maxAge)
-		}
-		return nil
-	})
-}
-
-// Func adapts a function to loginkit.Policy (the same as
-// loginkit.PolicyFunc, for symmetry with the other constructors). The
-// function should return one of the loginkit sentinels (see
-// loginkit.Policy); any other error is treated as ErrForbidden.
-func Func(f func(ctx context.Context, c *loginkit.Check) error) loginkit.Policy {
-	return loginkit.PolicyFunc(f)
-}
 
 // Require returns a policy that allows when ok(c) reports true and
 // otherwise refuses with an error matching loginkit.ErrForbidden, at both

@@ -20,49 +20,7 @@ func check(stage loginkit.Stage, u *staff, s *loginkit.Session, now time.Time) *
 	return &loginkit.Check{Stage: stage, User: u, Account: &u.Account, Session: s, Now: now}
 }
 
-func TestActive(t *testing.T) {
-	p := Active()
-	on, off := &staff{}, &staff{Account: loginkit.Account{Disabled: true}}
-	for _, st := range []loginkit.Stage{loginkit.StageLogin, loginkit.StageRequest} {
-		if err := p.Check(context.Background(), check(st, on, nil, t0)); err != nil {
-			t.Errorf("%s: active user refused: %v", st, err)
-		}
-		if err := p.Check(context.Background(), check(st, off, nil, t0)); !errors.Is(err, loginkit.ErrInactive) {
-			t.Errorf("%s: inactive user: %v; want ErrInactive", st, err)
-		}
-	}
-}
-
-func TestFresh(t *testing.T) {
-	p := Fresh(10 * time.Minute)
-	u := &staff{}
-	fresh := &loginkit.Session{Fresh: true, AuthenticatedAt: t0}
-	cases := []struct {
-		name  string
-		stage loginkit.Stage
-		s     *loginkit.Session
-		now   time.Time
-		want  error
-	}{
-		{"login stage", loginkit.StageLogin, nil, t0, nil},
-		{"fresh, recent", loginkit.StageRequest, fresh, t0.Add(10 * time.Minute), nil},
-		{"fresh, too old", loginkit.StageRequest, fresh, t0.Add(10*time.Minute + time.Nanosecond), loginkit.ErrNeedsRefresh},
-		{"remembered", loginkit.StageRequest, &loginkit.Session{Remembered: true, AuthenticatedAt: t0}, t0, loginkit.ErrNeedsRefresh},
-		{"no session", loginkit.StageRequest, nil, t0, loginkit.ErrNeedsRefresh},
-	}
-	for _, c := range cases {
-		err := p.Check(context.Background(), check(c.stage, u, c.s, c.now))
-		if (c.want == nil && err != nil) || (c.want != nil && !errors.Is(err, c.want)) {
-			t.Errorf("%s: %v; want %v", c.name, err, c.want)
-		}
-	}
-	// maxAge 0: only the Fresh flag counts.
-	if err := Fresh(0).Check(context.Background(), check(loginkit.StageRequest, u, fresh, t0.Add(1000*time.Hour))); err != nil {
-		t.Errorf("Fresh(0) on an old fresh session: %v", err)
-	}
-}
-
-func TestFuncRequireAt(t *testing.T) {
+func TestRequireAt(t *testing.T) {
 	ctx := context.Background()
 	admin, plain := &staff{Admin: true}, &staff{}
 	isAdmin := RequireUser(func(u *staff) bool { return u.Admin })
@@ -83,7 +41,7 @@ func TestFuncRequireAt(t *testing.T) {
 	if err := daytime.Check(ctx, check(loginkit.StageLogin, plain, nil, t0.Add(10*time.Hour))); !errors.Is(err, loginkit.ErrForbidden) {
 		t.Errorf("22:00: %v; want ErrForbidden", err)
 	}
-	verified := Func(func(_ context.Context, c *loginkit.Check) error {
+	verified := loginkit.PolicyFunc(func(_ context.Context, c *loginkit.Check) error {
 		if c.Account.Email == "" {
 			return loginkit.ErrUnauthorized
 		}
@@ -103,11 +61,11 @@ func TestFuncRequireAt(t *testing.T) {
 
 func TestAllAny(t *testing.T) {
 	ctx := context.Background()
-	allow := Func(func(context.Context, *loginkit.Check) error { return nil })
-	forbid := Func(func(context.Context, *loginkit.Check) error { return loginkit.ErrForbidden })
-	refresh := Func(func(context.Context, *loginkit.Check) error { return loginkit.ErrNeedsRefresh })
+	allow := loginkit.PolicyFunc(func(context.Context, *loginkit.Check) error { return nil })
+	forbid := loginkit.PolicyFunc(func(context.Context, *loginkit.Check) error { return loginkit.ErrForbidden })
+	refresh := loginkit.PolicyFunc(func(context.Context, *loginkit.Check) error { return loginkit.ErrNeedsRefresh })
 	calls := 0
-	counted := Func(func(context.Context, *loginkit.Check) error { calls++; return nil })
+	counted := loginkit.PolicyFunc(func(context.Context, *loginkit.Check) error { calls++; return nil })
 	c := check(loginkit.StageRequest, &staff{}, nil, t0)
 
 	if err := All().Check(ctx, c); err != nil {
@@ -234,7 +192,7 @@ func TestLockoutGrowing(t *testing.T) {
 // a Lockout they contain.
 func TestLockoutInsideCombinators(t *testing.T) {
 	for name, p := range map[string]loginkit.Policy{
-		"All": All(Active(), Lockout(1, time.Minute, time.Minute)),
+		"All": All(Require(func(*loginkit.Check) bool { return true }), Lockout(1, time.Minute, time.Minute)),
 		"Any": Any(Lockout(1, time.Minute, time.Minute)),
 	} {
 		rec, ok := p.(loginkit.LoginRecorder)

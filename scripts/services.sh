@@ -7,15 +7,17 @@
 #   scripts/services.sh status               say what is running
 #   scripts/services.sh running              list the servers running, one a line
 #
-# SERVICE is one of postgres, redis, ferretdb, chromium (default: all).
+# SERVICE is one of postgres, redis, ferretdb, mailpit, chromium (default: all).
 #
 # Each server listens on 127.0.0.1 on a fixed port below the ephemeral range:
-# PostgreSQL 15432, Redis 16379, FerretDB (MongoDB wire protocol) 17017.
-# Chromium is only installed; the browser tests start it themselves.
+# PostgreSQL 15432, Redis 16379, FerretDB (MongoDB wire protocol) 17017,
+# Mailpit (an SMTP server that keeps what it receives) SMTP 11025 and its
+# HTTP API 18025. Chromium is only installed; the browser tests start it
+# themselves.
 #
-# When LOGINKIT_POSTGRES_URL, LOGINKIT_REDIS_URL, LOGINKIT_MONGO_URL or
-# LOGINKIT_CHROMIUM is already set, that server is used as it is and nothing is
-# installed or started for it. Otherwise the missing Debian packages are
+# When LOGINKIT_POSTGRES_URL, LOGINKIT_REDIS_URL, LOGINKIT_MONGO_URL,
+# LOGINKIT_SMTP_URL or LOGINKIT_CHROMIUM is already set, that server is used
+# as it is and nothing is installed or started for it. Otherwise the missing Debian packages are
 # installed with apt-get (through sudo when not root) and the server is started
 # with its state in ${LOGINKIT_SERVICES_DIR:-/tmp/loginkit-services}.
 #
@@ -37,6 +39,10 @@ FERRET_VERSION=v1.24.0
 FERRET_SRC=$ROOT/tools/ferretdb
 FERRET_CACHE=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/loginkit
 FERRET_BIN=$FERRET_CACHE/ferretdb-$FERRET_VERSION
+SMTP_PORT=11025
+MAILPIT_HTTP_PORT=18025
+MAILPIT_VERSION=v1.27.11
+MAILPIT_BIN=$FERRET_CACHE/mailpit-$MAILPIT_VERSION
 
 PG_CREATECLUSTER=/etc/postgresql-common/createcluster.conf
 PG_DIR=$STATE/postgres # owned by the postgres user when run as root
@@ -50,18 +56,24 @@ REDIS_LOG=$STATE/redis.log
 FERRET_DIR=$STATE/ferretdb
 FERRET_PIDFILE=$STATE/ferretdb.pid
 FERRET_LOG=$STATE/ferretdb.log
+MAILPIT_DIR=$STATE/mailpit
+MAILPIT_PIDFILE=$STATE/mailpit.pid
+MAILPIT_LOG=$STATE/mailpit.log
 
 # What the command line of each server we start contains; a PID whose command
 # line lacks it is not ours.
 REDIS_ID="redis-server 127.0.0.1:$REDIS_PORT"
 FERRET_ID="-listen 127.0.0.1:$FERRET_PORT -state-dir $FERRET_DIR"
+MAILPIT_ID="--smtp 127.0.0.1:$SMTP_PORT --listen 127.0.0.1:$MAILPIT_HTTP_PORT"
 
 PG_URL="postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres?sslmode=disable"
 REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 MONGO_URL="mongodb://127.0.0.1:$FERRET_PORT/"
+SMTP_URL="smtp://127.0.0.1:$SMTP_PORT"
+MAILPIT_URL="http://127.0.0.1:$MAILPIT_HTTP_PORT"
 CHROMIUM_BIN=/usr/bin/chromium
 
-ALL_SERVICES=(postgres redis ferretdb chromium)
+ALL_SERVICES=(postgres redis ferretdb mailpit chromium)
 
 log() { printf 'services: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -371,6 +383,72 @@ start_ferretdb() {
 
 stop_ferretdb() { stop_pid "$FERRET_PIDFILE" "$FERRET_ID" ferretdb; }
 
+# ---------------------------------------------------------------- mailpit
+
+# Mailpit (github.com/axllent/mailpit) is an SMTP server written in Go that
+# keeps every message it accepts and serves them over an HTTP API, which the
+# mail tests read. It is built from the Go module proxy with `go install` at
+# a fixed version (checked against the checksum database) into the cache.
+build_mailpit() {
+	[ -x "$MAILPIT_BIN" ] && return 0
+	local go t tmp
+	go=$(gocmd) || { log "mailpit: go not found"; return 1; }
+	mkdir -p "$FERRET_CACHE" || return 1
+	t=$(now)
+	log "mailpit: building $MAILPIT_VERSION with go install (a cold build takes about 1 minute)"
+	tmp=$(mktemp -d "$FERRET_CACHE/mailpit-build.XXXXXX") || return 1
+	if ! GOBIN=$tmp CGO_ENABLED=0 GOFLAGS=-buildvcs=false "$go" install -trimpath "github.com/axllent/mailpit@$MAILPIT_VERSION" >&2; then
+		rm -rf "$tmp"
+		log "mailpit: build failed"
+		return 1
+	fi
+	mv -f "$tmp/mailpit" "$MAILPIT_BIN" && rm -rf "$tmp"
+	log "mailpit: built $MAILPIT_BIN in $(since "$t")"
+}
+
+mailpit_ready() { port_open "$SMTP_PORT" && port_open "$MAILPIT_HTTP_PORT"; }
+
+start_mailpit() {
+	if [ -n "${LOGINKIT_SMTP_URL:-}" ]; then
+		log "mailpit: using LOGINKIT_SMTP_URL"
+		[ -n "${LOGINKIT_MAILPIT:-}" ] || build_mailpit || log "mailpit: no binary for private servers"
+		return 0
+	fi
+	local bin=${LOGINKIT_MAILPIT:-}
+	if [ -z "$bin" ]; then
+		build_mailpit || return 1
+		bin=$MAILPIT_BIN
+	fi
+	if pid_is "$MAILPIT_PIDFILE" "$MAILPIT_ID" && mailpit_ready; then
+		log "mailpit: already running (pid $(pid_of "$MAILPIT_PIDFILE")) on ports $SMTP_PORT and $MAILPIT_HTTP_PORT"
+		return 0
+	fi
+	stop_pid "$MAILPIT_PIDFILE" "$MAILPIT_ID" mailpit
+	if port_open "$SMTP_PORT" || port_open "$MAILPIT_HTTP_PORT"; then
+		log "mailpit: port $SMTP_PORT or $MAILPIT_HTTP_PORT is taken by a process this script did not start"
+		return 1
+	fi
+	local t; t=$(now)
+	rm -rf "$MAILPIT_DIR"
+	mkdir -p "$MAILPIT_DIR" || return 1
+	# Any user name and password is accepted (AUTH works, also without
+	# TLS); the tests that check STARTTLS and refused credentials start a
+	# private server of their own.
+	setsid "$bin" --smtp "127.0.0.1:$SMTP_PORT" --listen "127.0.0.1:$MAILPIT_HTTP_PORT" \
+		--database "$MAILPIT_DIR/mailpit.db" --max 20000 --disable-version-check \
+		--smtp-auth-accept-any --smtp-auth-allow-insecure --smtp-disable-rdns --quiet \
+		</dev/null >"$MAILPIT_LOG" 2>&1 9>&- &
+	echo $! >"$MAILPIT_PIDFILE"
+	if ! wait_for 60 mailpit_ready; then
+		log "mailpit: ports $SMTP_PORT and $MAILPIT_HTTP_PORT do not answer:"; tail -n 20 "$MAILPIT_LOG" >&2
+		stop_pid "$MAILPIT_PIDFILE" "$MAILPIT_ID" mailpit
+		return 1
+	fi
+	log "mailpit: started (pid $(pid_of "$MAILPIT_PIDFILE")) on 127.0.0.1:$SMTP_PORT (SMTP) and $MAILPIT_URL (API) in $(since "$t")"
+}
+
+stop_mailpit() { stop_pid "$MAILPIT_PIDFILE" "$MAILPIT_ID" mailpit; }
+
 # ---------------------------------------------------------------- chromium
 
 start_chromium() {
@@ -413,6 +491,18 @@ print_env() {
 	elif [ -x "$FERRET_BIN" ]; then
 		export_line LOGINKIT_FERRETDB "$FERRET_BIN"
 	fi
+	if [ -n "${LOGINKIT_SMTP_URL:-}" ]; then
+		export_line LOGINKIT_SMTP_URL "$LOGINKIT_SMTP_URL"
+		[ -z "${LOGINKIT_MAILPIT_URL:-}" ] || export_line LOGINKIT_MAILPIT_URL "$LOGINKIT_MAILPIT_URL"
+	elif pid_is "$MAILPIT_PIDFILE" "$MAILPIT_ID"; then
+		export_line LOGINKIT_SMTP_URL "$SMTP_URL"
+		export_line LOGINKIT_MAILPIT_URL "$MAILPIT_URL"
+	fi
+	if [ -n "${LOGINKIT_MAILPIT:-}" ]; then
+		export_line LOGINKIT_MAILPIT "$LOGINKIT_MAILPIT"
+	elif [ -x "$MAILPIT_BIN" ]; then
+		export_line LOGINKIT_MAILPIT "$MAILPIT_BIN"
+	fi
 	if [ -n "${LOGINKIT_CHROMIUM:-}" ]; then
 		export_line LOGINKIT_CHROMIUM "$LOGINKIT_CHROMIUM"
 	elif [ -x "$CHROMIUM_BIN" ]; then
@@ -425,6 +515,7 @@ status() {
 	if bin=$(pg_bindir 2>/dev/null) && pg_running "$bin"; then echo "postgres: running on $PG_PORT"; else echo "postgres: stopped"; fi
 	if pid_is "$REDIS_PIDFILE" "$REDIS_ID"; then echo "redis: running on $REDIS_PORT"; else echo "redis: stopped"; fi
 	if pid_is "$FERRET_PIDFILE" "$FERRET_ID"; then echo "ferretdb: running on $FERRET_PORT"; else echo "ferretdb: stopped"; fi
+	if pid_is "$MAILPIT_PIDFILE" "$MAILPIT_ID"; then echo "mailpit: running on $SMTP_PORT (SMTP) and $MAILPIT_HTTP_PORT (API)"; else echo "mailpit: stopped"; fi
 	if [ -x "${LOGINKIT_CHROMIUM:-$CHROMIUM_BIN}" ]; then echo "chromium: ${LOGINKIT_CHROMIUM:-$CHROMIUM_BIN}"; else echo "chromium: missing"; fi
 }
 
@@ -434,6 +525,7 @@ running() {
 	if bin=$(pg_bindir 2>/dev/null) && pg_running "$bin"; then echo postgres; fi
 	if pid_is "$REDIS_PIDFILE" "$REDIS_ID"; then echo redis; fi
 	if pid_is "$FERRET_PIDFILE" "$FERRET_ID"; then echo ferretdb; fi
+	if pid_is "$MAILPIT_PIDFILE" "$MAILPIT_ID"; then echo mailpit; fi
 }
 
 # with_lock serialises start and stop between concurrent runs.
@@ -482,7 +574,7 @@ main() {
 	status) status ;;
 	running) running ;;
 	*)
-		echo "usage: $0 start|stop|env|status|running [postgres|redis|ferretdb|chromium]..." >&2
+		echo "usage: $0 start|stop|env|status|running [postgres|redis|ferretdb|mailpit|chromium]..." >&2
 		return 2
 		;;
 	esac

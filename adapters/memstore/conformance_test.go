@@ -41,3 +41,9 @@ func TestTokensConformance(t *testing.T) {
 		New: func(testing.TB) loginkit.TokenStore { return memstore.NewTokens() },
 	})
 }
+
+func TestSecondFactorsConformance(t *testing.T) {
+	conformance.TestSecondFactors(t, conformance.SecondFactorHarness{
+		New: func(testing.TB) loginkit.SecondFactorStore { return memstore.NewSecondFactors() },
+	})
+}

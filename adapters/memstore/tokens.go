@@ -93,6 +93,8 @@ func (m *Tokens) Create(ctx context.Context, t *loginkit.Token) error {
 		m.drop(old)
 	}
 	e := &tokenEntry{t: *t}
+	// Tokens come back in UTC, whatever zone the caller's times were in.
+	e.t.CreatedAt, e.t.ExpiresAt = e.t.CreatedAt.UTC(), e.t.ExpiresAt.UTC()
 	m.bySel[t.Selector] = e
 	m.index(t.UserID, t.Selector)
 	m.heap.push(e)

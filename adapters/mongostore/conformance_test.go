@@ -51,3 +51,17 @@ func TestUsersConformance(t *testing.T) {
 		TimePrecision: time.Millisecond,
 	})
 }
+
+func TestSecondFactorsConformance(t *testing.T) {
+	client(t) // skip, or fail under CI, once rather than in every case
+	conformance.TestSecondFactors(t, conformance.SecondFactorHarness{
+		New: func(tb testing.TB) loginkit.SecondFactorStore {
+			s := mongostore.NewSecondFactors(freshDB(tb))
+			if err := s.EnsureIndexes(ctx(tb)); err != nil {
+				tb.Fatal(err)
+			}
+			return s
+		},
+		TimePrecision: time.Millisecond,
+	})
+}

@@ -83,8 +83,8 @@ func (m ExpiryMode) String() string {
 	return "unknown"
 }
 
-// IndexEnsurer is a store whose indexes can be created: *Users, *Sessions
-// and *Tokens.
+// IndexEnsurer is a store whose indexes can be created: *Users, *Sessions,
+// *Tokens and *SecondFactors.
 type IndexEnsurer interface {
 	EnsureIndexes(ctx context.Context) error
 }

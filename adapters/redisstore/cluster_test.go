@@ -322,6 +322,11 @@ func TestCluster(t *testing.T) {
 			Fill: conformance.FillMember,
 		})
 	})
+	t.Run("SecondFactorsConformance", func(t *testing.T) {
+		conformance.TestSecondFactors(t, conformance.SecondFactorHarness{
+			New: func(testing.TB) loginkit.SecondFactorStore { return redisstore.NewSecondFactors(rdb, prefix()) },
+		})
+	})
 
 	// The manager on the cluster: remember-me (whose rotation records
 	// have selectors of their own), a password change and a logout.

@@ -41,3 +41,12 @@ func TestUsersConformance(t *testing.T) {
 		Fill: conformance.FillMember,
 	})
 }
+
+func TestSecondFactorsConformance(t *testing.T) {
+	e := newEnv(t)
+	conformance.TestSecondFactors(t, conformance.SecondFactorHarness{
+		New: func(tb testing.TB) loginkit.SecondFactorStore {
+			return redisstore.NewSecondFactors(e.rdb, redisstore.WithPrefix(e.prefix(tb)))
+		},
+	})
+}

@@ -199,11 +199,11 @@ func (c *checker) inspect(cmd redis.Cmder) {
 func commandKeys(args []any) ([]string, bool) {
 	str := func(i int) string { return fmt.Sprint(args[i]) }
 	switch strings.ToLower(str(0)) {
-	case "hello", "client", "ping", "select", "auth", "scan", "info":
+	case "hello", "client", "ping", "select", "auth", "scan", "info", "multi", "exec":
 		return nil, true
 	case "get", "set", "getdel", "hget", "hmget", "hset", "hexists", "hdel",
 		"zadd", "zrem", "zrange", "zcard", "zscore", "zremrangebyscore",
-		"pexpireat", "pttl", "type":
+		"pexpireat", "pttl", "type", "hgetall", "smembers", "sadd", "srem":
 		return []string{str(1)}, true
 	case "del", "unlink", "exists":
 		keys := make([]string, len(args)-1)

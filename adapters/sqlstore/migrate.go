@@ -18,12 +18,15 @@ import (
 
 // Migration names, in the order they apply. Applied names are recorded in
 // <prefix>migrations; never rename or reorder them.
-const migrationCreateTables = "20260301000001"
+const (
+	migrationCreateTables       = "20260301000001"
+	migrationSecondFactorTables = "20260401000001"
+)
 
 // Migrate creates or updates the tables the stores use, with bun's migrate
 // package, for the user type T (the application's struct embedding
 // loginkit.Account): <prefix>users, <prefix>sessions and <prefix>tokens
-// with their indexes, and bun's bookkeeping tables <prefix>migrations and
+// with their indexes, <prefix>second_factors and <prefix>recovery_codes, and bun's bookkeeping tables <prefix>migrations and
 // <prefix>migration_locks. Pass the same options as to the stores.
 //
 // It is idempotent: run it at every start-up. Each migration runs once,
@@ -67,6 +70,15 @@ func Migrate[T any](ctx context.Context, db *bun.DB, opts ...Option) error {
 		Up: func(ctx context.Context, m *migrate.Migrator, _ *migrate.Migration) error {
 			return m.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 				return createTables(ctx, tx, (*T)(nil), c)
+			})
+		},
+	})
+	ms.Add(migrate.Migration{
+		Name:    migrationSecondFactorTables,
+		Comment: "second_factor_tables",
+		Up: func(ctx context.Context, m *migrate.Migrator, _ *migrate.Migration) error {
+			return m.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+				return createSecondFactorTables(ctx, tx, c)
 			})
 		},
 	})
@@ -119,6 +131,25 @@ func createTables(ctx context.Context, tx bun.Tx, user any, c config) error {
 			TableExpr("?", bun.Ident(ix.table)).Index(ix.name).Column(ix.columns...).
 			Exec(ctx); err != nil {
 			return fmt.Errorf("create index %s: %w", ix.name, err)
+		}
+	}
+	return nil
+}
+
+// createSecondFactorTables is the second migration: the tables of
+// SecondFactors. Both are keyed by user ID first, which serves every
+// lookup.
+func createSecondFactorTables(ctx context.Context, tx bun.Tx, c config) error {
+	for _, t := range []struct {
+		model any
+		name  string
+	}{
+		{(*secondFactorRow)(nil), c.secondFactorsTable()},
+		{(*recoveryCodeRow)(nil), c.recoveryCodesTable()},
+	} {
+		if _, err := tx.NewCreateTable().Model(t.model).ModelTableExpr("?", bun.Ident(t.name)).
+			IfNotExists().Exec(ctx); err != nil {
+			return fmt.Errorf("create table %s: %w", t.name, err)
 		}
 	}
 	return nil

@@ -34,7 +34,8 @@ type config struct {
 
 // WithPrefix sets the prefix of every table and index name (default
 // DefaultPrefix): the tables are <prefix>users, <prefix>sessions,
-// <prefix>tokens, and bun's <prefix>migrations and <prefix>migration_locks.
+// <prefix>tokens, <prefix>second_factors, <prefix>recovery_codes, and bun's
+// <prefix>migrations and <prefix>migration_locks.
 // Pass the same prefix to Migrate and to every store of one application;
 // different prefixes let several independent sets of tables share one
 // database or schema.
@@ -64,6 +65,9 @@ func newConfig(opts []Option) config {
 func (c config) usersTable() string    { return c.prefix + "users" }
 func (c config) sessionsTable() string { return c.prefix + "sessions" }
 func (c config) tokensTable() string   { return c.prefix + "tokens" }
+
+func (c config) secondFactorsTable() string { return c.prefix + "second_factors" }
+func (c config) recoveryCodesTable() string { return c.prefix + "recovery_codes" }
 
 // IsUniqueViolation reports whether err comes from a unique index or
 // primary key refusing a row: SQLSTATE 23505 from PostgreSQL (pgx's

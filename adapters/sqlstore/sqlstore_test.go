@@ -126,7 +126,7 @@ func migrate(tb testing.TB, db *bun.DB, prefix string, opts ...sqlstore.Option) 
 // dropTables drops the tables Migrate creates under prefix.
 func dropTables(tb testing.TB, db *bun.DB, prefix string) {
 	tb.Helper()
-	for _, t := range []string{"users", "sessions", "tokens", "migrations", "migration_locks"} {
+	for _, t := range []string{"users", "sessions", "tokens", "second_factors", "recovery_codes", "migrations", "migration_locks"} {
 		if _, err := db.ExecContext(context.Background(), "DROP TABLE IF EXISTS ?", bun.Ident(prefix+t)); err != nil {
 			tb.Errorf("drop %s%s: %v", prefix, t, err)
 		}
@@ -168,6 +168,17 @@ func TestConformanceTokens(t *testing.T) {
 			New: func(tb testing.TB) loginkit.TokenStore {
 				db, opt, _ := fresh(tb, b)
 				return sqlstore.NewTokens(db, opt)
+			},
+		})
+	})
+}
+
+func TestConformanceSecondFactors(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		conformance.TestSecondFactors(t, conformance.SecondFactorHarness{
+			New: func(tb testing.TB) loginkit.SecondFactorStore {
+				db, opt, _ := fresh(tb, b)
+				return sqlstore.NewSecondFactors(db, opt)
 			},
 		})
 	})

@@ -219,11 +219,11 @@ func TestMigrate(t *testing.T) {
 			t.Errorf("user after repeated Migrate: %+v, %v", got, err)
 		}
 		n, err := db.NewSelect().TableExpr("?", bun.Ident(prefix+"migrations")).Count(ctx)
-		if err != nil || n != 1 {
-			t.Errorf("%smigrations has %d rows, %v; want 1", prefix, n, err)
+		if err != nil || n != 2 {
+			t.Errorf("%smigrations has %d rows, %v; want 2", prefix, n, err)
 		}
 
-		want := []string{prefix + "migration_locks", prefix + "migrations", prefix + "sessions", prefix + "tokens", prefix + "users"}
+		want := []string{prefix + "migration_locks", prefix + "migrations", prefix + "recovery_codes", prefix + "second_factors", prefix + "sessions", prefix + "tokens", prefix + "users"}
 		if got := tableNames(t, db, prefix); !slices.Equal(got, want) {
 			t.Errorf("tables %v, want %v", got, want)
 		}
@@ -255,7 +255,7 @@ func TestDefaultPrefix(t *testing.T) {
 	if err := sqlstore.Migrate[conformance.Member](ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"loginkit_migration_locks", "loginkit_migrations", "loginkit_sessions", "loginkit_tokens", "loginkit_users"}
+	want := []string{"loginkit_migration_locks", "loginkit_migrations", "loginkit_recovery_codes", "loginkit_second_factors", "loginkit_sessions", "loginkit_tokens", "loginkit_users"}
 	if got := tableNames(t, db, "loginkit_"); !slices.Equal(got, want) {
 		t.Errorf("tables %v, want %v", got, want)
 	}

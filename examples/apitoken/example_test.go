@@ -19,7 +19,7 @@ func ExampleNewApp() {
 	ctx := context.Background()
 	tokens := memstore.NewTokens()
 	a, h, err := NewApp(memstore.NewUsers[User](), memstore.NewSessions(), tokens,
-		hashers.PBKDF2SHA256(hashers.Iterations(1000)), true)
+		hashers.Must(hashers.New(hashers.SchemePBKDF2SHA256, hashers.Iterations(1000))), true)
 	if err != nil {
 		panic(err)
 	}

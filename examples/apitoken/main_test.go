@@ -18,7 +18,7 @@ import (
 
 func TestIssueUseAndRevokeAPIToken(t *testing.T) {
 	users := memstore.NewUsers[User]()
-	a, h, err := NewApp(users, memstore.NewSessions(), memstore.NewTokens(), hashers.PBKDF2SHA256(hashers.Iterations(1000)), true)
+	a, h, err := NewApp(users, memstore.NewSessions(), memstore.NewTokens(), hashers.Must(hashers.New(hashers.SchemePBKDF2SHA256, hashers.Iterations(1000))), true)
 	if err != nil {
 		t.Fatal(err)
 	}

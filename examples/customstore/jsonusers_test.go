@@ -69,7 +69,7 @@ func TestLoginFlowOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, m, err := newHandler(users, hashers.PBKDF2SHA256(hashers.Iterations(1000)), true)
+	h, m, err := newHandler(users, hashers.Must(hashers.New(hashers.SchemePBKDF2SHA256, hashers.Iterations(1000))), true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ func startApp(t *testing.T) (*App, *httptest.Server) {
 		MongoURL:        uri,
 		Database:        dbName,
 		Admins:          []string{"Root@Example.com"},
-		Hasher:          hashers.PBKDF2SHA256(hashers.Iterations(1000)),
+		Hasher:          hashers.Must(hashers.New(hashers.SchemePBKDF2SHA256, hashers.Iterations(1000))),
 		InsecureCookies: true, // httptest serves plain HTTP on 127.0.0.1
 		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

@@ -35,7 +35,7 @@ func testConfig(t *testing.T) Config {
 		RedisURL:    rd,
 		TablePrefix: "expr_" + suffix + "_",
 		KeyPrefix:   "loginkit-example-" + suffix + ":",
-		Hasher:      hashers.PBKDF2SHA256(hashers.Iterations(1000)),
+		Hasher:      hashers.Must(hashers.New(hashers.SchemePBKDF2SHA256, hashers.Iterations(1000))),
 		// httptest serves plain HTTP on 127.0.0.1.
 		InsecureCookies: true,
 		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),

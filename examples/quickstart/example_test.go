@@ -26,7 +26,7 @@ func ExampleNewApp() {
 	}
 	defer closeDB()
 	app, err := NewApp(stores, Options{
-		Hasher:          hashers.PBKDF2SHA256(hashers.Iterations(1000)), // cheap, for the example only
+		Hasher:          hashers.Must(hashers.New(hashers.SchemePBKDF2SHA256, hashers.Iterations(1000))), // cheap, for the example only
 		InsecureCookies: true,
 	})
 	if err != nil {

@@ -11,5 +11,5 @@ import (
 // verifies every format the default hasher reads.
 func testHasher(t *testing.T) loginkit.Hasher {
 	t.Helper()
-	return hashers.PBKDF2SHA256(hashers.Iterations(1000))
+	return hashers.Must(hashers.New(hashers.SchemePBKDF2SHA256, hashers.Iterations(1000)))
 }

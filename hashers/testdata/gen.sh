@@ -5,7 +5,8 @@ set -eu
 cd "$(dirname "$0")"
 PYWZ=${PYWZ:-python3}              # a python3 with werkzeug
 PYDEB=${PYDEB:-/usr/bin/python3}   # Debian's python3 with python3-django, -passlib, -argon2, -bcrypt
-NODE_MODULES=${NODE_MODULES:?set NODE_MODULES to a node_modules dir with bcrypt and bcryptjs}
+NODE_MODULES=${NODE_MODULES:?set NODE_MODULES to a node_modules dir with bcrypt, bcryptjs and argon2}
+WP_PHPASS=${WP_PHPASS:?set WP_PHPASS to wp-includes/class-phpass.php of an unpacked wordpress package (see README.md)}
 {
   "$PYWZ" gen_python.py werkzeug
   "$PYDEB" gen_python.py django
@@ -13,6 +14,10 @@ NODE_MODULES=${NODE_MODULES:?set NODE_MODULES to a node_modules dir with bcrypt 
   "$PYDEB" gen_python.py passlib
   php gen.php
   NODE_PATH="$NODE_MODULES" node gen.js
+  WP_PHPASS="$WP_PHPASS" php gen_phpass.php
+  "$PYDEB" gen_crypt.py passlib
+  "$PYDEB" gen_crypt.py mkpasswd
+  NODE_PATH="$NODE_MODULES" node gen_argon2.js
 } > vectors.jsonl.tmp
 mv vectors.jsonl.tmp vectors.jsonl
 wc -l vectors.jsonl

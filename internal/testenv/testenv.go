@@ -1,4 +1,4 @@
-// Package testenv locates the test servers (PostgreSQL, Redis, MongoDB,
+// Package testenv locates the test servers (PostgreSQL, Redis, MongoDB, Mailpit,
 // Chromium) that scripts/test starts, for the project's own tests.
 package testenv
 

@@ -145,7 +145,7 @@ func TestManagerWithCookieSessions(t *testing.T) {
 		a := newApp(t)
 		v := a.login()
 		a.mu.Lock()
-		a.now = a.now.Add(loginkit.DefaultIdleTimeout)
+		a.now = a.now.Add(2 * time.Hour)
 		a.mu.Unlock()
 		if code, _, _ := a.do("GET", "/account", v); code != http.StatusUnauthorized {
 			t.Fatalf("after the idle timeout: status %d, want 401", code)
@@ -163,4 +163,4 @@ func TestManagerWithCookieSessions(t *testing.T) {
 
 // sessionCookie is the manager's session cookie name with the default
 // (Secure, host-only, Path=/) cookie options.
-const sessionCookie = "__Host-" + loginkit.DefaultSessionCookie
+const sessionCookie = "__Host-session"

@@ -53,8 +53,8 @@ func typical(now time.Time) *loginkit.Session {
 		CreatedAt:         now,
 		AuthenticatedAt:   now,
 		LastSeenAt:        now,
-		ExpiresAt:         now.Add(loginkit.DefaultIdleTimeout),
-		AbsoluteExpiresAt: now.Add(loginkit.DefaultAbsoluteTimeout),
+		ExpiresAt:         now.Add(2 * time.Hour),
+		AbsoluteExpiresAt: now.Add(24 * time.Hour),
 		Fresh:             true,
 		Version:           3,
 		Fingerprint:       "mJ2c0kQ3hV7xZ1aB9eF4gA", // 16 bytes, base64url

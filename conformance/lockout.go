@@ -1,0 +1,134 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/policies"
+)
+
+// Lockout bound exercised through the manager: the number of password
+// checks a burst of guesses may cost, and the size of the burst.
+const (
+	lockoutLimit   = 5
+	lockoutGuesses = 60
+	lockoutWindow  = 15 * time.Minute
+)
+
+// countingHasher is a Hasher that counts the password checks it makes.
+// Each check takes a little time, as a real one does, so that concurrent
+// logins overlap.
+type countingHasher struct{ checks atomic.Int64 }
+
+func (h *countingHasher) Hash(_ context.Context, password string) (string, error) {
+	return "count$" + password, nil
+}
+
+func (h *countingHasher) Verify(ctx context.Context, password, encoded string) (bool, error) {
+	h.checks.Add(1)
+	select {
+	case <-time.After(3 * time.Millisecond):
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	want, ok := strings.CutPrefix(encoded, "count$")
+	if !ok {
+		return false, loginkit.ErrUnknownHashFormat
+	}
+	if password != want {
+		return false, loginkit.ErrMismatch
+	}
+	return false, nil
+}
+
+// noSessions is a SessionStore for a manager used only for Authenticate.
+type noSessions struct{}
+
+func (noSessions) Save(context.Context, *loginkit.Session) error { return errors.ErrUnsupported }
+func (noSessions) Get(context.Context, string) (*loginkit.Session, error) {
+	return nil, loginkit.ErrNotFound
+}
+func (noSessions) Delete(context.Context, string) error { return nil }
+func (noSessions) ListByUser(context.Context, string) ([]*loginkit.Session, error) {
+	return nil, nil
+}
+func (noSessions) DeleteByUser(context.Context, string, string) (int, error) { return 0, nil }
+func (noSessions) DeleteExpired(context.Context) (int, error)                { return 0, nil }
+
+// lockoutBound checks, for a store implementing loginkit.UserUpdater, the
+// manager's lockout promise that rests on it: with
+// policies.Lockout(5, ...), a burst of 60 concurrent wrong guesses costs
+// at most 5 password checks; the right password sent after the burst is
+// refused with ErrLocked while the lock lasts, and accepted after it.
+func (s *userSuite[U]) lockoutBound(t suiteT, st loginkit.UserStore[U]) {
+	if _, ok := st.(loginkit.UserUpdater[U]); !ok {
+		t.Skip("the store does not implement loginkit.UserUpdater; without it the manager cannot bound concurrent guesses")
+	}
+	clause := "UserUpdater.UpdateUser: a lockout bounds password checks, whatever the concurrency"
+	var (
+		mu  sync.Mutex
+		now = s.now
+	)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	h := &countingHasher{}
+	m, err := loginkit.New[U]().Users(st).Sessions(noSessions{}).Hasher(h).
+		Policies(policies.Lockout(lockoutLimit, lockoutWindow, lockoutWindow)).
+		Clock(clock).Build()
+	must(t, err, "Build a manager on the store", clause)
+	ann := s.user("", "ann@example.com", "ann", 1)
+	ann.LoginAccount().PasswordHash, _ = h.Hash(background(), "right password")
+	s.create(t, st, ann)
+
+	errs := make([]error, lockoutGuesses)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range lockoutGuesses {
+		wg.Go(func() {
+			<-start
+			_, errs[i] = m.Authenticate(background(), "ann@example.com", "wrong password")
+		})
+	}
+	close(start)
+	wg.Wait()
+	refused := 0
+	for i, err := range errs {
+		switch {
+		case errors.Is(err, loginkit.ErrLocked):
+			refused++
+		case errors.Is(err, loginkit.ErrInvalidCredentials):
+		default:
+			skipUnsupported(t, "UpdateUser", err)
+			t.Errorf("wrong guess %d of a concurrent burst: %v; want ErrInvalidCredentials or ErrLocked (%s)", i, err, clause)
+		}
+	}
+	if n := h.checks.Load(); n > lockoutLimit {
+		t.Errorf("%d concurrent wrong guesses against a lockout after %d failures made %d password checks; want at most %d (%s)",
+			lockoutGuesses, lockoutLimit, n, lockoutLimit, clause)
+	}
+	if refused < lockoutGuesses-lockoutLimit {
+		t.Errorf("%d of %d concurrent wrong guesses were refused as locked; want at least %d (%s)",
+			refused, lockoutGuesses, lockoutGuesses-lockoutLimit, clause)
+	}
+	checks := h.checks.Load()
+	if _, err := m.Authenticate(background(), "ann@example.com", "right password"); !errors.Is(err, loginkit.ErrLocked) {
+		t.Errorf("the right password after the burst, while locked: %v; want ErrLocked (%s)", err, clause)
+	}
+	if n := h.checks.Load(); n != checks {
+		t.Errorf("a login refused as locked made %d password checks; want none (%s)", n-checks, clause)
+	}
+	mu.Lock()
+	now = now.Add(lockoutWindow + time.Second)
+	mu.Unlock()
+	u, err := m.Authenticate(background(), "ann@example.com", "right password")
+	if err != nil {
+		t.Fatalf("the right password after the lock ended: %v; want success (%s)", err, clause)
+	}
+	if a := u.LoginAccount(); a.FailedLogins != 0 || !a.LockedUntil.IsZero() {
+		t.Errorf("after a successful login: FailedLogins %d, LockedUntil %v; want 0 and zero (%s)", a.FailedLogins, a.LockedUntil, clause)
+	}
+}
