@@ -249,6 +249,12 @@ func (nc *nearCache) get(ctx context.Context, rk string, fallback redis.Universa
 	sh := nc.shard(rk)
 	if c := sh.confirmed.Load(); c != 0 && nc.now()-c <= int64(nc.bound) {
 		v, err := sh.rdb.Get(ctx, rk).Result()
+		if errors.Is(err, redis.Nil) {
+			// go-redis caches "no such key" too. Keys that are gone for
+			// good (logged out, expired, forged) would then fill the cache
+			// until evicted: keep only sessions that exist.
+			nc.invalidate(rk)
+		}
 		if (err == nil || errors.Is(err, redis.Nil)) && nc.now()-c <= int64(nc.bound) {
 			return v, err
 		}
