@@ -152,6 +152,9 @@ type soakUser struct {
 	browsers [3]soakBrowser
 }
 
+// latSamples is the size of the sample of GET latencies a stack keeps.
+const latSamples = 100_000
+
 // soakStack drives one stack: its instances, users and counters.
 type soakStack struct {
 	rep    *SoakStack
@@ -162,7 +165,7 @@ type soakStack struct {
 	idle   time.Duration
 
 	mu       sync.Mutex
-	lat      []time.Duration
+	lat      []time.Duration // at most latSamples
 	checkers sync.WaitGroup
 
 	requests, gets, logins, logouts, pwsets, errs, revocations, stale atomic.Int64
@@ -287,9 +290,15 @@ func (s *soakStack) step(rng *rand.Rand) {
 			s.fail("GET /me of a logged-in browser: status %d", code)
 		default:
 			d := time.Since(start)
-			s.gets.Add(1)
+			n := s.gets.Add(1)
+			// A fixed-size uniform sample of the latencies (reservoir
+			// sampling), so that the harness's own memory stays flat.
 			s.mu.Lock()
-			s.lat = append(s.lat, d)
+			if len(s.lat) < latSamples {
+				s.lat = append(s.lat, d)
+			} else if i := rng.Int64N(n); i < latSamples {
+				s.lat[i] = d
+			}
 			s.mu.Unlock()
 			b.cookies, b.lastSeen = merge(b.cookies, set), time.Now()
 		}
