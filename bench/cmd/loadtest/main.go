@@ -195,19 +195,28 @@ func getLoad(d time.Duration, rounds, clients int, only string, useWrk bool) err
 			st.results = append(st.results, res)
 		}
 	}
-	var bare float64
-	fmt.Printf("| stack | req/s | vs bare | p50 | p99 | errors |\n|---|---:|---:|---:|---:|---:|\n")
+	var bare, scs float64
 	for _, st := range stacks {
 		slices.SortFunc(st.results, func(a, b result) int { return int(a.rps - b.rps) })
 		m := st.results[len(st.results)/2]
-		if st.s.Name == "bare" {
+		switch st.s.Name {
+		case "bare":
 			bare = m.rps
+		case "scs-redisstore":
+			scs = m.rps
 		}
-		ratio := "—"
+	}
+	fmt.Printf("| stack | req/s | vs bare | vs scs-redisstore | p50 | p99 | errors |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, st := range stacks {
+		m := st.results[len(st.results)/2]
+		ratio, vsScs := "—", "—"
 		if bare > 0 {
 			ratio = fmt.Sprintf("%.0f%%", 100*m.rps/bare)
 		}
-		fmt.Printf("| %s | %.0f | %s | %s | %s | %d |\n", st.s.Name, m.rps, ratio, round(m.p50), round(m.p99), m.errors)
+		if scs > 0 {
+			vsScs = fmt.Sprintf("%.2f×", m.rps/scs)
+		}
+		fmt.Printf("| %s | %.0f | %s | %s | %s | %s | %d |\n", st.s.Name, m.rps, ratio, vsScs, round(m.p50), round(m.p99), m.errors)
 	}
 	gen := "Go clients in the same process"
 	if useWrk {
