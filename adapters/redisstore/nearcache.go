@@ -30,11 +30,11 @@ import (
 const DefaultNearCacheBound = time.Second
 
 // DefaultNearCacheEntries is the number of session reads a near-cache
-// keeps unless NearCacheConfig.MaxEntries says otherwise. At the typical
-// session size (TypicalSessionSize) an entry takes about half a kilobyte
-// of heap with go-redis's bookkeeping, so the default costs at most about
-// 25 MB.
-const DefaultNearCacheEntries = 50_000
+// keeps unless NearCacheConfig.MaxEntries says otherwise. A typical
+// session (TypicalSessionSize) takes about 1.1 KB of heap in the cache
+// with go-redis's bookkeeping (BenchmarkNearCacheBytesPerEntry), so the
+// default costs at most about 23 MB.
+const DefaultNearCacheEntries = 20_000
 
 // DefaultNearCacheConns is the number of tracked connections a near-cache
 // opens unless NearCacheConfig.Conns says otherwise.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -654,4 +655,71 @@ func steadyStateOn(tb testing.TB, st loginkit.SessionStore) (http.Handler, *http
 		r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
 	}
 	return m.Middleware(m.Required(page)), r
+}
+
+// BenchmarkNearCacheGet measures a session Get served from a warm
+// near-cache, beside the same Get without it (one round trip).
+func BenchmarkNearCacheGet(b *testing.B) {
+	e := newEnv(b)
+	p := e.prefix(b)
+	ctx := context.Background()
+	plain := redisstore.NewSessions(e.raw, redisstore.WithPrefix(p))
+	if err := plain.Save(ctx, hourSession("bench", "u-bench")); err != nil {
+		b.Fatal(err)
+	}
+	near := nearSessions(b, e.raw, p, time.Second)
+	warm(b, near, "bench")
+	for _, c := range []struct {
+		name string
+		st   *redisstore.Sessions
+	}{{"cache=near", near}, {"cache=none", plain}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.st.Get(ctx, "bench"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkNearCacheBytesPerEntry reports the heap a near-cache holds per
+// cached session (typical size), over 20 thousand sessions, and go-redis's
+// own estimate of it.
+func BenchmarkNearCacheBytesPerEntry(b *testing.B) {
+	const n = 20_000
+	e := newEnv(b)
+	p := e.prefix(b)
+	ctx := context.Background()
+	plain := redisstore.NewSessions(e.raw, redisstore.WithPrefix(p))
+	s := hourSession("", "")
+	s.UserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/133.0.0.0 Safari/537.36"
+	s.Fingerprint = "0123456789abcdefghijkl"
+	for i := range n {
+		s.Key = fmt.Sprintf("%043d", i)
+		s.UserID = fmt.Sprintf("%032d", i%1000)
+		if err := plain.Save(ctx, s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for range b.N {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		near := redisstore.NewSessions(e.raw, redisstore.WithPrefix(p),
+			redisstore.WithNearCache(redisstore.NearCacheConfig{Logger: quiet}))
+		for i := range n {
+			if _, err := near.Get(ctx, fmt.Sprintf("%043d", i)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		st := near.NearCacheStats()
+		b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(st.Entries), "B/entry")
+		b.ReportMetric(float64(st.MemoryBytes)/float64(st.Entries), "estimated-B/entry")
+		b.ReportMetric(float64(st.Entries), "entries")
+		_ = near.Close()
+	}
 }
