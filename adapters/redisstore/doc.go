@@ -103,7 +103,7 @@
 // the entries (at most NearCacheConfig.MaxEntries, default 20,000, at
 // about 1.1 KB of heap each for a typical session: 23 MB when full),
 // NearCacheConfig.Conns more connections to Redis (default
-// 4), each with a drain every millisecond and a heartbeat four times per
+// 8), each with a drain every millisecond and a heartbeat four times per
 // bound, Redis's tracking table (a key and its readers per cached
 // session), and misses that queue for their shard's one connection. It
 // covers sessions only: with users in this package's Users store, each
