@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/text/cases"
+	"golang.org/x/text/secure/precis"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -91,9 +93,18 @@ func ValidUsername(username string) bool {
 }
 
 // CheckLoginNames returns an error matching ErrInvalid, naming the
-// problem, when the account's username is not ValidUsername or its email
-// is not ValidEmail, and nil otherwise. Stores call it before writing.
+// problem, when the account's username or email holds a code point that
+// is not ValidLoginName, when its username is not ValidUsername or its
+// email is not ValidEmail, and nil otherwise. Stores call it before
+// writing, so that a hostile name is refused as invalid input rather
+// than reaching the database (whose driver may refuse a NUL byte).
 func (a *Account) CheckLoginNames() error {
+	if !ValidLoginName(a.Username) {
+		return fmt.Errorf("%w: the username contains a character that is not allowed", ErrInvalid)
+	}
+	if !ValidLoginName(a.Email) {
+		return fmt.Errorf("%w: the email address contains a character that is not allowed", ErrInvalid)
+	}
 	if !ValidUsername(a.Username) {
 		return fmt.Errorf("%w: a username must not contain '@'", ErrInvalid)
 	}
@@ -114,10 +125,91 @@ func ValidEmail(email string) bool {
 	return n == "" || strings.Contains(n, "@")
 }
 
+// ValidLoginName reports whether s, an email address or username as
+// entered (surrounding white space aside), holds only code points a login
+// name may contain: those of the PRECIS FreeformClass (RFC 8264), checked
+// with golang.org/x/text/secure/precis. It refuses invalid UTF-8, control
+// characters (NUL, tab, newline), unassigned code points and
+// default-ignorable ones: zero-width spaces and joiners, bidirectional
+// controls, the soft hyphen. Spaces, punctuation and symbols are allowed
+// here; Register asks more of a new name (see Manager.Register). The
+// empty string is valid (no name). Every store in this module refuses an
+// account whose email or username is not valid, with ErrInvalid, and
+// Authenticate treats such a login as wrong credentials without asking
+// the store.
+func ValidLoginName(s string) bool {
+	s = strings.TrimSpace(s)
+	if isPrintableASCII(s) {
+		return true
+	}
+	if !utf8.ValidString(s) {
+		return false // precis would replace the bad bytes
+	}
+	_, err := precis.OpaqueString.String(s)
+	return err == nil
+}
+
+// validNewLoginName reports whether s may name a new account: it must be
+// ValidLoginName and, once trimmed, a username in the sense of RFC 8265
+// (section 3.1): userparts separated by single spaces, each accepted by
+// the UsernameCaseMapped profile (letters and digits of any script and
+// printable ASCII, no symbols, compatibility characters or mixed-direction
+// text). It is a check only: keys stay NormalizeLogin's.
+func validNewLoginName(s string) bool {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return true
+	}
+	if !ValidLoginName(s) {
+		return false
+	}
+	for part := range strings.SplitSeq(s, " ") {
+		if _, err := precis.UsernameCaseMapped.String(part); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidPassword reports whether a password holds only code points the
+// PRECIS OpaqueString profile (RFC 8265, section 4.2) allows: no control
+// characters, unassigned or default-ignorable code points, and valid
+// UTF-8. The empty password is valid here (Register refuses it
+// separately). Register, ChangePassword and SetPassword refuse a password
+// that is not valid with ErrInvalid, and Authenticate refuses it as wrong
+// credentials. The password itself is hashed as given, not mapped, so
+// that hashes made elsewhere from unnormalised passwords keep verifying.
+func ValidPassword(pw string) bool {
+	if pw == "" {
+		return true
+	}
+	if isPrintableASCII(pw) {
+		return true
+	}
+	if !utf8.ValidString(pw) {
+		return false
+	}
+	_, err := precis.OpaqueString.String(pw)
+	return err == nil
+}
+
+// isPrintableASCII reports whether s holds only printable ASCII and
+// spaces, which every PRECIS profile used here allows.
+func isPrintableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
 // NormalizeLogin returns the form of an email address or username that
 // uniqueness and login lookups compare: surrounding white space removed,
 // Unicode NFKC normalisation, then Unicode case folding (so "Straße" and
-// "STRASSE" are the same name). It is idempotent.
+// "STRASSE" are the same name). A name that is not ValidLoginName has no
+// key: NormalizeLogin returns "" for it, which no store finds. It is
+// idempotent.
 func NormalizeLogin(s string) string {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -125,6 +217,9 @@ func NormalizeLogin(s string) string {
 	}
 	if isASCIILowerClean(s) {
 		return s
+	}
+	if !ValidLoginName(s) {
+		return ""
 	}
 	s = norm.NFKC.String(s)
 	s = cases.Fold().String(s)

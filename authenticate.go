@@ -10,7 +10,13 @@ import (
 // Authenticate checks a login name (email or username) and password. It
 // returns ErrInvalidCredentials both for an unknown login and for a wrong
 // password, and spends the same hashing work on both, so neither the error
-// nor the timing tells them apart. Other outcomes:
+// nor the timing tells them apart: every ErrInvalidCredentials outcome is
+// padded to the time a wrong password takes against the slowest hash
+// scheme seen failing recently (a per-scheme moving average), so that
+// users imported with a slower or faster scheme than the hasher's own
+// cannot be told from unknown logins either. A login that is not ValidLoginName, or
+// a password with code points the PRECIS OpaqueString profile disallows,
+// is ErrInvalidCredentials too, without asking the store. Other outcomes:
 //
 //   - ErrLocked when a policy (policies.Lockout) refuses the account for
 //     now, whatever the password;
@@ -37,19 +43,29 @@ import (
 // changed while the check ran is ErrInvalidCredentials. Authenticate does
 // not log the user in: call Login next.
 func (m *Manager[U]) Authenticate(ctx context.Context, login, password string) (U, error) {
-	u, err := m.authenticate(ctx, login, password)
+	start := time.Now()
+	u, err := m.authenticate(ctx, login, password, start)
+	if errors.Is(err, ErrInvalidCredentials) {
+		m.failures.pad(ctx, start)
+	}
 	if err != nil && m.hooks.LoginFailed != nil {
 		m.hooks.LoginFailed(ctx, login, err)
 	}
 	return u, err
 }
 
-func (m *Manager[U]) authenticate(ctx context.Context, login, password string) (U, error) {
+func (m *Manager[U]) authenticate(ctx context.Context, login, password string, start time.Time) (U, error) {
 	var zero U
 	if m.users == nil || m.hasher == nil {
 		return zero, fmt.Errorf("%w: Authenticate needs a user store and a hasher", ErrConfig)
 	}
 	now := m.now().UTC()
+	if !ValidLoginName(login) || !ValidPassword(password) {
+		// No account has such a name, and no password such code points:
+		// refuse before asking the store, after the same work as for an
+		// unknown login.
+		return zero, m.dummyVerify(ctx, password)
+	}
 	u, err := m.users.FindByLogin(ctx, login)
 	if err == nil && isNil(u) {
 		err = ErrNotFound
@@ -99,6 +115,7 @@ func (m *Manager[U]) authenticate(ctx context.Context, login, password string) (
 			m.logger.ErrorContext(ctx, "loginkit: cannot verify stored password hash", "user", a.ID, "error", err)
 			_ = m.dummyVerify(ctx, password)
 		}
+		m.failures.observe(hashScheme(verified), time.Since(start), time.Now())
 		return zero, ErrInvalidCredentials // counted by the reservation
 	}
 	if refused == nil && !u.IsActive() {

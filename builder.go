@@ -104,6 +104,20 @@ type Hooks[U User] struct {
 	// the grace window; all of the user's sessions and remember tokens
 	// have been revoked.
 	RememberTheft func(r *http.Request, userID string)
+	// SecondFactorSucceeded runs after a correct second factor (VerifyTOTP,
+	// UseRecoveryCode, CompleteSecondFactor, ConfirmTOTP).
+	SecondFactorSucceeded func(r *http.Request, u U, kind FactorKind)
+	// SecondFactorFailed runs when a second-factor attempt is refused
+	// (wrong or reused code, locked account); err is the error returned.
+	SecondFactorFailed func(r *http.Request, userID string, kind FactorKind, err error)
+	// SecondFactorEnrolled runs after a second factor is enabled.
+	SecondFactorEnrolled func(r *http.Request, u U, kind FactorKind)
+	// SecondFactorDisabled runs after DisableSecondFactor.
+	SecondFactorDisabled func(r *http.Request, u U)
+	// RecoveryCodeUsed runs after a recovery code was used, with the
+	// number of codes left (-1 when unknown), so that the application can
+	// warn the user.
+	RecoveryCodeUsed func(r *http.Request, u U, left int)
 }
 
 // RequestLoaderFunc authenticates a request without a session, from a
@@ -144,6 +158,7 @@ type Builder[U User] struct {
 	forbidden      http.Handler
 	unavailable    http.Handler
 	development    bool
+	factors        *factorConfig
 	errs           []error
 }
 
@@ -285,6 +300,13 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 	if b.remember != nil && b.tokens == nil {
 		bad("remember-me needs a token store (Tokens)")
 	}
+	for _, store := range []any{b.loader, b.sessions, b.tokens} {
+		if cc, ok := store.(ConfigChecker); ok {
+			if err := cc.CheckConfig(); err != nil {
+				errs = append(errs, fmt.Errorf("%w: %w", ErrConfig, err))
+			}
+		}
+	}
 	if b.cookies.Insecure && !b.development {
 		bad("cookies without the Secure attribute need Development(true); never turn Secure off in production")
 	}
@@ -312,6 +334,10 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 	if b.cookies.SameSite == http.SameSiteNoneMode && b.cookies.Insecure {
 		bad("SameSite=None cookies must be Secure")
 	}
+	if b.factors != nil && b.tokens == nil {
+		bad("second factors need a token store (Tokens), which counts wrong codes")
+	}
+	errs = append(errs, b.errs...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -338,6 +364,7 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 		needsRefresh:  b.needsRefresh,
 		forbidden:     b.forbidden,
 		unavailable:   b.unavailable,
+		factors:       b.factors,
 	}
 	if !b.protectionSet {
 		m.protection = ProtectionBasic

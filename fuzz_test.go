@@ -120,3 +120,23 @@ func FuzzCookieValue(f *testing.F) {
 		}
 	})
 }
+
+// TestHashSchemeDropsSaltsAndDigests checks the scheme names the timing
+// padding groups failed logins by: parameters kept, salts and digests
+// dropped, so that users of one scheme and cost share one entry.
+func TestHashSchemeDropsSaltsAndDigests(t *testing.T) {
+	for in, want := range map[string]string{
+		"scrypt:32768:8:1$AsWu75Dfkd88X4oH$10cdb977e265fac8a41efa44cb":         "scrypt:32768:8:1",
+		"pbkdf2_sha256$260000$Xp4XatE7CmkE6uycz90TB7$vn1PFwgk1MBdk/pG":         "pbkdf2_sha256$260000",
+		"$2b$10$QvTE67lhGnvHrNbOJEeBkegtXHYAGKWob6BZTPRqwCnk.JnFA3Pxy":         "$2b$10",
+		"$argon2id$v=19$m=65536,t=4,p=1$N2Jhb1R1WEJxSUdPZDJFUw$gfwGLvabcdefgh": "$argon2id$v=19$m=65536,t=4,p=1",
+		"scrypt$16384$cwqQKSAnOOjK0az0ubKfH0$8$1$KsbO/sYnSRdv9RSviFmG":         "scrypt$16384$8$1",
+	} {
+		if got := hashScheme(in); got != want {
+			t.Errorf("hashScheme(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if a, b := hashScheme("$2b$12$"+strings.Repeat("a", 53)), hashScheme("$2b$12$"+strings.Repeat("b", 53)); a != b {
+		t.Errorf("two bcrypt-12 hashes have different schemes: %q, %q", a, b)
+	}
+}

@@ -103,9 +103,23 @@ type UserUpdater[U User] interface {
 	// change may be called more than once and must depend only on its
 	// argument). When change returns an error, nothing is stored and
 	// UpdateUser returns that error. A missing user is ErrNotFound; the
-	// stored result obeys Update's rules (ErrDuplicate, ErrInvalid). It
-	// returns a copy of the user as stored.
+	// stored result obeys Update's rules (ErrDuplicate, ErrInvalid). A
+	// change that alters the user's ID is ErrInvalid: the user cannot be
+	// moved to another ID, nor reset to its own, and nothing is written.
+	// Whenever UpdateUser returns an error, nothing is stored, on any
+	// field. It returns a copy of the user as stored.
 	UpdateUser(ctx context.Context, id string, change func(u U) error) (U, error)
+}
+
+// ConfigChecker is implemented by stores whose constructor takes options
+// that can be wrong (a key prefix the storage cannot use). CheckConfig
+// returns nil, or an error matching ErrConfig that names the bad option;
+// a store whose check fails answers every other call with that error too.
+// Builder.Build calls it on each store it is given and reports its error,
+// so a bad option stops the application at start-up. The adapters in this
+// module implement it.
+type ConfigChecker interface {
+	CheckConfig() error
 }
 
 // Session is a server-side login session. Stores persist every field and

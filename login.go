@@ -24,6 +24,10 @@ type LoginOptions struct {
 	// the user stays inactive (until logout or a session version change),
 	// so that such a user can reach, say, an "activate your account" page.
 	Force bool
+	// SkipSecondFactor logs in a user who has a second factor without
+	// asking for it, for a login the application has already verified
+	// strongly by other means. Leave it false after a password check.
+	SkipSecondFactor bool
 }
 
 // Login logs u in on the response: it checks that u is active (unless
@@ -32,6 +36,13 @@ type LoginOptions struct {
 // session with a new token and sets its cookie, and, with opts.Remember,
 // issues a remember-me token. Call it before writing the response body.
 // Login does not check a password: call Authenticate first.
+//
+// With second factors configured (Builder.SecondFactor), a user who has
+// one enrolled is not logged in yet: Login starts a short "second factor
+// pending" state, in which the request stays anonymous, and returns
+// ErrSecondFactorRequired; send the user to a page that calls
+// PendingUser and VerifyTOTP or UseRecoveryCode. Remember-me is granted
+// only once the second factor is done.
 func (m *Manager[U]) Login(w http.ResponseWriter, r *http.Request, u U, opts LoginOptions) error {
 	if isNil(u) || u.UserID() == "" {
 		return fmt.Errorf("%w: Login needs a user with an ID", ErrInvalid)
@@ -47,6 +58,13 @@ func (m *Manager[U]) Login(w http.ResponseWriter, r *http.Request, u U, opts Log
 		}
 		if err := m.checkPolicies(ctx, m.policies, &Check{Stage: StageLogin, User: u, Account: accountOf(u), Request: r, Now: now}); err != nil {
 			return err
+		}
+	}
+	if m.factors != nil && !opts.SkipSecondFactor {
+		if on, err := m.hasSecondFactor(ctx, u.UserID()); err != nil {
+			return err
+		} else if on {
+			return m.startPending(w, r, u, opts, now)
 		}
 	}
 	m.revokeRequestSession(w, r)
@@ -154,7 +172,11 @@ func (m *Manager[U]) ConfirmLogin(w http.ResponseWriter, r *http.Request) error 
 }
 
 // Reauthenticate checks password against the current user's and, when it
-// matches, calls ConfirmLogin. A wrong password is ErrInvalidCredentials.
+// matches, calls ConfirmLogin. Errors: ErrUnauthorized without a login;
+// ErrInvalidCredentials for a wrong password; ErrLocked while a lockout
+// policy locks the account (the check obeys the same bound as
+// Authenticate, even with the right password); otherwise a wrapped store
+// or context error.
 func (m *Manager[U]) Reauthenticate(w http.ResponseWriter, r *http.Request, password string) error {
 	u, ok := m.CurrentUser(r)
 	if !ok {
@@ -322,11 +344,20 @@ func (m *Manager[U]) bumpVersionID(ctx context.Context, id string, change func(a
 }
 
 // Register hashes password into u's account and creates the user. A
-// duplicate email or username is ErrDuplicate; a username that is not
-// ValidUsername, an email that is not ValidEmail, or an account with
-// neither email nor username, is ErrInvalid. Policies on
-// password strength are the application's; Register refuses only an empty
-// password.
+// duplicate email or username is ErrDuplicate. These are ErrInvalid,
+// refused before the store is asked: a username that is not ValidUsername,
+// an email that is not ValidEmail, an account with neither email nor
+// username, and an email or username that is not a username in the sense
+// of RFC 8265 (the PRECIS UsernameCaseMapped profile applied to each
+// space-separated part: letters and digits of any script and printable
+// ASCII; no control, invisible, bidirectional-control, unassigned,
+// symbol or compatibility code points). This stricter check applies to
+// new accounts only, so existing accounts with other names keep working;
+// lookup keys stay those of NormalizeLogin. Policies on password strength
+// are the application's; Register refuses only an empty password and one
+// with code points the PRECIS OpaqueString profile disallows (controls,
+// default-ignorable and unassigned code points, invalid UTF-8), as do
+// ChangePassword and SetPassword.
 func (m *Manager[U]) Register(ctx context.Context, u U, password string) error {
 	a, err := m.account(u)
 	if err != nil {
@@ -335,13 +366,16 @@ func (m *Manager[U]) Register(ctx context.Context, u U, password string) error {
 	if err := a.CheckLoginNames(); err != nil {
 		return err
 	}
+	if !validNewLoginName(a.Username) {
+		return fmt.Errorf("%w: a username is made of letters, digits and ASCII punctuation, words separated by single spaces", ErrInvalid)
+	}
+	if !validNewLoginName(a.Email) {
+		return fmt.Errorf("%w: the email address contains a character that is not allowed", ErrInvalid)
+	}
 	if NormalizeLogin(a.Email) == "" && NormalizeLogin(a.Username) == "" {
 		return fmt.Errorf("%w: an account needs an email or a username", ErrInvalid)
 	}
-	if password == "" {
-		return fmt.Errorf("%w: empty password", ErrInvalid)
-	}
-	h, err := m.hasher.Hash(ctx, password)
+	h, err := m.hashNew(ctx, password)
 	if err != nil {
 		return err
 	}
@@ -355,8 +389,11 @@ func (m *Manager[U]) Register(ctx context.Context, u U, password string) error {
 }
 
 // ChangePassword changes the current user's password after checking the
-// current one (ErrInvalidCredentials when it is wrong), then logs out every
-// other session and remember token and keeps this session, rotated.
+// current one (ErrInvalidCredentials when it is wrong, ErrLocked while a
+// lockout policy locks the account, as for Reauthenticate), then logs out
+// every other session and remember token and keeps this session, rotated.
+// An empty new password, or one that is not ValidPassword, is ErrInvalid;
+// ErrUnauthorized without a login.
 func (m *Manager[U]) ChangePassword(w http.ResponseWriter, r *http.Request, current, next string) error {
 	st := m.stateOf(r)
 	if st == nil || !st.authed || st.session == nil {
@@ -405,6 +442,9 @@ func (m *Manager[U]) SetPassword(ctx context.Context, u U, password string) erro
 func (m *Manager[U]) hashNew(ctx context.Context, password string) (string, error) {
 	if password == "" {
 		return "", fmt.Errorf("%w: empty password", ErrInvalid)
+	}
+	if !ValidPassword(password) {
+		return "", fmt.Errorf("%w: the password contains a character that is not allowed (a control, invisible or unassigned code point)", ErrInvalid)
 	}
 	return m.hasher.Hash(ctx, password)
 }

@@ -37,7 +37,11 @@ type Manager[U User] struct {
 	needsRefresh  http.Handler
 	forbidden     http.Handler
 	unavailable   http.Handler
+	factors       *factorConfig
 
 	dummyOnce sync.Once
 	dummyHash string
+	// failures pads failed logins to the slowest scheme's time (see
+	// timing.go).
+	failures failureTiming
 }

@@ -21,6 +21,10 @@ type state[U User] struct {
 	session   *Session // nil when anonymous or loaded by the request loader
 	viaLoader bool
 	err       error // a store failure while loading; guards answer 503
+
+	// pending is a login waiting for its second factor; the request is
+	// anonymous (see PendingUser).
+	pending *Session
 }
 
 // stateCtx carries the state in the request context. It is one allocation
@@ -165,6 +169,10 @@ func (m *Manager[U]) loadSession(w http.ResponseWriter, r *http.Request, st *sta
 	if s.UserID == "" || !now.Before(s.ExpiresAt) || !now.Before(s.AbsoluteExpiresAt) || now.Sub(s.LastSeenAt) >= m.idle {
 		drop("expired")
 		return false, false
+	}
+	if s.Values[pendingValue] != "" {
+		m.loadPending(w, r, st, s)
+		return true, false
 	}
 	u, err := m.loader.LoadUser(ctx, s.UserID)
 	if err == nil && isNil(u) {

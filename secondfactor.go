@@ -48,7 +48,8 @@ func (f *SecondFactor) Clone() *SecondFactor {
 // matching context.Canceled). An empty userID is ErrInvalid. Values
 // passed in and returned are never shared with the store. Every adapter
 // in this module implements it; conformance.TestSecondFactors checks the
-// contract.
+// contract. The data outlives nothing on its own: when an application
+// deletes a user, it calls DeleteSecondFactor too.
 type SecondFactorStore interface {
 	// GetSecondFactor returns the user's data; a user with no TOTP secret
 	// and no recovery code is ErrNotFound.

@@ -8,6 +8,7 @@ import (
 	"github.com/loginkit/loginkit/policies"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -330,5 +331,179 @@ func TestReauthenticationBoundsConcurrentGuesses(t *testing.T) {
 	a.clock.Advance(16 * time.Minute)
 	if res := b.do("POST", "/reauth", "password=pw-ann-123"); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("right password after the lock: %d %q", res.StatusCode, body(res))
+	}
+}
+
+// countingFinds counts the user store's FindByLogin calls.
+type countingFinds struct {
+	*memstore.Users[user, *user]
+	finds atomic.Int64
+}
+
+func (c *countingFinds) FindByLogin(ctx context.Context, login string) (*user, error) {
+	c.finds.Add(1)
+	return c.Users.FindByLogin(ctx, login)
+}
+
+// countingHasher is testHasher counting its checks.
+type countingHasher struct {
+	testHasher
+	checks atomic.Int64
+}
+
+func (h *countingHasher) Verify(ctx context.Context, pw, encoded string) (bool, error) {
+	h.checks.Add(1)
+	return h.testHasher.Verify(ctx, pw, encoded)
+}
+
+// hostileNames are login names no account can have: controls, NUL,
+// invisible and bidirectional-control characters, unassigned code points
+// and invalid UTF-8.
+var hostileNames = []string{
+	"a\x00", "ann\x00@example.com", "adm\u200bin", "ann\u200d", "ann\u202eevil", "ann\u2066",
+	"an\u00adn", "ann\x07", "ann\tsmith", "ann\u0378", "ann\xff", "\ufeffann",
+}
+
+// Hostile login names are wrong credentials, refused before the store is
+// asked (a SQL driver refuses a NUL byte with an error that would
+// otherwise surface as a store failure), after the same password work
+// as an unknown login.
+func TestHostileLoginNamesAreInvalidCredentialsBeforeStore(t *testing.T) {
+	users := &countingFinds{Users: memstore.NewUsers[user]()}
+	h := &countingHasher{}
+	a := newApp(t, func(b *loginkit.Builder[*user]) { b.Users(users).Hasher(h) })
+	a.register("ann", "pw-ann-123")
+	ctx := context.Background()
+	for _, name := range hostileNames {
+		users.finds.Store(0)
+		h.checks.Store(0)
+		if _, err := a.m.Authenticate(ctx, name, "pw-ann-123"); !errors.Is(err, loginkit.ErrInvalidCredentials) {
+			t.Errorf("Authenticate(%q): %v; want ErrInvalidCredentials", name, err)
+		}
+		if n := users.finds.Load(); n != 0 {
+			t.Errorf("Authenticate(%q) asked the store %d times", name, n)
+		}
+		if n := h.checks.Load(); n != 1 {
+			t.Errorf("Authenticate(%q) made %d password checks; want the 1 of an unknown login", name, n)
+		}
+	}
+	for _, pw := range []string{"pw-ann-123\x00", "pw-ann\u200b-123", "pw\xff"} {
+		if _, err := a.m.Authenticate(ctx, "ann", pw); !errors.Is(err, loginkit.ErrInvalidCredentials) {
+			t.Errorf("Authenticate(ann, %q): %v; want ErrInvalidCredentials", pw, err)
+		}
+	}
+}
+
+// Register refuses hostile login names and passwords with ErrInvalid,
+// storing nothing; new names follow RFC 8265 (UsernameCaseMapped per
+// space-separated part).
+func TestRegisterRefusesHostileNamesAndPasswords(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	for _, name := range append(hostileNames, "ann🙂", "ﬁle", "ann\u2028x") {
+		u := &user{}
+		u.Username = name
+		if err := a.m.Register(ctx, u, "pw-ann-123"); !errors.Is(err, loginkit.ErrInvalid) {
+			t.Errorf("Register(username %q): %v; want ErrInvalid", name, err)
+		}
+		u = &user{}
+		u.Email = name + "@example.com"
+		if err := a.m.Register(ctx, u, "pw-ann-123"); !errors.Is(err, loginkit.ErrInvalid) {
+			t.Errorf("Register(email %q): %v; want ErrInvalid", u.Email, err)
+		}
+	}
+	for _, pw := range []string{"pw-ann-123\x00", "pw-ann\u200b-123", "pw\xff-ann-123", "pw\u202e-ann-123"} {
+		u := &user{}
+		u.Username = "ann"
+		if err := a.m.Register(ctx, u, pw); !errors.Is(err, loginkit.ErrInvalid) {
+			t.Errorf("Register(password %q): %v; want ErrInvalid", pw, err)
+		}
+	}
+	if _, n, _ := a.users.List(ctx, loginkit.ListOptions{}); n != 0 {
+		t.Fatalf("%d users stored after refused registrations", n)
+	}
+	// What RFC 8265 allows still registers: other scripts, ASCII
+	// punctuation, words separated by spaces, NFD input.
+	for i, name := range []string{"Zoë", "josé.o'neil", "Ann Smith", "名前", "cafe\u0301"} {
+		u := &user{}
+		u.Username = name
+		if err := a.m.Register(ctx, u, "pw-ann-123"); err != nil {
+			t.Errorf("Register(username %q) #%d: %v", name, i, err)
+		}
+	}
+}
+
+// schemeHasher verifies "<scheme>$<password>" hashes, each scheme taking
+// its own time, like imported hashes of other libraries at their own
+// costs. Hash makes "fast$" hashes, as the manager's own scheme.
+type schemeHasher map[string]time.Duration
+
+func (h schemeHasher) Hash(_ context.Context, pw string) (string, error) { return "fast$" + pw, nil }
+
+func (h schemeHasher) Verify(_ context.Context, pw, encoded string) (bool, error) {
+	scheme, want, ok := strings.Cut(encoded, "$")
+	cost, known := h[scheme]
+	if !ok || !known {
+		return false, loginkit.ErrUnknownHashFormat
+	}
+	time.Sleep(cost)
+	if pw != want {
+		return false, loginkit.ErrMismatch
+	}
+	return scheme != "fast", nil
+}
+
+// median returns the median of ds (which it sorts).
+func median(ds []time.Duration) time.Duration {
+	slices.Sort(ds)
+	return ds[len(ds)/2]
+}
+
+// An unknown login must take as long as a wrong password, whatever the
+// scheme of the stored hash: users imported with a slower (or faster)
+// scheme than the manager's own must not be told apart by timing. The
+// median-time ratio of unknown login to wrong password stays within
+// 0.7–1.43 for each scheme, with users of every scheme in one store.
+func TestUnknownLoginTakesAsLongAsWrongPasswordForEveryScheme(t *testing.T) {
+	h := schemeHasher{"fast": 4 * time.Millisecond, "mid": 20 * time.Millisecond, "slow": 60 * time.Millisecond}
+	a := newApp(t, func(b *loginkit.Builder[*user]) { b.Hasher(h) })
+	ctx := context.Background()
+	schemes := []string{"fast", "mid", "slow"}
+	for _, s := range schemes {
+		u := &user{}
+		u.Username, u.PasswordHash = "user-"+s, s+"$right"
+		if err := a.users.Create(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	timeOf := func(login string) time.Duration {
+		start := time.Now()
+		if _, err := a.m.Authenticate(ctx, login, "wrong"); !errors.Is(err, loginkit.ErrInvalidCredentials) {
+			t.Fatalf("Authenticate(%s): %v", login, err)
+		}
+		return time.Since(start)
+	}
+	for _, s := range schemes { // a server that has been running a while
+		for range 3 {
+			timeOf("user-" + s)
+		}
+	}
+	const rounds = 15
+	unknown := make([]time.Duration, 0, rounds)
+	wrong := map[string][]time.Duration{}
+	for i := range rounds {
+		unknown = append(unknown, timeOf(fmt.Sprintf("nobody-%d", i)))
+		for _, s := range schemes {
+			wrong[s] = append(wrong[s], timeOf("user-"+s))
+		}
+	}
+	mu := median(unknown)
+	for _, s := range schemes {
+		mw := median(wrong[s])
+		ratio := float64(mu) / float64(mw)
+		t.Logf("%s: unknown %v, wrong password %v, ratio %.2f", s, mu, mw, ratio)
+		if ratio < 0.7 || ratio > 1.43 {
+			t.Errorf("scheme %s: median unknown login %v vs wrong password %v: ratio %.2f, want 0.7–1.43", s, mu, mw, ratio)
+		}
 	}
 }

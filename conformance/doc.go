@@ -1,6 +1,7 @@
 // Package conformance holds the test suites that every loginkit store must
 // pass: TestUsers for a UserStore, TestSessions for a server-side
-// SessionStore and TestTokens for a TokenStore (TestSealer and TestHasher
+// SessionStore, TestTokens for a TokenStore and TestSecondFactors for a
+// SecondFactorStore (TestSealer and TestHasher
 // do the same for stateless session sealers and password hashers). The
 // project's own adapters
 // run them, and so can anyone who writes a store of their own, from their
@@ -24,51 +25,108 @@
 //
 //   - TestUsers: CreateAssignsID, CreateKeepsGivenID, CreateDuplicateID,
 //     RoundTrip (every Account field, the application's own fields through
-//     UserHarness.Fill, zero values, unicode, times within TimePrecision, by
-//     LoadUser, FindByLogin and List), LoadUserMissing, FindByLogin (case,
-//     surrounding space, full-width and case-folded variants),
-//     LoginKeysRecomputed, DuplicateEmailOnCreate,
+//     UserHarness.Fill, zero values, unicode, times within TimePrecision
+//     and in time.UTC, by LoadUser, FindByLogin and List), LoadUserMissing,
+//     FindByLogin (case, surrounding space, full-width and case-folded
+//     variants), LoginKeysRecomputed, DuplicateEmailOnCreate,
 //     DuplicateUsernameOnCreate, DuplicateOnUpdate, UpdateOwnLoginNames,
 //     EmptyUsernamesCoexist, UsernameWithAtRefused, EmailWithoutAtRefused,
-//     UpdateUserAtomic (for stores implementing loginkit.UserUpdater: 20
-//     concurrent increments, none lost), EmptyEmailsCoexist, UpdateMissing,
-//     UpdateReplacesEveryField, UpdateFreesOldLoginNames, Delete, List,
-//     ListDefaultLimit, ReturnedValuesIsolated, ConcurrentCreateSameLogin
-//     (20 concurrent creates of one email, one username, one ID: exactly one
-//     succeeds), ConcurrentReadWrite, ContextCancelled.
+//     UpdateUserAtomic (concurrent increments through
+//     loginkit.UserUpdater, none lost), UpdateUserObeysUpdateRules
+//     (ErrInvalid, ErrDuplicate and change's own error, each storing
+//     nothing on any field), UpdateUserKeepsID (a change altering the ID
+//     is ErrInvalid and stores nothing), BlankLoginNamesCoexist (names of
+//     white space only are no names), IDPrefixes ("user-1" beside
+//     "user-10", "ann" beside "anna"), EmptyEmailsCoexist, UpdateMissing,
+//     UpdateReplacesEveryField, UpdateFreesOldLoginNames, Delete, List
+//     (UpdatedAt falling as CreatedAt rises), ListDefaultLimit, ListLimits
+//     (1001 users; every Limit up to 1000 honoured exactly),
+//     ReturnedValuesIsolated (also UpdateUser's result and the value given
+//     to change), ConcurrentCreateSameLogin (20 concurrent creates of one
+//     email, one username, one ID: exactly one succeeds),
+//     ConcurrentUpdateSameLogin (20 concurrent Updates giving 20 users one
+//     free email, then one free username: exactly one succeeds),
+//     ConcurrentReadWrite, ContextCancelled (every method, UpdateUser
+//     included), LockoutBoundUnderConcurrency (through the manager, 60
+//     concurrent wrong guesses against policies.Lockout(5, ...) cost at
+//     most 5 password checks).
 //   - TestSessions: SaveGetRoundTrip, SaveZeroValues, SaveEmptyKey,
 //     SaveReplacesEveryField, SaveReplaceMovesUser,
-//     SaveReplaceWithPastExpiry, GetMissing, GetExpired, Delete, ListByUser,
-//     DeleteByUser, DeleteByUserExceptOtherUsersKey, DeleteExpired,
-//     ReturnedValuesIsolated, ContextCancelled, Concurrent,
-//     TouchOnlyExisting (for stores implementing loginkit.SessionToucher).
+//     SaveReplaceWithPastExpiry, GetMissing, GetExpired, ZeroExpiresAt (a
+//     zero ExpiresAt is long past), ExpiryBoundary (ExpiresAt exactly
+//     "now" is expired), KeysCaseSensitive, UserIDPrefixes, LongValues (a
+//     256-byte User-Agent), TimesInUTC (times given in another zone come
+//     back in time.UTC), Delete, ListByUser (newest CreatedAt first, the
+//     other times not rising with it), DeleteByUser,
+//     DeleteByUserExceptOtherUsersKey, DeleteExpired (exact count; a
+//     session past AbsoluteExpiresAt but not ExpiresAt stays),
+//     DeleteExpiredThenByUser, ReturnedValuesIsolated (Touch's argument
+//     included), ContextCancelled (Touch included; a cancelled
+//     DeleteExpired removes nothing), Concurrent, TouchOnlyExisting,
+//     TouchRacingDelete (Touch racing Delete of the same sessions: they
+//     end up deleted).
 //   - TestTokens: CreateGetRoundTrip, CreateEmptySelector,
-//     CreateDuplicateSelector, CreateOverExpiredSelector, GetMissing,
-//     Consume, ConsumeMissing, ConsumeConcurrent (20 concurrent consumers:
-//     exactly one gets the token), CreateConcurrentSameSelector, Expired,
-//     Delete, ListByUser, DeleteByUser, DeleteExpired,
+//     CreateDuplicateSelector, CreateOverExpiredSelector (the new token
+//     differs in every field, and the user index moves to its new owner
+//     and purpose), GetMissing, Consume, ConsumeMissing, ConsumeConcurrent
+//     (20 concurrent consumers of each token: exactly one gets it),
+//     CreateConcurrentSameSelector, Expired, ZeroExpiresAt, ExpiryBoundary,
+//     SelectorsCaseSensitive, UserIDAndPurposePrefixes (PurposeRemember
+//     beside PurposeRememberRotated), TimesInUTC, Delete, ListByUser,
+//     DeleteByUser, DeleteExpired, DeleteExpiredThenByUser,
 //     ReturnedValuesIsolated, ContextCancelled.
+//   - TestSecondFactors: see its documentation; among others
+//     AcceptTOTPStepConcurrent (20 concurrent callers with one TOTP step:
+//     exactly one succeeds) and UseRecoveryCodeConcurrent (20 concurrent
+//     uses of one recovery code: exactly one succeeds).
 //
 // Run one case with go test -run, for example
 // -run 'TestMySessions/GetExpired'.
 //
-// Expiry is tested with times already in the past, never with sleeps, so
-// the suites run in well under a few seconds against a network store.
+// Expiry is tested with times already in the past, never with sleeps.
+// The boundary, an ExpiresAt of exactly "now", is tested through the
+// harness's NewWithClock when it is set (a clock the suite sets), and
+// otherwise against the store's own clock, which must not run behind the
+// test's.
 //
-// A store that cannot support an operation returns an error matching
-// errors.ErrUnsupported from it; every case that meets such an error is
-// skipped with a message saying so, rather than silently passing.
+// Optional interfaces: a store that implements loginkit.UserUpdater or
+// loginkit.SessionToucher has those cases run; one that does not has them
+// skipped. A store with a method of that name (in any letter case) whose
+// signature does not satisfy the interface fails, as does one whose
+// harness declares the interface (UserHarness.Updater,
+// SessionHarness.Toucher) without implementing it: the manager would
+// silently fall back to a racier path.
 //
-// DeleteExpired may report 0 in a store with native expiry; a count
-// above the number of expired records, or a live record gone, fails.
+// Races: ConcurrentCreateSameLogin, ConcurrentUpdateSameLogin,
+// UpdateUserAtomic, TouchRacingDelete, ConsumeConcurrent and
+// CreateConcurrentSameSelector repeat their rounds for a time budget (at
+// least two rounds, and rounds until 400ms have passed), every racing
+// goroutine starting each step at the same instant, and pass the racing
+// calls a context that yields the processor whenever the store consults
+// it. A store whose read and write are two steps that each honour ctx,
+// with no pause between them, is caught in every run: the package's own
+// tests run each of these cases 10 times against such a store and
+// require 10 failures.
+//
+// errors.ErrUnsupported: Unsupported lists the only operations that may
+// return it (SessionStore.ListByUser, DeleteByUser and DeleteExpired, for
+// stores without server-side records or with native expiry, and
+// TokenStore.DeleteExpired). A case that meets it from one of those is
+// skipped with a message saying so; from any other operation it fails.
+//
+// DeleteExpired: a store without native expiry (the default) must report
+// exactly the number of expired records it removed; one whose harness
+// sets NativeExpiry may report fewer, 0 included. A count above the
+// number of expired records, or a live record gone, always fails.
 // DeleteByUser counts are checked with unexpired records only.
 //
 // Contexts: every store method called with an already cancelled context
 // must return an error matching context.Canceled and must not change what
 // is stored. An in-memory store meets this by checking ctx.Err() first.
-// (A method returning errors.ErrUnsupported is let off this check.)
+// (A method that may return errors.ErrUnsupported and does is let off.)
 //
 // Times: a store keeps times to at least the harness's TimePrecision
-// (default one millisecond); the suites compare instants within it and
-// require zero times to come back zero.
+// (default one millisecond); the suites compare instants within it,
+// require zero times to come back zero, and require times to come back in
+// time.UTC (the location itself, not only the instant).
 package conformance

@@ -102,4 +102,25 @@ type HasherHarness struct {
 	// ones must fail Hash with ErrPasswordTooLong. 0 means no limit below
 	// 4096 bytes.
 	MaxPasswordBytes int
+	// Imported lists hashes made by other libraries, in schemes or costs
+	// other than New's preferred one, that New's hasher claims to read
+	// (an imported user table). Each must verify with its password and
+	// ask for a rehash, refuse its wrong candidates, and be replaced by a
+	// fresh hash that verifies without one. Empty skips the case.
+	Imported []ImportedHash
+}
+
+// ImportedHash is a hash made by another library, with the password it was
+// made from.
+type ImportedHash struct {
+	// Format names the format, for messages ("phpass", "spring-scrypt").
+	Format string
+	// Hash is the stored string, exactly as the other library wrote it.
+	Hash string
+	// Password is the password Hash was made from.
+	Password string
+	// Wrong are candidates the other library refuses; "not-" + Password
+	// and, for passwords of at most 72 bytes, Password less its last byte
+	// are always tried too.
+	Wrong []string
 }

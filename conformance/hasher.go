@@ -15,9 +15,12 @@ import (
 // salted; the empty password behaves consistently; Unicode passwords round
 // trip; passwords up to MaxPasswordBytes are accepted and never truncated,
 // longer ones are ErrPasswordTooLong; malformed, truncated and garbage
-// hash strings are an error (ErrMismatch, ErrUnknownHashFormat or
-// ErrUnsafeHashParams) and never a match; outdated hashes verify with
-// rehash=true; a cancelled context is honoured; concurrent use is safe.
+// hash strings, hostile parameters and weak legacy schemes are an error
+// (ErrMismatch, ErrUnknownHashFormat or ErrUnsafeHashParams) and never a
+// match; outdated hashes verify with rehash=true; the imported hashes of
+// other libraries listed in the harness verify with rehash=true, refuse
+// wrong passwords and are replaced by fresh hashes; a cancelled context is
+// honoured; concurrent use is safe.
 // Each case runs as a subtest with the hasher from h.New.
 func TestHasher(t *testing.T, h HasherHarness) {
 	t.Helper()
@@ -48,6 +51,7 @@ func runHasher(t suiteT, h HasherHarness) {
 		{"MaxPasswordBytes", s.maxPassword},
 		{"MalformedHashes", s.malformed},
 		{"Outdated", s.outdated},
+		{"Imported", s.imported},
 		{"ContextCancelled", s.contextCancelled},
 		{"Concurrent", s.concurrent},
 	}
@@ -219,6 +223,24 @@ func (s *hasherSuite) malformed(t suiteT, hs loginkit.Hasher) {
 		"pbkdf2_sha256$1099511627776$salt$aGFzaA==",
 		"pbkdf2:sha256:1099511627776$salt$00",
 		"scrypt:1099511627776:8:1$salt$00",
+		// Spring Security, npm argon2, phpass and SHA-crypt layouts with
+		// absurd parameters, and weak or plaintext schemes.
+		"$argon2id$v=19$m=4294967295,p=1,t=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
+		"$argon2id$v=19$m=65536,m=65536,t=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
+		"{argon2}$argon2id$v=19$m=65536,t=1000000,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
+		"{scrypt}$ff0801$MDEyMzQ1Njc4OWFiY2RlZg==$MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+		"$e08ff$MDEyMzQ1Njc4OWFiY2RlZg==$MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+		"{bcrypt}$2a$31$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234",
+		"{pbkdf2}" + strings.Repeat("0", 80),
+		"{noop}" + pw,
+		"$6$rounds=999999999$saltsalt$" + strings.Repeat("a", 86),
+		"$5$rounds=10$saltsalt$" + strings.Repeat("a", 43),
+		"$P$Ssaltsalt" + strings.Repeat("a", 22),
+		"$H$.saltsalt" + strings.Repeat("a", 22),
+		"$1$saltsalt$" + strings.Repeat("a", 22),
+		"$apr1$saltsalt$" + strings.Repeat("a", 22),
+		"{SSHA}" + pw,
+		"{MD5}" + pw,
 	}
 	for _, b := range bad {
 		rehash, err := hs.Verify(context.Background(), pw, b)
@@ -246,6 +268,25 @@ func (s *hasherSuite) outdated(t suiteT, hs loginkit.Hasher) {
 	hqMismatch(t, hs, "wrong", old, "a wrong password against an outdated hash")
 	fresh := hqHash(t, hs, pw, "the password again, as an upgrade")
 	hqMatch(t, hs, pw, fresh, "the upgraded hash", false)
+}
+
+func (s *hasherSuite) imported(t suiteT, hs loginkit.Hasher) {
+	if len(s.h.Imported) == 0 {
+		t.Skip("HasherHarness.Imported is empty; case skipped")
+	}
+	for _, im := range s.h.Imported {
+		what := im.Format + " hash " + hqQuote(im.Hash)
+		hqMatch(t, hs, im.Password, im.Hash, "the password of an imported "+what, true)
+		wrong := append([]string{"not-" + im.Password}, im.Wrong...)
+		if im.Password != "" && len(im.Password) <= 72 { // bcrypt reads 72 bytes
+			wrong = append(wrong, im.Password[:len(im.Password)-1])
+		}
+		for _, w := range wrong {
+			hqMismatch(t, hs, w, im.Hash, "a wrong password "+hqQuote(w)+" against an imported "+what)
+		}
+		fresh := hqHash(t, hs, im.Password, "the password of an imported "+what+", as an upgrade")
+		hqMatch(t, hs, im.Password, fresh, "the upgraded hash of an imported "+what, false)
+	}
 }
 
 func (s *hasherSuite) contextCancelled(t suiteT, hs loginkit.Hasher) {

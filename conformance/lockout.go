@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,9 +67,7 @@ func (noSessions) DeleteExpired(context.Context) (int, error)                { r
 // at most 5 password checks; the right password sent after the burst is
 // refused with ErrLocked while the lock lasts, and accepted after it.
 func (s *userSuite[U]) lockoutBound(t suiteT, st loginkit.UserStore[U]) {
-	if _, ok := st.(loginkit.UserUpdater[U]); !ok {
-		t.Skip("the store does not implement loginkit.UserUpdater; without it the manager cannot bound concurrent guesses")
-	}
+	s.updater(t, st) // skips a store without UserUpdater, fails a near miss
 	clause := "UserUpdater.UpdateUser: a lockout bounds password checks, whatever the concurrency"
 	var (
 		mu  sync.Mutex
@@ -130,5 +129,29 @@ func (s *userSuite[U]) lockoutBound(t suiteT, st loginkit.UserStore[U]) {
 	}
 	if a := u.LoginAccount(); a.FailedLogins != 0 || !a.LockedUntil.IsZero() {
 		t.Errorf("after a successful login: FailedLogins %d, LockedUntil %v; want 0 and zero (%s)", a.FailedLogins, a.LockedUntil, clause)
+	}
+}
+
+// hostileNames checks that the store refuses, with ErrInvalid, an email
+// or username holding code points loginkit.ValidLoginName refuses (a NUL
+// byte, which SQL drivers reject with their own error, invisible and
+// bidirectional-control characters, invalid UTF-8), and that looking one
+// up finds nothing instead of failing.
+func (s *userSuite[U]) hostileNames(t suiteT, st loginkit.UserStore[U]) {
+	clause := "UserStore: a login name that is not ValidLoginName is ErrInvalid; FindByLogin of one is ErrNotFound"
+	for i, name := range []string{"a\x00b", "adm\u200bin", "ann\u202eevil", "ann\xff", "ann\x07"} {
+		u := s.user("", "", name, i)
+		wantErr(t, st.Create(background(), u), loginkit.ErrInvalid, fmt.Sprintf("Create with username %q", name), clause)
+		u = s.user("", name+"@example.com", "", i)
+		wantErr(t, st.Create(background(), u), loginkit.ErrInvalid, fmt.Sprintf("Create with email %q", name+"@example.com"), clause)
+		_, err := st.FindByLogin(background(), name)
+		wantErr(t, err, loginkit.ErrNotFound, fmt.Sprintf("FindByLogin(%q)", name), clause)
+	}
+	ann := s.user("", "ann@example.com", "ann", 1)
+	s.create(t, st, ann)
+	ann.LoginAccount().Username = "ann\x00"
+	wantErr(t, st.Update(background(), ann), loginkit.ErrInvalid, "Update to a username with a NUL byte", clause)
+	if _, n, err := st.List(background(), loginkit.ListOptions{}); err != nil || n != 1 {
+		t.Errorf("after refused writes: %d users, %v; want 1 (%s)", n, err, clause)
 	}
 }

@@ -17,6 +17,8 @@ type recorder struct {
 	name string
 	root *record
 
+	only map[string]bool // the cases to run; nil for all
+
 	mu       sync.Mutex
 	failed   bool
 	skipped  bool
@@ -32,10 +34,17 @@ type record struct {
 }
 
 // runRecorded runs suite against a recorder and returns what it recorded.
-func runRecorded(t *testing.T, suite func(st suiteT)) *record {
+// With cases given, only those cases run.
+func runRecorded(t *testing.T, suite func(st suiteT), cases ...string) *record {
 	t.Helper()
 	rec := &record{}
 	r := &recorder{TB: t, name: t.Name(), root: rec}
+	if len(cases) > 0 {
+		r.only = map[string]bool{}
+		for _, c := range cases {
+			r.only[c] = true
+		}
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -78,7 +87,9 @@ func (rec *record) String() string {
 }
 
 func (r *recorder) Name() string { return r.name }
-func (r *recorder) Helper()      {}
+
+func (r *recorder) onlyCases() map[string]bool { return r.only }
+func (r *recorder) Helper()                    {}
 
 func (r *recorder) Log(args ...any)                 {}
 func (r *recorder) Logf(format string, args ...any) {}

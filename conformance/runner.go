@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -203,21 +206,21 @@ func suiteNow() time.Time {
 }
 
 // raceBudget is how long a race case repeats its rounds against a store
-// that shows no lost write, and raceRounds the most rounds it runs: a
-// store with a read-then-write window and no pause in it is caught in
-// some round well within that budget (see each race case's doc comment).
+// that shows no lost write; raceMinRounds is the fewest rounds it runs,
+// however slow the store. A store with a read-then-write window and no
+// pause in it is caught in some round well within that budget (see each
+// race case's doc comment for how that was shown).
 const (
 	raceBudget    = 400 * time.Millisecond
-	raceMinRounds = 8
-	raceRounds    = 400
+	raceMinRounds = 2
 )
 
 // repeatRace runs round (numbered from 0) until it reports a failure, or
-// until raceBudget has passed and at least raceMinRounds rounds have run,
-// or raceRounds rounds have run. round returns false when it failed.
+// until raceBudget has passed and at least raceMinRounds rounds have run.
+// round returns false when it failed.
 func repeatRace(round func(r int) bool) {
 	start := time.Now()
-	for r := 0; r < raceRounds; r++ {
+	for r := 0; ; r++ {
 		if !round(r) {
 			return
 		}
@@ -277,3 +280,96 @@ func ptrTo(t reflect.Type) reflect.Type {
 	}
 	return reflect.PointerTo(t)
 }
+
+// caseFilter is implemented by the package's own test recorder, to run
+// only some cases of a suite.
+type caseFilter interface {
+	onlyCases() map[string]bool
+}
+
+// onlyCases returns the cases t asks to run, or nil for all.
+func onlyCases(t suiteT) map[string]bool {
+	if f, ok := t.(caseFilter); ok {
+		return f.onlyCases()
+	}
+	return nil
+}
+
+// startLine holds back the goroutines of a race round until all of them
+// are running, then lets them go at once. Unlike a closed channel, which
+// wakes the goroutines one after another, the goroutines wait spinning
+// (yielding the processor), so that those on other processors start
+// their calls at the same instant.
+type startLine struct {
+	n       int
+	arrived atomic.Int64
+	off     atomic.Bool
+}
+
+func newStartLine(n int) *startLine { return &startLine{n: n} }
+
+// wait is called by each racing goroutine before its calls.
+func (l *startLine) wait() {
+	l.arrived.Add(1)
+	for !l.off.Load() {
+		runtime.Gosched()
+	}
+}
+
+// release lets the goroutines go once all n are waiting.
+func (l *startLine) release() {
+	for l.arrived.Load() < int64(l.n) {
+		runtime.Gosched()
+	}
+	l.off.Store(true)
+}
+
+// raceSteps runs n goroutines, each through steps steps, calling f(g, k)
+// for goroutine g's step k; step k of every goroutine starts at the same
+// instant (a startLine per step), once all have finished step k-1.
+func raceSteps(n, steps int, f func(g, k int)) {
+	lines := make([]*startLine, steps)
+	for k := range lines {
+		lines[k] = newStartLine(n)
+	}
+	var wg sync.WaitGroup
+	for g := range n {
+		wg.Go(func() {
+			for k := range steps {
+				lines[k].wait()
+				f(g, k)
+			}
+		})
+	}
+	for _, l := range lines {
+		l.release()
+	}
+	wg.Wait()
+}
+
+// yieldingContext is the context the race cases pass to the calls they
+// race. It never ends, but each time the store consults it (Err, Done or
+// Value, as every store honouring ctx does on entering a method) it
+// yields the processor first, so that the racing goroutines interleave
+// at the boundaries of the store's own steps even on a single, busy
+// processor: a read-then-write made of two calls that consult ctx has
+// its window opened in nearly every round.
+type yieldingContext struct{ context.Context }
+
+func (c yieldingContext) Err() error {
+	runtime.Gosched()
+	return c.Context.Err()
+}
+
+func (c yieldingContext) Done() <-chan struct{} {
+	runtime.Gosched()
+	return c.Context.Done()
+}
+
+func (c yieldingContext) Value(key any) any {
+	runtime.Gosched()
+	return c.Context.Value(key)
+}
+
+// raceContext returns the context for the calls a race case races.
+func raceContext() context.Context { return yieldingContext{context.Background()} }

@@ -34,6 +34,7 @@ func runSessions(t suiteT, h SessionHarness) {
 	if h.New == nil {
 		t.Fatal("conformance: SessionHarness.New is nil")
 	}
+	only := onlyCases(t)
 	t = scope(t, "SessionStore", sessionMethods, Unsupported["SessionStore"]...)
 	s := &sessionSuite{h: h, prec: precisionOr(h.TimePrecision), now: suiteNow()}
 	cases := []struct {
@@ -67,6 +68,9 @@ func runSessions(t suiteT, h SessionHarness) {
 		{"TouchRacingDelete", s.touchDeleteRace},
 	}
 	for _, c := range cases {
+		if only != nil && !only[c.name] {
+			continue
+		}
 		t.Run(c.name, func(t suiteT) {
 			c.f(t, h.New(t))
 		})
@@ -681,9 +685,12 @@ func (s *sessionSuite) expiryBoundary(t suiteT, st loginkit.SessionStore) {
 		wantErr(t, err, loginkit.ErrNotFound, "Touch of a session whose ExpiresAt is exactly now", "SessionToucher.Touch: an expired session is ErrNotFound")
 	}
 	if s.h.NewWithClock != nil {
+		// The lookups above may have dropped the expired session already.
 		n, err := st.DeleteExpired(background())
 		must(t, err, "DeleteExpired", "SessionStore.DeleteExpired contract")
-		s.wantSweepCount(t, n, 1, "DeleteExpired with one session whose ExpiresAt is exactly now")
+		if n < 0 || n > 1 {
+			t.Errorf("DeleteExpired with one session whose ExpiresAt is exactly now: want at most 1 (SessionStore.DeleteExpired removes expired sessions only), got %d", n)
+		}
 		s.wantSession(t, st, after, "Get after DeleteExpired", "SessionStore.DeleteExpired removes expired sessions only")
 	}
 }
@@ -772,46 +779,48 @@ func (s *sessionSuite) timesInUTC(t suiteT, st loginkit.SessionStore) {
 // against such a store (touchThenSave) and requires a failure in each.
 func (s *sessionSuite) touchDeleteRace(t suiteT, st loginkit.SessionStore) {
 	tt := s.toucher(t, st)
-	const pairs = 16
+	// Each round saves a few sessions, and every goroutine goes through
+	// them all in the same order, touching some and deleting the others
+	// (half of the goroutines touch each session, half delete it), all
+	// starting on each session together.
+	const keysPerRound, workers = 16, 12
 	const clause = "SessionToucher.Touch: a session deleted while Touch runs stays deleted"
 	repeatRace(func(r int) bool {
-		keys := make([]string, pairs)
-		for i := range pairs {
+		keys := make([]string, keysPerRound)
+		for i := range keysPerRound {
 			keys[i] = fmt.Sprintf("race-%d-%d", r, i)
 			s.save(t, st, s.live(keys[i], "user-race", s.now))
 		}
-		terrs, derrs := make([]error, pairs), make([]error, pairs)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range pairs {
-			y := s.live(keys[i], "user-race", s.now)
-			y.LastSeenAt = s.now.Add(time.Minute)
-			wg.Go(func() {
-				<-start
-				terrs[i] = tt.Touch(background(), y)
-			})
-			wg.Go(func() {
-				<-start
-				derrs[i] = st.Delete(background(), keys[i])
-			})
+		var mu sync.Mutex
+		var problems []string
+		report := func(format string, args ...any) {
+			mu.Lock()
+			problems = append(problems, fmt.Sprintf(format, args...))
+			mu.Unlock()
 		}
-		close(start)
-		wg.Wait()
-		ok := true
-		for i := range pairs {
-			if terrs[i] != nil && !errors.Is(terrs[i], loginkit.ErrNotFound) {
-				t.Errorf("Touch(%q) racing Delete: want nil or ErrNotFound (%s), got %v", keys[i], clause, terrs[i])
-				ok = false
+		raceSteps(workers, keysPerRound, func(g, i int) {
+			k := keys[i]
+			if (g+i)%2 == 0 {
+				if err := st.Delete(raceContext(), k); err != nil {
+					report("Delete(%q) racing Touch: want no error (SessionStore.Delete contract), got %v", k, err)
+				}
+				return
 			}
-			if derrs[i] != nil {
-				t.Errorf("Delete(%q) racing Touch: want no error (SessionStore.Delete contract), got %v", keys[i], derrs[i])
-				ok = false
+			y := s.live(k, "user-race", s.now)
+			y.LastSeenAt = s.now.Add(time.Minute)
+			if err := tt.Touch(raceContext(), y); err != nil && !errors.Is(err, loginkit.ErrNotFound) {
+				report("Touch(%q) racing Delete: want nil or ErrNotFound (%s), got %v", k, clause, err)
 			}
-			if got, err := st.Get(background(), keys[i]); !errors.Is(err, loginkit.ErrNotFound) {
-				t.Errorf("Get(%q) after Touch raced Delete (round %d): want ErrNotFound (%s), got %s, error %v", keys[i], r+1, clause, describeSession(got), err)
+		})
+		for _, p := range problems[:min(len(problems), 5)] {
+			t.Errorf("%s", p)
+		}
+		for _, k := range keys {
+			if got, err := st.Get(background(), k); !errors.Is(err, loginkit.ErrNotFound) {
+				t.Errorf("Get(%q) after Touch raced Delete (round %d): want ErrNotFound (%s), got %s, error %v", k, r+1, clause, describeSession(got), err)
 				return false
 			}
 		}
-		return ok
+		return len(problems) == 0
 	})
 }

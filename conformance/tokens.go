@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -39,6 +38,7 @@ func runTokens(t suiteT, h TokenHarness) {
 	if h.New == nil {
 		t.Fatal("conformance: TokenHarness.New is nil")
 	}
+	only := onlyCases(t)
 	t = scope(t, "TokenStore", tokenMethods, Unsupported["TokenStore"]...)
 	s := &tokenSuite{h: h, prec: precisionOr(h.TimePrecision), now: suiteNow()}
 	cases := []struct {
@@ -69,6 +69,9 @@ func runTokens(t suiteT, h TokenHarness) {
 		{"ContextCancelled", s.contextCancelled},
 	}
 	for _, c := range cases {
+		if only != nil && !only[c.name] {
+			continue
+		}
 		t.Run(c.name, func(t suiteT) {
 			c.f(t, h.New(t))
 		})
@@ -266,37 +269,38 @@ func (s *tokenSuite) consumeMissing(t suiteT, st loginkit.TokenStore) {
 // runs this case 10 times against such a store (getThenDeleteTokens) and
 // requires a failure in each.
 func (s *tokenSuite) consumeConcurrent(t suiteT, st loginkit.TokenStore) {
-	const consumers = 20
+	// Each round stores a few tokens, and every consumer goes through all
+	// of them in the same order, all starting on each token together.
+	const consumers, perRound = 20, 16
 	repeatRace(func(r int) bool {
-		sel := fmt.Sprintf("sel-race-%d", r)
-		want := s.token(sel, "user-1", loginkit.PurposeRemember, s.now)
-		s.create(t, st, copyToken(want))
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		results := make([]error, consumers)
-		tokens := make([]*loginkit.Token, consumers)
-		for i := range consumers {
-			wg.Go(func() {
-				<-start
-				tokens[i], results[i] = st.Consume(background(), sel)
-			})
+		sels := make([]string, perRound)
+		wants := make([]*loginkit.Token, perRound)
+		for k := range perRound {
+			sels[k] = fmt.Sprintf("sel-race-%d-%d", r, k)
+			wants[k] = s.token(sels[k], "user-1", loginkit.PurposeRemember, s.now)
+			s.create(t, st, copyToken(wants[k]))
 		}
-		close(start)
-		wg.Wait()
-		wins := 0
-		for i, err := range results {
-			switch {
-			case err == nil:
-				wins++
-				s.wantEqual(t, want, tokens[i], "concurrent Consume", "TokenStore.Consume returns the whole token")
-			case errors.Is(err, loginkit.ErrNotFound):
-			default:
-				t.Errorf("concurrent Consume(%q): want the token or ErrNotFound (TokenStore.Consume contract), got %v", sel, err)
+		results := make([][perRound]error, consumers)
+		tokens := make([][perRound]*loginkit.Token, consumers)
+		raceSteps(consumers, perRound, func(i, k int) {
+			tokens[i][k], results[i][k] = st.Consume(raceContext(), sels[k])
+		})
+		for k, sel := range sels {
+			wins := 0
+			for i := range consumers {
+				switch err := results[i][k]; {
+				case err == nil:
+					wins++
+					s.wantEqual(t, wants[k], tokens[i][k], "concurrent Consume", "TokenStore.Consume returns the whole token")
+				case errors.Is(err, loginkit.ErrNotFound):
+				default:
+					t.Errorf("concurrent Consume(%q): want the token or ErrNotFound (TokenStore.Consume contract), got %v", sel, err)
+				}
 			}
-		}
-		if wins != 1 {
-			t.Errorf("%d concurrent Consume(%q) (round %d): want exactly 1 success (TokenStore.Consume is atomic: at most one caller gets the token), got %d", consumers, sel, r+1, wins)
-			return false
+			if wins != 1 {
+				t.Errorf("%d concurrent Consume(%q) (round %d): want exactly 1 success (TokenStore.Consume is atomic: at most one caller gets the token), got %d", consumers, sel, r+1, wins)
+				return false
+			}
 		}
 		return !t.Failed()
 	})
@@ -306,42 +310,41 @@ func (s *tokenSuite) consumeConcurrent(t suiteT, st loginkit.TokenStore) {
 // for raceBudget, so that a Create that checks for the selector and then
 // writes, with no pause between, is caught every time.
 func (s *tokenSuite) createConcurrent(t suiteT, st loginkit.TokenStore) {
-	const racers = 20
+	// Every racer goes through the round's selectors in the same order,
+	// all starting on each selector together.
+	const racers, perRound = 20, 8
 	repeatRace(func(r int) bool {
-		sel := fmt.Sprintf("sel-create-race-%d", r)
-		errs := make([]error, racers)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range racers {
-			x := s.token(sel, fmt.Sprintf("user-%d", i), "reset", s.now)
-			wg.Go(func() {
-				<-start
-				errs[i] = st.Create(background(), x)
-			})
+		sels := make([]string, perRound)
+		for k := range perRound {
+			sels[k] = fmt.Sprintf("sel-create-race-%d-%d", r, k)
 		}
-		close(start)
-		wg.Wait()
-		wins, winner := 0, -1
-		for i, err := range errs {
-			switch {
-			case err == nil:
-				wins++
-				winner = i
-			case errors.Is(err, loginkit.ErrDuplicate):
-			default:
-				skipUnsupported(t, "Create", err)
-				t.Errorf("concurrent Create of one selector: want nil or ErrDuplicate (TokenStore.Create contract), got %v", err)
+		errs := make([][perRound]error, racers)
+		raceSteps(racers, perRound, func(i, k int) {
+			errs[i][k] = st.Create(raceContext(), s.token(sels[k], fmt.Sprintf("user-%d", i), "reset", s.now))
+		})
+		for k, sel := range sels {
+			wins, winner := 0, -1
+			for i := range racers {
+				switch err := errs[i][k]; {
+				case err == nil:
+					wins++
+					winner = i
+				case errors.Is(err, loginkit.ErrDuplicate):
+				default:
+					skipUnsupported(t, "Create", err)
+					t.Errorf("concurrent Create of one selector: want nil or ErrDuplicate (TokenStore.Create contract), got %v", err)
+				}
 			}
-		}
-		if wins != 1 {
-			t.Errorf("%d concurrent Creates of one selector (round %d): want exactly 1 success (TokenStore.Create: a selector already stored is ErrDuplicate, also under concurrent creates), got %d", racers, r+1, wins)
-			return false
-		}
-		got, err := st.Get(background(), sel)
-		must(t, err, "Get", "TokenStore.Get contract")
-		if want := fmt.Sprintf("user-%d", winner); got.UserID != want {
-			t.Errorf("Get after concurrent Creates: want the winner's token (user %q), got user %q (a refused Create changes nothing)", want, got.UserID)
-			return false
+			if wins != 1 {
+				t.Errorf("%d concurrent Creates of one selector (round %d): want exactly 1 success (TokenStore.Create: a selector already stored is ErrDuplicate, also under concurrent creates), got %d", racers, r+1, wins)
+				return false
+			}
+			got, err := st.Get(background(), sel)
+			must(t, err, "Get", "TokenStore.Get contract")
+			if want := fmt.Sprintf("user-%d", winner); got.UserID != want {
+				t.Errorf("Get after concurrent Creates: want the winner's token (user %q), got user %q (a refused Create changes nothing)", want, got.UserID)
+				return false
+			}
 		}
 		return !t.Failed()
 	})

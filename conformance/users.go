@@ -40,6 +40,7 @@ func runUsers[U loginkit.AccountUser](t suiteT, h UserHarness[U]) {
 	if h.New == nil {
 		t.Fatal("conformance: UserHarness.New is nil")
 	}
+	only := onlyCases(t)
 	t = scope(t, "UserStore", userMethods, Unsupported["UserStore"]...)
 	s := &userSuite[U]{h: h, prec: precisionOr(h.TimePrecision), now: suiteNow()}
 	if h.NewUser == nil {
@@ -65,6 +66,7 @@ func runUsers[U loginkit.AccountUser](t suiteT, h UserHarness[U]) {
 		{"EmptyUsernamesCoexist", s.emptyUsernames},
 		{"UsernameWithAtRefused", s.usernameWithAt},
 		{"EmailWithoutAtRefused", s.emailWithoutAt},
+		{"HostileLoginNamesRefused", s.hostileNames},
 		{"UpdateUserAtomic", s.updateUserAtomic},
 		{"LockoutBoundUnderConcurrency", s.lockoutBound},
 		{"UpdateUserObeysUpdateRules", s.updateUserRules},
@@ -86,6 +88,9 @@ func runUsers[U loginkit.AccountUser](t suiteT, h UserHarness[U]) {
 		{"ContextCancelled", s.contextCancelled},
 	}
 	for _, c := range cases {
+		if only != nil && !only[c.name] {
+			continue
+		}
 		t.Run(c.name, func(t suiteT) {
 			c.f(t, h.New(t))
 		})
@@ -554,23 +559,18 @@ func (s *userSuite[U]) updateUserAtomic(t suiteT, st loginkit.UserStore[U]) {
 	// caught every time: TestRaceMutantsCaughtEveryTime runs this case 10
 	// times against such a store (loadChangeUpdateUsers) and requires a
 	// failure in each.
-	const racers = 20
+	const racers, perRound = 20, 4
 	total := 0
 	repeatRace(func(r int) bool {
 		errs := make([]error, racers)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range racers {
-			wg.Go(func() {
-				<-start
-				_, errs[i] = up.UpdateUser(background(), id, func(u U) error {
-					u.LoginAccount().FailedLogins++
-					return nil
-				})
-			})
-		}
-		close(start)
-		wg.Wait()
+		raceSteps(racers, perRound, func(i, _ int) {
+			if _, err := up.UpdateUser(raceContext(), id, func(u U) error {
+				u.LoginAccount().FailedLogins++
+				return nil
+			}); err != nil && errs[i] == nil {
+				errs[i] = err
+			}
+		})
 		for i, err := range errs {
 			if err != nil {
 				skipUnsupported(t, "UpdateUser", err)
@@ -578,11 +578,11 @@ func (s *userSuite[U]) updateUserAtomic(t suiteT, st loginkit.UserStore[U]) {
 				return false
 			}
 		}
-		total += racers
+		total += racers * perRound
 		got, err := st.LoadUser(background(), id)
 		must(t, err, "LoadUser after concurrent UpdateUser", clause)
 		if n := got.LoginAccount().FailedLogins; n != total {
-			t.Errorf("%d concurrent UpdateUser increments of FailedLogins (round %d): want %d in all, got %d (%s)", racers, r+1, total, n, clause)
+			t.Errorf("%d concurrent UpdateUser increments of FailedLogins (round %d): want %d in all, got %d (%s)", racers*perRound, r+1, total, n, clause)
 			return false
 		}
 		if got.LoginAccount().Email != "ann@example.com" {
@@ -844,57 +844,57 @@ func (s *userSuite[U]) isolation(t suiteT, st loginkit.UserStore[U]) {
 // ID, round after round for raceBudget, so that a store that checks for a
 // taken name and then writes, with no pause between, is caught.
 func (s *userSuite[U]) concurrentCreate(t suiteT, st loginkit.UserStore[U]) {
-	const racers = 20
+	// Each race has a few names per round; every racer goes through them
+	// in the same order, all starting on each name together.
+	const racers, perRound = 20, 5
 	winners := 0
-	race := func(what string, user func(i int) U) bool {
+	race := func(r int, what string, user func(k, i int) U) bool {
 		t.Helper()
-		errs := make([]error, racers)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range racers {
-			u := user(i)
-			wg.Go(func() {
-				<-start
-				errs[i] = st.Create(background(), u)
-			})
-		}
-		close(start)
-		wg.Wait()
-		wins := 0
-		for _, err := range errs {
-			switch {
-			case err == nil:
-				wins++
-			case errors.Is(err, loginkit.ErrDuplicate):
-			default:
-				skipUnsupported(t, "Create", err)
-				t.Errorf("concurrent Create with the same %s: want nil or ErrDuplicate (UserStore.Create contract), got %v", what, err)
+		errs := make([][perRound]error, racers)
+		raceSteps(racers, perRound, func(i, k int) {
+			errs[i][k] = st.Create(raceContext(), user(k, i))
+		})
+		for k := range perRound {
+			wins := 0
+			for i := range racers {
+				switch err := errs[i][k]; {
+				case err == nil:
+					wins++
+				case errors.Is(err, loginkit.ErrDuplicate):
+				default:
+					skipUnsupported(t, "Create", err)
+					t.Errorf("concurrent Create with the same %s: want nil or ErrDuplicate (UserStore.Create contract), got %v", what, err)
+					return false
+				}
 			}
-		}
-		winners += wins
-		if wins != 1 {
-			t.Errorf("%d concurrent Creates with the same %s: want exactly 1 success (UserStore: uniqueness holds under concurrent creates), got %d", racers, what, wins)
-			return false
+			winners += wins
+			if wins != 1 {
+				t.Errorf("%d concurrent Creates with the same %s (round %d): want exactly 1 success (UserStore: uniqueness holds under concurrent creates), got %d", racers, what, r+1, wins)
+				return false
+			}
 		}
 		return true
 	}
 	repeatRace(func(r int) bool {
-		return race("email", func(i int) U {
-			email := fmt.Sprintf("race%d@example.com", r)
+		return race(r, "email", func(k, i int) U {
+			email := fmt.Sprintf("race%d-%d@example.com", r, k)
 			if i%2 == 1 {
-				email = fmt.Sprintf("RACE%d@Example.com", r)
+				email = fmt.Sprintf("RACE%d-%d@Example.com", r, k)
 			}
-			return s.user("", email, fmt.Sprintf("racer%d-%d", r, i), 1)
-		}) && race("username", func(i int) U {
-			name := fmt.Sprintf("racer%d", r)
+			return s.user("", email, fmt.Sprintf("racer%d-%d-%d", r, k, i), 1)
+		}) && race(r, "username", func(k, i int) U {
+			name := fmt.Sprintf("racer%d-%d", r, k)
 			if i%2 == 1 {
-				name = fmt.Sprintf(" RACER%d", r)
+				name = fmt.Sprintf(" RACER%d-%d", r, k)
 			}
-			return s.user("", fmt.Sprintf("racer%d-%d@example.com", r, i), name, 1)
-		}) && race("ID", func(i int) U {
-			return s.user(fmt.Sprintf("race-id-%d", r), fmt.Sprintf("id-racer%d-%d@example.com", r, i), "", 1)
+			return s.user("", fmt.Sprintf("racer%d-%d-%d@example.com", r, k, i), name, 1)
+		}) && race(r, "ID", func(k, i int) U {
+			return s.user(fmt.Sprintf("race-id-%d-%d", r, k), fmt.Sprintf("id-racer%d-%d-%d@example.com", r, k, i), "", 1)
 		})
 	})
+	if t.Failed() {
+		return
+	}
 	if n := s.total(t, st); n != winners {
 		t.Errorf("List total after the races: want %d users (one winner each), got %d", winners, n)
 	}
@@ -1066,58 +1066,58 @@ func (s *userSuite[U]) updateUserKeepsID(t suiteT, st loginkit.UserStore[U]) {
 // TestRaceMutantsCaughtEveryTime runs this case 10 times against such a
 // store (checkThenWriteUsers) and requires a failure in each.
 func (s *userSuite[U]) concurrentUpdate(t suiteT, st loginkit.UserStore[U]) {
-	const racers = 20
-	ids := make([]string, racers)
-	for i := range racers {
-		u := s.user("", fmt.Sprintf("updater%d@example.com", i), fmt.Sprintf("updater%d", i), i+1)
-		s.create(t, st, u)
-		ids[i] = u.LoginAccount().ID
-	}
-	race := func(r int, what string, user func(i int) U, login string) bool {
-		errs := make([]error, racers)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
+	// Racer i owns one user per step k; at step k of a round every racer
+	// gives its user the same free name, all racers starting each step
+	// together. No user is written twice in a round, so no name is
+	// freed again within it: each must have exactly one winner.
+	const racers, steps = 20, 4
+	ids := make([][racers]string, steps)
+	for k := range steps {
 		for i := range racers {
-			u := user(i)
-			wg.Go(func() {
-				<-start
-				errs[i] = st.Update(background(), u)
-			})
+			u := s.user("", fmt.Sprintf("updater%d-%d@example.com", k, i), fmt.Sprintf("updater%d-%d", k, i), i+1)
+			s.create(t, st, u)
+			ids[k][i] = u.LoginAccount().ID
 		}
-		close(start)
-		wg.Wait()
-		wins, winner := 0, ""
-		for i, err := range errs {
-			switch {
-			case err == nil:
-				wins++
-				winner = ids[i]
-			case errors.Is(err, loginkit.ErrDuplicate):
-			default:
-				skipUnsupported(t, "Update", err)
-				t.Errorf("concurrent Update to the same free %s: want nil or ErrDuplicate (UserStore.Update contract), got %v", what, err)
+	}
+	race := func(r int, what string, user func(k, i int) U, login func(k int) string) bool {
+		errs := make([][steps]error, racers)
+		raceSteps(racers, steps, func(i, k int) {
+			errs[i][k] = st.Update(raceContext(), user(k, i))
+		})
+		for k := range steps {
+			wins, winner := 0, ""
+			for i := range racers {
+				switch err := errs[i][k]; {
+				case err == nil:
+					wins++
+					winner = ids[k][i]
+				case errors.Is(err, loginkit.ErrDuplicate):
+				default:
+					skipUnsupported(t, "Update", err)
+					t.Errorf("concurrent Update to the same free %s: want nil or ErrDuplicate (UserStore.Update contract), got %v", what, err)
+					return false
+				}
+			}
+			if wins != 1 {
+				t.Errorf("%d concurrent Updates to the same free %s %q (round %d): want exactly 1 success (UserStore: uniqueness holds under concurrent updates), got %d", racers, what, login(k), r+1, wins)
 				return false
 			}
-		}
-		if wins != 1 {
-			t.Errorf("%d concurrent Updates to the same free %s (round %d): want exactly 1 success (UserStore: uniqueness holds under concurrent updates), got %d", racers, what, r+1, wins)
-			return false
-		}
-		got, err := st.FindByLogin(background(), login)
-		if err != nil || isNil(got) || got.LoginAccount().ID != winner {
-			skipUnsupported(t, "FindByLogin", err)
-			t.Errorf("FindByLogin(%q) after concurrent Updates: want the winner %q (UserStore: a refused Update changes nothing), got %s, %v", login, winner, describeUser(got), err)
-			return false
+			got, err := st.FindByLogin(background(), login(k))
+			if err != nil || isNil(got) || got.LoginAccount().ID != winner {
+				skipUnsupported(t, "FindByLogin", err)
+				t.Errorf("FindByLogin(%q) after concurrent Updates: want the winner %q (UserStore: a refused Update changes nothing), got %s, %v", login(k), winner, describeUser(got), err)
+				return false
+			}
 		}
 		return true
 	}
 	repeatRace(func(r int) bool {
-		email := fmt.Sprintf("free%d@example.com", r)
-		name := fmt.Sprintf("free%d", r)
-		return race(r, "email", func(i int) U {
-			return s.user(ids[i], email, fmt.Sprintf("updater%d-%d", r, i), i+1)
-		}, email) && race(r, "username", func(i int) U {
-			return s.user(ids[i], fmt.Sprintf("updater%d-%d@example.com", r, i), name, i+1)
+		email := func(k int) string { return fmt.Sprintf("free%d-%d@example.com", r, k) }
+		name := func(k int) string { return fmt.Sprintf("free%d-%d", r, k) }
+		return race(r, "email", func(k, i int) U {
+			return s.user(ids[k][i], email(k), fmt.Sprintf("updater%d-%d-%d", r, k, i), i+1)
+		}, email) && race(r, "username", func(k, i int) U {
+			return s.user(ids[k][i], fmt.Sprintf("updater%d-%d-%d@example.com", r, k, i), name(k), i+1)
 		}, name)
 	})
 }

@@ -42,13 +42,46 @@
 //   - Django: pbkdf2_sha256$, pbkdf2_sha1$, argon2$argon2id$ (and
 //     argon2$argon2i$), bcrypt_sha256$, bcrypt$, scrypt$:
 //     "django-pbkdf2_sha256", "django-pbkdf2_sha1", "django-argon2",
-//     "django-bcrypt_sha256", "django-bcrypt", "django-scrypt".
+//     "django-bcrypt_sha256", "django-bcrypt", "django-scrypt";
+//   - npm argon2 and others that write Argon2's PHC parameters in another
+//     order ($argon2id$v=19$m=65536,p=4,t=3$…): m, t and p are read in any
+//     order, each exactly once; a duplicate, a missing or an unknown name
+//     (keyid=, data=) is malformed;
+//   - Spring Security (spring-security-crypto 5.x to 7.x), with or without
+//     DelegatingPasswordEncoder's "{id}" prefix: {bcrypt} ("spring-bcrypt";
+//     unprefixed it is "bcrypt"), Pbkdf2PasswordEncoder hex or Base64 at
+//     the v5.5 preset (HMAC-SHA1, 185,000 iterations, 8-byte salt:
+//     "spring-pbkdf2-sha1") and the v5.8 preset (HMAC-SHA256, 310,000,
+//     16-byte salt: "spring-pbkdf2-sha256"), told apart by length since the
+//     hash does not record them; SCryptPasswordEncoder's
+//     $hex(log2 N<<16|r<<8|p)$salt$key at any parameters ("spring-scrypt");
+//     {argon2} ("spring-argon2"; unprefixed it is "argon2id");
+//     StandardPasswordEncoder {sha256} ("spring-sha256"). An unprefixed
+//     string of 80 hex digits is both the PBKDF2 v5.5 layout and
+//     StandardPasswordEncoder's; Verify tries both
+//     ("spring-pbkdf2-sha1-or-sha256"). As Spring's own matches() does, no
+//     Spring-specific format matches the empty password;
+//   - phpass portable hashes $P$ and $H$ (WordPress before 6.8, phpBB,
+//     passlib's phpass): "phpass";
+//   - SHA-crypt $5$ and $6$, with rounds= or the default 5000 (glibc,
+//     libxcrypt, passlib's sha256_crypt and sha512_crypt): "sha256-crypt",
+//     "sha512-crypt".
+//
+// Weak legacy schemes are recognised and refused with an error matching
+// [ErrRefusedScheme] (and loginkit.ErrUnknownHashFormat), and Identify
+// names them, so that an import reports them: plaintext (Spring's {noop}),
+// one fast digest (Spring's {MD5}, {SHA-1}, {SHA-256}, {MD4}, {ldap} and
+// raw "{salt}hex", LDAP {SSHA}, bare hex MD5/SHA-1/SHA-256/SHA-512
+// digests), MD5-crypt $1$ and Apache $apr1$. Their users must reset their
+// password.
 //
 // An unknown, truncated or malformed hash string is an error matching
 // loginkit.ErrUnknownHashFormat; a well-formed one whose parameters exceed
 // the [Limits] (argon2 memory of terabytes, bcrypt cost 99, 2^40 PBKDF2
-// iterations) is an error matching loginkit.ErrUnsafeHashParams, returned
-// after parsing only, before any hashing work. Neither is ever a match.
+// iterations, SHA-crypt rounds or phpass iterations above MaxIterations,
+// Spring scrypt's N·r beyond MaxMemoryKiB) is an error matching
+// loginkit.ErrUnsafeHashParams, returned after parsing only, before any
+// hashing work. Neither is ever a match.
 //
 // # Password bytes and Unicode
 //
@@ -61,7 +94,13 @@
 // argon2id, scrypt and pbkdf2, bcrypt $2b$) first against the NFC form and then,
 // only when the password is not already in NFC, against its exact bytes.
 // A match through the exact bytes of a non-NFC password reports
-// rehash=true, so the stored hash moves to the normalised form.
+// rehash=true, so the stored hash moves to the normalised form. A foreign
+// hash that is byte for byte in one of these formats (an unprefixed
+// Spring argon2id or $2b$ hash, say) therefore also accepts the NFD
+// spelling of an NFC password, which its own library refused: both
+// spellings are the same text, and this package cannot tell who wrote
+// the hash. SHA-crypt, phpass and C bcrypt read passwords as C strings;
+// this package reads every byte, NUL included.
 //
 // Passwords are limited to [DefaultMaxPasswordBytes] bytes (4096; see
 // [MaxPasswordBytes]) after normalisation: Hash refuses longer ones with
@@ -74,6 +113,12 @@
 // count) and are upgraded on login when bcrypt is not preferred.
 // Django's bcrypt_sha256 and passlib's bcrypt-sha256 pre-hash the
 // password with SHA-256 as those libraries define, so every byte counts.
+// SHA-crypt and phpass hash the whole password in every round, so their
+// cost grows with its length: Verify refuses, as too long, a password
+// whose check against such a hash would cost more hash blocks than
+// MaxIterations rounds of a 64-byte one (no password up to 4096 bytes at
+// glibc's 5000 rounds or WordPress's 2^13 iterations; about 1.2 KiB at
+// passlib's sha512_crypt default of 656,000 rounds).
 // C bcrypt implementations stop at a NUL byte; this package does not, so a
 // password containing NUL may not verify against a foreign bcrypt hash.
 //

@@ -74,3 +74,23 @@ func ExampleNew() {
 	fmt.Println(err != nil)
 	// Output: true
 }
+
+// Identify names the formats of other ecosystems, and the weak ones this
+// package refuses (ErrRefusedScheme, with the reason), so that an import
+// can report each row before any user logs in.
+func ExampleIdentify_imports() {
+	for _, enc := range []string{
+		"$P$BNDy6PJPnWral/xLFG0rPWLOX8hk29.", // WordPress
+		"$6$qfVhamvQCRSBhibu$b2pl1zB.4lE0.ekv1MMN5eUaSiS5qmh.UVaIwbKDaoUVCvEKUhpzSD68qBuyewRdt.gsBmHem07G7mpIysHg1/", // glibc
+		"{scrypt}$e0801$sp8WOD+r/rmX2iVSy3RMpRYzYYpET7eExm+iQZAS49Xi6Y74muTYu+sQTmiBmGLLNhUfKH+9FAjIwNnWI4Yi9g==$keXEluLKm/c3r/m3RnO+NU91nqN/9HpVexgqBX3qrXY=",
+		"$1$CF/QGYzL$DR0MVMpDpKuzGgHASWeFx0", // MD5-crypt
+	} {
+		scheme, err := hashers.Identify(enc)
+		fmt.Println(scheme, errors.Is(err, hashers.ErrRefusedScheme))
+	}
+	// Output:
+	// phpass false
+	// sha512-crypt false
+	// spring-scrypt false
+	// md5-crypt true
+}

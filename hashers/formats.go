@@ -138,6 +138,8 @@ func parseFormat(e string) (spec, error) {
 	switch {
 	case e == "":
 		return spec{}, unknown("empty hash string")
+	case isSpringScrypt(e): // before "$2": Spring's "$20801$" is N=4
+		return parseSpringScrypt(e)
 	case hasPrefix(e, "$argon2id$"):
 		return parsePHCArgon2(e, "argon2id", algoArgon2id, true)
 	case hasPrefix(e, "$argon2i$"):
@@ -180,8 +182,6 @@ func parseFormat(e string) (spec, error) {
 		if s, err, ok := parseSpring(e); ok {
 			return s, err
 		}
-	case isSpringScrypt(e):
-		return parseSpringScrypt(e)
 	case (len(e) == 80 || len(e) == 96) && isHex(e):
 		return parseSpringRawHex(e)
 	case (len(e) == 56 || len(e) == 64) && !isHex(e):

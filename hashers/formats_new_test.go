@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/conformance"
 )
 
 // Well-formed pieces for hand-made hashes.
@@ -34,6 +35,7 @@ var hostileNew = []string{
 	"{scrypt}$280801$" + b64Salt16 + "$" + b64Key32,                                                           // N=2^40
 	"{scrypt@SpringSecurity_v5_8}$11ff01$" + b64Salt16 + "$" + b64Key32,                                       // r=255 at N=2^17: 4 GiB
 	"$e08ff$" + b64Salt16 + "$" + b64Key32,                                                                    // p=255
+	"$2a0801$" + b64Salt16 + "$" + b64Key32,                                                                   // N=2^42: read as Spring scrypt, not bcrypt
 	"$argon2id$v=19$m=4294967295,p=1,t=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",                             // npm order, 4 TiB
 	"$argon2id$v=19$p=1,t=100000,m=65536$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",                             // passes
 	"{argon2}$argon2id$v=19$m=65536,t=1,p=255$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",                        // Spring, lanes
@@ -48,7 +50,7 @@ func init() { hostile = append(hostile, hostileNew...) }
 // fallback, recognised it).
 func TestNewFormatsHostileNamed(t *testing.T) {
 	want := []string{"sha512-crypt", "sha256-crypt", "sha256-crypt", "phpass", "phpass", "spring-scrypt", "spring-scrypt",
-		"spring-scrypt", "spring-scrypt", "argon2id", "argon2id", "spring-argon2", "spring-argon2", "spring-bcrypt"}
+		"spring-scrypt", "spring-scrypt", "spring-scrypt", "argon2id", "argon2id", "spring-argon2", "spring-argon2", "spring-bcrypt"}
 	for i, enc := range hostileNew {
 		s, err := Identify(enc)
 		if s != want[i] || !errors.Is(err, loginkit.ErrUnsafeHashParams) {
@@ -65,6 +67,11 @@ func TestNewFormatsHostileNamed(t *testing.T) {
 		"$5$salt$" + sha256Sum:             false, // default 5000
 		"$P$B" + "saltsalt" + phpSum:       false,
 		"$P$C" + "saltsalt" + phpSum:       true,
+		// Spring's PBKDF2 presets (185,000 and 310,000 iterations, not
+		// written in the hash) go through the same check.
+		"{pbkdf2}" + strings.Repeat("ab", 40):                     true,
+		"{pbkdf2@SpringSecurity_v5_8}" + strings.Repeat("ab", 48): true,
+		"{sha256}" + strings.Repeat("ab", 40):                     false, // 1024 digests
 	} {
 		_, err := h.Verify(context.Background(), "pw", enc)
 		if got := errors.Is(err, loginkit.ErrUnsafeHashParams); got != unsafe {
@@ -191,5 +198,84 @@ func TestSpringEmptyPassword(t *testing.T) {
 	enc := "{sha256}" + hex.EncodeToString(append(append([]byte{}, salt...), sum...))
 	if _, err := Default().Verify(context.Background(), "", enc); !errors.Is(err, loginkit.ErrMismatch) {
 		t.Errorf("Verify(\"\", %q) = %v; want ErrMismatch (Spring refuses the empty password)", enc, err)
+	}
+}
+
+// TestConformanceImported runs the conformance suite with one hash of
+// each format added for imports, made by the real libraries (from
+// testdata/vectors.jsonl and the Spring vectors): each verifies with its
+// password, refuses the wrong ones, and is upgraded.
+func TestConformanceImported(t *testing.T) {
+	var imported []conformance.ImportedHash
+	picked := map[string]bool{}
+	for _, v := range loadVectors(t) {
+		key := v.Lib + " " + v.Scheme + " " + v.Hash[:4]
+		switch {
+		case picked[key], v.Default, v.Password == "",
+			!(v.Scheme == "phpass" || strings.HasSuffix(v.Scheme, "-crypt") || strings.Contains(v.Hash, ",p=") && strings.Contains(v.Lib, "argon2")):
+			continue
+		}
+		picked[key] = true
+		imported = append(imported, conformance.ImportedHash{Format: v.Lib + " " + v.Scheme, Hash: v.Hash, Password: v.Password, Wrong: append([]string{v.Wrong}, v.Refused...)})
+	}
+	// One Spring hash of each algorithm (TestSpringVectors checks them
+	// all); under the race detector only the cheap ones.
+	spring := map[string]bool{
+		"spring:{argon2}-v5_2": true, "spring:{sha256}": true, "spring:raw-bcrypt-2y": true,
+		"spring:{pbkdf2}-v5_5": !raceEnabled, "spring:{scrypt}-v4_1": !raceEnabled,
+	}
+	for _, v := range loadSpringVectors(t, "testdata/spring/spring-security-7.1.1.jsonl") {
+		if picked[v.Scheme] || !*v.Valid || !spring[v.Scheme] {
+			continue
+		}
+		picked[v.Scheme] = true
+		imported = append(imported, conformance.ImportedHash{Format: v.Scheme, Hash: v.Hash, Password: v.Password})
+	}
+	if len(imported) < 15 {
+		t.Fatalf("only %d imported hashes", len(imported))
+	}
+	conformance.TestHasher(t, conformance.HasherHarness{
+		New: func(testing.TB) loginkit.Hasher {
+			return Must(New(SchemeArgon2id, Memory(256), Iterations(1)))
+		},
+		Imported: imported,
+	})
+}
+
+// TestLongPasswordWorkBounded checks that SHA-crypt and phpass, whose cost
+// grows with the password's length, refuse a password too long for the
+// hash's rounds under the limits (ErrPasswordTooLong, without hashing),
+// and check shorter ones as usual.
+func TestLongPasswordWorkBounded(t *testing.T) {
+	h := Must(New(SchemePBKDF2SHA256, Iterations(10), WithLimits(Limits{MaxIterations: 8192})))
+	for _, enc := range []string{
+		"$6$rounds=8192$saltsalt$" + sha512Sum,
+		"$5$rounds=8192$saltsalt$" + sha256Sum,
+		"$P$B" + "saltsalt" + phpSum, // 2^13
+	} {
+		for range cap(h.sem) {
+			h.sem <- struct{}{} // any hashing would block
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := h.Verify(ctx, strings.Repeat("x", 4096), enc)
+		for range cap(h.sem) {
+			<-h.sem
+		}
+		if !errors.Is(err, loginkit.ErrPasswordTooLong) || !errors.Is(err, loginkit.ErrMismatch) {
+			t.Errorf("Verify(4096 bytes, %q) = %v; want ErrMismatch and ErrPasswordTooLong before any work", enc, err)
+		}
+		if _, err := h.Verify(context.Background(), strings.Repeat("x", 64), enc); !errors.Is(err, loginkit.ErrMismatch) || errors.Is(err, loginkit.ErrPasswordTooLong) {
+			t.Errorf("Verify(64 bytes, %q) = %v; want a plain ErrMismatch", enc, err)
+		}
+	}
+	// The default limits leave room for any password up to 4096 bytes at
+	// glibc's default 5000 rounds and WordPress's 2^13 iterations.
+	d := Default()
+	for _, enc := range []string{"$6$saltsalt$" + sha512Sum, "$P$B" + "saltsalt" + phpSum} {
+		s, err := parse(enc, d.limits)
+		if err != nil || !s.passwordWorkOK(DefaultMaxPasswordBytes, d.limits) {
+			t.Errorf("%q: a 4096-byte password is refused under the default limits (%v)", enc, err)
+		}
 	}
 }

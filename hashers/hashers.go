@@ -364,7 +364,7 @@ func (m *Multi) Verify(ctx context.Context, password, encoded string) (rehash bo
 			nfc = []byte(norm.NFC.String(password))
 		}
 	}
-	if len(raw) > m.verifyMax() || len(nfc) > m.verifyMax() {
+	if len(raw) > m.verifyMax() || len(nfc) > m.verifyMax() || !s.passwordWorkOK(max(len(raw), len(nfc)), m.limits) {
 		return false, fmt.Errorf("hashers: %w: %w", loginkit.ErrMismatch, loginkit.ErrPasswordTooLong)
 	}
 	if err := m.acquire(ctx); err != nil {

@@ -184,3 +184,29 @@ func repeatTo(d []byte, n int) []byte {
 	}
 	return out
 }
+
+// passwordWorkOK reports whether checking a password of n bytes against s
+// stays within the work the limits allow. SHA-crypt hashes the password
+// up to three times in every round and phpass once in every iteration, so
+// their cost grows with the password's length, unlike PBKDF2's, scrypt's
+// or Argon2's: a long password against a hash of many rounds (passlib's
+// sha512_crypt default is 656,000) would cost seconds. The work, in hash
+// blocks, may be at most that of MaxIterations rounds or iterations with
+// a 64-byte password; beyond it Verify refuses the password as too long.
+func (s *spec) passwordWorkOK(n int, l Limits) bool {
+	budget := uint64(max(l.MaxIterations, 0))
+	var block, perPass uint64
+	switch s.algo {
+	case algoSHACrypt:
+		block, perPass = 64, 3
+		if s.digest == digestSHA512 {
+			block = 128
+		}
+	case algoPHPass:
+		block, perPass = 64, 1
+	default:
+		return true
+	}
+	blocks := func(n uint64) uint64 { return 1 + perPass*(16+n)/block }
+	return s.iter*blocks(uint64(n)) <= budget*blocks(64)
+}

@@ -2,6 +2,7 @@ package memstore_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/adapters/memstore"
@@ -16,7 +17,8 @@ func TestUsersConformance(t *testing.T) {
 		New: func(testing.TB) loginkit.UserStore[*conformance.Member] {
 			return memstore.NewUsers[conformance.Member]()
 		},
-		Fill: conformance.FillMember,
+		Fill:    conformance.FillMember,
+		Updater: true,
 	})
 }
 
@@ -26,19 +28,27 @@ type plainUser struct{ loginkit.Account }
 
 func TestUsersConformancePlainAccount(t *testing.T) {
 	conformance.TestUsers(t, conformance.UserHarness[*plainUser]{
-		New: func(testing.TB) loginkit.UserStore[*plainUser] { return memstore.NewUsers[plainUser]() },
+		New:     func(testing.TB) loginkit.UserStore[*plainUser] { return memstore.NewUsers[plainUser]() },
+		Updater: true,
 	})
 }
 
 func TestSessionsConformance(t *testing.T) {
 	conformance.TestSessions(t, conformance.SessionHarness{
-		New: func(testing.TB) loginkit.SessionStore { return memstore.NewSessions() },
+		New:     func(testing.TB) loginkit.SessionStore { return memstore.NewSessions() },
+		Toucher: true,
+		NewWithClock: func(_ testing.TB, now func() time.Time) loginkit.SessionStore {
+			return memstore.NewSessions(memstore.WithClock(now))
+		},
 	})
 }
 
 func TestTokensConformance(t *testing.T) {
 	conformance.TestTokens(t, conformance.TokenHarness{
 		New: func(testing.TB) loginkit.TokenStore { return memstore.NewTokens() },
+		NewWithClock: func(_ testing.TB, now func() time.Time) loginkit.TokenStore {
+			return memstore.NewTokens(memstore.WithClock(now))
+		},
 	})
 }
 

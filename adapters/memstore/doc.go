@@ -1,6 +1,7 @@
 // Package memstore keeps loginkit users, sessions and tokens in process
 // memory. It is the reference implementation of loginkit.UserStore,
-// loginkit.SessionStore and loginkit.TokenStore: the conformance suites
+// loginkit.SessionStore, loginkit.TokenStore and
+// loginkit.SecondFactorStore (NewSecondFactors): the conformance suites
 // are its tests. Use it for tests, demos and single-process applications
 // that can afford to lose every session on restart.
 //

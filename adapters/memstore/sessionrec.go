@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/internal/storekit"
 )
 
 // The session store keeps its sessions in a layout that the garbage
@@ -98,36 +99,18 @@ type encodedSession struct {
 	nvals                                uint32
 }
 
-func uvarintLen(n int) int {
-	l := 1
-	for n >= 0x80 {
-		n >>= 7
-		l++
-	}
-	return l
-}
+func uvarintLen(n int) int { return storekit.UvarintLen(uint64(n)) }
 
 func appendUvarint(b *strings.Builder, n int) {
-	for n >= 0x80 {
-		b.WriteByte(byte(n) | 0x80)
-		n >>= 7
-	}
-	b.WriteByte(byte(n))
+	var tmp [10]byte
+	b.Write(storekit.AppendUvarint(tmp[:0], uint64(n)))
 }
 
 // readUvarint decodes a uvarint at s[i:] and returns it and the offset
 // after it. The buffer was written by appendUvarint, so it is well formed.
 func readUvarint(s string, i int) (int, int) {
-	n, shift := 0, 0
-	for {
-		c := s[i]
-		i++
-		n |= int(c&0x7f) << shift
-		if c < 0x80 {
-			return n, i
-		}
-		shift += 7
-	}
+	v, n := storekit.Uvarint(s[i:])
+	return int(v), i + n
 }
 
 // encodeSession packs the strings of s into one new buffer. It reports

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/internal/storekit"
 )
 
 // Users is an in-memory loginkit.UserStore[PT] for an application's user
@@ -67,6 +68,9 @@ func (s *Users[T, PT]) clone(u PT) PT {
 	return c
 }
 
+// errs makes the package's errors.
+const errs = storekit.Errs("memstore")
+
 // prepare copies u for storing and sets its login keys.
 func (s *Users[T, PT]) prepare(op string, u PT) (PT, *loginkit.Account, error) {
 	if u == nil {
@@ -74,10 +78,9 @@ func (s *Users[T, PT]) prepare(op string, u PT) (PT, *loginkit.Account, error) {
 	}
 	c := s.clone(u)
 	a := c.LoginAccount()
-	if err := a.CheckLoginNames(); err != nil {
-		return nil, nil, fmt.Errorf("memstore: %s user: %w", op, err)
+	if err := errs.CheckAccount(op+" user", a); err != nil {
+		return nil, nil, err
 	}
-	a.NormalizeKeys()
 	return c, a, nil
 }
 
@@ -268,11 +271,7 @@ func (s *Users[T, PT]) List(ctx context.Context, opts loginkit.ListOptions) ([]P
 	if err := ctx.Err(); err != nil {
 		return nil, 0, fmt.Errorf("memstore: list users: %w", err)
 	}
-	limit := opts.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, 1000)
+	offset, limit := storekit.Page(opts)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	all := make([]PT, 0, len(s.byID))
@@ -283,7 +282,7 @@ func (s *Users[T, PT]) List(ctx context.Context, opts loginkit.ListOptions) ([]P
 		x, y := a.LoginAccount(), b.LoginAccount()
 		return cmp.Or(x.CreatedAt.Compare(y.CreatedAt), cmp.Compare(x.ID, y.ID))
 	})
-	start := min(max(opts.Offset, 0), len(all))
+	start := min(offset, len(all))
 	end := min(start+limit, len(all))
 	page := make([]PT, 0, end-start)
 	for _, u := range all[start:end] {

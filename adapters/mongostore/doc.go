@@ -4,16 +4,18 @@
 // (Users also keeps short-lived write locks in a second):
 //
 //	db := client.Database("myapp")
+//	if err := mongostore.Migrate(ctx, db); err != nil { // at every start-up
+//		return err
+//	}
 //	users := mongostore.NewUsers[MyUser](db) // a UserStore[*MyUser]
 //	sessions := mongostore.NewSessions(db)
 //	tokens := mongostore.NewTokens(db)
-//	if err := mongostore.EnsureIndexes(ctx, users, sessions, tokens); err != nil {
-//		return err
-//	}
 //
-// Constructors send no command and start no goroutine. Call EnsureIndexes
-// once at start-up: it creates the indexes the stores rely on (the unique
-// indexes on emails and usernames among them) and is idempotent. Every
+// Constructors send no command and start no goroutine. Call Migrate once
+// at every start-up, before the stores serve requests, with the same
+// options as the stores (as sqlstore.Migrate): it creates the indexes the
+// stores rely on (the unique indexes on emails and usernames among them)
+// and is idempotent. Every
 // method honours its context's deadline and cancellation, and a context
 // that is already done sends nothing. No operation needs a multi-document
 // transaction. mongo.ErrNoDocuments becomes loginkit.ErrNotFound, a
@@ -24,9 +26,8 @@
 // # Collections
 //
 // The default collections are "loginkit_users", "loginkit_sessions" and
-// "loginkit_tokens"; WithPrefix changes the "loginkit_" prefix and
-// WithCollection sets one store's name outright; the lock collection is
-// named after the users collection, with "_locks" appended.
+// "loginkit_tokens"; WithPrefix changes the "loginkit_" prefix; the lock
+// collection is named after the users collection, with "_locks" appended.
 //
 //	loginkit_users        _id = user ID; the whole user struct; email_key, username_key (unique); _rev
 //	loginkit_users_locks  _id = random token; user_id (unique); expires_at: per-user write locks
@@ -61,7 +62,7 @@
 //
 // Sessions and tokens carry their expiry as a date in expires_at, and
 // every read filters on it, so an expired session or token is never
-// returned. EnsureIndexes creates a TTL index on expires_at where the
+// returned. Migrate creates a TTL index on expires_at where the
 // server has TTL indexes (MongoDB), and the server then deletes expired
 // documents on its own (about once a minute). Where the server answers
 // that TTL indexes are not implemented (FerretDB), it creates an ordinary
@@ -87,7 +88,7 @@
 //     too, so that one code path is the one tested.
 //   - A unique-index violation on an update, which FerretDB reports as an
 //     internal error quoting SQLite, is recognised as ErrDuplicate.
-//   - EnsureIndexes creates one index per command.
+//   - Migrate creates one index per command.
 //   - The stand-in email and username keys replace partial indexes.
 //
 // The TTL-index mode has therefore not been exercised by the tests.

@@ -46,12 +46,12 @@ func Example() {
 	db := client.Database(exampleDBName())
 	defer db.Drop(ctx)
 
-	users := mongostore.NewUsers[Customer](db) // a loginkit.UserStore[*Customer]
-	sessions := mongostore.NewSessions(db)
-	tokens := mongostore.NewTokens(db)
-	if err := mongostore.EnsureIndexes(ctx, users, sessions, tokens); err != nil {
+	// Once at start-up, with the same options as the stores: the indexes.
+	if err := mongostore.Migrate(ctx, db); err != nil {
 		log.Fatal(err)
 	}
+	users := mongostore.NewUsers[Customer](db) // a loginkit.UserStore[*Customer]
+	sessions := mongostore.NewSessions(db)
 
 	ann := &Customer{
 		Account: loginkit.Account{Email: "ann@example.com", CreatedAt: time.Now()},
@@ -70,7 +70,11 @@ func Example() {
 	err = users.Create(ctx, &Customer{Account: loginkit.Account{Email: "Ann@example.com"}})
 	fmt.Println("second account is a duplicate:", errors.Is(err, loginkit.ErrDuplicate))
 
-	fmt.Println("expiry:", sessions.ExpiryMode()) // "filter" on FerretDB, "ttl" on MongoDB
+	mode, err := sessions.ExpiryMode(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("expiry:", mode) // "filter" on FerretDB, "ttl" on MongoDB
 }
 
 // This example shows the collection names the options give. The stores
@@ -85,10 +89,10 @@ func ExampleWithPrefix() {
 
 	users := mongostore.NewUsers[Customer](db, mongostore.WithPrefix("shop_"))
 	sessions := mongostore.NewSessions(db, mongostore.WithPrefix("shop_"))
-	tokens := mongostore.NewTokens(db, mongostore.WithCollection("shop_api_keys"))
+	tokens := mongostore.NewTokens(db, mongostore.WithPrefix("shop_"))
 	fmt.Println(users.Collection().Name(), sessions.Collection().Name(), tokens.Collection().Name())
 	// Output:
-	// shop_users shop_sessions shop_api_keys
+	// shop_users shop_sessions shop_tokens
 }
 
 // TestExample runs Example against the test server and checks what it

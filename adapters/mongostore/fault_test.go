@@ -102,7 +102,7 @@ func TestServerRestart(t *testing.T) {
 	users := mongostore.NewUsers[conformance.Member](db)
 	sessions := mongostore.NewSessions(db)
 	tokens := mongostore.NewTokens(db)
-	if err := mongostore.EnsureIndexes(ctx(t), users, sessions, tokens); err != nil {
+	if err := mongostore.Migrate(ctx(t), db); err != nil {
 		t.Fatal(err)
 	}
 	u := &conformance.Member{Account: loginkit.Account{Email: "fault@example.com"}}

@@ -41,21 +41,21 @@ func indexNames(tb testing.TB, c *mongo.Collection) []string {
 	return names
 }
 
-// TestEnsureIndexes checks that EnsureIndexes is idempotent, creates the
+// TestMigrate checks that Migrate is idempotent, creates the
 // indexes it documents, and reports the expiry mode: ExpiryFilter on
 // FerretDB, which answers NotImplemented for TTL indexes, ExpiryTTL on
 // MongoDB.
-func TestEnsureIndexes(t *testing.T) {
+func TestMigrate(t *testing.T) {
 	db := freshDB(t)
 	users := mongostore.NewUsers[conformance.Member](db)
 	sessions := mongostore.NewSessions(db)
 	tokens := mongostore.NewTokens(db)
-	if m := sessions.ExpiryMode(); m != mongostore.ExpiryUnknown {
-		t.Errorf("ExpiryMode before EnsureIndexes: want unknown, got %v", m)
+	if m, err := sessions.ExpiryMode(ctx(t)); m != mongostore.ExpiryUnknown {
+		t.Errorf("ExpiryMode before Migrate: want unknown, got %v, %v", m, err)
 	}
 	for range 3 {
-		if err := mongostore.EnsureIndexes(ctx(t), users, sessions, tokens); err != nil {
-			t.Fatalf("EnsureIndexes: %v", err)
+		if err := mongostore.Migrate(ctx(t), db); err != nil {
+			t.Fatalf("Migrate: %v", err)
 		}
 	}
 	want := mongostore.ExpiryTTL
@@ -64,9 +64,9 @@ func TestEnsureIndexes(t *testing.T) {
 		want = mongostore.ExpiryFilter
 		expiryIndex = "expires_at_1"
 	}
-	for _, got := range []mongostore.ExpiryMode{sessions.ExpiryMode(), tokens.ExpiryMode()} {
-		if got != want {
-			t.Errorf("ExpiryMode: want %v, got %v", want, got)
+	for name, mode := range map[string]func(context.Context) (mongostore.ExpiryMode, error){"sessions": sessions.ExpiryMode, "tokens": tokens.ExpiryMode} {
+		if got, err := mode(ctx(t)); got != want || err != nil {
+			t.Errorf("%s ExpiryMode: want %v, got %v, %v", name, want, got, err)
 		}
 	}
 	checks := []struct {
@@ -99,11 +99,11 @@ func TestEnsureIndexes(t *testing.T) {
 func TestExpiryFilterMode(t *testing.T) {
 	db := freshDB(t)
 	sessions := mongostore.NewSessions(db)
-	if err := sessions.EnsureIndexes(ctx(t)); err != nil {
+	if err := mongostore.Migrate(ctx(t), db); err != nil {
 		t.Fatal(err)
 	}
-	if sessions.ExpiryMode() != mongostore.ExpiryFilter {
-		t.Skipf("the server has TTL indexes (mode %v); this case is about servers without them", sessions.ExpiryMode())
+	if mode, err := sessions.ExpiryMode(ctx(t)); mode != mongostore.ExpiryFilter {
+		t.Skipf("the server has TTL indexes (mode %v, %v); this case is about servers without them", mode, err)
 	}
 	now := time.Now().UTC()
 	old := &loginkit.Session{Key: "old", UserID: "u", CreatedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)}

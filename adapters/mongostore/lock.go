@@ -96,7 +96,7 @@ func lock(ctx context.Context, op string, locks *mongo.Collection, userID string
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return "", ctxErr(ctx, op)
+			return "", errs.Ready(ctx, op, nil)
 		case <-t.C:
 		}
 		wait = min(2*wait, lockPollMax)

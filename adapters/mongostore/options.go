@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/internal/storekit"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -17,40 +19,83 @@ import (
 // "loginkit_sessions" and "loginkit_tokens".
 const DefaultPrefix = "loginkit_"
 
-// Option configures a store made by NewUsers, NewSessions or NewTokens.
+// Option configures Migrate and the stores made by NewUsers, NewSessions
+// and NewTokens.
 type Option func(*config)
 
 type config struct {
-	prefix     string
-	collection string // overrides prefix + the store's suffix when set
+	storekit.Config
 }
 
-// WithPrefix sets the prefix of the store's collection name (default
-// DefaultPrefix); the store appends "users", "sessions" or "tokens" to it.
-// Give the stores of one application the same prefix so that several
-// applications can share a database.
+// errs makes the package's errors.
+const errs = storekit.Errs("mongostore")
+
+// maxPrefixLen keeps collection names short enough for every server.
+const maxPrefixLen = 64
+
+// WithPrefix sets the prefix of the collection names (default
+// DefaultPrefix): the stores append "users", "users_locks", "sessions",
+// "tokens" and "second_factors" (with "_codes" and "_locks") to it. Pass the same prefix to Migrate and to every store
+// of one application; different prefixes let several applications share a
+// database.
+//
+// The prefix must be valid UTF-8 of at most 64 bytes without '$' or NUL,
+// and must not begin with "system."; any other prefix is an error
+// matching loginkit.ErrConfig, reported by Migrate, by CheckConfig (which
+// loginkit's Build calls) and by every method of a store given it.
 func WithPrefix(prefix string) Option {
-	return func(c *config) { c.prefix = prefix }
+	return func(c *config) {
+		if len(prefix) > maxPrefixLen || !utf8.ValidString(prefix) || strings.ContainsAny(prefix, "$\x00") || strings.HasPrefix(prefix, "system.") {
+			c.Fail(errs.Config("collection prefix %q must be UTF-8 of at most %d bytes without '$' or NUL, not beginning with \"system.\"", prefix, maxPrefixLen))
+			return
+		}
+		c.Prefix = prefix
+	}
 }
 
-// WithCollection sets the store's whole collection name, overriding
-// WithPrefix. Pass it to one store only: two stores must never share a
-// collection.
-func WithCollection(name string) Option {
-	return func(c *config) { c.collection = name }
-}
-
-func collectionName(opts []Option, suffix string) string {
-	c := config{prefix: DefaultPrefix}
+func newConfig(opts []Option) config {
+	c := config{storekit.Config{Prefix: DefaultPrefix}}
 	for _, o := range opts {
 		if o != nil {
 			o(&c)
 		}
 	}
-	if c.collection != "" {
-		return c.collection
+	return c
+}
+
+// Migrate creates the indexes the stores rely on, in the collections named
+// by opts (pass the same options as to the stores): the unique indexes on
+// users' email and username keys and on the write locks' user IDs, the
+// index List pages by, the indexes on user IDs of sessions, tokens and
+// recovery codes (with the second-factor store's write locks), and
+// a TTL index on their expiry date where the server has TTL indexes (an
+// ordinary index otherwise; see Sessions.ExpiryMode). Call it once at
+// every start-up, before the stores serve requests: it is idempotent and
+// safe to run from several processes at once. Without it, emails and
+// usernames are not unique. Create the indexes before the users
+// collection holds users with clashing keys, or Migrate fails with the
+// server's duplicate key error.
+func Migrate(ctx context.Context, db *mongo.Database, opts ...Option) error {
+	const op = "migrate"
+	c := newConfig(opts)
+	if err := errs.Ready(ctx, op, c.Err); err != nil {
+		return err
 	}
-	return c.prefix + suffix
+	users := db.Collection(c.Prefix + "users")
+	if err := ensureUserIndexes(ctx, users, db.Collection(users.Name()+lockSuffix)); err != nil {
+		return wrap(op+": users", err)
+	}
+	if err := ensureSessionIndexes(ctx, db.Collection(c.Prefix+"sessions")); err != nil {
+		return wrap(op+": sessions", err)
+	}
+	if err := ensureTokenIndexes(ctx, db.Collection(c.Prefix+"tokens")); err != nil {
+		return wrap(op+": tokens", err)
+	}
+	sf := c.Prefix + secondFactorsName
+	if err := ensureSecondFactorIndexes(ctx, db.Collection(sf+codesSuffix), db.Collection(sf+lockSuffix)); err != nil {
+		return wrap(op+": second factors", err)
+	}
+	return nil
 }
 
 // ExpiryMode says how a session or token store gets rid of expired
@@ -59,7 +104,8 @@ func collectionName(opts []Option, suffix string) string {
 type ExpiryMode int
 
 const (
-	// ExpiryUnknown is the mode before EnsureIndexes has succeeded.
+	// ExpiryUnknown: the collection has no index on the expiry date
+	// (Migrate has not run).
 	ExpiryUnknown ExpiryMode = iota
 	// ExpiryTTL: the server has a TTL index on the expiry date and deletes
 	// expired documents itself (MongoDB does so about once a minute).
@@ -83,23 +129,6 @@ func (m ExpiryMode) String() string {
 	return "unknown"
 }
 
-// IndexEnsurer is a store whose indexes can be created: *Users, *Sessions,
-// *Tokens and *SecondFactors.
-type IndexEnsurer interface {
-	EnsureIndexes(ctx context.Context) error
-}
-
-// EnsureIndexes calls EnsureIndexes on each store in turn and returns the
-// first error. Call it once at start-up, before the stores are used.
-func EnsureIndexes(ctx context.Context, stores ...IndexEnsurer) error {
-	for _, s := range stores {
-		if err := s.EnsureIndexes(ctx); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // BSON field names shared by the stores.
 const (
 	fieldID        = "_id"
@@ -108,7 +137,7 @@ const (
 	fieldExpiresAt = "expires_at"
 )
 
-// Index names. Fixed names make EnsureIndexes idempotent.
+// Index names. Fixed names make Migrate idempotent.
 const (
 	indexExpiryTTL   = "expires_at_ttl"
 	indexExpiryPlain = "expires_at_1"
@@ -117,6 +146,24 @@ const (
 // codeNotImplemented is the server error code for a feature the server
 // does not have; FerretDB answers it for TTL indexes.
 const codeNotImplemented = 238
+
+// expiryMode reports which expiry index c has.
+func expiryMode(ctx context.Context, c *mongo.Collection) (ExpiryMode, error) {
+	specs, err := c.Indexes().ListSpecifications(ctx)
+	if err != nil {
+		return ExpiryUnknown, err
+	}
+	mode := ExpiryUnknown
+	for _, s := range specs {
+		switch s.Name {
+		case indexExpiryTTL:
+			return ExpiryTTL, nil
+		case indexExpiryPlain:
+			mode = ExpiryFilter
+		}
+	}
+	return mode, nil
+}
 
 // ensureExpiryIndex creates the TTL index on the expiry date, or an
 // ordinary index on it where the server does not implement TTL indexes,
@@ -159,11 +206,11 @@ func wrap(op string, err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, mongo.ErrNoDocuments):
-		return fmt.Errorf("mongostore: %s: %w", op, loginkit.ErrNotFound)
+		return errs.NotFound(op)
 	case isDuplicateKey(err):
-		return fmt.Errorf("mongostore: %s: %w: %w", op, loginkit.ErrDuplicate, err)
+		return errs.Wrap(op, fmt.Errorf("%w: %w", loginkit.ErrDuplicate, err))
 	}
-	return fmt.Errorf("mongostore: %s: %w", op, err)
+	return errs.Wrap(op, err)
 }
 
 // isDuplicateKey reports a write refused by a unique index. MongoDB, and
@@ -177,27 +224,6 @@ func isDuplicateKey(err error) bool {
 	}
 	var se mongo.ServerError
 	return errors.As(err, &se) && strings.Contains(err.Error(), "UNIQUE constraint failed")
-}
-
-func notFound(op string) error {
-	return fmt.Errorf("mongostore: %s: %w", op, loginkit.ErrNotFound)
-}
-
-func invalid(op, why string) error {
-	return fmt.Errorf("mongostore: %s: %s: %w", op, why, loginkit.ErrInvalid)
-}
-
-func duplicate(op, what string) error {
-	return fmt.Errorf("mongostore: %s: %s already taken: %w", op, what, loginkit.ErrDuplicate)
-}
-
-// ctxErr reports a context that is already done, so that no command is
-// sent, and nothing changed, for a request that has been abandoned.
-func ctxErr(ctx context.Context, op string) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("mongostore: %s: %w", op, err)
-	}
-	return nil
 }
 
 // findOne decodes into v the document matching filter, which names a

@@ -25,33 +25,42 @@ import (
 // AcceptTOTPStep, and every other write to one user's data, runs under
 // the user's write lock (an insert checked by a unique index, see Users),
 // with the condition also in the update's filter for MongoDB. A
-// SecondFactors is safe for concurrent use; call EnsureIndexes once
-// before use.
+// SecondFactors is safe for concurrent use; run Migrate once before use.
 type SecondFactors struct {
 	c, codes, locks *mongo.Collection
+	err             error // a bad option, answered by every method
 }
 
 var _ loginkit.SecondFactorStore = (*SecondFactors)(nil)
 
-// NewSecondFactors returns a second-factor store in db (see WithPrefix;
-// WithCollection names the first collection, and the others append
-// "_codes" and "_locks" to it). It sends no command.
+// NewSecondFactors returns a second-factor store in db (see WithPrefix).
+// It sends no command: run Migrate with the same options once before use.
 func NewSecondFactors(db *mongo.Database, opts ...Option) *SecondFactors {
-	name := collectionName(opts, "second_factors")
-	return &SecondFactors{c: db.Collection(name), codes: db.Collection(name + "_codes"), locks: db.Collection(name + lockSuffix)}
+	c := newConfig(opts)
+	name := c.Prefix + secondFactorsName
+	return &SecondFactors{c: db.Collection(name), codes: db.Collection(name + codesSuffix), locks: db.Collection(name + lockSuffix), err: c.Err}
 }
 
-// EnsureIndexes creates the index on the codes' user_id and the unique
-// index of the lock collection. It is idempotent.
-func (s *SecondFactors) EnsureIndexes(ctx context.Context) error {
-	const op = "ensure second factor indexes"
-	if _, err := s.codes.Indexes().CreateOne(ctx, mongo.IndexModel{
+// CheckConfig reports a bad option given to the constructor, as an error
+// matching loginkit.ErrConfig (see loginkit.ConfigChecker).
+func (s *SecondFactors) CheckConfig() error { return s.err }
+
+// Collection names of the second-factor store.
+const (
+	secondFactorsName = "second_factors"
+	codesSuffix       = "_codes"
+)
+
+// ensureSecondFactorIndexes creates the index on the codes' user_id and
+// the unique index of the lock collection.
+func ensureSecondFactorIndexes(ctx context.Context, codes, locks *mongo.Collection) error {
+	if _, err := codes.Indexes().CreateOne(ctx, mongo.IndexModel{
 		Keys:    bson.D{{Key: fieldUserID, Value: 1}},
 		Options: options.Index().SetName("user_id_1"),
 	}); err != nil {
-		return wrap(op, err)
+		return err
 	}
-	return wrap(op, ensureLockIndex(ctx, s.locks))
+	return ensureLockIndex(ctx, locks)
 }
 
 // totpDoc is a user's TOTP secret as stored.
@@ -75,11 +84,11 @@ func codeID(userID, hash string) string {
 }
 
 func checkUserID(ctx context.Context, op, userID string) error {
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, nil); err != nil {
 		return err
 	}
 	if userID == "" {
-		return invalid(op, "empty user ID")
+		return errs.Invalid(op, "empty user ID")
 	}
 	return nil
 }
@@ -88,6 +97,9 @@ func checkUserID(ctx context.Context, op, userID string) error {
 // a find of the codes by user_id.
 func (s *SecondFactors) GetSecondFactor(ctx context.Context, userID string) (*loginkit.SecondFactor, error) {
 	const op = "get second factor"
+	if err := errs.Ready(ctx, op, s.err); err != nil {
+		return nil, err
+	}
 	if err := checkUserID(ctx, op, userID); err != nil {
 		return nil, err
 	}
@@ -114,7 +126,7 @@ func (s *SecondFactors) GetSecondFactor(ctx context.Context, userID string) (*lo
 		f.RecoveryCodes = append(f.RecoveryCodes, c.Hash)
 	}
 	if len(f.TOTPSecret) == 0 && len(f.RecoveryCodes) == 0 {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
 	return f, nil
 }
@@ -133,11 +145,14 @@ func (s *SecondFactors) locked(ctx context.Context, op, userID string, f func() 
 // the user's lock.
 func (s *SecondFactors) SetTOTP(ctx context.Context, userID string, secret []byte, lastStep int64, enabledAt time.Time) error {
 	const op = "set TOTP"
+	if err := errs.Ready(ctx, op, s.err); err != nil {
+		return err
+	}
 	if err := checkUserID(ctx, op, userID); err != nil {
 		return err
 	}
 	if len(secret) == 0 {
-		return invalid(op, "empty secret")
+		return errs.Invalid(op, "empty secret")
 	}
 	d := totpDoc{UserID: userID, Secret: slices.Clone(secret), LastStep: lastStep, EnabledAt: enabledAt.UTC()}
 	return s.locked(ctx, op, userID, func() error {
@@ -151,6 +166,9 @@ func (s *SecondFactors) SetTOTP(ctx context.Context, userID string, secret []byt
 // with that condition in the filter.
 func (s *SecondFactors) AcceptTOTPStep(ctx context.Context, userID string, step int64) error {
 	const op = "accept TOTP step"
+	if err := errs.Ready(ctx, op, s.err); err != nil {
+		return err
+	}
 	if err := checkUserID(ctx, op, userID); err != nil {
 		return err
 	}
@@ -179,11 +197,14 @@ func (s *SecondFactors) AcceptTOTPStep(ctx context.Context, userID string, step 
 // user's lock, a delete of the user's codes and an insert of the new ones.
 func (s *SecondFactors) SetRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
 	const op = "set recovery codes"
+	if err := errs.Ready(ctx, op, s.err); err != nil {
+		return err
+	}
 	if err := checkUserID(ctx, op, userID); err != nil {
 		return err
 	}
 	if slices.Contains(hashes, "") {
-		return invalid(op, "empty hash")
+		return errs.Invalid(op, "empty hash")
 	}
 	docs := make([]codeDoc, 0, len(hashes))
 	for _, h := range hashes {
@@ -205,6 +226,9 @@ func (s *SecondFactors) SetRecoveryCodes(ctx context.Context, userID string, has
 // _id: only the caller whose delete removed the document succeeds.
 func (s *SecondFactors) UseRecoveryCode(ctx context.Context, userID, hash string) error {
 	const op = "use recovery code"
+	if err := errs.Ready(ctx, op, s.err); err != nil {
+		return err
+	}
 	if err := checkUserID(ctx, op, userID); err != nil {
 		return err
 	}
@@ -213,7 +237,7 @@ func (s *SecondFactors) UseRecoveryCode(ctx context.Context, userID, hash string
 		return wrap(op, err)
 	}
 	if res.DeletedCount != 1 {
-		return notFound(op)
+		return errs.NotFound(op)
 	}
 	return nil
 }
@@ -222,6 +246,9 @@ func (s *SecondFactors) UseRecoveryCode(ctx context.Context, userID, hash string
 // user's lock, it deletes the TOTP document and every code.
 func (s *SecondFactors) DeleteSecondFactor(ctx context.Context, userID string) error {
 	const op = "delete second factor"
+	if err := errs.Ready(ctx, op, s.err); err != nil {
+		return err
+	}
 	if err := checkUserID(ctx, op, userID); err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/loginkit/loginkit"
@@ -17,43 +16,49 @@ import (
 // "loginkit_sessions"), one document per session with the session key as
 // _id. It is safe for concurrent use.
 type Sessions struct {
-	c    *mongo.Collection
-	mode atomic.Int32 // ExpiryMode found by EnsureIndexes
+	c   *mongo.Collection
+	err error // a bad option, answered by every method
 }
 
-// NewSessions returns a session store in db. It sends no command: call
-// EnsureIndexes once before use.
+// NewSessions returns a session store in db. It sends no command: run Migrate
+// with the same options once before use.
 func NewSessions(db *mongo.Database, opts ...Option) *Sessions {
-	return &Sessions{c: db.Collection(collectionName(opts, "sessions"))}
+	c := newConfig(opts)
+	return &Sessions{c: db.Collection(c.Prefix + "sessions"), err: c.Err}
 }
+
+// CheckConfig reports a bad option given to the constructor, as an error
+// matching loginkit.ErrConfig (see loginkit.ConfigChecker).
+func (s *Sessions) CheckConfig() error { return s.err }
 
 // Collection returns the collection the store keeps its sessions in.
 func (s *Sessions) Collection() *mongo.Collection { return s.c }
 
-// EnsureIndexes creates the store's indexes if they are missing: one on
-// user_id, and a TTL index on expires_at where the server supports it (an
-// ordinary index otherwise; see ExpiryMode). It is idempotent and safe to
-// call from several processes at once.
-func (s *Sessions) EnsureIndexes(ctx context.Context) error {
-	const op = "ensure session indexes"
-	_, err := s.c.Indexes().CreateOne(ctx, mongo.IndexModel{
+// ensureSessionIndexes creates the indexes of a session collection if they are
+// missing: one on user_id, and the expiry index (see ensureExpiryIndex).
+func ensureSessionIndexes(ctx context.Context, c *mongo.Collection) error {
+	_, err := c.Indexes().CreateOne(ctx, mongo.IndexModel{
 		Keys:    bson.D{{Key: fieldUserID, Value: 1}},
 		Options: options.Index().SetName("user_id_1"),
 	})
 	if err != nil {
-		return wrap(op, err)
+		return err
 	}
-	mode, err := ensureExpiryIndex(ctx, s.c)
-	if err != nil {
-		return wrap(op, err)
-	}
-	s.mode.Store(int32(mode))
-	return nil
+	_, err = ensureExpiryIndex(ctx, c)
+	return err
 }
 
-// ExpiryMode reports how expired sessions are removed, as found by the
-// last successful EnsureIndexes (ExpiryUnknown before it).
-func (s *Sessions) ExpiryMode() ExpiryMode { return ExpiryMode(s.mode.Load()) }
+// ExpiryMode reports how expired sessions are removed, from the indexes the
+// collection has: ExpiryTTL or ExpiryFilter once Migrate has run,
+// ExpiryUnknown before.
+func (s *Sessions) ExpiryMode(ctx context.Context) (ExpiryMode, error) {
+	const op = "expiry mode"
+	if err := errs.Ready(ctx, op, s.err); err != nil {
+		return ExpiryUnknown, err
+	}
+	m, err := expiryMode(ctx, s.c)
+	return m, wrap(op, err)
+}
 
 // sessionDoc is a session as stored.
 type sessionDoc struct {
@@ -137,14 +142,14 @@ func (d *sessionDoc) session() *loginkit.Session {
 // millisecond.
 func (s *Sessions) Save(ctx context.Context, sess *loginkit.Session) error {
 	const op = "save session"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, s.err); err != nil {
 		return err
 	}
 	if sess == nil {
-		return invalid(op, "nil session")
+		return errs.Invalid(op, "nil session")
 	}
 	if sess.Key == "" {
-		return invalid(op, "empty session key")
+		return errs.Invalid(op, "empty session key")
 	}
 	d := toSessionDoc(sess)
 	filter := bson.D{{Key: fieldID, Value: sess.Key}}
@@ -156,7 +161,7 @@ func (s *Sessions) Save(ctx context.Context, sess *loginkit.Session) error {
 	// lose again): the session exists now, so replace it. A few attempts
 	// settle any realistic race; each is one round trip.
 	for i := 0; i < 8 && isDuplicateKey(err); i++ {
-		if cerr := ctxErr(ctx, op); cerr != nil {
+		if cerr := errs.Ready(ctx, op, nil); cerr != nil {
 			return cerr
 		}
 		_, err = s.c.ReplaceOne(ctx, filter, d, replace)
@@ -171,11 +176,11 @@ func (s *Sessions) Save(ctx context.Context, sess *loginkit.Session) error {
 // stored.
 func (s *Sessions) Touch(ctx context.Context, sess *loginkit.Session) error {
 	const op = "touch session"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, s.err); err != nil {
 		return err
 	}
 	if sess == nil || sess.Key == "" {
-		return invalid(op, "empty session key")
+		return errs.Invalid(op, "empty session key")
 	}
 	res, err := s.c.ReplaceOne(ctx, bson.D{
 		{Key: fieldID, Value: sess.Key},
@@ -185,7 +190,7 @@ func (s *Sessions) Touch(ctx context.Context, sess *loginkit.Session) error {
 		return wrap(op, err)
 	}
 	if res.MatchedCount == 0 {
-		return notFound(op)
+		return errs.NotFound(op)
 	}
 	return nil
 }
@@ -194,11 +199,11 @@ func (s *Sessions) Touch(ctx context.Context, sess *loginkit.Session) error {
 // expiry date. A missing or expired session is loginkit.ErrNotFound.
 func (s *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, error) {
 	const op = "get session"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, s.err); err != nil {
 		return nil, err
 	}
 	if key == "" {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
 	var d sessionDoc
 	err := findOne(ctx, s.c, bson.D{
@@ -214,7 +219,7 @@ func (s *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, erro
 // Delete removes one session. Deleting a missing session is not an error.
 func (s *Sessions) Delete(ctx context.Context, key string) error {
 	const op = "delete session"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, s.err); err != nil {
 		return err
 	}
 	if key == "" {
@@ -228,7 +233,7 @@ func (s *Sessions) Delete(ctx context.Context, key string) error {
 // first (ties in key order).
 func (s *Sessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.Session, error) {
 	const op = "list sessions"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, s.err); err != nil {
 		return nil, err
 	}
 	cur, err := s.c.Find(ctx, bson.D{
@@ -255,7 +260,7 @@ func (s *Sessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.S
 // not counted, since for callers they no longer exist.
 func (s *Sessions) DeleteByUser(ctx context.Context, userID, exceptKey string) (int, error) {
 	const op = "delete user sessions"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, s.err); err != nil {
 		return 0, err
 	}
 	return deleteByUser(ctx, op, s.c, bson.D{{Key: fieldUserID, Value: userID}}, exceptKey)
@@ -266,7 +271,7 @@ func (s *Sessions) DeleteByUser(ctx context.Context, userID, exceptKey string) (
 // ExpiryTTL mode the server does the same on its own.
 func (s *Sessions) DeleteExpired(ctx context.Context) (int, error) {
 	const op = "delete expired sessions"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, s.err); err != nil {
 		return 0, err
 	}
 	return deleteExpired(ctx, op, s.c)

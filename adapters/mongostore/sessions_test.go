@@ -14,8 +14,9 @@ import (
 // succeeds (an upsert that loses the race to insert is retried as a
 // replace) and one of them is what is stored.
 func TestConcurrentSaveOfNewSession(t *testing.T) {
-	s := mongostore.NewSessions(freshDB(t))
-	if err := s.EnsureIndexes(ctx(t)); err != nil {
+	db := freshDB(t)
+	s := mongostore.NewSessions(db)
+	if err := mongostore.Migrate(ctx(t), db); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now().UTC()

@@ -2,7 +2,6 @@ package mongostore
 
 import (
 	"context"
-	"sync/atomic"
 	"time"
 
 	"github.com/loginkit/loginkit"
@@ -15,43 +14,49 @@ import (
 // "loginkit_tokens"), one document per token with the selector as _id.
 // It is safe for concurrent use.
 type Tokens struct {
-	c    *mongo.Collection
-	mode atomic.Int32 // ExpiryMode found by EnsureIndexes
+	c   *mongo.Collection
+	err error // a bad option, answered by every method
 }
 
-// NewTokens returns a token store in db. It sends no command: call
-// EnsureIndexes once before use.
+// NewTokens returns a token store in db. It sends no command: run Migrate
+// with the same options once before use.
 func NewTokens(db *mongo.Database, opts ...Option) *Tokens {
-	return &Tokens{c: db.Collection(collectionName(opts, "tokens"))}
+	c := newConfig(opts)
+	return &Tokens{c: db.Collection(c.Prefix + "tokens"), err: c.Err}
 }
+
+// CheckConfig reports a bad option given to the constructor, as an error
+// matching loginkit.ErrConfig (see loginkit.ConfigChecker).
+func (t *Tokens) CheckConfig() error { return t.err }
 
 // Collection returns the collection the store keeps its tokens in.
 func (t *Tokens) Collection() *mongo.Collection { return t.c }
 
-// EnsureIndexes creates the store's indexes if they are missing: one on
-// user_id and purpose, and a TTL index on expires_at where the server
-// supports it (an ordinary index otherwise; see ExpiryMode). It is
-// idempotent and safe to call from several processes at once.
-func (t *Tokens) EnsureIndexes(ctx context.Context) error {
-	const op = "ensure token indexes"
-	_, err := t.c.Indexes().CreateOne(ctx, mongo.IndexModel{
+// ensureTokenIndexes creates the indexes of a token collection if they are
+// missing: one on user_id and purpose, and the expiry index (see ensureExpiryIndex).
+func ensureTokenIndexes(ctx context.Context, c *mongo.Collection) error {
+	_, err := c.Indexes().CreateOne(ctx, mongo.IndexModel{
 		Keys:    bson.D{{Key: fieldUserID, Value: 1}, {Key: fieldPurpose, Value: 1}},
 		Options: options.Index().SetName("user_id_1_purpose_1"),
 	})
 	if err != nil {
-		return wrap(op, err)
+		return err
 	}
-	mode, err := ensureExpiryIndex(ctx, t.c)
-	if err != nil {
-		return wrap(op, err)
-	}
-	t.mode.Store(int32(mode))
-	return nil
+	_, err = ensureExpiryIndex(ctx, c)
+	return err
 }
 
-// ExpiryMode reports how expired tokens are removed, as found by the last
-// successful EnsureIndexes (ExpiryUnknown before it).
-func (t *Tokens) ExpiryMode() ExpiryMode { return ExpiryMode(t.mode.Load()) }
+// ExpiryMode reports how expired tokens are removed, from the indexes the
+// collection has: ExpiryTTL or ExpiryFilter once Migrate has run,
+// ExpiryUnknown before.
+func (t *Tokens) ExpiryMode(ctx context.Context) (ExpiryMode, error) {
+	const op = "expiry mode"
+	if err := errs.Ready(ctx, op, t.err); err != nil {
+		return ExpiryUnknown, err
+	}
+	m, err := expiryMode(ctx, t.c)
+	return m, wrap(op, err)
+}
 
 const (
 	fieldPurpose       = "purpose"
@@ -87,14 +92,14 @@ func (d *tokenDoc) token() *loginkit.Token {
 // the millisecond.
 func (t *Tokens) Create(ctx context.Context, tok *loginkit.Token) error {
 	const op = "create token"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, t.err); err != nil {
 		return err
 	}
 	if tok == nil {
-		return invalid(op, "nil token")
+		return errs.Invalid(op, "nil token")
 	}
 	if tok.Selector == "" {
-		return invalid(op, "empty selector")
+		return errs.Invalid(op, "empty selector")
 	}
 	d := &tokenDoc{
 		Selector:      tok.Selector,
@@ -118,7 +123,7 @@ func (t *Tokens) Create(ctx context.Context, tok *loginkit.Token) error {
 		return wrap(op, err)
 	}
 	if res.MatchedCount == 0 {
-		return duplicate(op, "selector")
+		return errs.Duplicate(op, "selector")
 	}
 	return nil
 }
@@ -127,11 +132,11 @@ func (t *Tokens) Create(ctx context.Context, tok *loginkit.Token) error {
 // expiry date. A missing or expired token is loginkit.ErrNotFound.
 func (t *Tokens) Get(ctx context.Context, selector string) (*loginkit.Token, error) {
 	const op = "get token"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, t.err); err != nil {
 		return nil, err
 	}
 	if selector == "" {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
 	var d tokenDoc
 	err := findOne(ctx, t.c, bson.D{
@@ -156,11 +161,11 @@ func (t *Tokens) Get(ctx context.Context, selector string) (*loginkit.Token, err
 // exact on every server.
 func (t *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token, error) {
 	const op = "consume token"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, t.err); err != nil {
 		return nil, err
 	}
 	if selector == "" {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
 	var d tokenDoc
 	err := findOne(ctx, t.c, bson.D{
@@ -179,7 +184,7 @@ func (t *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token,
 		return nil, wrap(op, err)
 	}
 	if res.DeletedCount != 1 {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
 	return d.token(), nil
 }
@@ -187,7 +192,7 @@ func (t *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token,
 // Delete removes one token. Deleting a missing token is not an error.
 func (t *Tokens) Delete(ctx context.Context, selector string) error {
 	const op = "delete token"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, t.err); err != nil {
 		return err
 	}
 	if selector == "" {
@@ -202,7 +207,7 @@ func (t *Tokens) Delete(ctx context.Context, selector string) error {
 // selector order).
 func (t *Tokens) ListByUser(ctx context.Context, userID, purpose string) ([]*loginkit.Token, error) {
 	const op = "list tokens"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, t.err); err != nil {
 		return nil, err
 	}
 	filter := bson.D{{Key: fieldUserID, Value: userID}}
@@ -231,7 +236,7 @@ func (t *Tokens) ListByUser(ctx context.Context, userID, purpose string) ([]*log
 // it removed; expired ones are removed too but not counted.
 func (t *Tokens) DeleteByUser(ctx context.Context, userID, purpose string) (int, error) {
 	const op = "delete user tokens"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, t.err); err != nil {
 		return 0, err
 	}
 	filter := bson.D{{Key: fieldUserID, Value: userID}}
@@ -246,7 +251,7 @@ func (t *Tokens) DeleteByUser(ctx context.Context, userID, purpose string) (int,
 // ExpiryTTL mode the server does the same on its own.
 func (t *Tokens) DeleteExpired(ctx context.Context) (int, error) {
 	const op = "delete expired tokens"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, t.err); err != nil {
 		return 0, err
 	}
 	return deleteExpired(ctx, op, t.c)

@@ -245,15 +245,21 @@ func TestUpdateUserErrors(t *testing.T) {
 		})
 	}
 	t.Run("ChangeCannotMoveID", func(t *testing.T) {
-		got, err := us.UpdateUser(ctx(t), m.ID, func(u *conformance.Member) error { u.ID = "elsewhere"; u.Age = 40; return nil })
+		before, err := us.LoadUser(ctx(t), m.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.ID != m.ID {
-			t.Errorf("returned ID: want %q, got %q", m.ID, got.ID)
+		_, err = us.UpdateUser(ctx(t), m.ID, func(u *conformance.Member) error { u.ID = "elsewhere"; u.Age = 40; return nil })
+		if !errors.Is(err, loginkit.ErrInvalid) {
+			t.Fatalf("UpdateUser changing the ID: want ErrInvalid, got %v", err)
+		}
+		got, err := us.LoadUser(ctx(t), m.ID)
+		if err != nil || got.Age != before.Age {
+			t.Errorf("after a refused ID change: want the user unchanged (Age %d), got %+v, %v", before.Age, got, err)
 		}
 		if _, err := us.LoadUser(ctx(t), "elsewhere"); !errors.Is(err, loginkit.ErrNotFound) {
 			t.Errorf("LoadUser(elsewhere): want ErrNotFound, got %v", err)
 		}
+		wantNoLocks(t, us)
 	})
 }

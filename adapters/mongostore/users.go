@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/internal/storekit"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -49,18 +50,24 @@ type Users[T any, PT interface {
 }] struct {
 	c     *mongo.Collection
 	locks *mongo.Collection
+	err   error // a bad option, answered by every method
 }
 
 // NewUsers returns a user store for users of type *T in db. It sends no
-// command: call EnsureIndexes once before use, or emails and usernames
-// are not unique.
+// command: run Migrate with the same options once before use, or emails
+// and usernames are not unique.
 func NewUsers[T any, PT interface {
 	*T
 	loginkit.AccountUser
 }](db *mongo.Database, opts ...Option) *Users[T, PT] {
-	name := collectionName(opts, "users")
-	return &Users[T, PT]{c: db.Collection(name), locks: db.Collection(name + lockSuffix)}
+	c := newConfig(opts)
+	name := c.Prefix + "users"
+	return &Users[T, PT]{c: db.Collection(name), locks: db.Collection(name + lockSuffix), err: c.Err}
 }
+
+// CheckConfig reports a bad option given to the constructor, as an error
+// matching loginkit.ErrConfig (see loginkit.ConfigChecker).
+func (us *Users[T, PT]) CheckConfig() error { return us.err }
 
 // Collection returns the collection the store keeps its users in.
 func (us *Users[T, PT]) Collection() *mongo.Collection { return us.c }
@@ -83,14 +90,11 @@ const (
 	absentKeyPrefix = " id:"
 )
 
-// EnsureIndexes creates the store's indexes if they are missing: unique
-// indexes on email_key and username_key, one on created_at and _id for
-// List, and a unique index on user_id in the lock collection, without
-// which the locks do not exclude one another. It is idempotent and safe to call from several processes at
-// once. Create it before the collection holds users with clashing keys,
-// or it fails with the server's duplicate key error.
-func (us *Users[T, PT]) EnsureIndexes(ctx context.Context) error {
-	const op = "ensure user indexes"
+// ensureUserIndexes creates the indexes of a users collection if they
+// are missing: unique indexes on email_key and username_key, one on
+// created_at and _id for List, and a unique index on user_id in the lock
+// collection, without which the locks do not exclude one another.
+func ensureUserIndexes(ctx context.Context, users, locks *mongo.Collection) error {
 	// One index per command: FerretDB 1.x fails a createIndexes that
 	// names several indexes of which more than one already exists.
 	for _, m := range []mongo.IndexModel{
@@ -107,22 +111,22 @@ func (us *Users[T, PT]) EnsureIndexes(ctx context.Context) error {
 			Options: options.Index().SetName("created_at_1__id_1"),
 		},
 	} {
-		if _, err := us.c.Indexes().CreateOne(ctx, m); err != nil {
-			return wrap(op, err)
+		if _, err := users.Indexes().CreateOne(ctx, m); err != nil {
+			return err
 		}
 	}
-	return wrap(op, ensureLockIndex(ctx, us.locks))
+	return ensureLockIndex(ctx, locks)
 }
 
 // LoadUser returns the user with the given ID: one find on _id. A missing
 // user is loginkit.ErrNotFound.
 func (us *Users[T, PT]) LoadUser(ctx context.Context, id string) (PT, error) {
 	const op = "load user"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, us.err); err != nil {
 		return nil, err
 	}
 	if id == "" {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
 	u := PT(new(T))
 	if err := findOne(ctx, us.c, bson.D{{Key: fieldID, Value: id}}, u); err != nil {
@@ -153,12 +157,12 @@ func (us *Users[T, PT]) load(ctx context.Context, op, id string) (PT, string, er
 // find. A login that matches nothing is loginkit.ErrNotFound.
 func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, error) {
 	const op = "find user"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, us.err); err != nil {
 		return nil, err
 	}
 	k := loginkit.NormalizeLogin(login)
 	if k == "" {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
 	cur, err := us.c.Find(ctx, bson.D{{Key: "$or", Value: bson.A{
 		bson.D{{Key: fieldEmailKey, Value: k}},
@@ -185,7 +189,7 @@ func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, erro
 		return nil, wrap(op, err)
 	}
 	if found == nil {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
 	return found, nil
 }
@@ -199,27 +203,24 @@ func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, erro
 // (loginkit.ValidUsername, loginkit.ValidEmail) is loginkit.ErrInvalid.
 func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 	const op = "create user"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, us.err); err != nil {
 		return err
 	}
 	if u == nil {
-		return invalid(op, "nil user")
+		return errs.Invalid(op, "nil user")
 	}
 	a := u.LoginAccount()
-	if err := validate(op, a); err != nil {
+	if err := errs.CheckAccount(op, a); err != nil {
 		return err
 	}
-	newID := a.ID == ""
-	if newID {
-		a.ID = loginkit.NewID()
-	}
+	undo := storekit.AssignID(a)
 	doc, err := us.encode(op, u, a, loginkit.NewID())
 	if err == nil {
 		_, err = us.c.InsertOne(ctx, doc)
 		err = wrap(op, err)
 	}
-	if err != nil && newID {
-		a.ID = ""
+	if err != nil {
+		undo()
 	}
 	return err
 }
@@ -234,17 +235,17 @@ func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 // Username.
 func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 	const op = "update user"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, us.err); err != nil {
 		return err
 	}
 	if u == nil {
-		return invalid(op, "nil user")
+		return errs.Invalid(op, "nil user")
 	}
 	a := u.LoginAccount()
 	if a.ID == "" {
-		return notFound(op)
+		return errs.NotFound(op)
 	}
-	if err := validate(op, a); err != nil {
+	if err := errs.CheckAccount(op, a); err != nil {
 		return err
 	}
 	doc, err := us.encode(op, u, a, loginkit.NewID())
@@ -261,7 +262,7 @@ func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 		return wrap(op, err)
 	}
 	if res.MatchedCount == 0 {
-		return notFound(op)
+		return errs.NotFound(op)
 	}
 	return nil
 }
@@ -280,18 +281,18 @@ func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 // that error as is. A missing user (or an empty id) is
 // loginkit.ErrNotFound; an email or username taken by another user is
 // loginkit.ErrDuplicate; a username containing '@' or a non-empty email
-// without one is loginkit.ErrInvalid. change cannot move the user to
-// another ID: the ID is reset to id before storing. UpdateUser waits
+// without one is loginkit.ErrInvalid, and so is a change that alters the
+// user's ID (nothing is stored). UpdateUser waits
 // while another write to the user holds the lock, and a lock whose holder
 // died is taken over once its lease has expired; waiting ends with ctx.
 // It returns the user as stored, EmailKey and UsernameKey set.
 func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u PT) error) (PT, error) {
 	const op = "update user"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, us.err); err != nil {
 		return nil, err
 	}
 	if id == "" {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
 	token, err := lock(ctx, op, us.locks, id)
 	if err != nil {
@@ -307,8 +308,10 @@ func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u
 			return nil, err
 		}
 		a := u.LoginAccount()
-		a.ID = id
-		if err := validate(op, a); err != nil {
+		if a.ID != id {
+			return nil, errs.Invalid(op, "change may not alter the ID")
+		}
+		if err := errs.CheckAccount(op, a); err != nil {
 			return nil, err
 		}
 		doc, err := us.encode(op, u, a, loginkit.NewID())
@@ -327,19 +330,10 @@ func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u
 			return u, nil
 		}
 		// Written meanwhile (or deleted, which the next load reports).
-		if err := ctxErr(ctx, op); err != nil {
+		if err := errs.Ready(ctx, op, nil); err != nil {
 			return nil, err
 		}
 	}
-}
-
-// validate refuses the login names no store may hold (see
-// loginkit.Account.CheckLoginNames).
-func validate(op string, a *loginkit.Account) error {
-	if err := a.CheckLoginNames(); err != nil {
-		return fmt.Errorf("%s: %s: %w", "mongostore", op, err)
-	}
-	return nil
 }
 
 // Delete removes the user. Deleting a missing user is not an error. The
@@ -347,7 +341,7 @@ func validate(op string, a *loginkit.Account) error {
 // user cannot be loaded.
 func (us *Users[T, PT]) Delete(ctx context.Context, id string) error {
 	const op = "delete user"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, us.err); err != nil {
 		return err
 	}
 	if id == "" {
@@ -364,15 +358,10 @@ func (us *Users[T, PT]) Delete(ctx context.Context, id string) error {
 // total disagree with the page.
 func (us *Users[T, PT]) List(ctx context.Context, opts loginkit.ListOptions) ([]PT, int, error) {
 	const op = "list users"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, us.err); err != nil {
 		return nil, 0, err
 	}
-	limit := opts.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, 1000)
-	offset := max(opts.Offset, 0)
+	offset, limit := storekit.Page(opts)
 	total, err := us.c.CountDocuments(ctx, bson.D{})
 	if err != nil {
 		return nil, 0, wrap(op, err)

@@ -17,8 +17,9 @@ import (
 // newMembers returns a user store with its indexes in a fresh database.
 func newMembers(tb testing.TB) *mongostore.Users[conformance.Member, *conformance.Member] {
 	tb.Helper()
-	us := mongostore.NewUsers[conformance.Member](freshDB(tb))
-	if err := us.EnsureIndexes(ctx(tb)); err != nil {
+	db := freshDB(tb)
+	us := mongostore.NewUsers[conformance.Member](db)
+	if err := mongostore.Migrate(ctx(tb), db); err != nil {
 		tb.Fatal(err)
 	}
 	return us
@@ -182,8 +183,9 @@ type plainStaff struct {
 // still works: uniqueness, lookups and ordering use the top-level fields
 // the store writes itself.
 func TestNestedAccount(t *testing.T) {
-	us := mongostore.NewUsers[plainStaff](freshDB(t))
-	if err := us.EnsureIndexes(ctx(t)); err != nil {
+	db := freshDB(t)
+	us := mongostore.NewUsers[plainStaff](db)
+	if err := mongostore.Migrate(ctx(t), db); err != nil {
 		t.Fatal(err)
 	}
 	base := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -224,9 +226,9 @@ func TestCollectionNames(t *testing.T) {
 		{mongostore.NewSessions(db).Collection().Name(), "loginkit_sessions"},
 		{mongostore.NewTokens(db).Collection().Name(), "loginkit_tokens"},
 		{mongostore.NewUsers[conformance.Member](db).LockCollection().Name(), "loginkit_users_locks"},
-		{mongostore.NewUsers[conformance.Member](db, mongostore.WithCollection("people")).LockCollection().Name(), "people_locks"},
+		{mongostore.NewUsers[conformance.Member](db, mongostore.WithPrefix("people_")).LockCollection().Name(), "people_users_locks"},
 		{mongostore.NewSessions(db, mongostore.WithPrefix("app_")).Collection().Name(), "app_sessions"},
-		{mongostore.NewTokens(db, mongostore.WithPrefix("app_"), mongostore.WithCollection("remember")).Collection().Name(), "remember"},
+		{mongostore.NewTokens(db, mongostore.WithPrefix("app_")).Collection().Name(), "app_tokens"},
 	}
 	for _, c := range cases {
 		if c.got != c.want {

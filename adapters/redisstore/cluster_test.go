@@ -306,12 +306,15 @@ func TestCluster(t *testing.T) {
 	prefix := func() redisstore.Option { return redisstore.WithPrefix(fmt.Sprintf("conf%d:", n.Add(1))) }
 	t.Run("SessionsConformance", func(t *testing.T) {
 		conformance.TestSessions(t, conformance.SessionHarness{
-			New: func(testing.TB) loginkit.SessionStore { return redisstore.NewSessions(rdb, prefix()) },
+			New:          func(testing.TB) loginkit.SessionStore { return redisstore.NewSessions(rdb, prefix()) },
+			Toucher:      true,
+			NativeExpiry: true,
 		})
 	})
 	t.Run("TokensConformance", func(t *testing.T) {
 		conformance.TestTokens(t, conformance.TokenHarness{
-			New: func(testing.TB) loginkit.TokenStore { return redisstore.NewTokens(rdb, prefix()) },
+			New:          func(testing.TB) loginkit.TokenStore { return redisstore.NewTokens(rdb, prefix()) },
+			NativeExpiry: true,
 		})
 	})
 	t.Run("UsersConformance", func(t *testing.T) {
@@ -319,7 +322,8 @@ func TestCluster(t *testing.T) {
 			New: func(testing.TB) loginkit.UserStore[*conformance.Member] {
 				return redisstore.NewUsers[conformance.Member](rdb, prefix())
 			},
-			Fill: conformance.FillMember,
+			Fill:    conformance.FillMember,
+			Updater: true,
 		})
 	})
 	t.Run("SecondFactorsConformance", func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/internal/storekit"
 )
 
 // Sessions and tokens are stored in a compact binary encoding rather than
@@ -22,8 +23,8 @@ import (
 //	token:   0x01 validatorHash userID purpose version created expires
 //
 // flags: bit 0 Fresh, bit 1 Remembered, bit 2 Values is non-nil. A time is
-// 0 for the zero time, otherwise zigzag(Unix milliseconds)+1; a version is
-// zigzag(version). The session key and the token selector are not stored:
+// 0 for the zero time, otherwise storekit.Zigzag(Unix milliseconds)+1; a version is
+// storekit.Zigzag(version). The session key and the token selector are not stored:
 // they are in the Redis key.
 
 const codecVersion = 1
@@ -37,20 +38,8 @@ const (
 // errCorrupt reports a stored value this codec cannot read.
 var errCorrupt = errors.New("undecodable record")
 
-func appendUvarint(b []byte, v uint64) []byte {
-	for v >= 0x80 {
-		b = append(b, byte(v)|0x80)
-		v >>= 7
-	}
-	return append(b, byte(v))
-}
-
-func zigzag(v int64) uint64 { return uint64(v<<1) ^ uint64(v>>63) }
-
-func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
-
 func appendString(b []byte, s string) []byte {
-	b = appendUvarint(b, uint64(len(s)))
+	b = storekit.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
 }
 
@@ -58,7 +47,7 @@ func appendTime(b []byte, t time.Time) []byte {
 	if t.IsZero() {
 		return append(b, 0)
 	}
-	return appendUvarint(b, zigzag(t.UnixMilli())+1)
+	return storekit.AppendUvarint(b, storekit.Zigzag(t.UnixMilli())+1)
 }
 
 // reader decodes from a string, so that decoded strings are substrings of
@@ -70,23 +59,13 @@ type reader struct {
 }
 
 func (r *reader) uvarint() uint64 {
-	var v uint64
-	for i := 0; i < 10; i++ {
-		if i >= len(r.s) {
-			break
-		}
-		c := r.s[i]
-		if i == 9 && c > 1 {
-			break // overflows 64 bits
-		}
-		v |= uint64(c&0x7f) << (7 * i)
-		if c < 0x80 {
-			r.s = r.s[i+1:]
-			return v
-		}
+	v, n := storekit.Uvarint(r.s)
+	if n == 0 {
+		r.bad, r.s = true, ""
+		return 0
 	}
-	r.bad, r.s = true, ""
-	return 0
+	r.s = r.s[n:]
+	return v
 }
 
 func (r *reader) byte() byte {
@@ -115,10 +94,10 @@ func (r *reader) time() time.Time {
 	if u == 0 {
 		return time.Time{}
 	}
-	return time.UnixMilli(unzigzag(u - 1)).UTC()
+	return time.UnixMilli(storekit.Unzigzag(u - 1)).UTC()
 }
 
-func (r *reader) int64() int64 { return unzigzag(r.uvarint()) }
+func (r *reader) int64() int64 { return storekit.Unzigzag(r.uvarint()) }
 
 // done reports whether the whole input was read without error.
 func (r *reader) done() bool { return !r.bad && len(r.s) == 0 }
@@ -142,11 +121,11 @@ func appendSession(b []byte, s *loginkit.Session) []byte {
 	b = appendTime(b, s.LastSeenAt)
 	b = appendTime(b, s.ExpiresAt)
 	b = appendTime(b, s.AbsoluteExpiresAt)
-	b = appendUvarint(b, zigzag(s.Version))
+	b = storekit.AppendUvarint(b, storekit.Zigzag(s.Version))
 	b = appendString(b, s.Fingerprint)
 	b = appendString(b, s.IP)
 	b = appendString(b, s.UserAgent)
-	b = appendUvarint(b, uint64(len(s.Values)))
+	b = storekit.AppendUvarint(b, uint64(len(s.Values)))
 	for k, v := range s.Values {
 		b = appendString(b, k)
 		b = appendString(b, v)
@@ -201,7 +180,7 @@ func appendToken(b []byte, t *loginkit.Token) []byte {
 	b = appendString(b, t.ValidatorHash)
 	b = appendString(b, t.UserID)
 	b = appendString(b, t.Purpose)
-	b = appendUvarint(b, zigzag(t.Version))
+	b = storekit.AppendUvarint(b, storekit.Zigzag(t.Version))
 	b = appendTime(b, t.CreatedAt)
 	return appendTime(b, t.ExpiresAt)
 }

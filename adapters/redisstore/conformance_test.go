@@ -20,6 +20,8 @@ func TestSessionsConformance(t *testing.T) {
 		New: func(tb testing.TB) loginkit.SessionStore {
 			return redisstore.NewSessions(e.rdb, redisstore.WithPrefix(e.prefix(tb)))
 		},
+		Toucher:      true,
+		NativeExpiry: true, // Redis expires sessions itself
 	})
 }
 
@@ -29,6 +31,7 @@ func TestTokensConformance(t *testing.T) {
 		New: func(tb testing.TB) loginkit.TokenStore {
 			return redisstore.NewTokens(e.rdb, redisstore.WithPrefix(e.prefix(tb)))
 		},
+		NativeExpiry: true, // Redis expires tokens itself
 	})
 }
 
@@ -38,7 +41,8 @@ func TestUsersConformance(t *testing.T) {
 		New: func(tb testing.TB) loginkit.UserStore[*conformance.Member] {
 			return redisstore.NewUsers[conformance.Member](e.rdb, redisstore.WithPrefix(e.prefix(tb)))
 		},
-		Fill: conformance.FillMember,
+		Fill:    conformance.FillMember,
+		Updater: true,
 	})
 }
 

@@ -98,12 +98,6 @@ func toAny(s []string) []any {
 	return a
 }
 
-// notFound is the error for a record that is missing, expired or cannot
-// be decoded.
-func notFound(op string) error {
-	return fmt.Errorf("redisstore: %s: %w", op, loginkit.ErrNotFound)
-}
-
 // corrupt is the error for a record that cannot be decoded: it is reported
 // as not found, so that an unreadable session or token fails closed (the
 // user logs in again) instead of failing every request that presents it.

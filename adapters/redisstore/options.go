@@ -1,12 +1,10 @@
 package redisstore
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"strings"
 
-	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/internal/storekit"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -18,9 +16,12 @@ const DefaultPrefix = "loginkit:"
 type Option func(*config)
 
 type config struct {
-	prefix string
-	near   *NearCacheConfig // WithNearCache; sessions only
+	storekit.Config
+	near *NearCacheConfig // WithNearCache; sessions only
 }
+
+// errs makes the package's errors.
+const errs = storekit.Errs("redisstore")
 
 // WithPrefix sets the prefix every key of the store begins with (default
 // DefaultPrefix), so that several applications, or several independent
@@ -28,17 +29,21 @@ type config struct {
 // of one application the same prefix. An empty prefix is allowed.
 //
 // The prefix must not contain '{' or '}', which would upset the hash tags
-// that keep related keys in one Cluster slot: WithPrefix panics if it
-// does, since that is a programming error caught at start-up.
+// that keep related keys in one Cluster slot. A store given such a prefix
+// reports an error matching loginkit.ErrConfig from CheckConfig (which
+// loginkit's Build calls) and from every method.
 func WithPrefix(prefix string) Option {
-	if strings.ContainsAny(prefix, "{}") {
-		panic(fmt.Sprintf("redisstore: key prefix %q must not contain '{' or '}'", prefix))
+	return func(c *config) {
+		if strings.ContainsAny(prefix, "{}") {
+			c.Fail(errs.Config("key prefix %q must not contain '{' or '}'", prefix))
+			return
+		}
+		c.Prefix = prefix
 	}
-	return func(c *config) { c.prefix = prefix }
 }
 
 func newConfig(opts []Option) config {
-	c := config{prefix: DefaultPrefix}
+	c := config{Config: storekit.Config{Prefix: DefaultPrefix}}
 	for _, o := range opts {
 		if o != nil {
 			o(&c)
@@ -75,26 +80,7 @@ func wrap(op string, err error) error {
 		return nil
 	}
 	if errors.Is(err, redis.Nil) {
-		return fmt.Errorf("redisstore: %s: %w", op, loginkit.ErrNotFound)
+		return errs.NotFound(op)
 	}
-	return fmt.Errorf("redisstore: %s: %w", op, err)
-}
-
-// ctxErr reports a context that is already done, so that no command is
-// sent for a request that has been abandoned.
-func ctxErr(ctx context.Context, op string) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("redisstore: %s: %w", op, err)
-	}
-	return nil
-}
-
-// invalid is the error for a value a store refuses.
-func invalid(op, why string) error {
-	return fmt.Errorf("redisstore: %s: %s: %w", op, why, loginkit.ErrInvalid)
-}
-
-// duplicate is the error for a write that would break a uniqueness rule.
-func duplicate(op, what string) error {
-	return fmt.Errorf("redisstore: %s: %s already taken: %w", op, what, loginkit.ErrDuplicate)
+	return errs.Wrap(op, err)
 }

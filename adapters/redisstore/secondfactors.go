@@ -21,6 +21,7 @@ import (
 type SecondFactors struct {
 	rdb    redis.UniversalClient
 	prefix string
+	err    error // a bad option, answered by every method
 }
 
 var _ loginkit.SecondFactorStore = (*SecondFactors)(nil)
@@ -29,8 +30,12 @@ var _ loginkit.SecondFactorStore = (*SecondFactors)(nil)
 // rdb. It sends no command until first used.
 func NewSecondFactors(rdb redis.UniversalClient, opts ...Option) *SecondFactors {
 	c := newConfig(opts)
-	return &SecondFactors{rdb: rdb, prefix: c.prefix}
+	return &SecondFactors{rdb: rdb, prefix: c.Prefix, err: c.Err}
 }
+
+// CheckConfig reports a bad option given to the constructor, as an error
+// matching loginkit.ErrConfig (see loginkit.ConfigChecker).
+func (s *SecondFactors) CheckConfig() error { return s.err }
 
 func totpKey(prefix, userID string) string  { return prefix + "{u:" + userID + "}:totp" }
 func codesKey(prefix, userID string) string { return prefix + "{u:" + userID + "}:codes" }
@@ -56,11 +61,11 @@ return 'ok'
 `)
 
 func checkUserID(ctx context.Context, op, userID string) error {
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, nil); err != nil {
 		return err
 	}
 	if userID == "" {
-		return invalid(op, "empty user ID")
+		return errs.Invalid(op, "empty user ID")
 	}
 	return nil
 }
@@ -69,6 +74,9 @@ func checkUserID(ctx context.Context, op, userID string) error {
 // SMEMBERS in one MULTI.
 func (s *SecondFactors) GetSecondFactor(ctx context.Context, userID string) (*loginkit.SecondFactor, error) {
 	const op = "get second factor"
+	if err := errs.Ready(ctx, op, s.err); err != nil {
+		return nil, err
+	}
 	if err := checkUserID(ctx, op, userID); err != nil {
 		return nil, err
 	}
@@ -108,11 +116,14 @@ func (s *SecondFactors) GetSecondFactor(ctx context.Context, userID string) (*lo
 // SetTOTP implements loginkit.SecondFactorStore with one HSET.
 func (s *SecondFactors) SetTOTP(ctx context.Context, userID string, secret []byte, lastStep int64, enabledAt time.Time) error {
 	const op = "set TOTP"
+	if err := errs.Ready(ctx, op, s.err); err != nil {
+		return err
+	}
 	if err := checkUserID(ctx, op, userID); err != nil {
 		return err
 	}
 	if len(secret) == 0 {
-		return invalid(op, "empty secret")
+		return errs.Invalid(op, "empty secret")
 	}
 	var ms int64
 	if !enabledAt.IsZero() {
@@ -125,6 +136,9 @@ func (s *SecondFactors) SetTOTP(ctx context.Context, userID string, secret []byt
 // AcceptTOTPStep implements loginkit.SecondFactorStore with one script.
 func (s *SecondFactors) AcceptTOTPStep(ctx context.Context, userID string, step int64) error {
 	const op = "accept TOTP step"
+	if err := errs.Ready(ctx, op, s.err); err != nil {
+		return err
+	}
 	if err := checkUserID(ctx, op, userID); err != nil {
 		return err
 	}
@@ -145,11 +159,14 @@ func (s *SecondFactors) AcceptTOTPStep(ctx context.Context, userID string, step 
 // one MULTI.
 func (s *SecondFactors) SetRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
 	const op = "set recovery codes"
+	if err := errs.Ready(ctx, op, s.err); err != nil {
+		return err
+	}
 	if err := checkUserID(ctx, op, userID); err != nil {
 		return err
 	}
 	if slices.Contains(hashes, "") {
-		return invalid(op, "empty hash")
+		return errs.Invalid(op, "empty hash")
 	}
 	k := codesKey(s.prefix, userID)
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
@@ -169,6 +186,9 @@ func (s *SecondFactors) SetRecoveryCodes(ctx context.Context, userID string, has
 // UseRecoveryCode implements loginkit.SecondFactorStore with one SREM.
 func (s *SecondFactors) UseRecoveryCode(ctx context.Context, userID, hash string) error {
 	const op = "use recovery code"
+	if err := errs.Ready(ctx, op, s.err); err != nil {
+		return err
+	}
 	if err := checkUserID(ctx, op, userID); err != nil {
 		return err
 	}
@@ -186,6 +206,9 @@ func (s *SecondFactors) UseRecoveryCode(ctx context.Context, userID, hash string
 // of both keys.
 func (s *SecondFactors) DeleteSecondFactor(ctx context.Context, userID string) error {
 	const op = "delete second factor"
+	if err := errs.Ready(ctx, op, s.err); err != nil {
+		return err
+	}
 	if err := checkUserID(ctx, op, userID); err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 type Sessions struct {
 	rdb    redis.UniversalClient
 	prefix string
+	err    error      // a bad option, answered by every method
 	near   *nearCache // nil without WithNearCache, or when rdb cannot carry it
 	why    string     // why a requested near-cache is off
 }
@@ -29,8 +30,8 @@ var _ loginkit.SessionStore = (*Sessions)(nil)
 // except with WithNearCache, whose tracked connections start at once.
 func NewSessions(rdb redis.UniversalClient, opts ...Option) *Sessions {
 	c := newConfig(opts)
-	st := &Sessions{rdb: rdb, prefix: c.prefix}
-	if c.near != nil {
+	st := &Sessions{rdb: rdb, prefix: c.Prefix, err: c.Err}
+	if c.near != nil && c.Err == nil {
 		st.near, st.why = newNearCache(rdb, *c.near)
 	}
 	return st
@@ -69,6 +70,10 @@ func (st *Sessions) forget(rks ...string) {
 	}
 }
 
+// CheckConfig reports a bad option given to the constructor, as an error
+// matching loginkit.ErrConfig (see loginkit.ConfigChecker).
+func (st *Sessions) CheckConfig() error { return st.err }
+
 // Save creates or replaces the session stored under s.Key, with a Redis
 // expiry at s.ExpiresAt, and records it in its user's index: one round
 // trip, a pipeline of SET and a script on the index. A session whose
@@ -81,9 +86,9 @@ func (st *Sessions) forget(rks ...string) {
 func (st *Sessions) Save(ctx context.Context, s *loginkit.Session) error {
 	const op = "save session"
 	if s == nil || s.Key == "" {
-		return invalid(op, "empty session key")
+		return errs.Invalid(op, "empty session key")
 	}
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, st.err); err != nil {
 		return err
 	}
 	now := time.Now()
@@ -115,14 +120,14 @@ func (st *Sessions) Save(ctx context.Context, s *loginkit.Session) error {
 func (st *Sessions) Touch(ctx context.Context, s *loginkit.Session) error {
 	const op = "touch session"
 	if s == nil || s.Key == "" {
-		return invalid(op, "empty session key")
+		return errs.Invalid(op, "empty session key")
 	}
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, st.err); err != nil {
 		return err
 	}
 	now := time.Now()
 	if !s.ExpiresAt.After(now) {
-		return notFound(op)
+		return errs.NotFound(op)
 	}
 	rk, ik := sessionKey(st.prefix, s.Key), sessionIndexKey(st.prefix, s.UserID)
 	defer st.forget(rk)
@@ -142,9 +147,9 @@ func (st *Sessions) Touch(ctx context.Context, s *loginkit.Session) error {
 func (st *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, error) {
 	const op = "get session"
 	if key == "" {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, st.err); err != nil {
 		return nil, err
 	}
 	var v string
@@ -162,7 +167,7 @@ func (st *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, err
 		return nil, corrupt(op)
 	}
 	if !s.ExpiresAt.After(time.Now()) {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
 	return s, nil
 }
@@ -174,7 +179,7 @@ func (st *Sessions) Delete(ctx context.Context, key string) error {
 	if key == "" {
 		return nil
 	}
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, st.err); err != nil {
 		return err
 	}
 	rk := sessionKey(st.prefix, key)
@@ -199,7 +204,7 @@ func (st *Sessions) Delete(ctx context.Context, key string) error {
 // way.
 func (st *Sessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.Session, error) {
 	const op = "list sessions"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, st.err); err != nil {
 		return nil, err
 	}
 	list, stale, err := st.byUser(ctx, userID, time.Now())
@@ -224,7 +229,7 @@ func (st *Sessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.
 // final.
 func (st *Sessions) DeleteByUser(ctx context.Context, userID, exceptKey string) (int, error) {
 	const op = "delete user's sessions"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, st.err); err != nil {
 		return 0, err
 	}
 	list, stale, err := st.byUser(ctx, userID, time.Now())
@@ -254,7 +259,7 @@ func (st *Sessions) DeleteByUser(ctx context.Context, userID, exceptKey string) 
 // DeleteExpired does nothing and returns 0: Redis expires sessions itself,
 // and per-user indexes are trimmed whenever they are written or read.
 func (st *Sessions) DeleteExpired(ctx context.Context) (int, error) {
-	return 0, ctxErr(ctx, "delete expired sessions")
+	return 0, errs.Ready(ctx, "delete expired sessions", st.err)
 }
 
 func (st *Sessions) recordKey(key string) string { return sessionKey(st.prefix, key) }

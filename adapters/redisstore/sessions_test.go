@@ -270,14 +270,13 @@ func TestPrefixes(t *testing.T) {
 		t.Errorf("Get after another prefix's DeleteByUser: %v", err)
 	}
 	for _, bad := range []string{"{app}:", "app}", "a{"} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("WithPrefix(%q) did not panic", bad)
-				}
-			}()
-			redisstore.WithPrefix(bad)
-		}()
+		s := redisstore.NewSessions(e.rdb, redisstore.WithPrefix(bad))
+		if err := s.CheckConfig(); !errors.Is(err, loginkit.ErrConfig) {
+			t.Errorf("WithPrefix(%q): CheckConfig = %v; want ErrConfig", bad, err)
+		}
+		if _, err := s.Get(ctx, "k"); !errors.Is(err, loginkit.ErrConfig) {
+			t.Errorf("WithPrefix(%q): Get = %v; want ErrConfig", bad, err)
+		}
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 type Tokens struct {
 	rdb    redis.UniversalClient
 	prefix string
+	err    error // a bad option, answered by every method
 }
 
 var _ loginkit.TokenStore = (*Tokens)(nil)
@@ -26,8 +27,12 @@ var _ loginkit.TokenStore = (*Tokens)(nil)
 // command until first used.
 func NewTokens(rdb redis.UniversalClient, opts ...Option) *Tokens {
 	c := newConfig(opts)
-	return &Tokens{rdb: rdb, prefix: c.prefix}
+	return &Tokens{rdb: rdb, prefix: c.Prefix, err: c.Err}
 }
+
+// CheckConfig reports a bad option given to the constructor, as an error
+// matching loginkit.ErrConfig (see loginkit.ConfigChecker).
+func (ts *Tokens) CheckConfig() error { return ts.err }
 
 // Create stores a new token with SET NX and a Redis expiry at t.ExpiresAt,
 // then adds it to its user's index; if that fails, the token is removed
@@ -38,9 +43,9 @@ func NewTokens(rdb redis.UniversalClient, opts ...Option) *Tokens {
 func (ts *Tokens) Create(ctx context.Context, t *loginkit.Token) error {
 	const op = "create token"
 	if t == nil || t.Selector == "" {
-		return invalid(op, "empty selector")
+		return errs.Invalid(op, "empty selector")
 	}
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, ts.err); err != nil {
 		return err
 	}
 	now := time.Now()
@@ -51,13 +56,13 @@ func (ts *Tokens) Create(ctx context.Context, t *loginkit.Token) error {
 			return wrap(op, err)
 		}
 		if n > 0 {
-			return duplicate(op, "selector")
+			return errs.Duplicate(op, "selector")
 		}
 		return nil
 	}
 	err := ts.rdb.Do(ctx, "set", rk, appendToken(make([]byte, 0, 128), t), "pxat", t.ExpiresAt.UnixMilli(), "nx").Err()
 	if errors.Is(err, redis.Nil) {
-		return duplicate(op, "selector")
+		return errs.Duplicate(op, "selector")
 	}
 	if err != nil {
 		return wrap(op, err)
@@ -75,9 +80,9 @@ func (ts *Tokens) Create(ctx context.Context, t *loginkit.Token) error {
 func (ts *Tokens) Get(ctx context.Context, selector string) (*loginkit.Token, error) {
 	const op = "get token"
 	if selector == "" {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, ts.err); err != nil {
 		return nil, err
 	}
 	v, err := ts.rdb.Get(ctx, tokenKey(ts.prefix, selector)).Result()
@@ -95,9 +100,9 @@ func (ts *Tokens) Get(ctx context.Context, selector string) (*loginkit.Token, er
 func (ts *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token, error) {
 	const op = "consume token"
 	if selector == "" {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, ts.err); err != nil {
 		return nil, err
 	}
 	v, err := ts.rdb.GetDel(ctx, tokenKey(ts.prefix, selector)).Result()
@@ -110,7 +115,7 @@ func (ts *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token
 	}
 	dropFromIndex(ctx, ts.rdb, tokenIndexKey(ts.prefix, t.UserID), []string{selector})
 	if !t.ExpiresAt.After(time.Now()) {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
 	return t, nil
 }
@@ -122,7 +127,7 @@ func (ts *Tokens) Delete(ctx context.Context, selector string) error {
 	if selector == "" {
 		return nil
 	}
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, ts.err); err != nil {
 		return err
 	}
 	v, err := ts.rdb.GetDel(ctx, tokenKey(ts.prefix, selector)).Result()
@@ -145,7 +150,7 @@ func (ts *Tokens) Delete(ctx context.Context, selector string) error {
 // token it names.
 func (ts *Tokens) ListByUser(ctx context.Context, userID, purpose string) ([]*loginkit.Token, error) {
 	const op = "list tokens"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, ts.err); err != nil {
 		return nil, err
 	}
 	list, stale, err := ts.byUser(ctx, userID, purpose, time.Now())
@@ -169,7 +174,7 @@ func (ts *Tokens) ListByUser(ctx context.Context, userID, purpose string) ([]*lo
 // manager's per-user session version.
 func (ts *Tokens) DeleteByUser(ctx context.Context, userID, purpose string) (int, error) {
 	const op = "delete user's tokens"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, ts.err); err != nil {
 		return 0, err
 	}
 	list, stale, err := ts.byUser(ctx, userID, purpose, time.Now())
@@ -187,7 +192,7 @@ func (ts *Tokens) DeleteByUser(ctx context.Context, userID, purpose string) (int
 // DeleteExpired does nothing and returns 0: Redis expires tokens itself,
 // and per-user indexes are trimmed whenever they are written or read.
 func (ts *Tokens) DeleteExpired(ctx context.Context) (int, error) {
-	return 0, ctxErr(ctx, "delete expired tokens")
+	return 0, errs.Ready(ctx, "delete expired tokens", ts.err)
 }
 
 func (ts *Tokens) recordKey(selector string) string { return tokenKey(ts.prefix, selector) }
@@ -198,7 +203,7 @@ func (ts *Tokens) decode(op, selector, v string, now time.Time) (*loginkit.Token
 		return nil, corrupt(op)
 	}
 	if !t.ExpiresAt.After(now) {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
 	return t, nil
 }

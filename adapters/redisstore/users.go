@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/internal/storekit"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -31,6 +32,7 @@ type Users[T any, PT interface {
 }] struct {
 	rdb    redis.UniversalClient
 	prefix string
+	err    error  // a bad option, answered by every method
 	logins string // hash: "e:"+email key and "u:"+username key → ID
 	order  string // sorted set, all scores 0: orderMember(CreatedAt, ID)
 }
@@ -42,17 +44,21 @@ func NewUsers[T any, PT interface {
 	loginkit.AccountUser
 }](rdb redis.UniversalClient, opts ...Option) *Users[T, PT] {
 	c := newConfig(opts)
-	return &Users[T, PT]{rdb: rdb, prefix: c.prefix, logins: loginsKey(c.prefix), order: orderKey(c.prefix)}
+	return &Users[T, PT]{rdb: rdb, prefix: c.Prefix, err: c.Err, logins: loginsKey(c.Prefix), order: orderKey(c.Prefix)}
 }
+
+// CheckConfig reports a bad option given to the constructor, as an error
+// matching loginkit.ErrConfig (see loginkit.ConfigChecker).
+func (us *Users[T, PT]) CheckConfig() error { return us.err }
 
 // LoadUser returns the user with the given ID: one HGET. A missing user is
 // loginkit.ErrNotFound.
 func (us *Users[T, PT]) LoadUser(ctx context.Context, id string) (PT, error) {
 	const op = "load user"
 	if id == "" {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, us.err); err != nil {
 		return nil, err
 	}
 	v, err := us.rdb.HGet(ctx, userKey(us.prefix, id), userRecordValue).Result()
@@ -70,9 +76,9 @@ func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, erro
 	const op = "find user"
 	k := loginkit.NormalizeLogin(login)
 	if k == "" {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, us.err); err != nil {
 		return nil, err
 	}
 	// The user found may have changed its email or username between the
@@ -88,7 +94,7 @@ func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, erro
 		}
 		sid, ok := id.(string)
 		if !ok {
-			return nil, notFound(op)
+			return nil, errs.NotFound(op)
 		}
 		rec, err := us.rdb.HMGet(ctx, userKey(us.prefix, sid), userRecordValue, field).Result()
 		if err != nil {
@@ -98,7 +104,7 @@ func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, erro
 			return us.decode(op, v)
 		}
 	}
-	return nil, notFound(op)
+	return nil, errs.NotFound(op)
 }
 
 // Create stores a new user, atomically checking in one script that its ID,
@@ -111,22 +117,19 @@ func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, erro
 func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 	const op = "create user"
 	if u == nil {
-		return invalid(op, "nil user")
+		return errs.Invalid(op, "nil user")
 	}
 	a := u.LoginAccount()
-	if err := validate(op, a); err != nil {
+	if err := errs.CheckAccount(op, a); err != nil {
 		return err
 	}
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, us.err); err != nil {
 		return err
 	}
-	newID := a.ID == ""
-	if newID {
-		a.ID = loginkit.NewID()
-	}
+	undo := storekit.AssignID(a)
 	err := us.write(ctx, op, createUserScript, u, a)
-	if err != nil && newID {
-		a.ID = ""
+	if err != nil {
+		undo()
 	}
 	return err
 }
@@ -142,16 +145,16 @@ func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 	const op = "update user"
 	if u == nil {
-		return invalid(op, "nil user")
+		return errs.Invalid(op, "nil user")
 	}
 	a := u.LoginAccount()
 	if a.ID == "" {
-		return notFound(op)
+		return errs.NotFound(op)
 	}
-	if err := validate(op, a); err != nil {
+	if err := errs.CheckAccount(op, a); err != nil {
 		return err
 	}
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, us.err); err != nil {
 		return err
 	}
 	return us.write(ctx, op, updateUserScript, u, a)
@@ -191,7 +194,7 @@ const (
 func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u PT) error) (PT, error) {
 	const op = "update user"
 	if id == "" {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
 	key := userKey(us.prefix, id)
 	for attempt := range updateAttempts {
@@ -200,7 +203,7 @@ func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u
 				return nil, err
 			}
 		}
-		if err := ctxErr(ctx, op); err != nil {
+		if err := errs.Ready(ctx, op, us.err); err != nil {
 			return nil, err
 		}
 		old, err := us.rdb.HGet(ctx, key, userRecordValue).Result()
@@ -216,9 +219,9 @@ func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u
 		}
 		a := u.LoginAccount()
 		if a.ID != id {
-			return nil, invalid(op, "change altered the user's ID")
+			return nil, errs.Invalid(op, "change altered the user's ID")
 		}
-		if err := validate(op, a); err != nil {
+		if err := errs.CheckAccount(op, a); err != nil {
 			return nil, err
 		}
 		data, err := encode(op, u, a)
@@ -247,7 +250,7 @@ func backoff(ctx context.Context, op string, attempt int) error {
 	case <-t.C:
 		return nil
 	case <-ctx.Done():
-		return ctxErr(ctx, op)
+		return errs.Ready(ctx, op, nil)
 	}
 }
 
@@ -259,7 +262,7 @@ func (us *Users[T, PT]) Delete(ctx context.Context, id string) error {
 	if id == "" {
 		return nil
 	}
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, us.err); err != nil {
 		return err
 	}
 	err := deleteUserScript.Run(ctx, us.rdb, us.keys(id), id).Err()
@@ -273,15 +276,10 @@ func (us *Users[T, PT]) Delete(ctx context.Context, id string) error {
 // the page.
 func (us *Users[T, PT]) List(ctx context.Context, opts loginkit.ListOptions) ([]PT, int, error) {
 	const op = "list users"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, us.err); err != nil {
 		return nil, 0, err
 	}
-	limit := opts.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, 1000)
-	offset := max(opts.Offset, 0)
+	offset, limit := storekit.Page(opts)
 	pipe := us.rdb.Pipeline()
 	card := pipe.ZCard(ctx, us.order)
 	rng := pipe.ZRange(ctx, us.order, int64(offset), int64(offset+limit-1))
@@ -357,26 +355,17 @@ func (us *Users[T, PT]) run(ctx context.Context, op string, script *redis.Script
 	case resOK:
 		return nil
 	case resDupID:
-		return duplicate(op, "user ID")
+		return errs.Duplicate(op, "user ID")
 	case resDupEmail:
-		return duplicate(op, "email")
+		return errs.Duplicate(op, "email")
 	case resDupUsername:
-		return duplicate(op, "username")
+		return errs.Duplicate(op, "username")
 	case resUserNotFound:
-		return notFound(op)
+		return errs.NotFound(op)
 	case resConflict:
 		return errConflict
 	}
 	return fmt.Errorf("redisstore: %s: unexpected script result %q", op, res)
-}
-
-// validate refuses the login names no store may hold (see
-// loginkit.Account.CheckLoginNames).
-func validate(op string, a *loginkit.Account) error {
-	if err := a.CheckLoginNames(); err != nil {
-		return fmt.Errorf("%s: %s: %w", "redisstore", op, err)
-	}
-	return nil
 }
 
 func (us *Users[T, PT]) decode(op, v string) (PT, error) {

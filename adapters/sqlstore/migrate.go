@@ -47,16 +47,19 @@ const (
 func Migrate[T any](ctx context.Context, db *bun.DB, opts ...Option) error {
 	const op = "migrate"
 	c := newConfig(opts)
+	if err := errs.Ready(ctx, op, c.Err); err != nil {
+		return err
+	}
 	typ := reflect.TypeFor[T]()
 	if typ.Kind() != reflect.Struct || !reflect.PointerTo(typ).Implements(reflect.TypeFor[loginkit.AccountUser]()) {
-		return invalid(op, fmt.Sprintf("user type %v is not a struct embedding loginkit.Account", typ))
+		return errs.Invalid(op, fmt.Sprintf("user type %v is not a struct embedding loginkit.Account", typ))
 	}
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, nil); err != nil {
 		return err
 	}
 
 	if db.Dialect().Name() == dialect.PG {
-		unlock, err := advisoryLock(ctx, db, "sqlstore migrate "+c.prefix)
+		unlock, err := advisoryLock(ctx, db, "sqlstore migrate "+c.Prefix)
 		if err != nil {
 			return wrap(ctx, op, err)
 		}
@@ -83,8 +86,8 @@ func Migrate[T any](ctx context.Context, db *bun.DB, opts ...Option) error {
 		},
 	})
 	m := migrate.NewMigrator(db, ms,
-		migrate.WithTableName(c.prefix+"migrations"),
-		migrate.WithLocksTableName(c.prefix+"migration_locks"),
+		migrate.WithTableName(c.Prefix+"migrations"),
+		migrate.WithLocksTableName(c.Prefix+"migration_locks"),
 		migrate.WithMarkAppliedOnSuccess(true),
 		migrate.WithUpsert(true),
 	)
@@ -120,11 +123,11 @@ func createTables(ctx context.Context, tx bun.Tx, user any, c config) error {
 		table, name string
 		columns     []string
 	}{
-		{c.usersTable(), c.prefix + "users_created_idx", []string{"created_at", "id"}},
-		{c.sessionsTable(), c.prefix + "sessions_user_idx", []string{"user_id"}},
-		{c.sessionsTable(), c.prefix + "sessions_expires_idx", []string{"expires_at"}},
-		{c.tokensTable(), c.prefix + "tokens_user_idx", []string{"user_id", "purpose"}},
-		{c.tokensTable(), c.prefix + "tokens_expires_idx", []string{"expires_at"}},
+		{c.usersTable(), c.Prefix + "users_created_idx", []string{"created_at", "id"}},
+		{c.sessionsTable(), c.Prefix + "sessions_user_idx", []string{"user_id"}},
+		{c.sessionsTable(), c.Prefix + "sessions_expires_idx", []string{"expires_at"}},
+		{c.tokensTable(), c.Prefix + "tokens_user_idx", []string{"user_id", "purpose"}},
+		{c.tokensTable(), c.Prefix + "tokens_expires_idx", []string{"expires_at"}},
 	}
 	for _, ix := range indexes {
 		if _, err := tx.NewCreateIndex().IfNotExists().

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/internal/storekit"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -29,8 +29,11 @@ var prefixRE = regexp.MustCompile(`^([a-z_][a-z0-9_]*)?$`)
 type Option func(*config)
 
 type config struct {
-	prefix string
+	storekit.Config
 }
+
+// errs makes the package's errors.
+const errs = storekit.Errs("sqlstore")
 
 // WithPrefix sets the prefix of every table and index name (default
 // DefaultPrefix): the tables are <prefix>users, <prefix>sessions,
@@ -43,17 +46,21 @@ type config struct {
 // The prefix must be empty or consist of lower-case ASCII letters, digits
 // and underscores, not starting with a digit, and be at most 32 bytes, so
 // that names need no quoting and mean the same on both databases.
-// WithPrefix panics otherwise, since that is a programming error caught at
-// start-up.
+// Any other prefix is an error matching loginkit.ErrConfig, reported by
+// Migrate, by CheckConfig (which loginkit's Build calls) and by every
+// method of a store given it.
 func WithPrefix(prefix string) Option {
-	if len(prefix) > maxPrefixLen || !prefixRE.MatchString(prefix) {
-		panic(fmt.Sprintf("sqlstore: table prefix %q must match [a-z_][a-z0-9_]* and be at most %d bytes", prefix, maxPrefixLen))
+	return func(c *config) {
+		if len(prefix) > maxPrefixLen || !prefixRE.MatchString(prefix) {
+			c.Fail(errs.Config("table prefix %q must match [a-z_][a-z0-9_]* and be at most %d bytes", prefix, maxPrefixLen))
+			return
+		}
+		c.Prefix = prefix
 	}
-	return func(c *config) { c.prefix = prefix }
 }
 
 func newConfig(opts []Option) config {
-	c := config{prefix: DefaultPrefix}
+	c := config{storekit.Config{Prefix: DefaultPrefix}}
 	for _, o := range opts {
 		if o != nil {
 			o(&c)
@@ -62,12 +69,12 @@ func newConfig(opts []Option) config {
 	return c
 }
 
-func (c config) usersTable() string    { return c.prefix + "users" }
-func (c config) sessionsTable() string { return c.prefix + "sessions" }
-func (c config) tokensTable() string   { return c.prefix + "tokens" }
+func (c config) usersTable() string    { return c.Prefix + "users" }
+func (c config) sessionsTable() string { return c.Prefix + "sessions" }
+func (c config) tokensTable() string   { return c.Prefix + "tokens" }
 
-func (c config) secondFactorsTable() string { return c.prefix + "second_factors" }
-func (c config) recoveryCodesTable() string { return c.prefix + "recovery_codes" }
+func (c config) secondFactorsTable() string { return c.Prefix + "second_factors" }
+func (c config) recoveryCodesTable() string { return c.Prefix + "recovery_codes" }
 
 // IsUniqueViolation reports whether err comes from a unique index or
 // primary key refusing a row: SQLSTATE 23505 from PostgreSQL (pgx's
@@ -126,33 +133,14 @@ func wrap(ctx context.Context, op string, err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("sqlstore: %s: %w", op, loginkit.ErrNotFound)
+		return errs.NotFound(op)
 	case IsUniqueViolation(err):
-		return fmt.Errorf("sqlstore: %s: %s already taken: %w", op, takenWhat(err), loginkit.ErrDuplicate)
+		return errs.Duplicate(op, takenWhat(err))
 	}
 	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		return fmt.Errorf("sqlstore: %s: %w: %w", op, cerr, err)
+		return errs.Wrap(op, fmt.Errorf("%w: %w", cerr, err))
 	}
-	return fmt.Errorf("sqlstore: %s: %w", op, err)
-}
-
-// notFound is the error for a lookup that matched nothing.
-func notFound(op string) error {
-	return fmt.Errorf("sqlstore: %s: %w", op, loginkit.ErrNotFound)
-}
-
-// invalid is the error for a value a store refuses.
-func invalid(op, why string) error {
-	return fmt.Errorf("sqlstore: %s: %s: %w", op, why, loginkit.ErrInvalid)
-}
-
-// ctxErr reports a context that is already done, so that no query is sent
-// for an abandoned request.
-func ctxErr(ctx context.Context, op string) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("sqlstore: %s: %w", op, err)
-	}
-	return nil
+	return errs.Wrap(op, err)
 }
 
 // takenWhat names what a unique violation was about, from the constraint

@@ -39,6 +39,7 @@ type recoveryCodeRow struct {
 type SecondFactors struct {
 	db            *bun.DB
 	factors, code string
+	err           error // a bad option, answered by every method
 }
 
 var _ loginkit.SecondFactorStore = (*SecondFactors)(nil)
@@ -48,8 +49,12 @@ var _ loginkit.SecondFactorStore = (*SecondFactors)(nil)
 // WithPrefix). It sends no query until first used.
 func NewSecondFactors(db *bun.DB, opts ...Option) *SecondFactors {
 	c := newConfig(opts)
-	return &SecondFactors{db: db, factors: c.secondFactorsTable(), code: c.recoveryCodesTable()}
+	return &SecondFactors{db: db, factors: c.secondFactorsTable(), code: c.recoveryCodesTable(), err: c.Err}
 }
+
+// CheckConfig reports a bad option given to the constructor, as an error
+// matching loginkit.ErrConfig (see loginkit.ConfigChecker).
+func (s *SecondFactors) CheckConfig() error { return s.err }
 
 func millisOrZero(t time.Time) int64 {
 	if t.IsZero() {
@@ -66,11 +71,11 @@ func timeOrZero(ms int64) time.Time {
 }
 
 func checkUserID(ctx context.Context, op, userID string) error {
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, nil); err != nil {
 		return err
 	}
 	if userID == "" {
-		return invalid(op, "empty user ID")
+		return errs.Invalid(op, "empty user ID")
 	}
 	return nil
 }
@@ -79,6 +84,9 @@ func checkUserID(ctx context.Context, op, userID string) error {
 // by primary key, in one read-only transaction.
 func (s *SecondFactors) GetSecondFactor(ctx context.Context, userID string) (*loginkit.SecondFactor, error) {
 	const op = "get second factor"
+	if err := errs.Ready(ctx, op, s.err); err != nil {
+		return nil, err
+	}
 	if err := checkUserID(ctx, op, userID); err != nil {
 		return nil, err
 	}
@@ -99,7 +107,7 @@ func (s *SecondFactors) GetSecondFactor(ctx context.Context, userID string) (*lo
 		return nil, wrap(ctx, op, err)
 	}
 	if len(f.TOTPSecret) == 0 && len(f.RecoveryCodes) == 0 {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
 	return f, nil
 }
@@ -108,11 +116,14 @@ func (s *SecondFactors) GetSecondFactor(ctx context.Context, userID string) (*lo
 // CONFLICT (user_id) DO UPDATE.
 func (s *SecondFactors) SetTOTP(ctx context.Context, userID string, secret []byte, lastStep int64, enabledAt time.Time) error {
 	const op = "set TOTP"
+	if err := errs.Ready(ctx, op, s.err); err != nil {
+		return err
+	}
 	if err := checkUserID(ctx, op, userID); err != nil {
 		return err
 	}
 	if len(secret) == 0 {
-		return invalid(op, "empty secret")
+		return errs.Invalid(op, "empty secret")
 	}
 	r := secondFactorRow{UserID: userID, Secret: slices.Clone(secret), LastStep: lastStep, EnabledAt: millisOrZero(enabledAt)}
 	_, err := s.db.NewInsert().Model(&r).ModelTableExpr("?", bun.Ident(s.factors)).
@@ -130,6 +141,9 @@ func (s *SecondFactors) SetTOTP(ctx context.Context, userID string, secret []byt
 // (loginkit.ErrNotFound).
 func (s *SecondFactors) AcceptTOTPStep(ctx context.Context, userID string, step int64) error {
 	const op = "accept TOTP step"
+	if err := errs.Ready(ctx, op, s.err); err != nil {
+		return err
+	}
 	if err := checkUserID(ctx, op, userID); err != nil {
 		return err
 	}
@@ -150,7 +164,7 @@ func (s *SecondFactors) AcceptTOTPStep(ctx context.Context, userID string, step 
 		return wrap(ctx, op, err)
 	}
 	if !exists {
-		return notFound(op)
+		return errs.NotFound(op)
 	}
 	return wrap(ctx, op, loginkit.ErrReplayed)
 }
@@ -159,11 +173,14 @@ func (s *SecondFactors) AcceptTOTPStep(ctx context.Context, userID string, step 
 // user's codes and one INSERT of the new ones, in one transaction.
 func (s *SecondFactors) SetRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
 	const op = "set recovery codes"
+	if err := errs.Ready(ctx, op, s.err); err != nil {
+		return err
+	}
 	if err := checkUserID(ctx, op, userID); err != nil {
 		return err
 	}
 	if slices.Contains(hashes, "") {
-		return invalid(op, "empty hash")
+		return errs.Invalid(op, "empty hash")
 	}
 	rows := make([]recoveryCodeRow, 0, len(hashes))
 	for _, h := range hashes {
@@ -187,6 +204,9 @@ func (s *SecondFactors) SetRecoveryCodes(ctx context.Context, userID string, has
 // removed the row succeeds.
 func (s *SecondFactors) UseRecoveryCode(ctx context.Context, userID, hash string) error {
 	const op = "use recovery code"
+	if err := errs.Ready(ctx, op, s.err); err != nil {
+		return err
+	}
 	if err := checkUserID(ctx, op, userID); err != nil {
 		return err
 	}
@@ -200,7 +220,7 @@ func (s *SecondFactors) UseRecoveryCode(ctx context.Context, userID, hash string
 		return wrap(ctx, op, err)
 	}
 	if n != 1 {
-		return notFound(op)
+		return errs.NotFound(op)
 	}
 	return nil
 }
@@ -209,6 +229,9 @@ func (s *SecondFactors) UseRecoveryCode(ctx context.Context, userID, hash string
 // the user's rows from both tables in one transaction.
 func (s *SecondFactors) DeleteSecondFactor(ctx context.Context, userID string) error {
 	const op = "delete second factor"
+	if err := errs.Ready(ctx, op, s.err); err != nil {
+		return err
+	}
 	if err := checkUserID(ctx, op, userID); err != nil {
 		return err
 	}

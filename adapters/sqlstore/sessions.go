@@ -99,6 +99,7 @@ type Sessions struct {
 	db    *bun.DB
 	table string
 	now   func() time.Time
+	err   error // a bad option, answered by every method
 }
 
 // NewSessions returns a session store keeping its sessions in the
@@ -106,8 +107,12 @@ type Sessions struct {
 // first used.
 func NewSessions(db *bun.DB, opts ...Option) *Sessions {
 	c := newConfig(opts)
-	return &Sessions{db: db, table: c.sessionsTable(), now: time.Now}
+	return &Sessions{db: db, table: c.sessionsTable(), now: time.Now, err: c.Err}
 }
+
+// CheckConfig reports a bad option given to the constructor, as an error
+// matching loginkit.ErrConfig (see loginkit.ConfigChecker).
+func (ss *Sessions) CheckConfig() error { return ss.err }
 
 func (ss *Sessions) tableExpr() (string, bun.Ident) { return "? AS s", bun.Ident(ss.table) }
 
@@ -116,8 +121,11 @@ func (ss *Sessions) tableExpr() (string, bun.Ident) { return "? AS s", bun.Ident
 // empty Key is loginkit.ErrInvalid. Times are truncated to milliseconds.
 func (ss *Sessions) Save(ctx context.Context, s *loginkit.Session) error {
 	const op = "save session"
+	if err := errs.Ready(ctx, op, ss.err); err != nil {
+		return err
+	}
 	if s == nil || s.Key == "" {
-		return invalid(op, "empty session key")
+		return errs.Invalid(op, "empty session key")
 	}
 	var r sessionRow
 	if err := r.fill(s); err != nil {
@@ -140,14 +148,17 @@ func (ss *Sessions) Save(ctx context.Context, s *loginkit.Session) error {
 // milliseconds.
 func (ss *Sessions) Touch(ctx context.Context, s *loginkit.Session) error {
 	const op = "touch session"
-	if s == nil {
-		return invalid(op, "nil session")
+	if err := errs.Ready(ctx, op, ss.err); err != nil {
+		return err
 	}
-	if err := ctxErr(ctx, op); err != nil {
+	if s == nil {
+		return errs.Invalid(op, "nil session")
+	}
+	if err := errs.Ready(ctx, op, nil); err != nil {
 		return err
 	}
 	if s.Key == "" {
-		return notFound(op)
+		return errs.NotFound(op)
 	}
 	var r sessionRow
 	if err := r.fill(s); err != nil {
@@ -164,7 +175,7 @@ func (ss *Sessions) Touch(ctx context.Context, s *loginkit.Session) error {
 	if n, err := res.RowsAffected(); err != nil {
 		return wrap(ctx, op, err)
 	} else if n == 0 {
-		return notFound(op)
+		return errs.NotFound(op)
 	}
 	return nil
 }
@@ -174,8 +185,11 @@ func (ss *Sessions) Touch(ctx context.Context, s *loginkit.Session) error {
 // loginkit.ErrNotFound.
 func (ss *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, error) {
 	const op = "get session"
+	if err := errs.Ready(ctx, op, ss.err); err != nil {
+		return nil, err
+	}
 	if key == "" {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
 	var r sessionRow
 	q, a := ss.tableExpr()
@@ -195,7 +209,7 @@ func (ss *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, err
 // Delete removes one session. Deleting a missing session is not an error.
 func (ss *Sessions) Delete(ctx context.Context, key string) error {
 	const op = "delete session"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, ss.err); err != nil {
 		return err
 	}
 	if key == "" {
@@ -210,7 +224,7 @@ func (ss *Sessions) Delete(ctx context.Context, key string) error {
 // (then by key, descending): one SELECT using the user_id index.
 func (ss *Sessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.Session, error) {
 	const op = "list sessions"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, ss.err); err != nil {
 		return nil, err
 	}
 	var rows []sessionRow
@@ -238,7 +252,7 @@ func (ss *Sessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.
 // ... RETURNING, and reports how many unexpired sessions it removed.
 func (ss *Sessions) DeleteByUser(ctx context.Context, userID, exceptKey string) (int, error) {
 	const op = "delete user's sessions"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, ss.err); err != nil {
 		return 0, err
 	}
 	q := ss.db.NewDelete().TableExpr("?", bun.Ident(ss.table)).
@@ -269,11 +283,14 @@ func countLive(expires []int64, now int64) int {
 // type's documentation.
 func (ss *Sessions) DeleteExpired(ctx context.Context) (int, error) {
 	const op = "delete expired sessions"
+	if err := errs.Ready(ctx, op, ss.err); err != nil {
+		return 0, err
+	}
 	return deleteExpired(ctx, ss.db, op, ss.table, toMillis(ss.now()))
 }
 
 func deleteExpired(ctx context.Context, db *bun.DB, op, table string, now int64) (int, error) {
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, nil); err != nil {
 		return 0, err
 	}
 	res, err := db.NewDelete().TableExpr("?", bun.Ident(table)).

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/adapters/sqlstore"
@@ -146,7 +147,8 @@ func TestConformanceUsers(t *testing.T) {
 				db, opt, _ := fresh(tb, b)
 				return sqlstore.NewUsers[conformance.Member](db, opt)
 			},
-			Fill: conformance.FillMember,
+			Fill:    conformance.FillMember,
+			Updater: true,
 		})
 	})
 }
@@ -158,6 +160,13 @@ func TestConformanceSessions(t *testing.T) {
 				db, opt, _ := fresh(tb, b)
 				return sqlstore.NewSessions(db, opt)
 			},
+			Toucher: true,
+			NewWithClock: func(tb testing.TB, now func() time.Time) loginkit.SessionStore {
+				db, opt, _ := fresh(tb, b)
+				s := sqlstore.NewSessions(db, opt)
+				s.SetClock(now)
+				return s
+			},
 		})
 	})
 }
@@ -168,6 +177,12 @@ func TestConformanceTokens(t *testing.T) {
 			New: func(tb testing.TB) loginkit.TokenStore {
 				db, opt, _ := fresh(tb, b)
 				return sqlstore.NewTokens(db, opt)
+			},
+			NewWithClock: func(tb testing.TB, now func() time.Time) loginkit.TokenStore {
+				db, opt, _ := fresh(tb, b)
+				s := sqlstore.NewTokens(db, opt)
+				s.SetClock(now)
+				return s
 			},
 		})
 	})

@@ -339,18 +339,28 @@ func TestMigrateRejectsPlainStruct(t *testing.T) {
 }
 
 func TestWithPrefix(t *testing.T) {
+	db := openSQLiteMemory(t)
+	ctx := context.Background()
 	for _, p := range []string{"", "app_", "a1_", "_x", strings.Repeat("a", 32)} {
-		sqlstore.WithPrefix(p) // must not panic
+		if err := sqlstore.NewSessions(db, sqlstore.WithPrefix(p)).CheckConfig(); err != nil {
+			t.Errorf("WithPrefix(%q): %v", p, err)
+		}
 	}
 	for _, p := range []string{"App_", "1a_", "a-b_", "a b", `a"b`, "a;drop", strings.Repeat("a", 33), "é_"} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("WithPrefix(%q) did not panic", p)
-				}
-			}()
-			sqlstore.WithPrefix(p)
-		}()
+		opt := sqlstore.WithPrefix(p)
+		if err := sqlstore.Migrate[conformance.Member](ctx, db, opt); !errors.Is(err, loginkit.ErrConfig) {
+			t.Errorf("Migrate with WithPrefix(%q) = %v; want ErrConfig", p, err)
+		}
+		users := sqlstore.NewUsers[conformance.Member](db, opt)
+		if err := users.CheckConfig(); !errors.Is(err, loginkit.ErrConfig) {
+			t.Errorf("WithPrefix(%q): CheckConfig = %v; want ErrConfig", p, err)
+		}
+		if _, err := users.LoadUser(ctx, "x"); !errors.Is(err, loginkit.ErrConfig) {
+			t.Errorf("WithPrefix(%q): LoadUser = %v; want ErrConfig", p, err)
+		}
+		if _, err := sqlstore.NewTokens(db, opt).Get(ctx, "x"); !errors.Is(err, loginkit.ErrConfig) {
+			t.Errorf("WithPrefix(%q): Tokens.Get = %v; want ErrConfig", p, err)
+		}
 	}
 }
 

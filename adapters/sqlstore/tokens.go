@@ -47,6 +47,7 @@ type Tokens struct {
 	db    *bun.DB
 	table string
 	now   func() time.Time
+	err   error // a bad option, answered by every method
 }
 
 // NewTokens returns a token store keeping its tokens in the
@@ -54,8 +55,12 @@ type Tokens struct {
 // first used.
 func NewTokens(db *bun.DB, opts ...Option) *Tokens {
 	c := newConfig(opts)
-	return &Tokens{db: db, table: c.tokensTable(), now: time.Now}
+	return &Tokens{db: db, table: c.tokensTable(), now: time.Now, err: c.Err}
 }
+
+// CheckConfig reports a bad option given to the constructor, as an error
+// matching loginkit.ErrConfig (see loginkit.ConfigChecker).
+func (ts *Tokens) CheckConfig() error { return ts.err }
 
 func (ts *Tokens) tableExpr() (string, bun.Ident) { return "? AS t", bun.Ident(ts.table) }
 
@@ -66,8 +71,11 @@ func (ts *Tokens) tableExpr() (string, bun.Ident) { return "? AS t", bun.Ident(t
 // selector is loginkit.ErrInvalid. Times are truncated to milliseconds.
 func (ts *Tokens) Create(ctx context.Context, t *loginkit.Token) error {
 	const op = "create token"
+	if err := errs.Ready(ctx, op, ts.err); err != nil {
+		return err
+	}
 	if t == nil || t.Selector == "" {
-		return invalid(op, "empty selector")
+		return errs.Invalid(op, "empty selector")
 	}
 	r := tokenRow{
 		Selector:      t.Selector,
@@ -101,8 +109,11 @@ func (ts *Tokens) Create(ctx context.Context, t *loginkit.Token) error {
 // loginkit.ErrNotFound.
 func (ts *Tokens) Get(ctx context.Context, selector string) (*loginkit.Token, error) {
 	const op = "get token"
+	if err := errs.Ready(ctx, op, ts.err); err != nil {
+		return nil, err
+	}
 	if selector == "" {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
 	var r tokenRow
 	q, a := ts.tableExpr()
@@ -121,8 +132,11 @@ func (ts *Tokens) Get(ctx context.Context, selector string) (*loginkit.Token, er
 // An expired token is loginkit.ErrNotFound and is left for DeleteExpired.
 func (ts *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token, error) {
 	const op = "consume token"
+	if err := errs.Ready(ctx, op, ts.err); err != nil {
+		return nil, err
+	}
 	if selector == "" {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
 	var rows []tokenRow
 	err := ts.db.NewDelete().Model(&rows).ModelTableExpr("?", bun.Ident(ts.table)).
@@ -133,7 +147,7 @@ func (ts *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token
 		return nil, wrap(ctx, op, err)
 	}
 	if len(rows) == 0 {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
 	return rows[0].token(), nil
 }
@@ -141,7 +155,7 @@ func (ts *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token
 // Delete removes one token. Deleting a missing token is not an error.
 func (ts *Tokens) Delete(ctx context.Context, selector string) error {
 	const op = "delete token"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, ts.err); err != nil {
 		return err
 	}
 	if selector == "" {
@@ -157,7 +171,7 @@ func (ts *Tokens) Delete(ctx context.Context, selector string) error {
 // selector, descending): one SELECT using the (user_id, purpose) index.
 func (ts *Tokens) ListByUser(ctx context.Context, userID, purpose string) ([]*loginkit.Token, error) {
 	const op = "list tokens"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, ts.err); err != nil {
 		return nil, err
 	}
 	var rows []tokenRow
@@ -182,7 +196,7 @@ func (ts *Tokens) ListByUser(ctx context.Context, userID, purpose string) ([]*lo
 // ... RETURNING, and reports how many unexpired tokens it removed.
 func (ts *Tokens) DeleteByUser(ctx context.Context, userID, purpose string) (int, error) {
 	const op = "delete user's tokens"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, ts.err); err != nil {
 		return 0, err
 	}
 	q := ts.db.NewDelete().TableExpr("?", bun.Ident(ts.table)).

@@ -4,19 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"reflect"
 	"time"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/internal/storekit"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
-)
-
-// Limits on ListOptions.Limit.
-const (
-	defaultListLimit = 50
-	maxListLimit     = 1000
 )
 
 // Users is a loginkit.UserStore for the application's user type T, a
@@ -42,6 +36,7 @@ type Users[T any, PT interface {
 	db    *bun.DB
 	table string
 	alias string
+	err   error // a bad option, answered by every method
 	// times are the index paths of T's time.Time and *time.Time fields
 	// that bun maps to columns, which returned users get in UTC.
 	times [][]int
@@ -56,7 +51,7 @@ func NewUsers[T any, PT interface {
 }](db *bun.DB, opts ...Option) *Users[T, PT] {
 	c := newConfig(opts)
 	table := db.Table(reflect.TypeFor[T]())
-	us := &Users[T, PT]{db: db, table: c.usersTable(), alias: table.Alias}
+	us := &Users[T, PT]{db: db, table: c.usersTable(), alias: table.Alias, err: c.Err}
 	for _, f := range table.Fields {
 		if f.IndirectType == timeType {
 			us.times = append(us.times, f.Index)
@@ -64,6 +59,10 @@ func NewUsers[T any, PT interface {
 	}
 	return us
 }
+
+// CheckConfig reports a bad option given to the constructor, as an error
+// matching loginkit.ErrConfig (see loginkit.ConfigChecker).
+func (us *Users[T, PT]) CheckConfig() error { return us.err }
 
 var timeType = reflect.TypeFor[time.Time]()
 
@@ -100,8 +99,11 @@ func (us *Users[T, PT]) tableExpr() (string, bun.Ident, bun.Ident) {
 // A missing user (or an empty ID) is loginkit.ErrNotFound.
 func (us *Users[T, PT]) LoadUser(ctx context.Context, id string) (PT, error) {
 	const op = "load user"
+	if err := errs.Ready(ctx, op, us.err); err != nil {
+		return nil, err
+	}
 	if id == "" {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
 	u := PT(new(T))
 	u.LoginAccount().ID = id
@@ -120,9 +122,12 @@ func (us *Users[T, PT]) LoadUser(ctx context.Context, id string) (PT, error) {
 // loginkit.ErrNotFound.
 func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, error) {
 	const op = "find user"
+	if err := errs.Ready(ctx, op, us.err); err != nil {
+		return nil, err
+	}
 	k := loginkit.NormalizeLogin(login)
 	if k == "" {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
 	u := PT(new(T))
 	q, a1, a2 := us.tableExpr()
@@ -147,25 +152,22 @@ func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, erro
 // loginkit.ErrInvalid.
 func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 	const op = "create user"
-	if u == nil {
-		return invalid(op, "nil user")
-	}
-	a := u.LoginAccount()
-	if err := validate(op, a); err != nil {
+	if err := errs.Ready(ctx, op, us.err); err != nil {
 		return err
 	}
-	a.NormalizeKeys()
-	generated := a.ID == ""
-	if generated {
-		a.ID = loginkit.NewID()
+	if u == nil {
+		return errs.Invalid(op, "nil user")
 	}
+	a := u.LoginAccount()
+	if err := errs.CheckAccount(op, a); err != nil {
+		return err
+	}
+	undo := storekit.AssignID(a)
 	q, a1, a2 := us.tableExpr()
 	// Returning("NULL"): nothing to read back, as no column has a default.
 	_, err := us.db.NewInsert().Model(u).ModelTableExpr(q, a1, a2).Returning("NULL").Exec(ctx)
 	if err != nil {
-		if generated {
-			a.ID = ""
-		}
+		undo()
 		return wrap(ctx, op, err)
 	}
 	return nil
@@ -183,17 +185,19 @@ func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 // loaded; UpdateUser changes a user without losing concurrent writes.
 func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 	const op = "update user"
+	if err := errs.Ready(ctx, op, us.err); err != nil {
+		return err
+	}
 	if u == nil {
-		return invalid(op, "nil user")
+		return errs.Invalid(op, "nil user")
 	}
 	a := u.LoginAccount()
 	if a.ID == "" {
-		return notFound(op)
+		return errs.NotFound(op)
 	}
-	if err := validate(op, a); err != nil {
+	if err := errs.CheckAccount(op, a); err != nil {
 		return err
 	}
-	a.NormalizeKeys()
 	q, a1, a2 := us.tableExpr()
 	res, err := us.db.NewUpdate().Model(u).ModelTableExpr(q, a1, a2).WherePK().Exec(ctx)
 	if err != nil {
@@ -202,7 +206,7 @@ func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 	if n, err := res.RowsAffected(); err != nil {
 		return wrap(ctx, op, err)
 	} else if n == 0 {
-		return notFound(op)
+		return errs.NotFound(op)
 	}
 	return nil
 }
@@ -243,11 +247,11 @@ func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 // rolls the transaction back (see the package documentation).
 func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u PT) error) (PT, error) {
 	const op = "update user"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, us.err); err != nil {
 		return nil, err
 	}
 	if id == "" {
-		return nil, notFound(op)
+		return nil, errs.NotFound(op)
 	}
 	pg := us.db.Dialect().Name() == dialect.PG
 	var opts *sql.TxOptions
@@ -291,12 +295,11 @@ func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u
 		}
 		a := u.LoginAccount()
 		if a.ID != id {
-			return invalid(op, "change may not alter the ID")
+			return errs.Invalid(op, "change may not alter the ID")
 		}
-		if err := validate(op, a); err != nil {
+		if err := errs.CheckAccount(op, a); err != nil {
 			return err
 		}
-		a.NormalizeKeys()
 		if _, err := tx.NewUpdate().Model(u).ModelTableExpr(q, a1, a2).WherePK().Exec(ctx); err != nil {
 			return err
 		}
@@ -315,21 +318,12 @@ func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u
 	return stored, nil
 }
 
-// validate refuses the login names no store may hold (see
-// loginkit.Account.CheckLoginNames).
-func validate(op string, a *loginkit.Account) error {
-	if err := a.CheckLoginNames(); err != nil {
-		return fmt.Errorf("%s: %s: %w", "sqlstore", op, err)
-	}
-	return nil
-}
-
 // Delete removes the user: one DELETE by primary key. Deleting a missing
 // user is not an error. The user's sessions and tokens are left alone;
 // the manager's helpers remove them.
 func (us *Users[T, PT]) Delete(ctx context.Context, id string) error {
 	const op = "delete user"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := errs.Ready(ctx, op, us.err); err != nil {
 		return err
 	}
 	if id == "" {
@@ -345,12 +339,10 @@ func (us *Users[T, PT]) Delete(ctx context.Context, id string) error {
 // Offset counts as 0.
 func (us *Users[T, PT]) List(ctx context.Context, opts loginkit.ListOptions) ([]PT, int, error) {
 	const op = "list users"
-	limit := opts.Limit
-	if limit <= 0 {
-		limit = defaultListLimit
+	if err := errs.Ready(ctx, op, us.err); err != nil {
+		return nil, 0, err
 	}
-	limit = min(limit, maxListLimit)
-	offset := max(opts.Offset, 0)
+	offset, limit := storekit.Page(opts)
 
 	n, err := us.db.NewSelect().TableExpr("?", bun.Ident(us.table)).Count(ctx)
 	if err != nil {

@@ -33,6 +33,7 @@ func TestJSONUsersConformance(t *testing.T) {
 				u.Team = strings.Repeat("ü", seed%5) + "team"
 			}
 		},
+		Updater: true, // JSONUsers implements loginkit.UserUpdater
 	})
 }
 

@@ -74,7 +74,7 @@ func Open(ctx context.Context, c Config) (*App, error) {
 	for _, e := range c.Admins {
 		a.admins = append(a.admins, loginkit.NormalizeLogin(e))
 	}
-	if err := mongostore.EnsureIndexes(ctx, a.users, a.sessions, a.tokens); err != nil {
+	if err := mongostore.Migrate(ctx, db); err != nil {
 		_ = client.Disconnect(ctx)
 		return nil, fmt.Errorf("creating the MongoDB indexes: %w", err)
 	}
@@ -106,7 +106,9 @@ func (a *App) Handler() http.Handler { return a.h }
 // SweepExpired deletes expired sessions and tokens every interval until
 // ctx ends, where the server has no TTL indexes to do it (FerretDB).
 func (a *App) SweepExpired(ctx context.Context, every time.Duration) {
-	if a.sessions.ExpiryMode() != mongostore.ExpiryFilter && a.tokens.ExpiryMode() != mongostore.ExpiryFilter {
+	sm, serr := a.sessions.ExpiryMode(ctx)
+	tm, terr := a.tokens.ExpiryMode(ctx)
+	if serr == nil && terr == nil && sm == mongostore.ExpiryTTL && tm == mongostore.ExpiryTTL {
 		return // the server's TTL indexes remove expired documents
 	}
 	t := time.NewTicker(every)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/mail"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -33,11 +35,14 @@ type User struct {
 	IsAdmin          bool `bun:"is_admin" bson:"is_admin" json:"is_admin"`
 }
 
-// Stores are the three stores the app needs; main wires SQLite ones.
+// Stores are the stores the app needs; main wires SQLite ones.
 type Stores struct {
 	Users    loginkit.UserStore[*User]
 	Sessions loginkit.SessionStore
 	Tokens   loginkit.TokenStore
+	// SecondFactors keeps TOTP secrets and recovery codes; without it,
+	// two-factor authentication is not offered.
+	SecondFactors loginkit.SecondFactorStore
 }
 
 // Options configure the app.
@@ -53,6 +58,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Clock overrides the manager's clock (tests).
 	Clock func() time.Time
+	// SecondFactorKey encrypts TOTP secrets (32 bytes, kept outside the
+	// database); when nil, a random key is made for this process only.
+	SecondFactorKey []byte
+	// AdminRequires2FA makes the administration pages require a login
+	// completed with two-factor authentication.
+	AdminRequires2FA bool
 }
 
 // App is the quickstart web application.
@@ -61,6 +72,8 @@ type App struct {
 	stores Stores
 	pages  map[string]*template.Template
 	log    *slog.Logger
+	// admin2FA: the admin pages need a login with a second factor.
+	admin2FA bool
 }
 
 // Password rules: at least minPasswordLen characters, and at most
@@ -93,15 +106,24 @@ func NewApp(st Stores, o Options) (*App, error) {
 	if o.Clock != nil {
 		b.Clock(o.Clock)
 	}
-	a := &App{stores: st, log: o.Logger, pages: map[string]*template.Template{}}
+	a := &App{stores: st, log: o.Logger, pages: map[string]*template.Template{}, admin2FA: o.AdminRequires2FA}
 	b.ForbiddenHandler(http.HandlerFunc(a.forbidden))
+	if st.SecondFactors != nil {
+		key := o.SecondFactorKey
+		if key == nil {
+			key = make([]byte, loginkit.SecondFactorKeySize)
+			_, _ = rand.Read(key)
+			o.Logger.Warn("no second-factor key given: TOTP secrets enrolled now will not open after a restart")
+		}
+		b.SecondFactor(st.SecondFactors, loginkit.SecondFactorOptions{Key: key, Issuer: "loginkit quickstart"})
+	}
 	m, err := b.Build()
 	if err != nil {
 		return nil, err
 	}
 	a.m = m
 	layout := template.Must(template.ParseFS(templateFS, "templates/layout.html"))
-	for _, p := range []string{"home", "register", "login", "reauth", "account", "password", "admin_users", "admin_user", "error"} {
+	for _, p := range []string{"home", "register", "login", "reauth", "account", "password", "admin_users", "admin_user", "error", "login_2fa", "account_2fa", "recovery_codes"} {
 		a.pages[p] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+p+".html"))
 	}
 	return a, nil
@@ -125,8 +147,24 @@ func (a *App) Handler() http.Handler {
 	mux.Handle("POST /account/password", a.m.FreshRequired(http.HandlerFunc(a.changePassword)))
 	mux.Handle("GET /reauth", a.m.Required(http.HandlerFunc(a.reauthForm)))
 	mux.Handle("POST /reauth", a.m.Required(http.HandlerFunc(a.reauth)))
+	if a.stores.SecondFactors != nil {
+		mux.HandleFunc("GET /login/2fa", a.secondFactorForm)
+		mux.HandleFunc("POST /login/2fa", a.secondFactor)
+		mux.Handle("GET /account/2fa", a.m.Required(http.HandlerFunc(a.enableForm)))
+		mux.Handle("GET /account/2fa/qr.png", a.m.Required(http.HandlerFunc(a.qrCode)))
+		mux.Handle("POST /account/2fa", a.m.Required(http.HandlerFunc(a.enable)))
+		mux.Handle("POST /account/2fa/recovery-codes", a.m.FreshRequired(http.HandlerFunc(a.regenerate)))
+		mux.Handle("POST /account/2fa/disable", a.m.FreshRequired(http.HandlerFunc(a.disable)))
+		// After re-entering the password, the refresh page sends the
+		// user back here with GET: back to the account page.
+		mux.Handle("GET /account/2fa/{action}", a.m.FreshRequired(http.RedirectHandler("/account", http.StatusSeeOther)))
+	}
 
-	admin := a.m.Guard(policies.RequireUser(func(u *User) bool { return u.IsAdmin }))
+	adminPolicies := []loginkit.Policy{policies.RequireUser(func(u *User) bool { return u.IsAdmin })}
+	if a.admin2FA {
+		adminPolicies = append(adminPolicies, policies.SecondFactor())
+	}
+	admin := a.m.Guard(adminPolicies...)
 	mux.Handle("GET /admin/users", admin(http.HandlerFunc(a.adminUsers)))
 	mux.Handle("POST /admin/users", admin(http.HandlerFunc(a.adminCreate)))
 	mux.Handle("GET /admin/users/{id}", admin(http.HandlerFunc(a.adminEditForm)))
@@ -184,6 +222,11 @@ type view struct {
 	Total    int
 	Prev     int
 	NextPage int
+
+	// Two-factor authentication: the account's status, and recovery
+	// codes to show once.
+	TwoFactor *loginkit.SecondFactorStatus
+	Codes     []string
 }
 
 // flashes are the notices a redirect can ask the next page to show, by
@@ -197,6 +240,7 @@ var flashes = map[string]string{
 	"deactivated": "User deactivated; their sessions were ended.",
 	"deleted":     "User deleted.",
 	"welcome":     "Welcome! Your account is ready.",
+	"2fa-off":     "Two-factor authentication is off.",
 }
 
 func (a *App) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
@@ -215,6 +259,11 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, status int, page st
 // forbidden is the manager's response to a logged-in user a policy
 // refuses (here: a non-administrator on an /admin page).
 func (a *App) forbidden(w http.ResponseWriter, r *http.Request) {
+	if u, ok := a.m.CurrentUser(r); ok && u.IsAdmin && a.admin2FA && strings.HasPrefix(r.URL.Path, "/admin/") {
+		a.render(w, r, http.StatusForbidden, "error", view{Title: "Two-factor authentication required",
+			Message: "Administration needs a login with two-factor authentication: turn it on from your account page, then log in again."})
+		return
+	}
 	a.render(w, r, http.StatusForbidden, "error", view{Title: "Forbidden", Message: "You are not allowed to see this page."})
 }
 
@@ -320,6 +369,14 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = a.m.Login(w, r, u, loginkit.LoginOptions{Remember: r.PostFormValue("remember") == "1"})
 	}
+	if errors.Is(err, loginkit.ErrSecondFactorRequired) {
+		target := "/login/2fa"
+		if next != "" {
+			target += "?next=" + url.QueryEscape(next)
+		}
+		http.Redirect(w, r, target, http.StatusSeeOther)
+		return
+	}
 	if err != nil {
 		// The same message for an unknown name, a wrong password and a
 		// locked account, so the page does not tell which accounts exist.
@@ -375,7 +432,16 @@ func (a *App) account(w http.ResponseWriter, r *http.Request) {
 			Remembered: s.Remembered,
 		})
 	}
-	a.render(w, r, http.StatusOK, "account", view{Title: "Account", User: u, Sessions: rows})
+	v := view{Title: "Account", User: u, Sessions: rows}
+	if a.stores.SecondFactors != nil {
+		st, err := a.m.SecondFactorStatus(r.Context(), u)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		v.TwoFactor = &st
+	}
+	a.render(w, r, http.StatusOK, "account", v)
 }
 
 func (a *App) revokeOthers(w http.ResponseWriter, r *http.Request) {
@@ -404,6 +470,15 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, loginkit.ErrInvalidCredentials):
 			errs["current"] = "That is not your current password."
+		case errors.Is(err, loginkit.ErrLocked):
+			a.render(w, r, http.StatusTooManyRequests, "password", view{Title: "Change password",
+				Errors: map[string]string{"current": tooManyAttempts}})
+			return
+		case errors.Is(err, loginkit.ErrInvalid):
+			errs["password"] = badPasswordChars
+		case errors.Is(err, loginkit.ErrUnauthorized):
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
 		case err != nil:
 			a.fail(w, r, err)
 			return
@@ -423,11 +498,16 @@ func (a *App) reauthForm(w http.ResponseWriter, r *http.Request) {
 func (a *App) reauth(w http.ResponseWriter, r *http.Request) {
 	next, _ := loginkit.SafeNext(r.PostFormValue("next"))
 	if err := a.m.Reauthenticate(w, r, r.PostFormValue("password")); err != nil {
-		if !errors.Is(err, loginkit.ErrInvalidCredentials) {
+		switch {
+		case errors.Is(err, loginkit.ErrInvalidCredentials):
+			a.render(w, r, http.StatusUnauthorized, "reauth", view{Title: "Confirm password", Error: "Invalid username or password", Next: next})
+		case errors.Is(err, loginkit.ErrLocked):
+			a.render(w, r, http.StatusTooManyRequests, "reauth", view{Title: "Confirm password", Error: tooManyAttempts, Next: next})
+		case errors.Is(err, loginkit.ErrUnauthorized):
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+		default:
 			a.fail(w, r, err)
-			return
 		}
-		a.render(w, r, http.StatusUnauthorized, "reauth", view{Title: "Confirm password", Error: "Invalid username or password", Next: next})
 		return
 	}
 	if next == "" {
@@ -590,6 +670,12 @@ func (a *App) adminDelete(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	if a.stores.SecondFactors != nil {
+		if err := a.stores.SecondFactors.DeleteSecondFactor(r.Context(), u.ID); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+	}
 	http.Redirect(w, r, "/admin/users?flash=deleted", http.StatusSeeOther)
 }
 
@@ -634,6 +720,8 @@ func (a *App) apiLogin(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		writeJSON(w, http.StatusOK, toAPI(u))
+	case errors.Is(err, loginkit.ErrSecondFactorRequired):
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "second_factor_required", "message": "This account uses two-factor authentication: log in with a browser"})
 	case errors.Is(err, loginkit.ErrInvalidCredentials), errors.Is(err, loginkit.ErrInactive), errors.Is(err, loginkit.ErrLocked):
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_credentials", "message": "Invalid username or password"})
 	default:
@@ -686,6 +774,10 @@ func lookalikeAt(s string) string {
 // otherwise the username, for a rule of the store's own.
 func refusedField(username, email string) (field, msg string) {
 	switch {
+	case !loginkit.ValidLoginName(username):
+		return "username", "The username contains a character that is not allowed (a control or invisible character)."
+	case !loginkit.ValidLoginName(email):
+		return "email", "The email address contains a character that is not allowed (a control or invisible character)."
 	case !loginkit.ValidUsername(username):
 		return "username", lookalikeAtMessage(username)
 	case !loginkit.ValidEmail(email):
@@ -701,9 +793,17 @@ func checkPassword(p string) string {
 		return fmt.Sprintf("Use at least %d characters.", minPasswordLen)
 	case len(p) > maxPasswordLen:
 		return fmt.Sprintf("Use at most %d bytes.", maxPasswordLen)
+	case !loginkit.ValidPassword(p):
+		return badPasswordChars
 	}
 	return ""
 }
+
+// Messages for refusals that the forms share.
+const (
+	tooManyAttempts  = "Too many wrong passwords: this account is locked for a few minutes. Try again later."
+	badPasswordChars = "The password contains a character that is not allowed (a control or invisible character)."
+)
 
 func formValues(r *http.Request, names ...string) map[string]string {
 	f := make(map[string]string, len(names))

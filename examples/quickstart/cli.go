@@ -8,7 +8,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +19,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/adapters/sqlstore"
+	"github.com/loginkit/loginkit/hashers"
 )
 
 // errUsage marks command-line mistakes (exit status 2).
@@ -111,42 +116,111 @@ func readPassword(stdin io.Reader, stdout io.Writer) (string, error) {
 	return lines[0], nil
 }
 
-// importUsers implements `quickstart import-users -db PATH FILE.csv`. It
-// reports each row and returns an error when any row was rejected (the
-// others are imported).
+// importUsers implements `quickstart import-users -db PATH [-dry-run]
+// FILE.csv`. It reports each row, then per detected hash format how many
+// rows were accepted and refused, and returns an error when any row was
+// rejected (the others are imported). With -dry-run it imports into a
+// throw-away copy of the database (VACUUM INTO a temporary file, or a
+// fresh one when PATH does not exist), so that every check, duplicates
+// included, runs exactly as in a real import, and PATH is left untouched.
 func importUsers(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("import-users", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	dbPath := fs.String("db", defaultDB, "SQLite database file")
+	dry := fs.Bool("dry-run", false, "report what would be imported and refused, and write nothing")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("%w: import-users -db PATH FILE.csv", errUsage)
+		return fmt.Errorf("%w: import-users -db PATH [-dry-run] FILE.csv", errUsage)
 	}
 	f, err := os.Open(fs.Arg(0))
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	st, closeDB, err := openSQLite(ctx, *dbPath)
+	path := *dbPath
+	if *dry {
+		tmp, err := os.MkdirTemp("", "quickstart-dry-run-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		if path, err = dryRunCopy(ctx, *dbPath, filepath.Join(tmp, "dry-run.db")); err != nil {
+			return err
+		}
+	}
+	st, closeDB, err := openSQLite(ctx, path)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
 
-	imported, rejected, err := importCSV(ctx, st.Users, f, stdout)
+	sum, err := importRows(ctx, st.Users, f, stdout, *dry)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d imported, %d rejected\n", imported, rejected)
-	if imported > 0 {
+	sum.report(stdout)
+	switch {
+	case *dry:
+		fmt.Fprintf(stdout, "dry run: %d would be imported, %d rejected; nothing was written to %s\n", sum.imported, sum.rejected, *dbPath)
+	default:
+		fmt.Fprintf(stdout, "%d imported, %d rejected\n", sum.imported, sum.rejected)
+	}
+	if sum.imported > 0 {
 		fmt.Fprintln(stdout, "Imported users log in with their old passwords; each hash is replaced by the app's default (argon2id) at the user's first login.")
 	}
-	if rejected > 0 {
-		return fmt.Errorf("%d row(s) rejected", rejected)
+	if sum.rejected > 0 {
+		return fmt.Errorf("%d row(s) rejected", sum.rejected)
 	}
 	return nil
+}
+
+// dryRunCopy makes a consistent copy of the database at path in dst with
+// VACUUM INTO, without migrating or otherwise writing path, and returns
+// dst. When path does not exist, dst is left to be created fresh.
+func dryRunCopy(ctx context.Context, path, dst string) (string, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return dst, nil
+	}
+	db, err := sqlstore.OpenSQLite(path)
+	if err != nil {
+		return "", fmt.Errorf("opening %s: %w", path, err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", dst); err != nil {
+		return "", fmt.Errorf("copying %s for the dry run: %w", path, err)
+	}
+	return dst, nil
+}
+
+// importSummary counts an import's rows, in all and per detected hash
+// format.
+type importSummary struct {
+	imported, rejected int
+	accepted, refused  map[string]int // per format; "" for none detected
+}
+
+// report writes the per-format counts.
+func (s importSummary) report(out io.Writer) {
+	formats := map[string]bool{}
+	for f := range s.accepted {
+		formats[f] = true
+	}
+	for f := range s.refused {
+		formats[f] = true
+	}
+	if len(formats) == 0 {
+		return
+	}
+	fmt.Fprintln(out, "per hash format:")
+	for _, f := range slices.Sorted(maps.Keys(formats)) {
+		name := f
+		if name == "" {
+			name = "(no readable hash)"
+		}
+		fmt.Fprintf(out, "  %-32s %d accepted, %d refused\n", name, s.accepted[f], s.refused[f])
+	}
 }
 
 // importCSV creates a user in users for each row of the CSV in in,
@@ -155,11 +229,23 @@ func importUsers(ctx context.Context, args []string, stdout io.Writer) error {
 // and the import goes on; only a bad header or another store error stops
 // it (rows before that one stay imported).
 func importCSV(ctx context.Context, users loginkit.UserStore[*User], in io.Reader, out io.Writer) (imported, rejected int, err error) {
+	s, err := importRows(ctx, users, in, out, false)
+	return s.imported, s.rejected, err
+}
+
+// importRows is importCSV, counting rows per detected hash format, and
+// wording each row's report as what would happen when dry is set.
+func importRows(ctx context.Context, users loginkit.UserStore[*User], in io.Reader, out io.Writer, dry bool) (sum importSummary, err error) {
+	sum.accepted, sum.refused = map[string]int{}, map[string]int{}
+	verbOK, verbNo := "imported", "rejected"
+	if dry {
+		verbOK, verbNo = "would import", "would reject"
+	}
 	r := csv.NewReader(in)
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
 	if err != nil {
-		return 0, 0, fmt.Errorf("reading the header row: %w", err)
+		return sum, fmt.Errorf("reading the header row: %w", err)
 	}
 	col := map[string]int{}
 	for i, h := range header {
@@ -167,7 +253,7 @@ func importCSV(ctx context.Context, users loginkit.UserStore[*User], in io.Reade
 	}
 	for _, need := range []string{"email", "username", "password_hash"} {
 		if _, ok := col[need]; !ok {
-			return 0, 0, fmt.Errorf("the header row must name the columns email,username,password_hash[,active]; %q is missing", need)
+			return sum, fmt.Errorf("the header row must name the columns email,username,password_hash[,active]; %q is missing", need)
 		}
 	}
 	field := func(rec []string, name string) string {
@@ -182,12 +268,14 @@ func importCSV(ctx context.Context, users loginkit.UserStore[*User], in io.Reade
 			break
 		}
 		if err != nil {
-			fmt.Fprintf(out, "row %d: rejected: %v\n", row, err)
-			rejected++
+			fmt.Fprintf(out, "row %d: %s: %v\n", row, verbNo, err)
+			sum.rejected++
+			sum.refused[""]++
 			continue
 		}
 		email, username, hash := field(rec, "email"), field(rec, "username"), field(rec, "password_hash")
 		scheme, reason := checkImportRow(email, username, hash)
+		format, _ := hashers.Identify(hash) // named even when refused
 		active := true
 		if v := field(rec, "active"); v != "" {
 			b, err := strconv.ParseBool(v)
@@ -207,22 +295,24 @@ func importCSV(ctx context.Context, users loginkit.UserStore[*User], in io.Reade
 			case errors.Is(err, loginkit.ErrInvalid):
 				reason = fmt.Sprintf("the user store refused it as invalid (%v)", err)
 			case err != nil:
-				return imported, rejected, fmt.Errorf("row %d: %w", row, err)
+				return sum, fmt.Errorf("row %d: %w", row, err)
 			}
 		}
 		if reason != "" {
 			if who := nonEmpty(username, email); who != "" {
-				fmt.Fprintf(out, "row %d: rejected %s: %s\n", row, who, reason)
+				fmt.Fprintf(out, "row %d: %s %s: %s\n", row, verbNo, who, reason)
 			} else {
-				fmt.Fprintf(out, "row %d: rejected: %s\n", row, reason)
+				fmt.Fprintf(out, "row %d: %s: %s\n", row, verbNo, reason)
 			}
-			rejected++
+			sum.rejected++
+			sum.refused[format]++
 			continue
 		}
-		fmt.Fprintf(out, "row %d: imported %s (%s hash)\n", row, nonEmpty(username, email), scheme)
-		imported++
+		fmt.Fprintf(out, "row %d: %s %s (%s hash)\n", row, verbOK, nonEmpty(username, email), scheme)
+		sum.imported++
+		sum.accepted[scheme]++
 	}
-	return imported, rejected, nil
+	return sum, nil
 }
 
 // checkImportRow validates one CSV row and names the hash's scheme.

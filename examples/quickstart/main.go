@@ -6,10 +6,14 @@
 //	go run ./examples/quickstart                      # serve on http://127.0.0.1:8080
 //	go run ./examples/quickstart -addr 127.0.0.1:9000 -db app.db
 //	go run ./examples/quickstart -secure-cookies      # behind an HTTPS proxy on 127.0.0.1:8080
+//	go run ./examples/quickstart -admin-2fa           # admin pages need two-factor authentication
 //	go run ./examples/quickstart createuser -email ann@example.com -username ann -admin
 //	go run ./examples/quickstart import-users -db app.db users.csv
+//	go run ./examples/quickstart import-users -db app.db -dry-run users.csv   # report only
 //
-// The database file is created and migrated on first run.
+// The database file is created and migrated on first run, and beside it
+// the file <db>.2fa-key with the key that encrypts two-factor secrets
+// (keep it, and keep it out of database backups).
 //
 // Cookies: on a loopback address (127.0.0.1, ::1, localhost) the app runs
 // in development mode by default, with cookies that lack the Secure
@@ -64,6 +68,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	fs.SetOutput(stdout)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	dbPath := fs.String("db", defaultDB, "SQLite database file (created and migrated on first run)")
+	admin2FA := fs.Bool("admin-2fa", false, "require a login with two-factor authentication for the administration pages")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (with the __Host- prefix) even on a loopback -addr, for an app behind an HTTPS reverse proxy; always on for other addresses")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -71,7 +76,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	return serve(ctx, *addr, *dbPath, *secure, stdout)
+	return serve(ctx, *addr, *dbPath, *secure, *admin2FA, stdout)
 }
 
 // insecureCookies reports whether the app serving on addr leaves the
@@ -81,7 +86,7 @@ func insecureCookies(addr string, secureFlag bool) bool {
 	return isLoopback(addr) && !secureFlag
 }
 
-func serve(ctx context.Context, addr, dbPath string, secureFlag bool, stdout io.Writer) error {
+func serve(ctx context.Context, addr, dbPath string, secureFlag, admin2FA bool, stdout io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	st, closeDB, err := openSQLite(ctx, dbPath)
 	if err != nil {
@@ -89,9 +94,15 @@ func serve(ctx context.Context, addr, dbPath string, secureFlag bool, stdout io.
 	}
 	defer closeDB()
 	insecure := insecureCookies(addr, secureFlag)
+	key, err := loadOrCreateKey(dbPath + ".2fa-key")
+	if err != nil {
+		return fmt.Errorf("second-factor key: %w", err)
+	}
 	a, err := NewApp(st, Options{
-		Hasher:   defaultHasher(),
-		Policies: defaultPolicies(),
+		SecondFactorKey:  key,
+		AdminRequires2FA: admin2FA,
+		Hasher:           defaultHasher(),
+		Policies:         defaultPolicies(),
 		// Plain HTTP is fine on this machine's loopback interface only,
 		// and only when no HTTPS proxy stands in front of the app.
 		InsecureCookies: insecure,

@@ -29,6 +29,8 @@ func openSQLite(ctx context.Context, path string) (Stores, func(), error) {
 		Users:    sqlstore.NewUsers[User](db),
 		Sessions: sqlstore.NewSessions(db),
 		Tokens:   sqlstore.NewTokens(db),
+
+		SecondFactors: sqlstore.NewSecondFactors(db),
 	}
 	return st, func() { _ = db.Close() }, nil
 }
@@ -65,6 +67,9 @@ func identifyHash(encoded string) (string, error) {
 	detail := err.Error()
 	if i := strings.LastIndex(detail, ": "); i >= 0 {
 		detail = detail[i+2:]
+	}
+	if errors.Is(err, hashers.ErrRefusedScheme) {
+		return "", fmt.Errorf("%s password hash refused: %s", scheme, detail)
 	}
 	if errors.Is(err, loginkit.ErrUnsafeHashParams) {
 		return "", fmt.Errorf("%s password hash with parameters out of the safe range (%s)", scheme, detail)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/internal/storekit"
 )
 
 // The session payload, before encryption, is a hand-written binary format
@@ -59,21 +60,9 @@ var errCorrupt = errors.New("cookiestore: malformed session payload")
 
 var b64 = base64.RawURLEncoding.Strict()
 
-func appendUvarint(b []byte, v uint64) []byte {
-	for v >= 0x80 {
-		b = append(b, byte(v)|0x80)
-		v >>= 7
-	}
-	return append(b, byte(v))
-}
-
-func zigzag(v int64) uint64 { return uint64(v<<1) ^ uint64(v>>63) }
-
-func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
-
 // appendString appends s in the plain form (kind 0).
 func appendString(b []byte, s string) []byte {
-	b = appendUvarint(b, uint64(len(s))<<2|kindRaw)
+	b = storekit.AppendUvarint(b, uint64(len(s))<<2|kindRaw)
 	return append(b, s...)
 }
 
@@ -85,7 +74,7 @@ func appendToken(b []byte, s string) []byte {
 	}
 	n := b64.DecodedLen(len(s))
 	start := len(b)
-	b = appendUvarint(b, uint64(n)<<2|kindBase64)
+	b = storekit.AppendUvarint(b, uint64(n)<<2|kindBase64)
 	hdr := len(b)
 	b = slices.Grow(b, n)[:hdr+n]
 	m, err := b64.Decode(b[hdr:], []byte(s))
@@ -107,7 +96,7 @@ func appendIP(b []byte, s string) []byte {
 		return appendString(b, s)
 	}
 	raw := a.AsSlice()
-	b = appendUvarint(b, uint64(len(raw))<<2|kindIP)
+	b = storekit.AppendUvarint(b, uint64(len(raw))<<2|kindIP)
 	return append(b, raw...)
 }
 
@@ -148,14 +137,14 @@ func appendSession(b []byte, s *loginkit.Session) []byte {
 			continue
 		}
 		ms := t.UnixMilli()
-		b = appendUvarint(b, zigzag(ms-prev))
+		b = storekit.AppendUvarint(b, storekit.Zigzag(ms-prev))
 		prev = ms
 	}
-	b = appendUvarint(b, zigzag(s.Version))
+	b = storekit.AppendUvarint(b, storekit.Zigzag(s.Version))
 	b = appendToken(b, s.Fingerprint)
 	b = appendIP(b, s.IP)
 	b = appendString(b, s.UserAgent)
-	b = appendUvarint(b, uint64(len(s.Values)))
+	b = storekit.AppendUvarint(b, uint64(len(s.Values)))
 	switch len(s.Values) {
 	case 0:
 	case 1:
@@ -186,27 +175,14 @@ type decoder struct {
 }
 
 func (d *decoder) uvarint() uint64 {
-	var v uint64
-	for i := 0; i < 10; i++ {
-		if len(d.p) == 0 {
-			break
-		}
-		c := d.p[0]
-		d.p = d.p[1:]
-		if i == 9 && c > 1 {
-			break // overflows 64 bits
-		}
-		v |= uint64(c&0x7f) << (7 * i)
-		if c < 0x80 {
-			if c == 0 && i > 0 {
-				break // non-minimal encoding
-			}
-			return v
-		}
+	v, n := storekit.Uvarint(d.p)
+	if n == 0 {
+		d.err = errCorrupt
+		d.p = nil
+		return 0
 	}
-	d.err = errCorrupt
-	d.p = nil
-	return 0
+	d.p = d.p[n:]
+	return v
 }
 
 // span is a string's position in the decoder's builder.
@@ -268,10 +244,10 @@ func decodeSession(p []byte) (*loginkit.Session, error) {
 		if flags&(flagCreated<<i) == 0 {
 			continue
 		}
-		prev += unzigzag(d.uvarint())
+		prev += storekit.Unzigzag(d.uvarint())
 		*t = time.UnixMilli(prev).UTC()
 	}
-	s.Version = unzigzag(d.uvarint())
+	s.Version = storekit.Unzigzag(d.uvarint())
 	fp := d.str()
 	ip := d.str()
 	ua := d.str()

@@ -41,7 +41,7 @@ print('pablo@example.com,pablo,%s,true' % pl_bcrypt.using(rounds=6).hash('passli
 print('bea@example.com,bea,%s,true' % bcrypt.hashpw(b'bcrypt-module-pw', bcrypt.gensalt(rounds=6)).decode())
 # A disabled account keeps its hash but cannot log in.
 print('ines@example.com,ines,%s,false' % pbkdf2_sha256.using(rounds=40000).hash('inactive-pw'))
-# A scheme the importer does not know: reported and skipped.
+# SHA-crypt, read since the importer learnt Unix crypt.
 print('sid@example.com,sid,%s,true' % sha512_crypt.using(rounds=5000).hash('sha512-crypt-pw'))
 # Rows refused for their other fields, each with a valid hash.
 b = lambda: bcrypt.hashpw(b'refused-pw', bcrypt.gensalt(rounds=6)).decode()

@@ -1,0 +1,157 @@
+package storekit
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/loginkit/loginkit"
+)
+
+func TestVarintMatchesEncodingBinary(t *testing.T) {
+	for _, v := range []uint64{0, 1, 127, 128, 255, 300, 1<<14 - 1, 1 << 14, 1<<32 + 5, math.MaxInt64, math.MaxUint64} {
+		got := AppendUvarint([]byte{0xAA}, v)
+		want := binary.AppendUvarint([]byte{0xAA}, v)
+		if string(got) != string(want) {
+			t.Errorf("AppendUvarint(%d) = %x; want %x", v, got, want)
+		}
+		if UvarintLen(v) != len(want)-1 {
+			t.Errorf("UvarintLen(%d) = %d; want %d", v, UvarintLen(v), len(want)-1)
+		}
+		for _, tail := range []string{"", "rest"} {
+			if d, n := Uvarint(string(want[1:]) + tail); d != v || n != len(want)-1 {
+				t.Errorf("Uvarint(string %x) = %d, %d", want[1:], d, n)
+			}
+			if d, n := Uvarint(append(want[1:len(want):len(want)], tail...)); d != v || n != len(want)-1 {
+				t.Errorf("Uvarint(bytes %x) = %d, %d", want[1:], d, n)
+			}
+		}
+	}
+	for _, s := range []string{
+		"",             // empty
+		"\x80",         // truncated
+		"\xff\xff",     // truncated
+		"\x80\x00",     // not the shortest encoding of 0
+		"\x81\x80\x00", // not the shortest encoding of 1
+		"\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02",     // overflows 64 bits
+		"\xff\xff\xff\xff\xff\xff\xff\xff\xff\x81\x00", // eleven bytes
+	} {
+		if v, n := Uvarint(s); n != 0 || v != 0 {
+			t.Errorf("Uvarint(%x) = %d, %d; want 0, 0", s, v, n)
+		}
+	}
+	for _, v := range []int64{0, -1, 1, -2, math.MinInt64, math.MaxInt64} {
+		if Unzigzag(Zigzag(v)) != v {
+			t.Errorf("Unzigzag(Zigzag(%d)) = %d", v, Unzigzag(Zigzag(v)))
+		}
+	}
+	if Zigzag(-1) != 1 || Zigzag(1) != 2 {
+		t.Errorf("Zigzag(-1), Zigzag(1) = %d, %d; want 1, 2", Zigzag(-1), Zigzag(1))
+	}
+}
+
+// FuzzUvarint checks the decoder against encoding/binary on any input: it
+// never panics, agrees with binary.Uvarint on every value it accepts,
+// accepts only shortest encodings, and re-encodes what it read to the same
+// bytes.
+func FuzzUvarint(f *testing.F) {
+	for _, s := range []string{"", "\x00", "\x7f", "\x80\x01", "\x80\x00", "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		v, n := Uvarint(b)
+		vs, ns := Uvarint(string(b))
+		if v != vs || n != ns {
+			t.Fatalf("bytes and string disagree: %d,%d vs %d,%d", v, n, vs, ns)
+		}
+		bv, bn := binary.Uvarint(b)
+		if n == 0 {
+			if v != 0 {
+				t.Fatalf("refused input returned value %d", v)
+			}
+			if bn > 0 && string(binary.AppendUvarint(nil, bv)) == string(b[:bn]) {
+				t.Fatalf("refused the shortest encoding %x of %d", b[:bn], bv)
+			}
+			return
+		}
+		if bn != n || bv != v {
+			t.Fatalf("Uvarint(%x) = %d, %d; binary.Uvarint = %d, %d", b, v, n, bv, bn)
+		}
+		if string(AppendUvarint(nil, v)) != string(b[:n]) {
+			t.Fatalf("accepted %x, which is not the shortest encoding of %d", b[:n], v)
+		}
+	})
+}
+
+func TestPage(t *testing.T) {
+	for _, c := range []struct{ offset, limit, wantOffset, wantLimit int }{
+		{0, 0, 0, 50}, {-5, -1, 0, 50}, {10, 20, 10, 20}, {0, 1000, 0, 1000}, {0, 1001, 0, 1000}, {3, 1 << 40, 3, 1000},
+	} {
+		o, l := Page(loginkit.ListOptions{Offset: c.offset, Limit: c.limit})
+		if o != c.wantOffset || l != c.wantLimit {
+			t.Errorf("Page(%d, %d) = %d, %d; want %d, %d", c.offset, c.limit, o, l, c.wantOffset, c.wantLimit)
+		}
+	}
+}
+
+func TestAssignID(t *testing.T) {
+	var a loginkit.Account
+	undo := AssignID(&a)
+	if len(a.ID) != 32 {
+		t.Fatalf("assigned ID %q", a.ID)
+	}
+	undo()
+	if a.ID != "" {
+		t.Errorf("undo left ID %q", a.ID)
+	}
+	a.ID = "mine"
+	AssignID(&a)()
+	if a.ID != "mine" {
+		t.Errorf("AssignID changed or undid a given ID: %q", a.ID)
+	}
+}
+
+func TestErrs(t *testing.T) {
+	const e = Errs("teststore")
+	ctx := context.Background()
+	for _, c := range []struct {
+		err  error
+		want error
+		msg  string
+	}{
+		{e.NotFound("get"), loginkit.ErrNotFound, "teststore: get: "},
+		{e.Invalid("save", "empty key"), loginkit.ErrInvalid, "teststore: save: empty key: "},
+		{e.Duplicate("create", "email"), loginkit.ErrDuplicate, "teststore: create: email already taken: "},
+		{e.Config("bad prefix %q", "{"), loginkit.ErrConfig, `teststore: bad prefix "{": `},
+		{e.Wrap("load", loginkit.ErrNotFound), loginkit.ErrNotFound, "teststore: load: "},
+		{e.Ready(ctx, "load", e.Config("bad")), loginkit.ErrConfig, "load: teststore: bad: "},
+	} {
+		if !errors.Is(c.err, c.want) || !strings.HasPrefix(c.err.Error(), c.msg) {
+			t.Errorf("%v: want %v and a message starting %q", c.err, c.want, c.msg)
+		}
+	}
+	if e.Wrap("x", nil) != nil || e.Ready(ctx, "x", nil) != nil {
+		t.Error("nil error wrapped into non-nil")
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := e.Ready(cancelled, "x", nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("Ready with a cancelled context = %v", err)
+	}
+	a := &loginkit.Account{Email: " Ann@Example.COM", Username: "ann"}
+	if err := e.CheckAccount("create", a); err != nil || a.EmailKey != "ann@example.com" || a.UsernameKey != "ann" {
+		t.Errorf("CheckAccount = %v, keys %q %q", err, a.EmailKey, a.UsernameKey)
+	}
+	if err := e.CheckAccount("create", &loginkit.Account{Username: "a@b"}); !errors.Is(err, loginkit.ErrInvalid) {
+		t.Errorf("CheckAccount of a username with '@' = %v; want ErrInvalid", err)
+	}
+	var cfg Config
+	cfg.Fail(errors.New("first"))
+	cfg.Fail(errors.New("second"))
+	if cfg.Err == nil || cfg.Err.Error() != "first" {
+		t.Errorf("Config keeps %v; want the first error", cfg.Err)
+	}
+}

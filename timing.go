@@ -1,0 +1,126 @@
+package loginkit
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Failed logins take the time of the slowest password check.
+//
+// An unknown login costs one check with the manager's hasher (see
+// dummyVerify), but a wrong password costs a check in the scheme of the
+// stored hash, which for users imported from another system can be much
+// slower (Werkzeug's scrypt:32768:8:1, Django's PBKDF2 at 260 000
+// iterations or more) or faster. Left alone, the difference tells which
+// logins exist. So the manager learns, per hash scheme, how long a failed
+// password login takes (a moving average of the wall time of
+// Authenticate's wrong-password outcomes), and pads every outcome that is
+// ErrInvalidCredentials — unknown login, wrong password, no password,
+// hostile input — to the slowest scheme's average, by waiting. The cost:
+// every failed login takes as long as a failed login against the slowest
+// scheme seen in the last schemeTimingTTL, in wall time; the padding is a
+// timer, not CPU work. Successful logins are not padded.
+
+const (
+	// schemeTimingWeight is the weight of a new observation in a
+	// scheme's moving average.
+	schemeTimingWeight = 0.125
+	// schemeTimingTTL forgets a scheme not seen failing for that long, so
+	// that the floor falls once the last slow hashes are upgraded.
+	schemeTimingTTL = 7 * 24 * time.Hour
+	// maxSchemeTimings bounds the schemes tracked; further ones share
+	// one entry.
+	maxSchemeTimings = 32
+)
+
+// failureTiming is the per-manager record of failed-login durations.
+type failureTiming struct {
+	mu      sync.Mutex
+	schemes map[string]*schemeTiming
+}
+
+type schemeTiming struct {
+	avg  time.Duration
+	seen time.Time
+}
+
+// observe records that a failed login against a hash of the given scheme
+// took d.
+func (f *failureTiming) observe(scheme string, d time.Duration, now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.schemes == nil {
+		f.schemes = make(map[string]*schemeTiming)
+	}
+	st := f.schemes[scheme]
+	if st == nil {
+		if len(f.schemes) >= maxSchemeTimings {
+			scheme = "~other"
+			st = f.schemes[scheme]
+		}
+		if st == nil {
+			st = &schemeTiming{avg: d}
+			f.schemes[scheme] = st
+		}
+	}
+	st.avg += time.Duration(schemeTimingWeight * float64(d-st.avg))
+	st.seen = now
+}
+
+// floor returns the longest average among the schemes seen recently.
+func (f *failureTiming) floor(now time.Time) time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var longest time.Duration
+	for name, st := range f.schemes {
+		if now.Sub(st.seen) > schemeTimingTTL {
+			delete(f.schemes, name)
+			continue
+		}
+		longest = max(longest, st.avg)
+	}
+	return longest
+}
+
+// pad waits until the failure that started at start has taken the floor,
+// or ctx ends.
+func (f *failureTiming) pad(ctx context.Context, start time.Time) {
+	now := time.Now()
+	wait := f.floor(now) - now.Sub(start)
+	if wait <= 0 {
+		return
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// hashScheme names the scheme and cost of an encoded hash without
+// knowing its format: the '$'-separated fields, the first non-empty one
+// (the scheme's name) kept and salts and digests (later long fields with
+// no '=', ',' or ':', which parameters have) left out.
+// "scrypt:32768:8:1$salt$hex" is "scrypt:32768:8:1", "$2b$12$..." is
+// "$2b$12", "pbkdf2_sha256$260000$salt$hash" is "pbkdf2_sha256$260000".
+func hashScheme(encoded string) string {
+	var b strings.Builder
+	named := false // the first non-empty field names the scheme: kept
+	for i, field := range strings.Split(encoded, "$") {
+		if named && len(field) >= 12 && !strings.ContainsAny(field, "=,:") {
+			continue
+		}
+		named = named || field != ""
+		if i > 0 {
+			b.WriteByte('$')
+		}
+		b.WriteString(field)
+		if b.Len() > 64 {
+			break
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,510 @@
+package loginkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Defaults of SecondFactorOptions.
+const (
+	// DefaultPendingFor is how long the "second factor pending" state lasts.
+	DefaultPendingFor = 5 * time.Minute
+	// DefaultMaxCodeAttempts is the number of wrong codes allowed per
+	// account within DefaultCodeAttemptsIn.
+	DefaultMaxCodeAttempts = 5
+	// DefaultCodeAttemptsIn is the window wrong codes are counted in.
+	DefaultCodeAttemptsIn = 15 * time.Minute
+	// DefaultRecoveryCodes is the number of recovery codes in a set.
+	DefaultRecoveryCodes = 10
+)
+
+const (
+	purposeFactorAttempt    = "second-factor-attempt"
+	pendingValue            = "loginkit.2fa.pending"
+	pendingRememberValue    = "loginkit.2fa.remember"
+	factorKindValue         = "loginkit.2fa.kind"
+	factorAtValue           = "loginkit.2fa.at"
+	enrolValue              = "loginkit.2fa.enrol"
+	sealPurposeTOTP         = "totp"
+	sealPurposeEnrolment    = "totp-enrolment"
+	minRecoveryCodes        = 1
+	maxRecoveryCodes        = 100
+	defaultTOTPAccountLabel = "account"
+)
+
+// SecondFactorOptions configures two-factor login (Builder.SecondFactor).
+type SecondFactorOptions struct {
+	// Key is the SecondFactorKeySize-byte secret key that encrypts TOTP
+	// secrets at rest (XChaCha20-Poly1305, keys derived with HKDF) and
+	// keys the hashes of recovery codes. Keep it outside the database
+	// (an environment variable or a secret manager): without it the
+	// stored secrets cannot be read, and with it they can. Required.
+	Key []byte
+	// OldKeys are earlier keys, for rotation: secrets sealed and recovery
+	// codes hashed under them keep working, while everything new uses
+	// Key. Keep an old key until every user enrolled under it has
+	// re-enrolled or disabled the factor.
+	OldKeys [][]byte
+	// Issuer names the application in authenticator apps. Required.
+	Issuer string
+	// PendingFor is how long the "second factor pending" state lasts
+	// after a correct password; default DefaultPendingFor (5 minutes).
+	PendingFor time.Duration
+	// MaxAttempts wrong codes per account within AttemptWindow are
+	// allowed; further attempts are refused with ErrLocked until the
+	// window has passed. Defaults: 5 in 15 minutes. Wrong codes are also
+	// reported to LoginRecorder policies (policies.Lockout) as failed
+	// logins.
+	MaxAttempts   int
+	AttemptWindow time.Duration
+	// RecoveryCodes is the number of recovery codes generated at a time;
+	// default 10.
+	RecoveryCodes int
+}
+
+// factorConfig is the manager's second-factor configuration.
+type factorConfig struct {
+	store       SecondFactorStore
+	keys        []factorKey // keys[0] seals and hashes new codes
+	issuer      string
+	pendingFor  time.Duration
+	maxAttempts int
+	window      time.Duration
+	nCodes      int
+}
+
+// SecondFactor enables two-factor login: TOTP authenticator apps and
+// recovery codes, kept in store. It needs a token store (Tokens), which
+// counts wrong codes. With it, Login starts a "second factor pending"
+// state instead of a login for a user who has enrolled (see Login and
+// PendingUser); users without a second factor log in as before.
+func (b *Builder[U]) SecondFactor(store SecondFactorStore, o SecondFactorOptions) *Builder[U] {
+	bad := func(format string, args ...any) {
+		b.errs = append(b.errs, fmt.Errorf("%w: second factor: "+format, append([]any{ErrConfig}, args...)...))
+	}
+	if store == nil {
+		bad("a SecondFactorStore is required")
+	}
+	if o.Issuer == "" {
+		bad("an Issuer is required (authenticator apps show it)")
+	}
+	if o.PendingFor < 0 || o.AttemptWindow < 0 || o.MaxAttempts < 0 || o.RecoveryCodes < 0 {
+		bad("options must not be negative")
+	}
+	if o.RecoveryCodes != 0 && (o.RecoveryCodes < minRecoveryCodes || o.RecoveryCodes > maxRecoveryCodes) {
+		bad("RecoveryCodes must be between %d and %d", minRecoveryCodes, maxRecoveryCodes)
+	}
+	f := &factorConfig{
+		store:       store,
+		issuer:      o.Issuer,
+		pendingFor:  orDefault(o.PendingFor, DefaultPendingFor),
+		maxAttempts: o.MaxAttempts,
+		window:      orDefault(o.AttemptWindow, DefaultCodeAttemptsIn),
+		nCodes:      o.RecoveryCodes,
+	}
+	if f.maxAttempts == 0 {
+		f.maxAttempts = DefaultMaxCodeAttempts
+	}
+	if f.nCodes == 0 {
+		f.nCodes = DefaultRecoveryCodes
+	}
+	for i, k := range append([][]byte{o.Key}, o.OldKeys...) {
+		fk, err := deriveFactorKey(k)
+		if err != nil {
+			if i == 0 {
+				bad("Key: %v", err)
+			} else {
+				bad("OldKeys[%d]: %v", i-1, err)
+			}
+			continue
+		}
+		f.keys = append(f.keys, fk)
+	}
+	b.factors = f
+	return b
+}
+
+// SecondFactorOf reports whether s is a login completed with a second
+// factor, which kind, and when the factor was last verified. Policies
+// use it (see policies.SecondFactor and policies.RecentSecondFactor).
+func SecondFactorOf(s *Session) (kind FactorKind, at time.Time, ok bool) {
+	if s == nil || s.Values[pendingValue] != "" {
+		return "", time.Time{}, false
+	}
+	k, v := s.Values[factorKindValue], s.Values[factorAtValue]
+	if k == "" || v == "" {
+		return "", time.Time{}, false
+	}
+	ms, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return "", time.Time{}, false
+	}
+	return FactorKind(k), time.UnixMilli(ms).UTC(), true
+}
+
+// hasSecondFactor reports whether the user must pass a second factor
+// after the password. Today that is an enabled authenticator app;
+// another factor kind (a passkey) adds its own check here, and completes
+// the pending login through factorStep with its own FactorKind.
+func (m *Manager[U]) hasSecondFactor(ctx context.Context, userID string) (bool, error) {
+	return m.hasTOTP(ctx, userID)
+}
+
+// hasTOTP reports whether the user has an enabled authenticator app.
+func (m *Manager[U]) hasTOTP(ctx context.Context, userID string) (bool, error) {
+	f, err := m.factors.store.GetSecondFactor(ctx, userID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("loginkit: second factor: %w", err)
+	}
+	return len(f.TOTPSecret) > 0, nil
+}
+
+// startPending replaces the request's session by a pending one for u.
+// Called by Login once the password step is done.
+func (m *Manager[U]) startPending(w http.ResponseWriter, r *http.Request, u U, opts LoginOptions, now time.Time) error {
+	ctx := r.Context()
+	m.revokeRequestSession(w, r)
+	m.revokeRememberCookie(w, r, false)
+	s, token := m.newSession(r, u, now, false)
+	s.ExpiresAt = now.Add(m.factors.pendingFor)
+	s.AbsoluteExpiresAt = s.ExpiresAt
+	s.Values = map[string]string{pendingValue: "1"}
+	if opts.Remember {
+		d := opts.RememberFor
+		if d <= 0 {
+			d = m.remember.Duration
+		}
+		s.Values[pendingRememberValue] = strconv.FormatInt(int64(d/time.Second), 10)
+	}
+	if err := m.startSession(ctx, w, s, token); err != nil {
+		return fmt.Errorf("loginkit: login: %w", err)
+	}
+	if st := m.stateOf(r); st != nil {
+		*st = state[U]{pending: s}
+	}
+	return ErrSecondFactorRequired
+}
+
+// loadPending handles a pending session found by the middleware: the
+// request stays anonymous, and the session is kept for the second-factor
+// step unless session protection sees another client.
+func (m *Manager[U]) loadPending(w http.ResponseWriter, r *http.Request, st *state[U], s *Session) {
+	if m.factors == nil {
+		m.deleteSession(r.Context(), s)
+		m.cookie.clear(w, m.cookie.session)
+		return
+	}
+	if m.protection != ProtectionOff {
+		ip, ua := m.clientIP(r), truncateUA(r.UserAgent())
+		if !(s.IP == ip && s.UserAgent == ua) && !fingerprintMatches(ip, ua, s.Fingerprint) {
+			if m.hooks.SessionProtected != nil {
+				m.hooks.SessionProtected(r, s.UserID, m.protection)
+			}
+			m.deleteSession(r.Context(), s)
+			m.cookie.clear(w, m.cookie.session)
+			return
+		}
+	}
+	st.pending = s
+}
+
+// PendingUser returns the user whose password was right and whose second
+// factor is awaited, for the second-factor page; it reports false when
+// the request has no unexpired pending state (or when the user is gone,
+// disabled, or had their sessions revoked since). The request is
+// anonymous for every other purpose: CurrentUser reports no user and
+// every guard refuses it.
+func (m *Manager[U]) PendingUser(r *http.Request) (U, bool) {
+	u, _, err := m.pendingUser(r)
+	return u, err == nil
+}
+
+// pendingUser loads the user of the request's pending state.
+func (m *Manager[U]) pendingUser(r *http.Request) (U, *Session, error) {
+	var zero U
+	st := m.stateOf(r)
+	if st == nil || st.pending == nil || m.factors == nil {
+		return zero, nil, ErrUnauthorized
+	}
+	s := st.pending
+	if !m.now().Before(s.ExpiresAt) {
+		return zero, nil, ErrUnauthorized
+	}
+	u, err := m.loader.LoadUser(r.Context(), s.UserID)
+	if err == nil && isNil(u) {
+		err = ErrNotFound
+	}
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return zero, nil, ErrUnauthorized
+	case err != nil:
+		return zero, nil, fmt.Errorf("loginkit: second factor: load user: %w", err)
+	case versionOf(u) != s.Version || !u.IsActive():
+		return zero, nil, ErrUnauthorized
+	}
+	return u, s, nil
+}
+
+// factorStep runs one second-factor attempt of the given kind for the
+// request: in the pending state it completes the login, and for a
+// logged-in user it re-confirms the factor (see policies.RecentSecondFactor).
+// check verifies what the user gave; it returns ErrInvalidCode (possibly
+// wrapped) for a wrong code. The attempt is refused with ErrLocked when
+// the account is locked or has used up its wrong codes for the window,
+// and a wrong code is counted against both limits.
+func (m *Manager[U]) factorStep(w http.ResponseWriter, r *http.Request, kind FactorKind, check func(ctx context.Context, u U) error) error {
+	if m.factors == nil {
+		return fmt.Errorf("%w: second factors are not configured (Builder.SecondFactor)", ErrConfig)
+	}
+	ctx := r.Context()
+	st := m.stateOf(r)
+	var u U
+	pending := st != nil && st.pending != nil
+	switch {
+	case pending:
+		pu, _, err := m.pendingUser(r)
+		if err != nil {
+			return err
+		}
+		u = pu
+	case st != nil && st.authed && st.session != nil:
+		u = st.user
+	default:
+		return ErrUnauthorized
+	}
+	now := m.now().UTC()
+	if err := m.checkPolicies(ctx, m.policies, &Check{Stage: StageLogin, User: u, Account: accountOf(u), Request: r, Now: now}); errors.Is(err, ErrLocked) {
+		m.factorFailed(r, u.UserID(), kind, err)
+		return err
+	}
+	// Two limits, each reserved before the code is checked so that
+	// concurrent attempts cannot slip past them: the account's lockout
+	// (LoginRecorder policies count the attempt as failed until it
+	// succeeds), and the second factor's own count of wrong codes per
+	// window, which a correct password does not reset.
+	res, err := m.reserveAttempt(ctx, u, now)
+	switch {
+	case errors.Is(err, ErrLocked):
+		m.factorFailed(r, u.UserID(), kind, err)
+		return err
+	case errors.Is(err, ErrNotFound):
+		return ErrUnauthorized
+	case err != nil:
+		return fmt.Errorf("loginkit: second factor: %w", err)
+	}
+	release, err := m.reserveFactorAttempt(ctx, u.UserID(), now)
+	if err != nil {
+		m.settleFactor(ctx, u, now, res)
+		m.factorFailed(r, u.UserID(), kind, err)
+		return err
+	}
+	if err := check(ctx, u); err != nil {
+		if !errors.Is(err, ErrInvalidCode) {
+			release(false) // not the user's fault: refund both counts
+			m.settleFactor(ctx, u, now, res)
+		}
+		m.factorFailed(r, u.UserID(), kind, err)
+		return err
+	}
+	if err := m.settleFactor(ctx, u, now, res); err != nil {
+		m.factorFailed(r, u.UserID(), kind, err)
+		return err
+	}
+	release(true)
+	if pending {
+		if err := m.completePending(w, r, st, u, kind, now); err != nil {
+			return err
+		}
+	} else {
+		s := st.session.Clone()
+		s.Values = withFactor(s.Values, kind, now)
+		if err := m.rotate(ctx, w, r, st, s, now); err != nil {
+			return fmt.Errorf("loginkit: second factor: %w", err)
+		}
+	}
+	if m.hooks.SecondFactorSucceeded != nil {
+		m.hooks.SecondFactorSucceeded(r, u, kind)
+	}
+	return nil
+}
+
+func (m *Manager[U]) factorFailed(r *http.Request, userID string, kind FactorKind, err error) {
+	if m.hooks.SecondFactorFailed != nil {
+		m.hooks.SecondFactorFailed(r, userID, kind, err)
+	}
+}
+
+// withFactor returns values (copied) recording a second factor of kind
+// verified at now.
+func withFactor(values map[string]string, kind FactorKind, now time.Time) map[string]string {
+	out := make(map[string]string, len(values)+2)
+	for k, v := range values {
+		out[k] = v
+	}
+	out[factorKindValue] = string(kind)
+	out[factorAtValue] = strconv.FormatInt(now.UnixMilli(), 10)
+	return out
+}
+
+// CompleteSecondFactor completes the request's pending login with a
+// factor of the given kind that the caller has verified itself (a factor
+// kind this package does not check, such as a passkey or a code sent by
+// other means), exactly as VerifyTOTP does after a correct code: the
+// pending session is replaced by a fresh, logged-in one under a new
+// token, and remember-me is granted if it was asked for at Login. For a
+// logged-in session it records the factor as verified now. It returns
+// ErrUnauthorized when the request has neither.
+func (m *Manager[U]) CompleteSecondFactor(w http.ResponseWriter, r *http.Request, kind FactorKind) error {
+	if kind == "" {
+		return fmt.Errorf("%w: empty factor kind", ErrInvalid)
+	}
+	return m.factorStep(w, r, kind, func(context.Context, U) error { return nil })
+}
+
+// completePending turns the pending session into a login.
+func (m *Manager[U]) completePending(w http.ResponseWriter, r *http.Request, st *state[U], u U, kind FactorKind, now time.Time) error {
+	ctx := r.Context()
+	p := st.pending
+	s, token := m.newSession(r, u, now, true)
+	s.Values = withFactor(nil, kind, now)
+	if err := m.startSession(ctx, w, s, token); err != nil {
+		return fmt.Errorf("loginkit: second factor: %w", err)
+	}
+	m.deleteSession(ctx, p)
+	if secs, err := strconv.ParseInt(p.Values[pendingRememberValue], 10, 64); err == nil && secs > 0 && m.remember != nil {
+		if err := m.issueRemember(ctx, w, u, now, now.Add(time.Duration(secs)*time.Second)); err != nil {
+			m.deleteSession(ctx, s)
+			m.cookie.clear(w, m.cookie.session)
+			return fmt.Errorf("loginkit: second factor: remember token: %w", err)
+		}
+	}
+	*st = state[U]{user: u, authed: true, session: s}
+	if m.hooks.LoggedIn != nil {
+		m.hooks.LoggedIn(r, u)
+	}
+	return nil
+}
+
+// settleFactor refunds the lockout reservation of an attempt that
+// succeeded (or could not be checked); see settleAttempt. It returns
+// ErrLocked when a lock landed while the attempt ran.
+func (m *Manager[U]) settleFactor(ctx context.Context, u U, now time.Time, res reservation) error {
+	if !m.hasRecorders() {
+		return nil
+	}
+	_, err := m.updateUser(ctx, u.UserID(), func(a *Account) error {
+		return m.settleAttempt(ctx, u, a, now, res)
+	})
+	switch {
+	case errors.Is(err, ErrLocked):
+		return err
+	case err != nil:
+		m.logger.WarnContext(ctx, "loginkit: could not record second-factor success", "user", u.UserID(), "error", err)
+	}
+	return nil
+}
+
+// reserveFactorAttempt counts an attempt before it is checked, so that
+// concurrent attempts cannot all slip under the limit: it stores an
+// attempt record (a token that expires after the window) and refuses
+// with ErrLocked when the user already has MaxAttempts unexpired ones.
+// release(true) forgets the user's recorded attempts after a success;
+// release(false) forgets only this one (an attempt that could not be
+// checked). A wrong code keeps its record until the window has passed.
+func (m *Manager[U]) reserveFactorAttempt(ctx context.Context, userID string, now time.Time) (release func(success bool), err error) {
+	sel := "2fa-" + NewID()
+	t := &Token{Selector: sel, ValidatorHash: "-", UserID: userID, Purpose: purposeFactorAttempt, CreatedAt: now, ExpiresAt: now.Add(m.factors.window)}
+	if err := m.tokens.Create(ctx, t); err != nil {
+		return nil, fmt.Errorf("loginkit: second factor: count attempt: %w", err)
+	}
+	list, err := m.tokens.ListByUser(ctx, userID, purposeFactorAttempt)
+	if err != nil {
+		_ = m.tokens.Delete(context.WithoutCancel(ctx), sel)
+		return nil, fmt.Errorf("loginkit: second factor: count attempts: %w", err)
+	}
+	if len(list) > m.factors.maxAttempts {
+		_ = m.tokens.Delete(context.WithoutCancel(ctx), sel)
+		return nil, fmt.Errorf("%w: too many wrong codes, try again later", ErrLocked)
+	}
+	return func(success bool) {
+		ctx := context.WithoutCancel(ctx)
+		var err error
+		if success {
+			_, err = m.tokens.DeleteByUser(ctx, userID, purposeFactorAttempt)
+		} else {
+			err = m.tokens.Delete(ctx, sel)
+		}
+		if err != nil {
+			m.logger.WarnContext(ctx, "loginkit: could not clear second-factor attempts", "user", userID, "error", err)
+		}
+	}, nil
+}
+
+// SecondFactorStatus describes a user's second factors, for an account
+// page.
+type SecondFactorStatus struct {
+	// TOTP reports an enabled authenticator app.
+	TOTP bool
+	// TOTPEnabledAt is when it was enabled.
+	TOTPEnabledAt time.Time
+	// RecoveryCodesLeft is the number of unused recovery codes.
+	RecoveryCodesLeft int
+}
+
+// SecondFactorStatus returns u's second-factor status. A user with none
+// gets the zero status and no error.
+func (m *Manager[U]) SecondFactorStatus(ctx context.Context, u U) (SecondFactorStatus, error) {
+	if m.factors == nil {
+		return SecondFactorStatus{}, fmt.Errorf("%w: second factors are not configured (Builder.SecondFactor)", ErrConfig)
+	}
+	f, err := m.factors.store.GetSecondFactor(ctx, u.UserID())
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return SecondFactorStatus{}, nil
+	case err != nil:
+		return SecondFactorStatus{}, fmt.Errorf("loginkit: second factor status: %w", err)
+	}
+	return SecondFactorStatus{TOTP: len(f.TOTPSecret) > 0, TOTPEnabledAt: f.TOTPEnabledAt, RecoveryCodesLeft: len(f.RecoveryCodes)}, nil
+}
+
+// DisableSecondFactor removes the current user's second factors (the TOTP
+// secret and every recovery code). It needs a fresh session (a password
+// entered recently, see FreshRequired): otherwise it returns
+// ErrNeedsRefresh and changes nothing.
+func (m *Manager[U]) DisableSecondFactor(w http.ResponseWriter, r *http.Request) error {
+	u, _, err := m.freshFactorUser(r)
+	if err != nil {
+		return err
+	}
+	if err := m.factors.store.DeleteSecondFactor(r.Context(), u.UserID()); err != nil {
+		return fmt.Errorf("loginkit: disable second factor: %w", err)
+	}
+	if m.hooks.SecondFactorDisabled != nil {
+		m.hooks.SecondFactorDisabled(r, u)
+	}
+	return nil
+}
+
+// freshFactorUser returns the logged-in user for an operation that needs
+// a fresh session.
+func (m *Manager[U]) freshFactorUser(r *http.Request) (U, *state[U], error) {
+	var zero U
+	if m.factors == nil {
+		return zero, nil, fmt.Errorf("%w: second factors are not configured (Builder.SecondFactor)", ErrConfig)
+	}
+	st := m.stateOf(r)
+	if st == nil || !st.authed || st.session == nil {
+		return zero, nil, ErrUnauthorized
+	}
+	if !m.isFresh(st.session, m.now()) {
+		return zero, nil, ErrNeedsRefresh
+	}
+	return st.user, st, nil
+}
