@@ -344,7 +344,10 @@ func TestNearCacheOwnLogout(t *testing.T) {
 // may return the session.
 func TestNearCacheSaturated(t *testing.T) {
 	const bound = 250 * time.Millisecond
-	const sessions = 12
+	// Sessions are revoked until enough of them were served from the
+	// cache just before (a busy machine may keep the cache untrusted for
+	// long stretches, which is the point), up to maxSessions.
+	const maxSessions, wantCached = 40, 3
 	e := newEnv(t)
 	p := e.prefix(t)
 	st := nearSessions(t, e.rdb, p, bound)
@@ -353,7 +356,7 @@ func TestNearCacheSaturated(t *testing.T) {
 
 	stop := make(chan struct{})
 	var burners sync.WaitGroup
-	for range 4 * runtime.GOMAXPROCS(0) {
+	for range 3 * runtime.GOMAXPROCS(0) {
 		burners.Add(1)
 		go func() {
 			defer burners.Done()
@@ -376,13 +379,15 @@ func TestNearCacheSaturated(t *testing.T) {
 	var rawLatest time.Duration // latest read of a deleted session served by go-redis's cache alone
 	cachedAtDeletion := 0
 	before := st.NearCacheStats()
-	for i := range sessions {
+	sessions := 0
+	for i := 0; i < maxSessions && cachedAtDeletion < wantCached; i++ {
+		sessions++
 		key := "sat-" + strconv.Itoa(i)
 		if err := other.Save(ctx, hourSession(key, "u-sat")); err != nil {
 			t.Fatal(err)
 		}
-		// Read until served from the cache, for at most a bound.
-		for start := time.Now(); time.Since(start) < bound; {
+		// Read until served from the cache, for at most two bounds.
+		for start := time.Now(); time.Since(start) < 2*bound; {
 			hits := st.NearCacheStats().Hits
 			if _, err := st.Get(ctx, key); err != nil {
 				t.Fatal(err)
@@ -422,7 +427,7 @@ func TestNearCacheSaturated(t *testing.T) {
 		cachedAtDeletion, sessions, late[0], late[len(late)-1], late[len(late)/2],
 		after.Hits-before.Hits, after.Misses-before.Misses, after.Bypassed-before.Bypassed, after.Flushes-before.Flushes)
 	t.Logf("saturated: go-redis's cache alone, read beside the store, served a deleted session up to %s after its deletion", rawLatest)
-	if cachedAtDeletion < 2 {
+	if cachedAtDeletion < wantCached {
 		t.Errorf("only %d of %d sessions were served from the cache before their deletion: the test did not exercise the cache", cachedAtDeletion, sessions)
 	}
 }
