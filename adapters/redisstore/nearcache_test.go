@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"runtime"
 	"slices"
@@ -726,5 +727,118 @@ func BenchmarkNearCacheBytesPerEntry(b *testing.B) {
 		b.ReportMetric(float64(st.MemoryBytes)/float64(st.Entries), "estimated-B/entry")
 		b.ReportMetric(float64(st.Entries), "entries")
 		_ = near.Close()
+	}
+}
+
+// staller wraps connections so that a test can stall them: while paused,
+// nothing the server sends is read (a Read waits, honouring its deadline),
+// as when a network path stops delivering.
+type staller struct{ paused atomic.Bool }
+
+type stallConn struct {
+	net.Conn
+	st *staller
+	mu sync.Mutex
+	rd time.Time // read deadline
+}
+
+func (c *stallConn) SetDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.rd = t
+	c.mu.Unlock()
+	return c.Conn.SetDeadline(t)
+}
+
+func (c *stallConn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.rd = t
+	c.mu.Unlock()
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (c *stallConn) Read(b []byte) (int, error) {
+	for c.st.paused.Load() {
+		c.mu.Lock()
+		rd := c.rd
+		c.mu.Unlock()
+		if !rd.IsZero() && time.Now().After(rd) {
+			return 0, os.ErrDeadlineExceeded
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return c.Conn.Read(b)
+}
+
+// TestNearCacheStalledConnection stalls every connection of a store with a
+// warm near-cache, so that neither invalidations nor heartbeat replies
+// arrive, then deletes the cached session from another client: reads
+// served from memory during the stall are fine within the bound, and no
+// read begun past the bound returns the session.
+func TestNearCacheStalledConnection(t *testing.T) {
+	const bound = 200 * time.Millisecond
+	url := testenv.Require(t, testenv.RedisURL)
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &staller{}
+	var d net.Dialer
+	opt.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &stallConn{Conn: c, st: st}, nil
+	}
+	opt.ReadTimeout = 300 * time.Millisecond
+	opt.MaxRetries = -1
+	e := newEnv(t)
+	p := e.prefix(t)
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	near := nearSessions(t, rdb, p, bound)
+	other := redisstore.NewSessions(e.raw, redisstore.WithPrefix(p))
+	ctx := context.Background()
+	if err := other.Save(ctx, hourSession("stall", "u-stall")); err != nil {
+		t.Fatal(err)
+	}
+	warm(t, near, "stall")
+
+	st.paused.Store(true)
+	defer st.paused.Store(false)
+	hits := near.NearCacheStats().Hits
+	if err := other.Delete(ctx, "stall"); err != nil {
+		t.Fatal(err)
+	}
+	deleted := time.Now()
+	servedDuringStall := 0
+	for time.Since(deleted) < 3*bound {
+		start := time.Now()
+		_, err := near.Get(ctx, "stall")
+		if err == nil {
+			servedDuringStall++
+			if start.Sub(deleted) > bound {
+				t.Fatalf("the deleted session was served from a read begun %s after the deletion, the connection stalled; bound %s", start.Sub(deleted), bound)
+			}
+		}
+	}
+	if near.NearCacheStats().Hits == hits || servedDuringStall == 0 {
+		t.Errorf("no read was served from the cache during the stall: the test did not exercise it")
+	}
+	t.Logf("stalled: %d reads served from the cache within the bound after the deletion", servedDuringStall)
+	if redisstore.NearRawGet(near, "stall") == nil {
+		t.Logf("stalled: go-redis's cache alone still serves the deleted session %s after the deletion", time.Since(deleted).Round(time.Millisecond))
+	}
+	st.paused.Store(false)
+	// Once the connection delivers again, the deletion is seen.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := near.Get(ctx, "stall"); errors.Is(err, loginkit.ErrNotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the deletion never became visible after the stall")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
