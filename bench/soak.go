@@ -67,6 +67,10 @@ type SoakStack struct {
 	// StalePastBound counts requests accepted on a revoked session that
 	// began more than the bound after the revocation completed.
 	StalePastBound int64
+	// OwnAccepted counts requests accepted, after the revocation
+	// completed, by the instance that revoked the session: its own writes
+	// must take effect on its next request, so this should be 0.
+	OwnAccepted int64
 	// Delays is, for each revoked session, how long after the revocation
 	// completed the other instance (the same one for memstore) first
 	// refused it: the start of the first refused request, the instances
@@ -170,7 +174,7 @@ type soakStack struct {
 	lat      []time.Duration // at most latSamples
 	checkers sync.WaitGroup
 
-	requests, gets, logins, logouts, pwsets, errs, revocations, stale atomic.Int64
+	requests, gets, logins, logouts, pwsets, errs, revocations, stale, ownAccepted atomic.Int64
 }
 
 func (s *soakStack) fail(format string, args ...any) {
@@ -333,6 +337,9 @@ func (s *soakStack) revoked(jar []*http.Cookie, on *soakApp, at time.Time) {
 						if start.Sub(at) > s.bound {
 							s.stale.Add(1)
 						}
+						if app == on {
+							s.ownAccepted.Add(1)
+						}
 						if start.Sub(at) > 20*s.bound {
 							return
 						}
@@ -406,7 +413,7 @@ loop:
 func (s *soakStack) report() *SoakStack {
 	r := s.rep
 	r.Requests, r.GETs, r.Logins, r.Logouts, r.PwSets = s.requests.Load(), s.gets.Load(), s.logins.Load(), s.logouts.Load(), s.pwsets.Load()
-	r.Errors, r.Revocations, r.StalePastBound = s.errs.Load(), s.revocations.Load(), s.stale.Load()
+	r.Errors, r.Revocations, r.StalePastBound, r.OwnAccepted = s.errs.Load(), s.revocations.Load(), s.stale.Load(), s.ownAccepted.Load()
 	slices.Sort(s.lat)
 	if n := len(s.lat); n > 0 {
 		r.P50, r.P99 = s.lat[n/2], s.lat[n*99/100]
@@ -602,8 +609,8 @@ func (r *SoakReport) Markdown(w io.Writer) {
 	c := r.Config
 	fmt.Fprintf(w, "Soak: %s at %d requests/s per stack, %d users × 3 browsers per stack, near-cache bound %s, idle timeout %s, GOMAXPROCS=%d.\n\n",
 		c.Duration, c.Rate, c.Users, c.Bound, c.Idle, runtime.GOMAXPROCS(0))
-	fmt.Fprintf(w, "| stack | requests | GETs 200 | logins | logouts | password changes | errors | revocations | stale past bound | refused by the other instance after: p50 / p99 / max | by the revoking instance: p50 / max | GET p50 | GET p99 |\n")
-	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|\n")
+	fmt.Fprintf(w, "| stack | requests | GETs 200 | logins | logouts | password changes | errors | revocations | stale past bound | accepted by the revoking instance | refused by the other instance after: p50 / p99 / max | by the revoking instance: p50 / max | GET p50 | GET p99 |\n")
+	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|\n")
 	for _, s := range r.Stacks {
 		own := "—"
 		if len(s.OwnDelays) > 0 {
@@ -613,8 +620,8 @@ func (r *SoakReport) Markdown(w io.Writer) {
 		if len(s.Delays) > 0 {
 			cross = fmt.Sprintf("%s / %s / %s", rnd(pct(s.Delays, 50)), rnd(pct(s.Delays, 99)), rnd(s.Delays[len(s.Delays)-1]))
 		}
-		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %d | %d | %d | %d | %s | %s | %s | %s |\n",
-			s.Name, s.Requests, s.GETs, s.Logins, s.Logouts, s.PwSets, s.Errors, s.Revocations, s.StalePastBound,
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %s | %s | %s | %s |\n",
+			s.Name, s.Requests, s.GETs, s.Logins, s.Logouts, s.PwSets, s.Errors, s.Revocations, s.StalePastBound, s.OwnAccepted,
 			cross, own, rnd(s.P50), rnd(s.P99))
 	}
 	fmt.Fprintf(w, "\n(memstore has one instance: its refusal delay is on the instance that revoked.)\n")
