@@ -39,8 +39,9 @@ const DefaultNearCacheEntries = 20_000
 // DefaultNearCacheConns is the number of tracked connections a near-cache
 // opens unless NearCacheConfig.Conns says otherwise. Cache misses on one
 // connection wait for each other, so the connections bound the misses a
-// process can fetch at once; eight kept the realistic load test's misses
-// from queueing on a loaded 2-core machine, where four did not.
+// process can fetch at once (Conns divided by the round-trip time, per
+// second). With four, the misses of bench's realistic load test queued on
+// a loaded 2-core machine whose round trips took milliseconds.
 const DefaultNearCacheConns = 8
 
 // NearCacheConfig configures the in-process near-cache of session reads
