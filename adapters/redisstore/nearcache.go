@@ -53,15 +53,16 @@ type NearCacheConfig struct {
 	// completed, whatever the load on this process.
 	Bound time.Duration
 	// MaxEntries caps the number of cached session reads (default
-	// DefaultNearCacheEntries); the least recently fetched go first.
+	// DefaultNearCacheEntries); past it, go-redis evicts entries not read
+	// recently (approximately least recently used first).
 	MaxEntries int
 	// Conns is the number of tracked connections (default
 	// DefaultNearCacheConns). Each has its own cache shard, heartbeat and
 	// go-redis drainer; cache misses on one shard share its connection.
 	Conns int
 	// Logger receives the line that says why the cache is off for a
-	// deployment that cannot use it, and lines about lost tracking
-	// (default slog.Default()).
+	// deployment that cannot use it (a warning), lines about lost
+	// tracking, and each flush at debug level (default slog.Default()).
 	Logger *slog.Logger
 }
 
@@ -290,7 +291,7 @@ func (sh *nearShard) fail(why string) {
 	sh.confirmed.Store(0)
 	sh.cache.Flush()
 	sh.nc.flushes.Add(1)
-	_ = why
+	sh.nc.log.Debug("redisstore: near-cache shard flushed", "why", why)
 }
 
 // heartbeat confirms the shard's connection every quarter bound: CLIENT
