@@ -63,6 +63,22 @@ type Account struct {
 	LastFailedLoginAt time.Time `bun:"last_failed_login_at,nullzero" bson:"last_failed_login_at" json:"last_failed_login_at"`
 	// LockedUntil refuses logins until that time (see policies.Lockout).
 	LockedUntil time.Time `bun:"locked_until,nullzero" bson:"locked_until" json:"locked_until"`
+	// ConfirmedEmail is the email address, normalised (NormalizeLogin),
+	// that the user last proved to own by following a confirmation link
+	// (see Recovery.ConfirmEmail); empty when none. The email counts as
+	// confirmed only while it equals NormalizeLogin(Email), so any change
+	// of Email, by whatever code, leaves the account unconfirmed.
+	ConfirmedEmail string `bun:"confirmed_email,nullzero" bson:"confirmed_email" json:"confirmed_email"`
+	// EmailConfirmedAt is when ConfirmedEmail was confirmed.
+	EmailConfirmedAt time.Time `bun:"email_confirmed_at,nullzero" bson:"email_confirmed_at" json:"email_confirmed_at"`
+}
+
+// EmailConfirmed reports whether the account's current email address is
+// the one the user last confirmed (see ConfirmedEmail). An account
+// without an email is never confirmed.
+func (a *Account) EmailConfirmed() bool {
+	k := NormalizeLogin(a.Email)
+	return k != "" && a.ConfirmedEmail == k
 }
 
 // UserID returns a.ID.

@@ -11,5 +11,6 @@
 // Hasher and Policy. Adapters in sub-packages implement the stores for
 // memory, SQL (bun: PostgreSQL and SQLite), MongoDB, Redis and stateless
 // cookies; package conformance checks any implementation, including your
-// own. This package imports no database driver.
+// own. Recovery adds password reset and email confirmation, sending its
+// links through package mail. This package imports no database driver.
 package loginkit

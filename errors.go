@@ -61,6 +61,16 @@ var (
 	// an empty session key or a username containing '@'.
 	ErrInvalid = errors.New("loginkit: invalid value")
 
+	// ErrRateLimited reports a request over a rate limit (see Rate and
+	// Recovery); answer it with 429 Too Many Requests.
+	ErrRateLimited = errors.New("loginkit: too many requests, try again later")
+
+	// ErrInvalidToken reports a password-reset or email-confirmation link
+	// that cannot be used: malformed, unknown, expired, already used,
+	// superseded, or voided by a change to the account. The cases are not
+	// told apart.
+	ErrInvalidToken = errors.New("loginkit: invalid or expired link")
+
 	// ErrConfig is matched (errors.Is) by every error Build returns.
 	ErrConfig = errors.New("loginkit: invalid configuration")
 

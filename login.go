@@ -357,7 +357,8 @@ func (m *Manager[U]) bumpVersionID(ctx context.Context, id string, change func(a
 // are the application's; Register refuses only an empty password and one
 // with code points the PRECIS OpaqueString profile disallows (controls,
 // default-ignorable and unassigned code points, invalid UTF-8), as do
-// ChangePassword and SetPassword.
+// ChangePassword and SetPassword. The email starts unconfirmed
+// (Account.EmailConfirmed); see Recovery.SendConfirmation.
 func (m *Manager[U]) Register(ctx context.Context, u U, password string) error {
 	a, err := m.account(u)
 	if err != nil {
@@ -381,6 +382,7 @@ func (m *Manager[U]) Register(ctx context.Context, u U, password string) error {
 	}
 	now := m.now().UTC()
 	a.PasswordHash = h
+	a.ConfirmedEmail, a.EmailConfirmedAt = "", time.Time{} // a new address is unconfirmed
 	if a.CreatedAt.IsZero() {
 		a.CreatedAt = now
 	}

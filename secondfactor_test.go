@@ -76,13 +76,10 @@ func newTFApp(t *testing.T, o loginkit.SecondFactorOptions, opts ...appOption) *
 		o.Issuer = "loginkit test"
 	}
 	ta.key = o.Key
-	var clk *clock
 	opts = append([]appOption{func(b *loginkit.Builder[*user]) {
 		b.SecondFactor(ta.factors, o).Hooks(ta.events.hooks())
 	}}, opts...)
 	ta.app = newApp(t, opts...)
-	clk = ta.clock
-	_ = clk
 	ta.handler = ta.m.Middleware(ta.routes())
 	return ta
 }
@@ -844,5 +841,26 @@ func TestSecondFactorWithStatelessCookieSessions(t *testing.T) {
 	}
 	if res := pendingCopy.do("POST", "/2fa/recovery", form("code", codes[0])); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("a recovery code through the copied pending cookie: %d", res.StatusCode)
+	}
+}
+
+func TestSecondFactorLimitRefusalDoesNotResetLockoutCount(t *testing.T) {
+	a := newTFApp(t, loginkit.SecondFactorOptions{MaxAttempts: 2}, func(b *loginkit.Builder[*user]) {
+		b.Policies(policies.Lockout(10, 15*time.Minute, 15*time.Minute))
+	})
+	a.register("ann", "pw-ann-123")
+	b := a.browser()
+	secret, _ := a.enrol(b, "ann", "pw-ann-123")
+	b.do("POST", "/logout", "")
+	a.clock.Advance(30 * time.Second)
+	a.pending(b, "ann", "pw-ann-123", false)
+	for range 2 {
+		b.do("POST", "/2fa/totp", form("code", "111111"))
+	}
+	if res := b.do("POST", "/2fa/totp", form("code", a.code(secret, 0))); res.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("over the code limit: %d, want 429", res.StatusCode)
+	}
+	if got := a.userNamed("ann").FailedLogins; got != 3 {
+		t.Fatalf("FailedLogins after 2 wrong codes and a refused attempt = %d, want 3 (a refusal must not count as a success)", got)
 	}
 }

@@ -1,5 +1,18 @@
 package loginkit
 
+// Two-factor login, the shared part. After the password, Login calls
+// startPending for a user hasSecondFactor says has one: a short-lived
+// session marked pendingValue, which the middleware (loadPending) keeps
+// out of every login state, so CurrentUser, CurrentSession and the guards
+// see an anonymous request. A factor kind then supplies only its check:
+// factorStep loads the pending user (PendingUser), applies the lockout
+// and the per-account wrong-code limit, runs the check, and completes the
+// login (completePending: a fresh session under a new token, the factor
+// kind and time recorded in it for SecondFactorOf, remember-me if asked
+// for) or, for a logged-in session, records the factor as verified again.
+// TOTP and recovery codes are two such kinds; another (a passkey) adds a
+// FactorKind, a clause in hasSecondFactor and a check for factorStep.
+
 import (
 	"context"
 	"errors"
@@ -128,11 +141,19 @@ func (b *Builder[U]) SecondFactor(store SecondFactorStore, o SecondFactorOptions
 	return b
 }
 
+// AwaitingSecondFactor reports whether s is a "second factor pending"
+// session: the password was right and the second factor has not been
+// given yet. Such a session is no login (every guard refuses it), but it
+// shows in the user's session list (SessionStore.ListByUser), where an
+// application may flag it: someone who knows the password is trying to
+// sign in.
+func AwaitingSecondFactor(s *Session) bool { return s != nil && s.Values[pendingValue] != "" }
+
 // SecondFactorOf reports whether s is a login completed with a second
 // factor, which kind, and when the factor was last verified. Policies
 // use it (see policies.SecondFactor and policies.RecentSecondFactor).
 func SecondFactorOf(s *Session) (kind FactorKind, at time.Time, ok bool) {
-	if s == nil || s.Values[pendingValue] != "" {
+	if s == nil || AwaitingSecondFactor(s) {
 		return "", time.Time{}, false
 	}
 	k, v := s.Values[factorKindValue], s.Values[factorAtValue]
@@ -299,16 +320,17 @@ func (m *Manager[U]) factorStep(w http.ResponseWriter, r *http.Request, kind Fac
 	case err != nil:
 		return fmt.Errorf("loginkit: second factor: %w", err)
 	}
+	// From here on a failure stays counted by the lockout: only a right
+	// code refunds it (settleFactor records a success, which would also
+	// clear earlier failures).
 	release, err := m.reserveFactorAttempt(ctx, u.UserID(), now)
 	if err != nil {
-		m.settleFactor(ctx, u, now, res)
 		m.factorFailed(r, u.UserID(), kind, err)
 		return err
 	}
 	if err := check(ctx, u); err != nil {
 		if !errors.Is(err, ErrInvalidCode) {
-			release(false) // not the user's fault: refund both counts
-			m.settleFactor(ctx, u, now, res)
+			release(false) // not a wrong code: not counted as one
 		}
 		m.factorFailed(r, u.UserID(), kind, err)
 		return err
@@ -393,7 +415,7 @@ func (m *Manager[U]) completePending(w http.ResponseWriter, r *http.Request, st 
 }
 
 // settleFactor refunds the lockout reservation of an attempt that
-// succeeded (or could not be checked); see settleAttempt. It returns
+// succeeded, recording a success (see settleAttempt). It returns
 // ErrLocked when a lock landed while the attempt ran.
 func (m *Manager[U]) settleFactor(ctx context.Context, u U, now time.Time, res reservation) error {
 	if !m.hasRecorders() {

@@ -1,8 +1,9 @@
 // Package conformance holds the test suites that every loginkit store must
 // pass: TestUsers for a UserStore, TestSessions for a server-side
 // SessionStore, TestTokens for a TokenStore and TestSecondFactors for a
-// SecondFactorStore (TestSealer and TestHasher
-// do the same for stateless session sealers and password hashers). The
+// SecondFactorStore (TestSealer, TestHasher and TestLimiter
+// do the same for stateless session sealers, password hashers and
+// rate-limit counters). The
 // project's own adapters
 // run them, and so can anyone who writes a store of their own, from their
 // own go test:
@@ -75,10 +76,21 @@
 //     beside PurposeRememberRotated), TimesInUTC, Delete, ListByUser,
 //     DeleteByUser, DeleteExpired, DeleteExpiredThenByUser,
 //     ReturnedValuesIsolated, ContextCancelled.
-//   - TestSecondFactors: see its documentation; among others
-//     AcceptTOTPStepConcurrent (20 concurrent callers with one TOTP step:
-//     exactly one succeeds) and UseRecoveryCodeConcurrent (20 concurrent
-//     uses of one recovery code: exactly one succeeds).
+//   - TestSecondFactors: RoundTrip, GetMissing, EmptyValuesRefused,
+//     SetTOTPReplaces, SetTOTPKeepsRecoveryCodes, AcceptTOTPStep,
+//     AcceptTOTPStepMissing, AcceptTOTPStepConcurrent (20 concurrent
+//     callers with one TOTP step: exactly one succeeds),
+//     AcceptTOTPStepConcurrentRising, UseRecoveryCode,
+//     UseRecoveryCodeConcurrent (20 concurrent uses of one recovery code:
+//     exactly one succeeds), UseDifferentRecoveryCodesConcurrent,
+//     SetRecoveryCodesReplaces, SetRecoveryCodesKeepsTOTP, UsersIsolated,
+//     Delete, ReturnedValuesIsolated, ContextCancelled.
+//   - TestLimiter (for a loginkit.Limiter, the rate-limit counter of
+//     password reset and email confirmation): AllowsUpToCount,
+//     WindowSlides (with the now passed in, never the limiter's clock),
+//     RefusedNotCounted, KeysIndependent, Unlimited, Concurrent (20
+//     concurrent calls on one key: exactly Count allowed),
+//     ContextCancelled.
 //
 // Run one case with go test -run, for example
 // -run 'TestMySessions/GetExpired'.

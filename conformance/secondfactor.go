@@ -40,6 +40,9 @@ func TestSecondFactors(t *testing.T, h SecondFactorHarness) {
 	runSecondFactors(wrapT(t), h)
 }
 
+// secondFactorMethods are the SecondFactorStore methods the suite calls.
+var secondFactorMethods = []string{"GetSecondFactor", "SetTOTP", "AcceptTOTPStep", "SetRecoveryCodes", "UseRecoveryCode", "DeleteSecondFactor"}
+
 type secondFactorSuite struct {
 	h    SecondFactorHarness
 	prec time.Duration
@@ -51,6 +54,7 @@ func runSecondFactors(t suiteT, h SecondFactorHarness) {
 	if h.New == nil {
 		t.Fatal("conformance: SecondFactorHarness.New is nil")
 	}
+	t = scope(t, "SecondFactorStore", secondFactorMethods, Unsupported["SecondFactorStore"]...)
 	s := &secondFactorSuite{h: h, prec: precisionOr(h.TimePrecision), now: suiteNow()}
 	cases := []struct {
 		name string

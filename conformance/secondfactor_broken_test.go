@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -163,6 +164,14 @@ func (s secondsSF) SetTOTP(ctx context.Context, userID string, secret []byte, st
 	return s.sfStore.SetTOTP(ctx, userID, secret, step, at.Truncate(time.Second))
 }
 
+// unsupportedCodesSF declares recovery codes unsupported: the suite must
+// fail it, not skip, since two-factor login relies on them.
+type unsupportedCodesSF struct{ sfStore }
+
+func (unsupportedCodesSF) UseRecoveryCode(context.Context, string, string) error {
+	return errors.ErrUnsupported
+}
+
 func secondFactorsWith(newStore func() sfStore) func(st suiteT) {
 	return func(st suiteT) {
 		runSecondFactors(st, SecondFactorHarness{New: func(testing.TB) sfStore { return newStore() }})
@@ -195,6 +204,8 @@ func TestSecondFactorSuiteCatchesBrokenStores(t *testing.T) {
 			[][2]string{{"/ContextCancelled", "UseRecoveryCode with a cancelled context"}}},
 		{"enabled time truncated to seconds", func() sfStore { return secondsSF{newSF()} },
 			[][2]string{{"/RoundTrip", "TOTPEnabledAt"}}},
+		{"recovery codes declared unsupported", func() sfStore { return unsupportedCodesSF{newSF()} },
+			[][2]string{{"/UseRecoveryCode:", "SecondFactorStore.UseRecoveryCode may not answer"}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -167,6 +167,8 @@ func (s *userSuite[U]) full(id, email, username string, seed, variant int) U {
 		a.FailedLogins = 3
 		a.LastFailedLoginAt = base.Add(3*time.Hour + 999999)
 		a.LockedUntil = s.now.Add(15 * time.Minute)
+		a.ConfirmedEmail = "confirmed.address@example.com"
+		a.EmailConfirmedAt = base.Add(4*time.Hour + 777777)
 	} else {
 		a.PasswordHash = "$2a$12$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUV01234"
 		a.Disabled = false
@@ -177,6 +179,8 @@ func (s *userSuite[U]) full(id, email, username string, seed, variant int) U {
 		a.FailedLogins = 0
 		a.LastFailedLoginAt = time.Time{}
 		a.LockedUntil = time.Time{}
+		a.ConfirmedEmail = ""
+		a.EmailConfirmedAt = time.Time{}
 	}
 	return u
 }

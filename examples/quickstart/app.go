@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/loginkit/loginkit"
+	lkmail "github.com/loginkit/loginkit/mail"
 	"github.com/loginkit/loginkit/policies"
 )
 
@@ -64,11 +65,20 @@ type Options struct {
 	// AdminRequires2FA makes the administration pages require a login
 	// completed with two-factor authentication.
 	AdminRequires2FA bool
+	// Mailer sends the password-reset and confirmation messages; nil
+	// writes them to Logger (development).
+	Mailer lkmail.Mailer
+	// MailFrom is the messages' sender; default defaultMailFrom.
+	MailFrom string
+	// BaseURL starts the links in the messages, such as
+	// https://app.example.com; default http://127.0.0.1:8080.
+	BaseURL string
 }
 
 // App is the quickstart web application.
 type App struct {
 	m      *loginkit.Manager[*User]
+	rc     *loginkit.Recovery[*User]
 	stores Stores
 	pages  map[string]*template.Template
 	log    *slog.Logger
@@ -122,8 +132,11 @@ func NewApp(st Stores, o Options) (*App, error) {
 		return nil, err
 	}
 	a.m = m
+	if a.rc, err = newRecovery(m, o); err != nil {
+		return nil, err
+	}
 	layout := template.Must(template.ParseFS(templateFS, "templates/layout.html"))
-	for _, p := range []string{"home", "register", "login", "reauth", "account", "password", "admin_users", "admin_user", "error", "login_2fa", "account_2fa", "recovery_codes"} {
+	for _, p := range []string{"home", "register", "login", "reauth", "account", "password", "admin_users", "admin_user", "error", "login_2fa", "account_2fa", "recovery_codes", "forgot", "reset", "confirm"} {
 		a.pages[p] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+p+".html"))
 	}
 	return a, nil
@@ -146,6 +159,7 @@ func (a *App) Handler() http.Handler {
 	mux.Handle("GET /account/password", a.m.FreshRequired(http.HandlerFunc(a.passwordForm)))
 	mux.Handle("POST /account/password", a.m.FreshRequired(http.HandlerFunc(a.changePassword)))
 	mux.Handle("GET /reauth", a.m.Required(http.HandlerFunc(a.reauthForm)))
+	a.recoveryRoutes(mux)
 	mux.Handle("POST /reauth", a.m.Required(http.HandlerFunc(a.reauth)))
 	if a.stores.SecondFactors != nil {
 		mux.HandleFunc("GET /login/2fa", a.secondFactorForm)
@@ -232,15 +246,19 @@ type view struct {
 // flashes are the notices a redirect can ask the next page to show, by
 // code: the page never echoes text from the URL.
 var flashes = map[string]string{
-	"revoked":     "Your other sessions were logged out.",
-	"password":    "Password changed. Your other sessions were logged out.",
-	"created":     "User created.",
-	"saved":       "User saved.",
-	"activated":   "User activated.",
-	"deactivated": "User deactivated; their sessions were ended.",
-	"deleted":     "User deleted.",
-	"welcome":     "Welcome! Your account is ready.",
-	"2fa-off":     "Two-factor authentication is off.",
+	"revoked":         "Your other sessions were logged out.",
+	"password":        "Password changed. Your other sessions were logged out.",
+	"created":         "User created.",
+	"saved":           "User saved.",
+	"activated":       "User activated.",
+	"deactivated":     "User deactivated; their sessions were ended.",
+	"deleted":         "User deleted.",
+	"welcome":         "Welcome! Your account is ready.",
+	"2fa-off":         "Two-factor authentication is off.",
+	"reset":           "Your password was reset and every session of your account was logged out. Log in with the new password.",
+	"confirmed":       "Thank you: your email address is confirmed.",
+	"confirm-sent":    "We sent a new confirmation link to your email address.",
+	"confirm-limited": "Too many confirmation messages were sent recently; please try again later.",
 }
 
 func (a *App) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
@@ -349,6 +367,7 @@ func (a *App) register(w http.ResponseWriter, r *http.Request) {
 			a.fail(w, r, err)
 			return
 		}
+		a.sendConfirmation(r, u)
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
 	}
 }
@@ -411,6 +430,8 @@ func (a *App) logout(w http.ResponseWriter, r *http.Request) {
 type sessionRow struct {
 	Device, IP, Created, LastSeen string
 	Current, Remembered           bool
+	// Pending: the password was right, the two-factor code not given.
+	Pending bool
 }
 
 func (a *App) account(w http.ResponseWriter, r *http.Request) {
@@ -430,6 +451,7 @@ func (a *App) account(w http.ResponseWriter, r *http.Request) {
 			LastSeen:   s.LastSeenAt.Format("2 Jan 15:04"),
 			Current:    cur != nil && s.Key == cur.Key,
 			Remembered: s.Remembered,
+			Pending:    loginkit.AwaitingSecondFactor(s),
 		})
 	}
 	v := view{Title: "Account", User: u, Sessions: rows}

@@ -1,12 +1,14 @@
 // Command quickstart is a complete web application built with loginkit:
 // register, log in with "remember me", log out, change password (with a
-// fresh-login check), an active sessions list, user administration and a
-// small JSON API, with users, sessions and tokens in one SQLite file.
+// fresh-login check), "forgot password" by emailed link, email
+// confirmation, an active sessions list, user administration and a small
+// JSON API, with users, sessions and tokens in one SQLite file.
 //
 //	go run ./examples/quickstart                      # serve on http://127.0.0.1:8080
 //	go run ./examples/quickstart -addr 127.0.0.1:9000 -db app.db
 //	go run ./examples/quickstart -secure-cookies      # behind an HTTPS proxy on 127.0.0.1:8080
 //	go run ./examples/quickstart -admin-2fa           # admin pages need two-factor authentication
+//	go run ./examples/quickstart -smtp 'smtp://user:pass@mail.example.com:587' -base-url https://app.example.com
 //	go run ./examples/quickstart createuser -email ann@example.com -username ann -admin
 //	go run ./examples/quickstart import-users -db app.db users.csv
 //	go run ./examples/quickstart import-users -db app.db -dry-run users.csv   # report only
@@ -24,6 +26,13 @@
 // are then Secure and named __Host-session and __Host-remember, and the
 // site must be reached over HTTPS. On any other address cookies are always
 // Secure, whatever the flag says.
+//
+// Mail: password-reset and email-confirmation messages are written to the
+// log unless -smtp names an SMTP server (smtp:// with STARTTLS required,
+// smtps:// with TLS from the start, or smtp://host:port?tls=none for a
+// local test server such as Mailpit). The links in them start with
+// -base-url (by default http:// and -addr), never with the Host header a
+// request carries.
 package main
 
 import (
@@ -39,6 +48,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	lkmail "github.com/loginkit/loginkit/mail"
 )
 
 const defaultDB = "quickstart.db"
@@ -69,6 +80,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	dbPath := fs.String("db", defaultDB, "SQLite database file (created and migrated on first run)")
 	admin2FA := fs.Bool("admin-2fa", false, "require a login with two-factor authentication for the administration pages")
+	smtpURL := fs.String("smtp", "", "send mail through this SMTP server (smtp://user:pass@host:587, smtps://host:465, smtp://127.0.0.1:1025?tls=none); default: write messages to the log")
+	mailFrom := fs.String("mail-from", defaultMailFrom, "sender of the password-reset and confirmation messages")
+	baseURL := fs.String("base-url", "", "URL the links in messages start with (default http://ADDR)")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (with the __Host- prefix) even on a loopback -addr, for an app behind an HTTPS reverse proxy; always on for other addresses")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -76,7 +90,27 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	return serve(ctx, *addr, *dbPath, *secure, *admin2FA, stdout)
+	mo := mailOptions{from: *mailFrom, baseURL: *baseURL}
+	if mo.baseURL == "" {
+		mo.baseURL = "http://" + *addr
+	}
+	if *smtpURL != "" {
+		cfg, err := lkmail.ParseSMTPURL(*smtpURL)
+		if err != nil {
+			return fmt.Errorf("%w: -smtp: %v", errUsage, err)
+		}
+		if mo.mailer, err = lkmail.NewSMTP(cfg); err != nil {
+			return fmt.Errorf("%w: -smtp: %v", errUsage, err)
+		}
+	}
+	return serve(ctx, *addr, *dbPath, *secure, *admin2FA, mo, stdout)
+}
+
+// mailOptions are the mail settings from the command line.
+type mailOptions struct {
+	mailer  lkmail.Mailer // nil: the log
+	from    string
+	baseURL string
 }
 
 // insecureCookies reports whether the app serving on addr leaves the
@@ -86,7 +120,7 @@ func insecureCookies(addr string, secureFlag bool) bool {
 	return isLoopback(addr) && !secureFlag
 }
 
-func serve(ctx context.Context, addr, dbPath string, secureFlag, admin2FA bool, stdout io.Writer) error {
+func serve(ctx context.Context, addr, dbPath string, secureFlag, admin2FA bool, mo mailOptions, stdout io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	st, closeDB, err := openSQLite(ctx, dbPath)
 	if err != nil {
@@ -107,6 +141,9 @@ func serve(ctx context.Context, addr, dbPath string, secureFlag, admin2FA bool, 
 		// and only when no HTTPS proxy stands in front of the app.
 		InsecureCookies: insecure,
 		Logger:          logger,
+		Mailer:          mo.mailer,
+		MailFrom:        mo.from,
+		BaseURL:         mo.baseURL,
 	})
 	if err != nil {
 		return err
@@ -126,6 +163,9 @@ func serve(ctx context.Context, addr, dbPath string, secureFlag, admin2FA bool, 
 		logger.Warn("development mode: cookies are NOT marked Secure, for plain HTTP on this machine only; behind an HTTPS reverse proxy, restart with -secure-cookies")
 	} else {
 		logger.Info("cookies are marked Secure: serve the app over HTTPS, for example behind a TLS-terminating proxy")
+	}
+	if mo.mailer == nil {
+		logger.Warn("mail: password-reset and confirmation messages are written to this log, not sent; use -smtp to send them")
 	}
 	logger.Info("quickstart listening", "url", "http://"+ln.Addr().String(), "db", dbPath)
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -130,6 +130,11 @@ func TestTwoFactorLoginWithCodeAndRecoveryCode(t *testing.T) {
 	if fi, err := os.Stat(ta.dbPath + ".2fa-key"); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("key file: %v, mode %v; want 0600", err, fi.Mode())
 	}
+	// Someone else enters ann's password: the account page shows the
+	// sign-in waiting for its code.
+	eve := ta.client()
+	wantRedirect(t, "eve's password step", eve.login("ann", "correct horse", false), "/login/2fa")
+	wantBody(t, "account page with a pending sign-in", c.get("/account"), "password entered, waiting for the two-factor code")
 	c.post("/logout", nil)
 
 	// Password, then code.
