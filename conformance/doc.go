@@ -32,11 +32,15 @@
 //     variants), LoginKeysRecomputed, DuplicateEmailOnCreate,
 //     DuplicateUsernameOnCreate, DuplicateOnUpdate, UpdateOwnLoginNames,
 //     EmptyUsernamesCoexist, UsernameWithAtRefused, EmailWithoutAtRefused,
+//     HostileLoginNamesRefused (NUL bytes, invisible and bidirectional
+//     controls, invalid UTF-8: ErrInvalid, and lookups find nothing),
 //     UpdateUserAtomic (concurrent increments through
 //     loginkit.UserUpdater, none lost), UpdateUserObeysUpdateRules
 //     (ErrInvalid, ErrDuplicate and change's own error, each storing
 //     nothing on any field), UpdateUserKeepsID (a change altering the ID
-//     is ErrInvalid and stores nothing), BlankLoginNamesCoexist (names of
+//     is ErrInvalid and stores nothing), UpdateUserRacingUpdate (UpdateUser
+//     racing a sequence of plain Updates: the last Update survives),
+//     BlankLoginNamesCoexist (names of
 //     white space only are no names), IDPrefixes ("user-1" beside
 //     "user-10", "ann" beside "anna"), EmptyEmailsCoexist, UpdateMissing,
 //     UpdateReplacesEveryField, UpdateFreesOldLoginNames, Delete, List
@@ -55,26 +59,32 @@
 //     SaveReplacesEveryField, SaveReplaceMovesUser,
 //     SaveReplaceWithPastExpiry, GetMissing, GetExpired, ZeroExpiresAt (a
 //     zero ExpiresAt is long past), ExpiryBoundary (ExpiresAt exactly
-//     "now" is expired), KeysCaseSensitive, UserIDPrefixes, LongValues (a
+//     "now" is expired), KeysCaseSensitive (keys differing only in case,
+//     or beginning with one another, are different sessions),
+//     UserIDPrefixes, LongValues (a
 //     256-byte User-Agent), TimesInUTC (times given in another zone come
 //     back in time.UTC), Delete, ListByUser (newest CreatedAt first, the
-//     other times not rising with it), DeleteByUser,
+//     other times not rising with it), ListByUserMany (130 sessions of one
+//     user, all listed and all deleted), DeleteByUser,
 //     DeleteByUserExceptOtherUsersKey, DeleteExpired (exact count; a
 //     session past AbsoluteExpiresAt but not ExpiresAt stays),
 //     DeleteExpiredThenByUser, ReturnedValuesIsolated (Touch's argument
 //     included), ContextCancelled (Touch included; a cancelled
 //     DeleteExpired removes nothing), Concurrent, TouchOnlyExisting,
 //     TouchRacingDelete (Touch racing Delete of the same sessions: they
-//     end up deleted).
+//     end up deleted), ExpiryExtended (Save and Touch move ExpiresAt later:
+//     the session outlives its old expiry).
 //   - TestTokens: CreateGetRoundTrip, CreateEmptySelector,
 //     CreateDuplicateSelector, CreateOverExpiredSelector (the new token
 //     differs in every field, and the user index moves to its new owner
 //     and purpose), GetMissing, Consume, ConsumeMissing, ConsumeConcurrent
 //     (20 concurrent consumers of each token: exactly one gets it),
 //     CreateConcurrentSameSelector, Expired, ZeroExpiresAt, ExpiryBoundary,
-//     SelectorsCaseSensitive, UserIDAndPurposePrefixes (PurposeRemember
-//     beside PurposeRememberRotated), TimesInUTC, Delete, ListByUser,
-//     DeleteByUser, DeleteExpired, DeleteExpiredThenByUser,
+//     SelectorsCaseSensitive (also selectors beginning with one another),
+//     UserIDAndPurposePrefixes (PurposeRemember
+//     beside "remember-rotated"), TimesInUTC, Delete, ListByUser,
+//     ListByUserMany (130 tokens of one user, all listed and all
+//     deleted), DeleteByUser, DeleteExpired, DeleteExpiredThenByUser,
 //     ReturnedValuesIsolated, ContextCancelled.
 //   - TestSecondFactors: RoundTrip, GetMissing, EmptyValuesRefused,
 //     SetTOTPReplaces, SetTOTPKeepsRecoveryCodes, AcceptTOTPStep,
@@ -95,7 +105,8 @@
 // Run one case with go test -run, for example
 // -run 'TestMySessions/GetExpired'.
 //
-// Expiry is tested with times already in the past, never with sleeps.
+// Expiry is tested with times already in the past, never with long
+// sleeps (ExpiryExtended, without NewWithClock, waits 300ms).
 // The boundary, an ExpiresAt of exactly "now", is tested through the
 // harness's NewWithClock when it is set (a clock the suite sets), and
 // otherwise against the store's own clock, which must not run behind the
@@ -110,9 +121,9 @@
 // silently fall back to a racier path.
 //
 // Races: ConcurrentCreateSameLogin, ConcurrentUpdateSameLogin,
-// UpdateUserAtomic, TouchRacingDelete, ConsumeConcurrent and
-// CreateConcurrentSameSelector repeat their rounds for a time budget (at
-// least two rounds, and rounds until 400ms have passed), every racing
+// UpdateUserAtomic, UpdateUserRacingUpdate, TouchRacingDelete,
+// ConsumeConcurrent and CreateConcurrentSameSelector repeat their rounds for a time budget
+// (rounds until 400ms have passed, at least one), every racing
 // goroutine starting each step at the same instant, and pass the racing
 // calls a context that yields the processor whenever the store consults
 // it. A store whose read and write are two steps that each honour ctx,
@@ -129,7 +140,10 @@
 // DeleteExpired: a store without native expiry (the default) must report
 // exactly the number of expired records it removed; one whose harness
 // sets NativeExpiry may report fewer, 0 included. A count above the
-// number of expired records, or a live record gone, always fails.
+// number of expired records, or a live record gone, always fails. The
+// cases that count never look an expired record up before sweeping, so a
+// store that also drops expired records lazily on lookups counts them
+// all.
 // DeleteByUser counts are checked with unexpired records only.
 //
 // Contexts: every store method called with an already cancelled context

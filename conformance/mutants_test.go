@@ -196,6 +196,23 @@ func (s misspeltUpdater) UpdateUsers(ctx context.Context, id string, change func
 	return nil, loginkit.ErrNotFound
 }
 
+// privateLockUsers makes UpdateUser atomic against other UpdateUser
+// calls only, with a lock that a plain Update does not take.
+type privateLockUsers struct {
+	memberStore
+	mu *sync.Mutex
+}
+
+func newPrivateLockUsers() privateLockUsers {
+	return privateLockUsers{memberStore: newMembers(), mu: &sync.Mutex{}}
+}
+
+func (s privateLockUsers) UpdateUser(ctx context.Context, id string, change func(*Member) error) (*Member, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return loadChangeUpdateUsers{s.memberStore}.UpdateUser(ctx, id, change)
+}
+
 // ---- users: a plain map store, for bugs memstore cannot be wrapped into ----
 
 // mapUsers keeps users in a map under a read-write mutex. With racy set,
@@ -361,6 +378,23 @@ func (s prefixDeleteUsers) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
+// fieldsFirstUsers updates in two steps, the application's fields and
+// then the login names, so that a refused login name leaves the other
+// fields written.
+type fieldsFirstUsers struct{ memberStore }
+
+func (s fieldsFirstUsers) Update(ctx context.Context, u *Member) error {
+	if err := u.CheckLoginNames(); err != nil {
+		if old, lerr := s.LoadUser(ctx, u.ID); lerr == nil {
+			c := *u
+			c.Email, c.Username = old.Email, old.Username
+			_ = s.memberStore.Update(ctx, &c)
+		}
+		return err
+	}
+	return s.memberStore.Update(ctx, u)
+}
+
 // cappedListUsers caps List at 500 users, below the documented 1000.
 type cappedListUsers struct{ memberStore }
 
@@ -495,6 +529,15 @@ func (s absoluteSweepSessions) DeleteExpired(ctx context.Context) (int, error) {
 	return n, err
 }
 
+// absoluteListSessions leaves out of ListByUser the sessions past their
+// AbsoluteExpiresAt, whatever their ExpiresAt.
+type absoluteListSessions struct{ *memstore.Sessions }
+
+func (s absoluteListSessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.Session, error) {
+	list, err := s.Sessions.ListByUser(ctx, userID)
+	return slices.DeleteFunc(list, func(x *loginkit.Session) bool { return !x.AbsoluteExpiresAt.After(time.Now()) }), err
+}
+
 // uncountedSweepSessions sweeps but reports 0, as a store with native
 // expiry may, though it has none.
 type uncountedSweepSessions struct{ *memstore.Sessions }
@@ -569,6 +612,15 @@ func (s lastSeenOrderSessions) ListByUser(ctx context.Context, userID string) ([
 	return list, err
 }
 
+// pagedSessions lists at most the first page of 100 sessions, as a
+// ZRANGE ... LIMIT 0 100 would.
+type pagedSessions struct{ *memstore.Sessions }
+
+func (s pagedSessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.Session, error) {
+	list, err := s.Sessions.ListByUser(ctx, userID)
+	return list[:min(len(list), 100)], err
+}
+
 // zonedSessions returns times in the server's zone.
 type zonedSessions struct{ *memstore.Sessions }
 
@@ -610,6 +662,52 @@ func (s foldedKeySessions) Delete(ctx context.Context, key string) error {
 	return s.Sessions.Delete(ctx, strings.ToLower(key))
 }
 
+// keepExpiryToucher touches a session's fields but leaves its expiry as
+// it was (a SET ... KEEPTTL).
+type keepExpiryToucher struct{ *memstore.Sessions }
+
+func (s keepExpiryToucher) Touch(ctx context.Context, x *loginkit.Session) error {
+	old, err := s.Get(ctx, x.Key)
+	if err != nil {
+		return err
+	}
+	x = x.Clone()
+	x.ExpiresAt = old.ExpiresAt
+	return s.Sessions.Touch(ctx, x)
+}
+
+// expireOnCreateSessions sets a session's expiry when it is created only
+// (an EXPIRE ... NX), so that replacing it does not move the expiry.
+type expireOnCreateSessions struct{ *memstore.Sessions }
+
+func (s expireOnCreateSessions) Save(ctx context.Context, x *loginkit.Session) error {
+	if old, err := s.Get(ctx, x.Key); err == nil {
+		x = x.Clone()
+		x.ExpiresAt = old.ExpiresAt
+	}
+	return s.Sessions.Save(ctx, x)
+}
+
+// prefixKeySessions looks a key up as a prefix when it is not stored
+// itself (a LIKE ? || '%').
+type prefixKeySessions struct{ *trackedSessions }
+
+func (s prefixKeySessions) Get(ctx context.Context, key string) (*loginkit.Session, error) {
+	x, err := s.trackedSessions.Get(ctx, key)
+	if !errors.Is(err, loginkit.ErrNotFound) || key == "" {
+		return x, err
+	}
+	keys := slices.Sorted(maps.Keys(s.snapshot()))
+	for _, k := range keys {
+		if strings.HasPrefix(k, key) {
+			if x, err := s.trackedSessions.Get(ctx, k); err == nil {
+				return x, nil
+			}
+		}
+	}
+	return nil, err
+}
+
 // beforeNowSessions tests expiry with ExpiresAt.Before(now): a session
 // whose ExpiresAt is exactly now is still live.
 func beforeNowSessions(now func() time.Time) loginkit.SessionStore {
@@ -617,6 +715,38 @@ func beforeNowSessions(now func() time.Time) loginkit.SessionStore {
 }
 
 // ---- tokens ----
+
+// prefixDeleteTokens deletes every token whose selector begins with the
+// one given.
+type prefixDeleteTokens struct {
+	*memstore.Tokens
+	mu   sync.Mutex
+	sels []string
+}
+
+func (s *prefixDeleteTokens) Create(ctx context.Context, t *loginkit.Token) error {
+	if err := s.Tokens.Create(ctx, t); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.sels = append(s.sels, t.Selector)
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *prefixDeleteTokens) Delete(ctx context.Context, sel string) error {
+	s.mu.Lock()
+	sels := slices.Clone(s.sels)
+	s.mu.Unlock()
+	for _, x := range sels {
+		if strings.HasPrefix(x, sel) {
+			if err := s.Tokens.Delete(ctx, x); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
 
 // getThenDeleteTokens consumes with Get then Delete, with no pause
 // between.
@@ -768,6 +898,23 @@ func (s foldedSelectorTokens) Consume(ctx context.Context, sel string) (*loginki
 	return t, err
 }
 
+// pagedDeleteTokens deletes at most one page of 100 tokens per call.
+type pagedDeleteTokens struct{ *memstore.Tokens }
+
+func (s pagedDeleteTokens) DeleteByUser(ctx context.Context, userID, purpose string) (int, error) {
+	list, err := s.ListByUser(ctx, userID, purpose)
+	if err != nil {
+		return 0, err
+	}
+	list = list[:min(len(list), 100)]
+	for _, t := range list {
+		if err := s.Delete(ctx, t.Selector); err != nil {
+			return 0, err
+		}
+	}
+	return len(list), nil
+}
+
 // zonedTokens returns times in the server's zone.
 type zonedTokens struct{ *memstore.Tokens }
 
@@ -842,12 +989,16 @@ func mutants() []mutant {
 		{"UserUpdater declared but the method misspelt", usersHarness(UserHarness[*Member]{Updater: true,
 			New: func(testing.TB) memberStore { return misspeltUpdater{newMembers()} }}),
 			[][2]string{{"/UpdateUserAtomic", "the harness declares that the store implements loginkit.UserUpdater"}}},
+		{"UpdateUser locked against itself only", users(func() memberStore { return newPrivateLockUsers() }),
+			[][2]string{{"/UpdateUserRacingUpdate", "no other write to the user comes between its load and its store"}}},
 		{"Update checking names free, then writing, without a pause", users(func() memberStore { return newMapUsers(true, false) }),
 			[][2]string{{"/ConcurrentUpdateSameLogin", "uniqueness holds under concurrent updates"}}},
 		{"blank login names taking the empty key", users(func() memberStore { return newMapUsers(false, true) }),
 			[][2]string{{"/BlankLoginNamesCoexist", "a login name that normalises to empty is no name"}}},
 		{"Delete matching IDs by prefix", users(func() memberStore { return prefixDeleteUsers{newMembers()} }),
 			[][2]string{{"/IDPrefixes", "matched by exact ID and login name, not by prefix"}}},
+		{"Update writing other fields before refusing a login name", users(func() memberStore { return fieldsFirstUsers{newMembers()} }),
+			[][2]string{{"/UsernameWithAtRefused", "an Update refused with ErrInvalid stores nothing, on any field"}, {"/EmailWithoutAtRefused", "stores nothing, on any field"}}},
 		{"List capped at 500", users(func() memberStore { return cappedListUsers{newMembers()} }),
 			[][2]string{{"/ListLimits", "Limit values up to 1000 are honoured exactly"}}},
 		{"FindByLogin unsupported", users(func() memberStore { return lookupUnsupportedUsers{newMembers()} }),
@@ -867,8 +1018,22 @@ func mutants() []mutant {
 			[][2]string{{"/ContextCancelled", "Touch with a cancelled context: want context.Canceled"}}},
 		{"Touch keeping the caller's Values", sessions(func() loginkit.SessionStore { return newAliasingToucher() }),
 			[][2]string{{"/ReturnedValuesIsolated", "SessionToucher.Touch stores a copy"}}},
+		{"Touch keeping the old expiry", sessionsHarness(SessionHarness{
+			New: func(testing.TB) loginkit.SessionStore { return keepExpiryToucher{memstore.NewSessions()} },
+			NewWithClock: func(_ testing.TB, now func() time.Time) loginkit.SessionStore {
+				return keepExpiryToucher{memstore.NewSessions(memstore.WithClock(now))}
+			}}),
+			[][2]string{{"/ExpiryExtended", "Get after Touch moved ExpiresAt later"}}},
+		{"expiry set on create only", sessionsHarness(SessionHarness{
+			New: func(testing.TB) loginkit.SessionStore { return expireOnCreateSessions{memstore.NewSessions()} },
+			NewWithClock: func(_ testing.TB, now func() time.Time) loginkit.SessionStore {
+				return expireOnCreateSessions{memstore.NewSessions(memstore.WithClock(now))}
+			}}),
+			[][2]string{{"/ExpiryExtended", "Get after Save moved ExpiresAt later"}}},
 		{"sweep past AbsoluteExpiresAt", sessions(func() loginkit.SessionStore { return absoluteSweepSessions{newTrackedSessions()} }),
 			[][2]string{{"/DeleteExpired", "ExpiresAt decides, as in Get"}}},
+		{"ListByUser deciding by AbsoluteExpiresAt", sessions(func() loginkit.SessionStore { return absoluteListSessions{memstore.NewSessions()} }),
+			[][2]string{{"/DeleteExpired", "ListByUser returns unexpired sessions: ExpiresAt decides"}}},
 		{"sweep reporting 0", sessions(func() loginkit.SessionStore { return uncountedSweepSessions{memstore.NewSessions()} }),
 			[][2]string{{"/DeleteExpired", "want exactly 3"}, {"/DeleteExpiredThenByUser", "want exactly 3"}}},
 		{"sweep under a cancelled context", sessions(func() loginkit.SessionStore { return backgroundSweepSessions{memstore.NewSessions()} }),
@@ -885,10 +1050,14 @@ func mutants() []mutant {
 			[][2]string{{"/LongValues", "UserAgent"}}},
 		{"sessions listed by LastSeenAt", sessions(func() loginkit.SessionStore { return lastSeenOrderSessions{memstore.NewSessions()} }),
 			[][2]string{{"/ListByUser", "newest CreatedAt first"}}},
+		{"ListByUser limited to a page of 100", sessions(func() loginkit.SessionStore { return pagedSessions{memstore.NewSessions()} }),
+			[][2]string{{"/ListByUserMany", "returns all of the user's unexpired sessions, however many"}}},
 		{"sessions returned in the server's zone", sessions(func() loginkit.SessionStore { return zonedSessions{memstore.NewSessions()} }),
 			[][2]string{{"/SaveGetRoundTrip", "CreatedAt: want a time in time.UTC"}}},
 		{"session Delete unsupported", sessions(func() loginkit.SessionStore { return deleteUnsupportedSessions{memstore.NewSessions()} }),
 			[][2]string{{"/Delete", "which SessionStore.Delete may not answer"}}},
+		{"session keys looked up as prefixes", sessions(func() loginkit.SessionStore { return prefixKeySessions{newTrackedSessions()} }),
+			[][2]string{{"/KeysCaseSensitive", "keys are exact, not prefixes"}}},
 		{"session keys folded to lower case", sessions(func() loginkit.SessionStore { return foldedKeySessions{memstore.NewSessions()} }),
 			[][2]string{{"/KeysCaseSensitive", "keys are exact and case-sensitive"}}},
 
@@ -911,8 +1080,12 @@ func mutants() []mutant {
 			New:          func(testing.TB) loginkit.TokenStore { return memstore.NewTokens() },
 			NewWithClock: func(_ testing.TB, now func() time.Time) loginkit.TokenStore { return beforeNowTokens(now) }}),
 			[][2]string{{"/ExpiryBoundary", "Get of a token whose ExpiresAt is exactly now"}}},
+		{"token Delete matching selectors by prefix", tokens(func() loginkit.TokenStore { return &prefixDeleteTokens{Tokens: memstore.NewTokens()} }),
+			[][2]string{{"/SelectorsCaseSensitive", "selectors are exact, not prefixes"}}},
 		{"selectors folded to lower case", tokens(func() loginkit.TokenStore { return foldedSelectorTokens{memstore.NewTokens()} }),
 			[][2]string{{"/SelectorsCaseSensitive", "selectors are exact and case-sensitive"}}},
+		{"token DeleteByUser limited to a page of 100", tokens(func() loginkit.TokenStore { return pagedDeleteTokens{memstore.NewTokens()} }),
+			[][2]string{{"/ListByUserMany", "removes all of the user's tokens, however many"}}},
 		{"tokens returned in the server's zone", tokens(func() loginkit.TokenStore { return zonedTokens{memstore.NewTokens()} }),
 			[][2]string{{"/CreateGetRoundTrip", "ExpiresAt: want a time in time.UTC"}}},
 		{"token ListByUser unsupported", tokens(func() loginkit.TokenStore { return listUnsupportedTokens{memstore.NewTokens()} }),
@@ -955,6 +1128,8 @@ func TestRaceMutantsCaughtEveryTime(t *testing.T) {
 	}{
 		{"UpdateUser as load, change, Update", "UpdateUserAtomic", "none lost",
 			usersWith(func() memberStore { return loadChangeUpdateUsers{newMembers()} })},
+		{"UpdateUser locked against itself only", "UpdateUserRacingUpdate", "no other write to the user comes between",
+			usersWith(func() memberStore { return newPrivateLockUsers() })},
 		{"Update checking, then writing", "ConcurrentUpdateSameLogin", "uniqueness holds under concurrent updates",
 			usersWith(func() memberStore { return newMapUsers(true, false) })},
 		{"Create checking, then writing", "ConcurrentCreateSameLogin", "uniqueness holds under concurrent creates",

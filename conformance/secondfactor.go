@@ -54,7 +54,7 @@ func runSecondFactors(t suiteT, h SecondFactorHarness) {
 	if h.New == nil {
 		t.Fatal("conformance: SecondFactorHarness.New is nil")
 	}
-	t = scope(t, "SecondFactorStore", secondFactorMethods, Unsupported["SecondFactorStore"]...)
+	t = scope(t, "SecondFactorStore", secondFactorMethods, Unsupported()["SecondFactorStore"]...)
 	s := &secondFactorSuite{h: h, prec: precisionOr(h.TimePrecision), now: suiteNow()}
 	cases := []struct {
 		name string

@@ -35,7 +35,7 @@ func runSessions(t suiteT, h SessionHarness) {
 		t.Fatal("conformance: SessionHarness.New is nil")
 	}
 	only := onlyCases(t)
-	t = scope(t, "SessionStore", sessionMethods, Unsupported["SessionStore"]...)
+	t = scope(t, "SessionStore", sessionMethods, Unsupported()["SessionStore"]...)
 	s := &sessionSuite{h: h, prec: precisionOr(h.TimePrecision), now: suiteNow()}
 	cases := []struct {
 		name string
@@ -57,6 +57,7 @@ func runSessions(t suiteT, h SessionHarness) {
 		{"TimesInUTC", s.timesInUTC},
 		{"Delete", s.delete},
 		{"ListByUser", s.listByUser},
+		{"ListByUserMany", s.listByUserMany},
 		{"DeleteByUser", s.deleteByUser},
 		{"DeleteByUserExceptOtherUsersKey", s.deleteByUserForeignExcept},
 		{"DeleteExpired", s.deleteExpired},
@@ -66,6 +67,7 @@ func runSessions(t suiteT, h SessionHarness) {
 		{"Concurrent", s.concurrent},
 		{"TouchOnlyExisting", s.touch},
 		{"TouchRacingDelete", s.touchDeleteRace},
+		{"ExpiryExtended", s.expiryExtended},
 	}
 	for _, c := range cases {
 		if only != nil && !only[c.name] {
@@ -112,7 +114,7 @@ func (s *sessionSuite) full(key, userID string, created time.Time) *loginkit.Ses
 		Fingerprint:       "fp-" + key,
 		IP:                "2001:db8::1",
 		UserAgent:         "Mozilla/5.0 (X11; Linux x86_64) Zoë/1.0 数",
-		Values:            map[string]string{"lang": "fr", "flash": "Ça marche ✓", "empty": ""},
+		Values:            map[string]string{"lang": "fr", "flash": "Ça marche ✓", "empty": "", "a.b": "dotted", "$set": "dollar", "": "empty key"},
 	}
 }
 
@@ -390,13 +392,22 @@ func (s *sessionSuite) deleteByUserForeignExcept(t suiteT, st loginkit.SessionSt
 func (s *sessionSuite) deleteExpired(t suiteT, st loginkit.SessionStore) {
 	l1, l2 := s.live("live-1", "user-a", s.now), s.live("live-2", "user-b", s.now)
 	// Past its AbsoluteExpiresAt but not its ExpiresAt: live, as Get says.
-	abs := s.live("live-abs", "user-a", s.now.Add(-3*time.Hour))
+	abs := s.live("live-abs", "user-c", s.now.Add(-3*time.Hour))
 	abs.AbsoluteExpiresAt = s.now.Add(-time.Minute)
 	s.save(t, st, s.expired("old-1", "user-a", s.now.Add(-2*time.Hour)), l1, s.expired("old-2", "user-b", s.now.Add(-2*time.Hour)), l2, abs)
 	zero := s.live("old-zero", "user-b", s.now)
 	zero.ExpiresAt = time.Time{}
 	s.save(t, st, zero)
 	s.wantSession(t, st, abs, "Get of a session past AbsoluteExpiresAt but not ExpiresAt", "SessionStore.Get: ExpiresAt decides")
+	// user-c has no expired session, so that a store dropping expired
+	// records lazily on lookups still has all three to sweep.
+	if list, err := st.ListByUser(background(), "user-c"); err == nil {
+		if got := sessionKeys(list); !slices.Equal(got, []string{"live-abs"}) {
+			t.Errorf("ListByUser with a session past AbsoluteExpiresAt but not ExpiresAt: want [live-abs] (SessionStore.ListByUser returns unexpired sessions: ExpiresAt decides, as in Get), got %v", got)
+		}
+	} else {
+		skipUnsupported(t, "ListByUser", err)
+	}
 	n, err := st.DeleteExpired(background())
 	must(t, err, "DeleteExpired", "SessionStore.DeleteExpired contract")
 	s.wantSweepCount(t, n, 3, "DeleteExpired with 3 expired sessions (one with a zero ExpiresAt)")
@@ -412,7 +423,7 @@ func (s *sessionSuite) deleteExpired(t suiteT, st loginkit.SessionStore) {
 	for _, c := range []struct {
 		user string
 		want []string
-	}{{"user-a", []string{"live-1", "live-abs"}}, {"user-b", []string{"live-2"}}} {
+	}{{"user-a", []string{"live-1"}}, {"user-b", []string{"live-2"}}, {"user-c", []string{"live-abs"}}} {
 		list, err := st.ListByUser(background(), c.user)
 		must(t, err, "ListByUser", "SessionStore.ListByUser contract")
 		got := sessionKeys(list)
@@ -614,6 +625,14 @@ func (s *sessionSuite) touch(t suiteT, st loginkit.SessionStore) {
 	wantErr(t, err, loginkit.ErrNotFound, "Touch after Delete", clause)
 	s.wantGone(t, st, "k-touch", "Get after Touch of a deleted session", clause+"; a deleted session stays deleted")
 
+	// Past AbsoluteExpiresAt but not ExpiresAt: live, so Touch updates it.
+	abs := s.live("k-touch-abs", "user-1", s.now.Add(-3*time.Hour))
+	abs.AbsoluteExpiresAt = s.now.Add(-time.Minute)
+	s.save(t, st, abs.Clone())
+	abs.LastSeenAt = s.now.Add(time.Minute)
+	must(t, tt.Touch(background(), abs.Clone()), "Touch of a session past AbsoluteExpiresAt but not ExpiresAt", clause+"; ExpiresAt decides")
+	s.wantSession(t, st, abs, "Get after Touch of a session past AbsoluteExpiresAt but not ExpiresAt", clause+"; ExpiresAt decides")
+
 	e := s.expired("k-touch-expired", "user-1", s.now.Add(-2*time.Hour))
 	s.save(t, st, e)
 	err = tt.Touch(background(), s.live("k-touch-expired", "user-1", s.now))
@@ -707,6 +726,13 @@ func (s *sessionSuite) keysCaseSensitive(t suiteT, st loginkit.SessionStore) {
 	s.wantGone(t, st, "k-case-AB_C-9", "Get of a key stored only in other cases", clause)
 	must(t, st.Delete(background(), "K-CASE-AB_C-9"), "Delete", "SessionStore.Delete contract")
 	s.wantSession(t, st, lower, "Get after deleting a key differing only in case", clause)
+	// Keys that begin with one another are different sessions too.
+	const exact = "SessionStore: keys are exact, not prefixes"
+	long := s.live("k-case-ab_c-9x", "user-3", s.now)
+	s.save(t, st, long)
+	s.wantGone(t, st, "k-case-ab_c", "Get of a prefix of stored keys", exact)
+	must(t, st.Delete(background(), "k-case-ab_c-9"), "Delete", "SessionStore.Delete contract")
+	s.wantSession(t, st, long, "Get after deleting a key that is a prefix of this one", exact)
 }
 
 // userIDPrefixes checks that a user's sessions are told apart from those
@@ -783,7 +809,7 @@ func (s *sessionSuite) touchDeleteRace(t suiteT, st loginkit.SessionStore) {
 	// them all in the same order, touching some and deleting the others
 	// (half of the goroutines touch each session, half delete it), all
 	// starting on each session together.
-	const keysPerRound, workers = 16, 12
+	const keysPerRound, workers = 8, 12
 	const clause = "SessionToucher.Touch: a session deleted while Touch runs stays deleted"
 	repeatRace(func(r int) bool {
 		keys := make([]string, keysPerRound)
@@ -823,4 +849,89 @@ func (s *sessionSuite) touchDeleteRace(t suiteT, st loginkit.SessionStore) {
 		}
 		return len(problems) == 0
 	})
+}
+
+// expiryExtended checks that Save and Touch move a session's expiry
+// later, not only its fields: once the old ExpiresAt has passed, the
+// session is still there. With the harness's NewWithClock the suite moves
+// the clock; without it, the old expiry is 300ms away and the case waits
+// for it.
+func (s *sessionSuite) expiryExtended(t suiteT, st loginkit.SessionStore) {
+	const clause = "SessionStore: Save and Touch replace ExpiresAt, so a session extended past its old expiry lives on"
+	at := time.Now().UTC().Truncate(s.prec)
+	var c *clock
+	if s.h.NewWithClock != nil {
+		c = &clock{now: s.now.Truncate(s.prec)}
+		at = c.now
+		st = s.h.NewWithClock(t, c.Now)
+	}
+	soon := at.Add(300 * time.Millisecond)
+	saved := s.live("k-extend-save", "user-1", at.Add(-time.Hour))
+	saved.ExpiresAt = soon
+	touched := s.live("k-extend-touch", "user-1", at.Add(-2*time.Hour))
+	touched.ExpiresAt = soon
+	s.save(t, st, saved.Clone(), touched.Clone())
+	later := at.Add(time.Hour)
+	saved.ExpiresAt, saved.LastSeenAt = later, at
+	s.save(t, st, saved.Clone())
+	tt, hasTouch := st.(loginkit.SessionToucher)
+	if hasTouch {
+		touched.ExpiresAt, touched.LastSeenAt = later, at
+		must(t, tt.Touch(background(), touched.Clone()), "Touch", "SessionToucher.Touch contract")
+	}
+	if c != nil {
+		c.mu.Lock()
+		c.now = soon.Add(time.Second)
+		c.mu.Unlock()
+	} else {
+		time.Sleep(time.Until(soon.Add(50 * time.Millisecond)))
+	}
+	s.wantSession(t, st, saved, "Get after Save moved ExpiresAt later and the old expiry passed", clause)
+	want := []string{"k-extend-save"}
+	if hasTouch {
+		s.wantSession(t, st, touched, "Get after Touch moved ExpiresAt later and the old expiry passed", clause)
+		want = []string{"k-extend-save", "k-extend-touch"}
+	}
+	list, err := st.ListByUser(background(), "user-1")
+	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
+	if got := sessionKeys(list); !slices.Equal(got, want) {
+		t.Errorf("ListByUser after the sessions' old expiry passed: want %v (%s), got %v", want, clause, got)
+	}
+	if c != nil {
+		n, err := st.DeleteExpired(background())
+		must(t, err, "DeleteExpired", "SessionStore.DeleteExpired contract")
+		if n != 0 {
+			t.Errorf("DeleteExpired after the sessions' old expiry passed: want 0 (%s), got %d", clause, n)
+		}
+	}
+}
+
+// listByUserMany checks that ListByUser and DeleteByUser have no page
+// size of their own: 130 sessions of one user are all listed and all
+// deleted.
+func (s *sessionSuite) listByUserMany(t suiteT, st loginkit.SessionStore) {
+	const n = 130
+	const clause = "SessionStore.ListByUser returns all of the user's unexpired sessions, however many"
+	var want []string
+	for i := range n {
+		k := fmt.Sprintf("many-%03d", i)
+		s.save(t, st, s.live(k, "user-many", s.now.Add(-time.Duration(i)*time.Second)))
+		want = append(want, k)
+	}
+	s.save(t, st, s.live("other", "user-other", s.now))
+	list, err := st.ListByUser(background(), "user-many")
+	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
+	if got := sessionKeys(list); !slices.Equal(got, want) {
+		t.Errorf("ListByUser of a user with %d sessions: want all %d, newest CreatedAt first (%s), got %d: %v", n, n, clause, len(got), got[:min(len(got), 5)])
+	}
+	removed, err := st.DeleteByUser(background(), "user-many", "many-007")
+	must(t, err, "DeleteByUser", "SessionStore.DeleteByUser contract")
+	if removed != n-1 {
+		t.Errorf("DeleteByUser of a user with %d sessions, except one: want %d removed (SessionStore.DeleteByUser removes all of the user's sessions, however many), got %d", n, n-1, removed)
+	}
+	list, err = st.ListByUser(background(), "user-many")
+	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
+	if got := sessionKeys(list); !slices.Equal(got, []string{"many-007"}) {
+		t.Errorf("ListByUser after DeleteByUser except many-007: want [many-007] (SessionStore.DeleteByUser removes all of the user's sessions, however many), got %d sessions", len(got))
+	}
 }

@@ -39,7 +39,7 @@ func runTokens(t suiteT, h TokenHarness) {
 		t.Fatal("conformance: TokenHarness.New is nil")
 	}
 	only := onlyCases(t)
-	t = scope(t, "TokenStore", tokenMethods, Unsupported["TokenStore"]...)
+	t = scope(t, "TokenStore", tokenMethods, Unsupported()["TokenStore"]...)
 	s := &tokenSuite{h: h, prec: precisionOr(h.TimePrecision), now: suiteNow()}
 	cases := []struct {
 		name string
@@ -62,6 +62,7 @@ func runTokens(t suiteT, h TokenHarness) {
 		{"TimesInUTC", s.timesInUTC},
 		{"Delete", s.delete},
 		{"ListByUser", s.listByUser},
+		{"ListByUserMany", s.listByUserMany},
 		{"DeleteByUser", s.deleteByUser},
 		{"DeleteExpired", s.deleteExpired},
 		{"DeleteExpiredThenByUser", s.deleteExpiredThenByUser},
@@ -271,7 +272,7 @@ func (s *tokenSuite) consumeMissing(t suiteT, st loginkit.TokenStore) {
 func (s *tokenSuite) consumeConcurrent(t suiteT, st loginkit.TokenStore) {
 	// Each round stores a few tokens, and every consumer goes through all
 	// of them in the same order, all starting on each token together.
-	const consumers, perRound = 20, 16
+	const consumers, perRound = 20, 6
 	repeatRace(func(r int) bool {
 		sels := make([]string, perRound)
 		wants := make([]*loginkit.Token, perRound)
@@ -308,11 +309,13 @@ func (s *tokenSuite) consumeConcurrent(t suiteT, st loginkit.TokenStore) {
 
 // createConcurrent races 20 creators of one selector, round after round
 // for raceBudget, so that a Create that checks for the selector and then
-// writes, with no pause between, is caught every time.
+// writes, with no pause between, is caught every time:
+// TestRaceMutantsCaughtEveryTime runs this case 10 times against such a
+// store (checkThenSetTokens) and requires a failure in each.
 func (s *tokenSuite) createConcurrent(t suiteT, st loginkit.TokenStore) {
 	// Every racer goes through the round's selectors in the same order,
 	// all starting on each selector together.
-	const racers, perRound = 20, 8
+	const racers, perRound = 20, 4
 	repeatRace(func(r int) bool {
 		sels := make([]string, perRound)
 		for k := range perRound {
@@ -642,11 +645,20 @@ func (s *tokenSuite) selectorsCaseSensitive(t suiteT, st loginkit.TokenStore) {
 	must(t, err, "Consume", "TokenStore.Consume contract")
 	s.wantEqual(t, upper, got, "Consume of a selector differing from another only in case", clause)
 	s.wantToken(t, st, lower, "Get after consuming a selector differing only in case", clause)
+	// Selectors that begin with one another are different tokens too.
+	const exact = "TokenStore: selectors are exact, not prefixes"
+	long := s.token("sel-case-ab_c-9x", "user-3", "reset", s.now)
+	s.create(t, st, copyToken(long))
+	s.wantGone(t, st, "sel-case-ab_c", "Get of a prefix of stored selectors", exact)
+	_, err = st.Consume(background(), "sel-case-ab_c")
+	wantErr(t, err, loginkit.ErrNotFound, "Consume of a prefix of stored selectors", exact)
+	must(t, st.Delete(background(), "sel-case-ab_c-9"), "Delete", "TokenStore.Delete contract")
+	s.wantToken(t, st, long, "Get after deleting a selector that is a prefix of this one", exact)
 }
 
 // prefixes checks that user IDs and purposes are matched exactly, not by
 // prefix: "user-1" beside "user-10", and PurposeRemember beside
-// PurposeRememberRotated, which begins with it.
+// the rotated-remember purpose "remember-rotated", which begins with it.
 func (s *tokenSuite) prefixes(t suiteT, st loginkit.TokenStore) {
 	const clause = "TokenStore: tokens are matched by exact UserID and Purpose, not by prefix"
 	s.create(t, st,
@@ -706,4 +718,33 @@ func (s *tokenSuite) timesInUTC(t suiteT, st loginkit.TokenStore) {
 	got, err := st.Consume(background(), "sel-zone")
 	must(t, err, "Consume", "TokenStore.Consume contract")
 	s.wantEqual(t, want, got, "Consume of a token created with times in UTC-03:00", "TokenStore: times are returned as the same instants in time.UTC")
+}
+
+// listByUserMany checks that ListByUser and DeleteByUser have no page
+// size of their own: 130 tokens of one user are all listed and all
+// deleted.
+func (s *tokenSuite) listByUserMany(t suiteT, st loginkit.TokenStore) {
+	const n = 130
+	var want []string
+	for i := range n {
+		sel := fmt.Sprintf("many-%03d", i)
+		s.create(t, st, s.token(sel, "user-many", loginkit.PurposeRemember, s.now.Add(-time.Duration(i)*time.Second)))
+		want = append(want, sel)
+	}
+	s.create(t, st, s.token("other", "user-other", loginkit.PurposeRemember, s.now))
+	list, err := st.ListByUser(background(), "user-many", loginkit.PurposeRemember)
+	must(t, err, "ListByUser", "TokenStore.ListByUser contract")
+	if got := selectors(list); !slices.Equal(got, want) {
+		t.Errorf("ListByUser of a user with %d tokens: want all %d, newest CreatedAt first (TokenStore.ListByUser returns all of the user's unexpired tokens, however many), got %d: %v", n, n, len(got), got[:min(len(got), 5)])
+	}
+	removed, err := st.DeleteByUser(background(), "user-many", "")
+	must(t, err, "DeleteByUser", "TokenStore.DeleteByUser contract")
+	if removed != n {
+		t.Errorf("DeleteByUser of a user with %d tokens: want %d removed (TokenStore.DeleteByUser removes all of the user's tokens, however many), got %d", n, n, removed)
+	}
+	list, err = st.ListByUser(background(), "user-many", "")
+	must(t, err, "ListByUser", "TokenStore.ListByUser contract")
+	if len(list) != 0 {
+		t.Errorf("ListByUser after DeleteByUser: want none (TokenStore.DeleteByUser removes all of the user's tokens, however many), got %d", len(list))
+	}
 }

@@ -141,14 +141,13 @@ func (s *JSONUsers) conflict(u *User) bool {
 	return false
 }
 
-// validate refuses, with loginkit.ErrInvalid, a user whose username is
-// not loginkit.ValidUsername or whose email is not loginkit.ValidEmail.
+// validate refuses, with loginkit.ErrInvalid, a user whose login names
+// the library does not allow (Account.CheckLoginNames): a username
+// containing '@', an email without one, or either holding control,
+// invisible or invalid characters.
 func validate(u *User) error {
-	if !loginkit.ValidUsername(u.Username) {
-		return fmt.Errorf("jsonusers: username %q contains '@': %w", u.Username, loginkit.ErrInvalid)
-	}
-	if !loginkit.ValidEmail(u.Email) {
-		return fmt.Errorf("jsonusers: email %q has no '@': %w", u.Email, loginkit.ErrInvalid)
+	if err := u.CheckLoginNames(); err != nil {
+		return fmt.Errorf("jsonusers: %w", err)
 	}
 	return nil
 }
