@@ -226,7 +226,7 @@ func (m *Manager[U]) consumeChallenge(w http.ResponseWriter, r *http.Request, pu
 // fresh.
 func (m *Manager[U]) freshUser(r *http.Request) (U, error) {
 	var zero U
-	st := m.stateOf(r)
+	st := m.state(r)
 	if st == nil || !st.authed || st.session == nil {
 		return zero, ErrUnauthorized
 	}
@@ -492,7 +492,7 @@ func (m *Manager[U]) BeginPasskeySecondFactor(w http.ResponseWriter, r *http.Req
 // factorUser returns the pending user, or the logged-in one.
 func (m *Manager[U]) factorUser(r *http.Request) (U, error) {
 	var zero U
-	st := m.stateOf(r)
+	st := m.state(r)
 	switch {
 	case st != nil && st.pending != nil:
 		u, _, err := m.pendingUser(r)

@@ -120,7 +120,7 @@ func (s *Passkeys) CreatePasskey(ctx context.Context, p *loginkit.Passkey) error
 	if err := s.ready(ctx, op, p.CredentialID); err != nil {
 		return err
 	}
-	if err := checkUserID(ctx, op, p.UserID); err != nil {
+	if err := errs.ReadyUser(ctx, op, nil, p.UserID); err != nil {
 		return err
 	}
 	if len(p.PublicKey) == 0 {
@@ -155,7 +155,7 @@ func (s *Passkeys) ListPasskeys(ctx context.Context, userID string) ([]*loginkit
 	if err := errs.Ready(ctx, op, s.err); err != nil {
 		return nil, err
 	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
 		return nil, err
 	}
 	cur, err := s.c.Find(ctx, bson.D{{Key: fieldUserID, Value: userID}},
@@ -181,7 +181,7 @@ func (s *Passkeys) RenamePasskey(ctx context.Context, userID string, credentialI
 	if err := s.ready(ctx, op, credentialID); err != nil {
 		return err
 	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
 		return err
 	}
 	return s.locked(ctx, op, credentialID, func() error {
@@ -234,7 +234,7 @@ func (s *Passkeys) DeletePasskey(ctx context.Context, userID string, credentialI
 	if err := s.ready(ctx, op, credentialID); err != nil {
 		return err
 	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
 		return err
 	}
 	res, err := s.c.DeleteOne(ctx, bson.D{{Key: fieldID, Value: pkID(credentialID)}, {Key: fieldUserID, Value: userID}})
@@ -254,7 +254,7 @@ func (s *Passkeys) DeleteUserPasskeys(ctx context.Context, userID string) (int, 
 	if err := errs.Ready(ctx, op, s.err); err != nil {
 		return 0, err
 	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
 		return 0, err
 	}
 	res, err := s.c.DeleteMany(ctx, bson.D{{Key: fieldUserID, Value: userID}})

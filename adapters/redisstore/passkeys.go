@@ -154,7 +154,7 @@ func (s *Passkeys) CreatePasskey(ctx context.Context, p *loginkit.Passkey) error
 	if err := s.ready(ctx, op, p.CredentialID); err != nil {
 		return err
 	}
-	if err := checkUserID(ctx, op, p.UserID); err != nil {
+	if err := errs.ReadyUser(ctx, op, nil, p.UserID); err != nil {
 		return err
 	}
 	if len(p.PublicKey) == 0 {
@@ -266,7 +266,7 @@ func (s *Passkeys) ListPasskeys(ctx context.Context, userID string) ([]*loginkit
 	if err := errs.Ready(ctx, op, s.err); err != nil {
 		return nil, err
 	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
 		return nil, err
 	}
 	list, stale, err := s.owned(ctx, userID)
@@ -295,7 +295,7 @@ func (s *Passkeys) RenamePasskey(ctx context.Context, userID string, credentialI
 	if err := s.ready(ctx, op, credentialID); err != nil {
 		return err
 	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
 		return err
 	}
 	res, err := ownedScript.Run(ctx, s.rdb, []string{s.key(credentialID)}, userID, "rename", name).Text()
@@ -321,7 +321,7 @@ func (s *Passkeys) DeletePasskey(ctx context.Context, userID string, credentialI
 	if err := s.ready(ctx, op, credentialID); err != nil {
 		return err
 	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
 		return err
 	}
 	res, err := ownedScript.Run(ctx, s.rdb, []string{s.key(credentialID)}, userID, "delete").Text()
@@ -340,7 +340,7 @@ func (s *Passkeys) DeleteUserPasskeys(ctx context.Context, userID string) (int, 
 	if err := errs.Ready(ctx, op, s.err); err != nil {
 		return 0, err
 	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
 		return 0, err
 	}
 	members, err := s.rdb.SMembers(ctx, s.index(userID)).Result()

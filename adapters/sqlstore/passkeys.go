@@ -92,7 +92,7 @@ func (s *Passkeys) CreatePasskey(ctx context.Context, p *loginkit.Passkey) error
 	if err := s.ready(ctx, op, p.CredentialID, true); err != nil {
 		return err
 	}
-	if err := checkUserID(ctx, op, p.UserID); err != nil {
+	if err := errs.ReadyUser(ctx, op, nil, p.UserID); err != nil {
 		return err
 	}
 	if len(p.PublicKey) == 0 {
@@ -137,7 +137,7 @@ func (s *Passkeys) ListPasskeys(ctx context.Context, userID string) ([]*loginkit
 	if err := s.ready(ctx, op, nil, false); err != nil {
 		return nil, err
 	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
 		return nil, err
 	}
 	var rows []passkeyRow
@@ -175,7 +175,7 @@ func (s *Passkeys) RenamePasskey(ctx context.Context, userID string, credentialI
 	if err := s.ready(ctx, op, credentialID, true); err != nil {
 		return err
 	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
 		return err
 	}
 	res, err := s.db.NewUpdate().TableExpr("?", bun.Ident(s.table)).Set("name = ?", name).
@@ -217,7 +217,7 @@ func (s *Passkeys) DeletePasskey(ctx context.Context, userID string, credentialI
 	if err := s.ready(ctx, op, credentialID, true); err != nil {
 		return err
 	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
 		return err
 	}
 	res, err := s.db.NewDelete().TableExpr("?", bun.Ident(s.table)).
@@ -232,7 +232,7 @@ func (s *Passkeys) DeleteUserPasskeys(ctx context.Context, userID string) (int, 
 	if err := s.ready(ctx, op, nil, false); err != nil {
 		return 0, err
 	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
 		return 0, err
 	}
 	res, err := s.db.NewDelete().TableExpr("?", bun.Ident(s.table)).Where("user_id = ?", userID).Exec(ctx)

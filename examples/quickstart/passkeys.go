@@ -118,6 +118,7 @@ func (a *App) passkeyAddFinish(w http.ResponseWriter, r *http.Request) {
 		a.passkeyError(w, r, err)
 		return
 	}
+	a.flash(w, r, "Passkey added.") // for the page the script goes to next
 	_, _ = w.Write([]byte("ok"))
 }
 
@@ -169,7 +170,8 @@ func (a *App) passkeyRename(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/account/passkeys?flash=passkey-renamed", http.StatusSeeOther)
+	a.flash(w, r, "Passkey renamed.")
+	http.Redirect(w, r, "/account/passkeys", http.StatusSeeOther)
 }
 
 func (a *App) passkeyDelete(w http.ResponseWriter, r *http.Request) {
@@ -184,7 +186,8 @@ func (a *App) passkeyDelete(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/account/passkeys?flash=passkey-removed", http.StatusSeeOther)
+	a.flash(w, r, "Passkey removed.")
+	http.Redirect(w, r, "/account/passkeys", http.StatusSeeOther)
 }
 
 // userHasPasskeys reports whether the pending user can use a passkey as
