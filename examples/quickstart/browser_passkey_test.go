@@ -170,6 +170,13 @@ func TestBrowserPasskey(t *testing.T) {
 	if v := runStep(b, "passkey name", chromedp.Value(chromedp.CSS(`#passkeys input[name="name"]`))); v != "Work laptop" {
 		t.Fatalf("renamed passkey listed as %q, want Work laptop", v)
 	}
+	// The page fits a 390 px phone screen (the rest of the test runs on it).
+	b.do("390 px viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile))
+	b.open(base + "/account/passkeys")
+	if wide := runStep(b, "page width", chromedp.Evaluate[int](`Math.max(window.innerWidth, document.documentElement.scrollWidth, document.body.scrollWidth)`)); wide > 390 {
+		t.Errorf("/account/passkeys is %d px wide on a 390 px screen", wide)
+	}
+	b.screenshot(filepath.Join(artifacts, "passkeys-390.png"))
 	creds := b.credentials(auth)
 	if len(creds) != 1 || !creds[0].IsResidentCredential {
 		t.Fatalf("the virtual authenticator holds %d credentials (%+v), want one discoverable", len(creds), creds)
