@@ -1,0 +1,283 @@
+package loginkit_test
+
+// Attacks from outside, over HTTP and at the API level, against the
+// promises of the README's security notes: each test is named after the
+// attack it tries, and fails if the attack works.
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loginkit/loginkit"
+)
+
+// TestStaleStolenSessionCannotEnrolAttackersAuthenticator: a session that
+// is not fresh (a stolen remember cookie) must not enrol an authenticator
+// app: the thief would hold the account's second factor, and the owner,
+// even after a password reset, could no longer log in.
+func TestStaleStolenSessionCannotEnrolAttackersAuthenticator(t *testing.T) {
+	ta := newTFApp(t, loginkit.SecondFactorOptions{})
+	ta.register("sam", "pw-sam-123")
+	owner := ta.browser()
+	owner.mustLogin("sam", "pw-sam-123", true)
+	thief := owner.clone()
+	thief.addr = "198.51.100.7:5555"
+	delete(thief.cookies, sessionCookie) // only the remember cookie was stolen
+	wantWho(t, thief, "user:sam:stale")
+	res := thief.do("POST", "/account/totp/begin", "")
+	if res.StatusCode != http.StatusForbidden {
+		t.Fatalf("BeginTOTP on a stale session: %d %s, want 403 (ErrNeedsRefresh)", res.StatusCode, body(res))
+	}
+	// Even with an enrolment begun while fresh, confirming it needs a
+	// fresh session too.
+	owner2 := ta.browser()
+	owner2.mustLogin("sam", "pw-sam-123", false)
+	res = owner2.do("POST", "/account/totp/begin", "")
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("BeginTOTP on a fresh session: %d %s", res.StatusCode, body(res))
+	}
+	secret, _, _ := strings.Cut(body(res), "\n")
+	owner2.addr = "203.0.113.9:4444" // network change: ProtectionBasic marks it stale
+	wantWho(t, owner2, "user:sam:stale")
+	res = owner2.do("POST", "/account/totp/confirm", form("code", ta.code(secret, 0)))
+	if res.StatusCode != http.StatusForbidden {
+		t.Fatalf("ConfirmTOTP on a stale session: %d %s, want 403 (ErrNeedsRefresh)", res.StatusCode, body(res))
+	}
+	if st, err := ta.m.SecondFactorStatus(context.Background(), ta.userNamed("sam")); err != nil || st.TOTP {
+		t.Fatalf("status after refused enrolments: %+v, %v", st, err)
+	}
+}
+
+// TestPendingSessionIsAnonymousToEveryAPI: in the "second factor
+// pending" state, no call of the manager treats the request as logged in.
+func TestPendingSessionIsAnonymousToEveryAPI(t *testing.T) {
+	ta := newTFApp(t, loginkit.SecondFactorOptions{})
+	ta.register("pia", "pw-pia-123")
+	ta.enrol(ta.browser(), "pia", "pw-pia-123")
+	b := ta.browser()
+	ta.pending(b, "pia", "pw-pia-123", true)
+	if b.cookie(rememberCookie) != "" {
+		t.Fatal("remember cookie issued before the second factor")
+	}
+	m := ta.m
+	calls := map[string]func(w http.ResponseWriter, r *http.Request) error{
+		"CurrentUser": func(_ http.ResponseWriter, r *http.Request) error {
+			if _, ok := m.CurrentUser(r); ok {
+				return errors.New("reports a user")
+			}
+			return nil
+		},
+		"CurrentSession": func(_ http.ResponseWriter, r *http.Request) error {
+			if s, ok := m.CurrentSession(r); ok {
+				return errors.New("reports a session " + s.UserID)
+			}
+			return nil
+		},
+		"Identity": func(_ http.ResponseWriter, r *http.Request) error {
+			if id := m.Identity(r); id.Authenticated || id.Fresh || id.User != nil {
+				return errors.New("authenticated identity")
+			}
+			return nil
+		},
+		"Reauthenticate": func(w http.ResponseWriter, r *http.Request) error {
+			return wantUnauthorized(m.Reauthenticate(w, r, "pw-pia-123"))
+		},
+		"ConfirmLogin": func(w http.ResponseWriter, r *http.Request) error {
+			return wantUnauthorized(m.ConfirmLogin(w, r))
+		},
+		"ChangePassword": func(w http.ResponseWriter, r *http.Request) error {
+			return wantUnauthorized(m.ChangePassword(w, r, "pw-pia-123", "taken-over-1"))
+		},
+		"LogoutOthers": func(w http.ResponseWriter, r *http.Request) error {
+			return wantUnauthorized(m.LogoutOthers(w, r))
+		},
+		"BeginTOTP": func(w http.ResponseWriter, r *http.Request) error {
+			_, err := m.BeginTOTP(w, r)
+			return wantUnauthorized(err)
+		},
+		"ConfirmTOTP": func(w http.ResponseWriter, r *http.Request) error {
+			_, err := m.ConfirmTOTP(w, r, "123456")
+			return wantUnauthorized(err)
+		},
+		"DisableSecondFactor": func(w http.ResponseWriter, r *http.Request) error {
+			return wantUnauthorized(m.DisableSecondFactor(w, r))
+		},
+		"RegenerateRecoveryCodes": func(w http.ResponseWriter, r *http.Request) error {
+			_, err := m.RegenerateRecoveryCodes(w, r)
+			return wantUnauthorized(err)
+		},
+	}
+	for name, call := range calls {
+		rec := httptest.NewRecorder()
+		var got error
+		m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got = call(w, r)
+		})).ServeHTTP(rec, b.request("POST", "/api", ""))
+		if got != nil {
+			t.Errorf("%s in the pending state: %v", name, got)
+		}
+		for _, c := range rec.Result().Cookies() {
+			if c.MaxAge >= 0 && c.Value != "" {
+				t.Errorf("%s in the pending state set cookie %s", name, c.Name)
+			}
+		}
+	}
+	for _, path := range []string{"/protected", "/fresh", "/admin", "/recent"} {
+		if res := b.get(path); res.StatusCode == http.StatusOK {
+			t.Errorf("GET %s in the pending state: 200 %s", path, body(res))
+		}
+	}
+	// Nothing above changed the account or the pending state itself.
+	b.mustLogin("pia", "pw-pia-123", false) // the password is unchanged
+	if got := body(b.get("/2fa")); got != "pending:pia" {
+		t.Fatalf("GET /2fa = %q", got)
+	}
+	if st, err := m.SecondFactorStatus(context.Background(), ta.userNamed("pia")); err != nil || !st.TOTP || st.RecoveryCodesLeft != loginkit.DefaultRecoveryCodes {
+		t.Fatalf("second factor changed from the pending state: %+v, %v", st, err)
+	}
+}
+
+func wantUnauthorized(err error) error {
+	if !errors.Is(err, loginkit.ErrUnauthorized) {
+		return errors.New("got " + errString(err) + ", want ErrUnauthorized")
+	}
+	return nil
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "nil"
+	}
+	return err.Error()
+}
+
+// TestPendingStateDoesNotSurviveLogout: logging out in the pending state
+// ends it on the server, so a copy of the cookie taken before cannot
+// finish the login with a code.
+func TestPendingStateDoesNotSurviveLogout(t *testing.T) {
+	ta := newTFApp(t, loginkit.SecondFactorOptions{})
+	ta.register("lou", "pw-lou-123")
+	secret, _ := ta.enrol(ta.browser(), "lou", "pw-lou-123")
+	b := ta.browser()
+	ta.pending(b, "lou", "pw-lou-123", false)
+	copied := b.clone()
+	b.do("POST", "/logout", "")
+	if got := body(copied.get("/2fa")); got != "none" {
+		t.Fatalf("copied pending cookie after logout: GET /2fa = %q, want none", got)
+	}
+	ta.clock.Advance(30 * time.Second)
+	if res := copied.do("POST", "/2fa/totp", form("code", ta.code(secret, 0))); res.StatusCode == http.StatusSeeOther {
+		t.Fatal("copied pending cookie completed the login after logout")
+	}
+	wantWho(t, copied, "anonymous")
+}
+
+// TestPendingStateNotPromotedByRememberCookie: a browser holding another
+// account's remember cookie that enters the pending state for a second
+// account is neither logged in as either.
+func TestPendingStateNotPromotedByRememberCookie(t *testing.T) {
+	ta := newTFApp(t, loginkit.SecondFactorOptions{})
+	ta.register("rex", "pw-rex-123")
+	ta.register("ria", "pw-ria-123")
+	ta.enrol(ta.browser(), "ria", "pw-ria-123")
+	b := ta.browser()
+	b.mustLogin("rex", "pw-rex-123", true)
+	oldRemember := b.cookies[rememberCookie]
+	ta.pending(b, "ria", "pw-ria-123", true)
+	wantWho(t, b, "anonymous")
+	// Put rex's cookie back next to the pending session: still anonymous,
+	// and rex's old token was revoked by the new login anyway.
+	b.cookies[rememberCookie] = oldRemember
+	wantWho(t, b, "anonymous")
+	if res := b.get("/protected"); res.StatusCode == http.StatusOK {
+		t.Fatalf("pending + old remember cookie: 200 %s", body(res))
+	}
+	// Once the pending state expires, the old remember cookie does not
+	// log anyone in either.
+	ta.clock.Advance(loginkit.DefaultPendingFor + time.Second)
+	wantWho(t, b, "anonymous")
+}
+
+// TestPasswordResetEndsAttackersPendingSecondFactor: an attacker who knows
+// the password waits in the pending state; the owner's reset ends it.
+func TestPasswordResetEndsAttackersPendingSecondFactor(t *testing.T) {
+	ta := newTFApp(t, loginkit.SecondFactorOptions{})
+	ta.register("pat", "pw-pat-123")
+	secret, _ := ta.enrol(ta.browser(), "pat", "pw-pat-123")
+	box := &outbox{}
+	rc, err := loginkit.NewRecovery(ta.m, loginkit.RecoveryOptions[*user]{Mailer: box, From: "no-reply@example.test", BaseURL: recoveryBase})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attacker := ta.browser()
+	attacker.addr = "198.51.100.66:1000"
+	ta.pending(attacker, "pat", "pw-pat-123", false)
+	if err := rc.RequestReset(ta.browser().request("POST", "/forgot", ""), "pat"); err != nil {
+		t.Fatal(err)
+	}
+	rc.Wait()
+	msgs := box.to("pat@example.com")
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages", len(msgs))
+	}
+	if _, err := rc.CompleteReset(nil, ta.browser().request("POST", "/reset", ""), tokenOf(t, linkIn(t, msgs[0])), "new-password-1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := body(attacker.get("/2fa")); got != "none" {
+		t.Fatalf("attacker's pending state after the reset: %q", got)
+	}
+	ta.clock.Advance(30 * time.Second)
+	if res := attacker.do("POST", "/2fa/totp", form("code", ta.code(secret, 0))); res.StatusCode == http.StatusSeeOther {
+		t.Fatal("pending state from before the reset completed the login")
+	}
+}
+
+// TestTOTPCodeOfEarlierStepRefusedAfterLaterOne: within the ±1 step
+// window, once the next step's code was accepted, the current step's
+// code (still inside the window) is a replay.
+func TestTOTPCodeOfEarlierStepRefusedAfterLaterOne(t *testing.T) {
+	ta := newTFApp(t, loginkit.SecondFactorOptions{})
+	ta.register("tim", "pw-tim-123")
+	secret, _ := ta.enrol(ta.browser(), "tim", "pw-tim-123")
+	ta.clock.Advance(60 * time.Second)
+	b := ta.browser()
+	ta.pending(b, "tim", "pw-tim-123", false)
+	if res := b.do("POST", "/2fa/totp", form("code", ta.code(secret, 30*time.Second))); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("next step's code: %d %s", res.StatusCode, body(res))
+	}
+	for _, d := range []time.Duration{0, -30 * time.Second, 30 * time.Second} {
+		c := ta.browser()
+		ta.pending(c, "tim", "pw-tim-123", false)
+		if res := c.do("POST", "/2fa/totp", form("code", ta.code(secret, d))); res.StatusCode != http.StatusBadRequest {
+			t.Fatalf("code at %v after the next step's was used: %d %s, want 400", d, res.StatusCode, body(res))
+		}
+	}
+}
+
+// TestResetClientLimitNotBypassedByForwardedFor: an untrusted client
+// cannot spread reset requests over made-up X-Forwarded-For addresses.
+func TestResetClientLimitNotBypassedByForwardedFor(t *testing.T) {
+	ra := newRecoveryApp(t, func(o *loginkit.RecoveryOptions[*user]) {
+		o.ResetPerClient = loginkit.Rate{Count: 3, Per: time.Hour}
+	})
+	b := ra.browser()
+	limited := false
+	for i := range 6 {
+		r := b.request("POST", "/forgot", "login="+url.QueryEscape("nobody"+strings.Repeat("x", i)))
+		r.Header.Set("X-Forwarded-For", "203.0.113."+string(rune('1'+i)))
+		rec := httptest.NewRecorder()
+		ra.handler.ServeHTTP(rec, r)
+		if rec.Code == http.StatusTooManyRequests {
+			limited = true
+		}
+	}
+	if !limited {
+		t.Fatal("6 reset requests from one client with varying X-Forwarded-For were never limited (limit 3)")
+	}
+}
