@@ -427,7 +427,7 @@ func (rc *Recovery[U]) link(path, token string) string {
 // VerifyReset checks a reset token without using it up, for the page that
 // asks for the new password: it returns the account's user when the link
 // is still good. A token that is malformed, unknown, expired, used,
-// superseded by a newer link, or voided by a password change or login is
+// superseded by a newer link, or voided by a password change, a login or an email change is
 // ErrInvalidToken; an inactive account is ErrInactive.
 func (rc *Recovery[U]) VerifyReset(ctx context.Context, token string) (U, error) {
 	u, _, err := rc.checkReset(ctx, token)
@@ -676,14 +676,15 @@ func (rc *Recovery[U]) refused(ctx context.Context, login string, err error) {
 
 // resetStamp condenses what a reset link is bound to: the session
 // version (a password change, "log out everywhere", a completed reset),
-// the password hash, and the last password login, to the millisecond that
-// every store keeps.
+// the password hash, the last password login, to the millisecond that
+// every store keeps, and the normalised email address the link was sent
+// to (a link in a mailbox the user has moved away from dies).
 func resetStamp(a *Account) int64 {
 	var last int64
 	if !a.LastLoginAt.IsZero() {
 		last = a.LastLoginAt.UnixMilli()
 	}
-	return stamp("reset", strconv.FormatInt(a.SessionVersion, 10), a.PasswordHash, strconv.FormatInt(last, 10))
+	return stamp("reset", strconv.FormatInt(a.SessionVersion, 10), a.PasswordHash, strconv.FormatInt(last, 10), NormalizeLogin(a.Email))
 }
 
 // emailStamp binds a confirmation link to a normalised address.
