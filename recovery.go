@@ -427,8 +427,9 @@ func (rc *Recovery[U]) link(path, token string) string {
 // VerifyReset checks a reset token without using it up, for the page that
 // asks for the new password: it returns the account's user when the link
 // is still good. A token that is malformed, unknown, expired, used,
-// superseded by a newer link, or voided by a password change, a login or an email change is
-// ErrInvalidToken; an inactive account is ErrInactive.
+// superseded by a newer link, or voided by a password change, a login or
+// a change of email address is ErrInvalidToken; an inactive account is
+// ErrInactive.
 func (rc *Recovery[U]) VerifyReset(ctx context.Context, token string) (U, error) {
 	u, _, err := rc.checkReset(ctx, token)
 	if err != nil {
