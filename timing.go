@@ -2,6 +2,7 @@ package loginkit
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -106,13 +107,34 @@ func (f *failureTiming) pad(ctx context.Context, start time.Time) {
 // no '=', ',' or ':', which parameters have) left out.
 // "scrypt:32768:8:1$salt$hex" is "scrypt:32768:8:1", "$2b$12$..." is
 // "$2b$12", "pbkdf2_sha256$260000$salt$hash" is "pbkdf2_sha256$260000".
+//
+// Formats that glue their name to the digest or have no name (Spring's
+// "{pbkdf2}hex", bare hex or Base64) keep their "{id}" and the length,
+// which tells Spring's presets apart: "{pbkdf2}<80 hex>" is
+// "{pbkdf2}#80". phpass ("$P$B…", "$H$9…") keeps its iteration-count
+// character: "$P$B".
 func hashScheme(encoded string) string {
 	var b strings.Builder
 	named := false // the first non-empty field names the scheme: kept
+	phpass := false
 	for i, field := range strings.Split(encoded, "$") {
 		if named && len(field) >= 12 && !strings.ContainsAny(field, "=,:") {
+			if phpass {
+				b.WriteString("$" + field[:1])
+				phpass = false
+			}
 			continue
 		}
+		if i == 0 && len(field) >= 12 && !strings.ContainsAny(encoded, "$=,:") {
+			id := ""
+			if strings.HasPrefix(field, "{") {
+				if end := strings.IndexByte(field, '}'); end > 0 && end <= 64 {
+					id = field[:end+1]
+				}
+			}
+			field = id + "#" + strconv.Itoa(len(field)-len(id))
+		}
+		phpass = !named && (field == "P" || field == "H")
 		named = named || field != ""
 		if i > 0 {
 			b.WriteByte('$')

@@ -7,9 +7,11 @@ import (
 )
 
 // importedDefaults are hashes of the formats added for imports, each at
-// its library's default cost, made by the libraries themselves (from
-// testdata), with their passwords.
+// its library's default cost, made by the libraries themselves (with the
+// generators in testdata and examples/quickstart/testdata), with their
+// passwords.
 var importedDefaults = []struct{ name, password, hash string }{
+	{"wordpress-6.8-bcrypt-10", "correct horse battery staple", "$wp$2y$10$Ncz2fOl2ykMSDTdnWyQT4OaWsXJcZQhL99tXgyyqsDdWBA0tMIBLW"},
 	{"wordpress-phpass-2^13", "correct horse battery staple", "$P$B8dafYFhg/oILQ2IKaOi9KVVZD6k1F0"},
 	{"glibc-sha512-crypt-5000", "shadow-sha512-pw", "$6$qfVhamvQCRSBhibu$b2pl1zB.4lE0.ekv1MMN5eUaSiS5qmh.UVaIwbKDaoUVCvEKUhpzSD68qBuyewRdt.gsBmHem07G7mpIysHg1/"},
 	{"glibc-sha256-crypt-5000", "shadow-sha256-pw", "$5$5tPmiofIR798PNs9$SuN028Z8wzqNurFjGH71E7X9HVv7esW4avWOZtQnxq3"},

@@ -63,6 +63,8 @@
 //     Spring-specific format matches the empty password;
 //   - phpass portable hashes $P$ and $H$ (WordPress before 6.8, phpBB,
 //     passlib's phpass): "phpass";
+//   - WordPress 6.8 and later: $wp$2y$…, bcrypt of base64(HMAC-SHA384
+//     keyed "wp-sha384") of the password: "wordpress-bcrypt";
 //   - SHA-crypt $5$ and $6$, with rounds= or the default 5000 (glibc,
 //     libxcrypt, passlib's sha256_crypt and sha512_crypt): "sha256-crypt",
 //     "sha512-crypt".

@@ -178,6 +178,8 @@ func parseFormat(e string) (spec, error) {
 		return parseSHACrypt(e)
 	case hasPrefix(e, "$P$"), hasPrefix(e, "$H$"):
 		return parsePHPass(e)
+	case hasPrefix(e, "$wp$"):
+		return parseBcrypt(e[len("$wp"):], "wordpress-bcrypt", false, wordpressPrehash)
 	case hasPrefix(e, "{"):
 		if s, err, ok := parseSpring(e); ok {
 			return s, err

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/conformance"
 )
@@ -41,6 +43,7 @@ var hostileNew = []string{
 	"{argon2}$argon2id$v=19$m=65536,t=1,p=255$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",                        // Spring, lanes
 	"{argon2@SpringSecurity_v5_8}$argon2id$v=19$m=1073741824,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA", //
 	"{bcrypt}$2a$31$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234",                                    // Spring bcrypt cost 31
+	"$wp$2y$31$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234",                                         // WordPress 6.8 bcrypt cost 31
 }
 
 func init() { hostile = append(hostile, hostileNew...) }
@@ -50,7 +53,7 @@ func init() { hostile = append(hostile, hostileNew...) }
 // fallback, recognised it).
 func TestNewFormatsHostileNamed(t *testing.T) {
 	want := []string{"sha512-crypt", "sha256-crypt", "sha256-crypt", "phpass", "phpass", "spring-scrypt", "spring-scrypt",
-		"spring-scrypt", "spring-scrypt", "spring-scrypt", "argon2id", "argon2id", "spring-argon2", "spring-argon2", "spring-bcrypt"}
+		"spring-scrypt", "spring-scrypt", "spring-scrypt", "argon2id", "argon2id", "spring-argon2", "spring-argon2", "spring-bcrypt", "wordpress-bcrypt"}
 	for i, enc := range hostileNew {
 		s, err := Identify(enc)
 		if s != want[i] || !errors.Is(err, loginkit.ErrUnsafeHashParams) {
@@ -199,6 +202,18 @@ func TestSpringEmptyPassword(t *testing.T) {
 	if _, err := Default().Verify(context.Background(), "", enc); !errors.Is(err, loginkit.ErrMismatch) {
 		t.Errorf("Verify(\"\", %q) = %v; want ErrMismatch (Spring refuses the empty password)", enc, err)
 	}
+	// A bcrypt hash of "": unprefixed (as PHP or passlib write it) it
+	// matches "", behind Spring's {bcrypt} it does not.
+	b, err := bcrypt.GenerateFromPassword(nil, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Default().Verify(context.Background(), "", string(b)); err != nil {
+		t.Errorf("Verify(\"\", %q) = %v; want a match", b, err)
+	}
+	if _, err := Default().Verify(context.Background(), "", "{bcrypt}"+string(b)); !errors.Is(err, loginkit.ErrMismatch) {
+		t.Errorf("Verify(\"\", {bcrypt}%s) = %v; want ErrMismatch", b, err)
+	}
 }
 
 // TestConformanceImported runs the conformance suite with one hash of
@@ -212,7 +227,7 @@ func TestConformanceImported(t *testing.T) {
 		key := v.Lib + " " + v.Scheme + " " + v.Hash[:4]
 		switch {
 		case picked[key], v.Default, v.Password == "",
-			!(v.Scheme == "phpass" || strings.HasSuffix(v.Scheme, "-crypt") || strings.Contains(v.Hash, ",p=") && strings.Contains(v.Lib, "argon2")):
+			!(v.Scheme == "phpass" || v.Scheme == "wordpress-bcrypt" || strings.HasSuffix(v.Scheme, "-crypt") || strings.Contains(v.Hash, ",p=") && strings.Contains(v.Lib, "argon2")):
 			continue
 		}
 		picked[key] = true

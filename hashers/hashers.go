@@ -440,9 +440,11 @@ func (m *Multi) release() { <-m.sem }
 // "werkzeug-pbkdf2-sha256", "django-pbkdf2_sha256"; see the package doc
 // for the full list) after checking that it is well formed, doing no
 // hashing work. It returns an error matching loginkit.ErrUnknownHashFormat
-// for a string it cannot read, and the scheme with an error matching
+// for a string it cannot read, the scheme with an error matching
 // loginkit.ErrUnsafeHashParams for one whose parameters exceed
-// DefaultLimits.
+// DefaultLimits, and the scheme with an error matching ErrRefusedScheme
+// (and loginkit.ErrUnknownHashFormat) for a weak legacy scheme this
+// package recognises and refuses ("md5-crypt", "spring-noop", …).
 func Identify(encoded string) (scheme string, err error) {
 	s, err := parse(encoded, DefaultLimits())
 	if err != nil && (errors.Is(err, loginkit.ErrUnsafeHashParams) || errors.Is(err, ErrRefusedScheme)) {

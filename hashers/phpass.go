@@ -1,8 +1,11 @@
 package hashers
 
 import (
+	"crypto/hmac"
 	"crypto/md5"
+	"crypto/sha512"
 	"crypto/subtle"
+	"encoding/base64"
 	"strings"
 )
 
@@ -77,4 +80,15 @@ func phpassEncode(b []byte) []byte {
 		}
 	}
 	return out
+}
+
+// WordPress 6.8 and later hash new passwords with bcrypt over a SHA-384
+// pre-hash and mark them "$wp": "$wp$2y$10$…" is the bcrypt hash of
+// base64(HMAC-SHA384(key "wp-sha384", password)), so every byte of the
+// password counts (wp_hash_password and wp_check_password in
+// wp-includes/pluggable.php).
+func wordpressPrehash(pw []byte) []byte {
+	mac := hmac.New(sha512.New384, []byte("wp-sha384"))
+	mac.Write(pw)
+	return []byte(base64.StdEncoding.EncodeToString(mac.Sum(nil)))
 }

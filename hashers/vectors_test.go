@@ -96,7 +96,7 @@ func TestForeignVectors(t *testing.T) {
 		"passlib-pbkdf2-sha256", "passlib-pbkdf2-sha512", "passlib-pbkdf2-sha1", "passlib-bcrypt-sha256",
 		"werkzeug-pbkdf2-sha256", "werkzeug-pbkdf2-sha512", "werkzeug-pbkdf2-sha1", "werkzeug-scrypt",
 		"django-pbkdf2_sha256", "django-pbkdf2_sha1", "django-argon2", "django-bcrypt_sha256", "django-bcrypt", "django-scrypt",
-		"phpass", "sha256-crypt", "sha512-crypt",
+		"phpass", "sha256-crypt", "sha512-crypt", "wordpress-bcrypt",
 	} {
 		if !seen[s] {
 			t.Errorf("no vector for scheme %s", s)

@@ -13,6 +13,7 @@ import (
 // passwords and the format their hash is reported as.
 var newFormatUsers = []struct{ name, password, format string }{
 	{"wp", "wordpress-pw", "phpass"},                       // WordPress 6.1.9 class-phpass.php, $P$
+	{"wp68", "wordpress-68-pw", "wordpress-bcrypt"},        // WordPress 6.8.12 wp_hash_password, $wp$2y$
 	{"phpbb", "phpbb-pw", "phpass"},                        // passlib phpass, phpBB's $H$
 	{"perl", "passlib-sha512-pw", "sha512-crypt"},          // passlib sha512_crypt, rounds=1000
 	{"shadow5", "shadow-sha256-pw", "sha256-crypt"},        // mkpasswd (libxcrypt) $5$, default rounds
@@ -51,13 +52,14 @@ func TestImportNewFormats(t *testing.T) {
 		"sha512-crypt                     2 accepted, 1 refused",
 		"sha256-crypt                     1 accepted, 0 refused",
 		"argon2id                         1 accepted, 0 refused",
+		"wordpress-bcrypt                 1 accepted, 0 refused",
 		"spring-pbkdf2-sha256             2 accepted, 0 refused",
 		"spring-scrypt                    2 accepted, 0 refused",
 		"md5-crypt                        0 accepted, 1 refused",
 		"spring-md5                       0 accepted, 1 refused",
 		"spring-noop                      0 accepted, 1 refused",
 		"unsalted-md5                     0 accepted, 1 refused",
-		"dry run: 16 would be imported, 5 rejected; nothing was written to " + db,
+		"dry run: 17 would be imported, 5 rejected; nothing was written to " + db,
 	}, refusals...)
 	for _, u := range newFormatUsers {
 		want = append(want, "would import "+u.name+" ("+u.format+" hash)")
@@ -80,7 +82,7 @@ func TestImportNewFormats(t *testing.T) {
 
 	// The real import accepts what the dry run said it would.
 	out, code = command(t, "", "import-users", "-db", db, csv)
-	if code != 1 || !strings.Contains(out, "16 imported, 5 rejected") {
+	if code != 1 || !strings.Contains(out, "17 imported, 5 rejected") {
 		t.Fatalf("import: exit %d\n%s", code, out)
 	}
 	// A dry run against the now existing database sees every row as a
@@ -90,7 +92,7 @@ func TestImportNewFormats(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, code = command(t, "", "import-users", "-db", db, "-dry-run", csv)
-	if code != 1 || !strings.Contains(out, "dry run: 0 would be imported, 21 rejected") ||
+	if code != 1 || !strings.Contains(out, "dry run: 0 would be imported, 22 rejected") ||
 		!strings.Contains(out, "would reject wp: a user with that email or username already exists") {
 		t.Fatalf("second dry run: exit %d\n%s", code, out)
 	}

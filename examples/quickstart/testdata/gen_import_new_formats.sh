@@ -3,13 +3,14 @@
 # imports (WordPress/phpBB phpass, SHA-crypt, npm argon2, Spring Security),
 # made by the real libraries, plus rows the importer refuses. Needs php-cli
 # and WP_PHPASS (wp-includes/class-phpass.php from Debian's wordpress
-# package, unpacked with dpkg-deb -x), Debian's python3 with
+# package, unpacked with dpkg-deb -x), WP68_ROOT (usr/share/wordpress of
+# trixie's WordPress 6.8, unpacked the same way), Debian's python3 with
 # python3-passlib, mkpasswd (Debian's whois), node with NODE_PATH holding
 # npm argon2, and the Spring Security vectors (SPRING_VECTORS, default
 # ../../../hashers/testdata/spring/spring-security-7.1.1.jsonl). The
 # passwords are those in import_new_formats_test.go.
 #
-#	WP_PHPASS=/tmp/wp/usr/share/wordpress/wp-includes/class-phpass.php \
+#	WP_PHPASS=/tmp/wp/usr/share/wordpress/wp-includes/class-phpass.php WP68_ROOT=/tmp/wp68/usr/share/wordpress \
 #	NODE_PATH=/tmp/x/node_modules sh gen_import_new_formats.sh > import_new_formats.csv
 set -eu
 DEBIAN_PYTHON=${DEBIAN_PYTHON:-/usr/bin/python3}
@@ -18,6 +19,10 @@ SPRING_VECTORS=${SPRING_VECTORS:-$(dirname "$0")/../../../hashers/testdata/sprin
 echo 'email,username,password_hash,active'
 php -r 'require getenv("WP_PHPASS"); $h = new PasswordHash(8, true);
 echo "wp@example.com,wp,", $h->HashPassword("wordpress-pw"), ",true\n";'
+php -r 'function apply_filters($hook, $value, ...$args) { return $value; }
+define("ABSPATH", getenv("WP68_ROOT") . "/"); define("WPINC", "wp-includes");
+require ABSPATH . "wp-includes/pluggable.php";
+echo "wp68@example.com,wp68,", wp_hash_password("wordpress-68-pw"), ",true\n";'
 "$DEBIAN_PYTHON" - <<'PY'
 import warnings; warnings.simplefilter("ignore")
 from passlib.hash import phpass, sha512_crypt, md5_crypt
