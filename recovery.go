@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -80,8 +81,9 @@ type RecoveryOptions[U User] struct {
 	// for unknown names) and per account (silently: no message is sent).
 	// Default 3 per hour.
 	ResetPerAccount Rate
-	// ResetPerClient limits reset requests from one client IP address
-	// (see Builder.TrustForwardedFor). Default 20 per hour.
+	// ResetPerClient limits reset requests from one client: one IPv4
+	// address or one IPv6 /64 (see Builder.TrustForwardedFor). Default
+	// 20 per hour.
 	ResetPerClient Rate
 	// ConfirmPerAccount limits confirmation messages sent to one
 	// account. Default 3 per hour.
@@ -290,7 +292,7 @@ func NewRecovery[U User](m *Manager[U], opts RecoveryOptions[U]) (*Recovery[U], 
 func (rc *Recovery[U]) RequestReset(r *http.Request, login string) error {
 	ctx := r.Context()
 	now := rc.m.now().UTC()
-	if err := rc.allow(ctx, "reset:client:"+rc.m.clientIP(r), rc.o.ResetPerClient, now); err != nil {
+	if err := rc.allow(ctx, "reset:client:"+limitedClient(rc.m.clientIP(r)), rc.o.ResetPerClient, now); err != nil {
 		rc.refused(ctx, login, err)
 		return err
 	}
@@ -655,6 +657,24 @@ func (rc *Recovery[U]) VerifyConfirmation(ctx context.Context, token string) (U,
 		return zero, ErrInvalidToken
 	}
 	return u, nil
+}
+
+// limitedClient is the client a per-client rate limit counts: the IPv4
+// address, or the /64 prefix of an IPv6 address (one home line or one
+// virtual machine commonly holds a whole /64, so counting addresses
+// would limit nothing).
+func limitedClient(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is6() {
+		if p, err := a.Prefix(64); err == nil {
+			return p.String()
+		}
+	}
+	return a.String()
 }
 
 // allow applies one rate limit; over it is ErrRateLimited.
