@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -279,5 +280,96 @@ func TestResetClientLimitNotBypassedByForwardedFor(t *testing.T) {
 	}
 	if !limited {
 		t.Fatal("6 reset requests from one client with varying X-Forwarded-For were never limited (limit 3)")
+	}
+}
+
+// TestPendingCookieCopyCannotLogInAfterCompletion: completing the second
+// factor replaces the pending session under a new token; a copy of the
+// pending cookie (fixation, or a cookie seen in transit) is worthless.
+func TestPendingCookieCopyCannotLogInAfterCompletion(t *testing.T) {
+	ta := newTFApp(t, loginkit.SecondFactorOptions{})
+	ta.register("fay", "pw-fay-123")
+	secret, _ := ta.enrol(ta.browser(), "fay", "pw-fay-123")
+	ta.clock.Advance(30 * time.Second)
+	b := ta.browser()
+	ta.pending(b, "fay", "pw-fay-123", false)
+	pendingToken := b.cookie(sessionCookie)
+	copied := b.clone()
+	if res := b.do("POST", "/2fa/totp", form("code", ta.code(secret, 0))); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("second factor: %d %s", res.StatusCode, body(res))
+	}
+	if b.cookie(sessionCookie) == pendingToken || b.cookie(sessionCookie) == "" {
+		t.Fatal("completing the second factor kept the pending session token")
+	}
+	wantWho(t, b, "user:fay:fresh")
+	wantWho(t, copied, "anonymous")
+	if got := body(copied.get("/2fa")); got != "none" {
+		t.Fatalf("copied pending cookie after completion: GET /2fa = %q", got)
+	}
+	ta.clock.Advance(30 * time.Second)
+	if res := copied.do("POST", "/2fa/totp", form("code", ta.code(secret, 0))); res.StatusCode == http.StatusSeeOther {
+		t.Fatal("the copied pending cookie completed a second login")
+	}
+}
+
+// TestRecoveryCodeOfAnotherUserRefused: recovery codes are bound to their
+// user; one user's code does not complete another's login.
+func TestRecoveryCodeOfAnotherUserRefused(t *testing.T) {
+	ta := newTFApp(t, loginkit.SecondFactorOptions{})
+	ta.register("ada", "pw-ada-123")
+	ta.register("bob", "pw-bob-123")
+	_, adaCodes := ta.enrol(ta.browser(), "ada", "pw-ada-123")
+	ta.enrol(ta.browser(), "bob", "pw-bob-123")
+	b := ta.browser()
+	ta.pending(b, "bob", "pw-bob-123", false)
+	if res := b.do("POST", "/2fa/recovery", form("code", adaCodes[0])); res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("ada's recovery code for bob: %d %s, want 400", res.StatusCode, body(res))
+	}
+	wantWho(t, b, "anonymous")
+	// And ada's code is still unused.
+	c := ta.browser()
+	ta.pending(c, "ada", "pw-ada-123", false)
+	if res := c.do("POST", "/2fa/recovery", form("code", adaCodes[0])); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("ada's own code: %d %s", res.StatusCode, body(res))
+	}
+}
+
+// TestConcurrentWrongCodesCheckedAtMostMaxAttempts: 40 concurrent guesses
+// from pending sessions of one account get at most MaxAttempts checks;
+// the rest are refused as locked before any check.
+func TestConcurrentWrongCodesCheckedAtMostMaxAttempts(t *testing.T) {
+	ta := newTFApp(t, loginkit.SecondFactorOptions{MaxAttempts: 5})
+	ta.register("gus", "pw-gus-123")
+	ta.enrol(ta.browser(), "gus", "pw-gus-123")
+	const n = 40
+	browsers := make([]*browser, n)
+	for i := range browsers {
+		browsers[i] = ta.browser()
+		ta.pending(browsers[i], "gus", "pw-gus-123", false)
+	}
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range browsers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rec := httptest.NewRecorder()
+			ta.handler.ServeHTTP(rec, browsers[i].request("POST", "/2fa/totp", form("code", "000000")))
+			statuses[i] = rec.Code
+		}()
+	}
+	wg.Wait()
+	checked := 0
+	for _, s := range statuses {
+		switch s {
+		case http.StatusBadRequest:
+			checked++
+		case http.StatusTooManyRequests:
+		default:
+			t.Fatalf("unexpected status %d", s)
+		}
+	}
+	if checked > 5 || checked == 0 {
+		t.Fatalf("%d of %d concurrent wrong codes were checked, want 1..5", checked, n)
 	}
 }
