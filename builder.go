@@ -300,7 +300,11 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 	if b.remember != nil && b.tokens == nil {
 		bad("remember-me needs a token store (Tokens)")
 	}
-	for _, store := range []any{b.loader, b.sessions, b.tokens} {
+	stores := []any{b.loader, b.sessions, b.tokens}
+	if b.factors != nil {
+		stores = append(stores, b.factors.store)
+	}
+	for _, store := range stores {
 		if cc, ok := store.(ConfigChecker); ok {
 			if err := cc.CheckConfig(); err != nil {
 				errs = append(errs, fmt.Errorf("%w: %w", ErrConfig, err))

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"reflect"
 	"time"
+
+	"github.com/loginkit/loginkit/internal/hotpath"
 )
 
 // forcedValue is the Session.Values key marking a session created by a
@@ -27,21 +29,10 @@ type state[U User] struct {
 	pending *Session
 }
 
-// stateCtx carries the state in the request context. It is one allocation
-// for both the context node and the state.
-type stateCtx[U User] struct {
-	context.Context
-	m  *Manager[U]
-	st state[U]
-}
-
-// Value returns the state for the manager that made it.
-func (c *stateCtx[U]) Value(key any) any {
-	if k, ok := key.(*Manager[U]); ok && k == c.m {
-		return &c.st
-	}
-	return c.Context.Value(key)
-}
+// stateCtx carries the state in the request context, keyed by the
+// manager: one allocation for the context node and the state (see
+// hotpath.Context and its benchmark).
+type stateCtx[U User] = hotpath.Context[*Manager[U], state[U]]
 
 func (m *Manager[U]) stateOf(r *http.Request) *state[U] {
 	st, _ := r.Context().Value(m).(*state[U])
@@ -71,8 +62,8 @@ func (m *Manager[U]) withState(w http.ResponseWriter, r *http.Request) *http.Req
 	if m.stateOf(r) != nil {
 		return r
 	}
-	c := &stateCtx[U]{Context: r.Context(), m: m}
-	m.load(w, r, &c.st)
+	c := &stateCtx[U]{Context: r.Context(), Key: m}
+	m.load(w, r, &c.State)
 	return r.WithContext(c)
 }
 

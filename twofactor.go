@@ -22,17 +22,12 @@ import (
 	"time"
 )
 
-// Defaults of SecondFactorOptions.
+// Defaults of SecondFactorOptions, stated in its field comments.
 const (
-	// DefaultPendingFor is how long the "second factor pending" state lasts.
-	DefaultPendingFor = 5 * time.Minute
-	// DefaultMaxCodeAttempts is the number of wrong codes allowed per
-	// account within DefaultCodeAttemptsIn.
-	DefaultMaxCodeAttempts = 5
-	// DefaultCodeAttemptsIn is the window wrong codes are counted in.
-	DefaultCodeAttemptsIn = 15 * time.Minute
-	// DefaultRecoveryCodes is the number of recovery codes in a set.
-	DefaultRecoveryCodes = 10
+	defaultPendingFor      = 5 * time.Minute
+	defaultMaxCodeAttempts = 5
+	defaultCodeAttemptsIn  = 15 * time.Minute
+	defaultRecoveryCodes   = 10
 )
 
 const (
@@ -65,7 +60,7 @@ type SecondFactorOptions struct {
 	// Issuer names the application in authenticator apps. Required.
 	Issuer string
 	// PendingFor is how long the "second factor pending" state lasts
-	// after a correct password; default DefaultPendingFor (5 minutes).
+	// after a correct password; default 5 minutes.
 	PendingFor time.Duration
 	// MaxAttempts wrong codes per account within AttemptWindow are
 	// allowed; further attempts are refused with ErrLocked until the
@@ -114,16 +109,16 @@ func (b *Builder[U]) SecondFactor(store SecondFactorStore, o SecondFactorOptions
 	f := &factorConfig{
 		store:       store,
 		issuer:      o.Issuer,
-		pendingFor:  orDefault(o.PendingFor, DefaultPendingFor),
+		pendingFor:  orDefault(o.PendingFor, defaultPendingFor),
 		maxAttempts: o.MaxAttempts,
-		window:      orDefault(o.AttemptWindow, DefaultCodeAttemptsIn),
+		window:      orDefault(o.AttemptWindow, defaultCodeAttemptsIn),
 		nCodes:      o.RecoveryCodes,
 	}
 	if f.maxAttempts == 0 {
-		f.maxAttempts = DefaultMaxCodeAttempts
+		f.maxAttempts = defaultMaxCodeAttempts
 	}
 	if f.nCodes == 0 {
-		f.nCodes = DefaultRecoveryCodes
+		f.nCodes = defaultRecoveryCodes
 	}
 	for i, k := range append([][]byte{o.Key}, o.OldKeys...) {
 		fk, err := deriveFactorKey(k)

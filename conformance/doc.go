@@ -82,7 +82,7 @@
 //     CreateConcurrentSameSelector, Expired, ZeroExpiresAt, ExpiryBoundary,
 //     SelectorsCaseSensitive (also selectors beginning with one another),
 //     UserIDAndPurposePrefixes (PurposeRemember
-//     beside PurposeRememberRotated), TimesInUTC, Delete, ListByUser,
+//     beside "remember-rotated"), TimesInUTC, Delete, ListByUser,
 //     ListByUserMany (130 tokens of one user, all listed and all
 //     deleted), DeleteByUser, DeleteExpired, DeleteExpiredThenByUser,
 //     ReturnedValuesIsolated, ContextCancelled.
