@@ -139,7 +139,7 @@ func TestPendingSessionIsAnonymousToEveryAPI(t *testing.T) {
 	if got := body(b.get("/2fa")); got != "pending:pia" {
 		t.Fatalf("GET /2fa = %q", got)
 	}
-	if st, err := m.SecondFactorStatus(context.Background(), ta.userNamed("pia")); err != nil || !st.TOTP || st.RecoveryCodesLeft != loginkit.DefaultRecoveryCodes {
+	if st, err := m.SecondFactorStatus(context.Background(), ta.userNamed("pia")); err != nil || !st.TOTP || st.RecoveryCodesLeft != 10 {
 		t.Fatalf("second factor changed from the pending state: %+v, %v", st, err)
 	}
 }
@@ -201,7 +201,7 @@ func TestPendingStateNotPromotedByRememberCookie(t *testing.T) {
 	}
 	// Once the pending state expires, the old remember cookie does not
 	// log anyone in either.
-	ta.clock.Advance(loginkit.DefaultPendingFor + time.Second)
+	ta.clock.Advance(5*time.Minute + time.Second) // the default PendingFor
 	wantWho(t, b, "anonymous")
 }
 
