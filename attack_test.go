@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/policies"
 )
 
 // TestStaleStolenSessionCannotEnrolAttackersAuthenticator: a session that
@@ -371,5 +372,52 @@ func TestConcurrentWrongCodesCheckedAtMostMaxAttempts(t *testing.T) {
 	}
 	if checked > 5 || checked == 0 {
 		t.Fatalf("%d of %d concurrent wrong codes were checked, want 1..5", checked, n)
+	}
+}
+
+// sleepyHasher is testHasher with every check taking d, like a real
+// password hash, without the CPU.
+type sleepyHasher struct {
+	testHasher
+	d time.Duration
+}
+
+func (h sleepyHasher) Verify(ctx context.Context, pw, encoded string) (bool, error) {
+	time.Sleep(h.d)
+	return h.testHasher.Verify(ctx, pw, encoded)
+}
+
+// TestLockedAccountAnswersInTheTimeOfAnUnknownLogin: an application that
+// shows a locked account the same message as an unknown name (the
+// quickstart does, so that the page does not tell which accounts exist)
+// must not be betrayed by the time: a locked account's refusal, which
+// checks no password, is padded like every other failure.
+func TestLockedAccountAnswersInTheTimeOfAnUnknownLogin(t *testing.T) {
+	a := newApp(t, func(b *loginkit.Builder[*user]) {
+		b.Hasher(sleepyHasher{d: 20 * time.Millisecond}).Policies(policies.Lockout(2, 15*time.Minute, 15*time.Minute))
+	})
+	a.register("lia", "pw-lia-123")
+	ctx := context.Background()
+	for range 2 {
+		if _, err := a.m.Authenticate(ctx, "lia", "wrong"); !errors.Is(err, loginkit.ErrInvalidCredentials) {
+			t.Fatalf("wrong password: %v", err)
+		}
+	}
+	var locked, unknown []time.Duration
+	for range 9 {
+		start := time.Now()
+		if _, err := a.m.Authenticate(ctx, "lia", "wrong"); !errors.Is(err, loginkit.ErrLocked) {
+			t.Fatalf("locked account: %v", err)
+		}
+		locked = append(locked, time.Since(start))
+		start = time.Now()
+		if _, err := a.m.Authenticate(ctx, "nobody-here", "wrong"); !errors.Is(err, loginkit.ErrInvalidCredentials) {
+			t.Fatalf("unknown login: %v", err)
+		}
+		unknown = append(unknown, time.Since(start))
+	}
+	ratio := float64(median(locked)) / float64(median(unknown))
+	if ratio < 0.7 || ratio > 1.43 {
+		t.Fatalf("median locked %v / unknown %v = %.2f, want 0.7–1.43", median(locked), median(unknown), ratio)
 	}
 }
