@@ -53,7 +53,7 @@ func (m *Manager[U]) Authenticate(ctx context.Context, login, password string) (
 		m.failures.pad(ctx, start)
 	}
 	if err != nil && m.hooks.LoginFailed != nil {
-		m.hooks.LoginFailed(ctx, login, err)
+		m.hooks.LoginFailed(ctx, requestOf(ctx), login, err)
 	}
 	return u, err
 }
