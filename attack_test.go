@@ -421,3 +421,87 @@ func TestLockedAccountAnswersInTheTimeOfAnUnknownLogin(t *testing.T) {
 		t.Fatalf("median locked %v / unknown %v = %.2f, want 0.7–1.43", median(locked), median(unknown), ratio)
 	}
 }
+
+// valuesApp wraps a tfApp with routes that set and read a session value.
+func valuesRoutes(ta *tfApp) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", ta.routes())
+	mux.HandleFunc("POST /value", func(w http.ResponseWriter, r *http.Request) {
+		if err := ta.m.SetValue(w, r, r.FormValue("k"), r.FormValue("v")); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		_, _ = w.Write([]byte("set"))
+	})
+	mux.HandleFunc("GET /value", func(w http.ResponseWriter, r *http.Request) {
+		v, _ := ta.m.Value(r, r.FormValue("k"))
+		_, _ = w.Write([]byte("value:" + v))
+	})
+	return ta.m.Middleware(mux)
+}
+
+// TestAnotherUsersSessionValuesNotCarriedThroughSecondFactorLogin: values
+// that user A kept in the session do not reach user B, who logs in on
+// the same browser through the second factor.
+func TestAnotherUsersSessionValuesNotCarriedThroughSecondFactorLogin(t *testing.T) {
+	ta := newTFApp(t, loginkit.SecondFactorOptions{})
+	ta.register("amy", "pw-amy-123")
+	ta.register("ben", "pw-ben-123")
+	secret, _ := ta.enrol(ta.browser(), "ben", "pw-ben-123")
+	ta.handler = valuesRoutes(ta)
+	b := ta.browser()
+	b.mustLogin("amy", "pw-amy-123", false)
+	if res := b.do("POST", "/value", form("k", "cart", "v", "amy-secret")); res.StatusCode != http.StatusOK {
+		t.Fatalf("set value: %d %s", res.StatusCode, body(res))
+	}
+	ta.pending(b, "ben", "pw-ben-123", false)
+	if got := body(b.get("/value?k=cart")); got != "value:" {
+		t.Fatalf("pending login of ben reads amy's value: %q", got)
+	}
+	ta.clock.Advance(30 * time.Second)
+	if res := b.do("POST", "/2fa/totp", form("code", ta.code(secret, 0))); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("second factor: %d %s", res.StatusCode, body(res))
+	}
+	wantWho(t, b, "user:ben:fresh")
+	if got := body(b.get("/value?k=cart")); got != "value:" {
+		t.Fatalf("ben reads amy's value: %q", got)
+	}
+}
+
+// TestAnonymousValueSessionIsNoLogin: the anonymous session that session
+// values create is anonymous for every guard and call, and a planted copy
+// of it learns nothing of the login that follows.
+func TestAnonymousValueSessionIsNoLogin(t *testing.T) {
+	ta := newTFApp(t, loginkit.SecondFactorOptions{})
+	ta.register("cid", "pw-cid-123")
+	ta.handler = valuesRoutes(ta)
+	attacker := ta.browser()
+	if res := attacker.do("POST", "/value", form("k", "next", "/account")); res.StatusCode != http.StatusOK {
+		t.Fatalf("set value: %d", res.StatusCode)
+	}
+	if attacker.cookie(sessionCookie) == "" {
+		t.Fatal("no anonymous session cookie")
+	}
+	for _, path := range []string{"/protected", "/fresh", "/admin", "/recent"} {
+		if res := attacker.get(path); res.StatusCode == http.StatusOK {
+			t.Errorf("GET %s with an anonymous value session: 200", path)
+		}
+	}
+	for _, p := range []string{"/account/totp/begin", "/account/2fa/disable", "/account/2fa/regenerate", "/logout-others", "/password", "/reauth"} {
+		if res := attacker.do("POST", p, form("password", "pw-cid-123", "current", "pw-cid-123", "new", "x-new-pw-1")); res.StatusCode < 300 {
+			t.Errorf("POST %s with an anonymous value session: %d", p, res.StatusCode)
+		}
+	}
+	// The victim's browser is made to carry the attacker's cookie
+	// (fixation), then logs in and sets a value.
+	victim := attacker.clone()
+	victim.mustLogin("cid", "pw-cid-123", false)
+	if victim.cookie(sessionCookie) == attacker.cookie(sessionCookie) {
+		t.Fatal("login kept the planted session token")
+	}
+	victim.do("POST", "/value", form("k", "note", "victim-private"))
+	wantWho(t, attacker, "anonymous")
+	if got := body(attacker.get("/value?k=note")); got != "value:" {
+		t.Fatalf("the planted cookie reads the victim's value: %q", got)
+	}
+}
