@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzDecodeSessionCookie checks that the session cookie decoder never
@@ -187,5 +188,34 @@ func TestHashSchemeDropsSaltsAndDigests(t *testing.T) {
 	}
 	if a, b := hashScheme("$2b$12$"+strings.Repeat("a", 53)), hashScheme("$2b$12$"+strings.Repeat("b", 53)); a != b {
 		t.Errorf("two bcrypt-12 hashes have different schemes: %q, %q", a, b)
+	}
+}
+
+// TestFailureFloorIgnoresOneOutlier checks that one slow failure (a GC
+// pause, a burst of load) does not raise the padding of every failed
+// login, while a lasting change does within a few failures, and that the
+// slowest scheme sets the floor.
+func TestFailureFloorIgnoresOneOutlier(t *testing.T) {
+	var f failureTiming
+	now := time.Now()
+	for range 4 {
+		f.observe("fast", 10*time.Millisecond, now)
+	}
+	f.observe("fast", 5*time.Second, now)
+	if got := f.floor(now); got != 10*time.Millisecond {
+		t.Fatalf("floor after one outlier = %v, want 10ms", got)
+	}
+	for range 3 {
+		f.observe("fast", 100*time.Millisecond, now)
+	}
+	if got := f.floor(now); got != 100*time.Millisecond {
+		t.Fatalf("floor after a lasting slowdown = %v, want 100ms", got)
+	}
+	f.observe("slow", 300*time.Millisecond, now)
+	if got := f.floor(now); got != 300*time.Millisecond {
+		t.Fatalf("floor with a slower scheme = %v, want 300ms", got)
+	}
+	if got := f.floor(now.Add(8 * 24 * time.Hour)); got != 0 {
+		t.Fatalf("floor after a week without failures = %v, want 0", got)
 	}
 }

@@ -92,8 +92,9 @@ type UserStore[U User] interface {
 // (recording a login, upgrading a password hash, bumping the session
 // version on a password change or "log out everywhere"), so that a login
 // in flight cannot write back a stale copy over a concurrent password
-// change, account disable or revocation, and so that parallel failed
-// logins are all counted by a lockout policy. Every store in this module
+// change, account disable or revocation, and so that a lockout policy
+// bounds password checks however many logins race: each check is reserved
+// in the stored account, atomically, before it is made. Every store in this module
 // implements it. With a store that does not, the manager reloads the user
 // just before writing, which narrows the race but cannot close it.
 type UserUpdater[U User] interface {

@@ -17,6 +17,7 @@ type Option func(*config)
 
 type config struct {
 	storekit.Config
+	near *NearCacheConfig // WithNearCache; sessions only
 }
 
 // errs makes the package's errors.
@@ -44,7 +45,7 @@ func checkPrefix(prefix string) error {
 }
 
 func newConfig(opts []Option) config {
-	return storekit.Apply(config{storekit.Config{Prefix: DefaultPrefix}}, opts)
+	return storekit.Apply(config{Config: storekit.Config{Prefix: DefaultPrefix}}, opts)
 }
 
 // Key names. See the package documentation for the layout and the slots
