@@ -207,7 +207,7 @@ func (s *limiterSuite) concurrent(t suiteT) {
 		allowed := make([][perRound]bool, callers)
 		errs := make([][perRound]error, callers)
 		raceSteps(callers, perRound, func(i, k int) {
-			allowed[i][k], errs[i][k] = l.Allow(raceContext(), fmt.Sprintf("busy-%d-%d", round, k), r, limiterBase.Add(time.Duration(i)*time.Millisecond))
+			allowed[i][k], errs[i][k] = l.Allow(raceContext(), fmt.Sprintf("busy-%d-%d", round, k), r, limiterBase)
 		})
 		for k := range perRound {
 			n := 0
