@@ -40,6 +40,7 @@ func runLimiter(t suiteT, h LimiterHarness) {
 	}
 	s := &limiterSuite{h: h}
 	only := onlyCases(t)
+	t = scope(t, "Limiter", []string{"Allow"}, Unsupported()["Limiter"]...)
 	for _, c := range []struct {
 		name string
 		f    func(t suiteT)
@@ -71,6 +72,7 @@ func (s *limiterSuite) allow(t suiteT, l loginkit.Limiter, key string, r loginki
 	t.Helper()
 	ok, err := l.Allow(background(), key, r, limiterBase.Add(at))
 	if err != nil {
+		skipUnsupported(t, "Allow", err)
 		t.Fatalf("Allow(%q, %+v, base%+v): %v", key, r, at, err)
 	}
 	return ok
