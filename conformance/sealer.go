@@ -54,6 +54,7 @@ func runSealer(t suiteT, h SealerHarness) {
 		{"RoundTripFlags", s.flags},
 		{"SealDoesNotModifyInput", s.sealKeepsInput},
 		{"FreshNonce", s.freshNonce},
+		{"FreshNonceAcrossInstances", s.freshNonceAcross},
 		{"CookieSafe", s.cookieSafe},
 		{"SealNil", s.sealNil},
 		{"TamperedCharacter", s.tampered},
@@ -221,6 +222,26 @@ func (s *sealerSuite) freshNonce(t suiteT) {
 	}
 }
 
+// freshNonceAcross seals the same session with two sealers from h.New
+// (which share a key when the harness gives them one): no value may come
+// back twice. A nonce taken from a counter that starts afresh with each
+// sealer (each process) repeats under the same key, which for AES-GCM
+// gives away the key stream and the authentication key.
+func (s *sealerSuite) freshNonceAcross(t suiteT) {
+	a, b := s.h.New(t), s.h.New(t)
+	x := s.full("user-nonce-across")
+	seen := map[string]string{}
+	for i := range 4 {
+		for name, sl := range map[string]loginkit.SessionSealer{"first": a, "second": b} {
+			v := s.seal(t, sl, x, "SessionSealer.Seal contract")
+			if prev, ok := seen[v]; ok {
+				t.Fatalf("Seal #%d of the same session by the %s sealer from New: returned the value already returned by %s (each Seal must use a fresh random nonce, not a counter that restarts with each sealer or process)", i+1, name, prev)
+			}
+			seen[v] = fmt.Sprintf("seal #%d of the %s sealer", i+1, name)
+		}
+	}
+}
+
 // sealerCookieOctet reports whether c may appear in a cookie value (RFC 6265
 // cookie-octet).
 func sealerCookieOctet(c byte) bool {
@@ -341,6 +362,8 @@ func (s *sealerSuite) expired(t suiteT) {
 		edit func(x *loginkit.Session)
 	}{
 		{"ExpiresAt an hour ago", func(x *loginkit.Session) { x.ExpiresAt = s.now.Add(-time.Hour) }},
+		{"ExpiresAt two seconds ago (no grace period)", func(x *loginkit.Session) { x.ExpiresAt = time.Now().UTC().Add(-2 * time.Second) }},
+		{"AbsoluteExpiresAt two seconds ago (no grace period)", func(x *loginkit.Session) { x.AbsoluteExpiresAt = time.Now().UTC().Add(-2 * time.Second) }},
 		{"ExpiresAt a year ago", func(x *loginkit.Session) { x.ExpiresAt = s.now.AddDate(-1, 0, 0) }},
 		{"ExpiresAt zero", func(x *loginkit.Session) { x.ExpiresAt = time.Time{} }},
 		{"AbsoluteExpiresAt an hour ago", func(x *loginkit.Session) { x.AbsoluteExpiresAt = s.now.Add(-time.Hour) }},
