@@ -22,19 +22,17 @@ type SecondFactorHarness struct {
 }
 
 // TestSecondFactors checks a loginkit.SecondFactorStore against its
-// contract: round trips, per-user isolation, the TOTP replay rule
-// (sequential, and 20 concurrent callers with one step: exactly one
-// succeeds), single-use recovery codes (20 concurrent uses of one code:
-// exactly one succeeds; concurrent uses of different codes: none lost),
-// replacement of the recovery code set, deletion, isolation of returned
-// values and cancelled contexts. Each case runs as a subtest with a fresh
-// store from h.New. The cases: RoundTrip, GetMissing, EmptyValuesRefused,
-// SetTOTPReplaces, SetTOTPKeepsRecoveryCodes, AcceptTOTPStep,
-// AcceptTOTPStepMissing, AcceptTOTPStepConcurrent,
-// AcceptTOTPStepConcurrentRising, UseRecoveryCode,
-// UseRecoveryCodeConcurrent, UseDifferentRecoveryCodesConcurrent,
-// SetRecoveryCodesReplaces, SetRecoveryCodesKeepsTOTP, UsersIsolated,
-// Delete, ReturnedValuesIsolated, ContextCancelled.
+// contract: round trips, per-user isolation (also of user IDs that are
+// prefixes of each other), the TOTP replay rule (sequential, and 20
+// concurrent callers with one step: exactly one succeeds), single-use
+// recovery codes matched exactly (20 concurrent uses of one code: exactly
+// one succeeds; concurrent uses of different codes: none lost),
+// replacement of the recovery code set and of the TOTP secret, also while
+// codes and steps are being used, deletion, times in UTC, isolation of
+// returned values and cancelled contexts. The race cases repeat their
+// rounds for a time budget (see the package documentation). Each case
+// runs as a subtest with a fresh store from h.New; the package
+// documentation lists them.
 func TestSecondFactors(t *testing.T, h SecondFactorHarness) {
 	t.Helper()
 	runSecondFactors(wrapT(t), h)
