@@ -12,11 +12,12 @@ import (
 // password, and spends the same hashing work on both, so neither the error
 // nor the timing tells them apart: every ErrInvalidCredentials outcome is
 // padded to the time a wrong password takes against the slowest hash
-// scheme seen failing recently (a per-scheme moving average), so that
+// scheme seen failing recently (a per-scheme median), so that
 // users imported with a slower or faster scheme than the hasher's own
-// cannot be told from unknown logins either. A login that is not ValidLoginName, or
-// a password with code points the PRECIS OpaqueString profile disallows,
-// is ErrInvalidCredentials too, without asking the store. Other outcomes:
+// cannot be told from unknown logins either. A login that is not
+// ValidLoginName, or a password with code points the PRECIS OpaqueString
+// profile disallows, is ErrInvalidCredentials too, without asking the
+// store. Other outcomes:
 //
 //   - ErrLocked when a policy (policies.Lockout) refuses the account for
 //     now, whatever the password;
@@ -49,7 +50,7 @@ func (m *Manager[U]) Authenticate(ctx context.Context, login, password string) (
 		m.failures.pad(ctx, start)
 	}
 	if err != nil && m.hooks.LoginFailed != nil {
-		m.hooks.LoginFailed(ctx, login, err)
+		m.hooks.LoginFailed(ctx, requestOf(ctx), login, err)
 	}
 	return u, err
 }
@@ -114,14 +115,27 @@ func (m *Manager[U]) authenticate(ctx context.Context, login, password string, s
 			// single the account out.
 			m.logger.ErrorContext(ctx, "loginkit: cannot verify stored password hash", "user", a.ID, "error", err)
 			_ = m.dummyVerify(ctx, password)
+		} else {
+			// What a wrong password costs in this scheme: every
+			// failure is padded to the slowest (see timing.go).
+			m.failures.observe(hashScheme(verified), time.Since(start), time.Now())
 		}
-		m.failures.observe(hashScheme(verified), time.Since(start), time.Now())
 		return zero, ErrInvalidCredentials // counted by the reservation
 	}
 	if refused == nil && !u.IsActive() {
 		refused = ErrInactive
 	}
 	if refused != nil {
+		// The password was right: refund the reserved attempt, so that a
+		// refused account (inactive, say) is not locked by its owner.
+		if m.hasRecorders() {
+			_, err := m.updateUser(ctx, a.ID, func(a *Account) error {
+				return m.settleAttempt(ctx, u, a, now, res)
+			})
+			if err != nil && !errors.Is(err, ErrLocked) {
+				m.logger.WarnContext(ctx, "loginkit: could not record login", "user", a.ID, "error", err)
+			}
+		}
 		return zero, refused
 	}
 	newHash := ""

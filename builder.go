@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -47,13 +48,27 @@ const (
 
 // CookieOptions configures the session and remember-me cookies. Cookies are
 // always HttpOnly.
+//
+// The names a configuration produces, when SessionName and RememberName
+// are left empty:
+//
+//	Insecure  Domain  Path      session cookie    remember cookie
+//	false     ""      "" or /   __Host-session    __Host-remember   (the default)
+//	false     set     any       session           remember
+//	false     any     not /     session           remember
+//	true      any     any       session           remember
+//
+// Browsers accept a "__Host-" cookie only when it is Secure, has no Domain
+// and has Path "/", which pins it to this exact host over HTTPS.
+// Manager.CookieNames reports the names a built manager uses.
 type CookieOptions struct {
 	// SessionName is the session cookie's name. The default is
 	// "__Host-session" when the cookie is Secure with no Domain and Path
-	// "/", else "session".
+	// "/", else "session" (see the table above).
 	SessionName string
 	// RememberName is the remember-me cookie's name, defaulting like
-	// SessionName ("__Host-remember" or "remember").
+	// SessionName ("__Host-remember" or "remember"). Build refuses a
+	// configuration whose two names are equal.
 	RememberName string
 	// Domain and Path scope both cookies. Path defaults to "/".
 	Domain string
@@ -81,7 +96,8 @@ type RememberOptions struct {
 
 // Hooks are called on login events: the counterpart of Flask-Login's
 // signals. Every field is optional. Hooks run synchronously on the request
-// goroutine; keep them short.
+// goroutine; keep them short. A hook may call CurrentUser and the other
+// request accessors.
 type Hooks[U User] struct {
 	// LoggedIn runs after Login succeeds.
 	LoggedIn func(r *http.Request, u U)
@@ -89,14 +105,24 @@ type Hooks[U User] struct {
 	// zero U when the request was anonymous).
 	LoggedOut func(r *http.Request, u U)
 	// LoginFailed runs when Authenticate refuses a login; err is the error
-	// it returns.
-	LoginFailed func(ctx context.Context, login string, err error)
+	// it returns. r is the request whose context Authenticate was given
+	// (found through Middleware or a guard, so that an audit log can
+	// record the client's address), or nil when Authenticate runs outside
+	// one.
+	LoginFailed func(ctx context.Context, r *http.Request, login string, err error)
 	// Unauthorized runs before the unauthorized response is sent.
 	Unauthorized func(r *http.Request)
 	// NeedsRefresh runs before the needs-refresh response is sent.
 	NeedsRefresh func(r *http.Request, u U)
-	// RememberRestored runs when a remember cookie restores a login.
+	// RememberRestored runs when a remember cookie restores a login
+	// (Flask-Login's user_loaded_from_cookie).
 	RememberRestored func(r *http.Request, u U)
+	// UserLoadedFromRequest runs when the request loader authenticates a
+	// request (Flask-Login's user_loaded_from_request).
+	UserLoadedFromRequest func(r *http.Request, u U)
+	// LoginConfirmed runs after ConfirmLogin (or Reauthenticate) made the
+	// session fresh again (Flask-Login's user_login_confirmed).
+	LoginConfirmed func(r *http.Request, u U)
 	// SessionProtected runs when session protection acts on a session
 	// whose fingerprint changed.
 	SessionProtected func(r *http.Request, userID string, mode Protection)
@@ -141,6 +167,8 @@ type Builder[U User] struct {
 	policies       []Policy
 	loginURL       string
 	refreshURL     string
+	nextParam      string
+	allowedHosts   []string
 	cookies        CookieOptions
 	remember       *RememberOptions
 	idle, absolute time.Duration
@@ -182,7 +210,11 @@ func (b *Builder[U]) Loader(l UserLoader[U]) *Builder[U] {
 	return b
 }
 
-// Sessions sets the session store. Required.
+// Sessions sets the session store. It is required, except for an
+// API-only manager: one with a RequestLoader and no session store, whose
+// requests each authenticate themselves (a bearer token, an API key).
+// Such a manager needs no Users or Loader, sets no cookies, and its Login
+// returns ErrConfig.
 func (b *Builder[U]) Sessions(s SessionStore) *Builder[U] { b.sessions = s; return b }
 
 // Tokens sets the token store, which enables remember-me.
@@ -202,6 +234,20 @@ func (b *Builder[U]) Policies(p ...Policy) *Builder[U] {
 // redirected, with the original path and query in the "next" parameter.
 // Without it, such requests get 401.
 func (b *Builder[U]) LoginURL(u string) *Builder[U] { b.loginURL = u; return b }
+
+// NextParam sets the name of the query parameter that carries the page to
+// return to after logging in (default DefaultNextParam, "next"), in the
+// redirects to the login and refresh URLs and in Manager.NextOr.
+func (b *Builder[U]) NextParam(name string) *Builder[U] { b.nextParam = name; return b }
+
+// AllowedHosts names other hosts (such as "app.example" or
+// "app.example:8443") that Manager.NextOr accepts in an absolute next URL:
+// set it on the manager of a login app that serves other apps, whose
+// LoginURL points at it. See SafeNext.
+func (b *Builder[U]) AllowedHosts(hosts ...string) *Builder[U] {
+	b.allowedHosts = append(b.allowedHosts, hosts...)
+	return b
+}
 
 // RefreshURL sets where FreshRequired sends browser requests whose session
 // is not fresh; it defaults to LoginURL.
@@ -247,7 +293,8 @@ func (b *Builder[U]) TrustForwardedFor(proxies ...netip.Prefix) *Builder[U] {
 }
 
 // RequestLoader sets a loader for session-less clients, consulted when a
-// request has no valid session or remember cookie.
+// request has no valid session or remember cookie. With a RequestLoader
+// and no Sessions, the manager is API-only (see Sessions).
 func (b *Builder[U]) RequestLoader(f RequestLoaderFunc[U]) *Builder[U] { b.requestLoader = f; return b }
 
 // Hooks sets the event hooks.
@@ -258,7 +305,10 @@ func (b *Builder[U]) Hooks(h Hooks[U]) *Builder[U] { b.hooks = h; return b }
 func (b *Builder[U]) Logger(l *slog.Logger) *Builder[U] { b.logger = l; return b }
 
 // Clock sets the manager's time source, for tests; default time.Now.
-// Stores keep using real time for their own expiry.
+// Build also gives it to every store passed to the builder that
+// implements ClockSetter (memstore's stores and cookiestore), so that the
+// manager and those stores agree on the time; stores whose server decides
+// expiry (redisstore, sqlstore, mongostore) keep real time.
 func (b *Builder[U]) Clock(now func() time.Time) *Builder[U] { b.clock = now; return b }
 
 // UnauthorizedHandler replaces the response to anonymous requests on
@@ -288,11 +338,18 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...))
 	}
-	if b.loader == nil {
+	// A manager with a request loader and no session store is API-only:
+	// every request authenticates itself (a bearer token, an API key),
+	// and there are no sessions, cookies or remember-me.
+	apiOnly := b.sessions == nil && b.requestLoader != nil
+	if b.loader == nil && !apiOnly {
 		bad("a user store (Users) or loader (Loader) is required")
 	}
-	if b.sessions == nil {
-		bad("a session store (Sessions) is required")
+	if b.sessions == nil && !apiOnly {
+		bad("a session store (Sessions) is required, unless the manager authenticates only through a RequestLoader")
+	}
+	if apiOnly && b.remember != nil {
+		bad("remember-me needs a session store (Sessions)")
 	}
 	if b.users != nil && b.hasher == nil {
 		bad("a Hasher is required with a user store (password logins need it); use hashers.Default()")
@@ -300,7 +357,11 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 	if b.remember != nil && b.tokens == nil {
 		bad("remember-me needs a token store (Tokens)")
 	}
-	for _, store := range []any{b.loader, b.sessions, b.tokens} {
+	stores := []any{b.loader, b.sessions, b.tokens}
+	if b.factors != nil {
+		stores = append(stores, b.factors.store)
+	}
+	for _, store := range stores {
 		if cc, ok := store.(ConfigChecker); ok {
 			if err := cc.CheckConfig(); err != nil {
 				errs = append(errs, fmt.Errorf("%w: %w", ErrConfig, err))
@@ -325,6 +386,14 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 			bad("login and refresh URLs must be absolute paths or http(s) URLs: %q", u)
 		}
 	}
+	if b.nextParam != "" && (url.QueryEscape(b.nextParam) != b.nextParam || strings.ContainsAny(b.nextParam, "+%")) {
+		bad("the next parameter name %q must be a plain query name (letters, digits, '-', '_', '.', '~')", b.nextParam)
+	}
+	for _, h := range b.allowedHosts {
+		if h == "" || !hostChars(h) {
+			bad("allowed host %q must be a host name or address with an optional port", h)
+		}
+	}
 	if b.protection < ProtectionOff || b.protection > ProtectionStrong {
 		bad("unknown session protection mode %d", b.protection)
 	}
@@ -333,6 +402,9 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 	}
 	if b.cookies.SameSite == http.SameSiteNoneMode && b.cookies.Insecure {
 		bad("SameSite=None cookies must be Secure")
+	}
+	if cc := newCookieConfig(b.cookies); cc.session == cc.remember {
+		bad("the session and remember cookies need different names (both are %q): every request would read the session as a remember token", cc.session)
 	}
 	if b.factors != nil && b.tokens == nil {
 		bad("second factors need a token store (Tokens), which counts wrong codes")
@@ -351,6 +423,8 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 		policies:      append([]Policy(nil), b.policies...),
 		loginURL:      b.loginURL,
 		refreshURL:    b.refreshURL,
+		nextParam:     b.nextParam,
+		allowedHosts:  append([]string(nil), b.allowedHosts...),
 		idle:          idle,
 		absolute:      absolute,
 		freshMaxAge:   b.freshMaxAge,
@@ -372,6 +446,9 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 	if m.refreshURL == "" {
 		m.refreshURL = m.loginURL
 	}
+	if m.nextParam == "" {
+		m.nextParam = DefaultNextParam
+	}
 	if m.logger == nil {
 		m.logger = slog.Default()
 	}
@@ -383,7 +460,14 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 		m.touch = min(idle/10, time.Minute)
 	}
 	m.sealer, _ = b.sessions.(SessionSealer)
-	if b.tokens != nil {
+	if b.clock != nil {
+		for _, s := range []any{b.users, b.loader, b.sessions, b.tokens} {
+			if c, ok := s.(ClockSetter); ok {
+				c.SetClock(b.clock)
+			}
+		}
+	}
+	if b.tokens != nil && b.sessions != nil {
 		ro := RememberOptions{}
 		if b.remember != nil {
 			ro = *b.remember

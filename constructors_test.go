@@ -142,10 +142,12 @@ func TestConstructorsRefuseBadOptions(t *testing.T) {
 				}
 			}
 			calls := map[string]func() error{
-				"Users.LoadUser":      func() error { _, err := s.users.LoadUser(ctx, "x"); return err },
-				"Users.Create":        func() error { return s.users.Create(ctx, &conformance.Member{}) },
-				"Sessions.Get":        func() error { _, err := s.sessions.Get(ctx, "x"); return err },
-				"Sessions.Save":       func() error { return s.sessions.Save(ctx, &loginkit.Session{Key: "x", ExpiresAt: time.Now().Add(time.Hour)}) },
+				"Users.LoadUser": func() error { _, err := s.users.LoadUser(ctx, "x"); return err },
+				"Users.Create":   func() error { return s.users.Create(ctx, &conformance.Member{}) },
+				"Sessions.Get":   func() error { _, err := s.sessions.Get(ctx, "x"); return err },
+				"Sessions.Save": func() error {
+					return s.sessions.Save(ctx, &loginkit.Session{Key: "x", ExpiresAt: time.Now().Add(time.Hour)})
+				},
 				"Tokens.Consume":      func() error { _, err := s.tokens.Consume(ctx, "x"); return err },
 				"Tokens.DeleteByUser": func() error { _, err := s.tokens.DeleteByUser(ctx, "u", ""); return err },
 				"SecondFactors.Get":   func() error { _, err := s.factors.GetSecondFactor(ctx, "u"); return err },
@@ -162,6 +164,12 @@ func TestConstructorsRefuseBadOptions(t *testing.T) {
 				Hasher(hashers.Default()).Build()
 			if !errors.Is(err, loginkit.ErrConfig) || !strings.Contains(err.Error(), name) {
 				t.Errorf("%s: Build = %v; want ErrConfig naming the adapter", what, err)
+			}
+			_, err = loginkit.New[*conformance.Member]().Users(memstore.NewUsers[conformance.Member]()).
+				Sessions(memstore.NewSessions()).Tokens(memstore.NewTokens()).Hasher(hashers.Default()).
+				SecondFactor(s.factors, loginkit.SecondFactorOptions{Key: make([]byte, 32), Issuer: "test"}).Build()
+			if !errors.Is(err, loginkit.ErrConfig) || !strings.Contains(err.Error(), name) {
+				t.Errorf("%s: Build with the second-factor store = %v; want ErrConfig naming the adapter", what, err)
 			}
 		}
 	}

@@ -2,9 +2,9 @@ package loginkit
 
 import (
 	"net/http"
-	"net/textproto"
-	"strings"
 	"time"
+
+	"github.com/loginkit/loginkit/internal/hotpath"
 )
 
 // cookieConfig holds the resolved cookie settings.
@@ -79,34 +79,8 @@ func (c *cookieConfig) clear(w http.ResponseWriter, name string) {
 }
 
 // cookieValue returns the value of the named cookie, or "" when the request
-// has none. A value longer than MaxCookieBytes, or one holding bytes no
-// cookie value may hold, is reported as bad, so the caller clears it
-// instead of leaving it in the browser. It reads the Cookie headers
-// itself, without allocating: http.Request.Cookie parses every cookie of
-// the request into a new slice on each call.
+// has none; bad reports a value to clear (see hotpath.CookieValue, which
+// replaces http.Request.Cookie on the hot path).
 func cookieValue(r *http.Request, name string) (value string, bad bool) {
-	for _, line := range r.Header["Cookie"] {
-		for len(line) > 0 {
-			var part string
-			part, line, _ = strings.Cut(line, ";")
-			part = textproto.TrimString(part)
-			k, v, ok := strings.Cut(part, "=")
-			if !ok || textproto.TrimString(k) != name {
-				continue
-			}
-			if len(v) > MaxCookieBytes {
-				return "", true
-			}
-			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
-				v = v[1 : len(v)-1]
-			}
-			for i := 0; i < len(v); i++ {
-				if b := v[i]; b <= 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' || b == ',' {
-					return "", true
-				}
-			}
-			return v, false
-		}
-	}
-	return "", false
+	return hotpath.CookieValue(r.Header, name, MaxCookieBytes)
 }

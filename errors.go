@@ -24,6 +24,13 @@ var (
 
 	// ErrLocked reports that logins to the account are refused for now,
 	// typically after repeated failed attempts (see policies.Lockout).
+	// Only an existing account can be locked, so a login page that says
+	// "locked" tells a stranger that the name is registered. To keep
+	// account names private, answer ErrLocked exactly like
+	// ErrInvalidCredentials and explain the lockout on every failed login
+	// ("after 5 wrong passwords an account waits 15 minutes"), as the
+	// quickstart does; once the user is logged in (Reauthenticate,
+	// ChangePassword) naming the lockout reveals nothing.
 	ErrLocked = errors.New("loginkit: account is temporarily locked")
 
 	// ErrUnauthorized reports that a request needs a logged-in user. Guards
@@ -60,6 +67,10 @@ var (
 	// ErrInvalid reports a value a store or helper refuses outright, such as
 	// an empty session key or a username containing '@'.
 	ErrInvalid = errors.New("loginkit: invalid value")
+
+	// ErrValueTooLarge reports session values (see Manager.SetValue) past
+	// MaxValueBytes, or past what a cookie session can hold.
+	ErrValueTooLarge = errors.New("loginkit: session values too large")
 
 	// ErrRateLimited reports a request over a rate limit (see Rate and
 	// Recovery); answer it with 429 Too Many Requests.

@@ -135,3 +135,43 @@ func ExampleManager_Authenticate() {
 	// true
 	// Bob <nil>
 }
+
+// One-time ("flash") messages with session values: set before a
+// redirect, popped by the next page. They work for anonymous visitors too
+// (an anonymous session carries them) and survive the login's rotation.
+func ExampleManager_PopValue() {
+	m, err := loginkit.New[*Staff]().
+		Loader(memstore.NewUsers[Staff]()).
+		Sessions(memstore.NewSessions()).
+		Build()
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		_ = m.Logout(w, r)
+		_ = m.SetValue(w, r, "flash", "You have been logged out.")
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		msg, _ := m.PopValue(w, r, "flash")
+		fmt.Fprintf(w, "flash: %q", msg)
+	})
+	h := m.Middleware(mux)
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/logout", nil))
+	cookies := rec.Result().Cookies()
+	for range 2 {
+		r := httptest.NewRequest("GET", "/", nil)
+		for _, c := range cookies {
+			r.AddCookie(c)
+		}
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		fmt.Println(rec.Body.String())
+	}
+	// Output:
+	// flash: "You have been logged out."
+	// flash: ""
+}

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzDecodeSessionCookie checks that the session cookie decoder never
@@ -121,6 +122,55 @@ func FuzzCookieValue(f *testing.F) {
 	})
 }
 
+// FuzzSafeNextAllowedHosts checks SafeNext with an allowed host: every
+// target it accepts is either a local path (as FuzzSafeNext requires) or
+// an http(s) URL whose host, as url.Parse and a browser read it, is the
+// allowed host, without user information, and whose path stays on it
+// after dot-segment normalisation and one percent-decoding.
+func FuzzSafeNextAllowedHosts(f *testing.F) {
+	const allowed = "app.example:8443"
+	for _, s := range []string{"https://app.example:8443/x?y=1#z", "http://APP.example:8443", "https://app.example:8443?q",
+		"https://app.example/x", "https://app.example:8443@evil.example/", "https://evil.example/?app.example:8443",
+		"https://app.example:8443\\@evil.example", "https://app.example:8443/..//evil.example", "https://app.example:8443/%2F%2Fevil",
+		"https://app.example:8443%2F@evil.example", "https:/app.example:8443/x", "https:\\\\app.example:8443/x",
+		"//app.example:8443/x", "https://app.example:8443#@evil.example", "https://[::1]:8443/x", "/local?next=https://x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, next string) {
+		got, ok := SafeNext(next, allowed)
+		if !ok {
+			if got != "" {
+				t.Fatalf("refused %q but returned %q", next, got)
+			}
+			return
+		}
+		if got != next {
+			t.Fatalf("accepted %q but returned %q", next, got)
+		}
+		if local, _ := SafeNext(next); local == next {
+			return // a local path, checked by FuzzSafeNext
+		}
+		browser := strings.NewReplacer("\t", "", "\n", "", "\r", "", "\\", "/").Replace(got)
+		if browser != got {
+			t.Fatalf("%q holds bytes a browser strips or rewrites", got)
+		}
+		u, err := url.Parse(got)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https" && !strings.EqualFold(u.Scheme, "http") && !strings.EqualFold(u.Scheme, "https")) {
+			t.Fatalf("%q: scheme %q, err %v", got, u.Scheme, err)
+		}
+		if !strings.EqualFold(u.Host, allowed) || u.User != nil || u.Opaque != "" {
+			t.Fatalf("%q: host %q, user %v, opaque %q; want host %s", got, u.Host, u.User, u.Opaque, allowed)
+		}
+		base := &url.URL{Scheme: "https", Host: allowed}
+		if ref := base.ResolveReference(u); !strings.EqualFold(ref.Host, allowed) {
+			t.Fatalf("%q resolves to host %q", got, ref.Host)
+		}
+		if dec, err := url.PathUnescape(u.EscapedPath()); err != nil || strings.HasPrefix(dec, "//") || strings.Contains(dec, "\\") {
+			t.Fatalf("%q: path decodes to %q", got, dec)
+		}
+	})
+}
+
 // TestHashSchemeDropsSaltsAndDigests checks the scheme names the timing
 // padding groups failed logins by: parameters kept, salts and digests
 // dropped, so that users of one scheme and cost share one entry.
@@ -138,5 +188,34 @@ func TestHashSchemeDropsSaltsAndDigests(t *testing.T) {
 	}
 	if a, b := hashScheme("$2b$12$"+strings.Repeat("a", 53)), hashScheme("$2b$12$"+strings.Repeat("b", 53)); a != b {
 		t.Errorf("two bcrypt-12 hashes have different schemes: %q, %q", a, b)
+	}
+}
+
+// TestFailureFloorIgnoresOneOutlier checks that one slow failure (a GC
+// pause, a burst of load) does not raise the padding of every failed
+// login, while a lasting change does within a few failures, and that the
+// slowest scheme sets the floor.
+func TestFailureFloorIgnoresOneOutlier(t *testing.T) {
+	var f failureTiming
+	now := time.Now()
+	for range 4 {
+		f.observe("fast", 10*time.Millisecond, now)
+	}
+	f.observe("fast", 5*time.Second, now)
+	if got := f.floor(now); got != 10*time.Millisecond {
+		t.Fatalf("floor after one outlier = %v, want 10ms", got)
+	}
+	for range 3 {
+		f.observe("fast", 100*time.Millisecond, now)
+	}
+	if got := f.floor(now); got != 100*time.Millisecond {
+		t.Fatalf("floor after a lasting slowdown = %v, want 100ms", got)
+	}
+	f.observe("slow", 300*time.Millisecond, now)
+	if got := f.floor(now); got != 300*time.Millisecond {
+		t.Fatalf("floor with a slower scheme = %v, want 300ms", got)
+	}
+	if got := f.floor(now.Add(8 * 24 * time.Hour)); got != 0 {
+		t.Fatalf("floor after a week without failures = %v, want 0", got)
 	}
 }

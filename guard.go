@@ -43,7 +43,7 @@ func (m *Manager[U]) guard(next http.Handler, fresh bool, extra []Policy) http.H
 			return
 		}
 		r = m.withState(w, r)
-		st := m.stateOf(r)
+		st := m.state(r)
 		if !st.authed {
 			if st.err != nil {
 				m.respondUnavailable(w, r)
@@ -53,12 +53,12 @@ func (m *Manager[U]) guard(next http.Handler, fresh bool, extra []Policy) http.H
 			return
 		}
 		now := m.now()
-		if fresh && !m.isFresh(st.session, now) {
+		if fresh && !m.isFresh(st.userSession(), now) {
 			m.respondNeedsRefresh(w, r, st.user)
 			return
 		}
 		if len(m.policies) > 0 || len(extra) > 0 {
-			c := &Check{Stage: StageRequest, User: st.user, Account: accountOf(st.user), Session: st.session, Request: r, Now: now}
+			c := &Check{Stage: StageRequest, User: st.user, Account: accountOf(st.user), Session: st.userSession(), Request: r, Now: now}
 			err := m.checkPolicies(r.Context(), m.policies, c)
 			if err == nil {
 				err = m.checkPolicies(r.Context(), extra, c)
@@ -119,7 +119,7 @@ func (m *Manager[U]) respondUnauthorized(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	if m.loginURL != "" && wantsHTML(r) {
-		http.Redirect(w, r, withNext(m.loginURL, r.URL.RequestURI()), http.StatusSeeOther)
+		http.Redirect(w, r, m.LoginRedirectURL(r), http.StatusSeeOther)
 		return
 	}
 	writeError(w, r, http.StatusUnauthorized, "unauthorized", "Please log in to access this page.")
@@ -134,7 +134,7 @@ func (m *Manager[U]) respondNeedsRefresh(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	if m.refreshURL != "" && wantsHTML(r) {
-		http.Redirect(w, r, withNext(m.refreshURL, r.URL.RequestURI()), http.StatusSeeOther)
+		http.Redirect(w, r, m.RefreshRedirectURL(r), http.StatusSeeOther)
 		return
 	}
 	writeError(w, r, http.StatusUnauthorized, "needs_refresh", "Please confirm your password to access this page.")

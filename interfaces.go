@@ -92,8 +92,9 @@ type UserStore[U User] interface {
 // (recording a login, upgrading a password hash, bumping the session
 // version on a password change or "log out everywhere"), so that a login
 // in flight cannot write back a stale copy over a concurrent password
-// change, account disable or revocation, and so that parallel failed
-// logins are all counted by a lockout policy. Every store in this module
+// change, account disable or revocation, and so that a lockout policy
+// bounds password checks however many logins race: each check is reserved
+// in the stored account, atomically, before it is made. Every store in this module
 // implements it. With a store that does not, the manager reloads the user
 // just before writing, which narrows the race but cannot close it.
 type UserUpdater[U User] interface {
@@ -129,7 +130,9 @@ type ConfigChecker interface {
 type Session struct {
 	// Key identifies the session in its store (a hash of the cookie token).
 	Key string
-	// UserID is the logged-in user's ID.
+	// UserID is the logged-in user's ID, or empty for an anonymous
+	// session that only carries Values (see Manager.SetValue); stores keep
+	// both alike (conformance case AnonymousSession).
 	UserID string
 	// CreatedAt is when the session was created.
 	CreatedAt time.Time
@@ -212,6 +215,18 @@ type SessionToucher interface {
 	// session with that key exists and has not expired; otherwise it
 	// stores nothing and returns ErrNotFound.
 	Touch(ctx context.Context, s *Session) error
+}
+
+// ClockSetter is implemented by stores that decide expiry with a clock
+// the application may replace (memstore, cookiestore), so that a test
+// clock set with Builder.Clock reaches them: Build calls SetClock on every
+// store given to the builder that implements it. Stores whose server
+// decides expiry (Redis, SQL, MongoDB) keep real time.
+type ClockSetter interface {
+	// SetClock makes the store read the time from now. It is called
+	// before the store is in use; it need not be safe to call
+	// concurrently with the store's other methods.
+	SetClock(now func() time.Time)
 }
 
 // SessionSealer is implemented by stateless session stores, whose sessions

@@ -37,15 +37,25 @@ type LoginOptions struct {
 // issues a remember-me token. Call it before writing the response body.
 // Login does not check a password: call Authenticate first.
 //
+// Session values (SetValue) survive the rotation: the values of the
+// request's anonymous session, or of a session of the same user, move to
+// the new session; those of another user's session are dropped with it.
+// Login reads the request's session for them (once; not at all when the
+// request's login was already loaded) and never restores a remember
+// cookie.
+//
 // With second factors configured (Builder.SecondFactor), a user who has
 // one enrolled is not logged in yet: Login starts a short "second factor
 // pending" state, in which the request stays anonymous, and returns
 // ErrSecondFactorRequired; send the user to a page that calls
 // PendingUser and VerifyTOTP or UseRecoveryCode. Remember-me is granted
-// only once the second factor is done.
+// only once the second factor is done; session values ride along.
 func (m *Manager[U]) Login(w http.ResponseWriter, r *http.Request, u U, opts LoginOptions) error {
 	if isNil(u) || u.UserID() == "" {
 		return fmt.Errorf("%w: Login needs a user with an ID", ErrInvalid)
+	}
+	if m.sessions == nil {
+		return fmt.Errorf("%w: Login needs a session store (Builder.Sessions)", ErrConfig)
 	}
 	if opts.Remember && m.remember == nil {
 		return fmt.Errorf("%w: remember-me needs a token store (Builder.Tokens)", ErrConfig)
@@ -67,29 +77,16 @@ func (m *Manager[U]) Login(w http.ResponseWriter, r *http.Request, u U, opts Log
 			return m.startPending(w, r, u, opts, now)
 		}
 	}
-	m.revokeRequestSession(w, r)
-	m.revokeRememberCookie(w, r, false)
-
-	s, token := m.newSession(r, u, now, !opts.NotFresh)
-	if opts.Force && !u.IsActive() {
-		s.Values = map[string]string{forcedValue: "1"}
+	c := m.reqOf(r)
+	if c != nil {
+		c.mu.Lock()
 	}
-	if err := m.startSession(ctx, w, s, token); err != nil {
-		return fmt.Errorf("loginkit: login: %w", err)
+	err := m.login(w, r, c, u, opts, now)
+	if c != nil {
+		c.mu.Unlock()
 	}
-	if opts.Remember {
-		d := opts.RememberFor
-		if d <= 0 {
-			d = m.remember.Duration
-		}
-		if err := m.issueRemember(ctx, w, u, now, now.Add(d)); err != nil {
-			m.deleteSession(ctx, s)
-			m.cookie.clear(w, m.cookie.session)
-			return fmt.Errorf("loginkit: login: remember token: %w", err)
-		}
-	}
-	if st := m.stateOf(r); st != nil {
-		*st = state[U]{user: u, authed: true, session: s}
+	if err != nil {
+		return err
 	}
 	if m.hooks.LoggedIn != nil {
 		m.hooks.LoggedIn(r, u)
@@ -97,10 +94,92 @@ func (m *Manager[U]) Login(w http.ResponseWriter, r *http.Request, u U, opts Log
 	return nil
 }
 
+// login is Login's work on the request state, locked by the caller.
+func (m *Manager[U]) login(w http.ResponseWriter, r *http.Request, c *reqState[U], u U, opts LoginOptions, now time.Time) error {
+	ctx := r.Context()
+	prev, carried := m.priorSession(r, c, now)
+	m.revokeRequestSession(w, r)
+	if carried != nil {
+		m.deleteSession(ctx, carried.session)
+		m.revokeIssued(ctx, carried)
+	}
+	m.revokeRememberCookie(w, r, false)
+
+	s, token := m.newSession(r, u, now, !opts.NotFresh)
+	if prev != nil && (prev.UserID == "" || prev.UserID == u.UserID()) {
+		// Values set before the login ("next", a message) move to the
+		// new session; another user's are dropped with their session.
+		s.Values = appValues(prev.Values)
+	}
+	if opts.Force && !u.IsActive() {
+		if s.Values == nil {
+			s.Values = map[string]string{}
+		}
+		s.Values[forcedValue] = "1"
+	}
+	if err := m.startSession(ctx, w, s, token); err != nil {
+		return fmt.Errorf("loginkit: login: %w", err)
+	}
+	issued := ""
+	if opts.Remember {
+		d := opts.RememberFor
+		if d <= 0 {
+			d = m.remember.Duration
+		}
+		sel, err := m.issueRemember(ctx, w, u, now, now.Add(d))
+		if err != nil {
+			m.deleteSession(ctx, s)
+			m.cookie.clear(w, m.cookie.session)
+			return fmt.Errorf("loginkit: login: remember token: %w", err)
+		}
+		issued = sel
+	}
+	if c != nil {
+		c.loaded.Store(true)
+		c.st = state[U]{user: u, authed: true, session: s, issued: issued}
+	}
+	return nil
+}
+
+// priorSession returns the session the request came with, for the values
+// a login carries over: the loaded one when the request's state was
+// already loaded (then also returned as carried, for revocation: it may
+// have been restored during this request, under a key no cookie of the
+// request names), else the one the session cookie names, read once.
+func (m *Manager[U]) priorSession(r *http.Request, c *reqState[U], now time.Time) (prev *Session, carried *state[U]) {
+	if c != nil && c.loaded.Load() {
+		return c.st.session, &c.st
+	}
+	v, _ := cookieValue(r, m.cookie.session)
+	if v == "" {
+		return nil, nil
+	}
+	s, err := m.openSession(r.Context(), v)
+	if err != nil || !now.Before(s.ExpiresAt) || !now.Before(s.AbsoluteExpiresAt) {
+		return nil, nil
+	}
+	return s, nil
+}
+
+// revokeIssued deletes a remember token issued earlier in this request.
+func (m *Manager[U]) revokeIssued(ctx context.Context, st *state[U]) {
+	if st.issued == "" || m.tokens == nil {
+		return
+	}
+	if err := m.tokens.Delete(ctx, st.issued); err != nil {
+		m.logger.WarnContext(ctx, "loginkit: could not delete remember token", "error", err)
+	}
+	st.issued = ""
+}
+
 // Logout ends the request's login: it deletes the server-side session and
 // the remember token (and the records of its recent rotations) and clears
 // both cookies. It is safe to call when anonymous. A store failure is
 // returned, but the cookies are cleared regardless.
+//
+// Logout drops the session's values with the session (as Django's logout
+// does); a value set after Logout, such as a "You have been logged out"
+// message, goes into a new anonymous session.
 //
 // With a stateless session store (sessionstores/cookiestore) there is no
 // server-side session to delete: Logout clears the cookie, but a copy of
@@ -108,14 +187,30 @@ func (m *Manager[U]) Login(w http.ResponseWriter, r *http.Request, u U, opts Log
 // RevokeUser, which bump the user's session version, to end such copies.
 func (m *Manager[U]) Logout(w http.ResponseWriter, r *http.Request) error {
 	var u U
-	st := m.stateOf(r)
+	st := m.state(r)
 	if st != nil && st.authed {
 		u = st.user
 	}
 	err := m.revokeRequestSession(w, r)
-	m.revokeRememberCookie(w, r, true)
 	if st != nil {
+		if s := st.session; s != nil {
+			m.deleteSession(r.Context(), s)
+		}
+		if st.issued != "" {
+			// The load restored the login from the remember cookie and
+			// rotated its token: the request's cookie names a consumed
+			// token, and the new one is revoked here.
+			m.revokeIssued(r.Context(), st)
+			if st.authed {
+				m.forgetRecentRotations(r.Context(), u.UserID())
+			}
+			m.cookie.clear(w, m.cookie.remember)
+		} else {
+			m.revokeRememberCookie(w, r, true)
+		}
 		*st = state[U]{}
+	} else {
+		m.revokeRememberCookie(w, r, true)
 	}
 	if m.hooks.LoggedOut != nil {
 		m.hooks.LoggedOut(r, u)
@@ -126,6 +221,9 @@ func (m *Manager[U]) Logout(w http.ResponseWriter, r *http.Request) error {
 // revokeRequestSession deletes the session named by the request's session
 // cookie and clears the cookie.
 func (m *Manager[U]) revokeRequestSession(w http.ResponseWriter, r *http.Request) error {
+	if m.sessions == nil {
+		return nil
+	}
 	v, _ := cookieValue(r, m.cookie.session)
 	if v == "" {
 		return nil
@@ -152,8 +250,8 @@ func (m *Manager[U]) revokeRequestSession(w http.ResponseWriter, r *http.Request
 // if its network changed since the login. It returns ErrUnauthorized when
 // there is no session.
 func (m *Manager[U]) ConfirmLogin(w http.ResponseWriter, r *http.Request) error {
-	st := m.stateOf(r)
-	if st == nil || !st.authed || st.session == nil {
+	st := m.state(r)
+	if st == nil || st.userSession() == nil {
 		return ErrUnauthorized
 	}
 	now := m.now().UTC()
@@ -167,6 +265,9 @@ func (m *Manager[U]) ConfirmLogin(w http.ResponseWriter, r *http.Request) error 
 	s.Fingerprint = fingerprint(s.IP, s.UserAgent)
 	if err := m.rotate(r.Context(), w, r, st, s, now); err != nil {
 		return fmt.Errorf("loginkit: confirm login: %w", err)
+	}
+	if m.hooks.LoginConfirmed != nil {
+		m.hooks.LoginConfirmed(r, st.user)
 	}
 	return nil
 }
@@ -242,11 +343,12 @@ func (m *Manager[U]) startSession(ctx context.Context, w http.ResponseWriter, s 
 
 // LogoutOthers ends every other login of the current user — other
 // sessions, all remember tokens, and (through the session version) any
-// stateless cookie session — and keeps this one, rotated. It needs a user
-// store and a user type embedding Account.
+// stateless cookie session — and keeps this one, rotated. The remember
+// cookie is deleted too, so the kept session is no longer Remembered. It
+// needs a user store and a user type embedding Account.
 func (m *Manager[U]) LogoutOthers(w http.ResponseWriter, r *http.Request) error {
-	st := m.stateOf(r)
-	if st == nil || !st.authed || st.session == nil {
+	st := m.state(r)
+	if st == nil || st.userSession() == nil {
 		return ErrUnauthorized
 	}
 	if err := m.bumpVersion(r.Context(), st.user, nil); err != nil {
@@ -262,6 +364,9 @@ func (m *Manager[U]) keepCurrent(w http.ResponseWriter, r *http.Request, st *sta
 	now := m.now().UTC()
 	s := st.session.Clone()
 	s.Version = versionOf(st.user)
+	// The remember cookie is deleted below, with every remember token:
+	// the session no longer stands for a remembered login.
+	s.Remembered = false
 	if err := m.rotate(ctx, w, r, st, s, now); err != nil {
 		return fmt.Errorf("loginkit: keep current session: %w", err)
 	}
@@ -287,7 +392,7 @@ func (m *Manager[U]) RevokeUser(ctx context.Context, u U) error {
 // version, bumped by the caller, revokes those.
 func (m *Manager[U]) revokeUser(ctx context.Context, userID, keepKey string) error {
 	var errs []error
-	if m.sealer == nil {
+	if m.sealer == nil && m.sessions != nil {
 		if _, err := m.sessions.DeleteByUser(ctx, userID, keepKey); err != nil && !errors.Is(err, errors.ErrUnsupported) {
 			errs = append(errs, err)
 		}
@@ -393,12 +498,13 @@ func (m *Manager[U]) Register(ctx context.Context, u U, password string) error {
 // ChangePassword changes the current user's password after checking the
 // current one (ErrInvalidCredentials when it is wrong, ErrLocked while a
 // lockout policy locks the account, as for Reauthenticate), then logs out
-// every other session and remember token and keeps this session, rotated.
-// An empty new password, or one that is not ValidPassword, is ErrInvalid;
-// ErrUnauthorized without a login.
+// every other session and remember token and keeps this session, rotated
+// (and no longer Remembered: this browser's remember cookie is deleted
+// too). An empty new password, or one that is not ValidPassword, is
+// ErrInvalid; ErrUnauthorized without a login.
 func (m *Manager[U]) ChangePassword(w http.ResponseWriter, r *http.Request, current, next string) error {
-	st := m.stateOf(r)
-	if st == nil || !st.authed || st.session == nil {
+	st := m.state(r)
+	if st == nil || st.userSession() == nil {
 		return ErrUnauthorized
 	}
 	ctx := r.Context()

@@ -21,6 +21,8 @@ type Manager[U User] struct {
 	policies      []Policy
 	loginURL      string
 	refreshURL    string
+	nextParam     string
+	allowedHosts  []string
 	cookie        cookieConfig
 	remember      *RememberOptions
 	idle          time.Duration
@@ -44,4 +46,10 @@ type Manager[U User] struct {
 	// failures pads failed logins to the slowest scheme's time (see
 	// timing.go).
 	failures failureTiming
+}
+
+// CookieNames returns the names of the session and remember-me cookies
+// this manager sets (see CookieOptions for how they are chosen).
+func (m *Manager[U]) CookieNames() (session, remember string) {
+	return m.cookie.session, m.cookie.remember
 }

@@ -624,9 +624,12 @@ func TestCookiesSetBeforeFirstWrite(t *testing.T) {
 	b := a.browser()
 	b.mustLogin("ann", "pw-ann-123", true)
 	b.restart()
-	// A handler that writes its header at once still gets the cookies
-	// the middleware set while restoring the login.
-	h := a.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
+	// A handler that asks for the user and then writes its header at once
+	// gets the cookies set while restoring the login.
+	h := a.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.m.CurrentUser(r)
+		w.WriteHeader(204)
+	}))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, b.request("GET", "/", ""))
 	var names []string
@@ -715,9 +718,11 @@ func TestHooks(t *testing.T) {
 	var events []string
 	a := newApp(t, func(b *loginkit.Builder[*user]) {
 		b.Hooks(loginkit.Hooks[*user]{
-			LoggedIn:     func(_ *http.Request, u *user) { events = append(events, "in:"+u.Name) },
-			LoggedOut:    func(_ *http.Request, u *user) { events = append(events, "out:"+u.Name) },
-			LoginFailed:  func(_ context.Context, login string, _ error) { events = append(events, "failed:"+login) },
+			LoggedIn:  func(_ *http.Request, u *user) { events = append(events, "in:"+u.Name) },
+			LoggedOut: func(_ *http.Request, u *user) { events = append(events, "out:"+u.Name) },
+			LoginFailed: func(_ context.Context, r *http.Request, login string, _ error) {
+				events = append(events, "failed:"+login+"@"+r.RemoteAddr)
+			},
 			Unauthorized: func(*http.Request) { events = append(events, "unauthorized") },
 			NeedsRefresh: func(_ *http.Request, u *user) { events = append(events, "refresh:"+u.Name) },
 		})
@@ -730,7 +735,7 @@ func TestHooks(t *testing.T) {
 	b.addr = "198.51.100.1:1" // basic protection makes the session stale
 	b.get("/fresh")
 	b.do("POST", "/logout", "")
-	want := "unauthorized failed:ann in:ann refresh:ann out:ann"
+	want := "unauthorized failed:ann@192.0.2.10:40000 in:ann refresh:ann out:ann"
 	if got := strings.Join(events, " "); got != want {
 		t.Fatalf("events = %q, want %q", got, want)
 	}

@@ -1,10 +1,16 @@
 package loginkit
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -14,84 +20,272 @@ import (
 // with "loginkit." are reserved.
 const forcedValue = "loginkit.forced"
 
-// state is what the middleware learned about one request.
+// Events found while loading, reported to the hooks once the state is
+// complete (and unlocked, so that a hook may call CurrentUser).
+const (
+	evRestored uint8 = 1 << iota
+	evFromRequest
+	evProtected
+	evTheft
+)
+
+// state is what the manager learned about one request.
 type state[U User] struct {
-	user      U
-	authed    bool
-	session   *Session // nil when anonymous or loaded by the request loader
+	user   U
+	authed bool
+	// session is the request's session: the user's, or an anonymous one
+	// that only carries values (UserID ""); nil when there is none.
+	session   *Session
 	viaLoader bool
 	err       error // a store failure while loading; guards answer 503
+
+	// issued is the selector of a remember token issued during this
+	// request, so that a Login or Logout later in the same request
+	// revokes it too.
+	issued string
+
+	events  uint8
+	eventID string // the user ID for evProtected and evTheft
 
 	// pending is a login waiting for its second factor; the request is
 	// anonymous (see PendingUser).
 	pending *Session
 }
 
-// stateCtx carries the state in the request context. It is one allocation
-// for both the context node and the state.
-type stateCtx[U User] struct {
-	context.Context
-	m  *Manager[U]
-	st state[U]
+// valueSession returns the session that holds the request's values: the
+// user's, an anonymous one, or a login waiting for its second factor.
+func (st *state[U]) valueSession() *Session {
+	if st.session != nil {
+		return st.session
+	}
+	return st.pending
 }
 
-// Value returns the state for the manager that made it.
-func (c *stateCtx[U]) Value(key any) any {
-	if k, ok := key.(*Manager[U]); ok && k == c.m {
-		return &c.st
+// userSession returns the session of the logged-in user: nil for
+// anonymous requests, request-loader users and anonymous value sessions.
+func (st *state[U]) userSession() *Session {
+	if !st.authed || st.viaLoader || st.session == nil || st.session.UserID == "" {
+		return nil
+	}
+	return st.session
+}
+
+// reqState carries one request's state in its context: one allocation for
+// the context node, the state and the response writer wrapper, where
+// context.WithValue and a separate state would take two (the trick
+// hotpath.Context packages; bench's BenchmarkHotPathTricks measures it).
+type reqState[U User] struct {
+	context.Context
+	m      *Manager[U]
+	req    *http.Request // the request carrying this context
+	rw     trackingWriter
+	mu     sync.Mutex
+	loaded atomic.Bool // set, under mu, once st is complete
+	st     state[U]
+	// vary backs the "Vary: Cookie" header value, saving an allocation.
+	vary [1]string
+}
+
+// Value returns the request state for the manager that made it, and the
+// request for requestKey.
+func (c *reqState[U]) Value(key any) any {
+	switch k := key.(type) {
+	case *Manager[U]:
+		if k == c.m {
+			return c
+		}
+	case requestKey:
+		return c.req
 	}
 	return c.Context.Value(key)
 }
 
-func (m *Manager[U]) stateOf(r *http.Request) *state[U] {
-	st, _ := r.Context().Value(m).(*state[U])
-	return st
+// requestKey finds the request in a context made by Middleware or a guard.
+type requestKey struct{}
+
+// requestOf returns the request whose state ctx carries, or nil.
+func requestOf(ctx context.Context) *http.Request {
+	if ctx == nil {
+		return nil
+	}
+	r, _ := ctx.Value(requestKey{}).(*http.Request)
+	return r
 }
 
-// Middleware loads the current user on every request and makes it available
-// to the handlers below through CurrentUser, CurrentSession and Identity.
-// It reads the session cookie, then (if there is no valid session) the
-// remember-me cookie, then (if still anonymous) the request loader. It
+// trackingWriter records whether the response header was written, so that
+// a state loaded late does not try to set cookies that can no longer be
+// sent.
+type trackingWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+// WriteHeader records the header as written (informational 1xx
+// responses other than 101 do not count) and passes the call on.
+func (w *trackingWriter) WriteHeader(code int) {
+	if code < 100 || code > 199 || code == http.StatusSwitchingProtocols {
+		w.wrote = true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Write records the header as written and passes the call on.
+func (w *trackingWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// ReadFrom keeps the underlying writer's io.ReaderFrom (sendfile for
+// static files) reachable through the wrapper.
+func (w *trackingWriter) ReadFrom(src io.Reader) (int64, error) {
+	w.wrote = true
+	return io.Copy(w.ResponseWriter, src)
+}
+
+// Flush implements http.Flusher when the underlying writer can flush.
+func (w *trackingWriter) Flush() {
+	w.wrote = true
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Hijack implements http.Hijacker for writers that support it (through
+// http.ResponseController); others report an error.
+func (w *trackingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.wrote = true
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+// Unwrap returns the underlying writer, for http.ResponseController.
+func (w *trackingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// headerSink is the writer a late load uses: its cookies go nowhere.
+type headerSink struct{ h http.Header }
+
+func (s headerSink) Header() http.Header       { return s.h }
+func (headerSink) Write(b []byte) (int, error) { return len(b), nil }
+func (headerSink) WriteHeader(int)             {}
+
+func (m *Manager[U]) reqOf(r *http.Request) *reqState[U] {
+	c, _ := r.Context().Value(m).(*reqState[U])
+	return c
+}
+
+// state returns the request's state, loading it first when nothing has
+// asked for it yet in this request; nil without Middleware or a guard in
+// front of the handler.
+func (m *Manager[U]) state(r *http.Request) *state[U] {
+	c := m.reqOf(r)
+	if c == nil {
+		return nil
+	}
+	if c.loaded.Load() {
+		return &c.st
+	}
+	c.mu.Lock()
+	if c.loaded.Load() {
+		c.mu.Unlock()
+		return &c.st
+	}
+	m.load(c, r)
+	ev := c.st.events
+	c.st.events = 0
+	c.loaded.Store(true)
+	c.mu.Unlock()
+	if ev != 0 {
+		m.fireLoadHooks(r, &c.st, ev)
+	}
+	return &c.st
+}
+
+// fireLoadHooks runs the hooks for what the load found.
+func (m *Manager[U]) fireLoadHooks(r *http.Request, st *state[U], ev uint8) {
+	h := &m.hooks
+	if ev&evProtected != 0 && h.SessionProtected != nil {
+		h.SessionProtected(r, st.eventID, m.protection)
+	}
+	if ev&evTheft != 0 && h.RememberTheft != nil {
+		h.RememberTheft(r, st.eventID)
+	}
+	if ev&evRestored != 0 && h.RememberRestored != nil {
+		h.RememberRestored(r, st.user)
+	}
+	if ev&evFromRequest != 0 && h.UserLoadedFromRequest != nil {
+		h.UserLoadedFromRequest(r, st.user)
+	}
+}
+
+// Middleware makes the current user available to the handlers below it
+// through CurrentUser, CurrentSession, Identity and the session values,
+// loading it lazily, as Flask-Login's current_user does: nothing is read
+// and no cookie is set until something asks — CurrentUser, Identity,
+// CurrentSession, a guard, Login, Logout, Value, SetValue and the other
+// calls that need the login. A request whose handler never asks (a
+// static file, a health check) costs no store read and gets no
+// Set-Cookie, even when it carries only a remember cookie after a browser
+// restart. The first call that asks loads the state once for the whole
+// request and adds "Vary: Cookie" to the response, whose content then
+// depends on the user.
+//
+// Loading reads the session cookie, then (if there is no valid session)
+// the remember-me cookie, then (if still anonymous) the request loader. It
 // checks the session's idle and absolute expiry, the user's session
-// version and active state, and session protection.
+// version and active state, and session protection. A login restored from
+// a remember cookie sets new cookies, so ask for the user before writing
+// the response header: a load that happens after it cannot set cookies,
+// and then ignores the remember cookie (the request is anonymous) rather
+// than consume a token it could not replace.
 //
 // A missing, malformed, tampered, oversized or expired cookie means an
 // anonymous request, and the cookie is cleared; it never causes an error
 // response. A store failure also leaves the request anonymous, and guarded
 // routes then answer 503.
+//
+// Middleware passes the handler a ResponseWriter that records whether the
+// header was written; it keeps http.Flusher, http.Hijacker, io.ReaderFrom
+// and Unwrap (for http.ResponseController) of the writer it wraps. The load may run
+// from any goroutine of the request, once.
 func (m *Manager[U]) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, m.withState(w, r))
+		if m.reqOf(r) != nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		c := &reqState[U]{Context: r.Context(), m: m, rw: trackingWriter{ResponseWriter: w}}
+		c.req = r.WithContext(c)
+		next.ServeHTTP(&c.rw, c.req)
 	})
 }
 
-// withState loads the request's state once and returns the request
-// carrying it.
+// withState returns the request carrying a state, creating it (without
+// loading it) for a guard used without Middleware.
 func (m *Manager[U]) withState(w http.ResponseWriter, r *http.Request) *http.Request {
-	if m.stateOf(r) != nil {
+	if m.reqOf(r) != nil {
 		return r
 	}
-	c := &stateCtx[U]{Context: r.Context(), m: m}
-	m.load(w, r, &c.st)
-	return r.WithContext(c)
+	c := &reqState[U]{Context: r.Context(), m: m, rw: trackingWriter{ResponseWriter: w}}
+	c.req = r.WithContext(c)
+	return c.req
 }
 
 // CurrentUser returns the logged-in user, typed, and whether there is one.
-// It never panics: without Middleware (or a guard) in front of the handler
-// it reports no user.
+// It loads the request's login on first use (see Middleware). It never
+// panics: without Middleware (or a guard) in front of the handler it
+// reports no user.
 func (m *Manager[U]) CurrentUser(r *http.Request) (U, bool) {
-	if st := m.stateOf(r); st != nil && st.authed {
+	if st := m.state(r); st != nil && st.authed {
 		return st.user, true
 	}
 	var zero U
 	return zero, false
 }
 
-// CurrentSession returns a copy of the current session. It reports false
-// for anonymous requests and for users loaded by the request loader.
+// CurrentSession returns a copy of the current user's session. It reports
+// false for anonymous requests and for users loaded by the request loader.
 func (m *Manager[U]) CurrentSession(r *http.Request) (*Session, bool) {
-	if st := m.stateOf(r); st != nil && st.authed && st.session != nil {
-		return st.session.Clone(), true
+	if st := m.state(r); st != nil {
+		if s := st.userSession(); s != nil {
+			return s.Clone(), true
+		}
 	}
 	return nil, false
 }
@@ -112,19 +306,51 @@ type Identity[U User] struct {
 
 // Identity returns the current login as a value templates can use.
 func (m *Manager[U]) Identity(r *http.Request) Identity[U] {
-	st := m.stateOf(r)
+	st := m.state(r)
 	if st == nil || !st.authed {
 		return Identity[U]{}
 	}
 	id := Identity[U]{User: st.user, Authenticated: true}
-	if st.session != nil {
-		id.Fresh, id.Remembered = st.session.Fresh, st.session.Remembered
+	if s := st.userSession(); s != nil {
+		id.Fresh, id.Remembered = s.Fresh, s.Remembered
 	}
 	return id
 }
 
-// load fills st from the request's cookies and headers.
-func (m *Manager[U]) load(w http.ResponseWriter, r *http.Request, st *state[U]) {
+// addVaryCookie adds "Vary: Cookie" unless the header already names it.
+// backing, when the header has no Vary yet, holds the value (its capacity
+// of one makes a later Add copy it rather than write past it).
+func addVaryCookie(h http.Header, backing *[1]string) {
+	if _, ok := h["Vary"]; !ok {
+		backing[0] = "Cookie"
+		h["Vary"] = backing[:1:1]
+		return
+	}
+	for _, v := range h["Vary"] {
+		for f := range strings.SplitSeq(v, ",") {
+			if f = strings.TrimSpace(f); f == "*" || strings.EqualFold(f, "Cookie") {
+				return
+			}
+		}
+	}
+	h.Add("Vary", "Cookie")
+}
+
+// load fills c.st from the request's cookies and headers.
+func (m *Manager[U]) load(c *reqState[U], r *http.Request) {
+	st := &c.st
+	if m.sessions == nil {
+		// API-only: no cookies, so the response does not vary with them.
+		m.loadFromRequest(r, st)
+		return
+	}
+	var w http.ResponseWriter = &c.rw
+	late := c.rw.wrote
+	if late {
+		w = headerSink{h: http.Header{}}
+	} else {
+		addVaryCookie(c.rw.Header(), &c.vary)
+	}
 	now := m.now().UTC()
 	skipRemember := false
 	if v, oversized := cookieValue(r, m.cookie.session); oversized {
@@ -137,7 +363,11 @@ func (m *Manager[U]) load(w http.ResponseWriter, r *http.Request, st *state[U]) 
 		skipRemember = skip
 	}
 	if m.remember != nil && !skipRemember {
-		if m.loadRemembered(w, r, st, now) {
+		if late {
+			if v, _ := cookieValue(r, m.cookie.remember); v != "" {
+				m.logger.WarnContext(r.Context(), "loginkit: the login was first asked for after the response header was written; the remember cookie is ignored for this request")
+			}
+		} else if m.loadRemembered(w, r, st, now) {
 			return
 		}
 	}
@@ -166,8 +396,17 @@ func (m *Manager[U]) loadSession(w http.ResponseWriter, r *http.Request, st *sta
 		m.cookie.clear(w, m.cookie.session)
 		m.logger.DebugContext(ctx, "loginkit: session ended", "reason", reason, "user", s.UserID)
 	}
-	if s.UserID == "" || !now.Before(s.ExpiresAt) || !now.Before(s.AbsoluteExpiresAt) || now.Sub(s.LastSeenAt) >= m.idle {
+	if !now.Before(s.ExpiresAt) || !now.Before(s.AbsoluteExpiresAt) || now.Sub(s.LastSeenAt) >= m.idle {
 		drop("expired")
+		return false, false
+	}
+	if s.UserID == "" {
+		// An anonymous session carrying only application values: keep it
+		// for them, and go on looking for a login.
+		if !m.touchSession(ctx, w, s, now, false) {
+			return false, false
+		}
+		st.session = s
 		return false, false
 	}
 	if s.Values[pendingValue] != "" {
@@ -203,9 +442,8 @@ func (m *Manager[U]) loadSession(w http.ResponseWriter, r *http.Request, st *sta
 			// fingerprint's own inputs: when they match, so would the
 			// fingerprint, and the hash is skipped. It decides only for
 			// a store that does not keep IP and UserAgent.
-			if m.hooks.SessionProtected != nil {
-				m.hooks.SessionProtected(r, s.UserID, m.protection)
-			}
+			st.events |= evProtected
+			st.eventID = s.UserID
 			if m.protection == ProtectionStrong {
 				drop("session protection: client changed")
 				m.revokeRememberCookie(w, r, false)
@@ -217,25 +455,8 @@ func (m *Manager[U]) loadSession(w http.ResponseWriter, r *http.Request, st *sta
 			}
 		}
 	}
-	if dirty || now.Sub(s.LastSeenAt) >= m.touch {
-		s.LastSeenAt = now
-		s.ExpiresAt = minTime(now.Add(m.idle), s.AbsoluteExpiresAt)
-		var err error
-		if t, ok := m.sessions.(SessionToucher); ok && m.sealer == nil {
-			err = t.Touch(ctx, s)
-		} else {
-			_, err = m.saveSession(ctx, w, s)
-		}
-		switch {
-		case errors.Is(err, ErrNotFound):
-			// A concurrent Logout (or revocation) deleted the session
-			// after this request read it: it stays deleted.
-			m.cookie.clear(w, m.cookie.session)
-			return false, false
-		case err != nil:
-			// The session is still valid; only its last-seen time is stale.
-			m.logger.WarnContext(ctx, "loginkit: could not update session", "error", err)
-		}
+	if !m.touchSession(ctx, w, s, now, dirty) {
+		return false, false
 	}
 	if m.remember != nil && m.remember.RefreshEachRequest {
 		if v, _ := cookieValue(r, m.cookie.remember); v != "" {
@@ -244,6 +465,35 @@ func (m *Manager[U]) loadSession(w http.ResponseWriter, r *http.Request, st *sta
 	}
 	st.user, st.authed, st.session = u, true, s
 	return true, false
+}
+
+// touchSession writes the session's last-seen time and slides its idle
+// expiry when the touch interval has passed (or dirty says the session
+// changed). It reports false when the session turned out to be gone (a
+// concurrent Logout deleted it); the cookie is then cleared.
+func (m *Manager[U]) touchSession(ctx context.Context, w http.ResponseWriter, s *Session, now time.Time, dirty bool) bool {
+	if !dirty && now.Sub(s.LastSeenAt) < m.touch {
+		return true
+	}
+	s.LastSeenAt = now
+	s.ExpiresAt = minTime(now.Add(m.idle), s.AbsoluteExpiresAt)
+	var err error
+	if t, ok := m.sessions.(SessionToucher); ok && m.sealer == nil {
+		err = t.Touch(ctx, s)
+	} else {
+		_, err = m.saveSession(ctx, w, s)
+	}
+	switch {
+	case errors.Is(err, ErrNotFound):
+		// A concurrent Logout (or revocation) deleted the session
+		// after this request read it: it stays deleted.
+		m.cookie.clear(w, m.cookie.session)
+		return false
+	case err != nil:
+		// The session is still valid; only its last-seen time is stale.
+		m.logger.WarnContext(ctx, "loginkit: could not update session", "error", err)
+	}
+	return true
 }
 
 // loadFromRequest consults the request loader.
@@ -256,6 +506,7 @@ func (m *Manager[U]) loadFromRequest(r *http.Request, st *state[U]) {
 	case err == nil:
 		if u.IsActive() {
 			st.user, st.authed, st.viaLoader = u, true, true
+			st.events |= evFromRequest
 		}
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrUnauthorized):
 	default:

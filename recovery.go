@@ -565,8 +565,11 @@ func (rc *Recovery[U]) completeReset(w http.ResponseWriter, r *http.Request, tok
 	// cookies and forget it for the rest of this request.
 	_ = rc.m.revokeRequestSession(w, r)
 	rc.m.revokeRememberCookie(w, r, true)
-	if st := rc.m.stateOf(r); st != nil {
-		*st = state[U]{}
+	if c := rc.m.reqOf(r); c != nil {
+		c.mu.Lock()
+		c.st = state[U]{}
+		c.loaded.Store(true)
+		c.mu.Unlock()
 	}
 	return stored, nil
 }

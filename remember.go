@@ -56,7 +56,7 @@ func (m *Manager[U]) loadRemembered(w http.ResponseWriter, r *http.Request, st *
 	if !ok {
 		return st.err != nil
 	}
-	m.rotateRemember(w, r, u, t, now)
+	st.issued = m.rotateRemember(w, r, u, t, now)
 	return m.restore(w, r, st, u, now)
 }
 
@@ -77,13 +77,14 @@ func (m *Manager[U]) loadRemembered(w http.ResponseWriter, r *http.Request, st *
 //     carrying its own new cookie.
 //
 // Failures are logged as warnings: the request itself is served from t.
-func (m *Manager[U]) rotateRemember(w http.ResponseWriter, r *http.Request, u U, t *Token, now time.Time) {
+// It returns the new token's selector when the browser got its cookie.
+func (m *Manager[U]) rotateRemember(w http.ResponseWriter, r *http.Request, u U, t *Token, now time.Time) string {
 	ctx := r.Context()
 	next, cookie := newRememberToken(u, now, t.ExpiresAt)
 	if err := m.tokens.Create(ctx, next); err != nil {
 		m.logger.WarnContext(ctx, "loginkit: could not rotate remember token; the current one stays valid", "op", "create", "error", err)
 		m.dropToken(ctx, next.Selector) // in case it was stored after all
-		return
+		return ""
 	}
 	rec := &Token{
 		Selector:      rotatedSelector(t.Selector),
@@ -98,7 +99,7 @@ func (m *Manager[U]) rotateRemember(w http.ResponseWriter, r *http.Request, u U,
 		m.logger.WarnContext(ctx, "loginkit: could not rotate remember token; the current one stays valid", "op", "record", "error", err)
 		m.dropToken(ctx, next.Selector)
 		m.dropToken(ctx, rec.Selector) // in case it was stored after all
-		return
+		return ""
 	}
 	_, err := m.tokens.Consume(ctx, t.Selector)
 	switch {
@@ -106,13 +107,14 @@ func (m *Manager[U]) rotateRemember(w http.ResponseWriter, r *http.Request, u U,
 		// A parallel request rotated it a moment ago; its response
 		// carries the new cookie.
 		m.dropToken(ctx, next.Selector)
-		return
+		return ""
 	case err != nil:
 		// t may or may not be consumed: the new token is valid either
 		// way, so the browser gets it.
 		m.logger.WarnContext(ctx, "loginkit: could not consume rotated remember token", "error", err)
 	}
 	m.cookie.setRemember(w, cookie, t.ExpiresAt.Sub(now))
+	return next.Selector
 }
 
 // createRotationRecord stores rec. A record already stored under its
@@ -189,9 +191,8 @@ func (m *Manager[U]) loadRotated(w http.ResponseWriter, r *http.Request, st *sta
 		m.storeFailed(r, "revoke after remember theft", err)
 	}
 	m.cookie.clear(w, m.cookie.remember)
-	if m.hooks.RememberTheft != nil {
-		m.hooks.RememberTheft(r, rec.UserID)
-	}
+	st.events |= evTheft
+	st.eventID = rec.UserID
 	return false
 }
 
@@ -220,31 +221,35 @@ func (m *Manager[U]) rememberedUser(w http.ResponseWriter, r *http.Request, st *
 	return u, true
 }
 
-// restore starts a non-fresh session for a remembered user.
+// restore starts a non-fresh session for a remembered user. The values
+// of an anonymous session the request carried move into it.
 func (m *Manager[U]) restore(w http.ResponseWriter, r *http.Request, st *state[U], u U, now time.Time) bool {
 	s, token := m.newSession(r, u, now, false)
 	s.Remembered = true
+	anon := st.session
+	if anon != nil {
+		s.Values = appValues(anon.Values)
+	}
 	if err := m.startSession(r.Context(), w, s, token); err != nil {
 		m.storeFailed(r, "save session", err)
 		st.err = err
 		return true
 	}
+	m.deleteSession(r.Context(), anon)
 	st.user, st.authed, st.session = u, true, s
-	if m.hooks.RememberRestored != nil {
-		m.hooks.RememberRestored(r, u)
-	}
+	st.events |= evRestored
 	return true
 }
 
-// issueRemember creates a remember token for u that expires at deadline
-// and sets its cookie to expire with it.
-func (m *Manager[U]) issueRemember(ctx context.Context, w http.ResponseWriter, u U, now, deadline time.Time) error {
+// issueRemember creates a remember token for u that expires at deadline,
+// sets its cookie to expire with it and returns its selector.
+func (m *Manager[U]) issueRemember(ctx context.Context, w http.ResponseWriter, u U, now, deadline time.Time) (string, error) {
 	t, cookie := newRememberToken(u, now, deadline)
 	if err := m.tokens.Create(ctx, t); err != nil {
-		return err
+		return "", err
 	}
 	m.cookie.setRemember(w, cookie, deadline.Sub(now))
-	return nil
+	return t.Selector, nil
 }
 
 // newRememberToken returns a new remember token for u and the cookie

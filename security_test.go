@@ -507,3 +507,29 @@ func TestUnknownLoginTakesAsLongAsWrongPasswordForEveryScheme(t *testing.T) {
 		}
 	}
 }
+
+// An inactive user who gives the right password is refused as inactive,
+// and the check it reserved is refunded: its owner cannot lock it.
+func TestRightPasswordOfInactiveUserIsNotCountedAsFailure(t *testing.T) {
+	a := newApp(t, func(b *loginkit.Builder[*user]) {
+		b.Policies(policies.Lockout(3, 15*time.Minute, 15*time.Minute))
+	})
+	ann := a.register("ann", "pw-ann-123")
+	ctx := context.Background()
+	ann.Disabled = true
+	if err := a.users.Update(ctx, ann); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if _, err := a.m.Authenticate(ctx, "ann", "pw-ann-123"); !errors.Is(err, loginkit.ErrInactive) {
+			t.Fatalf("right password of an inactive user: %v; want ErrInactive", err)
+		}
+	}
+	stored, err := a.users.LoadUser(ctx, ann.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.FailedLogins != 0 || !stored.LockedUntil.IsZero() {
+		t.Fatalf("right passwords counted as failures: failed %d, locked until %v", stored.FailedLogins, stored.LockedUntil)
+	}
+}

@@ -2,6 +2,7 @@ package loginkit
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,18 +17,20 @@ import (
 // slower (Werkzeug's scrypt:32768:8:1, Django's PBKDF2 at 260 000
 // iterations or more) or faster. Left alone, the difference tells which
 // logins exist. So the manager learns, per hash scheme, how long a failed
-// password login takes (a moving average of the wall time of
-// Authenticate's wrong-password outcomes), and pads every outcome that is
+// password login takes (the median wall time of Authenticate's last few
+// wrong-password outcomes in that scheme), and pads every outcome that is
 // ErrInvalidCredentials — unknown login, wrong password, no password,
-// hostile input — to the slowest scheme's average, by waiting. The cost:
+// hostile input — to the slowest scheme's median, by waiting. The cost:
 // every failed login takes as long as a failed login against the slowest
 // scheme seen in the last schemeTimingTTL, in wall time; the padding is a
 // timer, not CPU work. Successful logins are not padded.
 
 const (
-	// schemeTimingWeight is the weight of a new observation in a
-	// scheme's moving average.
-	schemeTimingWeight = 0.125
+	// schemeTimingSamples is how many recent failures of a scheme its
+	// time is the median of: one slow outlier (a GC pause, a burst of
+	// load) does not move the floor, a lasting change does within a few
+	// failures.
+	schemeTimingSamples = 5
 	// schemeTimingTTL forgets a scheme not seen failing for that long, so
 	// that the floor falls once the last slow hashes are upgraded.
 	schemeTimingTTL = 7 * 24 * time.Hour
@@ -42,9 +45,20 @@ type failureTiming struct {
 	schemes map[string]*schemeTiming
 }
 
+// schemeTiming holds a scheme's recent failure durations.
 type schemeTiming struct {
-	avg  time.Duration
-	seen time.Time
+	recent [schemeTimingSamples]time.Duration
+	n      int // samples held, up to schemeTimingSamples
+	next   int // where the next sample goes
+	seen   time.Time
+}
+
+// median returns the median of the samples held.
+func (st *schemeTiming) median() time.Duration {
+	s := st.recent
+	ds := s[:st.n]
+	slices.Sort(ds)
+	return ds[len(ds)/2]
 }
 
 // observe records that a failed login against a hash of the given scheme
@@ -62,15 +76,17 @@ func (f *failureTiming) observe(scheme string, d time.Duration, now time.Time) {
 			st = f.schemes[scheme]
 		}
 		if st == nil {
-			st = &schemeTiming{avg: d}
+			st = &schemeTiming{}
 			f.schemes[scheme] = st
 		}
 	}
-	st.avg += time.Duration(schemeTimingWeight * float64(d-st.avg))
+	st.recent[st.next] = d
+	st.next = (st.next + 1) % schemeTimingSamples
+	st.n = min(st.n+1, schemeTimingSamples)
 	st.seen = now
 }
 
-// floor returns the longest average among the schemes seen recently.
+// floor returns the longest median among the schemes seen recently.
 func (f *failureTiming) floor(now time.Time) time.Duration {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -80,7 +96,7 @@ func (f *failureTiming) floor(now time.Time) time.Duration {
 			delete(f.schemes, name)
 			continue
 		}
-		longest = max(longest, st.avg)
+		longest = max(longest, st.median())
 	}
 	return longest
 }

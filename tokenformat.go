@@ -2,10 +2,11 @@ package loginkit
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+
+	"github.com/loginkit/loginkit/internal/hotpath"
 )
 
 // Token sizes. A session token carries 256 random bits; a remember cookie
@@ -43,21 +44,7 @@ func newSessionToken() (token, key string) {
 // hashToken returns base64url(SHA-256(token)): the only form in which
 // tokens and validators are stored. The inputs carry 256 random bits, so a
 // fast hash is enough; nothing here is a password.
-func hashToken(token string) string {
-	var sum [sha256.Size]byte
-	if len(token) <= 64 {
-		// Copy into a stack buffer: converting a string longer than 32
-		// bytes to []byte would allocate on every request.
-		var buf [64]byte
-		n := copy(buf[:], token)
-		sum = sha256.Sum256(buf[:n])
-	} else {
-		sum = sha256.Sum256([]byte(token))
-	}
-	var out [43]byte // base64url of 32 bytes, unpadded
-	base64.RawURLEncoding.Encode(out[:], sum[:])
-	return string(out[:])
-}
+func hashToken(token string) string { return hotpath.HashToken(token) }
 
 // isBase64URL reports whether s is non-empty and uses only the unpadded
 // base64url alphabet.

@@ -110,7 +110,7 @@ func (m *Manager[U]) BeginTOTP(w http.ResponseWriter, r *http.Request) (*TOTPEnr
 	if m.factors == nil {
 		return nil, fmt.Errorf("%w: second factors are not configured (Builder.SecondFactor)", ErrConfig)
 	}
-	st := m.stateOf(r)
+	st := m.state(r)
 	if st == nil || !st.authed || st.session == nil {
 		return nil, ErrUnauthorized
 	}
@@ -168,7 +168,7 @@ func (m *Manager[U]) ConfirmTOTP(w http.ResponseWriter, r *http.Request, code st
 	if m.factors == nil {
 		return nil, fmt.Errorf("%w: second factors are not configured (Builder.SecondFactor)", ErrConfig)
 	}
-	st := m.stateOf(r)
+	st := m.state(r)
 	if st == nil || !st.authed || st.session == nil {
 		return nil, ErrUnauthorized
 	}

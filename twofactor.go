@@ -22,17 +22,12 @@ import (
 	"time"
 )
 
-// Defaults of SecondFactorOptions.
+// Defaults of SecondFactorOptions, stated in its field comments.
 const (
-	// DefaultPendingFor is how long the "second factor pending" state lasts.
-	DefaultPendingFor = 5 * time.Minute
-	// DefaultMaxCodeAttempts is the number of wrong codes allowed per
-	// account within DefaultCodeAttemptsIn.
-	DefaultMaxCodeAttempts = 5
-	// DefaultCodeAttemptsIn is the window wrong codes are counted in.
-	DefaultCodeAttemptsIn = 15 * time.Minute
-	// DefaultRecoveryCodes is the number of recovery codes in a set.
-	DefaultRecoveryCodes = 10
+	defaultPendingFor      = 5 * time.Minute
+	defaultMaxCodeAttempts = 5
+	defaultCodeAttemptsIn  = 15 * time.Minute
+	defaultRecoveryCodes   = 10
 )
 
 const (
@@ -65,7 +60,7 @@ type SecondFactorOptions struct {
 	// Issuer names the application in authenticator apps. Required.
 	Issuer string
 	// PendingFor is how long the "second factor pending" state lasts
-	// after a correct password; default DefaultPendingFor (5 minutes).
+	// after a correct password; default 5 minutes.
 	PendingFor time.Duration
 	// MaxAttempts wrong codes per account within AttemptWindow are
 	// allowed; further attempts are refused with ErrLocked until the
@@ -114,16 +109,16 @@ func (b *Builder[U]) SecondFactor(store SecondFactorStore, o SecondFactorOptions
 	f := &factorConfig{
 		store:       store,
 		issuer:      o.Issuer,
-		pendingFor:  orDefault(o.PendingFor, DefaultPendingFor),
+		pendingFor:  orDefault(o.PendingFor, defaultPendingFor),
 		maxAttempts: o.MaxAttempts,
-		window:      orDefault(o.AttemptWindow, DefaultCodeAttemptsIn),
+		window:      orDefault(o.AttemptWindow, defaultCodeAttemptsIn),
 		nCodes:      o.RecoveryCodes,
 	}
 	if f.maxAttempts == 0 {
-		f.maxAttempts = DefaultMaxCodeAttempts
+		f.maxAttempts = defaultMaxCodeAttempts
 	}
 	if f.nCodes == 0 {
-		f.nCodes = DefaultRecoveryCodes
+		f.nCodes = defaultRecoveryCodes
 	}
 	for i, k := range append([][]byte{o.Key}, o.OldKeys...) {
 		fk, err := deriveFactorKey(k)
@@ -191,12 +186,30 @@ func (m *Manager[U]) hasTOTP(ctx context.Context, userID string) (bool, error) {
 // Called by Login once the password step is done.
 func (m *Manager[U]) startPending(w http.ResponseWriter, r *http.Request, u U, opts LoginOptions, now time.Time) error {
 	ctx := r.Context()
+	c := m.reqOf(r)
+	if c != nil {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+	}
+	prev, carried := m.priorSession(r, c, now)
 	m.revokeRequestSession(w, r)
+	if carried != nil {
+		m.deleteSession(ctx, carried.session)
+		m.deleteSession(ctx, carried.pending)
+		m.revokeIssued(ctx, carried)
+	}
 	m.revokeRememberCookie(w, r, false)
 	s, token := m.newSession(r, u, now, false)
 	s.ExpiresAt = now.Add(m.factors.pendingFor)
 	s.AbsoluteExpiresAt = s.ExpiresAt
-	s.Values = map[string]string{pendingValue: "1"}
+	// Application values ride along to the login (see Login).
+	s.Values = map[string]string{}
+	if prev != nil && (prev.UserID == "" || prev.UserID == u.UserID()) {
+		for k, v := range appValues(prev.Values) {
+			s.Values[k] = v
+		}
+	}
+	s.Values[pendingValue] = "1"
 	if opts.Remember {
 		d := opts.RememberFor
 		if d <= 0 {
@@ -207,8 +220,9 @@ func (m *Manager[U]) startPending(w http.ResponseWriter, r *http.Request, u U, o
 	if err := m.startSession(ctx, w, s, token); err != nil {
 		return fmt.Errorf("loginkit: login: %w", err)
 	}
-	if st := m.stateOf(r); st != nil {
-		*st = state[U]{pending: s}
+	if c != nil {
+		c.loaded.Store(true)
+		c.st = state[U]{pending: s}
 	}
 	return ErrSecondFactorRequired
 }
@@ -225,9 +239,8 @@ func (m *Manager[U]) loadPending(w http.ResponseWriter, r *http.Request, st *sta
 	if m.protection != ProtectionOff {
 		ip, ua := m.clientIP(r), truncateUA(r.UserAgent())
 		if !(s.IP == ip && s.UserAgent == ua) && !fingerprintMatches(ip, ua, s.Fingerprint) {
-			if m.hooks.SessionProtected != nil {
-				m.hooks.SessionProtected(r, s.UserID, m.protection)
-			}
+			st.events |= evProtected
+			st.eventID = s.UserID
 			m.deleteSession(r.Context(), s)
 			m.cookie.clear(w, m.cookie.session)
 			return
@@ -250,7 +263,7 @@ func (m *Manager[U]) PendingUser(r *http.Request) (U, bool) {
 // pendingUser loads the user of the request's pending state.
 func (m *Manager[U]) pendingUser(r *http.Request) (U, *Session, error) {
 	var zero U
-	st := m.stateOf(r)
+	st := m.state(r)
 	if st == nil || st.pending == nil || m.factors == nil {
 		return zero, nil, ErrUnauthorized
 	}
@@ -285,7 +298,7 @@ func (m *Manager[U]) factorStep(w http.ResponseWriter, r *http.Request, kind Fac
 		return fmt.Errorf("%w: second factors are not configured (Builder.SecondFactor)", ErrConfig)
 	}
 	ctx := r.Context()
-	st := m.stateOf(r)
+	st := m.state(r)
 	var u U
 	pending := st != nil && st.pending != nil
 	switch {
@@ -395,19 +408,22 @@ func (m *Manager[U]) completePending(w http.ResponseWriter, r *http.Request, st 
 	ctx := r.Context()
 	p := st.pending
 	s, token := m.newSession(r, u, now, true)
-	s.Values = withFactor(nil, kind, now)
+	s.Values = withFactor(appValues(p.Values), kind, now)
 	if err := m.startSession(ctx, w, s, token); err != nil {
 		return fmt.Errorf("loginkit: second factor: %w", err)
 	}
 	m.deleteSession(ctx, p)
+	issued := ""
 	if secs, err := strconv.ParseInt(p.Values[pendingRememberValue], 10, 64); err == nil && secs > 0 && m.remember != nil {
-		if err := m.issueRemember(ctx, w, u, now, now.Add(time.Duration(secs)*time.Second)); err != nil {
+		sel, err := m.issueRemember(ctx, w, u, now, now.Add(time.Duration(secs)*time.Second))
+		if err != nil {
 			m.deleteSession(ctx, s)
 			m.cookie.clear(w, m.cookie.session)
 			return fmt.Errorf("loginkit: second factor: remember token: %w", err)
 		}
+		issued = sel
 	}
-	*st = state[U]{user: u, authed: true, session: s}
+	*st = state[U]{user: u, authed: true, session: s, issued: issued}
 	if m.hooks.LoggedIn != nil {
 		m.hooks.LoggedIn(r, u)
 	}
@@ -521,7 +537,7 @@ func (m *Manager[U]) freshFactorUser(r *http.Request) (U, *state[U], error) {
 	if m.factors == nil {
 		return zero, nil, fmt.Errorf("%w: second factors are not configured (Builder.SecondFactor)", ErrConfig)
 	}
-	st := m.stateOf(r)
+	st := m.state(r)
 	if st == nil || !st.authed || st.session == nil {
 		return zero, nil, ErrUnauthorized
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -197,5 +198,39 @@ func BenchmarkMemstoreBytesPerSession(b *testing.B) {
 		runtime.ReadMemStats(&after)
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/session")
 		runtime.KeepAlive(st)
+	}
+}
+
+// TestSoakSmoke runs the soak test (cmd/loadtest -soak) for a few seconds:
+// two near-cache instances sharing Redis and a memstore baseline under
+// login, logout and password-change churn. No request may fail, no revoked
+// session may be accepted past the bound, and the live sessions must
+// return to their baseline once they have expired.
+func TestSoakSmoke(t *testing.T) {
+	url := testenv.Require(t, testenv.RedisURL)
+	rep, err := Soak(context.Background(), SoakConfig{
+		RedisURL: url, Duration: 3 * time.Second, Rate: 300, Users: 20,
+		Bound: 500 * time.Millisecond, Idle: 2 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	rep.Markdown(&out)
+	t.Log("\n" + out.String())
+	for _, s := range rep.Stacks {
+		if s.Errors != 0 || s.StalePastBound != 0 || s.OwnAccepted != 0 {
+			t.Errorf("%s: %d errors, %d stale requests past the bound, %d accepted by the revoking instance; want none",
+				s.Name, s.Errors, s.StalePastBound, s.OwnAccepted)
+		}
+		if s.GETs == 0 || s.Logins == 0 || s.Revocations == 0 {
+			t.Errorf("%s: %d GETs, %d logins, %d revocations: the smoke run did not exercise the churn", s.Name, s.GETs, s.Logins, s.Revocations)
+		}
+	}
+	if rep.AfterExpiry.LiveSessions != rep.Baseline.LiveSessions {
+		t.Errorf("%d live sessions after expiry; baseline %d", rep.AfterExpiry.LiveSessions, rep.Baseline.LiveSessions)
+	}
+	if len(rep.Stacks[0].Cache) != 2 || rep.Stacks[0].Cache[0].Hits+rep.Stacks[0].Cache[1].Hits == 0 {
+		t.Errorf("the near-caches served nothing: %+v", rep.Stacks[0].Cache)
 	}
 }

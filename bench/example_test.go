@@ -18,5 +18,6 @@ func Example() {
 	// scs-memstore false
 	// gorilla-cookiestore false
 	// loginkit-redisstore true
+	// loginkit-redisstore-near true
 	// scs-redisstore true
 }

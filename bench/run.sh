@@ -9,14 +9,22 @@
 #   3. a loopback load test of every stack, interleaved rounds, with wrk
 #      (installed from Debian's packages if missing) or, failing that, Go
 #      clients in the load-test process
-#   4. the login path at the default argon2id cost with 64 clients
-# Environment: COUNT (default 6), DURATION (default 3s), ROUNDS (default 3).
+#   4. a realistic mix: 10,000 live sessions per Redis stack, Zipf-skewed
+#      access, loginkit on Redis with and without the near-cache beside scs
+#      on Redis, with the near-cache's hit ratio
+#   5. the login path at the default argon2id cost with 64 clients
+#   6. with SOAK=1, the ten-minute soak test (cmd/loadtest -soak): two
+#      near-cache instances sharing Redis and a memstore baseline under
+#      login, logout and password-change churn
+# Environment: COUNT (default 6), DURATION (default 3s), ROUNDS (default 3),
+# SOAK (default 0).
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(cd .. && pwd)
 COUNT=${COUNT:-6}
 DURATION=${DURATION:-3s}
 ROUNDS=${ROUNDS:-3}
+SOAK=${SOAK:-0}
 
 if [[ -z "${LOGINKIT_REDIS_URL:-}" ]]; then
 	"$root/scripts/services.sh" start >&2
@@ -55,6 +63,10 @@ loadgen=()
 if command -v wrk >/dev/null; then loadgen=(-wrk); fi
 go run ./cmd/loadtest "${loadgen[@]}" -duration "$DURATION" -rounds "$ROUNDS" -clients 32
 echo
+echo "## Realistic mix: 10,000 live sessions, skewed access"
+echo
+go run ./cmd/loadtest -mix 10000 -duration "$DURATION" -rounds "$ROUNDS" -clients 32
+echo
 echo "## Login path"
 echo
 go run ./cmd/loadtest -login -duration 10s -clients 64
@@ -62,4 +74,10 @@ echo
 echo "With a deadline shorter than the queue, waiting logins time out (503) instead of piling up:"
 echo
 go run ./cmd/loadtest -login -duration 10s -clients 64 -login-timeout 250ms
+if [[ "$SOAK" == 1 ]]; then
+	echo
+	echo "## Soak (10 minutes)"
+	echo
+	go run ./cmd/loadtest -soak -duration 10m -rate 500 -users 200 -idle 1m
+fi
 rm -rf "$out"

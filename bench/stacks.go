@@ -62,6 +62,7 @@ func Stacks() []Stack {
 		{Name: "scs-memstore", Setup: scsMem},
 		{Name: "gorilla-cookiestore", Setup: gorillaCookie},
 		{Name: "loginkit-redisstore", Redis: true, Setup: loginkitRedis},
+		{Name: "loginkit-redisstore-near", Redis: true, Setup: loginkitRedisNear},
 		{Name: "scs-redisstore", Redis: true, Setup: scsRedis},
 	}
 }
@@ -161,6 +162,22 @@ func loginkitRedis(url string) (http.Handler, *http.Request, func(), error) {
 	prefix := fmt.Sprintf("bench:%d:", time.Now().UnixNano())
 	h, r, err := loginkitStack(redisstore.NewSessions(rdb, redisstore.WithPrefix(prefix)))
 	return h, r, func() { _ = rdb.Close() }, err
+}
+
+// loginkitRedisNear is loginkitRedis with the near-cache at its defaults.
+func loginkitRedisNear(url string) (http.Handler, *http.Request, func(), error) {
+	if url == "" {
+		return nil, nil, nil, ErrNoRedis
+	}
+	opt, err := goredis.ParseURL(url)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rdb := goredis.NewClient(opt)
+	prefix := fmt.Sprintf("bench:%d:", time.Now().UnixNano())
+	st := redisstore.NewSessions(rdb, redisstore.WithPrefix(prefix), redisstore.WithNearCache(redisstore.NearCacheConfig{}))
+	h, r, err := loginkitStack(st)
+	return h, r, func() { _ = st.Close(); _ = rdb.Close() }, err
 }
 
 // userMap is the hand-written user loading the scs and gorilla stacks

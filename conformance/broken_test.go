@@ -229,6 +229,17 @@ func (s upsertTouchSessions) Touch(ctx context.Context, x *loginkit.Session) err
 	return s.Save(ctx, x)
 }
 
+// userlessRefusingSessions refuses sessions without a UserID, which the
+// manager uses for anonymous visitors' values.
+type userlessRefusingSessions struct{ loginkit.SessionStore }
+
+func (s userlessRefusingSessions) Save(ctx context.Context, x *loginkit.Session) error {
+	if x != nil && x.UserID == "" {
+		return loginkit.ErrInvalid
+	}
+	return s.SessionStore.Save(ctx, x)
+}
+
 // oldestFirstSessions lists sessions in the wrong order.
 type oldestFirstSessions struct{ loginkit.SessionStore }
 
@@ -352,6 +363,8 @@ func TestSuitesCatchBrokenStores(t *testing.T) {
 			[][2]string{{"/DeleteByUser", "keeps the session whose key is exceptKey"}}},
 		{"sessions listed oldest first", sessionsWith(func() loginkit.SessionStore { return oldestFirstSessions{memstore.NewSessions()} }),
 			[][2]string{{"/ListByUser", "newest CreatedAt first"}}},
+		{"sessions refusing an empty UserID", sessionsWith(func() loginkit.SessionStore { return userlessRefusingSessions{memstore.NewSessions()} }),
+			[][2]string{{"/AnonymousSession", "empty UserID"}}},
 		{"sessions touched back to life", sessionsWith(func() loginkit.SessionStore { return upsertTouchSessions{memstore.NewSessions()} }),
 			[][2]string{{"/TouchOnlyExisting", "only an existing, unexpired session is updated"}}},
 

@@ -73,7 +73,9 @@
 //     DeleteExpired removes nothing), Concurrent, TouchOnlyExisting,
 //     TouchRacingDelete (Touch racing Delete of the same sessions: they
 //     end up deleted), ExpiryExtended (Save and Touch move ExpiresAt later:
-//     the session outlives its old expiry).
+//     the session outlives its old expiry), AnonymousSession (a session
+//     with an empty UserID, as the manager keeps for anonymous visitors'
+//     values, round-trips and is never listed or deleted with a user's).
 //   - TestTokens: CreateGetRoundTrip, CreateEmptySelector,
 //     CreateDuplicateSelector, CreateOverExpiredSelector (the new token
 //     differs in every field, and the user index moves to its new owner
@@ -82,7 +84,7 @@
 //     CreateConcurrentSameSelector, Expired, ZeroExpiresAt, ExpiryBoundary,
 //     SelectorsCaseSensitive (also selectors beginning with one another),
 //     UserIDAndPurposePrefixes (PurposeRemember
-//     beside PurposeRememberRotated), TimesInUTC, Delete, ListByUser,
+//     beside "remember-rotated"), TimesInUTC, Delete, ListByUser,
 //     ListByUserMany (130 tokens of one user, all listed and all
 //     deleted), DeleteByUser, DeleteExpired, DeleteExpiredThenByUser,
 //     ReturnedValuesIsolated, ContextCancelled.

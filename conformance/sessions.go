@@ -68,6 +68,7 @@ func runSessions(t suiteT, h SessionHarness) {
 		{"TouchOnlyExisting", s.touch},
 		{"TouchRacingDelete", s.touchDeleteRace},
 		{"ExpiryExtended", s.expiryExtended},
+		{"AnonymousSession", s.anonymous},
 	}
 	for _, c := range cases {
 		if only != nil && !only[c.name] {
@@ -934,4 +935,38 @@ func (s *sessionSuite) listByUserMany(t suiteT, st loginkit.SessionStore) {
 	if got := sessionKeys(list); !slices.Equal(got, []string{"many-007"}) {
 		t.Errorf("ListByUser after DeleteByUser except many-007: want [many-007] (SessionStore.DeleteByUser removes all of the user's sessions, however many), got %d sessions", len(got))
 	}
+}
+
+// anonymous checks a session with an empty UserID: the manager keeps the
+// values of visitors who are not logged in (Manager.SetValue) in such
+// sessions, so a store keeps them like any other and never mixes them up
+// with a user's.
+func (s *sessionSuite) anonymous(t suiteT, st loginkit.SessionStore) {
+	const clause = "SessionStore: a session with an empty UserID (an anonymous session carrying values) is stored like any other"
+	anon := s.full("k-anon", "", s.now)
+	anon.Values = map[string]string{"flash": "Vous êtes déconnecté ✓", "next": "/account?tab=1"}
+	must(t, st.Save(background(), anon.Clone()), `Save of a session with an empty UserID`, clause)
+	s.save(t, st, s.live("k-anon-user", "user-1", s.now))
+	s.wantSession(t, st, anon, "Save then Get of an anonymous session", clause)
+	list, err := st.ListByUser(background(), "user-1")
+	if err != nil {
+		skipUnsupported(t, "ListByUser", err)
+		t.Errorf("ListByUser(user-1): %v (%s)", err, clause)
+	} else if len(list) != 1 || list[0].Key != "k-anon-user" {
+		t.Errorf("ListByUser(user-1) with an anonymous session stored: got %d sessions, want only k-anon-user (%s)", len(list), clause)
+	}
+	if _, err := st.DeleteByUser(background(), "user-1", ""); err != nil {
+		skipUnsupported(t, "DeleteByUser", err)
+		t.Errorf("DeleteByUser(user-1): %v (%s)", err, clause)
+	}
+	s.wantSession(t, st, anon, "Get of an anonymous session after DeleteByUser of a user", clause+"; DeleteByUser leaves it alone")
+	if tt, ok := st.(loginkit.SessionToucher); ok {
+		next := anon.Clone()
+		next.Values = map[string]string{"next": "/account?tab=1"}
+		next.LastSeenAt = s.now.Add(time.Minute)
+		must(t, tt.Touch(background(), next), "Touch of an anonymous session", clause)
+		s.wantSession(t, st, next, "Get after Touch of an anonymous session", clause)
+	}
+	must(t, st.Delete(background(), "k-anon"), "Delete of an anonymous session", clause)
+	s.wantGone(t, st, "k-anon", "Get after Delete of an anonymous session", clause)
 }

@@ -658,7 +658,7 @@ func (s *tokenSuite) selectorsCaseSensitive(t suiteT, st loginkit.TokenStore) {
 
 // prefixes checks that user IDs and purposes are matched exactly, not by
 // prefix: "user-1" beside "user-10", and PurposeRemember beside
-// PurposeRememberRotated, which begins with it.
+// the rotated-remember purpose "remember-rotated", which begins with it.
 func (s *tokenSuite) prefixes(t suiteT, st loginkit.TokenStore) {
 	const clause = "TokenStore: tokens are matched by exact UserID and Purpose, not by prefix"
 	s.create(t, st,

@@ -170,6 +170,14 @@ func (m *Sessions) drop(i int32) {
 	m.free = i
 }
 
+// SetClock implements loginkit.ClockSetter, like WithClock: Builder.Build
+// calls it with the builder's Clock. Call it before the store is in use.
+func (m *Sessions) SetClock(now func() time.Time) {
+	if now != nil {
+		m.now = now
+	}
+}
+
 // Get implements loginkit.SessionStore. A missing or expired session is
 // loginkit.ErrNotFound; an expired one is removed.
 func (m *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, error) {

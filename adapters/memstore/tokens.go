@@ -101,6 +101,14 @@ func (m *Tokens) Create(ctx context.Context, t *loginkit.Token) error {
 	return nil
 }
 
+// SetClock implements loginkit.ClockSetter, like WithClock: Builder.Build
+// calls it with the builder's Clock. Call it before the store is in use.
+func (m *Tokens) SetClock(now func() time.Time) {
+	if now != nil {
+		m.now = now
+	}
+}
+
 // Get implements loginkit.TokenStore. A missing or expired token is
 // loginkit.ErrNotFound; an expired one is removed.
 func (m *Tokens) Get(ctx context.Context, selector string) (*loginkit.Token, error) {

@@ -44,23 +44,19 @@ const maxPrefixLen = 64
 // matching loginkit.ErrConfig, reported by Migrate, by CheckConfig (which
 // loginkit's Build calls) and by every method of a store given it.
 func WithPrefix(prefix string) Option {
-	return func(c *config) {
-		if len(prefix) > maxPrefixLen || !utf8.ValidString(prefix) || strings.ContainsAny(prefix, "$\x00") || strings.HasPrefix(prefix, "system.") {
-			c.Fail(errs.Config("collection prefix %q must be UTF-8 of at most %d bytes without '$' or NUL, not beginning with \"system.\"", prefix, maxPrefixLen))
-			return
-		}
-		c.Prefix = prefix
+	return func(c *config) { c.SetPrefix(prefix, checkPrefix(prefix)) }
+}
+
+// checkPrefix returns the error for a prefix WithPrefix refuses.
+func checkPrefix(prefix string) error {
+	if len(prefix) > maxPrefixLen || !utf8.ValidString(prefix) || strings.ContainsAny(prefix, "$\x00") || strings.HasPrefix(prefix, "system.") {
+		return errs.Config("collection prefix %q must be UTF-8 of at most %d bytes without '$' or NUL, not beginning with \"system.\"", prefix, maxPrefixLen)
 	}
+	return nil
 }
 
 func newConfig(opts []Option) config {
-	c := config{storekit.Config{Prefix: DefaultPrefix}}
-	for _, o := range opts {
-		if o != nil {
-			o(&c)
-		}
-	}
-	return c
+	return storekit.Apply(config{storekit.Config{Prefix: DefaultPrefix}}, opts)
 }
 
 // Migrate creates the indexes the stores rely on, in the collections named

@@ -83,24 +83,11 @@ func codeID(userID, hash string) string {
 	return strconv.Itoa(len(userID)) + ":" + userID + ":" + hash
 }
 
-func checkUserID(ctx context.Context, op, userID string) error {
-	if err := errs.Ready(ctx, op, nil); err != nil {
-		return err
-	}
-	if userID == "" {
-		return errs.Invalid(op, "empty user ID")
-	}
-	return nil
-}
-
 // GetSecondFactor implements loginkit.SecondFactorStore: a find by _id and
 // a find of the codes by user_id.
 func (s *SecondFactors) GetSecondFactor(ctx context.Context, userID string) (*loginkit.SecondFactor, error) {
 	const op = "get second factor"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return nil, err
-	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
 		return nil, err
 	}
 	f := &loginkit.SecondFactor{UserID: userID}
@@ -145,10 +132,7 @@ func (s *SecondFactors) locked(ctx context.Context, op, userID string, f func() 
 // the user's lock.
 func (s *SecondFactors) SetTOTP(ctx context.Context, userID string, secret []byte, lastStep int64, enabledAt time.Time) error {
 	const op = "set TOTP"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return err
-	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
 		return err
 	}
 	if len(secret) == 0 {
@@ -166,10 +150,7 @@ func (s *SecondFactors) SetTOTP(ctx context.Context, userID string, secret []byt
 // with that condition in the filter.
 func (s *SecondFactors) AcceptTOTPStep(ctx context.Context, userID string, step int64) error {
 	const op = "accept TOTP step"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return err
-	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
 		return err
 	}
 	return s.locked(ctx, op, userID, func() error {
@@ -197,10 +178,7 @@ func (s *SecondFactors) AcceptTOTPStep(ctx context.Context, userID string, step 
 // user's lock, a delete of the user's codes and an insert of the new ones.
 func (s *SecondFactors) SetRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
 	const op = "set recovery codes"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return err
-	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
 		return err
 	}
 	if slices.Contains(hashes, "") {
@@ -226,10 +204,7 @@ func (s *SecondFactors) SetRecoveryCodes(ctx context.Context, userID string, has
 // _id: only the caller whose delete removed the document succeeds.
 func (s *SecondFactors) UseRecoveryCode(ctx context.Context, userID, hash string) error {
 	const op = "use recovery code"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return err
-	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
 		return err
 	}
 	res, err := s.codes.DeleteOne(ctx, bson.D{{Key: fieldID, Value: codeID(userID, hash)}})
@@ -246,10 +221,7 @@ func (s *SecondFactors) UseRecoveryCode(ctx context.Context, userID, hash string
 // user's lock, it deletes the TOTP document and every code.
 func (s *SecondFactors) DeleteSecondFactor(ctx context.Context, userID string) error {
 	const op = "delete second factor"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return err
-	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
 		return err
 	}
 	return s.locked(ctx, op, userID, func() error {

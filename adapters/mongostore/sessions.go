@@ -199,11 +199,8 @@ func (s *Sessions) Touch(ctx context.Context, sess *loginkit.Session) error {
 // expiry date. A missing or expired session is loginkit.ErrNotFound.
 func (s *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, error) {
 	const op = "get session"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
+	if err := errs.ReadyKey(ctx, op, s.err, key); err != nil {
 		return nil, err
-	}
-	if key == "" {
-		return nil, errs.NotFound(op)
 	}
 	var d sessionDoc
 	err := findOne(ctx, s.c, bson.D{

@@ -132,11 +132,8 @@ func (t *Tokens) Create(ctx context.Context, tok *loginkit.Token) error {
 // expiry date. A missing or expired token is loginkit.ErrNotFound.
 func (t *Tokens) Get(ctx context.Context, selector string) (*loginkit.Token, error) {
 	const op = "get token"
-	if err := errs.Ready(ctx, op, t.err); err != nil {
+	if err := errs.ReadyKey(ctx, op, t.err, selector); err != nil {
 		return nil, err
-	}
-	if selector == "" {
-		return nil, errs.NotFound(op)
 	}
 	var d tokenDoc
 	err := findOne(ctx, t.c, bson.D{
@@ -161,11 +158,8 @@ func (t *Tokens) Get(ctx context.Context, selector string) (*loginkit.Token, err
 // exact on every server.
 func (t *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token, error) {
 	const op = "consume token"
-	if err := errs.Ready(ctx, op, t.err); err != nil {
+	if err := errs.ReadyKey(ctx, op, t.err, selector); err != nil {
 		return nil, err
-	}
-	if selector == "" {
-		return nil, errs.NotFound(op)
 	}
 	var d tokenDoc
 	err := findOne(ctx, t.c, bson.D{

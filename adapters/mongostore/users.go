@@ -122,11 +122,8 @@ func ensureUserIndexes(ctx context.Context, users, locks *mongo.Collection) erro
 // user is loginkit.ErrNotFound.
 func (us *Users[T, PT]) LoadUser(ctx context.Context, id string) (PT, error) {
 	const op = "load user"
-	if err := errs.Ready(ctx, op, us.err); err != nil {
+	if err := errs.ReadyKey(ctx, op, us.err, id); err != nil {
 		return nil, err
-	}
-	if id == "" {
-		return nil, errs.NotFound(op)
 	}
 	u := PT(new(T))
 	if err := findOne(ctx, us.c, bson.D{{Key: fieldID, Value: id}}, u); err != nil {
@@ -203,26 +200,18 @@ func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, erro
 // (loginkit.ValidUsername, loginkit.ValidEmail) is loginkit.ErrInvalid.
 func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 	const op = "create user"
-	if err := errs.Ready(ctx, op, us.err); err != nil {
-		return err
-	}
-	if u == nil {
-		return errs.Invalid(op, "nil user")
-	}
-	a := u.LoginAccount()
-	if err := errs.CheckAccount(op, a); err != nil {
-		return err
-	}
-	undo := storekit.AssignID(a)
-	doc, err := us.encode(op, u, a, loginkit.NewID())
-	if err == nil {
-		_, err = us.c.InsertOne(ctx, doc)
-		err = wrap(op, err)
-	}
+	a, err := storekit.UserWrite(ctx, errs, op, us.err, u, true)
 	if err != nil {
-		undo()
+		return err
 	}
-	return err
+	return storekit.CreateWithID(a, func() error {
+		doc, err := us.encode(op, u, a, loginkit.NewID())
+		if err != nil {
+			return err
+		}
+		_, err = us.c.InsertOne(ctx, doc)
+		return wrap(op, err)
+	})
 }
 
 // Update replaces every field of the stored user with u's: one replace on
@@ -235,17 +224,8 @@ func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 // Username.
 func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 	const op = "update user"
-	if err := errs.Ready(ctx, op, us.err); err != nil {
-		return err
-	}
-	if u == nil {
-		return errs.Invalid(op, "nil user")
-	}
-	a := u.LoginAccount()
-	if a.ID == "" {
-		return errs.NotFound(op)
-	}
-	if err := errs.CheckAccount(op, a); err != nil {
+	a, err := storekit.UserWrite(ctx, errs, op, us.err, u, false)
+	if err != nil {
 		return err
 	}
 	doc, err := us.encode(op, u, a, loginkit.NewID())
@@ -288,11 +268,8 @@ func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 // It returns the user as stored, EmailKey and UsernameKey set.
 func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u PT) error) (PT, error) {
 	const op = "update user"
-	if err := errs.Ready(ctx, op, us.err); err != nil {
+	if err := errs.ReadyKey(ctx, op, us.err, id); err != nil {
 		return nil, err
-	}
-	if id == "" {
-		return nil, errs.NotFound(op)
 	}
 	token, err := lock(ctx, op, us.locks, id)
 	if err != nil {

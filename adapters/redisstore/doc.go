@@ -50,11 +50,72 @@
 // reads cannot be folded into one: the user's ID is inside the session, so
 // the second depends on the first, and in a Cluster the session and the
 // user live in different slots, where no script may read both. The
-// package's tests count the commands per request with a go-redis hook.
-// Measured on a 2-core machine against a local server: a session Get takes
-// about 26 µs and 9 allocations (most of them go-redis's own), the full
-// middleware path about 30 µs with users in process and 56 µs with users
-// in Redis.
+// package's tests count the commands per request with a go-redis hook;
+// BenchmarkSessionGet measures a session read, and bench/ the full
+// middleware path (timings in the README's performance section).
+//
+// WithNearCache removes the session GET from that count; see Near-cache.
+//
+// # Near-cache
+//
+// WithNearCache keeps session reads in process, on go-redis's
+// server-assisted client-side caching (RESP3, CLIENT TRACKING): Redis
+// remembers which connection read which key and pushes an "invalidate"
+// message on that connection when the key changes; go-redis applies it
+// when it next reads the connection, ahead of the next reply or in a
+// background drain. A steady-state authenticated request on a warm cache
+// then sends nothing to Redis (the package's tests count the commands on
+// the wire: none, against one without the cache). On a 2-core machine
+// shared with other work, a cached Get took 1.6–4.3 µs and 7 allocations,
+// against 80–130 µs for the round trip (BenchmarkNearCacheGet).
+//
+// go-redis's cache alone bounds nothing: when the process is CPU-saturated
+// its drainer starves and a deleted session stays readable for as long as
+// that lasts (hundreds of milliseconds to seconds), a stalled connection
+// serves stale entries for the length of the stall, and an instance's own
+// DEL is not seen by its own next GET until the drain runs. The store adds
+// a revocation bound (NearCacheConfig.Bound, default one second), enforced
+// on every read:
+//
+//   - Each cache shard has exactly one connection, so that one proof covers
+//     all its entries. A heartbeat, CLIENT INFO, is sent on it four times
+//     per bound. When its reply has been read, every invalidation Redis sent
+//     before handling it has been applied, since pushes and replies travel
+//     in order on the connection and go-redis applies the pushes ahead of
+//     the reply; the reply also shows that tracking is on.
+//   - A read is served from the cache only if the shard's last confirmed
+//     heartbeat was sent no longer than the bound ago, checked before and
+//     after the lookup; otherwise the read goes to Redis, uncached, through
+//     the client given to NewSessions. A session deleted or changed
+//     anywhere more than the bound ago is therefore never served, whatever
+//     the load: a starved process sends its heartbeats late and stops
+//     trusting its cache, it does not extend the trust.
+//   - The store's own writes (Save, Touch, Delete, DeleteByUser) drop the
+//     local copy before they return, so a logout, a password change or a
+//     throttled touch takes effect on this instance's very next read.
+//   - A failed command on the connection, a new connection (after a Redis
+//     restart, say) or tracking reported off flushes the shard, which is
+//     trusted again only once a heartbeat sent after the flush confirms the
+//     new connection.
+//
+// Enable it when several instances share Redis and the session read is
+// the round trip that dominates an authenticated request. What it costs:
+// the entries (at most NearCacheConfig.MaxEntries, default 20,000, at
+// about 1.1 KB of heap each for a typical session: 23 MB when full),
+// NearCacheConfig.Conns more connections to Redis (default
+// 8), each with a drain every millisecond and a heartbeat four times per
+// bound, Redis's tracking table (a key and its readers per cached
+// session), and misses that queue for their shard's one connection. It
+// covers sessions only: with users in this package's Users store, each
+// request still reads its user (one HGET), so keep users in process or
+// cache them to reach zero round trips.
+//
+// It needs a single-node *redis.Client on database 0 speaking RESP3 (the
+// default) without a credentials provider. With a Cluster, Sentinel
+// (redis.NewFailoverClient), another database or RESP2, NewSessions logs
+// why (NearCacheConfig.Logger) and the store works uncached, exactly as
+// without the option; NearCacheStats reports it too. A store with a
+// near-cache holds goroutines and connections: Close it.
 //
 // # Cluster
 //

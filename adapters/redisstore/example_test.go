@@ -134,3 +134,65 @@ logged out everywhere: 1 session; redisstore: get session: loginkit: not found
 		t.Errorf("Example left keys behind: %v", keys)
 	}
 }
+
+// This example turns on the near-cache: session reads are served from
+// this process while Redis's invalidations are confirmed to be flowing,
+// and a session revoked anywhere is refused here within the bound.
+// TestExampleWithNearCache runs it against the test server.
+func ExampleWithNearCache() {
+	opt, err := redis.ParseURL(os.Getenv("LOGINKIT_REDIS_URL")) // a single node, database 0
+	if err != nil {
+		log.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	sessions := redisstore.NewSessions(rdb, redisstore.WithPrefix("example-near:"),
+		redisstore.WithNearCache(redisstore.NearCacheConfig{Bound: 500 * time.Millisecond}))
+	defer sessions.Close() // stops the heartbeats; rdb stays open
+	ctx := context.Background()
+
+	now := time.Now()
+	s := &loginkit.Session{Key: "near-key", UserID: "u1", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := sessions.Save(ctx, s); err != nil {
+		log.Fatal(err)
+	}
+	for range 3 {
+		if _, err := sessions.Get(ctx, "near-key"); err != nil {
+			log.Fatal(err)
+		}
+	}
+	// This store's own delete takes effect on its very next read.
+	if err := sessions.Delete(ctx, "near-key"); err != nil {
+		log.Fatal(err)
+	}
+	_, err = sessions.Get(ctx, "near-key")
+	st := sessions.NearCacheStats()
+	fmt.Println("enabled:", st.Enabled, "bound:", st.Bound, "after delete:", err)
+}
+
+// TestExampleWithNearCache runs ExampleWithNearCache against the test
+// server and checks what it prints.
+func TestExampleWithNearCache(t *testing.T) {
+	newEnv(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout := os.Stdout
+	os.Stdout = w
+	out := make(chan string)
+	go func() {
+		var b bytes.Buffer
+		_, _ = io.Copy(&b, r)
+		out <- b.String()
+	}()
+	func() {
+		defer func() { os.Stdout = stdout }()
+		ExampleWithNearCache()
+	}()
+	_ = w.Close()
+	want := "enabled: true bound: 500ms after delete: redisstore: get session: loginkit: not found\n"
+	if got := <-out; got != want {
+		t.Errorf("ExampleWithNearCache printed\n%s\nwant\n%s", got, want)
+	}
+}

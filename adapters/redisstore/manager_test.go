@@ -12,6 +12,7 @@ import (
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/adapters/redisstore"
 	"github.com/loginkit/loginkit/conformance"
+	"github.com/loginkit/loginkit/loginkittest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -182,21 +183,11 @@ func steadyState(tb testing.TB, rdb redis.UniversalClient, prefix string, users 
 	if err != nil {
 		tb.Fatal(err)
 	}
-	login := httptest.NewRecorder()
-	lr := httptest.NewRequest("POST", "/login", nil)
-	lr.RemoteAddr = clientAddr
-	if err := m.Login(login, lr, ann, loginkit.LoginOptions{}); err != nil {
-		tb.Fatal(err)
-	}
 	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _ := m.CurrentUser(r)
 		_, _ = w.Write([]byte(u.ID))
 	})
-	r := httptest.NewRequest("GET", "/account", nil)
-	r.RemoteAddr = clientAddr
-	for _, c := range login.Result().Cookies() {
-		r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
-	}
+	r := loginkittest.Request(tb, m, ann, "GET", "/account", nil, loginkittest.From(clientAddr, loginkittest.UserAgent))
 	return m.Middleware(m.Required(page)), r, advance
 }
 

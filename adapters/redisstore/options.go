@@ -17,6 +17,7 @@ type Option func(*config)
 
 type config struct {
 	storekit.Config
+	near *NearCacheConfig // WithNearCache; sessions only
 }
 
 // errs makes the package's errors.
@@ -32,23 +33,19 @@ const errs = storekit.Errs("redisstore")
 // reports an error matching loginkit.ErrConfig from CheckConfig (which
 // loginkit's Build calls) and from every method.
 func WithPrefix(prefix string) Option {
-	return func(c *config) {
-		if strings.ContainsAny(prefix, "{}") {
-			c.Fail(errs.Config("key prefix %q must not contain '{' or '}'", prefix))
-			return
-		}
-		c.Prefix = prefix
+	return func(c *config) { c.SetPrefix(prefix, checkPrefix(prefix)) }
+}
+
+// checkPrefix returns the error for a prefix WithPrefix refuses.
+func checkPrefix(prefix string) error {
+	if strings.ContainsAny(prefix, "{}") {
+		return errs.Config("key prefix %q must not contain '{' or '}'", prefix)
 	}
+	return nil
 }
 
 func newConfig(opts []Option) config {
-	c := config{storekit.Config{Prefix: DefaultPrefix}}
-	for _, o := range opts {
-		if o != nil {
-			o(&c)
-		}
-	}
-	return c
+	return storekit.Apply(config{Config: storekit.Config{Prefix: DefaultPrefix}}, opts)
 }
 
 // Key names. See the package documentation for the layout and the slots

@@ -51,6 +51,14 @@ func newEnv(tb testing.TB) *env {
 	if err := e.raw.Ping(context.Background()).Err(); err != nil {
 		tb.Fatalf("redis at %s: %v", url, err)
 	}
+	// Open rdb's connection now: go-redis (since v9.22) runs the hooks
+	// for the connection's handshake too (HELLO, CLIENT SETINFO), which
+	// the round-trip counts must not include.
+	if err := e.rdb.Ping(context.Background()).Err(); err != nil {
+		tb.Fatalf("redis at %s: %v", url, err)
+	}
+	e.check.counts()
+	e.check.names()
 	return e
 }
 

@@ -60,24 +60,11 @@ redis.call('HSET', KEYS[1], 'n', ARGV[1])
 return 'ok'
 `)
 
-func checkUserID(ctx context.Context, op, userID string) error {
-	if err := errs.Ready(ctx, op, nil); err != nil {
-		return err
-	}
-	if userID == "" {
-		return errs.Invalid(op, "empty user ID")
-	}
-	return nil
-}
-
 // GetSecondFactor implements loginkit.SecondFactorStore: HGETALL and
 // SMEMBERS in one MULTI.
 func (s *SecondFactors) GetSecondFactor(ctx context.Context, userID string) (*loginkit.SecondFactor, error) {
 	const op = "get second factor"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return nil, err
-	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
 		return nil, err
 	}
 	var totp *redis.MapStringStringCmd
@@ -116,10 +103,7 @@ func (s *SecondFactors) GetSecondFactor(ctx context.Context, userID string) (*lo
 // SetTOTP implements loginkit.SecondFactorStore with one HSET.
 func (s *SecondFactors) SetTOTP(ctx context.Context, userID string, secret []byte, lastStep int64, enabledAt time.Time) error {
 	const op = "set TOTP"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return err
-	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
 		return err
 	}
 	if len(secret) == 0 {
@@ -136,10 +120,7 @@ func (s *SecondFactors) SetTOTP(ctx context.Context, userID string, secret []byt
 // AcceptTOTPStep implements loginkit.SecondFactorStore with one script.
 func (s *SecondFactors) AcceptTOTPStep(ctx context.Context, userID string, step int64) error {
 	const op = "accept TOTP step"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return err
-	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
 		return err
 	}
 	res, err := acceptStepScript.Run(ctx, s.rdb, []string{totpKey(s.prefix, userID)}, step).Text()
@@ -159,10 +140,7 @@ func (s *SecondFactors) AcceptTOTPStep(ctx context.Context, userID string, step 
 // one MULTI.
 func (s *SecondFactors) SetRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
 	const op = "set recovery codes"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return err
-	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
 		return err
 	}
 	if slices.Contains(hashes, "") {
@@ -186,10 +164,7 @@ func (s *SecondFactors) SetRecoveryCodes(ctx context.Context, userID string, has
 // UseRecoveryCode implements loginkit.SecondFactorStore with one SREM.
 func (s *SecondFactors) UseRecoveryCode(ctx context.Context, userID, hash string) error {
 	const op = "use recovery code"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return err
-	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
 		return err
 	}
 	n, err := s.rdb.SRem(ctx, codesKey(s.prefix, userID), hash).Result()
@@ -206,10 +181,7 @@ func (s *SecondFactors) UseRecoveryCode(ctx context.Context, userID, hash string
 // of both keys.
 func (s *SecondFactors) DeleteSecondFactor(ctx context.Context, userID string) error {
 	const op = "delete second factor"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return err
-	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
 		return err
 	}
 	return wrap(op, s.rdb.Del(ctx, totpKey(s.prefix, userID), codesKey(s.prefix, userID)).Err())

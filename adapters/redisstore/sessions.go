@@ -17,17 +17,57 @@ import (
 type Sessions struct {
 	rdb    redis.UniversalClient
 	prefix string
-	err    error // a bad option, answered by every method
+	err    error      // a bad option, answered by every method
+	near   *nearCache // nil without WithNearCache, or when rdb cannot carry it
+	why    string     // why a requested near-cache is off
 }
 
 var _ loginkit.SessionStore = (*Sessions)(nil)
 
 // NewSessions returns a session store that keeps its keys in rdb (a
 // *redis.Client, *redis.ClusterClient, Sentinel failover client or any
-// other redis.UniversalClient). It sends no command until first used.
+// other redis.UniversalClient). It sends no command until first used,
+// except with WithNearCache, whose tracked connections start at once.
 func NewSessions(rdb redis.UniversalClient, opts ...Option) *Sessions {
 	c := newConfig(opts)
-	return &Sessions{rdb: rdb, prefix: c.Prefix, err: c.Err}
+	st := &Sessions{rdb: rdb, prefix: c.Prefix, err: c.Err}
+	if c.near != nil && c.Err == nil {
+		st.near, st.why = newNearCache(rdb, *c.near)
+	}
+	return st
+}
+
+// Close stops the near-cache's heartbeats and closes its connections
+// (see WithNearCache). It does not close the client given to NewSessions,
+// and it does nothing for a store without a near-cache. The store keeps
+// working after Close, uncached.
+func (st *Sessions) Close() error {
+	if st.near == nil {
+		return nil
+	}
+	return st.near.close()
+}
+
+// NearCacheStats reports the near-cache's activity. Without WithNearCache,
+// or when the client cannot carry the cache, Enabled is false and Reason
+// says why.
+func (st *Sessions) NearCacheStats() NearCacheStats {
+	if st.near == nil {
+		why := st.why
+		if why == "" {
+			why = "WithNearCache not given"
+		}
+		return NearCacheStats{Reason: why}
+	}
+	return st.near.stats()
+}
+
+// forget drops the near-cache's copies of the given session records after
+// a write of this store's own (see nearCache.invalidate).
+func (st *Sessions) forget(rks ...string) {
+	if st.near != nil {
+		st.near.invalidate(rks...)
+	}
 }
 
 // CheckConfig reports a bad option given to the constructor, as an error
@@ -53,6 +93,7 @@ func (st *Sessions) Save(ctx context.Context, s *loginkit.Session) error {
 	}
 	now := time.Now()
 	rk, ik := sessionKey(st.prefix, s.Key), sessionIndexKey(st.prefix, s.UserID)
+	defer st.forget(rk)
 	pipe := st.rdb.Pipeline()
 	if !s.ExpiresAt.After(now) {
 		del := pipe.Del(ctx, rk)
@@ -89,6 +130,7 @@ func (st *Sessions) Touch(ctx context.Context, s *loginkit.Session) error {
 		return errs.NotFound(op)
 	}
 	rk, ik := sessionKey(st.prefix, s.Key), sessionIndexKey(st.prefix, s.UserID)
+	defer st.forget(rk)
 	pipe := st.rdb.Pipeline()
 	set := pipe.Do(ctx, "set", rk, appendSession(make([]byte, 0, 256), s), "pxat", s.ExpiresAt.UnixMilli(), "xx")
 	idx := queueIndexAdd(ctx, pipe, ik, s.Key, s.ExpiresAt, now)
@@ -110,7 +152,13 @@ func (st *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, err
 	if err := errs.Ready(ctx, op, st.err); err != nil {
 		return nil, err
 	}
-	v, err := st.rdb.Get(ctx, sessionKey(st.prefix, key)).Result()
+	var v string
+	var err error
+	if st.near != nil {
+		v, err = st.near.get(ctx, sessionKey(st.prefix, key), st.rdb)
+	} else {
+		v, err = st.rdb.Get(ctx, sessionKey(st.prefix, key)).Result()
+	}
 	if err != nil {
 		return nil, wrap(op, err)
 	}
@@ -134,7 +182,9 @@ func (st *Sessions) Delete(ctx context.Context, key string) error {
 	if err := errs.Ready(ctx, op, st.err); err != nil {
 		return err
 	}
-	v, err := st.rdb.GetDel(ctx, sessionKey(st.prefix, key)).Result()
+	rk := sessionKey(st.prefix, key)
+	defer st.forget(rk)
+	v, err := st.rdb.GetDel(ctx, rk).Result()
 	if errors.Is(err, redis.Nil) {
 		return nil
 	}
@@ -191,6 +241,16 @@ func (st *Sessions) DeleteByUser(ctx context.Context, userID, exceptKey string) 
 		if s.Key != exceptKey {
 			del = append(del, s.Key)
 		}
+	}
+	if st.near != nil {
+		defer func() {
+			for _, k := range del {
+				st.forget(st.recordKey(k))
+			}
+			for _, k := range stale {
+				st.forget(st.recordKey(k))
+			}
+		}()
 	}
 	n, err := deleteRecords(ctx, st.rdb, sessionIndexKey(st.prefix, userID), st.recordKey, del, stale)
 	return n, wrap(op, err)

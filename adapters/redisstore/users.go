@@ -116,22 +116,11 @@ func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, erro
 // loginkit.ValidEmail is loginkit.ErrInvalid.
 func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 	const op = "create user"
-	if u == nil {
-		return errs.Invalid(op, "nil user")
-	}
-	a := u.LoginAccount()
-	if err := errs.CheckAccount(op, a); err != nil {
-		return err
-	}
-	if err := errs.Ready(ctx, op, us.err); err != nil {
-		return err
-	}
-	undo := storekit.AssignID(a)
-	err := us.write(ctx, op, createUserScript, u, a)
+	a, err := storekit.UserWrite(ctx, errs, op, us.err, u, true)
 	if err != nil {
-		undo()
+		return err
 	}
-	return err
+	return storekit.CreateWithID(a, func() error { return us.write(ctx, op, createUserScript, u, a) })
 }
 
 // Update replaces every field of the stored user with u's, atomically
@@ -144,17 +133,8 @@ func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 // user read earlier without undoing a concurrent write, use UpdateUser.
 func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 	const op = "update user"
-	if u == nil {
-		return errs.Invalid(op, "nil user")
-	}
-	a := u.LoginAccount()
-	if a.ID == "" {
-		return errs.NotFound(op)
-	}
-	if err := errs.CheckAccount(op, a); err != nil {
-		return err
-	}
-	if err := errs.Ready(ctx, op, us.err); err != nil {
+	a, err := storekit.UserWrite(ctx, errs, op, us.err, u, false)
+	if err != nil {
 		return err
 	}
 	return us.write(ctx, op, updateUserScript, u, a)

@@ -50,23 +50,19 @@ const errs = storekit.Errs("sqlstore")
 // Migrate, by CheckConfig (which loginkit's Build calls) and by every
 // method of a store given it.
 func WithPrefix(prefix string) Option {
-	return func(c *config) {
-		if len(prefix) > maxPrefixLen || !prefixRE.MatchString(prefix) {
-			c.Fail(errs.Config("table prefix %q must match [a-z_][a-z0-9_]* and be at most %d bytes", prefix, maxPrefixLen))
-			return
-		}
-		c.Prefix = prefix
+	return func(c *config) { c.SetPrefix(prefix, checkPrefix(prefix)) }
+}
+
+// checkPrefix returns the error for a prefix WithPrefix refuses.
+func checkPrefix(prefix string) error {
+	if len(prefix) > maxPrefixLen || !prefixRE.MatchString(prefix) {
+		return errs.Config("table prefix %q must match [a-z_][a-z0-9_]* and be at most %d bytes", prefix, maxPrefixLen)
 	}
+	return nil
 }
 
 func newConfig(opts []Option) config {
-	c := config{storekit.Config{Prefix: DefaultPrefix}}
-	for _, o := range opts {
-		if o != nil {
-			o(&c)
-		}
-	}
-	return c
+	return storekit.Apply(config{storekit.Config{Prefix: DefaultPrefix}}, opts)
 }
 
 func (c config) usersTable() string    { return c.Prefix + "users" }

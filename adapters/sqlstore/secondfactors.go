@@ -71,24 +71,11 @@ func timeOrZero(ms int64) time.Time {
 	return fromMillis(ms)
 }
 
-func checkUserID(ctx context.Context, op, userID string) error {
-	if err := errs.Ready(ctx, op, nil); err != nil {
-		return err
-	}
-	if userID == "" {
-		return errs.Invalid(op, "empty user ID")
-	}
-	return nil
-}
-
 // GetSecondFactor implements loginkit.SecondFactorStore with two SELECTs
 // by primary key, in one read-only transaction.
 func (s *SecondFactors) GetSecondFactor(ctx context.Context, userID string) (*loginkit.SecondFactor, error) {
 	const op = "get second factor"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return nil, err
-	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
 		return nil, err
 	}
 	f := &loginkit.SecondFactor{UserID: userID}
@@ -117,10 +104,7 @@ func (s *SecondFactors) GetSecondFactor(ctx context.Context, userID string) (*lo
 // CONFLICT (user_id) DO UPDATE.
 func (s *SecondFactors) SetTOTP(ctx context.Context, userID string, secret []byte, lastStep int64, enabledAt time.Time) error {
 	const op = "set TOTP"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return err
-	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
 		return err
 	}
 	if len(secret) == 0 {
@@ -142,10 +126,7 @@ func (s *SecondFactors) SetTOTP(ctx context.Context, userID string, secret []byt
 // (loginkit.ErrNotFound).
 func (s *SecondFactors) AcceptTOTPStep(ctx context.Context, userID string, step int64) error {
 	const op = "accept TOTP step"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return err
-	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
 		return err
 	}
 	res, err := s.db.NewUpdate().TableExpr("?", bun.Ident(s.factors)).
@@ -174,10 +155,7 @@ func (s *SecondFactors) AcceptTOTPStep(ctx context.Context, userID string, step 
 // user's codes and one INSERT of the new ones, in one transaction.
 func (s *SecondFactors) SetRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
 	const op = "set recovery codes"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return err
-	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
 		return err
 	}
 	if slices.Contains(hashes, "") {
@@ -205,10 +183,7 @@ func (s *SecondFactors) SetRecoveryCodes(ctx context.Context, userID string, has
 // removed the row succeeds.
 func (s *SecondFactors) UseRecoveryCode(ctx context.Context, userID, hash string) error {
 	const op = "use recovery code"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return err
-	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
 		return err
 	}
 	if strings.IndexByte(hash, 0) >= 0 {
@@ -236,10 +211,7 @@ func (s *SecondFactors) UseRecoveryCode(ctx context.Context, userID, hash string
 // the user's rows from both tables in one transaction.
 func (s *SecondFactors) DeleteSecondFactor(ctx context.Context, userID string) error {
 	const op = "delete second factor"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return err
-	}
-	if err := checkUserID(ctx, op, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
 		return err
 	}
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {

@@ -185,11 +185,8 @@ func (ss *Sessions) Touch(ctx context.Context, s *loginkit.Session) error {
 // loginkit.ErrNotFound.
 func (ss *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, error) {
 	const op = "get session"
-	if err := errs.Ready(ctx, op, ss.err); err != nil {
+	if err := errs.ReadyKey(ctx, op, ss.err, key); err != nil {
 		return nil, err
-	}
-	if key == "" {
-		return nil, errs.NotFound(op)
 	}
 	var r sessionRow
 	q, a := ss.tableExpr()

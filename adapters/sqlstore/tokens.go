@@ -109,11 +109,8 @@ func (ts *Tokens) Create(ctx context.Context, t *loginkit.Token) error {
 // loginkit.ErrNotFound.
 func (ts *Tokens) Get(ctx context.Context, selector string) (*loginkit.Token, error) {
 	const op = "get token"
-	if err := errs.Ready(ctx, op, ts.err); err != nil {
+	if err := errs.ReadyKey(ctx, op, ts.err, selector); err != nil {
 		return nil, err
-	}
-	if selector == "" {
-		return nil, errs.NotFound(op)
 	}
 	var r tokenRow
 	q, a := ts.tableExpr()
@@ -132,11 +129,8 @@ func (ts *Tokens) Get(ctx context.Context, selector string) (*loginkit.Token, er
 // An expired token is loginkit.ErrNotFound and is left for DeleteExpired.
 func (ts *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token, error) {
 	const op = "consume token"
-	if err := errs.Ready(ctx, op, ts.err); err != nil {
+	if err := errs.ReadyKey(ctx, op, ts.err, selector); err != nil {
 		return nil, err
-	}
-	if selector == "" {
-		return nil, errs.NotFound(op)
 	}
 	var rows []tokenRow
 	err := ts.db.NewDelete().Model(&rows).ModelTableExpr("?", bun.Ident(ts.table)).

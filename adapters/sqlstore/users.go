@@ -99,11 +99,8 @@ func (us *Users[T, PT]) tableExpr() (string, bun.Ident, bun.Ident) {
 // A missing user (or an empty ID) is loginkit.ErrNotFound.
 func (us *Users[T, PT]) LoadUser(ctx context.Context, id string) (PT, error) {
 	const op = "load user"
-	if err := errs.Ready(ctx, op, us.err); err != nil {
+	if err := errs.ReadyKey(ctx, op, us.err, id); err != nil {
 		return nil, err
-	}
-	if id == "" {
-		return nil, errs.NotFound(op)
 	}
 	u := PT(new(T))
 	u.LoginAccount().ID = id
@@ -152,25 +149,16 @@ func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, erro
 // loginkit.ErrInvalid.
 func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 	const op = "create user"
-	if err := errs.Ready(ctx, op, us.err); err != nil {
-		return err
-	}
-	if u == nil {
-		return errs.Invalid(op, "nil user")
-	}
-	a := u.LoginAccount()
-	if err := errs.CheckAccount(op, a); err != nil {
-		return err
-	}
-	undo := storekit.AssignID(a)
-	q, a1, a2 := us.tableExpr()
-	// Returning("NULL"): nothing to read back, as no column has a default.
-	_, err := us.db.NewInsert().Model(u).ModelTableExpr(q, a1, a2).Returning("NULL").Exec(ctx)
+	a, err := storekit.UserWrite(ctx, errs, op, us.err, u, true)
 	if err != nil {
-		undo()
-		return wrap(ctx, op, err)
+		return err
 	}
-	return nil
+	return storekit.CreateWithID(a, func() error {
+		q, a1, a2 := us.tableExpr()
+		// Returning("NULL"): nothing to read back, as no column has a default.
+		_, err := us.db.NewInsert().Model(u).ModelTableExpr(q, a1, a2).Returning("NULL").Exec(ctx)
+		return wrap(ctx, op, err)
+	})
 }
 
 // Update replaces every column of the stored user with u's fields: one
@@ -185,17 +173,7 @@ func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 // loaded; UpdateUser changes a user without losing concurrent writes.
 func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 	const op = "update user"
-	if err := errs.Ready(ctx, op, us.err); err != nil {
-		return err
-	}
-	if u == nil {
-		return errs.Invalid(op, "nil user")
-	}
-	a := u.LoginAccount()
-	if a.ID == "" {
-		return errs.NotFound(op)
-	}
-	if err := errs.CheckAccount(op, a); err != nil {
+	if _, err := storekit.UserWrite(ctx, errs, op, us.err, u, false); err != nil {
 		return err
 	}
 	q, a1, a2 := us.tableExpr()
@@ -247,11 +225,8 @@ func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 // rolls the transaction back (see the package documentation).
 func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u PT) error) (PT, error) {
 	const op = "update user"
-	if err := errs.Ready(ctx, op, us.err); err != nil {
+	if err := errs.ReadyKey(ctx, op, us.err, id); err != nil {
 		return nil, err
-	}
-	if id == "" {
-		return nil, errs.NotFound(op)
 	}
 	pg := us.db.Dialect().Name() == dialect.PG
 	var opts *sql.TxOptions

@@ -136,7 +136,7 @@ func NewApp(st Stores, o Options) (*App, error) {
 		return nil, err
 	}
 	layout := template.Must(template.ParseFS(templateFS, "templates/layout.html"))
-	for _, p := range []string{"home", "register", "login", "reauth", "account", "password", "admin_users", "admin_user", "error", "login_2fa", "account_2fa", "recovery_codes", "forgot", "reset", "confirm"} {
+	for _, p := range []string{"home", "register", "login", "reauth", "account", "password", "admin_users", "admin_user", "admin_delete", "error", "login_2fa", "account_2fa", "recovery_codes", "forgot", "reset", "confirm"} {
 		a.pages[p] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+p+".html"))
 	}
 	return a, nil
@@ -149,6 +149,7 @@ func (a *App) Handler() http.Handler {
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	mux.HandleFunc("GET /{$}", a.home)
+	mux.HandleFunc("/", a.notFound)
 	mux.HandleFunc("GET /register", a.registerForm)
 	mux.HandleFunc("POST /register", a.register)
 	mux.HandleFunc("GET /login", a.loginForm)
@@ -184,6 +185,7 @@ func (a *App) Handler() http.Handler {
 	mux.Handle("GET /admin/users/{id}", admin(http.HandlerFunc(a.adminEditForm)))
 	mux.Handle("POST /admin/users/{id}", admin(http.HandlerFunc(a.adminEdit)))
 	mux.Handle("POST /admin/users/{id}/active", admin(http.HandlerFunc(a.adminActive)))
+	mux.Handle("GET /admin/users/{id}/delete", admin(http.HandlerFunc(a.adminDeleteForm)))
 	mux.Handle("POST /admin/users/{id}/delete", admin(http.HandlerFunc(a.adminDelete)))
 
 	mux.Handle("GET /api/me", jsonOnly(a.m.Required(http.HandlerFunc(a.apiMe))))
@@ -226,8 +228,11 @@ type view struct {
 	Error    string
 	Next     string
 	Message  string
+	// PasswordRule is shown beside every new-password field.
+	PasswordRule string
 
 	User     *User
+	Me       *User
 	Sessions []sessionRow
 	Users    []*User
 	Edit     *User
@@ -243,28 +248,31 @@ type view struct {
 	Codes     []string
 }
 
-// flashes are the notices a redirect can ask the next page to show, by
-// code: the page never echoes text from the URL.
-var flashes = map[string]string{
-	"revoked":         "Your other sessions were logged out.",
-	"password":        "Password changed. Your other sessions were logged out.",
-	"created":         "User created.",
-	"saved":           "User saved.",
-	"activated":       "User activated.",
-	"deactivated":     "User deactivated; their sessions were ended.",
-	"deleted":         "User deleted.",
-	"welcome":         "Welcome! Your account is ready.",
-	"2fa-off":         "Two-factor authentication is off.",
-	"reset":           "Your password was reset and every session of your account was logged out. Log in with the new password.",
-	"confirmed":       "Thank you: your email address is confirmed.",
-	"confirm-sent":    "We sent a new confirmation link to your email address.",
-	"confirm-limited": "Too many confirmation messages were sent recently; please try again later.",
+// Password rule shown on every form that sets a password.
+var passwordRule = fmt.Sprintf("At least %d characters.", minPasswordLen)
+
+// lockoutNote explains the lockout on the login page after any failed
+// login, so that a locked account's owner knows to wait.
+var lockoutNote = fmt.Sprintf("After %d wrong passwords in a row, an account stops accepting logins for %d minutes; if you are sure of your password, wait and try again.",
+	lockoutAfter, int(lockoutFor/time.Minute))
+
+// flashKey is the session value holding a one-time message for the next
+// page ("Password changed", "You have been logged out").
+const flashKey = "flash"
+
+// flash stores a one-time message for the next page this browser shows.
+// Call it before writing the response (a redirect, typically).
+func (a *App) flash(w http.ResponseWriter, r *http.Request, msg string) {
+	if err := a.m.SetValue(w, r, flashKey, msg); err != nil {
+		a.log.Warn("flash", "error", err)
+	}
 }
 
 func (a *App) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
 	v.Identity = a.m.Identity(r)
+	v.PasswordRule = passwordRule
 	if v.Flash == "" {
-		v.Flash = flashes[r.URL.Query().Get("flash")]
+		v.Flash, _ = a.m.PopValue(w, r, flashKey)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -288,6 +296,11 @@ func (a *App) forbidden(w http.ResponseWriter, r *http.Request) {
 func (a *App) fail(w http.ResponseWriter, r *http.Request, err error) {
 	a.log.Error("request failed", "path", r.URL.Path, "error", err)
 	a.render(w, r, http.StatusInternalServerError, "error", view{Title: "Something went wrong", Message: "Please try again in a moment."})
+}
+
+// notFound answers every path no route matches with the app's own page.
+func (a *App) notFound(w http.ResponseWriter, r *http.Request) {
+	a.render(w, r, http.StatusNotFound, "error", view{Title: "Page not found", Message: "There is no page at this address.", Next: "/"})
 }
 
 func (a *App) home(w http.ResponseWriter, r *http.Request) {
@@ -368,6 +381,7 @@ func (a *App) register(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		a.sendConfirmation(r, u)
+		a.flash(w, r, "Welcome, "+u.Username+"! Your account is ready.")
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
 	}
 }
@@ -383,10 +397,14 @@ func (a *App) loginForm(w http.ResponseWriter, r *http.Request) {
 
 func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	f := formValues(r, "login")
+	remember := r.PostFormValue("remember") == "1"
+	if remember {
+		f["remember"] = "1"
+	}
 	next, _ := loginkit.SafeNext(r.PostFormValue("next"))
 	u, err := a.m.Authenticate(r.Context(), f["login"], r.PostFormValue("password"))
 	if err == nil {
-		err = a.m.Login(w, r, u, loginkit.LoginOptions{Remember: r.PostFormValue("remember") == "1"})
+		err = a.m.Login(w, r, u, loginkit.LoginOptions{Remember: remember})
 	}
 	if errors.Is(err, loginkit.ErrSecondFactorRequired) {
 		target := "/login/2fa"
@@ -398,18 +416,21 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		// The same message for an unknown name, a wrong password and a
-		// locked account, so the page does not tell which accounts exist.
-		msg := "Invalid username or password"
+		// locked account, so the page does not tell which accounts exist:
+		// only an account that exists can be locked, so "locked" would
+		// confirm it. The lockout is explained on every failure instead,
+		// whatever the name typed, which reveals nothing about any account.
+		msg := "Invalid username or password."
 		switch {
-		case errors.Is(err, loginkit.ErrLocked):
+		case errors.Is(err, loginkit.ErrLocked), errors.Is(err, loginkit.ErrInvalidCredentials):
 		case errors.Is(err, loginkit.ErrInactive):
 			// Only reached with the right password.
 			msg = "This account has been deactivated."
-		case !errors.Is(err, loginkit.ErrInvalidCredentials):
+		default:
 			a.fail(w, r, err)
 			return
 		}
-		a.render(w, r, http.StatusUnauthorized, "login", view{Title: "Log in", Form: f, Error: msg, Next: next})
+		a.render(w, r, http.StatusUnauthorized, "login", view{Title: "Log in", Form: f, Error: msg, Next: next, Message: lockoutNote})
 		return
 	}
 	if next == "" {
@@ -422,6 +443,7 @@ func (a *App) logout(w http.ResponseWriter, r *http.Request) {
 	if err := a.m.Logout(w, r); err != nil {
 		a.log.Warn("logout", "error", err)
 	}
+	a.flash(w, r, "You have been logged out.")
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
@@ -471,7 +493,8 @@ func (a *App) revokeOthers(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/account?flash=revoked", http.StatusSeeOther)
+	a.flash(w, r, "Your other sessions were logged out.")
+	http.Redirect(w, r, "/account", http.StatusSeeOther)
 }
 
 func (a *App) passwordForm(w http.ResponseWriter, r *http.Request) {
@@ -505,7 +528,8 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
 			a.fail(w, r, err)
 			return
 		default:
-			http.Redirect(w, r, "/account?flash=password", http.StatusSeeOther)
+			a.flash(w, r, "Password changed. Your other sessions were logged out.")
+			http.Redirect(w, r, "/account", http.StatusSeeOther)
 			return
 		}
 	}
@@ -520,9 +544,10 @@ func (a *App) reauthForm(w http.ResponseWriter, r *http.Request) {
 func (a *App) reauth(w http.ResponseWriter, r *http.Request) {
 	next, _ := loginkit.SafeNext(r.PostFormValue("next"))
 	if err := a.m.Reauthenticate(w, r, r.PostFormValue("password")); err != nil {
+		// The user is logged in, so naming the lockout reveals nothing.
 		switch {
 		case errors.Is(err, loginkit.ErrInvalidCredentials):
-			a.render(w, r, http.StatusUnauthorized, "reauth", view{Title: "Confirm password", Error: "Invalid username or password", Next: next})
+			a.render(w, r, http.StatusUnauthorized, "reauth", view{Title: "Confirm password", Error: "That is not your password.", Next: next})
 		case errors.Is(err, loginkit.ErrLocked):
 			a.render(w, r, http.StatusTooManyRequests, "reauth", view{Title: "Confirm password", Error: tooManyAttempts, Next: next})
 		case errors.Is(err, loginkit.ErrUnauthorized):
@@ -553,7 +578,8 @@ func (a *App) renderAdminUsers(w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	pages := max(1, (total+pageSize-1)/pageSize)
-	v := view{Title: "Users", Users: users, Page: page, Pages: pages, Total: total, Form: form, Errors: errs}
+	me, _ := a.m.CurrentUser(r)
+	v := view{Title: "Users", Users: users, Me: me, Page: page, Pages: pages, Total: total, Form: form, Errors: errs}
 	if page > 1 {
 		v.Prev = page - 1
 	}
@@ -573,7 +599,8 @@ func (a *App) adminCreate(w http.ResponseWriter, r *http.Request) {
 	case len(errs) > 0:
 		a.renderAdminUsers(w, r, http.StatusUnprocessableEntity, f, errs)
 	default:
-		http.Redirect(w, r, "/admin/users?flash=created", http.StatusSeeOther)
+		a.flash(w, r, "User "+u.Username+" created.")
+		http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
 	}
 }
 
@@ -639,7 +666,8 @@ func (a *App) adminEdit(w http.ResponseWriter, r *http.Request) {
 			a.fail(w, r, err)
 			return
 		default:
-			http.Redirect(w, r, "/admin/users?flash=saved", http.StatusSeeOther)
+			a.flash(w, r, "User "+u.Username+" saved.")
+			http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
 			return
 		}
 	}
@@ -668,11 +696,25 @@ func (a *App) adminActive(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	flash := "activated"
 	if u.Disabled {
-		flash = "deactivated"
+		a.flash(w, r, "User "+u.Username+" deactivated; their sessions were ended.")
+	} else {
+		a.flash(w, r, "User "+u.Username+" activated.")
 	}
-	http.Redirect(w, r, "/admin/users?flash="+flash, http.StatusSeeOther)
+	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+}
+
+// adminDeleteForm asks the administrator to confirm a deletion.
+func (a *App) adminDeleteForm(w http.ResponseWriter, r *http.Request) {
+	u, ok := a.target(w, r)
+	if !ok {
+		return
+	}
+	if me, _ := a.m.CurrentUser(r); me.ID == u.ID {
+		a.render(w, r, http.StatusBadRequest, "error", view{Title: "Not allowed", Message: "You cannot delete your own account here."})
+		return
+	}
+	a.render(w, r, http.StatusOK, "admin_delete", view{Title: "Delete user", Edit: u})
 }
 
 func (a *App) adminDelete(w http.ResponseWriter, r *http.Request) {
@@ -698,7 +740,8 @@ func (a *App) adminDelete(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	http.Redirect(w, r, "/admin/users?flash=deleted", http.StatusSeeOther)
+	a.flash(w, r, "User "+u.Username+" deleted.")
+	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
 }
 
 // --- JSON API ---

@@ -110,7 +110,8 @@ func TestLoginFailureIs401WithOneMessage(t *testing.T) {
 	unknownUser := c.login("nobody", "correct horse", false)
 	for _, res := range []response{wrongPassword, unknownUser} {
 		wantStatus(t, "failed login", res, http.StatusUnauthorized)
-		wantBody(t, "failed login", res, `<p class="error" id="login-error">Invalid username or password</p>`, `name="login"`)
+		wantBody(t, "failed login", res, `<p class="error" id="login-error">Invalid username or password.</p>`, `name="login"`,
+			`<p class="note" id="login-note">After 5 wrong passwords in a row, an account stops accepting logins for 15 minutes`)
 	}
 	if strings.ReplaceAll(wrongPassword.Body, "ann", "nobody") != unknownUser.Body {
 		t.Fatal("the page for a wrong password differs from the page for an unknown user")
@@ -169,9 +170,16 @@ func TestLogout(t *testing.T) {
 	if c.cookie("session") == "" || c.cookie("remember") == "" {
 		t.Fatal("login with remember me did not set both cookies")
 	}
+	loggedIn := c.cookie("session")
 	wantRedirect(t, "logout", c.post("/logout", nil), "/")
-	if c.cookie("session") != "" || c.cookie("remember") != "" {
-		t.Fatal("logout left cookies behind")
+	if c.cookie("session") == loggedIn || c.cookie("remember") != "" {
+		t.Fatal("logout left the login's cookies behind")
+	}
+	// The session cookie now names an anonymous session holding the
+	// one-time message, shown once.
+	wantBody(t, "home after logout", c.get("/"), `<p class="flash">You have been logged out.</p>`)
+	if body := c.get("/").Body; strings.Contains(body, "logged out") {
+		t.Fatal("the logout message was shown twice")
 	}
 	wantRedirect(t, "account after logout", c.get("/account"), "/login?next=%2Faccount")
 	sessions, err := ta.stores.Sessions.ListByUser(t.Context(), ta.user("ann").ID)
@@ -220,7 +228,7 @@ func TestAccountListsSessionsAndRevokesOthers(t *testing.T) {
 	}
 	wantBody(t, "account", res, `<strong>this device</strong>`, `action="/account/sessions/revoke"`)
 
-	wantRedirect(t, "revoke others", laptop.post("/account/sessions/revoke", nil), "/account?flash=revoked")
+	wantRedirect(t, "revoke others", laptop.post("/account/sessions/revoke", nil), "/account")
 	if who := phone.loggedInAs(); who != "" {
 		t.Fatalf("the other session is still logged in as %q", who)
 	}
@@ -228,7 +236,7 @@ func TestAccountListsSessionsAndRevokesOthers(t *testing.T) {
 	if who := phone.loggedInAs(); who != "" {
 		t.Fatalf("the other browser's remember cookie still logs in as %q", who)
 	}
-	res = laptop.get("/account?flash=revoked")
+	res = laptop.get("/account")
 	wantStatus(t, "account after revoke", res, http.StatusOK)
 	wantBody(t, "account after revoke", res, "Your other sessions were logged out.")
 	if rows := sessionRowRE.FindAllStringSubmatch(res.Body, -1); len(rows) != 1 || rows[0][1] == "" {
@@ -272,7 +280,8 @@ func TestPasswordChangeNeedsFreshLogin(t *testing.T) {
 		wantBody(t, tc.name, res, `id="err-`+tc.field+`"`)
 	}
 	res = c.post("/account/password", url.Values{"current": {"correct horse"}, "password": {"new password 1"}, "confirm": {"new password 1"}})
-	wantRedirect(t, "change password", res, "/account?flash=password")
+	wantRedirect(t, "change password", res, "/account")
+	wantBody(t, "account after the change", c.get("/account"), `<p class="flash">Password changed. Your other sessions were logged out.</p>`)
 
 	if who := c.loggedInAs(); who != "ann" {
 		t.Fatalf("the changing session was logged out (%q)", who)
@@ -330,8 +339,9 @@ func TestAdminManagesUsers(t *testing.T) {
 			"username": {fmt.Sprintf("user%02d", i)}, "email": {fmt.Sprintf("user%02d@example.com", i)},
 			"password": {"initial password"},
 		})
-		wantRedirect(t, "create", res, "/admin/users?flash=created")
+		wantRedirect(t, "create", res, "/admin/users")
 	}
+	wantBody(t, "created", admin.get("/admin/users"), `<p class="flash">User user24 created.</p>`)
 	res := admin.post("/admin/users", url.Values{"username": {"USER01"}, "email": {"other@example.com"}, "password": {"initial password"}})
 	wantStatus(t, "create a duplicate", res, http.StatusUnprocessableEntity)
 	wantBody(t, "create a duplicate", res, "That username is taken.")
@@ -358,7 +368,7 @@ func TestAdminManagesUsers(t *testing.T) {
 	wantStatus(t, "edit to a taken email", res, http.StatusUnprocessableEntity)
 	wantBody(t, "edit to a taken email", res, "That username or email belongs to another user.")
 	res = admin.post("/admin/users/"+u.ID, url.Values{"username": {"bob"}, "email": {"bob@example.com"}, "admin": {"1"}})
-	wantRedirect(t, "edit", res, "/admin/users?flash=saved")
+	wantRedirect(t, "edit", res, "/admin/users")
 	if got := ta.user("bob@example.com"); got.ID != u.ID || got.Username != "bob" || !got.IsAdmin {
 		t.Fatalf("after the edit: %+v", got)
 	}
@@ -367,21 +377,21 @@ func TestAdminManagesUsers(t *testing.T) {
 	}
 	// A new password set by the administrator ends the user's logins.
 	res = admin.post("/admin/users/"+u.ID, url.Values{"username": {"bob"}, "email": {"bob@example.com"}, "password": {"reset password"}})
-	wantRedirect(t, "reset password", res, "/admin/users?flash=saved")
+	wantRedirect(t, "reset password", res, "/admin/users")
 	if who := bob.loggedInAs(); who != "" {
 		t.Fatalf("a password reset left the user logged in as %q", who)
 	}
 	bob.mustLogin("bob", "reset password", false)
 
 	// Deactivate: the session ends and logins are refused; activate again.
-	wantRedirect(t, "deactivate", admin.post("/admin/users/"+u.ID+"/active", url.Values{"active": {"0"}}), "/admin/users?flash=deactivated")
+	wantRedirect(t, "deactivate", admin.post("/admin/users/"+u.ID+"/active", url.Values{"active": {"0"}}), "/admin/users")
 	if who := bob.loggedInAs(); who != "" {
 		t.Fatalf("a deactivated user is still logged in as %q", who)
 	}
 	wantStatus(t, "deactivated login", bob.login("bob", "reset password", false), http.StatusUnauthorized)
 	wantBody(t, "list", admin.get("/admin/users"), `<td>bob@example.com</td>
       <td>inactive</td>`)
-	wantRedirect(t, "activate", admin.post("/admin/users/"+u.ID+"/active", url.Values{"active": {"1"}}), "/admin/users?flash=activated")
+	wantRedirect(t, "activate", admin.post("/admin/users/"+u.ID+"/active", url.Values{"active": {"1"}}), "/admin/users")
 	bob.mustLogin("bob", "reset password", false)
 
 	// Administrators cannot lock themselves out.
@@ -389,8 +399,23 @@ func TestAdminManagesUsers(t *testing.T) {
 	wantStatus(t, "self-deactivate", admin.post("/admin/users/"+root.ID+"/active", url.Values{"active": {"0"}}), http.StatusBadRequest)
 	wantStatus(t, "self-delete", admin.post("/admin/users/"+root.ID+"/delete", nil), http.StatusBadRequest)
 
+	// The own row offers no actions; others' Delete asks first.
+	list := admin.get("/admin/users").Body
+	if strings.Contains(list, `action="/admin/users/`+root.ID+`/active"`) || strings.Contains(list, `href="/admin/users/`+root.ID+`/delete"`) {
+		t.Fatal("the administrator's own row offers deactivate or delete")
+	}
+	wantBody(t, "list", admin.get("/admin/users"), `<a class="button danger" href="/admin/users/`+u.ID+`/delete">Delete…</a>`)
+	wantStatus(t, "self-delete form", admin.get("/admin/users/"+root.ID+"/delete"), http.StatusBadRequest)
+	confirm := admin.get("/admin/users/" + u.ID + "/delete")
+	wantStatus(t, "delete confirmation", confirm, http.StatusOK)
+	wantBody(t, "delete confirmation", confirm, "<h1>Delete bob?</h1>", `<form method="post" action="/admin/users/`+u.ID+`/delete">`)
+	if ta.user("bob") == nil {
+		t.Fatal("asking for the confirmation deleted the user")
+	}
+
 	// Delete.
-	wantRedirect(t, "delete", admin.post("/admin/users/"+u.ID+"/delete", nil), "/admin/users?flash=deleted")
+	wantRedirect(t, "delete", admin.post("/admin/users/"+u.ID+"/delete", nil), "/admin/users")
+	wantBody(t, "deleted", admin.get("/admin/users"), `<p class="flash">User bob deleted.</p>`)
 	if who := bob.loggedInAs(); who != "" {
 		t.Fatalf("a deleted user is still logged in as %q", who)
 	}

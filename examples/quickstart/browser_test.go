@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -303,4 +305,97 @@ func (b *browser) screenshot(path string) {
 		b.t.Fatal(err)
 	}
 	b.t.Logf("screenshot: %s", path)
+}
+
+// TestBrowserNarrowViewport visits every page of the quickstart in
+// headless Chromium emulating a 390 px wide phone and checks that no page
+// is wider than the screen (tables scroll inside their own box) and that
+// no link or button of the header wraps onto a second line. It also walks
+// through the admin's delete confirmation. Screenshots of the account and
+// users pages are saved under the artifacts directory.
+func TestBrowserNarrowViewport(t *testing.T) {
+	chromium := testenv.Require(t, testenv.Chromium)
+	ta := newTestApp(t)
+	base := ta.srv.URL
+	artifacts := artifactsDir(t)
+	ta.createUser("administrator", "administrator@example.com", "admin password", true)
+	victim := ta.createUser("someone-with-a-long-name", "someone.with.a.rather.long.address@example.com", "correct horse", false)
+	for i := range 4 {
+		ta.createUser("user"+strconv.Itoa(i), "user"+strconv.Itoa(i)+"@a-long-domain-name.example.com", "correct horse", false)
+	}
+	// A second session of the administrator, so the sessions table has
+	// two rows.
+	ta.client().mustLogin("administrator", "admin password", true)
+
+	b := startBrowser(t, chromium, t.TempDir())
+	b.do("390 px viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile))
+	check := func(what string) {
+		t.Helper()
+		const js = `(() => {
+			const doc = document.documentElement;
+			const wrapped = [...document.querySelectorAll('header a, header button')]
+				.filter(e => e.getBoundingClientRect().height > 1.8 * parseFloat(getComputedStyle(e).fontSize) * 1.25)
+				.map(e => e.textContent.trim());
+			return JSON.stringify({width: window.innerWidth, scroll: Math.max(doc.scrollWidth, document.body.scrollWidth), wrapped});
+		})()`
+		var got struct {
+			Width, Scroll int
+			Wrapped       []string
+		}
+		if err := json.Unmarshal([]byte(runStep(b, "measure "+what, chromedp.Evaluate[string](js))), &got); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		// A mobile browser zooms out to fit a page wider than the screen,
+		// which widens the layout viewport (innerWidth) beyond 390 px.
+		if wide := max(got.Width, got.Scroll); wide > 390 {
+			t.Errorf("%s (%s): the page is %d px wide on a 390 px screen", what, b.location().Path, wide)
+		}
+		if len(got.Wrapped) > 0 {
+			t.Errorf("%s: header items wrap onto two lines: %q", what, got.Wrapped)
+		}
+	}
+
+	for _, p := range []string{"/", "/login", "/register", "/forgot", "/no/such/page"} {
+		b.open(base + p)
+		check(p)
+	}
+	b.open(base + "/login")
+	b.fill(`input[name="login"]`, "administrator")
+	b.fill(`input[name="password"]`, "wrong password")
+	b.click(`input[name="remember"]`)
+	b.submit(`main form button[type="submit"]`)
+	b.wantText("#login-error", "Invalid username or password.")
+	if !runStep(b, "remember tick", chromedp.Evaluate[bool](`document.querySelector('input[name="remember"]').checked`)) {
+		t.Error("the remember me tick was lost after a failed login")
+	}
+	check("failed login")
+	b.wantText("#login-note", "wait and try again") // the login name is kept in its field
+	b.fill(`input[name="password"]`, "admin password")
+	b.submit(`main form button[type="submit"]`)
+	b.wantPath("/account")
+	check("/account")
+	b.screenshot(filepath.Join(artifacts, "account-390.png"))
+
+	for _, p := range []string{"/", "/account/password", "/account/2fa", "/reauth", "/admin/users", "/admin/users/" + victim.ID, "/admin/users/" + victim.ID + "/delete"} {
+		b.open(base + p)
+		check(p)
+	}
+	b.open(base + "/admin/users")
+	b.screenshot(filepath.Join(artifacts, "users-390.png"))
+
+	// Delete asks first, then deletes and says so.
+	b.click(`a[href="/admin/users/` + victim.ID + `/delete"]`)
+	b.do("wait for the confirmation", chromedp.WaitVisible(chromedp.CSS("#confirm-delete")))
+	b.wantPath("/admin/users/" + victim.ID + "/delete")
+	b.wantText("h1", "Delete someone-with-a-long-name?")
+	b.submit("#confirm-delete")
+	b.wantPath("/admin/users")
+	b.wantText(".flash", "User someone-with-a-long-name deleted.")
+	check("users after a delete")
+
+	// Logging out says so.
+	b.submit(`header form[action="/logout"] button`)
+	b.wantPath("/")
+	b.wantText(".flash", "You have been logged out.")
+	check("home after logout")
 }

@@ -85,3 +85,36 @@ func TestReauthOnLockedAccountIs429(t *testing.T) {
 		t.Fatalf("a locked account logged errors:\n%s", logs.String())
 	}
 }
+
+// FuzzFormsNeverAnswer5xx posts arbitrary bytes as names and passwords to
+// the register, login and JSON login endpoints: every answer is below
+// 500 and nothing is logged at ERROR level.
+func FuzzFormsNeverAnswer5xx(f *testing.F) {
+	for _, s := range [][3]string{
+		{"ann", "ann@example.com", "battery staple"},
+		{"a\x00", "a\x00@example.com", "pw\x00pw\x00pw"},
+		{"adm\u200bin", "x@example.com", "battery\u200bstaple"},
+		{"\xff\xfe", "\xff@example.com", "\xff\xff\xff\xff\xff\xff\xff\xff"},
+		{"ann\u202eevil", "e\u202e@example.com", "\u2066battery staple"},
+	} {
+		f.Add(s[0], s[1], s[2])
+	}
+	f.Fuzz(func(t *testing.T, username, email, password string) {
+		ta, logs := newLoggedTestApp(t)
+		c := ta.client()
+		check := func(what string, res response) {
+			t.Helper()
+			if res.Status >= 500 {
+				t.Fatalf("%s (username %q, email %q, password %q): status %d\n%s", what, username, email, password, res.Status, res.Body)
+			}
+		}
+		check("register", c.post("/register", url.Values{"username": {username}, "email": {email}, "password": {password}, "confirm": {password}}))
+		check("login", c.login(username, password, false))
+		check("login by email", c.login(email, password, true))
+		res, _ := c.json("POST", "/api/login", map[string]any{"login": username, "password": password})
+		check("api login", res)
+		if strings.Contains(logs.String(), "level=ERROR") {
+			t.Fatalf("input (username %q, email %q, password %q) logged errors:\n%s", username, email, password, logs.String())
+		}
+	})
+}

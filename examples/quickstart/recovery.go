@@ -99,7 +99,8 @@ func (a *App) reset(w http.ResponseWriter, r *http.Request) {
 	if len(errs) == 0 {
 		_, err := a.rc.CompleteReset(w, r, token, password)
 		if err == nil {
-			http.Redirect(w, r, "/login?flash=reset", http.StatusSeeOther)
+			a.flash(w, r, "Your password was reset and every session of your account was logged out. Log in with the new password.")
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
 		a.linkError(w, r, err, "Reset password")
@@ -138,10 +139,12 @@ func (a *App) confirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, ok := a.m.CurrentUser(r); ok {
-		http.Redirect(w, r, "/account?flash=confirmed", http.StatusSeeOther)
+		a.flash(w, r, "Thank you: your email address is confirmed.")
+		http.Redirect(w, r, "/account", http.StatusSeeOther)
 		return
 	}
-	http.Redirect(w, r, "/login?flash=confirmed", http.StatusSeeOther)
+	a.flash(w, r, "Thank you: your email address is confirmed.")
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
 func (a *App) resendConfirmation(w http.ResponseWriter, r *http.Request) {
@@ -149,11 +152,13 @@ func (a *App) resendConfirmation(w http.ResponseWriter, r *http.Request) {
 	err := a.rc.SendConfirmation(r.Context(), u)
 	switch {
 	case errors.Is(err, loginkit.ErrRateLimited):
-		http.Redirect(w, r, "/account?flash=confirm-limited", http.StatusSeeOther)
+		a.flash(w, r, "Too many confirmation messages were sent recently; please try again later.")
+		http.Redirect(w, r, "/account", http.StatusSeeOther)
 	case err != nil:
 		a.fail(w, r, err)
 	default:
-		http.Redirect(w, r, "/account?flash=confirm-sent", http.StatusSeeOther)
+		a.flash(w, r, "We sent a new confirmation link to your email address.")
+		http.Redirect(w, r, "/account", http.StatusSeeOther)
 	}
 }
 

@@ -186,5 +186,6 @@ func (a *App) disable(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/account?flash=2fa-off", http.StatusSeeOther)
+	a.flash(w, r, "Two-factor authentication is off.")
+	http.Redirect(w, r, "/account", http.StatusSeeOther)
 }

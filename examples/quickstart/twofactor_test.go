@@ -191,8 +191,8 @@ func TestTwoFactorRegenerateAndDisableNeedFreshLogin(t *testing.T) {
 	if len(fresh) != 10 {
 		t.Fatalf("%d new codes", len(fresh))
 	}
-	wantRedirect(t, "disable", c.post("/account/2fa/disable", nil), "/account?flash=2fa-off")
-	wantBody(t, "account page", c.get("/account?flash=2fa-off"), "Two-factor authentication is off.", `id="twofactor-status">Off.`)
+	wantRedirect(t, "disable", c.post("/account/2fa/disable", nil), "/account")
+	wantBody(t, "account page", c.get("/account"), "Two-factor authentication is off.", `id="twofactor-status">Off.`)
 	c.post("/logout", nil)
 	c.mustLogin("ann", "correct horse", false) // no second step any more
 }

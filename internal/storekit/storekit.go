@@ -73,15 +73,19 @@ func (e Errs) CheckAccount(op string, a *loginkit.Account) error {
 	return nil
 }
 
-// AssignID gives a an ID from loginkit.NewID when it has none, as
-// UserStore.Create promises, and returns a function that clears it again,
-// for a Create that fails (it does nothing when a already had an ID).
-func AssignID(a *loginkit.Account) (undo func()) {
+// CreateWithID runs create, a store's insert of the user whose account is
+// a, after giving a an ID from loginkit.NewID when it has none, and clears
+// that ID again when create fails, as UserStore.Create promises.
+func CreateWithID(a *loginkit.Account, create func() error) error {
 	if a.ID != "" {
-		return func() {}
+		return create()
 	}
 	a.ID = loginkit.NewID()
-	return func() { a.ID = "" }
+	err := create()
+	if err != nil {
+		a.ID = ""
+	}
+	return err
 }
 
 // Bounds of a page of users (loginkit.ListOptions).
@@ -118,4 +122,73 @@ func (c *Config) Fail(err error) {
 	if c.Err == nil {
 		c.Err = err
 	}
+}
+
+// UserWrite is the check at the start of a store's Create (create is
+// true) and Update: Ready with the store's configuration error, a nil user
+// (ErrInvalid), for Update a user without an ID (ErrNotFound), then
+// CheckAccount. It returns the user's Account.
+func UserWrite[T any, PT interface {
+	*T
+	loginkit.AccountUser
+}](ctx context.Context, e Errs, op string, cfgErr error, u PT, create bool) (*loginkit.Account, error) {
+	if err := e.Ready(ctx, op, cfgErr); err != nil {
+		return nil, err
+	}
+	if u == nil {
+		return nil, e.Invalid(op, "nil user")
+	}
+	a := u.LoginAccount()
+	if !create && a.ID == "" {
+		return nil, e.NotFound(op)
+	}
+	if err := e.CheckAccount(op, a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// ReadyUser is Ready for the methods that take a user ID, which must not
+// be empty (ErrInvalid).
+func (e Errs) ReadyUser(ctx context.Context, op string, cfgErr error, userID string) error {
+	if err := e.Ready(ctx, op, cfgErr); err != nil {
+		return err
+	}
+	if userID == "" {
+		return e.Invalid(op, "empty user ID")
+	}
+	return nil
+}
+
+// SetPrefix sets the prefix, or records bad (from the adapter's own check
+// of it, an error from Errs.Config) when it is not nil.
+func (c *Config) SetPrefix(prefix string, bad error) {
+	if bad != nil {
+		c.Fail(bad)
+		return
+	}
+	c.Prefix = prefix
+}
+
+// Apply returns c with the options applied in order; nil options are
+// skipped.
+func Apply[C any, O ~func(*C)](c C, opts []O) C {
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	return c
+}
+
+// ReadyKey is Ready for the lookups by a key, a selector or an ID, where
+// an empty one finds nothing (ErrNotFound).
+func (e Errs) ReadyKey(ctx context.Context, op string, cfgErr error, key string) error {
+	if err := e.Ready(ctx, op, cfgErr); err != nil {
+		return err
+	}
+	if key == "" {
+		return e.NotFound(op)
+	}
+	return nil
 }

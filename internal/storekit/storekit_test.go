@@ -97,20 +97,20 @@ func TestPage(t *testing.T) {
 	}
 }
 
-func TestAssignID(t *testing.T) {
+func TestCreateWithID(t *testing.T) {
 	var a loginkit.Account
-	undo := AssignID(&a)
-	if len(a.ID) != 32 {
-		t.Fatalf("assigned ID %q", a.ID)
+	var seen string
+	if err := CreateWithID(&a, func() error { seen = a.ID; return nil }); err != nil || len(seen) != 32 || a.ID != seen {
+		t.Fatalf("CreateWithID: %v, ID seen %q, kept %q", err, seen, a.ID)
 	}
-	undo()
-	if a.ID != "" {
-		t.Errorf("undo left ID %q", a.ID)
+	a.ID = ""
+	fail := errors.New("insert failed")
+	if err := CreateWithID(&a, func() error { seen = a.ID; return fail }); err != fail || seen == "" || a.ID != "" {
+		t.Errorf("failed create: %v, ID seen %q, left %q", err, seen, a.ID)
 	}
 	a.ID = "mine"
-	AssignID(&a)()
-	if a.ID != "mine" {
-		t.Errorf("AssignID changed or undid a given ID: %q", a.ID)
+	if err := CreateWithID(&a, func() error { return fail }); err != fail || a.ID != "mine" {
+		t.Errorf("a given ID was changed or cleared: %q", a.ID)
 	}
 }
 
@@ -153,5 +153,57 @@ func TestErrs(t *testing.T) {
 	cfg.Fail(errors.New("second"))
 	if cfg.Err == nil || cfg.Err.Error() != "first" {
 		t.Errorf("Config keeps %v; want the first error", cfg.Err)
+	}
+}
+
+type member struct{ loginkit.Account }
+
+func TestUserWriteAndReady(t *testing.T) {
+	const e = Errs("teststore")
+	ctx := context.Background()
+	bad := e.Config("bad")
+	if _, err := UserWrite(ctx, e, "create", bad, &member{}, true); !errors.Is(err, loginkit.ErrConfig) {
+		t.Errorf("UserWrite with a config error = %v", err)
+	}
+	if _, err := UserWrite[member](ctx, e, "create", nil, nil, true); !errors.Is(err, loginkit.ErrInvalid) {
+		t.Errorf("UserWrite(nil) = %v; want ErrInvalid", err)
+	}
+	if _, err := UserWrite(ctx, e, "update", nil, &member{}, false); !errors.Is(err, loginkit.ErrNotFound) {
+		t.Errorf("UserWrite update without ID = %v; want ErrNotFound", err)
+	}
+	m := &member{loginkit.Account{Email: "A@B.example"}}
+	if a, err := UserWrite(ctx, e, "create", nil, m, true); err != nil || a != &m.Account || a.EmailKey != "a@b.example" {
+		t.Errorf("UserWrite = %v, %v", a, err)
+	}
+	if err := e.ReadyUser(ctx, "get", nil, ""); !errors.Is(err, loginkit.ErrInvalid) {
+		t.Errorf("ReadyUser with no user ID = %v", err)
+	}
+	if err := e.ReadyKey(ctx, "get", nil, ""); !errors.Is(err, loginkit.ErrNotFound) {
+		t.Errorf("ReadyKey with no key = %v", err)
+	}
+	if e.ReadyUser(ctx, "get", nil, "u") != nil || e.ReadyKey(ctx, "get", nil, "k") != nil {
+		t.Error("Ready refused a good call")
+	}
+	if err := e.ReadyKey(ctx, "get", bad, "k"); !errors.Is(err, loginkit.ErrConfig) {
+		t.Errorf("ReadyKey with a config error = %v", err)
+	}
+}
+
+func TestApplyAndSetPrefix(t *testing.T) {
+	type config struct{ Config }
+	type option func(*config)
+	good := option(func(c *config) { c.SetPrefix("ok_", nil) })
+	badOpt := option(func(c *config) { c.SetPrefix("b@d", errors.New("bad prefix")) })
+	c := Apply(config{Config{Prefix: "default_"}}, []option{nil, good})
+	if c.Prefix != "ok_" || c.Err != nil {
+		t.Errorf("Apply(good) = %+v", c)
+	}
+	c = Apply(config{Config{Prefix: "default_"}}, []option{badOpt, good})
+	if c.Err == nil || c.Prefix != "ok_" {
+		t.Errorf("Apply(bad, good) = %+v; want the error kept", c)
+	}
+	c = Apply(config{Config{Prefix: "default_"}}, []option{badOpt})
+	if c.Prefix != "default_" {
+		t.Errorf("a bad prefix was set: %+v", c)
 	}
 }

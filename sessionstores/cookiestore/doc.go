@@ -53,11 +53,12 @@
 //
 // # Cost
 //
-// On the development machine (AMD EPYC, 2 cores) Seal of a typical session
-// takes about 0.9 µs and one allocation (the returned string), Open about
-// 1 µs and two allocations (the session and one block for all its
-// strings; two more for a non-empty Values map), and a forged value is
-// refused in about 0.7 µs without allocating. See the package benchmarks.
+// Seal of a typical session makes one allocation (the returned string),
+// Open two (the session and one block for all its strings; two more for a
+// non-empty Values map), and a forged value is refused without
+// allocating. BenchmarkSeal, BenchmarkOpen and BenchmarkOpenGarbage
+// measure them; the timings are in bench/ and the README's performance
+// section.
 //
 // Open reports loginkit.ErrNotFound for anything it cannot authenticate,
 // decode or that has expired, and never panics.

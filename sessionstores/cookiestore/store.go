@@ -220,6 +220,14 @@ func (st *Store) Seal(s *loginkit.Session) (string, error) {
 	return string(b64.AppendEncode(sealed[len(sealed):], sealed)), nil
 }
 
+// SetClock implements loginkit.ClockSetter, like WithClock: Builder.Build
+// calls it with the builder's Clock. Call it before the store is in use.
+func (st *Store) SetClock(now func() time.Time) {
+	if now != nil {
+		st.now = now
+	}
+}
+
 // Open decodes, authenticates and decrypts a value made by Seal with the
 // current or an old key and returns the session. Anything else — an empty,
 // malformed, truncated, oversized or tampered value, one sealed under an

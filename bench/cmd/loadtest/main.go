@@ -45,8 +45,29 @@ func main() {
 		login    = flag.Bool("login", false, "measure POST /login instead")
 		timeout  = flag.Duration("login-timeout", 2*time.Second, "server-side deadline for one login")
 		useWrk   = flag.Bool("wrk", false, "generate the GET load with wrk (Debian package wrk) instead of Go clients in this process")
+		mix      = flag.Int("mix", 0, "realistic mix: this many live sessions, requested with Zipf-skewed frequencies (Go clients)")
+		zipfS    = flag.Float64("zipf", 1.1, "Zipf exponent s (> 1) of the realistic mix")
+		soak     = flag.Bool("soak", false, "soak test: two near-cache instances and a memstore baseline under churn for -duration")
+		rate     = flag.Int("rate", 2000, "soak: authenticated GETs per second, in total")
+		users    = flag.Int("users", 200, "soak: users, each with a few browsers")
+		bound    = flag.Duration("bound", 0, "soak: near-cache revocation bound (default redisstore.DefaultNearCacheBound)")
+		idle     = flag.Duration("idle", time.Minute, "soak: session idle timeout, after which live sessions return to baseline")
 	)
 	flag.Parse()
+	if *soak {
+		if err := soakRun(*duration, *rate, *users, *bound, *idle); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *mix > 0 {
+		if err := mixLoad(*duration, *rounds, *clients, *mix, *zipfS); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *login {
 		if err := loginLoad(*duration, *clients, *timeout); err != nil {
 			fmt.Fprintln(os.Stderr, "loadtest:", err)
@@ -80,6 +101,11 @@ func serve(h http.Handler) (string, func(), error) {
 // load sends requests made by mk from n clients for d and measures them.
 // ok decides whether a response counts as a success.
 func load(d time.Duration, n int, mk func() *http.Request, ok func(int) bool) result {
+	return loadEach(d, n, func(int) *http.Request { return mk() }, ok)
+}
+
+// loadEach is load with a request maker told which client asks.
+func loadEach(d time.Duration, n int, mk func(client int) *http.Request, ok func(int) bool) result {
 	tr := &http.Transport{MaxIdleConnsPerHost: n, MaxConnsPerHost: n, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
@@ -93,7 +119,7 @@ func load(d time.Duration, n int, mk func() *http.Request, ok func(int) bool) re
 			defer wg.Done()
 			for time.Now().Before(deadline) {
 				start := time.Now()
-				resp, err := client.Do(mk())
+				resp, err := client.Do(mk(c))
 				if err != nil {
 					errs.Add(1)
 					continue
@@ -169,19 +195,28 @@ func getLoad(d time.Duration, rounds, clients int, only string, useWrk bool) err
 			st.results = append(st.results, res)
 		}
 	}
-	var bare float64
-	fmt.Printf("| stack | req/s | vs bare | p50 | p99 | errors |\n|---|---:|---:|---:|---:|---:|\n")
+	var bare, scs float64
 	for _, st := range stacks {
 		slices.SortFunc(st.results, func(a, b result) int { return int(a.rps - b.rps) })
 		m := st.results[len(st.results)/2]
-		if st.s.Name == "bare" {
+		switch st.s.Name {
+		case "bare":
 			bare = m.rps
+		case "scs-redisstore":
+			scs = m.rps
 		}
-		ratio := "—"
+	}
+	fmt.Printf("| stack | req/s | vs bare | vs scs-redisstore | p50 | p99 | errors |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, st := range stacks {
+		m := st.results[len(st.results)/2]
+		ratio, vsScs := "—", "—"
 		if bare > 0 {
 			ratio = fmt.Sprintf("%.0f%%", 100*m.rps/bare)
 		}
-		fmt.Printf("| %s | %.0f | %s | %s | %s | %d |\n", st.s.Name, m.rps, ratio, round(m.p50), round(m.p99), m.errors)
+		if scs > 0 {
+			vsScs = fmt.Sprintf("%.2f×", m.rps/scs)
+		}
+		fmt.Printf("| %s | %.0f | %s | %s | %s | %s | %d |\n", st.s.Name, m.rps, ratio, vsScs, round(m.p50), round(m.p99), m.errors)
 	}
 	gen := "Go clients in the same process"
 	if useWrk {

@@ -1,0 +1,18 @@
+package mongostore_test
+
+import (
+	"testing"
+
+	"github.com/loginkit/loginkit/adapters/mongostore"
+	"github.com/loginkit/loginkit/internal/valuestest"
+)
+
+// TestSessionValues runs the session-values scenario through the manager
+// on MongoDB (FerretDB in CI).
+func TestSessionValues(t *testing.T) {
+	db := freshDB(t)
+	if err := mongostore.Migrate(ctx(t), db); err != nil {
+		t.Fatal(err)
+	}
+	valuestest.Run(t, mongostore.NewSessions(db), mongostore.NewTokens(db))
+}

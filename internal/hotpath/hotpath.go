@@ -1,0 +1,88 @@
+// Package hotpath holds the hand-written parts of the per-request path
+// that exist only because a benchmark in bench/ shows they matter
+// (BenchmarkHotPathTricks); each names the standard way it replaces. Keep
+// a function here only while its benchmark shows a difference.
+package hotpath
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"net/textproto"
+	"strings"
+)
+
+// CookieValue returns the value of the named cookie in the request
+// headers h, or "" when there is none. A value longer than maxBytes, or one
+// holding bytes no cookie value may hold, is reported as bad, so that the
+// caller clears it instead of leaving it in the browser.
+//
+// It replaces http.Request.Cookie, which parses every cookie of the
+// request into a new slice on each call: BenchmarkHotPathTricks/cookie in
+// bench/ compares the two.
+func CookieValue(h http.Header, name string, maxBytes int) (value string, bad bool) {
+	for _, line := range h["Cookie"] {
+		for len(line) > 0 {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			part = textproto.TrimString(part)
+			k, v, ok := strings.Cut(part, "=")
+			if !ok || textproto.TrimString(k) != name {
+				continue
+			}
+			if len(v) > maxBytes {
+				return "", true
+			}
+			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			for i := 0; i < len(v); i++ {
+				if b := v[i]; b <= 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' || b == ',' {
+					return "", true
+				}
+			}
+			return v, false
+		}
+	}
+	return "", false
+}
+
+// HashToken returns base64url(SHA-256(token)), unpadded.
+//
+// A token of up to 64 bytes is copied into a stack buffer first:
+// sha256.Sum256([]byte(token)) allocates for any string longer than 32
+// bytes, and session tokens are 43. BenchmarkHotPathTricks/hash in bench/
+// compares the two.
+func HashToken(token string) string {
+	var sum [sha256.Size]byte
+	if len(token) <= 64 {
+		var buf [64]byte
+		n := copy(buf[:], token)
+		sum = sha256.Sum256(buf[:n])
+	} else {
+		sum = sha256.Sum256([]byte(token))
+	}
+	var out [43]byte // base64url of 32 bytes, unpadded
+	base64.RawURLEncoding.Encode(out[:], sum[:])
+	return string(out[:])
+}
+
+// Context is a context node that carries one value, State, under one key,
+// Key, and answers Value(Key) with a pointer to State. Allocating it is
+// one allocation for the node and the value together, where
+// context.WithValue with a pointer to a separately allocated value costs
+// two: BenchmarkHotPathTricks/context in bench/ compares the two.
+type Context[K comparable, S any] struct {
+	context.Context
+	Key   K
+	State S
+}
+
+// Value returns &c.State for c.Key and asks the parent for any other key.
+func (c *Context[K, S]) Value(key any) any {
+	if k, ok := key.(K); ok && k == c.Key {
+		return &c.State
+	}
+	return c.Context.Value(key)
+}

@@ -1,0 +1,91 @@
+package hotpath
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestCookieValue(t *testing.T) {
+	for _, c := range []struct {
+		headers []string
+		want    string
+		bad     bool
+	}{
+		{nil, "", false},
+		{[]string{"a=1; session=abc; b=2"}, "abc", false},
+		{[]string{"a=1", " session=abc "}, "abc", false},
+		{[]string{"session= abc"}, "", true},
+		{[]string{`session="abc"`}, "abc", false},
+		{[]string{"session=a b"}, "", true},
+		{[]string{"session=a\\b"}, "", true},
+		{[]string{"session=" + strings.Repeat("x", 11)}, "", true},
+		{[]string{"sessionx=1; xsession=2"}, "", false},
+		{[]string{"session"}, "", false},
+	} {
+		h := http.Header{"Cookie": c.headers}
+		got, bad := CookieValue(h, "session", 10)
+		if got != c.want || bad != c.bad {
+			t.Errorf("CookieValue(%q) = %q, %v; want %q, %v", c.headers, got, bad, c.want, c.bad)
+		}
+	}
+}
+
+// FuzzCookieValue checks that any Cookie header is read without panicking,
+// that a value it returns is within the limit and holds only cookie-value
+// bytes, and that it agrees with net/http when both find a non-empty value
+// (net/http also takes a bare "session" as the cookie, with an empty value).
+func FuzzCookieValue(f *testing.F) {
+	for _, s := range []string{"session=abc", `a=1; session="q"; b`, "session=a;session=b", "session=\x7f", ";;;=;session=", "session=" + strings.Repeat("z", 40)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		v, bad := CookieValue(http.Header{"Cookie": {header}}, "session", 32)
+		if bad && v != "" {
+			t.Fatalf("bad value returned %q", v)
+		}
+		if len(v) > 32 {
+			t.Fatalf("value of %d bytes over the limit", len(v))
+		}
+		for i := 0; i < len(v); i++ {
+			if b := v[i]; b <= 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' || b == ',' {
+				t.Fatalf("value %q holds byte %#x", v, b)
+			}
+		}
+		if v != "" && !strings.Contains(header, v) {
+			t.Fatalf("value %q not in header %q", v, header)
+		}
+		r := &http.Request{Header: http.Header{"Cookie": {header}}}
+		if c, err := r.Cookie("session"); err == nil && !bad && v != "" && c.Value != "" && c.Value != v {
+			t.Fatalf("net/http reads %q, CookieValue %q", c.Value, v)
+		}
+	})
+}
+
+func TestHashToken(t *testing.T) {
+	for _, tok := range []string{"", "short", strings.Repeat("a", 43), strings.Repeat("b", 64), strings.Repeat("c", 65)} {
+		sum := sha256.Sum256([]byte(tok))
+		if got, want := HashToken(tok), base64.RawURLEncoding.EncodeToString(sum[:]); got != want {
+			t.Errorf("HashToken(%d bytes) = %q; want %q", len(tok), got, want)
+		}
+	}
+}
+
+func TestContext(t *testing.T) {
+	type key struct{ n int }
+	parent := context.WithValue(context.Background(), "other", 7)
+	k := &key{1}
+	c := &Context[*key, int]{Context: parent, Key: k, State: 5}
+	if p, ok := c.Value(k).(*int); !ok || *p != 5 || p != &c.State {
+		t.Errorf("Value(key) = %v", c.Value(k))
+	}
+	if c.Value(&key{1}) != nil {
+		t.Error("another key of the same type matched")
+	}
+	if c.Value("other") != 7 {
+		t.Error("parent's value lost")
+	}
+}
