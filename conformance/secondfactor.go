@@ -198,7 +198,12 @@ func (s *secondFactorSuite) emptyRefused(t suiteT, st loginkit.SecondFactorStore
 	wantErr(t, st.SetTOTP(background(), "", sfSecret(1), 1, s.now), loginkit.ErrInvalid, "SetTOTP with an empty user ID", "an empty userID is ErrInvalid")
 	wantErr(t, st.SetRecoveryCodes(background(), "", sfCodes("x", 1)), loginkit.ErrInvalid, "SetRecoveryCodes with an empty user ID", "an empty userID is ErrInvalid")
 	wantErr(t, st.SetRecoveryCodes(background(), u, []string{"ok", ""}), loginkit.ErrInvalid, "SetRecoveryCodes with an empty hash", "an empty hash is ErrInvalid")
-	_, err := st.GetSecondFactor(background(), u)
+	_, err := st.GetSecondFactor(background(), "")
+	wantErr(t, err, loginkit.ErrInvalid, "GetSecondFactor with an empty user ID", "an empty userID is ErrInvalid")
+	wantErr(t, st.AcceptTOTPStep(background(), "", 1), loginkit.ErrInvalid, "AcceptTOTPStep with an empty user ID", "an empty userID is ErrInvalid")
+	wantErr(t, st.UseRecoveryCode(background(), "", "x"), loginkit.ErrInvalid, "UseRecoveryCode with an empty user ID", "an empty userID is ErrInvalid")
+	wantErr(t, st.DeleteSecondFactor(background(), ""), loginkit.ErrInvalid, "DeleteSecondFactor with an empty user ID", "an empty userID is ErrInvalid")
+	_, err = st.GetSecondFactor(background(), u)
 	wantErr(t, err, loginkit.ErrNotFound, "GetSecondFactor after refused writes", "a refused write stores nothing")
 }
 
@@ -491,7 +496,7 @@ func (s *secondFactorSuite) codeExact(t suiteT, st loginkit.SecondFactorStore) {
 	codes := []string{"AbCdEf-hash-Ω", "abcdef-hash-ω", "xyz-hash"}
 	must(t, st.SetRecoveryCodes(background(), u, codes), "SetRecoveryCodes", clause)
 	s.want(t, s.get(t, st, u, "GetSecondFactor"), u, nil, 0, time.Time{}, codes, "GetSecondFactor of codes differing only in case", clause+": codes differing in case are different codes")
-	for _, near := range []string{"ABCDEF-HASH-Ω", "abcdef-hash-Ω", "xyz-hash ", " xyz-hash", "xyz-has", "xyz-hash-", "XYZ-hash", "xyz-%", "xyz-hash\x00", "xyz"} {
+	for _, near := range []string{"ABCDEF-HASH-Ω", "abcdef-hash-Ω", "xyz-hash ", " xyz-hash", "xyz-has", "xyz-hash-", "XYZ-hash", "xyz-%", "xyz-hash\x00", "xyz", ""} {
 		wantErr(t, st.UseRecoveryCode(background(), u, near), loginkit.ErrNotFound, fmt.Sprintf("UseRecoveryCode(%q) with codes %q", near, codes), clause)
 	}
 	s.want(t, s.get(t, st, u, "GetSecondFactor after near-miss uses"), u, nil, 0, time.Time{}, codes, "GetSecondFactor after near-miss uses", clause+": a refused use removes nothing")

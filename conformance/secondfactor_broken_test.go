@@ -533,6 +533,24 @@ func (s *aliasedCodesSF) DeleteSecondFactor(ctx context.Context, userID string) 
 	return nil
 }
 
+// setIgnoresCtxSF overwrites the secret without looking at ctx.
+type setIgnoresCtxSF struct{ sfStore }
+
+func (s setIgnoresCtxSF) SetTOTP(_ context.Context, userID string, secret []byte, step int64, at time.Time) error {
+	return s.sfStore.SetTOTP(context.Background(), userID, secret, step, at)
+}
+
+// emptyUserDeletesSF treats an empty user ID as "every user" in
+// DeleteSecondFactor (a WHERE clause dropped for an empty argument).
+type emptyUserDeletesSF struct{ sfStore }
+
+func (s emptyUserDeletesSF) DeleteSecondFactor(ctx context.Context, userID string) error {
+	if userID == "" {
+		return nil
+	}
+	return s.sfStore.DeleteSecondFactor(ctx, userID)
+}
+
 func TestSecondFactorSuiteCatchesMoreBrokenStores(t *testing.T) {
 	fold := func() sfStore {
 		return &matchingSF{sfStore: newSF(), match: strings.EqualFold}
@@ -570,6 +588,10 @@ func TestSecondFactorSuiteCatchesMoreBrokenStores(t *testing.T) {
 			[][2]string{{"/EnabledAtUTC", "a zero time stays zero"}}},
 		{"step accepted before the context is checked", func() sfStore { return acceptThenCheckCtxSF{newSF()} },
 			[][2]string{{"/ContextCancelled", "a cancelled call changes nothing"}}},
+		{"SetTOTP ignores ctx", func() sfStore { return setIgnoresCtxSF{newSF()} },
+			[][2]string{{"/ContextCancelled", "SetTOTP with a cancelled context"}}},
+		{"empty user ID accepted by DeleteSecondFactor", func() sfStore { return emptyUserDeletesSF{newSF()} },
+			[][2]string{{"/EmptyValuesRefused", "DeleteSecondFactor with an empty user ID"}}},
 		{"recovery codes returned aliased", func() sfStore { return &aliasedCodesSF{sfStore: newSF(), codes: map[string][]string{}} },
 			[][2]string{{"/ReturnedValuesIsolated", "GetSecondFactor returns a copy"}}},
 	}
