@@ -108,6 +108,7 @@
 //   - TestLimiter (for a loginkit.Limiter, the rate-limit counter of
 //     password reset and email confirmation): AllowsUpToCount,
 //     WindowSlides (with the now passed in, never the limiter's clock),
+//     ZonesDoNotMatter (the same instants given in different zones),
 //     RefusedNotCounted, KeysIndependent, KeysExact (keys that are
 //     prefixes of each other, differ in case, in a trailing space, after
 //     250 common bytes, or after a NUL byte), EventsBelongToKeyNotRate (a

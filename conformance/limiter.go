@@ -47,6 +47,7 @@ func runLimiter(t suiteT, h LimiterHarness) {
 	}{
 		{"AllowsUpToCount", s.upToCount},
 		{"WindowSlides", s.slides},
+		{"ZonesDoNotMatter", s.zones},
 		{"RefusedNotCounted", s.refusedNotCounted},
 		{"KeysIndependent", s.keys},
 		{"KeysExact", s.keysExact},
@@ -104,6 +105,40 @@ func (s *limiterSuite) slides(t suiteT) {
 	s.want(t, l, "k", r, time.Hour, true, "Limiter: an event at exactly now-Per has left the window")
 	s.want(t, l, "k", r, time.Hour+time.Minute, false, "Limiter: the events at +30m and +60m are in the window")
 	s.want(t, l, "k", r, 10*time.Hour, true, "Limiter: a later window starts empty")
+}
+
+// zones passes the same instants in different time zones: the window is
+// a span of instants, so a limiter comparing times as text, or as wall
+// clock readings, miscounts.
+func (s *limiterSuite) zones(t suiteT) {
+	const clause = "Limiter: the window is measured in instants, whatever zone now is given in"
+	l := s.h.New(t)
+	east, west := time.FixedZone("UTC+14", 14*3600), time.FixedZone("UTC-12", -12*3600)
+	r := loginkit.Rate{Count: 2, Per: time.Hour}
+	at := func(d time.Duration, z *time.Location) bool {
+		ok, err := l.Allow(background(), "zoned", r, limiterBase.Add(d).In(z))
+		if err != nil {
+			skipUnsupported(t, "Allow", err)
+			t.Fatalf("Allow(\"zoned\") at base%+v in %v: %v", d, z, err)
+		}
+		return ok
+	}
+	for _, c := range []struct {
+		d    time.Duration
+		z    *time.Location
+		want bool
+	}{
+		{0, time.UTC, true},
+		{10 * time.Minute, east, true},
+		{30 * time.Minute, west, false},
+		{61 * time.Minute, west, true},
+		{62 * time.Minute, east, false},
+		{69 * time.Minute, time.UTC, false},
+	} {
+		if got := at(c.d, c.z); got != c.want {
+			t.Errorf("Allow(\"zoned\", 2 per 1h) at base%+v given in %v = %v, want %v (%s)", c.d, c.z, got, c.want, clause)
+		}
+	}
 }
 
 func (s *limiterSuite) refusedNotCounted(t suiteT) {

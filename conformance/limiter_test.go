@@ -115,6 +115,7 @@ type windowLimiter struct {
 	fixed      bool                                     // windows aligned on Per, not sliding
 	recordLate bool                                     // looks at ctx only after recording
 	split      bool                                     // counts and records under two locks
+	text       bool                                     // compares times as RFC 3339 text
 }
 
 func newWindowLimiter(set func(l *windowLimiter)) func() loginkit.Limiter {
@@ -144,6 +145,13 @@ func (l *windowLimiter) Allow(ctx context.Context, key string, r loginkit.Rate, 
 	l.mu.Lock()
 	n := 0
 	for _, t := range l.ev[key] {
+		if l.text {
+			f := func(t time.Time) string { return t.Format(time.RFC3339Nano) }
+			if f(t) > f(start) && f(t) <= f(now) {
+				n++
+			}
+			continue
+		}
 		if t.After(start) && !t.After(now) {
 			n++
 		}
@@ -202,6 +210,7 @@ func TestLimiterSuiteCatchesMoreBrokenLimiters(t *testing.T) {
 		{"Count 0 means no limit", func(l *windowLimiter) { l.zeroFree = true }, "ZeroCountRefuses", "a Count of 0 allows no event"},
 		{"records before checking ctx", func(l *windowLimiter) { l.recordLate = true }, "ContextCancelled", "a call with a cancelled context records nothing"},
 		{"counts and records under two locks", func(l *windowLimiter) { l.split = true }, "Concurrent", "counting is atomic"},
+		{"compares times as text", func(l *windowLimiter) { l.text = true }, "ZonesDoNotMatter", "measured in instants"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rec := runRecorded(t, limiterWith(newWindowLimiter(c.set)), c.kase)
