@@ -20,7 +20,9 @@ import (
 // store. Other outcomes:
 //
 //   - ErrLocked when a policy (policies.Lockout) refuses the account for
-//     now, whatever the password;
+//     now, whatever the password; padded like ErrInvalidCredentials, so
+//     an application that shows both the same message does not reveal
+//     through the time that the account exists;
 //   - ErrInactive, or another policy error, only after the right
 //     password, so that they reveal nothing to someone who lacks it;
 //   - a wrapped store or context error when it cannot tell.
@@ -46,7 +48,9 @@ import (
 func (m *Manager[U]) Authenticate(ctx context.Context, login, password string) (U, error) {
 	start := time.Now()
 	u, err := m.authenticate(ctx, login, password, start)
-	if errors.Is(err, ErrInvalidCredentials) {
+	if errors.Is(err, ErrInvalidCredentials) || errors.Is(err, ErrLocked) {
+		// A locked account is refused without a password check: padded
+		// too, or its quick answer would tell it from an unknown name.
 		m.failures.pad(ctx, start)
 	}
 	if err != nil && m.hooks.LoginFailed != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -80,8 +81,9 @@ type RecoveryOptions[U User] struct {
 	// for unknown names) and per account (silently: no message is sent).
 	// Default 3 per hour.
 	ResetPerAccount Rate
-	// ResetPerClient limits reset requests from one client IP address
-	// (see Builder.TrustForwardedFor). Default 20 per hour.
+	// ResetPerClient limits reset requests from one client: one IPv4
+	// address or one IPv6 /64 (see Builder.TrustForwardedFor). Default
+	// 20 per hour.
 	ResetPerClient Rate
 	// ConfirmPerAccount limits confirmation messages sent to one
 	// account. Default 3 per hour.
@@ -290,7 +292,7 @@ func NewRecovery[U User](m *Manager[U], opts RecoveryOptions[U]) (*Recovery[U], 
 func (rc *Recovery[U]) RequestReset(r *http.Request, login string) error {
 	ctx := r.Context()
 	now := rc.m.now().UTC()
-	if err := rc.allow(ctx, "reset:client:"+rc.m.clientIP(r), rc.o.ResetPerClient, now); err != nil {
+	if err := rc.allow(ctx, "reset:client:"+limitedClient(rc.m.clientIP(r)), rc.o.ResetPerClient, now); err != nil {
 		rc.refused(ctx, login, err)
 		return err
 	}
@@ -427,8 +429,9 @@ func (rc *Recovery[U]) link(path, token string) string {
 // VerifyReset checks a reset token without using it up, for the page that
 // asks for the new password: it returns the account's user when the link
 // is still good. A token that is malformed, unknown, expired, used,
-// superseded by a newer link, or voided by a password change or login is
-// ErrInvalidToken; an inactive account is ErrInactive.
+// superseded by a newer link, or voided by a password change, a login or
+// a change of email address is ErrInvalidToken; an inactive account is
+// ErrInactive.
 func (rc *Recovery[U]) VerifyReset(ctx context.Context, token string) (U, error) {
 	u, _, err := rc.checkReset(ctx, token)
 	if err != nil {
@@ -659,6 +662,24 @@ func (rc *Recovery[U]) VerifyConfirmation(ctx context.Context, token string) (U,
 	return u, nil
 }
 
+// limitedClient is the client a per-client rate limit counts: the IPv4
+// address, or the /64 prefix of an IPv6 address (one home line or one
+// virtual machine commonly holds a whole /64, so counting addresses
+// would limit nothing).
+func limitedClient(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is6() {
+		if p, err := a.Prefix(64); err == nil {
+			return p.String()
+		}
+	}
+	return a.String()
+}
+
 // allow applies one rate limit; over it is ErrRateLimited.
 func (rc *Recovery[U]) allow(ctx context.Context, key string, rate Rate, now time.Time) error {
 	ok, err := rc.limiter.Allow(ctx, key, rate, now)
@@ -679,14 +700,15 @@ func (rc *Recovery[U]) refused(ctx context.Context, login string, err error) {
 
 // resetStamp condenses what a reset link is bound to: the session
 // version (a password change, "log out everywhere", a completed reset),
-// the password hash, and the last password login, to the millisecond that
-// every store keeps.
+// the password hash, the last password login, to the millisecond that
+// every store keeps, and the normalised email address the link was sent
+// to (a link in a mailbox the user has moved away from dies).
 func resetStamp(a *Account) int64 {
 	var last int64
 	if !a.LastLoginAt.IsZero() {
 		last = a.LastLoginAt.UnixMilli()
 	}
-	return stamp("reset", strconv.FormatInt(a.SessionVersion, 10), a.PasswordHash, strconv.FormatInt(last, 10))
+	return stamp("reset", strconv.FormatInt(a.SessionVersion, 10), a.PasswordHash, strconv.FormatInt(last, 10), NormalizeLogin(a.Email))
 }
 
 // emailStamp binds a confirmation link to a normalised address.

@@ -104,18 +104,20 @@ func accountLabel(u User) string {
 // until ConfirmTOTP, and returns it with its otpauth:// URI and QR code.
 // Calling it again in the same session returns the same secret, so that
 // reloading the page does not invalidate a QR code already scanned. It
-// returns ErrUnauthorized for an anonymous request and ErrDuplicate when
-// the user already has TOTP enabled (disable it first).
+// needs a fresh session (a password entered recently, see FreshRequired),
+// as ConfirmTOTP does: ErrNeedsRefresh otherwise, so that a stolen stale
+// session (a remember cookie) cannot enrol the thief's app. It returns
+// ErrUnauthorized for an anonymous request and ErrDuplicate when the user
+// already has TOTP enabled (disable it first).
 func (m *Manager[U]) BeginTOTP(w http.ResponseWriter, r *http.Request) (*TOTPEnrolment, error) {
-	if m.factors == nil {
-		return nil, fmt.Errorf("%w: second factors are not configured (Builder.SecondFactor)", ErrConfig)
-	}
-	st := m.state(r)
-	if st == nil || !st.authed || st.session == nil {
-		return nil, ErrUnauthorized
+	// Enrolling needs a fresh session, like disabling: otherwise a thief
+	// holding a stale session (a remember cookie) could put the second
+	// factor in their own app and keep the owner out.
+	u, st, err := m.freshFactorUser(r)
+	if err != nil {
+		return nil, err
 	}
 	ctx := r.Context()
-	u := st.user
 	if on, err := m.hasTOTP(ctx, u.UserID()); err != nil {
 		return nil, err
 	} else if on {
@@ -161,18 +163,15 @@ func (m *Manager[U]) BeginTOTP(w http.ResponseWriter, r *http.Request) (*TOTPEnr
 // returns a new set of recovery codes to show the user once: only their
 // hashes are stored. The confirming code counts as used, and the session
 // is recorded as having passed the second factor. Wrong codes count
-// against the same limits as at login. It returns ErrUnauthorized for an
-// anonymous request and ErrNotFound when no enrolment was begun in this
-// session.
+// against the same limits as at login. It needs a fresh session
+// (ErrNeedsRefresh otherwise, like BeginTOTP). It returns ErrUnauthorized
+// for an anonymous request and ErrNotFound when no enrolment was begun in
+// this session.
 func (m *Manager[U]) ConfirmTOTP(w http.ResponseWriter, r *http.Request, code string) ([]string, error) {
-	if m.factors == nil {
-		return nil, fmt.Errorf("%w: second factors are not configured (Builder.SecondFactor)", ErrConfig)
+	u, st, err := m.freshFactorUser(r)
+	if err != nil {
+		return nil, err
 	}
-	st := m.state(r)
-	if st == nil || !st.authed || st.session == nil {
-		return nil, ErrUnauthorized
-	}
-	u := st.user
 	v := st.session.Values[enrolValue]
 	if v == "" {
 		return nil, fmt.Errorf("%w: no TOTP enrolment in progress (BeginTOTP)", ErrNotFound)

@@ -89,14 +89,22 @@
 //     deleted), DeleteByUser, DeleteExpired, DeleteExpiredThenByUser,
 //     ReturnedValuesIsolated, ContextCancelled.
 //   - TestSecondFactors: RoundTrip, GetMissing, EmptyValuesRefused,
-//     SetTOTPReplaces, SetTOTPKeepsRecoveryCodes, AcceptTOTPStep,
-//     AcceptTOTPStepMissing, AcceptTOTPStepConcurrent (20 concurrent
-//     callers with one TOTP step: exactly one succeeds),
-//     AcceptTOTPStepConcurrentRising, UseRecoveryCode,
-//     UseRecoveryCodeConcurrent (20 concurrent uses of one recovery code:
-//     exactly one succeeds), UseDifferentRecoveryCodesConcurrent,
-//     SetRecoveryCodesReplaces, SetRecoveryCodesKeepsTOTP, UsersIsolated,
-//     Delete, ReturnedValuesIsolated, ContextCancelled.
+//     SetTOTPReplaces, SetTOTPKeepsRecoveryCodes, AcceptTOTPStep (a step
+//     equal to the last is a replay), AcceptTOTPStepMissing,
+//     AcceptTOTPStepConcurrent (20 concurrent callers with one TOTP step:
+//     exactly one succeeds), AcceptTOTPStepConcurrentRising,
+//     SetTOTPRacingAcceptTOTPStep (a re-enrolment racing accepted steps
+//     keeps the new secret), UseRecoveryCode, UseRecoveryCodeConcurrent
+//     (20 concurrent uses of one recovery code: exactly one succeeds),
+//     UseDifferentRecoveryCodesConcurrent, SetRecoveryCodesRacingUse
+//     (regenerating while old codes are used: no old code comes back),
+//     RecoveryCodeMatchIsExact (case, surrounding space, prefixes and
+//     extensions of a hash are other hashes), SetRecoveryCodesReplaces,
+//     SetRecoveryCodesKeepsTOTP, UsersIsolated, UserIDsPrefixesOfEachOther
+//     ("user-1" beside "user-10", with hashes that make user ID and hash
+//     run together alike), EnabledAtUTC (a time given in another zone
+//     comes back in time.UTC; a zero time stays zero), Delete,
+//     ReturnedValuesIsolated, ContextCancelled.
 //   - TestPasskeys: RoundTrip, GetMissing, EmptyValuesRefused,
 //     DuplicateIDRefused (also for another user, and 20 concurrent
 //     creations of one ID: exactly one succeeds), IDsExact (a prefix, a
@@ -107,9 +115,26 @@
 //   - TestLimiter (for a loginkit.Limiter, the rate-limit counter of
 //     password reset and email confirmation): AllowsUpToCount,
 //     WindowSlides (with the now passed in, never the limiter's clock),
-//     RefusedNotCounted, KeysIndependent, Unlimited, Concurrent (20
-//     concurrent calls on one key: exactly Count allowed),
-//     ContextCancelled.
+//     ZonesDoNotMatter (the same instants given in different zones),
+//     RefusedNotCounted, KeysIndependent, KeysExact (keys that are
+//     prefixes of each other, differ in case, in a trailing space, after
+//     250 common bytes, or after a NUL byte), EventsBelongToKeyNotRate (a
+//     call with another Count or Per counts the key's earlier events),
+//     LargeCount (exactly 300 of 300), ZeroCountRefuses (a Count of 0
+//     allows nothing), Unlimited, Concurrent (20 concurrent calls on one
+//     key: exactly Count allowed), ContextCancelled (and records nothing).
+//   - TestHasher: RoundTrip, WrongPassword (also surrounding white space
+//     and NUL bytes), Salted, EmptyPassword, Unicode, MaxPasswordBytes,
+//     MalformedHashes, TruncatedOrAlteredHashes (a fresh hash cut short by
+//     up to 24 characters, or with one character changed, never
+//     matches), Outdated, Imported, ContextCancelled, Concurrent.
+//   - TestSealer: RoundTrip, RoundTripZeroValues, RoundTripFlags,
+//     SealDoesNotModifyInput, FreshNonce, FreshNonceAcrossInstances (two
+//     sealers from New never return the same value: no per-instance
+//     counter nonce), CookieSafe, SealNil, TamperedCharacter,
+//     RemovedCharacter, Truncated, Extended, Garbage, Expired (also two
+//     seconds past: no grace period), TooLarge, ReturnedValuesIsolated,
+//     Concurrent, Rotation.
 //
 // Run one case with go test -run, for example
 // -run 'TestMySessions/GetExpired'.
@@ -131,7 +156,11 @@
 //
 // Races: ConcurrentCreateSameLogin, ConcurrentUpdateSameLogin,
 // UpdateUserAtomic, UpdateUserRacingUpdate, TouchRacingDelete,
-// ConsumeConcurrent and CreateConcurrentSameSelector repeat their rounds for a time budget
+// ConsumeConcurrent, CreateConcurrentSameSelector,
+// AcceptTOTPStepConcurrent, SetTOTPRacingAcceptTOTPStep,
+// UseRecoveryCodeConcurrent, UseDifferentRecoveryCodesConcurrent,
+// SetRecoveryCodesRacingUse and TestLimiter's Concurrent repeat their
+// rounds for a time budget
 // (rounds until 400ms have passed, at least one), every racing
 // goroutine starting each step at the same instant, and pass the racing
 // calls a context that yields the processor whenever the store consults
@@ -143,7 +172,8 @@
 // errors.ErrUnsupported: Unsupported lists the only operations that may
 // return it (SessionStore.ListByUser, DeleteByUser and DeleteExpired, for
 // stores without server-side records or with native expiry, and
-// TokenStore.DeleteExpired). A case that meets it from one of those is
+// TokenStore.DeleteExpired; no operation of a SecondFactorStore, Hasher,
+// SessionSealer or Limiter). A case that meets it from one of those is
 // skipped with a message saying so; from any other operation it fails.
 //
 // DeleteExpired: a store without native expiry (the default) must report

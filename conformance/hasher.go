@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -38,6 +39,7 @@ func runHasher(t suiteT, h HasherHarness) {
 	if h.New == nil {
 		t.Fatal("conformance: HasherHarness.New is nil")
 	}
+	t = scope(t, "Hasher", []string{"Hash", "Verify"}, Unsupported()["Hasher"]...)
 	s := &hasherSuite{h: h, max: h.MaxPasswordBytes}
 	cases := []struct {
 		name string
@@ -50,6 +52,7 @@ func runHasher(t suiteT, h HasherHarness) {
 		{"Unicode", s.unicode},
 		{"MaxPasswordBytes", s.maxPassword},
 		{"MalformedHashes", s.malformed},
+		{"TruncatedOrAlteredHashes", s.truncatedHashes},
 		{"Outdated", s.outdated},
 		{"Imported", s.imported},
 		{"ContextCancelled", s.contextCancelled},
@@ -67,6 +70,7 @@ func hqHash(t suiteT, hs loginkit.Hasher, pw, what string) string {
 	t.Helper()
 	enc, err := hs.Hash(context.Background(), pw)
 	if err != nil {
+		skipUnsupported(t, "Hash", err)
 		t.Fatalf("Hash(%s): want no error (%s), got %v", what, "Hasher.Hash contract", err)
 	}
 	if enc == "" {
@@ -80,6 +84,7 @@ func hqMatch(t suiteT, hs loginkit.Hasher, pw, enc, what string, wantRehash bool
 	t.Helper()
 	rehash, err := hs.Verify(context.Background(), pw, enc)
 	if err != nil {
+		skipUnsupported(t, "Verify", err)
 		t.Errorf("Verify(%s): want a match (Hasher.Verify contract), got %v", what, err)
 		return
 	}
@@ -115,8 +120,21 @@ func (s *hasherSuite) wrongPassword(t suiteT, hs loginkit.Hasher) {
 		"correct horse battery st4ple", // one byte
 		"",
 		"wrong",
+		" " + pw, // surrounding white space is part of the password
+		pw + " ",
+		pw + "\n",
+		// So is a NUL byte and what follows it. (A trailing NUL alone is
+		// not tried: PBKDF2 and scrypt, through HMAC's zero padding of
+		// short keys, treat "pw" and "pw\x00" alike by their standard.)
+		pw + "\x00garbage",
+		pw[:10] + "\x00" + pw[10:],
 	} {
-		hqMismatch(t, hs, w, enc, "a wrong password "+hqQuote(w))
+		hqMismatch(t, hs, w, enc, "a wrong password "+hqQuote(w)+" (Hasher.Verify: every byte of the password counts, white space and NUL included)")
+	}
+	nul := hqHash(t, hs, "abc\x00def", "a password holding a NUL byte")
+	hqMatch(t, hs, "abc\x00def", nul, "a password holding a NUL byte against its hash", false)
+	for _, w := range []string{"abc", "abc\x00xyz", "abc\x00de"} {
+		hqMismatch(t, hs, w, nul, "a wrong password "+hqQuote(w)+" against the hash of \"abc\\x00def\" (Hasher.Verify: every byte of the password counts, white space and NUL included)")
 	}
 }
 
@@ -256,6 +274,53 @@ func (s *hasherSuite) malformed(t suiteT, hs loginkit.Hasher) {
 			t.Errorf("%s: want ErrUnknownHashFormat, ErrUnsafeHashParams or ErrMismatch, got %v", what, err)
 		}
 	}
+}
+
+// truncatedHashes cuts a fresh hash short, one character at a time from
+// the end, and alters single characters of it: none of the results may
+// verify. A hasher comparing only as many bytes as the stored digest
+// holds (a prefix compare), or decoding leniently, accepts such hashes,
+// so that a column too short for the hash, or an attacker able to write
+// a short digest, gets a match.
+func (s *hasherSuite) truncatedHashes(t suiteT, hs loginkit.Hasher) {
+	const clause = "Hasher.Verify: a truncated or altered hash never matches"
+	const pw = "correct horse battery staple"
+	enc := hqHash(t, hs, pw, "a password")
+	failures := 0
+	check := func(b, how string) {
+		rehash, err := hs.Verify(context.Background(), pw, b)
+		if err == nil || rehash {
+			t.Errorf("Verify(the right password, the hash %s %s): want an error, got rehash=%v, error %v (%s)", how, hqQuote(b), rehash, err, clause)
+			failures++
+		} else if !errors.Is(err, loginkit.ErrMismatch) && !errors.Is(err, loginkit.ErrUnknownHashFormat) && !errors.Is(err, loginkit.ErrUnsafeHashParams) {
+			skipUnsupported(t, "Verify", err)
+			t.Errorf("Verify(the hash %s): want ErrMismatch, ErrUnknownHashFormat or ErrUnsafeHashParams, got %v (%s)", how, err, clause)
+			failures++
+		}
+	}
+	for n := 1; n < len(enc) && n <= 24 && failures < 3; n++ {
+		check(enc[:len(enc)-n], fmt.Sprintf("less its last %d characters", n))
+	}
+	for _, i := range []int{len(enc) - 1, len(enc) - 2, len(enc) - 5, len(enc) - 12} {
+		if i <= 0 || failures >= 3 {
+			continue
+		}
+		b := []byte(enc)
+		b[i] = hqOther(b[i])
+		check(string(b), fmt.Sprintf("with character %d of %d changed", i, len(enc)))
+	}
+}
+
+// hqOther returns another character of the same kind as c, so that an
+// altered hash still parses.
+func hqOther(c byte) byte {
+	switch {
+	case c >= 'a' && c < 'z', c >= 'A' && c < 'Z', c >= '0' && c < '9':
+		return c + 1
+	case c == 'z' || c == 'Z' || c == '9':
+		return c - 1
+	}
+	return 'A'
 }
 
 func (s *hasherSuite) outdated(t suiteT, hs loginkit.Hasher) {

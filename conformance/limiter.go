@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,18 +39,28 @@ func runLimiter(t suiteT, h LimiterHarness) {
 		t.Fatal("conformance: LimiterHarness.New is nil")
 	}
 	s := &limiterSuite{h: h}
+	only := onlyCases(t)
+	t = scope(t, "Limiter", []string{"Allow"}, Unsupported()["Limiter"]...)
 	for _, c := range []struct {
 		name string
 		f    func(t suiteT)
 	}{
 		{"AllowsUpToCount", s.upToCount},
 		{"WindowSlides", s.slides},
+		{"ZonesDoNotMatter", s.zones},
 		{"RefusedNotCounted", s.refusedNotCounted},
 		{"KeysIndependent", s.keys},
+		{"KeysExact", s.keysExact},
+		{"EventsBelongToKeyNotRate", s.keyNotRate},
+		{"LargeCount", s.largeCount},
+		{"ZeroCountRefuses", s.zeroCount},
 		{"Unlimited", s.unlimited},
 		{"Concurrent", s.concurrent},
 		{"ContextCancelled", s.cancelled},
 	} {
+		if only != nil && !only[c.name] {
+			continue
+		}
 		t.Run(c.name, c.f)
 	}
 }
@@ -64,6 +73,7 @@ func (s *limiterSuite) allow(t suiteT, l loginkit.Limiter, key string, r loginki
 	t.Helper()
 	ok, err := l.Allow(background(), key, r, limiterBase.Add(at))
 	if err != nil {
+		skipUnsupported(t, "Allow", err)
 		t.Fatalf("Allow(%q, %+v, base%+v): %v", key, r, at, err)
 	}
 	return ok
@@ -97,6 +107,40 @@ func (s *limiterSuite) slides(t suiteT) {
 	s.want(t, l, "k", r, 10*time.Hour, true, "Limiter: a later window starts empty")
 }
 
+// zones passes the same instants in different time zones: the window is
+// a span of instants, so a limiter comparing times as text, or as wall
+// clock readings, miscounts.
+func (s *limiterSuite) zones(t suiteT) {
+	const clause = "Limiter: the window is measured in instants, whatever zone now is given in"
+	l := s.h.New(t)
+	east, west := time.FixedZone("UTC+14", 14*3600), time.FixedZone("UTC-12", -12*3600)
+	r := loginkit.Rate{Count: 2, Per: time.Hour}
+	at := func(d time.Duration, z *time.Location) bool {
+		ok, err := l.Allow(background(), "zoned", r, limiterBase.Add(d).In(z))
+		if err != nil {
+			skipUnsupported(t, "Allow", err)
+			t.Fatalf("Allow(\"zoned\") at base%+v in %v: %v", d, z, err)
+		}
+		return ok
+	}
+	for _, c := range []struct {
+		d    time.Duration
+		z    *time.Location
+		want bool
+	}{
+		{0, time.UTC, true},
+		{10 * time.Minute, east, true},
+		{30 * time.Minute, west, false},
+		{61 * time.Minute, west, true},
+		{62 * time.Minute, east, false},
+		{69 * time.Minute, time.UTC, false},
+	} {
+		if got := at(c.d, c.z); got != c.want {
+			t.Errorf("Allow(\"zoned\", 2 per 1h) at base%+v given in %v = %v, want %v (%s)", c.d, c.z, got, c.want, clause)
+		}
+	}
+}
+
 func (s *limiterSuite) refusedNotCounted(t suiteT) {
 	l := s.h.New(t)
 	r := loginkit.Rate{Count: 1, Per: time.Minute}
@@ -116,6 +160,68 @@ func (s *limiterSuite) keys(t suiteT) {
 	s.want(t, l, "reset:client:192.0.2.1", r, time.Second, false, "Limiter: each key keeps its own events")
 }
 
+// keysExact checks keys that a store could run together: prefixes of
+// each other, differing only in case, in their last byte after a long
+// common part, or in bytes a text column might drop.
+func (s *limiterSuite) keysExact(t suiteT) {
+	const clause = "Limiter: each distinct key string keeps its own events (no prefix, case folding, truncation or trimming)"
+	l := s.h.New(t)
+	r := loginkit.Rate{Count: 1, Per: time.Minute}
+	long := "reset:login:" + strings.Repeat("a", 250)
+	keys := []string{
+		"k", "k1", "k:1", "k1:", "K",
+		"reset:login:ann@example.com", "reset:login:Ann@example.com", "reset:login:ann@example.co", "reset:login:ann@example.com ",
+		long + "1", long + "2", long,
+		"x\x00", "x", "x\x00y", "ü", "u\u0308",
+	}
+	for i, k := range keys {
+		s.want(t, l, k, r, time.Duration(i)*time.Millisecond, true, clause+fmt.Sprintf("; key %q after %d other keys", k, i))
+	}
+	for i, k := range keys {
+		s.want(t, l, k, r, time.Second+time.Duration(i)*time.Millisecond, false, clause+fmt.Sprintf("; key %q is still counted", k))
+	}
+}
+
+// keyNotRate checks that events belong to the key: a call with another
+// rate on the same key counts the events recorded with the first.
+func (s *limiterSuite) keyNotRate(t suiteT) {
+	const clause = "Limiter: the events recorded under key are counted whatever rate a call passes"
+	l := s.h.New(t)
+	s.want(t, l, "k", loginkit.Rate{Count: 5, Per: time.Minute}, 0, true, clause)
+	s.want(t, l, "k", loginkit.Rate{Count: 5, Per: time.Minute}, 10*time.Second, true, clause)
+	s.want(t, l, "k", loginkit.Rate{Count: 2, Per: time.Minute}, 20*time.Second, false, clause+": 2 events are in the window already")
+	s.want(t, l, "k", loginkit.Rate{Count: 3, Per: time.Hour}, 30*time.Minute, true, clause+": a longer window sees the 2 earlier events")
+	s.want(t, l, "k", loginkit.Rate{Count: 3, Per: time.Hour}, 31*time.Minute, false, clause+": a longer window sees the 3 earlier events")
+}
+
+// largeCount checks a Count in the hundreds: exactly Count events are
+// allowed, so a store keeping only the last N events, or a counter that
+// wraps, is caught.
+func (s *limiterSuite) largeCount(t suiteT) {
+	const clause = "Limiter: exactly Count events are allowed in the window, however large Count is"
+	const n = 300
+	l := s.h.New(t)
+	r := loginkit.Rate{Count: n, Per: time.Hour}
+	for i := range n {
+		if !s.allow(t, l, "big", r, time.Duration(i)*time.Second) {
+			t.Fatalf("Allow(\"big\", %d per %v) event %d of %d: refused, want allowed (%s)", n, r.Per, i+1, n, clause)
+		}
+	}
+	s.want(t, l, "big", r, n*time.Second, false, clause+fmt.Sprintf(": event %d is refused", n+1))
+	s.want(t, l, "big", r, time.Hour, true, clause+": the first event has left the window")
+	s.want(t, l, "big", r, time.Hour+time.Millisecond, false, clause+": only one event left the window")
+}
+
+// zeroCount checks that a Count of 0 refuses every event: "at most 0".
+func (s *limiterSuite) zeroCount(t suiteT) {
+	l := s.h.New(t)
+	r := loginkit.Rate{Count: 0, Per: time.Minute}
+	for i := range 3 {
+		s.want(t, l, "zero", r, time.Duration(i)*time.Hour, false, "Limiter: a Count of 0 allows no event (only a negative Count means no limit)")
+	}
+	s.want(t, l, "zero", loginkit.Rate{Count: 1, Per: time.Minute}, 3*time.Hour, true, "Limiter: refused events are not recorded")
+}
+
 func (s *limiterSuite) unlimited(t suiteT) {
 	l := s.h.New(t)
 	r := loginkit.Rate{Count: -1}
@@ -124,40 +230,49 @@ func (s *limiterSuite) unlimited(t suiteT) {
 	}
 }
 
+// concurrent races 20 callers on one key with Count 5, several keys a
+// round, round after round for raceBudget, through a yielding context: a
+// limiter that counts and records in two steps with no pause between is
+// caught every time (TestLimiterRaceMutantCaughtEveryTime runs this case
+// 10 times against such a limiter and requires a failure in each).
 func (s *limiterSuite) concurrent(t suiteT) {
+	const clause = "Limiter: counting is atomic"
+	const callers, perRound = 20, 4
 	l := s.h.New(t)
 	r := loginkit.Rate{Count: 5, Per: time.Minute}
-	var allowed atomic.Int32
-	var wg sync.WaitGroup
-	errs := make([]error, 20)
-	start := make(chan struct{})
-	for i := range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			ok, err := l.Allow(background(), "busy", r, limiterBase.Add(time.Duration(i)*time.Millisecond))
-			errs[i] = err
-			if ok {
-				allowed.Add(1)
+	repeatRace(func(round int) bool {
+		allowed := make([][perRound]bool, callers)
+		errs := make([][perRound]error, callers)
+		raceSteps(callers, perRound, func(i, k int) {
+			allowed[i][k], errs[i][k] = l.Allow(raceContext(), fmt.Sprintf("busy-%d-%d", round, k), r, limiterBase)
+		})
+		for k := range perRound {
+			n := 0
+			for i := range callers {
+				if errs[i][k] != nil {
+					t.Errorf("concurrent Allow: %v (%s)", errs[i][k], clause)
+					return false
+				}
+				if allowed[i][k] {
+					n++
+				}
 			}
-		}()
-	}
-	close(start)
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatalf("concurrent Allow: %v", err)
-	}
-	if n := allowed.Load(); n != int32(r.Count) {
-		t.Errorf("20 concurrent Allow calls with Count %d: %d allowed (Limiter: counting is atomic)", r.Count, n)
-	}
+			if n != r.Count {
+				t.Errorf("%d concurrent Allow calls with Count %d (round %d): %d allowed (%s)", callers, r.Count, round+1, n, clause)
+				return false
+			}
+		}
+		return true
+	})
 }
 
 func (s *limiterSuite) cancelled(t suiteT) {
 	l := s.h.New(t)
-	_, err := l.Allow(cancelled(), "k", loginkit.Rate{Count: 1, Per: time.Minute}, limiterBase)
+	r := loginkit.Rate{Count: 1, Per: time.Minute}
+	_, err := l.Allow(cancelled(), "k", r, limiterBase)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Allow with a cancelled context: %v, want an error matching context.Canceled (%s)", err,
-			fmt.Sprint("Limiter: every method honours ctx"))
+			"Limiter: every method honours ctx")
 	}
+	s.want(t, l, "k", r, time.Second, true, "Limiter: a call with a cancelled context records nothing")
 }

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -97,5 +98,141 @@ func TestLimiterSuiteCatchesBrokenLimiters(t *testing.T) {
 				t.Errorf("the suite did not fail %s for a limiter that %s: %s", c.want, c.name, rec)
 			}
 		})
+	}
+}
+
+// windowLimiter is a limiter built for the broken variants below: it
+// keeps event times per key, and its knobs reproduce one author's bug
+// each. With every knob off it is correct.
+type windowLimiter struct {
+	mu sync.Mutex
+	ev map[string][]time.Time
+
+	key        func(key string, r loginkit.Rate) string // how the key is stored
+	allowOver  int                                      // events allowed beyond Count
+	keep       int                                      // events kept per key (0: all)
+	zeroFree   bool                                     // Count 0 means no limit
+	fixed      bool                                     // windows aligned on Per, not sliding
+	recordLate bool                                     // looks at ctx only after recording
+	split      bool                                     // counts and records under two locks
+	text       bool                                     // compares times as RFC 3339 text
+}
+
+func newWindowLimiter(set func(l *windowLimiter)) func() loginkit.Limiter {
+	return func() loginkit.Limiter {
+		l := &windowLimiter{ev: map[string][]time.Time{}}
+		set(l)
+		return l
+	}
+}
+
+func (l *windowLimiter) Allow(ctx context.Context, key string, r loginkit.Rate, now time.Time) (bool, error) {
+	if !l.recordLate {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+	}
+	if r.Count < 0 || l.zeroFree && r.Count == 0 {
+		return true, nil
+	}
+	if l.key != nil {
+		key = l.key(key, r)
+	}
+	start := now.Add(-r.Per)
+	if l.fixed {
+		start = now.Truncate(r.Per).Add(-time.Nanosecond)
+	}
+	l.mu.Lock()
+	n := 0
+	for _, t := range l.ev[key] {
+		if l.text {
+			f := func(t time.Time) string { return t.Format(time.RFC3339Nano) }
+			if f(t) > f(start) && f(t) <= f(now) {
+				n++
+			}
+			continue
+		}
+		if t.After(start) && !t.After(now) {
+			n++
+		}
+	}
+	if l.split {
+		l.mu.Unlock()
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		l.mu.Lock()
+	}
+	defer l.mu.Unlock()
+	if n >= r.Count+l.allowOver {
+		return false, nil
+	}
+	ev := append(l.ev[key], now)
+	if l.keep > 0 && len(ev) > l.keep {
+		ev = ev[len(ev)-l.keep:]
+	}
+	l.ev[key] = ev
+	return true, ctx.Err()
+}
+
+func TestLimiterSuitePassesWindowLimiter(t *testing.T) {
+	rec := runRecorded(t, limiterWith(newWindowLimiter(func(*windowLimiter) {})))
+	if len(rec.failures) != 0 || len(rec.skips) != 0 {
+		t.Errorf("the suite does not pass the reference window limiter: %s", rec)
+	}
+}
+
+func TestLimiterSuiteCatchesMoreBrokenLimiters(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		set       func(l *windowLimiter)
+		kase, msg string
+	}{
+		{"allows Count+1", func(l *windowLimiter) { l.allowOver = 1 }, "AllowsUpToCount", "the event after Count in the window is refused"},
+		{"fixed windows", func(l *windowLimiter) { l.fixed = true }, "WindowSlides", "window is (now-Per, now]"},
+		{"keys folded to lower case", func(l *windowLimiter) { l.key = func(k string, _ loginkit.Rate) string { return strings.ToLower(k) } },
+			"KeysExact", "no prefix, case folding"},
+		{"keys truncated to 64 bytes", func(l *windowLimiter) {
+			l.key = func(k string, _ loginkit.Rate) string { return k[:min(len(k), 64)] }
+		}, "KeysExact", "truncation"},
+		{"keys trimmed", func(l *windowLimiter) { l.key = func(k string, _ loginkit.Rate) string { return strings.TrimSpace(k) } },
+			"KeysExact", "trimming"},
+		{"keys cut at NUL", func(l *windowLimiter) {
+			l.key = func(k string, _ loginkit.Rate) string { k, _, _ = strings.Cut(k, "\x00"); return k }
+		}, "KeysExact", "each distinct key string keeps its own events"},
+		{"events kept per key and window", func(l *windowLimiter) {
+			l.key = func(k string, r loginkit.Rate) string { return k + "|" + r.Per.String() }
+		}, "EventsBelongToKeyNotRate", "whatever rate a call passes"},
+		{"events kept per key and count", func(l *windowLimiter) {
+			l.key = func(k string, r loginkit.Rate) string { return fmt.Sprint(k, "|", r.Count) }
+		}, "EventsBelongToKeyNotRate", "whatever rate a call passes"},
+		{"only the last 100 events kept", func(l *windowLimiter) { l.keep = 100 }, "LargeCount", "however large Count is"},
+		{"Count 0 means no limit", func(l *windowLimiter) { l.zeroFree = true }, "ZeroCountRefuses", "a Count of 0 allows no event"},
+		{"records before checking ctx", func(l *windowLimiter) { l.recordLate = true }, "ContextCancelled", "a call with a cancelled context records nothing"},
+		{"counts and records under two locks", func(l *windowLimiter) { l.split = true }, "Concurrent", "counting is atomic"},
+		{"compares times as text", func(l *windowLimiter) { l.text = true }, "ZonesDoNotMatter", "measured in instants"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rec := runRecorded(t, limiterWith(newWindowLimiter(c.set)), c.kase)
+			if !rec.failedWith("/"+c.kase+":", c.msg) {
+				t.Errorf("the suite did not fail %s with %q for a limiter whose %s: %s", c.kase, c.msg, c.name, rec)
+			}
+		})
+	}
+}
+
+// TestLimiterRaceMutantCaughtEveryTime runs the Concurrent case 10 times
+// against a limiter that counts and records under two locks with no pause
+// between, and requires a failure every time.
+func TestLimiterRaceMutantCaughtEveryTime(t *testing.T) {
+	const runs = 10
+	caught := 0
+	for range runs {
+		if runRecorded(t, limiterWith(newWindowLimiter(func(l *windowLimiter) { l.split = true })), "Concurrent").failedWith("/Concurrent:", "counting is atomic") {
+			caught++
+		}
+	}
+	if caught != runs {
+		t.Errorf("case Concurrent caught the limiter in %d of %d runs, want every run", caught, runs)
 	}
 }

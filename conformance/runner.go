@@ -80,16 +80,18 @@ func scope(t suiteT, kind string, methods []string, allowed ...string) suiteT {
 }
 
 // Unsupported returns, by store kind ("UserStore", "SessionStore",
-// "TokenStore", "SecondFactorStore", "PasskeyStore"), the only operations that may return
-// an error matching errors.ErrUnsupported; the suites skip a case that
-// meets one, and fail a case in which any other operation returns it. A
-// session store that keeps no server-side records (a stateless cookie
-// store) can neither list nor revoke a user's sessions, and a store whose
-// server expires records by itself has nothing to sweep. Every other
-// operation is one the manager relies on (every operation of a
-// SecondFactorStore is one two-factor login relies on, and every one of a
-// PasskeyStore one passkey sign-in relies on). The map is a new
-// copy on each call.
+// "TokenStore", "SecondFactorStore", "PasskeyStore", "Hasher",
+// "SessionSealer", "Limiter"), the only operations that may return an error matching
+// errors.ErrUnsupported; the suites skip a case that meets one, and fail
+// a case in which any other operation returns it. A session store that
+// keeps no server-side records (a stateless cookie store) can neither
+// list nor revoke a user's sessions, and a store whose server expires
+// records by itself has nothing to sweep. Every other operation is one
+// the manager relies on: every operation of a SecondFactorStore is one
+// two-factor login relies on, every one of a PasskeyStore one passkey
+// sign-in relies on, and a hasher, sealer or limiter that cannot
+// hash, verify, seal, open or count is none. The map is a new copy on
+// each call.
 func Unsupported() map[string][]string {
 	return map[string][]string{
 		"UserStore":         {},
@@ -97,6 +99,9 @@ func Unsupported() map[string][]string {
 		"TokenStore":        {"DeleteExpired"},
 		"SecondFactorStore": {},
 		"PasskeyStore":      {},
+		"Hasher":            {},
+		"SessionSealer":     {},
+		"Limiter":           {},
 	}
 }
 
@@ -114,7 +119,8 @@ func methodIn(op string, methods []string) string {
 
 // unsupportedAllowed reports whether op (a description starting with, or
 // naming, the method called) may answer errors.ErrUnsupported in t's
-// suite. Outside a scoped suite (the sealer and hasher suites) it may.
+// suite. Outside a scoped suite (none of the package's suites runs
+// unscoped) it may.
 func unsupportedAllowed(t suiteT, op string) (allowed bool, kind, method string) {
 	sc, ok := t.(scopedT)
 	if !ok {

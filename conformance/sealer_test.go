@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"runtime"
@@ -75,6 +76,7 @@ type refSealer struct {
 	broken    string
 	mu        sync.Mutex
 	cache     map[string]*loginkit.Session
+	counter   uint64
 }
 
 var refB64 = base64.RawURLEncoding.Strict()
@@ -126,10 +128,21 @@ func (s *refSealer) Seal(x *loginkit.Session) (string, error) {
 		return refB64.EncodeToString(p), nil
 	}
 	nonce := make([]byte, s.aead.NonceSize())
-	if s.broken != "fixed nonce" {
+	switch s.broken {
+	case "fixed nonce":
+	case "counter nonce":
+		s.mu.Lock()
+		s.counter++
+		binary.BigEndian.PutUint64(nonce[4:], s.counter)
+		s.mu.Unlock()
+	default:
 		_, _ = rand.Read(nonce)
 	}
-	return refB64.EncodeToString(s.aead.Seal(nonce, nonce, p, nil)), nil
+	a := s.aead
+	if s.broken == "seals with old key" && s.old != nil {
+		a = s.old
+	}
+	return refB64.EncodeToString(a.Seal(nonce, nonce, p, nil)), nil
 }
 
 func (s *refSealer) Open(v string) (*loginkit.Session, error) {
@@ -181,6 +194,15 @@ func (s *refSealer) Open(v string) (*loginkit.Session, error) {
 		}
 	}
 	now := time.Now()
+	if s.broken == "grace period" {
+		now = now.Add(-time.Minute)
+	}
+	if s.broken == "zero expiry never expires" && x.ExpiresAt.IsZero() {
+		x.ExpiresAt = now.Add(time.Hour)
+	}
+	if s.broken == "local times" {
+		x.CreatedAt = x.CreatedAt.Local()
+	}
 	if s.broken != "ignores expiry" && (!x.ExpiresAt.After(now) || (s.broken != "ignores absolute expiry" && !x.AbsoluteExpiresAt.IsZero() && !x.AbsoluteExpiresAt.After(now))) {
 		return nil, notFound
 	}
@@ -228,6 +250,11 @@ func TestSealerSuiteCatchesBrokenSealers(t *testing.T) {
 		{"no size limit", "TooLarge"},
 		{"panics", "Garbage"},
 		{"forgets old key", "Rotation"},
+		{"counter nonce", "FreshNonceAcrossInstances"},
+		{"seals with old key", "Rotation"},
+		{"grace period", "Expired"},
+		{"zero expiry never expires", "Expired"},
+		{"local times", "RoundTrip"},
 	} {
 		t.Run(strings.ReplaceAll(c.broken, " ", "_"), func(t *testing.T) {
 			r := &sealerRecorder{TB: t, name: "TestSealer"}

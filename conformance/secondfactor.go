@@ -22,19 +22,17 @@ type SecondFactorHarness struct {
 }
 
 // TestSecondFactors checks a loginkit.SecondFactorStore against its
-// contract: round trips, per-user isolation, the TOTP replay rule
-// (sequential, and 20 concurrent callers with one step: exactly one
-// succeeds), single-use recovery codes (20 concurrent uses of one code:
-// exactly one succeeds; concurrent uses of different codes: none lost),
-// replacement of the recovery code set, deletion, isolation of returned
-// values and cancelled contexts. Each case runs as a subtest with a fresh
-// store from h.New. The cases: RoundTrip, GetMissing, EmptyValuesRefused,
-// SetTOTPReplaces, SetTOTPKeepsRecoveryCodes, AcceptTOTPStep,
-// AcceptTOTPStepMissing, AcceptTOTPStepConcurrent,
-// AcceptTOTPStepConcurrentRising, UseRecoveryCode,
-// UseRecoveryCodeConcurrent, UseDifferentRecoveryCodesConcurrent,
-// SetRecoveryCodesReplaces, SetRecoveryCodesKeepsTOTP, UsersIsolated,
-// Delete, ReturnedValuesIsolated, ContextCancelled.
+// contract: round trips, per-user isolation (also of user IDs that are
+// prefixes of each other), the TOTP replay rule (sequential, and 20
+// concurrent callers with one step: exactly one succeeds), single-use
+// recovery codes matched exactly (20 concurrent uses of one code: exactly
+// one succeeds; concurrent uses of different codes: none lost),
+// replacement of the recovery code set and of the TOTP secret, also while
+// codes and steps are being used, deletion, times in UTC, isolation of
+// returned values and cancelled contexts. The race cases repeat their
+// rounds for a time budget (see the package documentation). Each case
+// runs as a subtest with a fresh store from h.New; the package
+// documentation lists them.
 func TestSecondFactors(t *testing.T, h SecondFactorHarness) {
 	t.Helper()
 	runSecondFactors(wrapT(t), h)
@@ -54,6 +52,7 @@ func runSecondFactors(t suiteT, h SecondFactorHarness) {
 	if h.New == nil {
 		t.Fatal("conformance: SecondFactorHarness.New is nil")
 	}
+	only := onlyCases(t)
 	t = scope(t, "SecondFactorStore", secondFactorMethods, Unsupported()["SecondFactorStore"]...)
 	s := &secondFactorSuite{h: h, prec: precisionOr(h.TimePrecision), now: suiteNow()}
 	cases := []struct {
@@ -69,17 +68,25 @@ func runSecondFactors(t suiteT, h SecondFactorHarness) {
 		{"AcceptTOTPStepMissing", s.acceptStepMissing},
 		{"AcceptTOTPStepConcurrent", s.acceptStepConcurrent},
 		{"AcceptTOTPStepConcurrentRising", s.acceptStepRising},
+		{"SetTOTPRacingAcceptTOTPStep", s.setTOTPRacingAccept},
 		{"UseRecoveryCode", s.useCode},
 		{"UseRecoveryCodeConcurrent", s.useCodeConcurrent},
 		{"UseDifferentRecoveryCodesConcurrent", s.useDifferentCodes},
+		{"SetRecoveryCodesRacingUse", s.setCodesRacingUse},
+		{"RecoveryCodeMatchIsExact", s.codeExact},
 		{"SetRecoveryCodesReplaces", s.setCodesReplaces},
 		{"SetRecoveryCodesKeepsTOTP", s.setCodesKeepsTOTP},
 		{"UsersIsolated", s.usersIsolated},
+		{"UserIDsPrefixesOfEachOther", s.prefixUsers},
+		{"EnabledAtUTC", s.enabledAtUTC},
 		{"Delete", s.delete},
 		{"ReturnedValuesIsolated", s.isolation},
 		{"ContextCancelled", s.contextCancelled},
 	}
 	for _, c := range cases {
+		if only != nil && !only[c.name] {
+			continue
+		}
 		t.Run(c.name, func(t suiteT) {
 			c.f(t, h.New(t))
 		})
@@ -191,7 +198,12 @@ func (s *secondFactorSuite) emptyRefused(t suiteT, st loginkit.SecondFactorStore
 	wantErr(t, st.SetTOTP(background(), "", sfSecret(1), 1, s.now), loginkit.ErrInvalid, "SetTOTP with an empty user ID", "an empty userID is ErrInvalid")
 	wantErr(t, st.SetRecoveryCodes(background(), "", sfCodes("x", 1)), loginkit.ErrInvalid, "SetRecoveryCodes with an empty user ID", "an empty userID is ErrInvalid")
 	wantErr(t, st.SetRecoveryCodes(background(), u, []string{"ok", ""}), loginkit.ErrInvalid, "SetRecoveryCodes with an empty hash", "an empty hash is ErrInvalid")
-	_, err := st.GetSecondFactor(background(), u)
+	_, err := st.GetSecondFactor(background(), "")
+	wantErr(t, err, loginkit.ErrInvalid, "GetSecondFactor with an empty user ID", "an empty userID is ErrInvalid")
+	wantErr(t, st.AcceptTOTPStep(background(), "", 1), loginkit.ErrInvalid, "AcceptTOTPStep with an empty user ID", "an empty userID is ErrInvalid")
+	wantErr(t, st.UseRecoveryCode(background(), "", "x"), loginkit.ErrInvalid, "UseRecoveryCode with an empty user ID", "an empty userID is ErrInvalid")
+	wantErr(t, st.DeleteSecondFactor(background(), ""), loginkit.ErrInvalid, "DeleteSecondFactor with an empty user ID", "an empty userID is ErrInvalid")
+	_, err = st.GetSecondFactor(background(), u)
 	wantErr(t, err, loginkit.ErrNotFound, "GetSecondFactor after refused writes", "a refused write stores nothing")
 }
 
@@ -256,29 +268,44 @@ func sfRace(n int, f func(i int) error) []error {
 	return errs
 }
 
+// acceptStepConcurrent races 20 callers with the same step, several
+// steps a round, round after round for raceBudget, through a yielding
+// context: an AcceptTOTPStep made of a GetSecondFactor and a write with
+// no pause between them is caught every time
+// (TestSecondFactorRaceMutantsCaughtEveryTime runs this case 10 times
+// against such a store and requires a failure in each).
 func (s *secondFactorSuite) acceptStepConcurrent(t suiteT, st loginkit.SecondFactorStore) {
 	const clause = "AcceptTOTPStep is an atomic compare-and-set"
-	const callers, rounds = 20, 5
+	const callers, perRound = 20, 4
 	u := s.user("step-race")
 	must(t, st.SetTOTP(background(), u, sfSecret(5), 1000, s.now), "SetTOTP", clause)
-	for r := range rounds {
-		step := int64(1001 + r)
-		errs := sfRace(callers, func(int) error { return st.AcceptTOTPStep(background(), u, step) })
-		ok := 0
-		for _, err := range errs {
-			switch {
-			case err == nil:
-				ok++
-			case errors.Is(err, loginkit.ErrReplayed):
-			default:
-				skipUnsupported(t, "AcceptTOTPStep", err)
-				t.Errorf("concurrent AcceptTOTPStep(%d): want nil or ErrReplayed, got %v (%s)", step, err, clause)
+	next := int64(1001)
+	repeatRace(func(r int) bool {
+		base := next
+		next += perRound
+		errs := make([][perRound]error, callers)
+		raceSteps(callers, perRound, func(i, k int) {
+			errs[i][k] = st.AcceptTOTPStep(raceContext(), u, base+int64(k))
+		})
+		for k := range perRound {
+			ok := 0
+			for i := range callers {
+				switch err := errs[i][k]; {
+				case err == nil:
+					ok++
+				case errors.Is(err, loginkit.ErrReplayed):
+				default:
+					skipUnsupported(t, "AcceptTOTPStep", err)
+					t.Errorf("concurrent AcceptTOTPStep(%d): want nil or ErrReplayed, got %v (%s)", base+int64(k), err, clause)
+				}
+			}
+			if ok != 1 {
+				t.Errorf("%d concurrent AcceptTOTPStep(%d) (round %d): want exactly 1 success, got %d (%s: one code, one use)", callers, base+int64(k), r+1, ok, clause)
+				return false
 			}
 		}
-		if ok != 1 {
-			t.Fatalf("%d concurrent AcceptTOTPStep(%d): want exactly 1 success, got %d (%s: one code, one use)", callers, step, ok, clause)
-		}
-	}
+		return !t.Failed()
+	})
 }
 
 func (s *secondFactorSuite) acceptStepRising(t suiteT, st loginkit.SecondFactorStore) {
@@ -319,48 +346,210 @@ func (s *secondFactorSuite) useCode(t suiteT, st loginkit.SecondFactorStore) {
 	wantErr(t, err, loginkit.ErrNotFound, "GetSecondFactor after the last code was used (no TOTP)", "a user with no TOTP secret and no recovery code is ErrNotFound")
 }
 
+// useCodeConcurrent races 20 callers using the same code, several codes
+// a round, round after round for raceBudget, through a yielding context:
+// a UseRecoveryCode that reads the set and writes it back with no pause
+// between is caught every time (TestSecondFactorRaceMutantsCaughtEveryTime
+// runs this case 10 times against such a store and requires a failure in
+// each).
 func (s *secondFactorSuite) useCodeConcurrent(t suiteT, st loginkit.SecondFactorStore) {
 	const clause = "UseRecoveryCode is atomic"
-	const callers, rounds = 20, 3
+	const callers, perRound = 20, 4
 	u := s.user("code-race")
-	all := sfCodes("r", rounds+1)
-	must(t, st.SetRecoveryCodes(background(), u, all), "SetRecoveryCodes", clause)
-	for r := range rounds {
-		errs := sfRace(callers, func(int) error { return st.UseRecoveryCode(background(), u, all[r]) })
-		ok := 0
-		for _, err := range errs {
-			switch {
-			case err == nil:
-				ok++
-			case errors.Is(err, loginkit.ErrNotFound):
-			default:
-				skipUnsupported(t, "UseRecoveryCode", err)
-				t.Errorf("concurrent UseRecoveryCode: want nil or ErrNotFound, got %v (%s)", err, clause)
+	repeatRace(func(r int) bool {
+		all := sfCodes(fmt.Sprintf("r%d", r), perRound+1)
+		must(t, st.SetRecoveryCodes(background(), u, all), "SetRecoveryCodes", clause)
+		errs := make([][perRound]error, callers)
+		raceSteps(callers, perRound, func(i, k int) {
+			errs[i][k] = st.UseRecoveryCode(raceContext(), u, all[k])
+		})
+		for k := range perRound {
+			ok := 0
+			for i := range callers {
+				switch err := errs[i][k]; {
+				case err == nil:
+					ok++
+				case errors.Is(err, loginkit.ErrNotFound):
+				default:
+					skipUnsupported(t, "UseRecoveryCode", err)
+					t.Errorf("concurrent UseRecoveryCode: want nil or ErrNotFound, got %v (%s)", err, clause)
+				}
+			}
+			if ok != 1 {
+				t.Errorf("%d concurrent UseRecoveryCode of one code (round %d): want exactly 1 success, got %d (%s: a recovery code is used once)", callers, r+1, ok, clause)
+				return false
 			}
 		}
-		if ok != 1 {
-			t.Fatalf("%d concurrent UseRecoveryCode of one code: want exactly 1 success, got %d (%s: a recovery code is used once)", callers, ok, clause)
-		}
-	}
-	s.want(t, s.get(t, st, u, "GetSecondFactor after the races"), u, nil, 0, time.Time{}, all[rounds:], "GetSecondFactor after the races", clause)
+		s.want(t, s.get(t, st, u, "GetSecondFactor after the races"), u, nil, 0, time.Time{}, all[perRound:], "GetSecondFactor after the races", clause)
+		return !t.Failed()
+	})
 }
 
+// useDifferentCodes races 10 callers each using a different code of one
+// user, round after round for raceBudget, through a yielding context: a
+// UseRecoveryCode that reads the set and writes it back loses or restores
+// codes, and is caught every time.
 func (s *secondFactorSuite) useDifferentCodes(t suiteT, st loginkit.SecondFactorStore) {
 	const clause = "UseRecoveryCode is atomic: concurrent uses of different codes are all kept"
 	const n = 10
 	u := s.user("codes-race")
-	all := sfCodes("d", n+2)
-	must(t, st.SetRecoveryCodes(background(), u, all), "SetRecoveryCodes", clause)
-	errs := sfRace(n, func(i int) error { return st.UseRecoveryCode(background(), u, all[i]) })
-	for i, err := range errs {
-		if err != nil {
-			skipUnsupported(t, "UseRecoveryCode", err)
-			t.Errorf("concurrent UseRecoveryCode of code %d: want success, got %v (%s)", i, err, clause)
+	repeatRace(func(r int) bool {
+		all := sfCodes(fmt.Sprintf("d%d", r), n+2)
+		must(t, st.SetRecoveryCodes(background(), u, all), "SetRecoveryCodes", clause)
+		errs := make([]error, n)
+		raceSteps(n, 1, func(i, _ int) { errs[i] = st.UseRecoveryCode(raceContext(), u, all[i]) })
+		for i, err := range errs {
+			if err != nil {
+				skipUnsupported(t, "UseRecoveryCode", err)
+				t.Errorf("concurrent UseRecoveryCode of code %d: want success, got %v (%s)", i, err, clause)
+			}
 		}
+		s.want(t, s.get(t, st, u, "GetSecondFactor after concurrent uses"), u, nil, 0, time.Time{}, all[n:], "GetSecondFactor after concurrent uses of different codes", clause+" (none lost, none restored)")
+		if t.Failed() {
+			return false
+		}
+		for i := range n {
+			wantErr(t, st.UseRecoveryCode(background(), u, all[i]), loginkit.ErrNotFound, fmt.Sprintf("UseRecoveryCode of used code %d again", i), clause)
+		}
+		return !t.Failed()
+	})
+}
+
+// setCodesRacingUse regenerates a user's codes while 8 callers use codes
+// of the old set, round after round for raceBudget, through a yielding
+// context. Whatever the order, the fresh set must be what is left, whole:
+// a UseRecoveryCode that reads the set and writes it back (even one
+// serialised against other uses by its own lock) brings old codes back.
+func (s *secondFactorSuite) setCodesRacingUse(t suiteT, st loginkit.SecondFactorStore) {
+	const clause = "SetRecoveryCodes replaces the set, also while codes are being used: no old code comes back"
+	const users = 8
+	u := s.user("regen-race")
+	repeatRace(func(r int) bool {
+		old, fresh := sfCodes(fmt.Sprintf("o%d", r), users+1), sfCodes(fmt.Sprintf("n%d", r), 3)
+		must(t, st.SetRecoveryCodes(background(), u, old), "SetRecoveryCodes", clause)
+		errs := make([]error, users+1)
+		raceSteps(users+1, 1, func(i, _ int) {
+			if i == users {
+				errs[i] = st.SetRecoveryCodes(raceContext(), u, fresh)
+				return
+			}
+			errs[i] = st.UseRecoveryCode(raceContext(), u, old[i])
+		})
+		for i, err := range errs {
+			if err != nil && (i == users || !errors.Is(err, loginkit.ErrNotFound)) {
+				skipUnsupported(t, "UseRecoveryCode or SetRecoveryCodes", err)
+				t.Errorf("concurrent UseRecoveryCode and SetRecoveryCodes: call %d: %v (%s)", i, err, clause)
+			}
+		}
+		s.want(t, s.get(t, st, u, "GetSecondFactor after regenerating while codes were used"), u, nil, 0, time.Time{}, fresh,
+			fmt.Sprintf("GetSecondFactor after regenerating while codes were used (round %d)", r+1), clause)
+		return !t.Failed()
+	})
+}
+
+// setTOTPRacingAccept re-enrols a user (SetTOTP with a new secret) while
+// 8 callers accept steps, round after round for raceBudget, through a
+// yielding context. Whatever the order, the new secret and enabled time
+// must be what is kept: an AcceptTOTPStep that reads the record and
+// writes it back whole brings the old secret back.
+func (s *secondFactorSuite) setTOTPRacingAccept(t suiteT, st loginkit.SecondFactorStore) {
+	const clause = "AcceptTOTPStep changes only the step, also while SetTOTP replaces the secret"
+	const callers = 8
+	u := s.user("reenrol-race")
+	repeatRace(func(r int) bool {
+		base := int64(1000 * (r + 1))
+		oldAt, newAt := s.now.Add(-time.Hour), s.now.Add(time.Duration(r+1)*time.Second)
+		must(t, st.SetTOTP(background(), u, sfSecret(byte(2*r)), base, oldAt), "SetTOTP", clause)
+		errs := make([]error, callers+1)
+		raceSteps(callers+1, 1, func(i, _ int) {
+			if i == callers {
+				errs[i] = st.SetTOTP(raceContext(), u, sfSecret(byte(2*r+1)), base, newAt)
+				return
+			}
+			errs[i] = st.AcceptTOTPStep(raceContext(), u, base+int64(i)+1)
+		})
+		for i, err := range errs {
+			if err != nil && (i == callers || !errors.Is(err, loginkit.ErrReplayed)) {
+				skipUnsupported(t, "AcceptTOTPStep or SetTOTP", err)
+				t.Errorf("concurrent AcceptTOTPStep and SetTOTP: call %d: %v (%s)", i, err, clause)
+			}
+		}
+		f := s.get(t, st, u, "GetSecondFactor after re-enrolling while steps were accepted")
+		if string(f.TOTPSecret) != string(sfSecret(byte(2*r+1))) || !sfSameInstant(f.TOTPEnabledAt, newAt, s.prec) {
+			t.Errorf("GetSecondFactor after SetTOTP raced AcceptTOTPStep (round %d): secret %x… enabled %v, want the new secret %x… enabled %v (%s)",
+				r+1, f.TOTPSecret[:4], f.TOTPEnabledAt, sfSecret(byte(2*r + 1))[:4], newAt, clause)
+		}
+		if f.TOTPLastStep < base || f.TOTPLastStep > base+callers {
+			t.Errorf("GetSecondFactor after SetTOTP raced AcceptTOTPStep (round %d): TOTPLastStep = %d, want between %d and %d (%s)", r+1, f.TOTPLastStep, base, base+callers, clause)
+		}
+		return !t.Failed()
+	})
+}
+
+// codeExact checks that a hash is matched exactly: the manager's hashes
+// are case-sensitive encodings, so a store matching without regard to
+// case, trimming spaces or by prefix (a text collation, a LIKE) lets a
+// code other than the one issued through.
+func (s *secondFactorSuite) codeExact(t suiteT, st loginkit.SecondFactorStore) {
+	const clause = "UseRecoveryCode matches the hash exactly (case, spaces and length count)"
+	u := s.user("exact")
+	codes := []string{"AbCdEf-hash-Ω", "abcdef-hash-ω", "xyz-hash"}
+	must(t, st.SetRecoveryCodes(background(), u, codes), "SetRecoveryCodes", clause)
+	s.want(t, s.get(t, st, u, "GetSecondFactor"), u, nil, 0, time.Time{}, codes, "GetSecondFactor of codes differing only in case", clause+": codes differing in case are different codes")
+	for _, near := range []string{"ABCDEF-HASH-Ω", "abcdef-hash-Ω", "xyz-hash ", " xyz-hash", "xyz-has", "xyz-hash-", "XYZ-hash", "xyz-%", "xyz-hash\x00", "xyz", ""} {
+		wantErr(t, st.UseRecoveryCode(background(), u, near), loginkit.ErrNotFound, fmt.Sprintf("UseRecoveryCode(%q) with codes %q", near, codes), clause)
 	}
-	s.want(t, s.get(t, st, u, "GetSecondFactor after concurrent uses"), u, nil, 0, time.Time{}, all[n:], "GetSecondFactor after concurrent uses of different codes", clause+" (none lost, none restored)")
-	for i := range n {
-		wantErr(t, st.UseRecoveryCode(background(), u, all[i]), loginkit.ErrNotFound, fmt.Sprintf("UseRecoveryCode of used code %d again", i), clause)
+	s.want(t, s.get(t, st, u, "GetSecondFactor after near-miss uses"), u, nil, 0, time.Time{}, codes, "GetSecondFactor after near-miss uses", clause+": a refused use removes nothing")
+	must(t, st.UseRecoveryCode(background(), u, codes[1]), "UseRecoveryCode of the lower-case code", clause)
+	s.want(t, s.get(t, st, u, "GetSecondFactor after using the lower-case code"), u, nil, 0, time.Time{}, []string{codes[0], codes[2]}, "GetSecondFactor after using the lower-case code", clause+": only that code is removed")
+}
+
+// prefixUsers checks users whose IDs are prefixes of each other, with
+// hashes that make "userID+hash" equal across them, so that a store
+// keying by prefix (a SCAN MATCH id*, a LIKE) or by a concatenation
+// without a separator mixes them up.
+func (s *secondFactorSuite) prefixUsers(t suiteT, st loginkit.SecondFactorStore) {
+	const clause = "each user's data is separate, whatever the user IDs"
+	base := s.user("pfx")
+	u1, u10 := base+"-1", base+"-10"
+	must(t, st.SetTOTP(background(), u1, sfSecret(20), 50, s.now), "SetTOTP(user-1)", clause)
+	must(t, st.SetRecoveryCodes(background(), u1, []string{"A-hash", "B-hash"}), "SetRecoveryCodes(user-1)", clause)
+	must(t, st.SetTOTP(background(), u10, sfSecret(21), 70, s.now), "SetTOTP(user-10)", clause)
+	must(t, st.SetRecoveryCodes(background(), u10, []string{"0A-hash"[1:], "C-hash"}), "SetRecoveryCodes(user-10)", clause)
+	wantErr(t, st.UseRecoveryCode(background(), u1, "0C-hash"), loginkit.ErrNotFound, "UseRecoveryCode(user-1, \"0C-hash\") while user-10 has \"C-hash\"", clause+": user ID and hash are not run together")
+	wantErr(t, st.UseRecoveryCode(background(), u1, "C-hash"), loginkit.ErrNotFound, "UseRecoveryCode(user-1, a code of user-10)", clause)
+	wantErr(t, st.UseRecoveryCode(background(), base, "-1A-hash"), loginkit.ErrNotFound, "UseRecoveryCode(a prefix of the user ID, a hash making the same concatenation)", clause)
+	must(t, st.AcceptTOTPStep(background(), u1, 60), "AcceptTOTPStep(user-1, 60) while user-10's last step is 70", clause)
+	s.want(t, s.get(t, st, u1, "GetSecondFactor(user-1)"), u1, sfSecret(20), 60, s.now, []string{"A-hash", "B-hash"}, "GetSecondFactor(user-1) beside user-10", clause)
+	s.want(t, s.get(t, st, u10, "GetSecondFactor(user-10)"), u10, sfSecret(21), 70, s.now, []string{"A-hash", "C-hash"}, "GetSecondFactor(user-10) beside user-1", clause)
+	_, err := st.GetSecondFactor(background(), base)
+	wantErr(t, err, loginkit.ErrNotFound, "GetSecondFactor of a user whose ID is a prefix of others' (and who has no data)", clause)
+	must(t, st.DeleteSecondFactor(background(), u1), "DeleteSecondFactor(user-1)", clause)
+	must(t, st.DeleteSecondFactor(background(), base), "DeleteSecondFactor of a prefix of the user IDs", clause)
+	const after = "GetSecondFactor(user-10) after deleting user-1 and a prefix of its ID (" + clause + ": DeleteSecondFactor removes that user's data only)"
+	s.want(t, s.get(t, st, u10, after), u10, sfSecret(21), 70, s.now, []string{"A-hash", "C-hash"},
+		"GetSecondFactor(user-10) after deleting user-1 and a prefix of its ID", clause+": DeleteSecondFactor removes that user's data only")
+}
+
+// enabledAtUTC checks that TOTPEnabledAt comes back in time.UTC whatever
+// the zone it was given in, and that a zero time stays zero.
+func (s *secondFactorSuite) enabledAtUTC(t suiteT, st loginkit.SecondFactorStore) {
+	const clause = "times are returned in time.UTC, the same instant; a zero time stays zero"
+	u := s.user("zone")
+	at := s.now.Add(-3 * time.Hour).In(time.FixedZone("UTC-7", -7*3600))
+	must(t, st.SetTOTP(background(), u, sfSecret(22), 1, at), "SetTOTP with a time in UTC-7", clause)
+	f := s.get(t, st, u, "GetSecondFactor")
+	if !sfSameInstant(f.TOTPEnabledAt, at, s.prec) || f.TOTPEnabledAt.Location() != time.UTC {
+		t.Errorf("GetSecondFactor after SetTOTP with enabledAt %v: TOTPEnabledAt = %v in %v, want %v in UTC (%s)", at, f.TOTPEnabledAt, f.TOTPEnabledAt.Location(), at.UTC(), clause)
+	}
+	must(t, st.AcceptTOTPStep(background(), u, 2), "AcceptTOTPStep", clause)
+	if f := s.get(t, st, u, "GetSecondFactor after AcceptTOTPStep"); f.TOTPEnabledAt.Location() != time.UTC || !sfSameInstant(f.TOTPEnabledAt, at, s.prec) {
+		t.Errorf("GetSecondFactor after AcceptTOTPStep: TOTPEnabledAt = %v in %v, want %v in UTC (%s)", f.TOTPEnabledAt, f.TOTPEnabledAt.Location(), at.UTC(), clause)
+	}
+	v := s.user("zero-time")
+	must(t, st.SetTOTP(background(), v, sfSecret(23), 1, time.Time{}), "SetTOTP with a zero enabledAt", clause)
+	if f := s.get(t, st, v, "GetSecondFactor"); !f.TOTPEnabledAt.IsZero() {
+		t.Errorf("GetSecondFactor after SetTOTP with a zero enabledAt: TOTPEnabledAt = %v, want the zero time (%s)", f.TOTPEnabledAt, clause)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -232,5 +233,414 @@ func TestSecondFactorSuitePassesMemstore(t *testing.T) {
 	}
 	if len(rec.passed) < 18 {
 		t.Errorf("only %d cases passed: %v", len(rec.passed), rec.passed)
+	}
+}
+
+// stepNoPauseSF checks the step and then writes it back with the whole
+// record, with no pause between.
+type stepNoPauseSF struct{ sfStore }
+
+func (s stepNoPauseSF) AcceptTOTPStep(ctx context.Context, userID string, step int64) error {
+	f, err := s.GetSecondFactor(ctx, userID)
+	if err != nil || len(f.TOTPSecret) == 0 {
+		return loginkit.ErrNotFound
+	}
+	if step <= f.TOTPLastStep {
+		return loginkit.ErrReplayed
+	}
+	return s.SetTOTP(ctx, userID, f.TOTPSecret, step, f.TOTPEnabledAt)
+}
+
+// codeNoPauseSF reads the code set and writes it back without the code,
+// with no pause between.
+type codeNoPauseSF struct{ sfStore }
+
+func (s codeNoPauseSF) UseRecoveryCode(ctx context.Context, userID, hash string) error {
+	f, err := s.GetSecondFactor(ctx, userID)
+	if err != nil {
+		return err
+	}
+	i := slices.Index(f.RecoveryCodes, hash)
+	if i < 0 {
+		return loginkit.ErrNotFound
+	}
+	return s.SetRecoveryCodes(ctx, userID, slices.Delete(f.RecoveryCodes, i, i+1))
+}
+
+// lockedUseSF serialises UseRecoveryCode with its own lock, so that uses
+// never race each other, but SetRecoveryCodes does not take it: a
+// regeneration landing inside a use is undone.
+type lockedUseSF struct {
+	sfStore
+	mu sync.Mutex
+}
+
+func (s *lockedUseSF) UseRecoveryCode(ctx context.Context, userID, hash string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return codeNoPauseSF{s.sfStore}.UseRecoveryCode(ctx, userID, hash)
+}
+
+// lockedAcceptSF serialises AcceptTOTPStep with its own lock and writes
+// the whole record back; SetTOTP does not take the lock, so a
+// re-enrolment landing inside an accept is undone.
+type lockedAcceptSF struct {
+	sfStore
+	mu sync.Mutex
+}
+
+func (s *lockedAcceptSF) AcceptTOTPStep(ctx context.Context, userID string, step int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return stepNoPauseSF{s.sfStore}.AcceptTOTPStep(ctx, userID, step)
+}
+
+// equalStepSF accepts a step equal to the last one (>= where > was
+// needed).
+type equalStepSF struct {
+	sfStore
+	mu sync.Mutex
+}
+
+func (s *equalStepSF) AcceptTOTPStep(ctx context.Context, userID string, step int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := s.GetSecondFactor(ctx, userID)
+	if err != nil || len(f.TOTPSecret) == 0 {
+		return loginkit.ErrNotFound
+	}
+	if step < f.TOTPLastStep {
+		return loginkit.ErrReplayed
+	}
+	return s.SetTOTP(ctx, userID, f.TOTPSecret, step, f.TOTPEnabledAt)
+}
+
+// matchingSF finds the code to use with match instead of ==: a
+// case-insensitive collation, a trimmed or a LIKE comparison.
+type matchingSF struct {
+	sfStore
+	mu    sync.Mutex
+	match func(stored, given string) bool
+}
+
+func (s *matchingSF) UseRecoveryCode(ctx context.Context, userID, hash string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := s.GetSecondFactor(ctx, userID)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(f.RecoveryCodes, func(c string) bool { return s.match(c, hash) })
+	if i < 0 {
+		return loginkit.ErrNotFound
+	}
+	return s.sfStore.UseRecoveryCode(ctx, userID, f.RecoveryCodes[i])
+}
+
+// concatCodesSF keeps every user's codes in one set of userID+hash, with
+// no separator.
+type concatCodesSF struct {
+	sfStore
+	mu    sync.Mutex
+	codes map[string]bool
+}
+
+func (s *concatCodesSF) SetRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
+	if err := s.sfStore.SetRecoveryCodes(ctx, userID, hashes); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, h := range hashes {
+		s.codes[userID+h] = true
+	}
+	return nil
+}
+
+func (s *concatCodesSF) UseRecoveryCode(ctx context.Context, userID, hash string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.codes[userID+hash] {
+		return loginkit.ErrNotFound
+	}
+	delete(s.codes, userID+hash)
+	if err := s.sfStore.UseRecoveryCode(ctx, userID, hash); err != nil {
+		// The code belonged to another user whose ID runs into it.
+		for id := range s.users(userID) {
+			if s.sfStore.UseRecoveryCode(ctx, id, strings.TrimPrefix(userID+hash, id)) == nil {
+				return nil
+			}
+		}
+		return err
+	}
+	return nil
+}
+
+func (s *concatCodesSF) users(prefix string) map[string]bool {
+	out := map[string]bool{}
+	for k := range s.codes {
+		if strings.HasPrefix(k, prefix) && len(k) > len(prefix) {
+			for i := len(prefix); i <= len(k); i++ {
+				out[k[:i]] = true
+			}
+		}
+	}
+	return out
+}
+
+// prefixDeleteSF deletes every user whose ID starts with the one given
+// (a SCAN MATCH id* or LIKE 'id%').
+type prefixDeleteSF struct {
+	sfStore
+	mu    sync.Mutex
+	users map[string]bool
+}
+
+func (s *prefixDeleteSF) note(userID string) {
+	s.mu.Lock()
+	s.users[userID] = true
+	s.mu.Unlock()
+}
+
+func (s *prefixDeleteSF) SetTOTP(ctx context.Context, userID string, secret []byte, step int64, at time.Time) error {
+	s.note(userID)
+	return s.sfStore.SetTOTP(ctx, userID, secret, step, at)
+}
+
+func (s *prefixDeleteSF) SetRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
+	s.note(userID)
+	return s.sfStore.SetRecoveryCodes(ctx, userID, hashes)
+}
+
+func (s *prefixDeleteSF) DeleteSecondFactor(ctx context.Context, userID string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id := range s.users {
+		if strings.HasPrefix(id, userID) {
+			if err := s.sfStore.DeleteSecondFactor(ctx, id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// zoneKeepingSF keeps enabledAt in the zone it was given (no UTC()).
+type zoneKeepingSF struct {
+	sfStore
+	mu  sync.Mutex
+	loc map[string]*time.Location
+}
+
+func (s *zoneKeepingSF) SetTOTP(ctx context.Context, userID string, secret []byte, step int64, at time.Time) error {
+	if err := s.sfStore.SetTOTP(ctx, userID, secret, step, at); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.loc[userID] = at.Location()
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *zoneKeepingSF) GetSecondFactor(ctx context.Context, userID string) (*loginkit.SecondFactor, error) {
+	f, err := s.sfStore.GetSecondFactor(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l := s.loc[userID]; l != nil && !f.TOTPEnabledAt.IsZero() {
+		f.TOTPEnabledAt = f.TOTPEnabledAt.In(l)
+	}
+	return f, nil
+}
+
+// epochZeroSF stores enabledAt as Unix milliseconds in a NOT NULL
+// column: a zero time comes back as 1970-01-01.
+type epochZeroSF struct{ sfStore }
+
+func (s epochZeroSF) SetTOTP(ctx context.Context, userID string, secret []byte, step int64, at time.Time) error {
+	ms := int64(0)
+	if !at.IsZero() {
+		ms = at.UnixMilli()
+	}
+	return s.sfStore.SetTOTP(ctx, userID, secret, step, time.UnixMilli(ms).UTC())
+}
+
+// acceptThenCheckCtxSF accepts the step and only then looks at ctx.
+type acceptThenCheckCtxSF struct{ sfStore }
+
+func (s acceptThenCheckCtxSF) AcceptTOTPStep(ctx context.Context, userID string, step int64) error {
+	if err := s.sfStore.AcceptTOTPStep(context.Background(), userID, step); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// aliasedCodesSF returns the very code slice it keeps.
+type aliasedCodesSF struct {
+	sfStore
+	mu    sync.Mutex
+	codes map[string][]string
+}
+
+func (s *aliasedCodesSF) SetRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
+	if err := s.sfStore.SetRecoveryCodes(ctx, userID, hashes); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.codes[userID] = slices.Clone(hashes)
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *aliasedCodesSF) GetSecondFactor(ctx context.Context, userID string) (*loginkit.SecondFactor, error) {
+	f, err := s.sfStore.GetSecondFactor(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.codes[userID]; ok {
+		f.RecoveryCodes = c
+	}
+	return f, nil
+}
+
+func (s *aliasedCodesSF) UseRecoveryCode(ctx context.Context, userID, hash string) error {
+	if err := s.sfStore.UseRecoveryCode(ctx, userID, hash); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.codes[userID] = slices.DeleteFunc(s.codes[userID], func(c string) bool { return c == hash })
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *aliasedCodesSF) DeleteSecondFactor(ctx context.Context, userID string) error {
+	if err := s.sfStore.DeleteSecondFactor(ctx, userID); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	delete(s.codes, userID)
+	s.mu.Unlock()
+	return nil
+}
+
+// setIgnoresCtxSF overwrites the secret without looking at ctx.
+type setIgnoresCtxSF struct{ sfStore }
+
+func (s setIgnoresCtxSF) SetTOTP(_ context.Context, userID string, secret []byte, step int64, at time.Time) error {
+	return s.sfStore.SetTOTP(context.Background(), userID, secret, step, at)
+}
+
+// emptyUserDeletesSF treats an empty user ID as "every user" in
+// DeleteSecondFactor (a WHERE clause dropped for an empty argument).
+type emptyUserDeletesSF struct{ sfStore }
+
+func (s emptyUserDeletesSF) DeleteSecondFactor(ctx context.Context, userID string) error {
+	if userID == "" {
+		return nil
+	}
+	return s.sfStore.DeleteSecondFactor(ctx, userID)
+}
+
+func TestSecondFactorSuiteCatchesMoreBrokenStores(t *testing.T) {
+	fold := func() sfStore {
+		return &matchingSF{sfStore: newSF(), match: strings.EqualFold}
+	}
+	cases := []struct {
+		name  string
+		store func() sfStore
+		want  [][2]string
+	}{
+		{"TOTP step read then written, no pause", func() sfStore { return stepNoPauseSF{newSF()} },
+			[][2]string{{"/AcceptTOTPStepConcurrent", "want exactly 1 success"}}},
+		{"recovery code read then rewritten, no pause", func() sfStore { return codeNoPauseSF{newSF()} },
+			[][2]string{{"/UseRecoveryCodeConcurrent", "want exactly 1 success"}, {"/UseDifferentRecoveryCodesConcurrent", "none lost, none restored"}}},
+		{"uses locked against each other only", func() sfStore { return &lockedUseSF{sfStore: newSF()} },
+			[][2]string{{"/SetRecoveryCodesRacingUse", "no old code comes back"}}},
+		{"accepts locked against each other only", func() sfStore { return &lockedAcceptSF{sfStore: newSF()} },
+			[][2]string{{"/SetTOTPRacingAcceptTOTPStep", "AcceptTOTPStep changes only the step"}}},
+		{"step equal to the last accepted", func() sfStore { return &equalStepSF{sfStore: newSF()} },
+			[][2]string{{"/AcceptTOTPStep:", "a replayed step is ErrReplayed"}}},
+		{"recovery code matched case-insensitively", fold,
+			[][2]string{{"/RecoveryCodeMatchIsExact", "case, spaces and length count"}}},
+		{"recovery code matched after trimming", func() sfStore {
+			return &matchingSF{sfStore: newSF(), match: func(a, b string) bool { return a == strings.TrimSpace(b) }}
+		}, [][2]string{{"/RecoveryCodeMatchIsExact", "case, spaces and length count"}}},
+		{"recovery code matched by prefix", func() sfStore {
+			return &matchingSF{sfStore: newSF(), match: func(a, b string) bool { return strings.HasPrefix(a, strings.TrimSuffix(b, "%")) }}
+		}, [][2]string{{"/RecoveryCodeMatchIsExact", "case, spaces and length count"}}},
+		{"codes keyed by user ID and hash run together", func() sfStore { return &concatCodesSF{sfStore: newSF(), codes: map[string]bool{}} },
+			[][2]string{{"/UserIDsPrefixesOfEachOther", "user ID and hash are not run together"}}},
+		{"delete by user ID prefix", func() sfStore { return &prefixDeleteSF{sfStore: newSF(), users: map[string]bool{}} },
+			[][2]string{{"/UserIDsPrefixesOfEachOther", "removes that user's data only"}}},
+		{"enabled time kept in the caller's zone", func() sfStore { return &zoneKeepingSF{sfStore: newSF(), loc: map[string]*time.Location{}} },
+			[][2]string{{"/EnabledAtUTC", "returned in time.UTC"}}},
+		{"zero enabled time stored as the Unix epoch", func() sfStore { return epochZeroSF{newSF()} },
+			[][2]string{{"/EnabledAtUTC", "a zero time stays zero"}}},
+		{"step accepted before the context is checked", func() sfStore { return acceptThenCheckCtxSF{newSF()} },
+			[][2]string{{"/ContextCancelled", "a cancelled call changes nothing"}}},
+		{"SetTOTP ignores ctx", func() sfStore { return setIgnoresCtxSF{newSF()} },
+			[][2]string{{"/ContextCancelled", "SetTOTP with a cancelled context"}}},
+		{"empty user ID accepted by DeleteSecondFactor", func() sfStore { return emptyUserDeletesSF{newSF()} },
+			[][2]string{{"/EmptyValuesRefused", "DeleteSecondFactor with an empty user ID"}}},
+		{"recovery codes returned aliased", func() sfStore { return &aliasedCodesSF{sfStore: newSF(), codes: map[string][]string{}} },
+			[][2]string{{"/ReturnedValuesIsolated", "GetSecondFactor returns a copy"}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var kases []string
+			for _, w := range c.want {
+				kases = append(kases, strings.Trim(w[0], "/:"))
+			}
+			rec := runRecorded(t, secondFactorsWith(c.store), kases...)
+			for _, w := range c.want {
+				sub := w[0]
+				if sub[len(sub)-1] != ':' {
+					sub += ":"
+				}
+				if !rec.failedWith(sub, w[1]) {
+					t.Errorf("the suite did not fail case %s with %q; it recorded %s", w[0], w[1], rec)
+				}
+			}
+		})
+	}
+}
+
+// TestSecondFactorRaceMutantsCaughtEveryTime runs each second-factor race
+// case 10 times against a store whose race window has no pause in it, and
+// requires the case to fail every time.
+func TestSecondFactorRaceMutantsCaughtEveryTime(t *testing.T) {
+	const runs = 10
+	for _, c := range []struct {
+		name, kase, want string
+		store            func() sfStore
+	}{
+		{"AcceptTOTPStep read then written", "AcceptTOTPStepConcurrent", "want exactly 1 success", func() sfStore { return stepNoPauseSF{newSF()} }},
+		{"UseRecoveryCode read then rewritten", "UseRecoveryCodeConcurrent", "want exactly 1 success", func() sfStore { return codeNoPauseSF{newSF()} }},
+		{"UseRecoveryCode read then rewritten, different codes", "UseDifferentRecoveryCodesConcurrent", "none lost, none restored", func() sfStore { return codeNoPauseSF{newSF()} }},
+		{"uses locked against each other only", "SetRecoveryCodesRacingUse", "no old code comes back", func() sfStore { return &lockedUseSF{sfStore: newSF()} }},
+		{"accepts locked against each other only", "SetTOTPRacingAcceptTOTPStep", "AcceptTOTPStep changes only the step", func() sfStore { return &lockedAcceptSF{sfStore: newSF()} }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			caught := 0
+			for range runs {
+				if runRecorded(t, secondFactorsWith(c.store), c.kase).failedWith("/"+c.kase+":", c.want) {
+					caught++
+				}
+			}
+			if caught != runs {
+				t.Errorf("case %s caught the store in %d of %d runs, want every run", c.kase, caught, runs)
+			}
+			t.Logf("case %s caught the store in %d of %d runs", c.kase, caught, runs)
+		})
 	}
 }

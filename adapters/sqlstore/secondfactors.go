@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/loginkit/loginkit"
@@ -184,6 +185,12 @@ func (s *SecondFactors) UseRecoveryCode(ctx context.Context, userID, hash string
 	const op = "use recovery code"
 	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
 		return err
+	}
+	if strings.IndexByte(hash, 0) >= 0 {
+		// No stored hash holds a NUL byte (a text column cannot), and the
+		// query builder refuses to write one into SQL: a hash with one is
+		// simply not in the set.
+		return errs.NotFound(op)
 	}
 	res, err := s.db.NewDelete().TableExpr("?", bun.Ident(s.code)).
 		Where("user_id = ? AND hash = ?", userID, hash).Exec(ctx)

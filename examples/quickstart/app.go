@@ -199,9 +199,9 @@ func (a *App) Handler() http.Handler {
 	if a.stores.SecondFactors != nil {
 		mux.HandleFunc("GET /login/2fa", a.secondFactorForm)
 		mux.HandleFunc("POST /login/2fa", a.secondFactor)
-		mux.Handle("GET /account/2fa", a.m.Required(http.HandlerFunc(a.enableForm)))
-		mux.Handle("GET /account/2fa/qr.png", a.m.Required(http.HandlerFunc(a.qrCode)))
-		mux.Handle("POST /account/2fa", a.m.Required(http.HandlerFunc(a.enable)))
+		mux.Handle("GET /account/2fa", a.m.FreshRequired(http.HandlerFunc(a.enableForm)))
+		mux.Handle("GET /account/2fa/qr.png", a.m.FreshRequired(http.HandlerFunc(a.qrCode)))
+		mux.Handle("POST /account/2fa", a.m.FreshRequired(http.HandlerFunc(a.enable)))
 		mux.Handle("POST /account/2fa/recovery-codes", a.m.FreshRequired(http.HandlerFunc(a.regenerate)))
 		mux.Handle("POST /account/2fa/disable", a.m.FreshRequired(http.HandlerFunc(a.disable)))
 		// After re-entering the password, the refresh page sends the

@@ -197,6 +197,19 @@ func TestTwoFactorRegenerateAndDisableNeedFreshLogin(t *testing.T) {
 	c.mustLogin("ann", "correct horse", false) // no second step any more
 }
 
+// TestTwoFactorEnrolFromStaleSessionAsksForPassword: a remembered (stale)
+// session, such as a stolen remember cookie, cannot turn two-factor
+// authentication on with an app of its own.
+func TestTwoFactorEnrolFromStaleSessionAsksForPassword(t *testing.T) {
+	ta, _ := newTwoFactorApp(t, false)
+	ta.createUser("ann", "ann@example.com", "correct horse", false)
+	c := ta.client()
+	c.mustLogin("ann", "correct horse", true)
+	c.restart() // remembered: not fresh
+	wantRedirect(t, "enrolment page from a stale session", c.get("/account/2fa"), "/reauth?next=%2Faccount%2F2fa")
+	wantRedirect(t, "enrolment from a stale session", c.post("/account/2fa", url.Values{"code": {"123456"}}), "/reauth?next=%2Faccount%2F2fa")
+}
+
 func TestTwoFactorRequiredForAdminPages(t *testing.T) {
 	ta, clk := newTwoFactorApp(t, true)
 	ta.createUser("root", "root@example.com", "correct horse", true)
