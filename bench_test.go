@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -182,12 +181,12 @@ func BenchmarkAuthenticatedRequest(b *testing.B) {
 	})
 }
 
-// Hot-path budget: an authenticated request on memstore through
-// Middleware and Required costs at most this much over the bare handler.
-const (
-	budgetAllocs = 8
-	budgetTime   = time.Microsecond
-)
+// budgetAllocs is the hot-path allocation budget: an authenticated
+// request on memstore through Middleware and Required allocates at most
+// this many times more than the bare handler. Its time budget (1 µs over
+// the bare handler) is measured by BenchmarkAuthenticatedRequest here and
+// by bench/run.sh, not by a timed test.
+const budgetAllocs = 8
 
 // TestHotPathAllocBudget keeps the authenticated request within the
 // allocation budget, counted exactly. The race detector changes the
@@ -205,44 +204,6 @@ func TestHotPathAllocBudget(t *testing.T) {
 	t.Logf("allocations: bare %.0f, memstore %.0f", ab, am)
 	if am-ab > budgetAllocs {
 		t.Errorf("authenticated request: %.0f allocations over the bare handler's %.0f, budget %d", am-ab, ab, budgetAllocs)
-	}
-}
-
-// TestHotPathTimeBudget keeps the authenticated request within the time
-// budget: the best of several benchmark runs of each handler (the
-// minimum is what other load on the machine disturbs least). Sub-µs
-// timings are meaningful only on a machine that is not shared, so it runs
-// when LOGINKIT_TIME_BUDGET=1 (bench/run.sh and BenchmarkAuthenticatedRequest
-// measure the same path with benchstat); on a busy machine, GOMAXPROCS=1
-// keeps the garbage collector's workers from competing with other load:
-//
-//	LOGINKIT_TIME_BUDGET=1 GOMAXPROCS=1 go test -run TestHotPathTimeBudget .
-func TestHotPathTimeBudget(t *testing.T) {
-	if os.Getenv("LOGINKIT_TIME_BUDGET") != "1" {
-		t.Skip("set LOGINKIT_TIME_BUDGET=1 (and GOMAXPROCS=1 on a busy machine) to check the time budget")
-	}
-	if raceEnabled {
-		t.Fatal("the time budget needs a build without -race")
-	}
-	bare, bareReq, h, r := budgetHandlers(t)
-	best := func(h http.Handler, r *http.Request) time.Duration {
-		d := time.Duration(1 << 62)
-		for range 5 {
-			res := testing.Benchmark(func(b *testing.B) {
-				w := &discard{h: http.Header{}}
-				for b.Loop() {
-					clear(w.h)
-					h.ServeHTTP(w, r)
-				}
-			})
-			d = min(d, time.Duration(res.NsPerOp()))
-		}
-		return d
-	}
-	tb, tm := best(bare, bareReq), best(h, r)
-	t.Logf("bare %v, memstore %v (+%v)", tb, tm, tm-tb)
-	if tm-tb > budgetTime {
-		t.Errorf("authenticated request takes %v over the bare handler's %v, budget %v", tm-tb, tb, budgetTime)
 	}
 }
 
