@@ -225,6 +225,33 @@ func (a *tfApp) pending(b *browser, name, password string, remember bool) {
 	}
 }
 
+// enrolAnn registers ann (password pw-ann-123), enrols TOTP for her in a new
+// browser and returns that browser, still logged in, with the secret and
+// the recovery codes.
+func (a *tfApp) enrolAnn() (*browser, string, []string) {
+	a.t.Helper()
+	a.register("ann", "pw-ann-123")
+	b := a.browser()
+	secret, codes := a.enrol(b, "ann", "pw-ann-123")
+	return b, secret, codes
+}
+
+// annPendingNextStep logs b out, moves the clock one TOTP step on (so that
+// the current code is not the one already used) and enters ann's password
+// again: b then waits for its second factor.
+func (a *tfApp) annPendingNextStep(b *browser, remember bool) {
+	a.t.Helper()
+	b.do("POST", "/logout", "")
+	a.clock.Advance(30 * time.Second)
+	a.pending(b, "ann", "pw-ann-123", remember)
+}
+
+// totpNow posts the current TOTP code of secret to /2fa/totp from b.
+func (a *tfApp) totpNow(b *browser, secret string) *http.Response {
+	a.t.Helper()
+	return b.do("POST", "/2fa/totp", form("code", a.code(secret, 0)))
+}
+
 func TestSecondFactorEnrolThenLoginWithCode(t *testing.T) {
 	a := newTFApp(t, loginkit.SecondFactorOptions{})
 	a.register("ann", "pw-ann-123")
@@ -266,7 +293,7 @@ func TestSecondFactorEnrolThenLoginWithCode(t *testing.T) {
 	}
 	a.clock.Advance(30 * time.Second)
 	stolen := b.clone()
-	if res := b.do("POST", "/2fa/totp", form("code", a.code(secret, 0))); res.StatusCode != http.StatusSeeOther {
+	if res := a.totpNow(b, secret); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("correct code: %d %s", res.StatusCode, body(res))
 	}
 	wantWho(t, b, "user:ann:fresh")
@@ -293,9 +320,7 @@ func (a *app) userNamed(name string) *user {
 
 func TestSecondFactorSkewOneStepEachWay(t *testing.T) {
 	a := newTFApp(t, loginkit.SecondFactorOptions{})
-	a.register("ann", "pw-ann-123")
-	b := a.browser()
-	secret, _ := a.enrol(b, "ann", "pw-ann-123")
+	b, secret, _ := a.enrolAnn()
 	for i, c := range []struct {
 		d    time.Duration
 		want int
@@ -323,9 +348,7 @@ func TestSecondFactorSkewOneStepEachWay(t *testing.T) {
 
 func TestSecondFactorTOTPReplaySequential(t *testing.T) {
 	a := newTFApp(t, loginkit.SecondFactorOptions{})
-	a.register("ann", "pw-ann-123")
-	b := a.browser()
-	secret, _ := a.enrol(b, "ann", "pw-ann-123")
+	b, secret, _ := a.enrolAnn()
 	a.clock.Advance(30 * time.Second)
 	b.do("POST", "/logout", "")
 	a.pending(b, "ann", "pw-ann-123", false)
@@ -429,17 +452,13 @@ func TestSecondFactorRecoveryCodeConsumedOnceByTwentyConcurrentUses(t *testing.T
 
 func TestSecondFactorPendingExpires(t *testing.T) {
 	a := newTFApp(t, loginkit.SecondFactorOptions{PendingFor: 2 * time.Minute})
-	a.register("ann", "pw-ann-123")
-	b := a.browser()
-	secret, _ := a.enrol(b, "ann", "pw-ann-123")
-	b.do("POST", "/logout", "")
-	a.clock.Advance(30 * time.Second)
-	a.pending(b, "ann", "pw-ann-123", false)
+	b, secret, _ := a.enrolAnn()
+	a.annPendingNextStep(b, false)
 	a.clock.Advance(2*time.Minute + time.Second)
 	if got := body(b.get("/2fa")); got != "none" {
 		t.Fatalf("GET /2fa after the pending state expired = %q, want none", got)
 	}
-	if res := b.do("POST", "/2fa/totp", form("code", a.code(secret, 0))); res.StatusCode != http.StatusUnauthorized {
+	if res := a.totpNow(b, secret); res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("a correct code after expiry: %d, want 401", res.StatusCode)
 	}
 	wantWho(t, b, "anonymous")
@@ -447,9 +466,7 @@ func TestSecondFactorPendingExpires(t *testing.T) {
 
 func TestSecondFactorPendingRefusedByEveryGuard(t *testing.T) {
 	a := newTFApp(t, loginkit.SecondFactorOptions{})
-	a.register("ann", "pw-ann-123")
-	b := a.browser()
-	a.enrol(b, "ann", "pw-ann-123")
+	b, _, _ := a.enrolAnn()
 	b.do("POST", "/logout", "")
 	a.pending(b, "ann", "pw-ann-123", true)
 	if b.cookie(rememberCookie) != "" {
@@ -493,12 +510,8 @@ func TestSecondFactorWrongCodesCountedByLockout(t *testing.T) {
 	a := newTFApp(t, loginkit.SecondFactorOptions{MaxAttempts: 100}, func(b *loginkit.Builder[*user]) {
 		b.Policies(policies.Lockout(3, 15*time.Minute, 15*time.Minute))
 	})
-	a.register("ann", "pw-ann-123")
-	b := a.browser()
-	secret, _ := a.enrol(b, "ann", "pw-ann-123")
-	b.do("POST", "/logout", "")
-	a.clock.Advance(30 * time.Second)
-	a.pending(b, "ann", "pw-ann-123", false)
+	b, secret, _ := a.enrolAnn()
+	a.annPendingNextStep(b, false)
 	for i := range 3 {
 		if res := b.do("POST", "/2fa/totp", form("code", "123456")); res.StatusCode != http.StatusBadRequest {
 			t.Fatalf("wrong code %d: %d, want 400", i+1, res.StatusCode)
@@ -507,7 +520,7 @@ func TestSecondFactorWrongCodesCountedByLockout(t *testing.T) {
 	if u := a.userNamed("ann"); u.FailedLogins != 3 || !u.LockedUntil.After(a.clock.Now()) {
 		t.Fatalf("after 3 wrong codes: FailedLogins %d, LockedUntil %v; want the account locked", u.FailedLogins, u.LockedUntil)
 	}
-	if res := b.do("POST", "/2fa/totp", form("code", a.code(secret, 0))); res.StatusCode != http.StatusTooManyRequests {
+	if res := a.totpNow(b, secret); res.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("a correct code on a locked account: %d, want 429 (ErrLocked)", res.StatusCode)
 	}
 	if res := a.browser().login("ann", "pw-ann-123", false); res.StatusCode != http.StatusTooManyRequests {
@@ -526,9 +539,7 @@ func TestSecondFactorWrongCodesBoundedPerAccountPerWindow(t *testing.T) {
 		tokens = memstore.NewTokens(memstore.WithClock(time.Now))
 		b.Tokens(tokens)
 	})
-	a.register("ann", "pw-ann-123")
-	b := a.browser()
-	secret, _ := a.enrol(b, "ann", "pw-ann-123")
+	b, secret, _ := a.enrolAnn()
 	b.do("POST", "/logout", "")
 	a.clock.Advance(30 * time.Second)
 	for i := range 3 {
@@ -538,7 +549,7 @@ func TestSecondFactorWrongCodesBoundedPerAccountPerWindow(t *testing.T) {
 		}
 	}
 	a.pending(b, "ann", "pw-ann-123", false)
-	if res := b.do("POST", "/2fa/totp", form("code", a.code(secret, 0))); res.StatusCode != http.StatusTooManyRequests {
+	if res := a.totpNow(b, secret); res.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("4th attempt in the window (a correct code): %d, want 429", res.StatusCode)
 	}
 	if res := b.do("POST", "/2fa/recovery", form("code", "aaaaa-aaaaa")); res.StatusCode != http.StatusTooManyRequests {
@@ -567,12 +578,8 @@ func TestSecondFactorWrongCodesBoundedPerAccountPerWindow(t *testing.T) {
 
 func TestSecondFactorRememberOnlyAfterFactor(t *testing.T) {
 	a := newTFApp(t, loginkit.SecondFactorOptions{})
-	a.register("ann", "pw-ann-123")
-	b := a.browser()
-	secret, _ := a.enrol(b, "ann", "pw-ann-123")
-	b.do("POST", "/logout", "")
-	a.clock.Advance(30 * time.Second)
-	a.pending(b, "ann", "pw-ann-123", true)
+	b, secret, _ := a.enrolAnn()
+	a.annPendingNextStep(b, true)
 	if b.cookie(rememberCookie) != "" {
 		t.Fatal("remember cookie issued at the password step")
 	}
@@ -581,7 +588,7 @@ func TestSecondFactorRememberOnlyAfterFactor(t *testing.T) {
 		t.Fatalf("the pending state survived a browser restart: %q", got)
 	}
 	a.pending(b, "ann", "pw-ann-123", true)
-	b.do("POST", "/2fa/totp", form("code", a.code(secret, 0)))
+	a.totpNow(b, secret)
 	if b.cookie(rememberCookie) == "" {
 		t.Fatal("no remember cookie after the second factor, though asked for")
 	}
@@ -591,13 +598,9 @@ func TestSecondFactorRememberOnlyAfterFactor(t *testing.T) {
 
 func TestSecondFactorDisableNeedsFreshLogin(t *testing.T) {
 	a := newTFApp(t, loginkit.SecondFactorOptions{})
-	a.register("ann", "pw-ann-123")
-	b := a.browser()
-	secret, _ := a.enrol(b, "ann", "pw-ann-123")
-	b.do("POST", "/logout", "")
-	a.clock.Advance(30 * time.Second)
-	a.pending(b, "ann", "pw-ann-123", true)
-	b.do("POST", "/2fa/totp", form("code", a.code(secret, 0)))
+	b, secret, _ := a.enrolAnn()
+	a.annPendingNextStep(b, true)
+	a.totpNow(b, secret)
 	b.restart() // now logged in by the remember cookie: not fresh
 	wantWho(t, b, "user:ann:stale")
 	if res := b.do("POST", "/account/2fa/disable", ""); res.StatusCode != http.StatusForbidden {
@@ -625,9 +628,7 @@ func TestSecondFactorDisableNeedsFreshLogin(t *testing.T) {
 
 func TestSecondFactorRegenerateInvalidatesOldCodes(t *testing.T) {
 	a := newTFApp(t, loginkit.SecondFactorOptions{})
-	a.register("ann", "pw-ann-123")
-	b := a.browser()
-	_, old := a.enrol(b, "ann", "pw-ann-123")
+	b, _, old := a.enrolAnn()
 	res := b.do("POST", "/account/2fa/regenerate", "")
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("regenerate: %d %s", res.StatusCode, body(res))
@@ -683,7 +684,7 @@ func TestSecondFactorSecretsUnreadableAtRestWithoutKey(t *testing.T) {
 	ob := other.browser()
 	a.clock.Advance(30 * time.Second)
 	other.pending(ob, "ann", "pw-ann-123", false)
-	if res := ob.do("POST", "/2fa/totp", form("code", a.code(secret, 0))); res.StatusCode == http.StatusSeeOther {
+	if res := a.totpNow(ob, secret); res.StatusCode == http.StatusSeeOther {
 		t.Fatal("a manager without the key accepted a TOTP code")
 	}
 	if res := ob.do("POST", "/2fa/recovery", form("code", codes[0])); res.StatusCode == http.StatusSeeOther {
@@ -693,7 +694,7 @@ func TestSecondFactorSecretsUnreadableAtRestWithoutKey(t *testing.T) {
 	rotated := newTFAppOn(t, a, loginkit.SecondFactorOptions{Key: otherKey, OldKeys: [][]byte{testFactorKey}})
 	rb := rotated.browser()
 	rotated.pending(rb, "ann", "pw-ann-123", false)
-	if res := rb.do("POST", "/2fa/totp", form("code", a.code(secret, 0))); res.StatusCode != http.StatusSeeOther {
+	if res := a.totpNow(rb, secret); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("rotated keys: a correct code: %d %s", res.StatusCode, body(res))
 	}
 	rb.do("POST", "/logout", "")
@@ -709,7 +710,7 @@ func TestSecondFactorSecretsUnreadableAtRestWithoutKey(t *testing.T) {
 	bb := a.browser()
 	a.clock.Advance(30 * time.Second)
 	a.pending(bb, "bob", "pw-bob-123", false)
-	if res := bb.do("POST", "/2fa/totp", form("code", a.code(secret, 0))); res.StatusCode == http.StatusSeeOther {
+	if res := a.totpNow(bb, secret); res.StatusCode == http.StatusSeeOther {
 		t.Fatal("ann's sealed secret, copied to bob's record, let bob in with ann's code")
 	}
 }
@@ -748,7 +749,7 @@ func TestSecondFactorPoliciesAndReconfirm(t *testing.T) {
 	b.do("POST", "/logout", "")
 	a.clock.Advance(30 * time.Second)
 	a.pending(b, "ann", "pw-ann-123", false)
-	b.do("POST", "/2fa/totp", form("code", a.code(secret, 0)))
+	a.totpNow(b, secret)
 	if res := b.get("/recent"); res.StatusCode != http.StatusOK {
 		t.Fatalf("/recent right after the second factor: %d", res.StatusCode)
 	}
@@ -760,7 +761,7 @@ func TestSecondFactorPoliciesAndReconfirm(t *testing.T) {
 		t.Fatalf("/admin needs a second factor, not a recent one: %d", res.StatusCode)
 	}
 	before := b.cookie(sessionCookie)
-	if res := b.do("POST", "/2fa/totp", form("code", a.code(secret, 0))); res.StatusCode != http.StatusSeeOther {
+	if res := a.totpNow(b, secret); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("re-confirming while logged in: %d %s", res.StatusCode, body(res))
 	}
 	if b.cookie(sessionCookie) == before {
@@ -773,12 +774,8 @@ func TestSecondFactorPoliciesAndReconfirm(t *testing.T) {
 
 func TestSecondFactorPendingSessionProtection(t *testing.T) {
 	a := newTFApp(t, loginkit.SecondFactorOptions{})
-	a.register("ann", "pw-ann-123")
-	b := a.browser()
-	secret, _ := a.enrol(b, "ann", "pw-ann-123")
-	b.do("POST", "/logout", "")
-	a.clock.Advance(30 * time.Second)
-	a.pending(b, "ann", "pw-ann-123", false)
+	b, secret, _ := a.enrolAnn()
+	a.annPendingNextStep(b, false)
 	thief := b.clone()
 	thief.userAgent, thief.addr = "Other/2.0", "203.0.113.9:5555"
 	if res := thief.do("POST", "/2fa/totp", form("code", a.code(secret, 0))); res.StatusCode != http.StatusUnauthorized {
@@ -818,18 +815,14 @@ func TestSecondFactorWithStatelessCookieSessions(t *testing.T) {
 		}
 		b.Sessions(sealer)
 	})
-	a.register("ann", "pw-ann-123")
-	b := a.browser()
-	secret, codes := a.enrol(b, "ann", "pw-ann-123")
-	b.do("POST", "/logout", "")
-	a.clock.Advance(30 * time.Second)
-	a.pending(b, "ann", "pw-ann-123", false)
+	b, secret, codes := a.enrolAnn()
+	a.annPendingNextStep(b, false)
 	wantWho(t, b, "anonymous")
 	if res := b.get("/protected"); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("a pending cookie session reached a guarded page: %d", res.StatusCode)
 	}
 	pendingCopy := b.clone()
-	if res := b.do("POST", "/2fa/totp", form("code", a.code(secret, 0))); res.StatusCode != http.StatusSeeOther {
+	if res := a.totpNow(b, secret); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("code: %d %s", res.StatusCode, body(res))
 	}
 	wantWho(t, b, "user:ann:fresh")
@@ -848,16 +841,12 @@ func TestSecondFactorLimitRefusalDoesNotResetLockoutCount(t *testing.T) {
 	a := newTFApp(t, loginkit.SecondFactorOptions{MaxAttempts: 2}, func(b *loginkit.Builder[*user]) {
 		b.Policies(policies.Lockout(10, 15*time.Minute, 15*time.Minute))
 	})
-	a.register("ann", "pw-ann-123")
-	b := a.browser()
-	secret, _ := a.enrol(b, "ann", "pw-ann-123")
-	b.do("POST", "/logout", "")
-	a.clock.Advance(30 * time.Second)
-	a.pending(b, "ann", "pw-ann-123", false)
+	b, secret, _ := a.enrolAnn()
+	a.annPendingNextStep(b, false)
 	for range 2 {
 		b.do("POST", "/2fa/totp", form("code", "111111"))
 	}
-	if res := b.do("POST", "/2fa/totp", form("code", a.code(secret, 0))); res.StatusCode != http.StatusTooManyRequests {
+	if res := a.totpNow(b, secret); res.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("over the code limit: %d, want 429", res.StatusCode)
 	}
 	if got := a.userNamed("ann").FailedLogins; got != 3 {
