@@ -338,6 +338,41 @@ func (a *pkApp) enrol(b *browser, name string) *softAuthenticator {
 	return sa
 }
 
+// annWithKey registers ann (password pw), logs her in, fresh, in a new
+// browser and enrols a passkey called name: it returns the browser and the
+// passkey's authenticator.
+func (a *pkApp) annWithKey(name string) (*browser, *softAuthenticator) {
+	a.t.Helper()
+	a.register("ann", "pw")
+	b := a.browser()
+	b.mustLogin("ann", "pw", false)
+	return b, a.enrol(b, name)
+}
+
+// concurrentPosts sends n POSTs of doc at once, the i-th to path(i) from
+// its own clone of b, and returns their statuses.
+func concurrentPosts(b *browser, n int, path func(i int) string, doc []byte) []int {
+	codes := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		c := b.clone()
+		wg.Go(func() { codes[i], _ = post(c, path(i), doc) })
+	}
+	wg.Wait()
+	return codes
+}
+
+// countStatus returns how many of codes are want.
+func countStatus(codes []int, want int) int {
+	n := 0
+	for _, c := range codes {
+		if c == want {
+			n++
+		}
+	}
+	return n
+}
+
 // passkeyLogin signs in with sa, returning the finish status.
 func passkeyLogin(t *testing.T, b *browser, sa *softAuthenticator) (int, []byte) {
 	t.Helper()
@@ -347,10 +382,7 @@ func passkeyLogin(t *testing.T, b *browser, sa *softAuthenticator) (int, []byte)
 
 func TestPasskeyRegisterThenPasswordlessLogin(t *testing.T) {
 	a := newPKApp(t)
-	a.register("ann", "pw")
-	b := a.browser()
-	b.mustLogin("ann", "pw", false)
-	sa := a.enrol(b, "Laptop")
+	b, sa := a.annWithKey("Laptop")
 	if got := body(b.get("/passkeys")); got != "Laptop;" {
 		t.Fatalf("GET /passkeys = %q, want the new passkey", got)
 	}
@@ -382,10 +414,7 @@ func TestPasskeyRegistrationNeedsLogin(t *testing.T) {
 
 func TestPasskeyAssertionReplayRefused(t *testing.T) {
 	a := newPKApp(t)
-	a.register("ann", "pw")
-	b := a.browser()
-	b.mustLogin("ann", "pw", false)
-	sa := a.enrol(b, "Key")
+	_, sa := a.annWithKey("Key")
 	nb := a.browser()
 	opts := mustPost(nb, "/passkeys/login/begin", nil)
 	sa.count = 1
@@ -407,10 +436,7 @@ func TestPasskeyAssertionReplayRefused(t *testing.T) {
 
 func TestPasskeyAssertionForAnotherSessionRefused(t *testing.T) {
 	a := newPKApp(t)
-	a.register("ann", "pw")
-	b := a.browser()
-	b.mustLogin("ann", "pw", false)
-	sa := a.enrol(b, "Key")
+	_, sa := a.annWithKey("Key")
 
 	victim, attacker := a.browser(), a.browser()
 	victim.addr, attacker.addr = "192.0.2.20:1", "198.51.100.7:1"
@@ -433,10 +459,7 @@ func TestPasskeyAssertionForAnotherSessionRefused(t *testing.T) {
 
 func TestPasskeyChallengeExpires(t *testing.T) {
 	a := newPKApp(t)
-	a.register("ann", "pw")
-	b := a.browser()
-	b.mustLogin("ann", "pw", false)
-	sa := a.enrol(b, "Key")
+	_, sa := a.annWithKey("Key")
 	nb := a.browser()
 	opts := mustPost(nb, "/passkeys/login/begin", nil)
 	a.clock.Advance(loginkit.DefaultPasskeyChallengeFor + time.Second)
@@ -449,28 +472,14 @@ func TestPasskeyChallengeExpires(t *testing.T) {
 
 func TestPasskeyConcurrentAssertionsOneWins(t *testing.T) {
 	a := newPKApp(t)
-	a.register("ann", "pw")
-	b := a.browser()
-	b.mustLogin("ann", "pw", false)
-	sa := a.enrol(b, "Key")
+	_, sa := a.annWithKey("Key")
 	nb := a.browser()
 	opts := mustPost(nb, "/passkeys/login/begin", nil)
 	sa.count = 1
 	resp := sa.get(t, opts)
 	const n = 20
-	codes := make([]int, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		c := nb.clone()
-		wg.Go(func() { codes[i], _ = post(c, "/passkeys/login/finish", resp) })
-	}
-	wg.Wait()
-	ok := 0
-	for _, c := range codes {
-		if c == http.StatusOK {
-			ok++
-		}
-	}
+	codes := concurrentPosts(nb, n, func(int) string { return "/passkeys/login/finish" }, resp)
+	ok := countStatus(codes, http.StatusOK)
 	if ok != 1 {
 		t.Errorf("%d concurrent uses of one assertion: %d succeeded, want exactly 1 (%v)", n, ok, codes)
 	}
@@ -478,10 +487,7 @@ func TestPasskeyConcurrentAssertionsOneWins(t *testing.T) {
 
 func TestPasskeySignCountRegressionRefused(t *testing.T) {
 	a := newPKApp(t)
-	a.register("ann", "pw")
-	b := a.browser()
-	b.mustLogin("ann", "pw", false)
-	sa := a.enrol(b, "Key")
+	_, sa := a.annWithKey("Key")
 	sa.count = 5
 	if code, out := passkeyLogin(t, a.browser(), sa); code != http.StatusOK {
 		t.Fatalf("login with counter 5: %d %s", code, out)
@@ -511,10 +517,7 @@ func TestPasskeySignCountRegressionRefused(t *testing.T) {
 
 func TestPasskeyOtherAuthenticatorRefused(t *testing.T) {
 	a := newPKApp(t)
-	a.register("ann", "pw")
-	b := a.browser()
-	b.mustLogin("ann", "pw", false)
-	sa := a.enrol(b, "Key")
+	_, sa := a.annWithKey("Key")
 	// Another authenticator claiming ann's credential ID and user handle,
 	// with its own key.
 	other := newSoftAuthenticator(t)
@@ -537,10 +540,7 @@ func TestPasskeyOtherAuthenticatorRefused(t *testing.T) {
 
 func TestPasskeyLastCredentialKept(t *testing.T) {
 	a := newPKApp(t)
-	a.register("ann", "pw")
-	b := a.browser()
-	b.mustLogin("ann", "pw", false)
-	k1 := a.enrol(b, "one")
+	b, k1 := a.annWithKey("one")
 	k2 := a.enrol(b, "two")
 	// Ann has a password: she may remove both, the last one too, once
 	// she has a passwordless account no longer... first take her
@@ -608,10 +608,7 @@ func TestPasskeyAsSecondFactor(t *testing.T) {
 // with 20 concurrent replays.
 func TestPasskeyReplayOfSyncedPasskeyRefused(t *testing.T) {
 	a := newPKApp(t)
-	a.register("ann", "pw")
-	b := a.browser()
-	b.mustLogin("ann", "pw", false)
-	sa := a.enrol(b, "Synced")
+	b, sa := a.annWithKey("Synced")
 	sa.flags = flagBE | flagBS
 	// Re-register as backup eligible: the flag may not change later.
 	mustPost(b, "/passkeys/delete?id="+b64.EncodeToString(sa.id), nil)
@@ -632,19 +629,8 @@ func TestPasskeyReplayOfSyncedPasskeyRefused(t *testing.T) {
 	opts = mustPost(rb, "/passkeys/login/begin", nil)
 	resp = sa.get(t, opts)
 	const n = 20
-	codes := make([]int, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		c := rb.clone()
-		wg.Go(func() { codes[i], _ = post(c, "/passkeys/login/finish", resp) })
-	}
-	wg.Wait()
-	ok := 0
-	for _, c := range codes {
-		if c == http.StatusOK {
-			ok++
-		}
-	}
+	codes := concurrentPosts(rb, n, func(int) string { return "/passkeys/login/finish" }, resp)
+	ok := countStatus(codes, http.StatusOK)
 	if ok != 1 {
 		t.Errorf("%d concurrent uses of one counter-0 assertion: %d succeeded, want exactly 1 (%v)", n, ok, codes)
 	}
@@ -748,23 +734,14 @@ func TestPasskeyConcurrentDeletesKeepOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 20
-	codes := make([]int, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		c := b.clone()
-		wg.Go(func() { codes[i], _ = post(c, "/passkeys/delete?id="+b64.EncodeToString(keys[i%len(keys)].id), nil) })
-	}
-	wg.Wait()
+	codes := concurrentPosts(b, n, func(i int) string {
+		return "/passkeys/delete?id=" + b64.EncodeToString(keys[i%len(keys)].id)
+	}, nil)
 	ps, _ := a.passkeys.ListPasskeys(t.Context(), u.ID)
 	if len(ps) != 1 {
 		t.Fatalf("after %d concurrent deletes: %d passkeys left, want exactly 1 (statuses %v)", n, len(ps), codes)
 	}
-	ok := 0
-	for _, c := range codes {
-		if c == http.StatusOK {
-			ok++
-		}
-	}
+	ok := countStatus(codes, http.StatusOK)
 	if ok != len(keys)-1 {
 		t.Errorf("%d deletes succeeded, want %d (statuses %v)", ok, len(keys)-1, codes)
 	}
