@@ -236,6 +236,29 @@ func (m *Manager[U]) freshUser(r *http.Request) (U, error) {
 	return st.user, nil
 }
 
+// passkeyUser checks that passkeys are on and returns the user that who
+// (freshUser or factorUser) finds for r.
+func (m *Manager[U]) passkeyUser(r *http.Request, who func(*http.Request) (U, error)) (U, error) {
+	if err := m.passkeysOn(); err != nil {
+		var zero U
+		return zero, err
+	}
+	return who(r)
+}
+
+// userPasskeys is passkeyUser, and that user's passkeys.
+func (m *Manager[U]) userPasskeys(r *http.Request, who func(*http.Request) (U, error)) (U, []*Passkey, error) {
+	u, err := m.passkeyUser(r, who)
+	if err != nil {
+		return u, nil, err
+	}
+	list, err := m.passkeys.store.ListPasskeys(r.Context(), u.UserID())
+	if err != nil {
+		return u, nil, fmt.Errorf("loginkit: passkeys: %w", err)
+	}
+	return u, list, nil
+}
+
 func (m *Manager[U]) registrationOptions(list []*Passkey) []webauthn.RegistrationOption {
 	exclude := make([]protocol.CredentialDescriptor, 0, len(list))
 	for _, p := range list {
@@ -260,16 +283,9 @@ func (m *Manager[U]) registrationOptions(list []*Passkey) []webauthn.Registratio
 // challenge cookie. Send the browser's answer to
 // FinishPasskeyRegistration within PasskeyOptions.ChallengeFor.
 func (m *Manager[U]) BeginPasskeyRegistration(w http.ResponseWriter, r *http.Request) (json.RawMessage, error) {
-	if err := m.passkeysOn(); err != nil {
-		return nil, err
-	}
-	u, err := m.freshUser(r)
+	u, list, err := m.userPasskeys(r, m.freshUser)
 	if err != nil {
 		return nil, err
-	}
-	list, err := m.passkeys.store.ListPasskeys(r.Context(), u.UserID())
-	if err != nil {
-		return nil, fmt.Errorf("loginkit: passkeys: %w", err)
 	}
 	creation, sd, err := m.passkeys.wa.BeginRegistration(m.webauthnUser(u, list), m.registrationOptions(list)...)
 	if err != nil {
@@ -299,10 +315,7 @@ func readBody(r *http.Request) ([]byte, error) {
 // and returns it. A response that fails any check (challenge, origin,
 // user verification, ...) is ErrPasskeyRefused.
 func (m *Manager[U]) FinishPasskeyRegistration(w http.ResponseWriter, r *http.Request, name string) (*Passkey, error) {
-	if err := m.passkeysOn(); err != nil {
-		return nil, err
-	}
-	u, err := m.freshUser(r)
+	u, err := m.passkeyUser(r, m.freshUser)
 	if err != nil {
 		return nil, err
 	}
@@ -465,16 +478,9 @@ func (m *Manager[U]) FinishPasskeyLogin(w http.ResponseWriter, r *http.Request, 
 // challenge cookie. It returns ErrUnauthorized without such a user and
 // ErrNotFound when the user has no passkey.
 func (m *Manager[U]) BeginPasskeySecondFactor(w http.ResponseWriter, r *http.Request) (json.RawMessage, error) {
-	if err := m.passkeysOn(); err != nil {
-		return nil, err
-	}
-	u, err := m.factorUser(r)
+	u, list, err := m.userPasskeys(r, m.factorUser)
 	if err != nil {
 		return nil, err
-	}
-	list, err := m.passkeys.store.ListPasskeys(r.Context(), u.UserID())
-	if err != nil {
-		return nil, fmt.Errorf("loginkit: passkeys: %w", err)
 	}
 	if len(list) == 0 {
 		return nil, fmt.Errorf("loginkit: passkeys: the user has none: %w", ErrNotFound)
@@ -568,16 +574,9 @@ func (m *Manager[U]) lockPasskeyDeletes(ctx context.Context, userID string) (unl
 // ListPasskeys returns the current user's passkeys, oldest first. It
 // needs a fresh session (ErrNeedsRefresh otherwise).
 func (m *Manager[U]) ListPasskeys(r *http.Request) ([]*Passkey, error) {
-	if err := m.passkeysOn(); err != nil {
-		return nil, err
-	}
-	u, err := m.freshUser(r)
+	_, list, err := m.userPasskeys(r, m.freshUser)
 	if err != nil {
 		return nil, err
-	}
-	list, err := m.passkeys.store.ListPasskeys(r.Context(), u.UserID())
-	if err != nil {
-		return nil, fmt.Errorf("loginkit: passkeys: %w", err)
 	}
 	return list, nil
 }
@@ -586,10 +585,7 @@ func (m *Manager[U]) ListPasskeys(r *http.Request) ([]*Passkey, error) {
 // fresh session (ErrNeedsRefresh otherwise); a credential ID that is not
 // one of the user's passkeys is ErrNotFound.
 func (m *Manager[U]) RenamePasskey(w http.ResponseWriter, r *http.Request, credentialID []byte, name string) error {
-	if err := m.passkeysOn(); err != nil {
-		return err
-	}
-	u, err := m.freshUser(r)
+	u, err := m.passkeyUser(r, m.freshUser)
 	if err != nil {
 		return err
 	}
@@ -608,10 +604,7 @@ func (m *Manager[U]) RenamePasskey(w http.ResponseWriter, r *http.Request, crede
 // that concurrent deletes cannot together remove every passkey; a delete
 // that cannot take the lock within 2 seconds is ErrLocked.
 func (m *Manager[U]) DeletePasskey(w http.ResponseWriter, r *http.Request, credentialID []byte) error {
-	if err := m.passkeysOn(); err != nil {
-		return err
-	}
-	u, err := m.freshUser(r)
+	u, err := m.passkeyUser(r, m.freshUser)
 	if err != nil {
 		return err
 	}
