@@ -167,6 +167,10 @@ func NewApp(st Stores, o Options) (*App, error) {
 // middleware.
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
+	// fresh and required register a handler behind FreshRequired and
+	// Required.
+	fresh := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, a.m.FreshRequired(h)) }
+	required := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, a.m.Required(h)) }
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	mux.HandleFunc("GET /{$}", a.home)
@@ -179,31 +183,31 @@ func (a *App) Handler() http.Handler {
 	if a.stores.Passkeys != nil {
 		mux.HandleFunc("POST /passkeys/login/begin", a.passkeyLoginBegin)
 		mux.HandleFunc("POST /passkeys/login/finish", a.passkeyLoginFinish)
-		mux.Handle("GET /account/passkeys", a.m.FreshRequired(http.HandlerFunc(a.passkeysPage)))
-		mux.Handle("POST /account/passkeys/begin", a.m.FreshRequired(http.HandlerFunc(a.passkeyAddBegin)))
-		mux.Handle("POST /account/passkeys/finish", a.m.FreshRequired(http.HandlerFunc(a.passkeyAddFinish)))
-		mux.Handle("POST /account/passkeys/rename", a.m.FreshRequired(http.HandlerFunc(a.passkeyRename)))
-		mux.Handle("POST /account/passkeys/delete", a.m.FreshRequired(http.HandlerFunc(a.passkeyDelete)))
+		fresh("GET /account/passkeys", a.passkeysPage)
+		fresh("POST /account/passkeys/begin", a.passkeyAddBegin)
+		fresh("POST /account/passkeys/finish", a.passkeyAddFinish)
+		fresh("POST /account/passkeys/rename", a.passkeyRename)
+		fresh("POST /account/passkeys/delete", a.passkeyDelete)
 		if a.stores.SecondFactors != nil {
 			mux.HandleFunc("POST /login/2fa/passkey/begin", a.passkeyFactorBegin)
 			mux.HandleFunc("POST /login/2fa/passkey/finish", a.passkeyFactorFinish)
 		}
 	}
-	mux.Handle("GET /account", a.m.Required(http.HandlerFunc(a.account)))
-	mux.Handle("POST /account/sessions/revoke", a.m.Required(http.HandlerFunc(a.revokeOthers)))
-	mux.Handle("GET /account/password", a.m.FreshRequired(http.HandlerFunc(a.passwordForm)))
-	mux.Handle("POST /account/password", a.m.FreshRequired(http.HandlerFunc(a.changePassword)))
-	mux.Handle("GET /reauth", a.m.Required(http.HandlerFunc(a.reauthForm)))
+	required("GET /account", a.account)
+	required("POST /account/sessions/revoke", a.revokeOthers)
+	fresh("GET /account/password", a.passwordForm)
+	fresh("POST /account/password", a.changePassword)
+	required("GET /reauth", a.reauthForm)
 	a.recoveryRoutes(mux)
-	mux.Handle("POST /reauth", a.m.Required(http.HandlerFunc(a.reauth)))
+	required("POST /reauth", a.reauth)
 	if a.stores.SecondFactors != nil {
 		mux.HandleFunc("GET /login/2fa", a.secondFactorForm)
 		mux.HandleFunc("POST /login/2fa", a.secondFactor)
-		mux.Handle("GET /account/2fa", a.m.FreshRequired(http.HandlerFunc(a.enableForm)))
-		mux.Handle("GET /account/2fa/qr.png", a.m.FreshRequired(http.HandlerFunc(a.qrCode)))
-		mux.Handle("POST /account/2fa", a.m.FreshRequired(http.HandlerFunc(a.enable)))
-		mux.Handle("POST /account/2fa/recovery-codes", a.m.FreshRequired(http.HandlerFunc(a.regenerate)))
-		mux.Handle("POST /account/2fa/disable", a.m.FreshRequired(http.HandlerFunc(a.disable)))
+		fresh("GET /account/2fa", a.enableForm)
+		fresh("GET /account/2fa/qr.png", a.qrCode)
+		fresh("POST /account/2fa", a.enable)
+		fresh("POST /account/2fa/recovery-codes", a.regenerate)
+		fresh("POST /account/2fa/disable", a.disable)
 		// After re-entering the password, the refresh page sends the
 		// user back here with GET: back to the account page.
 		mux.Handle("GET /account/2fa/{action}", a.m.FreshRequired(http.RedirectHandler("/account", http.StatusSeeOther)))
@@ -213,14 +217,15 @@ func (a *App) Handler() http.Handler {
 	if a.admin2FA {
 		adminPolicies = append(adminPolicies, policies.SecondFactor())
 	}
-	admin := a.m.Guard(adminPolicies...)
-	mux.Handle("GET /admin/users", admin(http.HandlerFunc(a.adminUsers)))
-	mux.Handle("POST /admin/users", admin(http.HandlerFunc(a.adminCreate)))
-	mux.Handle("GET /admin/users/{id}", admin(http.HandlerFunc(a.adminEditForm)))
-	mux.Handle("POST /admin/users/{id}", admin(http.HandlerFunc(a.adminEdit)))
-	mux.Handle("POST /admin/users/{id}/active", admin(http.HandlerFunc(a.adminActive)))
-	mux.Handle("GET /admin/users/{id}/delete", admin(http.HandlerFunc(a.adminDeleteForm)))
-	mux.Handle("POST /admin/users/{id}/delete", admin(http.HandlerFunc(a.adminDelete)))
+	adminOnly := a.m.Guard(adminPolicies...)
+	admin := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, adminOnly(h)) }
+	admin("GET /admin/users", a.adminUsers)
+	admin("POST /admin/users", a.adminCreate)
+	admin("GET /admin/users/{id}", a.adminEditForm)
+	admin("POST /admin/users/{id}", a.adminEdit)
+	admin("POST /admin/users/{id}/active", a.adminActive)
+	admin("GET /admin/users/{id}/delete", a.adminDeleteForm)
+	admin("POST /admin/users/{id}/delete", a.adminDelete)
 
 	mux.Handle("GET /api/me", jsonOnly(a.m.Required(http.HandlerFunc(a.apiMe))))
 	mux.Handle("POST /api/login", jsonOnly(http.HandlerFunc(a.apiLogin)))
