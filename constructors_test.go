@@ -184,8 +184,8 @@ func TestConstructorsRefuseBadOptions(t *testing.T) {
 		"tiny max bytes": func() error { _, err := cookiestore.New(key, cookiestore.WithMaxBytes(1)); return err },
 		"huge max bytes": func() error { _, err := cookiestore.New(key, cookiestore.WithMaxBytes(1<<30)); return err },
 	} {
-		if err := noPanic(t, "cookiestore.New with a "+what, f); err == nil {
-			t.Errorf("cookiestore.New with a %s: no error", what)
+		if err := noPanic(t, "cookiestore.New with a "+what, f); !errors.Is(err, loginkit.ErrConfig) || !errors.Is(err, loginkit.ErrInvalid) {
+			t.Errorf("cookiestore.New with a %s: %v; want an error matching ErrConfig and ErrInvalid", what, err)
 		}
 	}
 

@@ -117,8 +117,9 @@ var (
 
 // New returns a Store that seals with k and opens values sealed with k or
 // any key given to WithOldKeys. k must be KeySize (32) random bytes, kept
-// secret and the same on every server; a key of another length is an error
-// matching loginkit.ErrInvalid. Store the key outside the code (an
+// secret and the same on every server. A key of another length, or a bad
+// option, is an error matching loginkit.ErrConfig (as the other adapters'
+// option errors do) and, for compatibility, loginkit.ErrInvalid. Store the key outside the code (an
 // environment variable or secret manager) and generate it with
 // GenerateKey or crypto/rand.
 func New(k []byte, opts ...Option) (*Store, error) {
@@ -127,12 +128,12 @@ func New(k []byte, opts ...Option) (*Store, error) {
 		o(&c)
 	}
 	if c.now == nil {
-		return nil, fmt.Errorf("cookiestore: nil clock: %w", loginkit.ErrInvalid)
+		return nil, fmt.Errorf("cookiestore: nil clock: %w: %w", loginkit.ErrConfig, loginkit.ErrInvalid)
 	}
 	minEncoded := (minSealed*8 + 5) / 6
 	if c.maxBytes < minEncoded+256 || c.maxBytes > loginkit.MaxCookieBytes {
-		return nil, fmt.Errorf("cookiestore: size limit %d outside [%d, %d]: %w",
-			c.maxBytes, minEncoded+256, loginkit.MaxCookieBytes, loginkit.ErrInvalid)
+		return nil, fmt.Errorf("cookiestore: size limit %d outside [%d, %d]: %w: %w",
+			c.maxBytes, minEncoded+256, loginkit.MaxCookieBytes, loginkit.ErrConfig, loginkit.ErrInvalid)
 	}
 	s := &Store{now: c.now, maxBytes: c.maxBytes, maxRaw: c.maxBytes * 6 / 8}
 	for i, raw := range append([][]byte{k}, c.oldKeys...) {
@@ -141,7 +142,7 @@ func New(k []byte, opts ...Option) (*Store, error) {
 			if i > 0 {
 				what = fmt.Sprintf("old key %d", i)
 			}
-			return nil, fmt.Errorf("cookiestore: %s is %d bytes, want %d: %w", what, len(raw), KeySize, loginkit.ErrInvalid)
+			return nil, fmt.Errorf("cookiestore: %s is %d bytes, want %d: %w: %w", what, len(raw), KeySize, loginkit.ErrConfig, loginkit.ErrInvalid)
 		}
 		kk, err := deriveKey(raw, c.purpose)
 		if err != nil {
