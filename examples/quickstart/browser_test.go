@@ -142,15 +142,40 @@ type browser struct {
 // stepTimeout bounds each browser step.
 const stepTimeout = 20 * time.Second
 
+// startAttempts is how often startBrowser tries to start Chromium. A
+// start that fails before Chromium prints its DevTools address is a fault
+// of the machine (a loaded CI runner once saw Chromium exit silently
+// while a second profile started), not of the app, so it is retried; a
+// browser that started and then misbehaves fails the test at once.
+const startAttempts = 3
+
 // startBrowser launches Chromium on the profile directory.
 func startBrowser(t *testing.T, chromium, profile string) *browser {
 	t.Helper()
+	var err error
+	for attempt := 1; attempt <= startAttempts; attempt++ {
+		var b *browser
+		if b, err = launchBrowser(t, chromium, profile); err == nil {
+			t.Cleanup(b.close)
+			return b
+		}
+		t.Logf("starting %s (attempt %d of %d): %v", chromium, attempt, startAttempts, err)
+		time.Sleep(time.Duration(attempt) * 500 * time.Millisecond)
+	}
+	t.Fatalf("Chromium did not start after %d attempts; last error: %v", startAttempts, err)
+	return nil
+}
+
+// launchBrowser starts one Chromium process on the profile directory and
+// waits until it accepts DevTools commands.
+func launchBrowser(t *testing.T, chromium, profile string) (*browser, error) {
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(chromium),
 		chromedp.UserDataDir(profile),
 		chromedp.Flag("headless", true),
 		chromedp.Flag("no-sandbox", true),
 		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("no-first-run", true),
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
@@ -170,14 +195,13 @@ func startBrowser(t *testing.T, chromium, profile string) *browser {
 		cancel()
 		cancelAlloc()
 	}
-	t.Cleanup(b.close)
 	// The first action starts the browser; its context must not carry a
 	// deadline, which would end the browser with it.
 	if err := chromedp.Do(ctx); err != nil {
 		b.close()
-		t.Fatalf("starting %s: %v", chromium, err)
+		return nil, err
 	}
-	return b
+	return b, nil
 }
 
 // close shuts the browser down; the profile directory stays.
