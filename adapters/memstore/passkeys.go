@@ -3,11 +3,11 @@ package memstore
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/internal/storekit"
 )
 
 // Passkeys is an in-memory loginkit.PasskeyStore. Create it with
@@ -28,38 +28,19 @@ func NewPasskeys() *Passkeys {
 	return &Passkeys{byID: map[string]*loginkit.Passkey{}, byUser: map[string]map[string]struct{}{}}
 }
 
-func checkCredential(ctx context.Context, op string, id []byte) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("memstore: %s: %w", op, err)
-	}
-	if len(id) == 0 {
-		return fmt.Errorf("memstore: %s: empty credential ID: %w", op, loginkit.ErrInvalid)
-	}
-	return nil
-}
-
 // CreatePasskey implements loginkit.PasskeyStore.
 func (m *Passkeys) CreatePasskey(ctx context.Context, p *loginkit.Passkey) error {
 	const op = "create passkey"
-	if p == nil {
-		return fmt.Errorf("memstore: %s: nil passkey: %w", op, loginkit.ErrInvalid)
-	}
-	if err := checkCredential(ctx, op, p.CredentialID); err != nil {
+	if err := errs.CheckPasskey(ctx, op, nil, p); err != nil {
 		return err
-	}
-	if err := checkUser(ctx, op, p.UserID); err != nil {
-		return err
-	}
-	if len(p.PublicKey) == 0 {
-		return fmt.Errorf("memstore: %s: empty public key: %w", op, loginkit.ErrInvalid)
 	}
 	c := p.Clone()
-	c.CreatedAt, c.LastUsedAt = utcOrZero(c.CreatedAt), utcOrZero(c.LastUsedAt)
+	c.CreatedAt, c.LastUsedAt = storekit.UTCOrZero(c.CreatedAt), storekit.UTCOrZero(c.LastUsedAt)
 	key := string(c.CredentialID)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.byID[key]; ok {
-		return fmt.Errorf("memstore: %s: %w", op, loginkit.ErrDuplicate)
+		return errs.Duplicate(op, "credential ID")
 	}
 	m.byID[key] = c
 	ids := m.byUser[c.UserID]
@@ -71,30 +52,24 @@ func (m *Passkeys) CreatePasskey(ctx context.Context, p *loginkit.Passkey) error
 	return nil
 }
 
-func utcOrZero(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Time{}
-	}
-	return t.UTC()
-}
-
 // GetPasskey implements loginkit.PasskeyStore.
 func (m *Passkeys) GetPasskey(ctx context.Context, credentialID []byte) (*loginkit.Passkey, error) {
-	if err := checkCredential(ctx, "get passkey", credentialID); err != nil {
+	const op = "get passkey"
+	if err := errs.ReadyCredential(ctx, op, nil, credentialID); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	p := m.byID[string(credentialID)]
 	if p == nil {
-		return nil, fmt.Errorf("memstore: get passkey: %w", loginkit.ErrNotFound)
+		return nil, errs.NotFound(op)
 	}
 	return p.Clone(), nil
 }
 
 // ListPasskeys implements loginkit.PasskeyStore.
 func (m *Passkeys) ListPasskeys(ctx context.Context, userID string) ([]*loginkit.Passkey, error) {
-	if err := checkUser(ctx, "list passkeys", userID); err != nil {
+	if err := errs.ReadyUser(ctx, "list passkeys", nil, userID); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
@@ -103,12 +78,7 @@ func (m *Passkeys) ListPasskeys(ctx context.Context, userID string) ([]*loginkit
 		out = append(out, m.byID[id].Clone())
 	}
 	m.mu.Unlock()
-	slices.SortFunc(out, func(a, b *loginkit.Passkey) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
-			return c
-		}
-		return slices.Compare(a.CredentialID, b.CredentialID)
-	})
+	storekit.SortPasskeys(out)
 	return out, nil
 }
 
@@ -124,17 +94,14 @@ func (m *Passkeys) owned(userID string, credentialID []byte) *loginkit.Passkey {
 // RenamePasskey implements loginkit.PasskeyStore.
 func (m *Passkeys) RenamePasskey(ctx context.Context, userID string, credentialID []byte, name string) error {
 	const op = "rename passkey"
-	if err := checkCredential(ctx, op, credentialID); err != nil {
-		return err
-	}
-	if err := checkUser(ctx, op, userID); err != nil {
+	if err := errs.ReadyOwnCredential(ctx, op, nil, userID, credentialID); err != nil {
 		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	p := m.owned(userID, credentialID)
 	if p == nil {
-		return fmt.Errorf("memstore: %s: %w", op, loginkit.ErrNotFound)
+		return errs.NotFound(op)
 	}
 	p.Name = name
 	return nil
@@ -143,7 +110,7 @@ func (m *Passkeys) RenamePasskey(ctx context.Context, userID string, credentialI
 // UpdateSignCount implements loginkit.PasskeyStore.
 func (m *Passkeys) UpdateSignCount(ctx context.Context, credentialID []byte, old, count uint32, backedUp bool, usedAt time.Time) error {
 	const op = "update sign count"
-	if err := checkCredential(ctx, op, credentialID); err != nil {
+	if err := errs.ReadyCredential(ctx, op, nil, credentialID); err != nil {
 		return err
 	}
 	m.mu.Lock()
@@ -151,27 +118,24 @@ func (m *Passkeys) UpdateSignCount(ctx context.Context, credentialID []byte, old
 	p := m.byID[string(credentialID)]
 	switch {
 	case p == nil:
-		return fmt.Errorf("memstore: %s: %w", op, loginkit.ErrNotFound)
+		return errs.NotFound(op)
 	case p.SignCount != old:
 		return fmt.Errorf("memstore: %s: stored count %d, not %d: %w", op, p.SignCount, old, loginkit.ErrReplayed)
 	}
-	p.SignCount, p.BackedUp, p.LastUsedAt = count, backedUp, utcOrZero(usedAt)
+	p.SignCount, p.BackedUp, p.LastUsedAt = count, backedUp, storekit.UTCOrZero(usedAt)
 	return nil
 }
 
 // DeletePasskey implements loginkit.PasskeyStore.
 func (m *Passkeys) DeletePasskey(ctx context.Context, userID string, credentialID []byte) error {
 	const op = "delete passkey"
-	if err := checkCredential(ctx, op, credentialID); err != nil {
-		return err
-	}
-	if err := checkUser(ctx, op, userID); err != nil {
+	if err := errs.ReadyOwnCredential(ctx, op, nil, userID, credentialID); err != nil {
 		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.owned(userID, credentialID) == nil {
-		return fmt.Errorf("memstore: %s: %w", op, loginkit.ErrNotFound)
+		return errs.NotFound(op)
 	}
 	delete(m.byID, string(credentialID))
 	delete(m.byUser[userID], string(credentialID))
@@ -183,7 +147,7 @@ func (m *Passkeys) DeletePasskey(ctx context.Context, userID string, credentialI
 
 // DeleteUserPasskeys implements loginkit.PasskeyStore.
 func (m *Passkeys) DeleteUserPasskeys(ctx context.Context, userID string) (int, error) {
-	if err := checkUser(ctx, "delete user passkeys", userID); err != nil {
+	if err := errs.ReadyUser(ctx, "delete user passkeys", nil, userID); err != nil {
 		return 0, err
 	}
 	m.mu.Lock()

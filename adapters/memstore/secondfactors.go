@@ -2,12 +2,12 @@ package memstore
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/internal/storekit"
 )
 
 // SecondFactors is an in-memory loginkit.SecondFactorStore. Create it with
@@ -26,16 +26,6 @@ func NewSecondFactors() *SecondFactors {
 	return &SecondFactors{byUser: make(map[string]*loginkit.SecondFactor)}
 }
 
-func checkUser(ctx context.Context, op, userID string) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("memstore: %s: %w", op, err)
-	}
-	if userID == "" {
-		return fmt.Errorf("memstore: %s: empty user ID: %w", op, loginkit.ErrInvalid)
-	}
-	return nil
-}
-
 // record returns the user's record, creating it; the caller holds the lock.
 func (m *SecondFactors) record(userID string) *loginkit.SecondFactor {
 	f := m.byUser[userID]
@@ -48,32 +38,30 @@ func (m *SecondFactors) record(userID string) *loginkit.SecondFactor {
 
 // prune drops a record left with neither secret nor codes.
 func (m *SecondFactors) prune(f *loginkit.SecondFactor) {
-	if len(f.TOTPSecret) == 0 && len(f.RecoveryCodes) == 0 {
+	if storekit.NoSecondFactor(f) {
 		delete(m.byUser, f.UserID)
 	}
 }
 
 // GetSecondFactor implements loginkit.SecondFactorStore.
 func (m *SecondFactors) GetSecondFactor(ctx context.Context, userID string) (*loginkit.SecondFactor, error) {
-	if err := checkUser(ctx, "get second factor", userID); err != nil {
+	const op = "get second factor"
+	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	f := m.byUser[userID]
 	if f == nil {
-		return nil, fmt.Errorf("memstore: get second factor: %w", loginkit.ErrNotFound)
+		return nil, errs.NotFound(op)
 	}
 	return f.Clone(), nil
 }
 
 // SetTOTP implements loginkit.SecondFactorStore.
 func (m *SecondFactors) SetTOTP(ctx context.Context, userID string, secret []byte, lastStep int64, enabledAt time.Time) error {
-	if err := checkUser(ctx, "set TOTP", userID); err != nil {
+	if err := errs.CheckTOTP(ctx, "set TOTP", nil, userID, secret); err != nil {
 		return err
-	}
-	if len(secret) == 0 {
-		return fmt.Errorf("memstore: set TOTP: empty secret: %w", loginkit.ErrInvalid)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -84,7 +72,8 @@ func (m *SecondFactors) SetTOTP(ctx context.Context, userID string, secret []byt
 
 // AcceptTOTPStep implements loginkit.SecondFactorStore.
 func (m *SecondFactors) AcceptTOTPStep(ctx context.Context, userID string, step int64) error {
-	if err := checkUser(ctx, "accept TOTP step", userID); err != nil {
+	const op = "accept TOTP step"
+	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
 		return err
 	}
 	m.mu.Lock()
@@ -92,9 +81,9 @@ func (m *SecondFactors) AcceptTOTPStep(ctx context.Context, userID string, step 
 	f := m.byUser[userID]
 	switch {
 	case f == nil || len(f.TOTPSecret) == 0:
-		return fmt.Errorf("memstore: accept TOTP step: %w", loginkit.ErrNotFound)
+		return errs.NotFound(op)
 	case step <= f.TOTPLastStep:
-		return fmt.Errorf("memstore: accept TOTP step: %w", loginkit.ErrReplayed)
+		return errs.Wrap(op, loginkit.ErrReplayed)
 	}
 	f.TOTPLastStep = step
 	return nil
@@ -102,11 +91,8 @@ func (m *SecondFactors) AcceptTOTPStep(ctx context.Context, userID string, step 
 
 // SetRecoveryCodes implements loginkit.SecondFactorStore.
 func (m *SecondFactors) SetRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
-	if err := checkUser(ctx, "set recovery codes", userID); err != nil {
+	if err := errs.CheckRecoveryCodes(ctx, "set recovery codes", nil, userID, hashes); err != nil {
 		return err
-	}
-	if slices.Contains(hashes, "") {
-		return fmt.Errorf("memstore: set recovery codes: empty hash: %w", loginkit.ErrInvalid)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -118,7 +104,8 @@ func (m *SecondFactors) SetRecoveryCodes(ctx context.Context, userID string, has
 
 // UseRecoveryCode implements loginkit.SecondFactorStore.
 func (m *SecondFactors) UseRecoveryCode(ctx context.Context, userID, hash string) error {
-	if err := checkUser(ctx, "use recovery code", userID); err != nil {
+	const op = "use recovery code"
+	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
 		return err
 	}
 	m.mu.Lock()
@@ -129,7 +116,7 @@ func (m *SecondFactors) UseRecoveryCode(ctx context.Context, userID, hash string
 		i = slices.Index(f.RecoveryCodes, hash)
 	}
 	if i < 0 {
-		return fmt.Errorf("memstore: use recovery code: %w", loginkit.ErrNotFound)
+		return errs.NotFound(op)
 	}
 	f.RecoveryCodes = slices.Delete(f.RecoveryCodes, i, i+1)
 	m.prune(f)
@@ -138,7 +125,7 @@ func (m *SecondFactors) UseRecoveryCode(ctx context.Context, userID, hash string
 
 // DeleteSecondFactor implements loginkit.SecondFactorStore.
 func (m *SecondFactors) DeleteSecondFactor(ctx context.Context, userID string) error {
-	if err := checkUser(ctx, "delete second factor", userID); err != nil {
+	if err := errs.ReadyUser(ctx, "delete second factor", nil, userID); err != nil {
 		return err
 	}
 	m.mu.Lock()

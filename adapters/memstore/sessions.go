@@ -1,14 +1,12 @@
 package memstore
 
 import (
-	"cmp"
 	"context"
-	"fmt"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/internal/storekit"
 )
 
 // Sessions is an in-memory loginkit.SessionStore. Create it with
@@ -59,27 +57,24 @@ func NewSessions(opts ...Option) *Sessions {
 // loginkit.ErrInvalid. A session whose ExpiresAt has passed is stored but
 // never returned.
 func (m *Sessions) Save(ctx context.Context, s *loginkit.Session) error {
-	return m.put(ctx, "save", s, false)
+	return m.put(ctx, "save session", s, false)
 }
 
 // Touch implements loginkit.SessionToucher: it replaces the session only
 // while a live session with that key exists, and returns ErrNotFound
 // otherwise, storing nothing.
 func (m *Sessions) Touch(ctx context.Context, s *loginkit.Session) error {
-	return m.put(ctx, "touch", s, true)
+	return m.put(ctx, "touch session", s, true)
 }
 
 // put stores a copy of s; with existing, only over a live session.
 func (m *Sessions) put(ctx context.Context, op string, s *loginkit.Session, existing bool) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("memstore: %s session: %w", op, err)
-	}
-	if s == nil || s.Key == "" {
-		return fmt.Errorf("memstore: %s session: empty key: %w", op, loginkit.ErrInvalid)
+	if err := errs.CheckSession(ctx, op, nil, s); err != nil {
+		return err
 	}
 	e, ok := encodeSession(s)
 	if !ok {
-		return fmt.Errorf("memstore: %s session: session too large: %w", op, loginkit.ErrInvalid)
+		return errs.Invalid(op, "session too large")
 	}
 	now := m.now()
 	m.mu.Lock()
@@ -87,7 +82,7 @@ func (m *Sessions) put(ctx context.Context, op string, s *loginkit.Session, exis
 	i, ok := m.byKey[s.Key]
 	switch {
 	case existing && (!ok || !m.recs.at(i).liveAt(now)):
-		return fmt.Errorf("memstore: %s session: %w", op, loginkit.ErrNotFound)
+		return errs.NotFound(op)
 	case ok:
 		r := m.recs.at(i)
 		moved := r.userID() != s.UserID
@@ -181,8 +176,8 @@ func (m *Sessions) SetClock(now func() time.Time) {
 // Get implements loginkit.SessionStore. A missing or expired session is
 // loginkit.ErrNotFound; an expired one is removed.
 func (m *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("memstore: get session: %w", err)
+	if err := errs.Ready(ctx, "get session", nil); err != nil {
+		return nil, err
 	}
 	now := m.now()
 	m.mu.RLock()
@@ -200,14 +195,14 @@ func (m *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, erro
 		}
 		m.mu.Unlock()
 	}
-	return nil, fmt.Errorf("memstore: session: %w", loginkit.ErrNotFound)
+	return nil, errs.NotFound("get session")
 }
 
 // Delete implements loginkit.SessionStore. Deleting a missing session is
 // not an error.
 func (m *Sessions) Delete(ctx context.Context, key string) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("memstore: delete session: %w", err)
+	if err := errs.Ready(ctx, "delete session", nil); err != nil {
+		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -220,8 +215,8 @@ func (m *Sessions) Delete(ctx context.Context, key string) error {
 // ListByUser implements loginkit.SessionStore: the user's unexpired
 // sessions, newest CreatedAt first (then by key).
 func (m *Sessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.Session, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("memstore: list sessions: %w", err)
+	if err := errs.Ready(ctx, "list sessions", nil); err != nil {
+		return nil, err
 	}
 	now := m.now()
 	var out []*loginkit.Session
@@ -238,9 +233,7 @@ func (m *Sessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.S
 	if out == nil {
 		out = []*loginkit.Session{}
 	}
-	slices.SortFunc(out, func(a, b *loginkit.Session) int {
-		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(a.Key, b.Key))
-	})
+	storekit.SortSessions(out)
 	return out, nil
 }
 
@@ -249,8 +242,8 @@ func (m *Sessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.S
 // sessions it removed (expired ones go too, uncounted, as they were
 // already gone for every reader).
 func (m *Sessions) DeleteByUser(ctx context.Context, userID, exceptKey string) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, fmt.Errorf("memstore: delete sessions: %w", err)
+	if err := errs.Ready(ctx, "delete sessions", nil); err != nil {
+		return 0, err
 	}
 	now := m.now()
 	m.mu.Lock()
@@ -275,8 +268,8 @@ func (m *Sessions) DeleteByUser(ctx context.Context, userID, exceptKey string) (
 // session whose ExpiresAt is not after now and reports how many, taking
 // them from the expiry heap without looking at live sessions.
 func (m *Sessions) DeleteExpired(ctx context.Context) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, fmt.Errorf("memstore: delete expired sessions: %w", err)
+	if err := errs.Ready(ctx, "delete expired sessions", nil); err != nil {
+		return 0, err
 	}
 	now := m.now()
 	m.mu.Lock()

@@ -1,14 +1,12 @@
 package memstore
 
 import (
-	"cmp"
 	"context"
-	"fmt"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/internal/storekit"
 )
 
 // Tokens is an in-memory loginkit.TokenStore. Create it with NewTokens;
@@ -77,18 +75,16 @@ func (m *Tokens) drop(e *tokenEntry) {
 // selector is loginkit.ErrInvalid; a selector held by an unexpired token
 // is loginkit.ErrDuplicate, while an expired one is replaced.
 func (m *Tokens) Create(ctx context.Context, t *loginkit.Token) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("memstore: create token: %w", err)
-	}
-	if t == nil || t.Selector == "" {
-		return fmt.Errorf("memstore: create token: empty selector: %w", loginkit.ErrInvalid)
+	const op = "create token"
+	if err := errs.CheckToken(ctx, op, nil, t); err != nil {
+		return err
 	}
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if old, ok := m.bySel[t.Selector]; ok {
 		if old.live(now) {
-			return fmt.Errorf("memstore: create token: selector in use: %w", loginkit.ErrDuplicate)
+			return errs.Duplicate(op, "selector")
 		}
 		m.drop(old)
 	}
@@ -112,8 +108,8 @@ func (m *Tokens) SetClock(now func() time.Time) {
 // Get implements loginkit.TokenStore. A missing or expired token is
 // loginkit.ErrNotFound; an expired one is removed.
 func (m *Tokens) Get(ctx context.Context, selector string) (*loginkit.Token, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("memstore: get token: %w", err)
+	if err := errs.Ready(ctx, "get token", nil); err != nil {
+		return nil, err
 	}
 	now := m.now()
 	m.mu.RLock()
@@ -131,26 +127,26 @@ func (m *Tokens) Get(ctx context.Context, selector string) (*loginkit.Token, err
 		}
 		m.mu.Unlock()
 	}
-	return nil, fmt.Errorf("memstore: token: %w", loginkit.ErrNotFound)
+	return nil, errs.NotFound("get token")
 }
 
 // Consume implements loginkit.TokenStore: it returns and deletes the
 // token under one lock. A missing or expired token is
 // loginkit.ErrNotFound.
 func (m *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("memstore: consume token: %w", err)
+	if err := errs.Ready(ctx, "consume token", nil); err != nil {
+		return nil, err
 	}
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.bySel[selector]
 	if !ok {
-		return nil, fmt.Errorf("memstore: token: %w", loginkit.ErrNotFound)
+		return nil, errs.NotFound("get token")
 	}
 	m.drop(e)
 	if !e.live(now) {
-		return nil, fmt.Errorf("memstore: token: %w", loginkit.ErrNotFound)
+		return nil, errs.NotFound("get token")
 	}
 	return e.out(), nil
 }
@@ -158,8 +154,8 @@ func (m *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token,
 // Delete implements loginkit.TokenStore. Deleting a missing token is not
 // an error.
 func (m *Tokens) Delete(ctx context.Context, selector string) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("memstore: delete token: %w", err)
+	if err := errs.Ready(ctx, "delete token", nil); err != nil {
+		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -173,8 +169,8 @@ func (m *Tokens) Delete(ctx context.Context, selector string) error {
 // of purpose (all purposes when it is empty), newest CreatedAt first
 // (then by selector).
 func (m *Tokens) ListByUser(ctx context.Context, userID, purpose string) ([]*loginkit.Token, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("memstore: list tokens: %w", err)
+	if err := errs.Ready(ctx, "list tokens", nil); err != nil {
+		return nil, err
 	}
 	now := m.now()
 	m.mu.RLock()
@@ -187,9 +183,7 @@ func (m *Tokens) ListByUser(ctx context.Context, userID, purpose string) ([]*log
 		}
 	}
 	m.mu.RUnlock()
-	slices.SortFunc(out, func(a, b *loginkit.Token) int {
-		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(a.Selector, b.Selector))
-	})
+	storekit.SortTokens(out)
 	return out, nil
 }
 
@@ -197,8 +191,8 @@ func (m *Tokens) ListByUser(ctx context.Context, userID, purpose string) ([]*log
 // tokens of purpose (all purposes when it is empty) and reports how many
 // unexpired tokens it removed (expired ones go too, uncounted).
 func (m *Tokens) DeleteByUser(ctx context.Context, userID, purpose string) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, fmt.Errorf("memstore: delete tokens: %w", err)
+	if err := errs.Ready(ctx, "delete tokens", nil); err != nil {
+		return 0, err
 	}
 	now := m.now()
 	m.mu.Lock()
@@ -221,8 +215,8 @@ func (m *Tokens) DeleteByUser(ctx context.Context, userID, purpose string) (int,
 // whose ExpiresAt is not after now and reports how many, taking them from
 // the expiry heap without looking at live tokens.
 func (m *Tokens) DeleteExpired(ctx context.Context) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, fmt.Errorf("memstore: delete expired tokens: %w", err)
+	if err := errs.Ready(ctx, "delete expired tokens", nil); err != nil {
+		return 0, err
 	}
 	now := m.now()
 	m.mu.Lock()

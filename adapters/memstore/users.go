@@ -116,8 +116,8 @@ func (s *Users[T, PT]) unindex(a *loginkit.Account) {
 // LoadUser implements loginkit.UserLoader. A missing user is
 // loginkit.ErrNotFound.
 func (s *Users[T, PT]) LoadUser(ctx context.Context, id string) (PT, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("memstore: load user: %w", err)
+	if err := errs.Ready(ctx, "load user", nil); err != nil {
+		return nil, err
 	}
 	s.mu.RLock()
 	u, ok := s.byID[id]
@@ -134,8 +134,8 @@ func (s *Users[T, PT]) LoadUser(ctx context.Context, id string) (PT, error) {
 // FindByLogin implements loginkit.UserStore: the user whose normalised
 // email, or else username, equals loginkit.NormalizeLogin(login).
 func (s *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("memstore: find user: %w", err)
+	if err := errs.Ready(ctx, "find user", nil); err != nil {
+		return nil, err
 	}
 	key := loginkit.NormalizeLogin(login)
 	if key != "" {
@@ -161,8 +161,8 @@ func (s *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, error
 // email or username already taken is loginkit.ErrDuplicate; a username
 // containing '@' is loginkit.ErrInvalid.
 func (s *Users[T, PT]) Create(ctx context.Context, u PT) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("memstore: create user: %w", err)
+	if err := errs.Ready(ctx, "create user", nil); err != nil {
+		return err
 	}
 	c, a, err := s.prepare("create", u)
 	if err != nil {
@@ -190,8 +190,8 @@ func (s *Users[T, PT]) Create(ctx context.Context, u PT) error {
 // stored user with a copy of u's. A missing user is loginkit.ErrNotFound;
 // an email or username another user has is loginkit.ErrDuplicate.
 func (s *Users[T, PT]) Update(ctx context.Context, u PT) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("memstore: update user: %w", err)
+	if err := errs.Ready(ctx, "update user", nil); err != nil {
+		return err
 	}
 	c, a, err := s.prepare("update", u)
 	if err != nil {
@@ -223,8 +223,8 @@ func (s *Users[T, PT]) replace(op string, c PT, a *loginkit.Account) error {
 // lock throughout, so no other write can come in between. change runs
 // exactly once; when it returns an error nothing is stored.
 func (s *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u PT) error) (PT, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("memstore: update user: %w", err)
+	if err := errs.Ready(ctx, "update user", nil); err != nil {
+		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -252,8 +252,8 @@ func (s *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u 
 // Delete implements loginkit.UserStore. Deleting a missing user is not an
 // error.
 func (s *Users[T, PT]) Delete(ctx context.Context, id string) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("memstore: delete user: %w", err)
+	if err := errs.Ready(ctx, "delete user", nil); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -268,8 +268,8 @@ func (s *Users[T, PT]) Delete(ctx context.Context, id string) error {
 // CreatedAt, then ID, and the total number of users. A Limit of 0 means
 // 50; larger limits are capped at 1000; a negative Offset counts as 0.
 func (s *Users[T, PT]) List(ctx context.Context, opts loginkit.ListOptions) ([]PT, int, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, 0, fmt.Errorf("memstore: list users: %w", err)
+	if err := errs.Ready(ctx, "list users", nil); err != nil {
+		return nil, 0, err
 	}
 	offset, limit := storekit.Page(opts)
 	s.mu.RLock()
