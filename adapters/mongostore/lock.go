@@ -103,6 +103,17 @@ func lock(ctx context.Context, op string, locks *mongo.Collection, userID string
 	}
 }
 
+// locked runs f under the write lock on key in locks (a user's ID, or a
+// credential's _id).
+func locked(ctx context.Context, op string, locks *mongo.Collection, key string, f func() error) error {
+	token, err := lock(ctx, op, locks, key)
+	if err != nil {
+		return err
+	}
+	defer unlock(ctx, locks, token)
+	return f()
+}
+
 // unlock releases the lock with the given token. It runs even when ctx
 // is done, so that an abandoned write does not hold the lock for its
 // whole lease; should it fail, the lease runs out instead.

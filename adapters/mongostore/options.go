@@ -227,6 +227,29 @@ func isDuplicateKey(err error) bool {
 	return errors.As(err, &se) && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
+// findAll returns the documents matching filter, in the order of sort,
+// each turned into a record by conv.
+func findAll[D, R any](ctx context.Context, c *mongo.Collection, filter, sort bson.D, conv func(*D) R) ([]R, error) {
+	cur, err := c.Find(ctx, filter, options.Find().SetSort(sort))
+	if err != nil {
+		return nil, err
+	}
+	var docs []D
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, err
+	}
+	out := make([]R, len(docs))
+	for i := range docs {
+		out[i] = conv(&docs[i])
+	}
+	return out, nil
+}
+
+// liveID is the filter of the unexpired document with this _id.
+func liveID(id string) bson.D {
+	return bson.D{{Key: fieldID, Value: id}, {Key: fieldExpiresAt, Value: notExpired(now())}}
+}
+
 // findOne decodes into v the document matching filter, which names a
 // unique _id, or returns mongo.ErrNoDocuments. It sends a find without a
 // limit rather than the driver's FindOne (limit 1): at most one document

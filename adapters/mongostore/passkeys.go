@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/internal/storekit"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -70,66 +71,32 @@ type passkeyDoc struct {
 	LastUsedAt     time.Time `bson:"last_used_at"`
 }
 
-func utcOrZero(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Time{}
-	}
-	return t.UTC()
-}
-
 func (d *passkeyDoc) passkey() *loginkit.Passkey {
 	return &loginkit.Passkey{
 		CredentialID: d.CredentialID, UserID: d.UserID, PublicKey: d.PublicKey, SignCount: uint32(d.SignCount),
 		Transports: d.Transports, BackupEligible: d.BackupEligible, BackedUp: d.BackedUp, Name: d.Name,
-		CreatedAt: utcOrZero(d.CreatedAt), LastUsedAt: utcOrZero(d.LastUsedAt),
+		CreatedAt: storekit.UTCOrZero(d.CreatedAt), LastUsedAt: storekit.UTCOrZero(d.LastUsedAt),
 	}
 }
 
 func pkID(id []byte) string { return hex.EncodeToString(id) }
 
-func (s *Passkeys) ready(ctx context.Context, op string, id []byte) error {
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return err
-	}
-	if len(id) == 0 {
-		return errs.Invalid(op, "empty credential ID")
-	}
-	return nil
-}
-
 // locked runs f under the credential's write lock.
 func (s *Passkeys) locked(ctx context.Context, op string, id []byte, f func() error) error {
-	token, err := lock(ctx, op, s.locks, pkID(id))
-	if err != nil {
-		return err
-	}
-	defer unlock(ctx, s.locks, token)
-	return f()
+	return locked(ctx, op, s.locks, pkID(id), f)
 }
 
 // CreatePasskey implements loginkit.PasskeyStore with one insert; a
 // known credential ID fails on the _id index (loginkit.ErrDuplicate).
 func (s *Passkeys) CreatePasskey(ctx context.Context, p *loginkit.Passkey) error {
 	const op = "create passkey"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
+	if err := errs.CheckPasskey(ctx, op, s.err, p); err != nil {
 		return err
-	}
-	if p == nil {
-		return errs.Invalid(op, "nil passkey")
-	}
-	if err := s.ready(ctx, op, p.CredentialID); err != nil {
-		return err
-	}
-	if err := errs.ReadyUser(ctx, op, nil, p.UserID); err != nil {
-		return err
-	}
-	if len(p.PublicKey) == 0 {
-		return errs.Invalid(op, "empty public key")
 	}
 	d := passkeyDoc{
 		ID: pkID(p.CredentialID), CredentialID: slices.Clone(p.CredentialID), UserID: p.UserID, PublicKey: slices.Clone(p.PublicKey),
 		SignCount: int64(p.SignCount), Transports: slices.Clone(p.Transports), BackupEligible: p.BackupEligible, BackedUp: p.BackedUp,
-		Name: p.Name, CreatedAt: utcOrZero(p.CreatedAt), LastUsedAt: utcOrZero(p.LastUsedAt),
+		Name: p.Name, CreatedAt: storekit.UTCOrZero(p.CreatedAt), LastUsedAt: storekit.UTCOrZero(p.LastUsedAt),
 	}
 	_, err := s.c.InsertOne(ctx, d)
 	return wrap(op, err)
@@ -138,7 +105,7 @@ func (s *Passkeys) CreatePasskey(ctx context.Context, p *loginkit.Passkey) error
 // GetPasskey implements loginkit.PasskeyStore with a find by _id.
 func (s *Passkeys) GetPasskey(ctx context.Context, credentialID []byte) (*loginkit.Passkey, error) {
 	const op = "get passkey"
-	if err := s.ready(ctx, op, credentialID); err != nil {
+	if err := errs.ReadyCredential(ctx, op, s.err, credentialID); err != nil {
 		return nil, err
 	}
 	var d passkeyDoc
@@ -152,36 +119,19 @@ func (s *Passkeys) GetPasskey(ctx context.Context, credentialID []byte) (*logink
 // (user_id, created_at) index.
 func (s *Passkeys) ListPasskeys(ctx context.Context, userID string) ([]*loginkit.Passkey, error) {
 	const op = "list passkeys"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
+	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
 		return nil, err
 	}
-	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
-		return nil, err
-	}
-	cur, err := s.c.Find(ctx, bson.D{{Key: fieldUserID, Value: userID}},
-		options.Find().SetSort(bson.D{{Key: "created_at", Value: 1}, {Key: fieldID, Value: 1}}))
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	var docs []passkeyDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, wrap(op, err)
-	}
-	out := make([]*loginkit.Passkey, len(docs))
-	for i := range docs {
-		out[i] = docs[i].passkey()
-	}
-	return out, nil
+	out, err := findAll(ctx, s.c, bson.D{{Key: fieldUserID, Value: userID}},
+		bson.D{{Key: "created_at", Value: 1}, {Key: fieldID, Value: 1}}, (*passkeyDoc).passkey)
+	return out, wrap(op, err)
 }
 
 // RenamePasskey implements loginkit.PasskeyStore: under the credential's
 // lock, an update filtered on _id and owner.
 func (s *Passkeys) RenamePasskey(ctx context.Context, userID string, credentialID []byte, name string) error {
 	const op = "rename passkey"
-	if err := s.ready(ctx, op, credentialID); err != nil {
-		return err
-	}
-	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
+	if err := errs.ReadyOwnCredential(ctx, op, s.err, userID, credentialID); err != nil {
 		return err
 	}
 	return s.locked(ctx, op, credentialID, func() error {
@@ -201,7 +151,7 @@ func (s *Passkeys) RenamePasskey(ctx context.Context, userID string, credentialI
 // credential's lock, a read of the count and an update filtered on it.
 func (s *Passkeys) UpdateSignCount(ctx context.Context, credentialID []byte, old, count uint32, backedUp bool, usedAt time.Time) error {
 	const op = "update sign count"
-	if err := s.ready(ctx, op, credentialID); err != nil {
+	if err := errs.ReadyCredential(ctx, op, s.err, credentialID); err != nil {
 		return err
 	}
 	id := pkID(credentialID)
@@ -215,7 +165,7 @@ func (s *Passkeys) UpdateSignCount(ctx context.Context, credentialID []byte, old
 		}
 		res, err := s.c.UpdateOne(ctx, bson.D{{Key: fieldID, Value: id}, {Key: "sign_count", Value: int64(old)}},
 			bson.D{{Key: "$set", Value: bson.D{
-				{Key: "sign_count", Value: int64(count)}, {Key: "backed_up", Value: backedUp}, {Key: "last_used_at", Value: utcOrZero(usedAt)},
+				{Key: "sign_count", Value: int64(count)}, {Key: "backed_up", Value: backedUp}, {Key: "last_used_at", Value: storekit.UTCOrZero(usedAt)},
 			}}})
 		if err != nil {
 			return wrap(op, err)
@@ -231,10 +181,7 @@ func (s *Passkeys) UpdateSignCount(ctx context.Context, credentialID []byte, old
 // and owner.
 func (s *Passkeys) DeletePasskey(ctx context.Context, userID string, credentialID []byte) error {
 	const op = "delete passkey"
-	if err := s.ready(ctx, op, credentialID); err != nil {
-		return err
-	}
-	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
+	if err := errs.ReadyOwnCredential(ctx, op, s.err, userID, credentialID); err != nil {
 		return err
 	}
 	res, err := s.c.DeleteOne(ctx, bson.D{{Key: fieldID, Value: pkID(credentialID)}, {Key: fieldUserID, Value: userID}})
@@ -251,10 +198,7 @@ func (s *Passkeys) DeletePasskey(ctx context.Context, userID string, credentialI
 // the user's documents.
 func (s *Passkeys) DeleteUserPasskeys(ctx context.Context, userID string) (int, error) {
 	const op = "delete user passkeys"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return 0, err
-	}
-	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
 		return 0, err
 	}
 	res, err := s.c.DeleteMany(ctx, bson.D{{Key: fieldUserID, Value: userID}})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/internal/storekit"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -112,7 +113,7 @@ func (s *SecondFactors) GetSecondFactor(ctx context.Context, userID string) (*lo
 	for _, c := range docs {
 		f.RecoveryCodes = append(f.RecoveryCodes, c.Hash)
 	}
-	if len(f.TOTPSecret) == 0 && len(f.RecoveryCodes) == 0 {
+	if storekit.NoSecondFactor(f) {
 		return nil, errs.NotFound(op)
 	}
 	return f, nil
@@ -120,23 +121,15 @@ func (s *SecondFactors) GetSecondFactor(ctx context.Context, userID string) (*lo
 
 // locked runs f under the user's write lock.
 func (s *SecondFactors) locked(ctx context.Context, op, userID string, f func() error) error {
-	token, err := lock(ctx, op, s.locks, userID)
-	if err != nil {
-		return err
-	}
-	defer unlock(ctx, s.locks, token)
-	return f()
+	return locked(ctx, op, s.locks, userID, f)
 }
 
 // SetTOTP implements loginkit.SecondFactorStore: a replace (upsert) under
 // the user's lock.
 func (s *SecondFactors) SetTOTP(ctx context.Context, userID string, secret []byte, lastStep int64, enabledAt time.Time) error {
 	const op = "set TOTP"
-	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
+	if err := errs.CheckTOTP(ctx, op, s.err, userID, secret); err != nil {
 		return err
-	}
-	if len(secret) == 0 {
-		return errs.Invalid(op, "empty secret")
 	}
 	d := totpDoc{UserID: userID, Secret: slices.Clone(secret), LastStep: lastStep, EnabledAt: enabledAt.UTC()}
 	return s.locked(ctx, op, userID, func() error {
@@ -178,11 +171,8 @@ func (s *SecondFactors) AcceptTOTPStep(ctx context.Context, userID string, step 
 // user's lock, a delete of the user's codes and an insert of the new ones.
 func (s *SecondFactors) SetRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
 	const op = "set recovery codes"
-	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
+	if err := errs.CheckRecoveryCodes(ctx, op, s.err, userID, hashes); err != nil {
 		return err
-	}
-	if slices.Contains(hashes, "") {
-		return errs.Invalid(op, "empty hash")
 	}
 	docs := make([]codeDoc, 0, len(hashes))
 	for _, h := range hashes {

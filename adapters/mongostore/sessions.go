@@ -142,14 +142,8 @@ func (d *sessionDoc) session() *loginkit.Session {
 // millisecond.
 func (s *Sessions) Save(ctx context.Context, sess *loginkit.Session) error {
 	const op = "save session"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
+	if err := errs.CheckSession(ctx, op, s.err, sess); err != nil {
 		return err
-	}
-	if sess == nil {
-		return errs.Invalid(op, "nil session")
-	}
-	if sess.Key == "" {
-		return errs.Invalid(op, "empty session key")
 	}
 	d := toSessionDoc(sess)
 	filter := bson.D{{Key: fieldID, Value: sess.Key}}
@@ -176,16 +170,10 @@ func (s *Sessions) Save(ctx context.Context, sess *loginkit.Session) error {
 // stored.
 func (s *Sessions) Touch(ctx context.Context, sess *loginkit.Session) error {
 	const op = "touch session"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
+	if err := errs.CheckSession(ctx, op, s.err, sess); err != nil {
 		return err
 	}
-	if sess == nil || sess.Key == "" {
-		return errs.Invalid(op, "empty session key")
-	}
-	res, err := s.c.ReplaceOne(ctx, bson.D{
-		{Key: fieldID, Value: sess.Key},
-		{Key: fieldExpiresAt, Value: notExpired(now())},
-	}, toSessionDoc(sess))
+	res, err := s.c.ReplaceOne(ctx, liveID(sess.Key), toSessionDoc(sess))
 	if err != nil {
 		return wrap(op, err)
 	}
@@ -203,11 +191,7 @@ func (s *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, erro
 		return nil, err
 	}
 	var d sessionDoc
-	err := findOne(ctx, s.c, bson.D{
-		{Key: fieldID, Value: key},
-		{Key: fieldExpiresAt, Value: notExpired(now())},
-	}, &d)
-	if err != nil {
+	if err := findOne(ctx, s.c, liveID(key), &d); err != nil {
 		return nil, wrap(op, err)
 	}
 	return d.session(), nil
@@ -233,22 +217,11 @@ func (s *Sessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.S
 	if err := errs.Ready(ctx, op, s.err); err != nil {
 		return nil, err
 	}
-	cur, err := s.c.Find(ctx, bson.D{
+	out, err := findAll(ctx, s.c, bson.D{
 		{Key: fieldUserID, Value: userID},
 		{Key: fieldExpiresAt, Value: notExpired(now())},
-	}, options.Find().SetSort(bson.D{{Key: fieldCreatedAt, Value: -1}, {Key: fieldID, Value: 1}}))
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	var docs []sessionDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, wrap(op, err)
-	}
-	out := make([]*loginkit.Session, len(docs))
-	for i := range docs {
-		out[i] = docs[i].session()
-	}
-	return out, nil
+	}, newestFirst, (*sessionDoc).session)
+	return out, wrap(op, err)
 }
 
 // DeleteByUser removes all of the user's sessions except the one whose key
@@ -273,6 +246,10 @@ func (s *Sessions) DeleteExpired(ctx context.Context) (int, error) {
 	}
 	return deleteExpired(ctx, op, s.c)
 }
+
+// newestFirst is the order of ListByUser: newest created first, ties in
+// _id order.
+var newestFirst = bson.D{{Key: fieldCreatedAt, Value: -1}, {Key: fieldID, Value: 1}}
 
 // deleteByUser removes the documents matching filter (and not exceptID,
 // when it is set): first the unexpired ones, which it counts, then the

@@ -92,14 +92,8 @@ func (d *tokenDoc) token() *loginkit.Token {
 // the millisecond.
 func (t *Tokens) Create(ctx context.Context, tok *loginkit.Token) error {
 	const op = "create token"
-	if err := errs.Ready(ctx, op, t.err); err != nil {
+	if err := errs.CheckToken(ctx, op, t.err, tok); err != nil {
 		return err
-	}
-	if tok == nil {
-		return errs.Invalid(op, "nil token")
-	}
-	if tok.Selector == "" {
-		return errs.Invalid(op, "empty selector")
 	}
 	d := &tokenDoc{
 		Selector:      tok.Selector,
@@ -136,11 +130,7 @@ func (t *Tokens) Get(ctx context.Context, selector string) (*loginkit.Token, err
 		return nil, err
 	}
 	var d tokenDoc
-	err := findOne(ctx, t.c, bson.D{
-		{Key: fieldID, Value: selector},
-		{Key: fieldExpiresAt, Value: notExpired(now())},
-	}, &d)
-	if err != nil {
+	if err := findOne(ctx, t.c, liveID(selector), &d); err != nil {
 		return nil, wrap(op, err)
 	}
 	return d.token(), nil
@@ -162,11 +152,7 @@ func (t *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token,
 		return nil, err
 	}
 	var d tokenDoc
-	err := findOne(ctx, t.c, bson.D{
-		{Key: fieldID, Value: selector},
-		{Key: fieldExpiresAt, Value: notExpired(now())},
-	}, &d)
-	if err != nil {
+	if err := findOne(ctx, t.c, liveID(selector), &d); err != nil {
 		return nil, wrap(op, err)
 	}
 	res, err := t.c.DeleteOne(ctx, bson.D{
@@ -204,25 +190,9 @@ func (t *Tokens) ListByUser(ctx context.Context, userID, purpose string) ([]*log
 	if err := errs.Ready(ctx, op, t.err); err != nil {
 		return nil, err
 	}
-	filter := bson.D{{Key: fieldUserID, Value: userID}}
-	if purpose != "" {
-		filter = append(filter, bson.E{Key: fieldPurpose, Value: purpose})
-	}
-	filter = append(filter, bson.E{Key: fieldExpiresAt, Value: notExpired(now())})
-	cur, err := t.c.Find(ctx, filter,
-		options.Find().SetSort(bson.D{{Key: fieldCreatedAt, Value: -1}, {Key: fieldID, Value: 1}}))
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	var docs []tokenDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, wrap(op, err)
-	}
-	out := make([]*loginkit.Token, len(docs))
-	for i := range docs {
-		out[i] = docs[i].token()
-	}
-	return out, nil
+	filter := append(byUserPurpose(userID, purpose), bson.E{Key: fieldExpiresAt, Value: notExpired(now())})
+	out, err := findAll(ctx, t.c, filter, newestFirst, (*tokenDoc).token)
+	return out, wrap(op, err)
 }
 
 // DeleteByUser removes the user's tokens of the given purpose (all
@@ -233,11 +203,17 @@ func (t *Tokens) DeleteByUser(ctx context.Context, userID, purpose string) (int,
 	if err := errs.Ready(ctx, op, t.err); err != nil {
 		return 0, err
 	}
+	return deleteByUser(ctx, op, t.c, byUserPurpose(userID, purpose), "")
+}
+
+// byUserPurpose is the filter of the user's tokens of purpose (of every
+// purpose when it is empty).
+func byUserPurpose(userID, purpose string) bson.D {
 	filter := bson.D{{Key: fieldUserID, Value: userID}}
 	if purpose != "" {
 		filter = append(filter, bson.E{Key: fieldPurpose, Value: purpose})
 	}
-	return deleteByUser(ctx, op, t.c, filter, "")
+	return filter
 }
 
 // DeleteExpired removes the tokens whose expiry date has passed and
