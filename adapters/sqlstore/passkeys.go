@@ -3,11 +3,11 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"slices"
 	"time"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/internal/storekit"
 	"github.com/uptrace/bun"
 )
 
@@ -34,7 +34,7 @@ func (r *passkeyRow) passkey() *loginkit.Passkey {
 	p := &loginkit.Passkey{
 		CredentialID: r.CredentialID, UserID: r.UserID, PublicKey: r.PublicKey, SignCount: uint32(r.SignCount),
 		BackupEligible: r.BackupEligible, BackedUp: r.BackedUp, Name: r.Name,
-		CreatedAt: timeOrZero(r.CreatedAt), LastUsedAt: timeOrZero(r.LastUsedAt),
+		CreatedAt: storekit.TimeOrZero(r.CreatedAt), LastUsedAt: storekit.TimeOrZero(r.LastUsedAt),
 	}
 	if r.Transports != "" {
 		_ = json.Unmarshal([]byte(r.Transports), &p.Transports)
@@ -68,35 +68,13 @@ func NewPasskeys(db *bun.DB, opts ...Option) *Passkeys {
 // matching loginkit.ErrConfig (see loginkit.ConfigChecker).
 func (s *Passkeys) CheckConfig() error { return s.err }
 
-func (s *Passkeys) ready(ctx context.Context, op string, id []byte, checkID bool) error {
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return err
-	}
-	if checkID && len(id) == 0 {
-		return errs.Invalid(op, "empty credential ID")
-	}
-	return nil
-}
-
 // CreatePasskey implements loginkit.PasskeyStore with one INSERT; a
 // credential ID already stored fails on the primary key
 // (loginkit.ErrDuplicate).
 func (s *Passkeys) CreatePasskey(ctx context.Context, p *loginkit.Passkey) error {
 	const op = "create passkey"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
+	if err := errs.CheckPasskey(ctx, op, s.err, p); err != nil {
 		return err
-	}
-	if p == nil {
-		return errs.Invalid(op, "nil passkey")
-	}
-	if err := s.ready(ctx, op, p.CredentialID, true); err != nil {
-		return err
-	}
-	if err := errs.ReadyUser(ctx, op, nil, p.UserID); err != nil {
-		return err
-	}
-	if len(p.PublicKey) == 0 {
-		return errs.Invalid(op, "empty public key")
 	}
 	tr, err := json.Marshal(p.Transports)
 	if err != nil {
@@ -108,7 +86,7 @@ func (s *Passkeys) CreatePasskey(ctx context.Context, p *loginkit.Passkey) error
 	r := passkeyRow{
 		CredentialID: slices.Clone(p.CredentialID), UserID: p.UserID, PublicKey: slices.Clone(p.PublicKey),
 		SignCount: int64(p.SignCount), Transports: string(tr), BackupEligible: p.BackupEligible, BackedUp: p.BackedUp,
-		Name: p.Name, CreatedAt: millisOrZero(p.CreatedAt), LastUsedAt: millisOrZero(p.LastUsedAt),
+		Name: p.Name, CreatedAt: storekit.MillisOrZero(p.CreatedAt), LastUsedAt: storekit.MillisOrZero(p.LastUsedAt),
 	}
 	_, err = s.db.NewInsert().Model(&r).ModelTableExpr("?", bun.Ident(s.table)).Exec(ctx)
 	return wrap(ctx, op, err)
@@ -118,7 +96,7 @@ func (s *Passkeys) CreatePasskey(ctx context.Context, p *loginkit.Passkey) error
 // key.
 func (s *Passkeys) GetPasskey(ctx context.Context, credentialID []byte) (*loginkit.Passkey, error) {
 	const op = "get passkey"
-	if err := s.ready(ctx, op, credentialID, true); err != nil {
+	if err := errs.ReadyCredential(ctx, op, s.err, credentialID); err != nil {
 		return nil, err
 	}
 	var r passkeyRow
@@ -134,10 +112,7 @@ func (s *Passkeys) GetPasskey(ctx context.Context, credentialID []byte) (*logink
 // (user_id, created_at) index.
 func (s *Passkeys) ListPasskeys(ctx context.Context, userID string) ([]*loginkit.Passkey, error) {
 	const op = "list passkeys"
-	if err := s.ready(ctx, op, nil, false); err != nil {
-		return nil, err
-	}
-	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
 		return nil, err
 	}
 	var rows []passkeyRow
@@ -153,29 +128,11 @@ func (s *Passkeys) ListPasskeys(ctx context.Context, userID string) ([]*loginkit
 	return out, nil
 }
 
-// one reports ErrNotFound unless res changed exactly one row.
-func one(ctx context.Context, op string, res interface{ RowsAffected() (int64, error) }, err error) error {
-	if err != nil {
-		return wrap(ctx, op, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return wrap(ctx, op, err)
-	}
-	if n != 1 {
-		return errs.NotFound(op)
-	}
-	return nil
-}
-
 // RenamePasskey implements loginkit.PasskeyStore with one UPDATE of the
 // row with this credential ID and user ID.
 func (s *Passkeys) RenamePasskey(ctx context.Context, userID string, credentialID []byte, name string) error {
 	const op = "rename passkey"
-	if err := s.ready(ctx, op, credentialID, true); err != nil {
-		return err
-	}
-	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
+	if err := errs.ReadyOwnCredential(ctx, op, s.err, userID, credentialID); err != nil {
 		return err
 	}
 	res, err := s.db.NewUpdate().TableExpr("?", bun.Ident(s.table)).Set("name = ?", name).
@@ -189,35 +146,20 @@ func (s *Passkeys) RenamePasskey(ctx context.Context, userID string, credentialI
 // (loginkit.ErrNotFound).
 func (s *Passkeys) UpdateSignCount(ctx context.Context, credentialID []byte, old, count uint32, backedUp bool, usedAt time.Time) error {
 	const op = "update sign count"
-	if err := s.ready(ctx, op, credentialID, true); err != nil {
+	if err := errs.ReadyCredential(ctx, op, s.err, credentialID); err != nil {
 		return err
 	}
 	res, err := s.db.NewUpdate().TableExpr("?", bun.Ident(s.table)).
-		Set("sign_count = ?", int64(count)).Set("backed_up = ?", backedUp).Set("last_used_at = ?", millisOrZero(usedAt)).
+		Set("sign_count = ?", int64(count)).Set("backed_up = ?", backedUp).Set("last_used_at = ?", storekit.MillisOrZero(usedAt)).
 		Where("credential_id = ? AND sign_count = ?", credentialID, int64(old)).Exec(ctx)
-	if err = one(ctx, op, res, err); err == nil || !loginkitNotFound(err) {
-		return err
-	}
-	exists, err := s.db.NewSelect().TableExpr("?", bun.Ident(s.table)).Where("credential_id = ?", credentialID).Exists(ctx)
-	if err != nil {
-		return wrap(ctx, op, err)
-	}
-	if !exists {
-		return errs.NotFound(op)
-	}
-	return wrap(ctx, op, loginkit.ErrReplayed)
+	return replayedUnlessOne(ctx, op, res, err, s.db.NewSelect().TableExpr("?", bun.Ident(s.table)).Where("credential_id = ?", credentialID))
 }
-
-func loginkitNotFound(err error) bool { return errors.Is(err, loginkit.ErrNotFound) }
 
 // DeletePasskey implements loginkit.PasskeyStore with one DELETE of the
 // row with this credential ID and user ID.
 func (s *Passkeys) DeletePasskey(ctx context.Context, userID string, credentialID []byte) error {
 	const op = "delete passkey"
-	if err := s.ready(ctx, op, credentialID, true); err != nil {
-		return err
-	}
-	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
+	if err := errs.ReadyOwnCredential(ctx, op, s.err, userID, credentialID); err != nil {
 		return err
 	}
 	res, err := s.db.NewDelete().TableExpr("?", bun.Ident(s.table)).
@@ -229,19 +171,9 @@ func (s *Passkeys) DeletePasskey(ctx context.Context, userID string, credentialI
 // the user's rows.
 func (s *Passkeys) DeleteUserPasskeys(ctx context.Context, userID string) (int, error) {
 	const op = "delete user passkeys"
-	if err := s.ready(ctx, op, nil, false); err != nil {
-		return 0, err
-	}
-	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
 		return 0, err
 	}
 	res, err := s.db.NewDelete().TableExpr("?", bun.Ident(s.table)).Where("user_id = ?", userID).Exec(ctx)
-	if err != nil {
-		return 0, wrap(ctx, op, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, wrap(ctx, op, err)
-	}
-	return int(n), nil
+	return affected(ctx, op, res, err)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/internal/storekit"
 	"github.com/uptrace/bun"
 )
 
@@ -57,20 +58,6 @@ func NewSecondFactors(db *bun.DB, opts ...Option) *SecondFactors {
 // matching loginkit.ErrConfig (see loginkit.ConfigChecker).
 func (s *SecondFactors) CheckConfig() error { return s.err }
 
-func millisOrZero(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
-
-func timeOrZero(ms int64) time.Time {
-	if ms == 0 {
-		return time.Time{}
-	}
-	return fromMillis(ms)
-}
-
 // GetSecondFactor implements loginkit.SecondFactorStore with two SELECTs
 // by primary key, in one read-only transaction.
 func (s *SecondFactors) GetSecondFactor(ctx context.Context, userID string) (*loginkit.SecondFactor, error) {
@@ -86,7 +73,7 @@ func (s *SecondFactors) GetSecondFactor(ctx context.Context, userID string) (*lo
 			return err
 		}
 		if len(rows) == 1 {
-			f.TOTPSecret, f.TOTPLastStep, f.TOTPEnabledAt = rows[0].Secret, rows[0].LastStep, timeOrZero(rows[0].EnabledAt)
+			f.TOTPSecret, f.TOTPLastStep, f.TOTPEnabledAt = rows[0].Secret, rows[0].LastStep, storekit.TimeOrZero(rows[0].EnabledAt)
 		}
 		return tx.NewSelect().TableExpr("? AS c", bun.Ident(s.code)).Column("c.hash").
 			Where("c.user_id = ?", userID).Scan(ctx, &f.RecoveryCodes)
@@ -94,7 +81,7 @@ func (s *SecondFactors) GetSecondFactor(ctx context.Context, userID string) (*lo
 	if err != nil {
 		return nil, wrap(ctx, op, err)
 	}
-	if len(f.TOTPSecret) == 0 && len(f.RecoveryCodes) == 0 {
+	if storekit.NoSecondFactor(f) {
 		return nil, errs.NotFound(op)
 	}
 	return f, nil
@@ -104,13 +91,10 @@ func (s *SecondFactors) GetSecondFactor(ctx context.Context, userID string) (*lo
 // CONFLICT (user_id) DO UPDATE.
 func (s *SecondFactors) SetTOTP(ctx context.Context, userID string, secret []byte, lastStep int64, enabledAt time.Time) error {
 	const op = "set TOTP"
-	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
+	if err := errs.CheckTOTP(ctx, op, s.err, userID, secret); err != nil {
 		return err
 	}
-	if len(secret) == 0 {
-		return errs.Invalid(op, "empty secret")
-	}
-	r := secondFactorRow{UserID: userID, Secret: slices.Clone(secret), LastStep: lastStep, EnabledAt: millisOrZero(enabledAt)}
+	r := secondFactorRow{UserID: userID, Secret: slices.Clone(secret), LastStep: lastStep, EnabledAt: storekit.MillisOrZero(enabledAt)}
 	_, err := s.db.NewInsert().Model(&r).ModelTableExpr("?", bun.Ident(s.factors)).
 		On("CONFLICT (user_id) DO UPDATE").
 		Set("totp_secret = EXCLUDED.totp_secret").
@@ -133,33 +117,15 @@ func (s *SecondFactors) AcceptTOTPStep(ctx context.Context, userID string, step 
 		Set("totp_last_step = ?", step).
 		Where("user_id = ? AND totp_last_step < ?", userID, step).
 		Exec(ctx)
-	if err != nil {
-		return wrap(ctx, op, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return wrap(ctx, op, err)
-	} else if n == 1 {
-		return nil
-	}
-	exists, err := s.db.NewSelect().TableExpr("?", bun.Ident(s.factors)).Where("user_id = ?", userID).Exists(ctx)
-	if err != nil {
-		return wrap(ctx, op, err)
-	}
-	if !exists {
-		return errs.NotFound(op)
-	}
-	return wrap(ctx, op, loginkit.ErrReplayed)
+	return replayedUnlessOne(ctx, op, res, err, s.db.NewSelect().TableExpr("?", bun.Ident(s.factors)).Where("user_id = ?", userID))
 }
 
 // SetRecoveryCodes implements loginkit.SecondFactorStore: a DELETE of the
 // user's codes and one INSERT of the new ones, in one transaction.
 func (s *SecondFactors) SetRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
 	const op = "set recovery codes"
-	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
+	if err := errs.CheckRecoveryCodes(ctx, op, s.err, userID, hashes); err != nil {
 		return err
-	}
-	if slices.Contains(hashes, "") {
-		return errs.Invalid(op, "empty hash")
 	}
 	rows := make([]recoveryCodeRow, 0, len(hashes))
 	for _, h := range hashes {
@@ -194,17 +160,7 @@ func (s *SecondFactors) UseRecoveryCode(ctx context.Context, userID, hash string
 	}
 	res, err := s.db.NewDelete().TableExpr("?", bun.Ident(s.code)).
 		Where("user_id = ? AND hash = ?", userID, hash).Exec(ctx)
-	if err != nil {
-		return wrap(ctx, op, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return wrap(ctx, op, err)
-	}
-	if n != 1 {
-		return errs.NotFound(op)
-	}
-	return nil
+	return one(ctx, op, res, err)
 }
 
 // DeleteSecondFactor implements loginkit.SecondFactorStore: it deletes

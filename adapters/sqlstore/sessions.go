@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"time"
 
+	"database/sql"
+	"errors"
 	"github.com/loginkit/loginkit"
 	"github.com/uptrace/bun"
 )
@@ -121,11 +123,8 @@ func (ss *Sessions) tableExpr() (string, bun.Ident) { return "? AS s", bun.Ident
 // empty Key is loginkit.ErrInvalid. Times are truncated to milliseconds.
 func (ss *Sessions) Save(ctx context.Context, s *loginkit.Session) error {
 	const op = "save session"
-	if err := errs.Ready(ctx, op, ss.err); err != nil {
+	if err := errs.CheckSession(ctx, op, ss.err, s); err != nil {
 		return err
-	}
-	if s == nil || s.Key == "" {
-		return errs.Invalid(op, "empty session key")
 	}
 	var r sessionRow
 	if err := r.fill(s); err != nil {
@@ -169,15 +168,7 @@ func (ss *Sessions) Touch(ctx context.Context, s *loginkit.Session) error {
 		ExcludeColumn("key").
 		Where(`s."key" = ? AND s.expires_at > ?`, s.Key, toMillis(ss.now())).
 		Exec(ctx)
-	if err != nil {
-		return wrap(ctx, op, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return wrap(ctx, op, err)
-	} else if n == 0 {
-		return errs.NotFound(op)
-	}
-	return nil
+	return one(ctx, op, res, err)
 }
 
 // Get returns the session stored under key: one SELECT by primary key that
@@ -292,6 +283,12 @@ func deleteExpired(ctx context.Context, db *bun.DB, op, table string, now int64)
 	}
 	res, err := db.NewDelete().TableExpr("?", bun.Ident(table)).
 		Where("? <= ?", bun.Ident("expires_at"), now).Exec(ctx)
+	return affected(ctx, op, res, err)
+}
+
+// affected returns the number of rows the statement whose result is res
+// (and error err) changed.
+func affected(ctx context.Context, op string, res sql.Result, err error) (int, error) {
 	if err != nil {
 		return 0, wrap(ctx, op, err)
 	}
@@ -300,4 +297,34 @@ func deleteExpired(ctx context.Context, db *bun.DB, op, table string, now int64)
 		return 0, wrap(ctx, op, err)
 	}
 	return int(n), nil
+}
+
+// one reports ErrNotFound unless the statement whose result is res (and
+// error err) changed exactly one row.
+func one(ctx context.Context, op string, res sql.Result, err error) error {
+	n, err := affected(ctx, op, res, err)
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		return errs.NotFound(op)
+	}
+	return nil
+}
+
+// replayedUnlessOne is one for a compare-and-set UPDATE: when it changed
+// no row, the record selected by exists either is missing
+// (loginkit.ErrNotFound) or failed the comparison (loginkit.ErrReplayed).
+func replayedUnlessOne(ctx context.Context, op string, res sql.Result, err error, exists *bun.SelectQuery) error {
+	if err = one(ctx, op, res, err); err == nil || !errors.Is(err, loginkit.ErrNotFound) {
+		return err
+	}
+	found, err := exists.Exists(ctx)
+	if err != nil {
+		return wrap(ctx, op, err)
+	}
+	if !found {
+		return errs.NotFound(op)
+	}
+	return wrap(ctx, op, loginkit.ErrReplayed)
 }

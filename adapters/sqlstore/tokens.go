@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/loginkit/loginkit"
@@ -71,11 +70,8 @@ func (ts *Tokens) tableExpr() (string, bun.Ident) { return "? AS t", bun.Ident(t
 // selector is loginkit.ErrInvalid. Times are truncated to milliseconds.
 func (ts *Tokens) Create(ctx context.Context, t *loginkit.Token) error {
 	const op = "create token"
-	if err := errs.Ready(ctx, op, ts.err); err != nil {
+	if err := errs.CheckToken(ctx, op, ts.err, t); err != nil {
 		return err
-	}
-	if t == nil || t.Selector == "" {
-		return errs.Invalid(op, "empty selector")
 	}
 	r := tokenRow{
 		Selector:      t.Selector,
@@ -91,17 +87,10 @@ func (ts *Tokens) Create(ctx context.Context, t *loginkit.Token) error {
 		On("CONFLICT (selector) DO UPDATE").
 		Where("t.expires_at <= ?", toMillis(ts.now())).
 		Exec(ctx)
-	if err != nil {
-		return wrap(ctx, op, err)
+	if n, err := affected(ctx, op, res, err); err != nil || n > 0 {
+		return err
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return wrap(ctx, op, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("sqlstore: %s: selector already taken: %w", op, loginkit.ErrDuplicate)
-	}
-	return nil
+	return errs.Duplicate(op, "selector")
 }
 
 // Get returns the token without consuming it: one SELECT by primary key

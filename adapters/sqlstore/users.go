@@ -178,15 +178,7 @@ func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 	}
 	q, a1, a2 := us.tableExpr()
 	res, err := us.db.NewUpdate().Model(u).ModelTableExpr(q, a1, a2).WherePK().Exec(ctx)
-	if err != nil {
-		return wrap(ctx, op, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return wrap(ctx, op, err)
-	} else if n == 0 {
-		return errs.NotFound(op)
-	}
-	return nil
+	return one(ctx, op, res, err)
 }
 
 // UpdateUser implements loginkit.UserUpdater: it changes the user with
