@@ -104,3 +104,118 @@ func toAny(s []string) []any {
 func corrupt(op string) error {
 	return fmt.Errorf("redisstore: %s: %w: %w", op, errCorrupt, loginkit.ErrNotFound)
 }
+
+// kind is what the code Sessions and Tokens share needs to know of their
+// records: from the store's prefix, the key of a record and the key of
+// its user's index, and of the record type R, its codec and fields. A
+// record's member in the index is its session key or token selector.
+type kind[R any] struct {
+	key     func(prefix, member string) string
+	index   func(prefix, userID string) string
+	decode  func(member, v string) (R, error)
+	member  func(R) string
+	owner   func(R) string
+	expires func(R) time.Time
+}
+
+var sessionKind = kind[*loginkit.Session]{
+	key: sessionKey, index: sessionIndexKey, decode: decodeSession,
+	member:  func(s *loginkit.Session) string { return s.Key },
+	owner:   func(s *loginkit.Session) string { return s.UserID },
+	expires: func(s *loginkit.Session) time.Time { return s.ExpiresAt },
+}
+
+var tokenKind = kind[*loginkit.Token]{
+	key: tokenKey, index: tokenIndexKey, decode: decodeToken,
+	member:  func(t *loginkit.Token) string { return t.Selector },
+	owner:   func(t *loginkit.Token) string { return t.UserID },
+	expires: func(t *loginkit.Token) time.Time { return t.ExpiresAt },
+}
+
+// live decodes v, the stored value of member: a value that does not
+// decode is corrupt, and an expired record is loginkit.ErrNotFound.
+func (k kind[R]) live(op, member, v string, now time.Time) (R, error) {
+	var none R
+	r, err := k.decode(member, v)
+	if err != nil {
+		return none, corrupt(op)
+	}
+	if !k.expires(r).After(now) {
+		return none, errs.NotFound(op)
+	}
+	return r, nil
+}
+
+// byUser returns the user's unexpired records that keep accepts, in index
+// order, and the index members that name no record of the user's.
+func (k kind[R]) byUser(ctx context.Context, rdb redis.UniversalClient, prefix, userID string, now time.Time, keep func(R) bool) (list []R, stale []string, err error) {
+	key := func(m string) string { return k.key(prefix, m) }
+	recs, err := readIndex(ctx, rdb, k.index(prefix, userID), key, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	list = make([]R, 0, len(recs))
+	for _, rec := range recs {
+		if !rec.found {
+			stale = append(stale, rec.member)
+			continue
+		}
+		r, err := k.decode(rec.member, rec.value)
+		if err != nil || k.owner(r) != userID {
+			stale = append(stale, rec.member)
+			continue
+		}
+		if k.expires(r).After(now) && keep(r) {
+			list = append(list, r)
+		}
+	}
+	return list, stale, nil
+}
+
+// list is byUser for a listing: it drops the stale members from the index
+// on the way.
+func (k kind[R]) list(ctx context.Context, rdb redis.UniversalClient, prefix, userID string, keep func(R) bool) ([]R, error) {
+	list, stale, err := k.byUser(ctx, rdb, prefix, userID, time.Now(), keep)
+	if err != nil {
+		return nil, err
+	}
+	dropFromIndex(ctx, rdb, k.index(prefix, userID), stale)
+	return list, nil
+}
+
+// removeByUser deletes the user's unexpired records that match, and the
+// index members that name none of the user's records, and reports how many
+// records it deleted. gone lists the members it removed either way.
+func (k kind[R]) removeByUser(ctx context.Context, rdb redis.UniversalClient, prefix, userID string, match func(R) bool) (n int, gone []string, err error) {
+	list, stale, err := k.byUser(ctx, rdb, prefix, userID, time.Now(), match)
+	if err != nil {
+		return 0, nil, err
+	}
+	del := make([]string, len(list))
+	for i, r := range list {
+		del[i] = k.member(r)
+	}
+	key := func(m string) string { return k.key(prefix, m) }
+	n, err = deleteRecords(ctx, rdb, k.index(prefix, userID), key, del, stale)
+	return n, slices.Concat(del, stale), err
+}
+
+// remove deletes member's record with GETDEL, then its entry in its user's
+// index. A missing record is not an error, nor is one that does not
+// decode, whose index entry, if any, is dropped later.
+func (k kind[R]) remove(ctx context.Context, rdb redis.UniversalClient, prefix, member string) error {
+	v, err := rdb.GetDel(ctx, k.key(prefix, member)).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	r, err := k.decode(member, v)
+	if err != nil {
+		return nil
+	}
+	return rdb.ZRem(ctx, k.index(prefix, k.owner(r)), member).Err()
+}
+
+func all[R any](R) bool { return true }

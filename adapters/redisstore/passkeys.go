@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/internal/storekit"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -99,29 +100,9 @@ func flag(b bool) string {
 	return "0"
 }
 
-func millis(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
-
 func fromMillisOrZero(v string) (time.Time, error) {
 	ms, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || ms == 0 {
-		return time.Time{}, err
-	}
-	return time.UnixMilli(ms).UTC(), nil
-}
-
-func (s *Passkeys) ready(ctx context.Context, op string, id []byte) error {
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return err
-	}
-	if len(id) == 0 {
-		return errs.Invalid(op, "empty credential ID")
-	}
-	return nil
+	return storekit.TimeOrZero(ms), err
 }
 
 // scriptResult maps a script's answer to the contract's errors.
@@ -145,20 +126,8 @@ func scriptResult(op, res string, err error) error {
 // then one script that creates the hash unless the credential ID exists.
 func (s *Passkeys) CreatePasskey(ctx context.Context, p *loginkit.Passkey) error {
 	const op = "create passkey"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
+	if err := errs.CheckPasskey(ctx, op, s.err, p); err != nil {
 		return err
-	}
-	if p == nil {
-		return errs.Invalid(op, "nil passkey")
-	}
-	if err := s.ready(ctx, op, p.CredentialID); err != nil {
-		return err
-	}
-	if err := errs.ReadyUser(ctx, op, nil, p.UserID); err != nil {
-		return err
-	}
-	if len(p.PublicKey) == 0 {
-		return errs.Invalid(op, "empty public key")
 	}
 	tr, err := json.Marshal(p.Transports)
 	if err != nil {
@@ -171,7 +140,7 @@ func (s *Passkeys) CreatePasskey(ctx context.Context, p *loginkit.Passkey) error
 	res, err := createPasskeyScript.Run(ctx, s.rdb, []string{s.key(p.CredentialID)},
 		pkUser, p.UserID, pkPublicKey, string(p.PublicKey), pkCount, strconv.FormatUint(uint64(p.SignCount), 10),
 		pkTransports, string(tr), pkEligible, flag(p.BackupEligible), pkBackedUp, flag(p.BackedUp), pkName, p.Name,
-		pkCreated, millis(p.CreatedAt), pkUsed, millis(p.LastUsedAt)).Text()
+		pkCreated, storekit.MillisOrZero(p.CreatedAt), pkUsed, storekit.MillisOrZero(p.LastUsedAt)).Text()
 	err = scriptResult(op, res, err)
 	if errors.Is(err, loginkit.ErrDuplicate) {
 		// Take the member back unless the existing passkey is this
@@ -211,7 +180,7 @@ func decodePasskey(id []byte, h map[string]string) (*loginkit.Passkey, error) {
 // GetPasskey implements loginkit.PasskeyStore with one HGETALL.
 func (s *Passkeys) GetPasskey(ctx context.Context, credentialID []byte) (*loginkit.Passkey, error) {
 	const op = "get passkey"
-	if err := s.ready(ctx, op, credentialID); err != nil {
+	if err := errs.ReadyCredential(ctx, op, s.err, credentialID); err != nil {
 		return nil, err
 	}
 	h, err := s.rdb.HGetAll(ctx, s.key(credentialID)).Result()
@@ -263,10 +232,7 @@ func (s *Passkeys) owned(ctx context.Context, userID string) (list []*loginkit.P
 // set, then HGETALL of each passkey in one pipeline, keeping the user's.
 func (s *Passkeys) ListPasskeys(ctx context.Context, userID string) ([]*loginkit.Passkey, error) {
 	const op = "list passkeys"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return nil, err
-	}
-	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
 		return nil, err
 	}
 	list, stale, err := s.owned(ctx, userID)
@@ -276,12 +242,7 @@ func (s *Passkeys) ListPasskeys(ctx context.Context, userID string) ([]*loginkit
 	if len(stale) > 0 {
 		_ = s.rdb.SRem(context.WithoutCancel(ctx), s.index(userID), stale).Err()
 	}
-	slices.SortFunc(list, func(a, b *loginkit.Passkey) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
-			return c
-		}
-		return slices.Compare(a.CredentialID, b.CredentialID)
-	})
+	storekit.SortPasskeys(list)
 	if list == nil {
 		list = []*loginkit.Passkey{}
 	}
@@ -292,10 +253,7 @@ func (s *Passkeys) ListPasskeys(ctx context.Context, userID string) ([]*loginkit
 // checks the owner.
 func (s *Passkeys) RenamePasskey(ctx context.Context, userID string, credentialID []byte, name string) error {
 	const op = "rename passkey"
-	if err := s.ready(ctx, op, credentialID); err != nil {
-		return err
-	}
-	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
+	if err := errs.ReadyOwnCredential(ctx, op, s.err, userID, credentialID); err != nil {
 		return err
 	}
 	res, err := ownedScript.Run(ctx, s.rdb, []string{s.key(credentialID)}, userID, "rename", name).Text()
@@ -306,11 +264,11 @@ func (s *Passkeys) RenamePasskey(ctx context.Context, userID string, credentialI
 // (compare and set).
 func (s *Passkeys) UpdateSignCount(ctx context.Context, credentialID []byte, old, count uint32, backedUp bool, usedAt time.Time) error {
 	const op = "update sign count"
-	if err := s.ready(ctx, op, credentialID); err != nil {
+	if err := errs.ReadyCredential(ctx, op, s.err, credentialID); err != nil {
 		return err
 	}
 	res, err := signCountScript.Run(ctx, s.rdb, []string{s.key(credentialID)},
-		strconv.FormatUint(uint64(old), 10), strconv.FormatUint(uint64(count), 10), flag(backedUp), millis(usedAt)).Text()
+		strconv.FormatUint(uint64(old), 10), strconv.FormatUint(uint64(count), 10), flag(backedUp), storekit.MillisOrZero(usedAt)).Text()
 	return scriptResult(op, res, err)
 }
 
@@ -318,10 +276,7 @@ func (s *Passkeys) UpdateSignCount(ctx context.Context, credentialID []byte, old
 // the owner and deletes the hash, then SREM from the user's set.
 func (s *Passkeys) DeletePasskey(ctx context.Context, userID string, credentialID []byte) error {
 	const op = "delete passkey"
-	if err := s.ready(ctx, op, credentialID); err != nil {
-		return err
-	}
-	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
+	if err := errs.ReadyOwnCredential(ctx, op, s.err, userID, credentialID); err != nil {
 		return err
 	}
 	res, err := ownedScript.Run(ctx, s.rdb, []string{s.key(credentialID)}, userID, "delete").Text()
@@ -337,10 +292,7 @@ func (s *Passkeys) DeletePasskey(ctx context.Context, userID string, credentialI
 // set. A passkey created while it runs may survive.
 func (s *Passkeys) DeleteUserPasskeys(ctx context.Context, userID string) (int, error) {
 	const op = "delete user passkeys"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return 0, err
-	}
-	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
+	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
 		return 0, err
 	}
 	members, err := s.rdb.SMembers(ctx, s.index(userID)).Result()

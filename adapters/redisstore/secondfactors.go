@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/internal/storekit"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -83,15 +84,11 @@ func (s *SecondFactors) GetSecondFactor(ctx context.Context, userID string) (*lo
 		if f.TOTPLastStep, err = strconv.ParseInt(h[totpStep], 10, 64); err != nil {
 			return nil, wrap(op, err)
 		}
-		ms, err := strconv.ParseInt(h[totpEnabled], 10, 64)
-		if err != nil {
+		if f.TOTPEnabledAt, err = fromMillisOrZero(h[totpEnabled]); err != nil {
 			return nil, wrap(op, err)
 		}
-		if ms != 0 {
-			f.TOTPEnabledAt = time.UnixMilli(ms).UTC()
-		}
 	}
-	if len(f.TOTPSecret) == 0 && len(f.RecoveryCodes) == 0 {
+	if storekit.NoSecondFactor(f) {
 		return nil, wrap(op, redis.Nil)
 	}
 	if len(f.RecoveryCodes) == 0 {
@@ -103,17 +100,11 @@ func (s *SecondFactors) GetSecondFactor(ctx context.Context, userID string) (*lo
 // SetTOTP implements loginkit.SecondFactorStore with one HSET.
 func (s *SecondFactors) SetTOTP(ctx context.Context, userID string, secret []byte, lastStep int64, enabledAt time.Time) error {
 	const op = "set TOTP"
-	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
+	if err := errs.CheckTOTP(ctx, op, s.err, userID, secret); err != nil {
 		return err
 	}
-	if len(secret) == 0 {
-		return errs.Invalid(op, "empty secret")
-	}
-	var ms int64
-	if !enabledAt.IsZero() {
-		ms = enabledAt.UnixMilli()
-	}
-	err := s.rdb.HSet(ctx, totpKey(s.prefix, userID), totpSecret, slices.Clone(secret), totpStep, lastStep, totpEnabled, ms).Err()
+	err := s.rdb.HSet(ctx, totpKey(s.prefix, userID), totpSecret, slices.Clone(secret), totpStep, lastStep,
+		totpEnabled, storekit.MillisOrZero(enabledAt)).Err()
 	return wrap(op, err)
 }
 
@@ -140,21 +131,14 @@ func (s *SecondFactors) AcceptTOTPStep(ctx context.Context, userID string, step 
 // one MULTI.
 func (s *SecondFactors) SetRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
 	const op = "set recovery codes"
-	if err := errs.ReadyUser(ctx, op, s.err, userID); err != nil {
+	if err := errs.CheckRecoveryCodes(ctx, op, s.err, userID, hashes); err != nil {
 		return err
-	}
-	if slices.Contains(hashes, "") {
-		return errs.Invalid(op, "empty hash")
 	}
 	k := codesKey(s.prefix, userID)
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Del(ctx, k)
 		if len(hashes) > 0 {
-			members := make([]any, len(hashes))
-			for i, h := range hashes {
-				members[i] = h
-			}
-			p.SAdd(ctx, k, members...)
+			p.SAdd(ctx, k, toAny(hashes)...)
 		}
 		return nil
 	})

@@ -1,13 +1,11 @@
 package redisstore
 
 import (
-	"cmp"
 	"context"
-	"errors"
-	"slices"
 	"time"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/internal/storekit"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -85,10 +83,7 @@ func (st *Sessions) CheckConfig() error { return st.err }
 // member, which ListByUser and DeleteByUser ignore and drop.
 func (st *Sessions) Save(ctx context.Context, s *loginkit.Session) error {
 	const op = "save session"
-	if s == nil || s.Key == "" {
-		return errs.Invalid(op, "empty session key")
-	}
-	if err := errs.Ready(ctx, op, st.err); err != nil {
+	if err := errs.CheckSession(ctx, op, st.err, s); err != nil {
 		return err
 	}
 	now := time.Now()
@@ -119,10 +114,7 @@ func (st *Sessions) Save(ctx context.Context, s *loginkit.Session) error {
 // ListByUser and DeleteByUser drop.)
 func (st *Sessions) Touch(ctx context.Context, s *loginkit.Session) error {
 	const op = "touch session"
-	if s == nil || s.Key == "" {
-		return errs.Invalid(op, "empty session key")
-	}
-	if err := errs.Ready(ctx, op, st.err); err != nil {
+	if err := errs.CheckSession(ctx, op, st.err, s); err != nil {
 		return err
 	}
 	now := time.Now()
@@ -146,10 +138,7 @@ func (st *Sessions) Touch(ctx context.Context, s *loginkit.Session) error {
 // decoded.
 func (st *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, error) {
 	const op = "get session"
-	if key == "" {
-		return nil, errs.NotFound(op)
-	}
-	if err := errs.Ready(ctx, op, st.err); err != nil {
+	if err := errs.ReadyKey(ctx, op, st.err, key); err != nil {
 		return nil, err
 	}
 	var v string
@@ -162,14 +151,7 @@ func (st *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, err
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	s, err := decodeSession(key, v)
-	if err != nil {
-		return nil, corrupt(op)
-	}
-	if !s.ExpiresAt.After(time.Now()) {
-		return nil, errs.NotFound(op)
-	}
-	return s, nil
+	return sessionKind.live(op, key, v, time.Now())
 }
 
 // Delete removes the session stored under key and its entry in its user's
@@ -182,20 +164,8 @@ func (st *Sessions) Delete(ctx context.Context, key string) error {
 	if err := errs.Ready(ctx, op, st.err); err != nil {
 		return err
 	}
-	rk := sessionKey(st.prefix, key)
-	defer st.forget(rk)
-	v, err := st.rdb.GetDel(ctx, rk).Result()
-	if errors.Is(err, redis.Nil) {
-		return nil
-	}
-	if err != nil {
-		return wrap(op, err)
-	}
-	s, err := decodeSession(key, v)
-	if err != nil {
-		return nil // gone; its index entry, if any, is dropped later
-	}
-	return wrap(op, st.rdb.ZRem(ctx, sessionIndexKey(st.prefix, s.UserID), key).Err())
+	defer st.forget(sessionKey(st.prefix, key))
+	return wrap(op, sessionKind.remove(ctx, st.rdb, st.prefix, key))
 }
 
 // ListByUser returns the user's unexpired sessions, newest CreatedAt first
@@ -207,17 +177,11 @@ func (st *Sessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.
 	if err := errs.Ready(ctx, op, st.err); err != nil {
 		return nil, err
 	}
-	list, stale, err := st.byUser(ctx, userID, time.Now())
+	list, err := sessionKind.list(ctx, st.rdb, st.prefix, userID, all)
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	dropFromIndex(ctx, st.rdb, sessionIndexKey(st.prefix, userID), stale)
-	slices.SortFunc(list, func(a, b *loginkit.Session) int {
-		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Key, b.Key)
-	})
+	storekit.SortSessions(list)
 	return list, nil
 }
 
@@ -232,27 +196,12 @@ func (st *Sessions) DeleteByUser(ctx context.Context, userID, exceptKey string) 
 	if err := errs.Ready(ctx, op, st.err); err != nil {
 		return 0, err
 	}
-	list, stale, err := st.byUser(ctx, userID, time.Now())
-	if err != nil {
-		return 0, wrap(op, err)
-	}
-	del := make([]string, 0, len(list))
-	for _, s := range list {
-		if s.Key != exceptKey {
-			del = append(del, s.Key)
+	n, gone, err := sessionKind.removeByUser(ctx, st.rdb, st.prefix, userID, func(s *loginkit.Session) bool { return s.Key != exceptKey })
+	if st.near != nil {
+		for _, k := range gone {
+			st.forget(sessionKey(st.prefix, k))
 		}
 	}
-	if st.near != nil {
-		defer func() {
-			for _, k := range del {
-				st.forget(st.recordKey(k))
-			}
-			for _, k := range stale {
-				st.forget(st.recordKey(k))
-			}
-		}()
-	}
-	n, err := deleteRecords(ctx, st.rdb, sessionIndexKey(st.prefix, userID), st.recordKey, del, stale)
 	return n, wrap(op, err)
 }
 
@@ -260,31 +209,4 @@ func (st *Sessions) DeleteByUser(ctx context.Context, userID, exceptKey string) 
 // and per-user indexes are trimmed whenever they are written or read.
 func (st *Sessions) DeleteExpired(ctx context.Context) (int, error) {
 	return 0, errs.Ready(ctx, "delete expired sessions", st.err)
-}
-
-func (st *Sessions) recordKey(key string) string { return sessionKey(st.prefix, key) }
-
-// byUser returns the user's unexpired sessions in index order, and the
-// index members that name no session of the user's.
-func (st *Sessions) byUser(ctx context.Context, userID string, now time.Time) (list []*loginkit.Session, stale []string, err error) {
-	recs, err := readIndex(ctx, st.rdb, sessionIndexKey(st.prefix, userID), st.recordKey, now)
-	if err != nil {
-		return nil, nil, err
-	}
-	list = make([]*loginkit.Session, 0, len(recs))
-	for _, r := range recs {
-		if !r.found {
-			stale = append(stale, r.member)
-			continue
-		}
-		s, err := decodeSession(r.member, r.value)
-		if err != nil || s.UserID != userID {
-			stale = append(stale, r.member)
-			continue
-		}
-		if s.ExpiresAt.After(now) {
-			list = append(list, s)
-		}
-	}
-	return list, stale, nil
 }

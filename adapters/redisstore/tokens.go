@@ -1,13 +1,12 @@
 package redisstore
 
 import (
-	"cmp"
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/internal/storekit"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -42,10 +41,7 @@ func (ts *Tokens) CheckConfig() error { return ts.err }
 // is not stored (but its selector is still checked for duplicates).
 func (ts *Tokens) Create(ctx context.Context, t *loginkit.Token) error {
 	const op = "create token"
-	if t == nil || t.Selector == "" {
-		return errs.Invalid(op, "empty selector")
-	}
-	if err := errs.Ready(ctx, op, ts.err); err != nil {
+	if err := errs.CheckToken(ctx, op, ts.err, t); err != nil {
 		return err
 	}
 	now := time.Now()
@@ -79,17 +75,14 @@ func (ts *Tokens) Create(ctx context.Context, t *loginkit.Token) error {
 // or undecodable token is loginkit.ErrNotFound.
 func (ts *Tokens) Get(ctx context.Context, selector string) (*loginkit.Token, error) {
 	const op = "get token"
-	if selector == "" {
-		return nil, errs.NotFound(op)
-	}
-	if err := errs.Ready(ctx, op, ts.err); err != nil {
+	if err := errs.ReadyKey(ctx, op, ts.err, selector); err != nil {
 		return nil, err
 	}
 	v, err := ts.rdb.Get(ctx, tokenKey(ts.prefix, selector)).Result()
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	return ts.decode(op, selector, v, time.Now())
+	return tokenKind.live(op, selector, v, time.Now())
 }
 
 // Consume returns and deletes the token with one GETDEL (Redis 6.2 or
@@ -99,10 +92,7 @@ func (ts *Tokens) Get(ctx context.Context, selector string) (*loginkit.Token, er
 // expired or undecodable token is loginkit.ErrNotFound.
 func (ts *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token, error) {
 	const op = "consume token"
-	if selector == "" {
-		return nil, errs.NotFound(op)
-	}
-	if err := errs.Ready(ctx, op, ts.err); err != nil {
+	if err := errs.ReadyKey(ctx, op, ts.err, selector); err != nil {
 		return nil, err
 	}
 	v, err := ts.rdb.GetDel(ctx, tokenKey(ts.prefix, selector)).Result()
@@ -130,18 +120,7 @@ func (ts *Tokens) Delete(ctx context.Context, selector string) error {
 	if err := errs.Ready(ctx, op, ts.err); err != nil {
 		return err
 	}
-	v, err := ts.rdb.GetDel(ctx, tokenKey(ts.prefix, selector)).Result()
-	if errors.Is(err, redis.Nil) {
-		return nil
-	}
-	if err != nil {
-		return wrap(op, err)
-	}
-	t, err := decodeToken(selector, v)
-	if err != nil {
-		return nil // gone; its index entry, if any, is dropped later
-	}
-	return wrap(op, ts.rdb.ZRem(ctx, tokenIndexKey(ts.prefix, t.UserID), selector).Err())
+	return wrap(op, tokenKind.remove(ctx, ts.rdb, ts.prefix, selector))
 }
 
 // ListByUser returns the user's unexpired tokens of the given purpose (all
@@ -153,17 +132,11 @@ func (ts *Tokens) ListByUser(ctx context.Context, userID, purpose string) ([]*lo
 	if err := errs.Ready(ctx, op, ts.err); err != nil {
 		return nil, err
 	}
-	list, stale, err := ts.byUser(ctx, userID, purpose, time.Now())
+	list, err := tokenKind.list(ctx, ts.rdb, ts.prefix, userID, ofPurpose(purpose))
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	dropFromIndex(ctx, ts.rdb, tokenIndexKey(ts.prefix, userID), stale)
-	slices.SortFunc(list, func(a, b *loginkit.Token) int {
-		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Selector, b.Selector)
-	})
+	storekit.SortTokens(list)
 	return list, nil
 }
 
@@ -177,15 +150,7 @@ func (ts *Tokens) DeleteByUser(ctx context.Context, userID, purpose string) (int
 	if err := errs.Ready(ctx, op, ts.err); err != nil {
 		return 0, err
 	}
-	list, stale, err := ts.byUser(ctx, userID, purpose, time.Now())
-	if err != nil {
-		return 0, wrap(op, err)
-	}
-	del := make([]string, len(list))
-	for i, t := range list {
-		del[i] = t.Selector
-	}
-	n, err := deleteRecords(ctx, ts.rdb, tokenIndexKey(ts.prefix, userID), ts.recordKey, del, stale)
+	n, _, err := tokenKind.removeByUser(ctx, ts.rdb, ts.prefix, userID, ofPurpose(purpose))
 	return n, wrap(op, err)
 }
 
@@ -195,40 +160,8 @@ func (ts *Tokens) DeleteExpired(ctx context.Context) (int, error) {
 	return 0, errs.Ready(ctx, "delete expired tokens", ts.err)
 }
 
-func (ts *Tokens) recordKey(selector string) string { return tokenKey(ts.prefix, selector) }
-
-func (ts *Tokens) decode(op, selector, v string, now time.Time) (*loginkit.Token, error) {
-	t, err := decodeToken(selector, v)
-	if err != nil {
-		return nil, corrupt(op)
-	}
-	if !t.ExpiresAt.After(now) {
-		return nil, errs.NotFound(op)
-	}
-	return t, nil
-}
-
-// byUser returns the user's unexpired tokens of purpose (any when empty)
-// in index order, and the index members that name no token of the user's.
-func (ts *Tokens) byUser(ctx context.Context, userID, purpose string, now time.Time) (list []*loginkit.Token, stale []string, err error) {
-	recs, err := readIndex(ctx, ts.rdb, tokenIndexKey(ts.prefix, userID), ts.recordKey, now)
-	if err != nil {
-		return nil, nil, err
-	}
-	list = make([]*loginkit.Token, 0, len(recs))
-	for _, r := range recs {
-		if !r.found {
-			stale = append(stale, r.member)
-			continue
-		}
-		t, err := decodeToken(r.member, r.value)
-		if err != nil || t.UserID != userID {
-			stale = append(stale, r.member)
-			continue
-		}
-		if t.ExpiresAt.After(now) && (purpose == "" || t.Purpose == purpose) {
-			list = append(list, t)
-		}
-	}
-	return list, stale, nil
+// ofPurpose selects the tokens of purpose, or every token when it is
+// empty.
+func ofPurpose(purpose string) func(*loginkit.Token) bool {
+	return func(t *loginkit.Token) bool { return purpose == "" || t.Purpose == purpose }
 }
