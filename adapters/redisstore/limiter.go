@@ -20,16 +20,13 @@ import (
 // the prefix as a hash of the limiter key, so any key is safe, Cluster
 // included. Create it with NewLimiter.
 type Limiter struct {
-	rdb    redis.UniversalClient
-	prefix string
-	err    error
+	base
 }
 
 // NewLimiter returns a Limiter on rdb. Options are those of the stores;
 // WithPrefix sets the key prefix.
 func NewLimiter(rdb redis.UniversalClient, opts ...Option) *Limiter {
-	c := newConfig(opts)
-	return &Limiter{rdb: rdb, prefix: c.Prefix, err: c.Err}
+	return &Limiter{newBase(rdb, newConfig(opts))}
 }
 
 // CheckConfig reports a bad option given to the constructor, as an error

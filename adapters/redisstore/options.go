@@ -48,6 +48,17 @@ func newConfig(opts []Option) config {
 	return storekit.Apply(config{Config: storekit.Config{Prefix: DefaultPrefix}}, opts)
 }
 
+// base is what every store of the package holds.
+type base struct {
+	rdb    redis.UniversalClient
+	prefix string
+	err    error // a bad option, answered by every method
+}
+
+func newBase(rdb redis.UniversalClient, c config) base {
+	return base{rdb: rdb, prefix: c.Prefix, err: c.Err}
+}
+
 // Key names. See the package documentation for the layout and the slots
 // each key lands in.
 

@@ -27,9 +27,7 @@ import (
 // ListPasskeys and DeleteUserPasskeys check and skip, but never misses
 // one. A Passkeys is safe for concurrent use.
 type Passkeys struct {
-	rdb    redis.UniversalClient
-	prefix string
-	err    error // a bad option, answered by every method
+	base
 }
 
 var _ loginkit.PasskeyStore = (*Passkeys)(nil)
@@ -37,8 +35,7 @@ var _ loginkit.PasskeyStore = (*Passkeys)(nil)
 // NewPasskeys returns a passkey store that keeps its keys in rdb. It
 // sends no command until first used.
 func NewPasskeys(rdb redis.UniversalClient, opts ...Option) *Passkeys {
-	c := newConfig(opts)
-	return &Passkeys{rdb: rdb, prefix: c.Prefix, err: c.Err}
+	return &Passkeys{newBase(rdb, newConfig(opts))}
 }
 
 // CheckConfig reports a bad option given to the constructor, as an error

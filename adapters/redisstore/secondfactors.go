@@ -20,9 +20,7 @@ import (
 // so Redis runs each atomically. A SecondFactors is safe for concurrent
 // use.
 type SecondFactors struct {
-	rdb    redis.UniversalClient
-	prefix string
-	err    error // a bad option, answered by every method
+	base
 }
 
 var _ loginkit.SecondFactorStore = (*SecondFactors)(nil)
@@ -30,8 +28,7 @@ var _ loginkit.SecondFactorStore = (*SecondFactors)(nil)
 // NewSecondFactors returns a second-factor store that keeps its keys in
 // rdb. It sends no command until first used.
 func NewSecondFactors(rdb redis.UniversalClient, opts ...Option) *SecondFactors {
-	c := newConfig(opts)
-	return &SecondFactors{rdb: rdb, prefix: c.Prefix, err: c.Err}
+	return &SecondFactors{newBase(rdb, newConfig(opts))}
 }
 
 // CheckConfig reports a bad option given to the constructor, as an error

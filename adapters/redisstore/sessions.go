@@ -13,11 +13,9 @@ import (
 // key that Redis expires at the session's ExpiresAt; a sorted set per user
 // indexes the user's sessions. A Sessions is safe for concurrent use.
 type Sessions struct {
-	rdb    redis.UniversalClient
-	prefix string
-	err    error      // a bad option, answered by every method
-	near   *nearCache // nil without WithNearCache, or when rdb cannot carry it
-	why    string     // why a requested near-cache is off
+	base
+	near *nearCache // nil without WithNearCache, or when rdb cannot carry it
+	why  string     // why a requested near-cache is off
 }
 
 var _ loginkit.SessionStore = (*Sessions)(nil)
@@ -28,7 +26,7 @@ var _ loginkit.SessionStore = (*Sessions)(nil)
 // except with WithNearCache, whose tracked connections start at once.
 func NewSessions(rdb redis.UniversalClient, opts ...Option) *Sessions {
 	c := newConfig(opts)
-	st := &Sessions{rdb: rdb, prefix: c.Prefix, err: c.Err}
+	st := &Sessions{base: newBase(rdb, c)}
 	if c.near != nil && c.Err == nil {
 		st.near, st.why = newNearCache(rdb, *c.near)
 	}

@@ -15,9 +15,7 @@ import (
 // indexes the user's tokens of every purpose. A Tokens is safe for
 // concurrent use.
 type Tokens struct {
-	rdb    redis.UniversalClient
-	prefix string
-	err    error // a bad option, answered by every method
+	base
 }
 
 var _ loginkit.TokenStore = (*Tokens)(nil)
@@ -25,8 +23,7 @@ var _ loginkit.TokenStore = (*Tokens)(nil)
 // NewTokens returns a token store that keeps its keys in rdb. It sends no
 // command until first used.
 func NewTokens(rdb redis.UniversalClient, opts ...Option) *Tokens {
-	c := newConfig(opts)
-	return &Tokens{rdb: rdb, prefix: c.Prefix, err: c.Err}
+	return &Tokens{newBase(rdb, newConfig(opts))}
 }
 
 // CheckConfig reports a bad option given to the constructor, as an error

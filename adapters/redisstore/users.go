@@ -30,9 +30,7 @@ type Users[T any, PT interface {
 	*T
 	loginkit.AccountUser
 }] struct {
-	rdb    redis.UniversalClient
-	prefix string
-	err    error  // a bad option, answered by every method
+	base
 	logins string // hash: "e:"+email key and "u:"+username key → ID
 	order  string // sorted set, all scores 0: orderMember(CreatedAt, ID)
 }
@@ -44,7 +42,7 @@ func NewUsers[T any, PT interface {
 	loginkit.AccountUser
 }](rdb redis.UniversalClient, opts ...Option) *Users[T, PT] {
 	c := newConfig(opts)
-	return &Users[T, PT]{rdb: rdb, prefix: c.Prefix, err: c.Err, logins: loginsKey(c.Prefix), order: orderKey(c.Prefix)}
+	return &Users[T, PT]{base: newBase(rdb, c), logins: loginsKey(c.Prefix), order: orderKey(c.Prefix)}
 }
 
 // CheckConfig reports a bad option given to the constructor, as an error
