@@ -227,6 +227,31 @@ func isDuplicateKey(err error) bool {
 	return errors.As(err, &se) && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
+// matchedOne reports miss (loginkit.ErrNotFound or ErrReplayed) unless
+// the update or replace whose result is res (and error err) matched
+// exactly one document.
+func matchedOne(op string, res *mongo.UpdateResult, err, miss error) error {
+	if err != nil {
+		return wrap(op, err)
+	}
+	if res.MatchedCount != 1 {
+		return errs.Wrap(op, miss)
+	}
+	return nil
+}
+
+// deletedOne reports loginkit.ErrNotFound unless the delete whose result
+// is res (and error err) removed exactly one document.
+func deletedOne(op string, res *mongo.DeleteResult, err error) error {
+	if err != nil {
+		return wrap(op, err)
+	}
+	if res.DeletedCount != 1 {
+		return errs.NotFound(op)
+	}
+	return nil
+}
+
 // findAll returns the documents matching filter, in the order of sort,
 // each turned into a record by conv.
 func findAll[D, R any](ctx context.Context, c *mongo.Collection, filter, sort bson.D, conv func(*D) R) ([]R, error) {

@@ -137,13 +137,7 @@ func (s *Passkeys) RenamePasskey(ctx context.Context, userID string, credentialI
 	return s.locked(ctx, op, credentialID, func() error {
 		res, err := s.c.UpdateOne(ctx, bson.D{{Key: fieldID, Value: pkID(credentialID)}, {Key: fieldUserID, Value: userID}},
 			bson.D{{Key: "$set", Value: bson.D{{Key: "name", Value: name}}}})
-		if err != nil {
-			return wrap(op, err)
-		}
-		if res.MatchedCount != 1 {
-			return errs.NotFound(op)
-		}
-		return nil
+		return matchedOne(op, res, err, loginkit.ErrNotFound)
 	})
 }
 
@@ -167,13 +161,8 @@ func (s *Passkeys) UpdateSignCount(ctx context.Context, credentialID []byte, old
 			bson.D{{Key: "$set", Value: bson.D{
 				{Key: "sign_count", Value: int64(count)}, {Key: "backed_up", Value: backedUp}, {Key: "last_used_at", Value: storekit.UTCOrZero(usedAt)},
 			}}})
-		if err != nil {
-			return wrap(op, err)
-		}
-		if res.MatchedCount != 1 {
-			return wrap(op, loginkit.ErrReplayed) // a writer that bypassed the lock
-		}
-		return nil
+		// No match despite the lock: a writer that bypassed it.
+		return matchedOne(op, res, err, loginkit.ErrReplayed)
 	})
 }
 
@@ -185,13 +174,7 @@ func (s *Passkeys) DeletePasskey(ctx context.Context, userID string, credentialI
 		return err
 	}
 	res, err := s.c.DeleteOne(ctx, bson.D{{Key: fieldID, Value: pkID(credentialID)}, {Key: fieldUserID, Value: userID}})
-	if err != nil {
-		return wrap(op, err)
-	}
-	if res.DeletedCount != 1 {
-		return errs.NotFound(op)
-	}
-	return nil
+	return deletedOne(op, res, err)
 }
 
 // DeleteUserPasskeys implements loginkit.PasskeyStore with one delete of

@@ -157,13 +157,8 @@ func (s *SecondFactors) AcceptTOTPStep(ctx context.Context, userID string, step 
 		res, err := s.c.UpdateOne(ctx,
 			bson.D{{Key: fieldID, Value: userID}, {Key: "last_step", Value: bson.D{{Key: "$lt", Value: step}}}},
 			bson.D{{Key: "$set", Value: bson.D{{Key: "last_step", Value: step}}}})
-		if err != nil {
-			return wrap(op, err)
-		}
-		if res.MatchedCount != 1 {
-			return wrap(op, loginkit.ErrReplayed) // a writer that bypassed the lock
-		}
-		return nil
+		// No match despite the lock: a writer that bypassed it.
+		return matchedOne(op, res, err, loginkit.ErrReplayed)
 	})
 }
 
@@ -198,13 +193,7 @@ func (s *SecondFactors) UseRecoveryCode(ctx context.Context, userID, hash string
 		return err
 	}
 	res, err := s.codes.DeleteOne(ctx, bson.D{{Key: fieldID, Value: codeID(userID, hash)}})
-	if err != nil {
-		return wrap(op, err)
-	}
-	if res.DeletedCount != 1 {
-		return errs.NotFound(op)
-	}
-	return nil
+	return deletedOne(op, res, err)
 }
 
 // DeleteSecondFactor implements loginkit.SecondFactorStore: under the

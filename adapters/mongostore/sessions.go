@@ -174,13 +174,7 @@ func (s *Sessions) Touch(ctx context.Context, sess *loginkit.Session) error {
 		return err
 	}
 	res, err := s.c.ReplaceOne(ctx, liveID(sess.Key), toSessionDoc(sess))
-	if err != nil {
-		return wrap(op, err)
-	}
-	if res.MatchedCount == 0 {
-		return errs.NotFound(op)
-	}
-	return nil
+	return matchedOne(op, res, err, loginkit.ErrNotFound)
 }
 
 // Get returns the session stored under key: one find on _id and the

@@ -160,11 +160,8 @@ func (t *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token,
 		{Key: fieldValidatorHash, Value: d.ValidatorHash},
 		{Key: fieldExpiresAt, Value: notExpired(now())},
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	if res.DeletedCount != 1 {
-		return nil, errs.NotFound(op)
+	if err := deletedOne(op, res, err); err != nil {
+		return nil, err
 	}
 	return d.token(), nil
 }
