@@ -12,11 +12,7 @@ import (
 // nativeExpiry reports whether the test server has TTL indexes, in which
 // case it removes expired records itself and DeleteExpired may find fewer.
 func nativeExpiry(t *testing.T) bool {
-	db := freshDB(t)
-	if err := mongostore.Migrate(ctx(t), db); err != nil {
-		t.Fatal(err)
-	}
-	mode, err := mongostore.NewSessions(db).ExpiryMode(ctx(t))
+	mode, err := mongostore.NewSessions(migratedDB(t)).ExpiryMode(ctx(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,12 +23,7 @@ func TestSessionsConformance(t *testing.T) {
 	client(t) // skip, or fail under CI, once rather than in every case
 	conformance.TestSessions(t, conformance.SessionHarness{
 		New: func(tb testing.TB) loginkit.SessionStore {
-			db := freshDB(tb)
-			s := mongostore.NewSessions(db)
-			if err := mongostore.Migrate(ctx(tb), db); err != nil {
-				tb.Fatal(err)
-			}
-			return s
+			return mongostore.NewSessions(migratedDB(tb))
 		},
 		TimePrecision: time.Millisecond,
 		Toucher:       true,
@@ -44,12 +35,7 @@ func TestTokensConformance(t *testing.T) {
 	client(t) // skip, or fail under CI, once rather than in every case
 	conformance.TestTokens(t, conformance.TokenHarness{
 		New: func(tb testing.TB) loginkit.TokenStore {
-			db := freshDB(tb)
-			s := mongostore.NewTokens(db)
-			if err := mongostore.Migrate(ctx(tb), db); err != nil {
-				tb.Fatal(err)
-			}
-			return s
+			return mongostore.NewTokens(migratedDB(tb))
 		},
 		TimePrecision: time.Millisecond,
 		NativeExpiry:  nativeExpiry(t),
@@ -60,12 +46,7 @@ func TestUsersConformance(t *testing.T) {
 	client(t) // skip, or fail under CI, once rather than in every case
 	conformance.TestUsers(t, conformance.UserHarness[*conformance.Member]{
 		New: func(tb testing.TB) loginkit.UserStore[*conformance.Member] {
-			db := freshDB(tb)
-			s := mongostore.NewUsers[conformance.Member](db)
-			if err := mongostore.Migrate(ctx(tb), db); err != nil {
-				tb.Fatal(err)
-			}
-			return s
+			return mongostore.NewUsers[conformance.Member](migratedDB(tb))
 		},
 		Fill:          conformance.FillMember,
 		TimePrecision: time.Millisecond,
@@ -77,12 +58,7 @@ func TestSecondFactorsConformance(t *testing.T) {
 	client(t) // skip, or fail under CI, once rather than in every case
 	conformance.TestSecondFactors(t, conformance.SecondFactorHarness{
 		New: func(tb testing.TB) loginkit.SecondFactorStore {
-			db := freshDB(tb)
-			s := mongostore.NewSecondFactors(db)
-			if err := mongostore.Migrate(ctx(tb), db); err != nil {
-				tb.Fatal(err)
-			}
-			return s
+			return mongostore.NewSecondFactors(migratedDB(tb))
 		},
 		TimePrecision: time.Millisecond,
 	})
@@ -92,12 +68,7 @@ func TestPasskeysConformance(t *testing.T) {
 	client(t) // skip, or fail under CI, once rather than in every case
 	conformance.TestPasskeys(t, conformance.PasskeyHarness{
 		New: func(tb testing.TB) loginkit.PasskeyStore {
-			db := freshDB(tb)
-			s := mongostore.NewPasskeys(db)
-			if err := mongostore.Migrate(ctx(tb), db); err != nil {
-				tb.Fatal(err)
-			}
-			return s
+			return mongostore.NewPasskeys(migratedDB(tb))
 		},
 		TimePrecision: time.Millisecond,
 	})

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loginkit/loginkit/adapters/mongostore"
 	"github.com/loginkit/loginkit/internal/testenv"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -81,4 +82,27 @@ func ctx(tb testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	tb.Cleanup(cancel)
 	return c
+}
+
+// migratedDB returns a database of its own for the caller, as freshDB,
+// after Migrate has run on it.
+func migratedDB(tb testing.TB) *mongo.Database {
+	tb.Helper()
+	db := freshDB(tb)
+	if err := mongostore.Migrate(ctx(tb), db); err != nil {
+		tb.Fatal(err)
+	}
+	return db
+}
+
+// concurrently runs f(0) to f(n-1) in goroutines of their own and returns
+// their errors once all have returned.
+func concurrently(n int, f func(i int) error) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = f(i) })
+	}
+	wg.Wait()
+	return errs
 }

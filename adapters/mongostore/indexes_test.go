@@ -97,11 +97,8 @@ func TestMigrate(t *testing.T) {
 // TestExpiryFilterMode checks what ExpiryFilter mode promises: expired
 // documents stay stored until DeleteExpired, but no read returns them.
 func TestExpiryFilterMode(t *testing.T) {
-	db := freshDB(t)
+	db := migratedDB(t)
 	sessions := mongostore.NewSessions(db)
-	if err := mongostore.Migrate(ctx(t), db); err != nil {
-		t.Fatal(err)
-	}
 	if mode, err := sessions.ExpiryMode(ctx(t)); mode != mongostore.ExpiryFilter {
 		t.Skipf("the server has TTL indexes (mode %v, %v); this case is about servers without them", mode, err)
 	}
@@ -149,10 +146,7 @@ func TestDeadline(t *testing.T) {
 // TestMigratePasskeyIndexes checks that Migrate creates the passkey
 // listing index and the unique index of the passkeys' write locks.
 func TestMigratePasskeyIndexes(t *testing.T) {
-	db := freshDB(t)
-	if err := mongostore.Migrate(ctx(t), db); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedDB(t)
 	if got := indexNames(t, db.Collection("loginkit_passkeys")); !slices.Contains(got, "user_id_1_created_at_1") {
 		t.Errorf("loginkit_passkeys indexes %v, want user_id_1_created_at_1", got)
 	}

@@ -2,7 +2,6 @@ package mongostore_test
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,27 +13,17 @@ import (
 // succeeds (an upsert that loses the race to insert is retried as a
 // replace) and one of them is what is stored.
 func TestConcurrentSaveOfNewSession(t *testing.T) {
-	db := freshDB(t)
+	db := migratedDB(t)
 	s := mongostore.NewSessions(db)
-	if err := mongostore.Migrate(ctx(t), db); err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now().UTC()
 	for round := range 10 {
 		key := fmt.Sprintf("race-%d", round)
 		const n = 8
-		var wg sync.WaitGroup
-		errs := make([]error, n)
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs[i] = s.Save(ctx(t), &loginkit.Session{
-					Key: key, UserID: fmt.Sprintf("user-%d", i), CreatedAt: now, ExpiresAt: now.Add(time.Hour),
-				})
-			}()
-		}
-		wg.Wait()
+		errs := concurrently(n, func(i int) error {
+			return s.Save(ctx(t), &loginkit.Session{
+				Key: key, UserID: fmt.Sprintf("user-%d", i), CreatedAt: now, ExpiresAt: now.Add(time.Hour),
+			})
+		})
 		for i, err := range errs {
 			if err != nil {
 				t.Errorf("round %d: Save %d: %v", round, i, err)

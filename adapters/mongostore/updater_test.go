@@ -3,7 +3,6 @@ package mongostore_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -49,19 +48,13 @@ func TestUpdateUserConcurrentIncrements(t *testing.T) {
 	us := newMembers(t)
 	m := newMember(t, us, "count@example.com")
 	const n = 20
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = us.UpdateUser(ctx(t), m.ID, func(u *conformance.Member) error {
-				u.FailedLogins++
-				return nil
-			})
-		}()
-	}
-	wg.Wait()
+	errs := concurrently(n, func(int) error {
+		_, err := us.UpdateUser(ctx(t), m.ID, func(u *conformance.Member) error {
+			u.FailedLogins++
+			return nil
+		})
+		return err
+	})
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("UpdateUser %d: %v", i, err)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,12 +16,7 @@ import (
 // newMembers returns a user store with its indexes in a fresh database.
 func newMembers(tb testing.TB) *mongostore.Users[conformance.Member, *conformance.Member] {
 	tb.Helper()
-	db := freshDB(tb)
-	us := mongostore.NewUsers[conformance.Member](db)
-	if err := mongostore.Migrate(ctx(tb), db); err != nil {
-		tb.Fatal(err)
-	}
-	return us
+	return mongostore.NewUsers[conformance.Member](migratedDB(tb))
 }
 
 // TestConcurrentRegistrations races 50 registrations of one email address
@@ -31,24 +25,10 @@ func newMembers(tb testing.TB) *mongostore.Users[conformance.Member, *conformanc
 func TestConcurrentRegistrations(t *testing.T) {
 	us := newMembers(t)
 	const n = 50
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			email := "race@example.com"
-			switch i % 3 {
-			case 1:
-				email = "  RACE@Example.COM"
-			case 2:
-				email = "Race@example.com "
-			}
-			m := &conformance.Member{Account: loginkit.Account{Email: email, Username: fmt.Sprintf("racer%d", i)}}
-			errs[i] = us.Create(ctx(t), m)
-		}()
-	}
-	wg.Wait()
+	errs := concurrently(n, func(i int) error {
+		email := []string{"race@example.com", "  RACE@Example.COM", "Race@example.com "}[i%3]
+		return us.Create(ctx(t), &conformance.Member{Account: loginkit.Account{Email: email, Username: fmt.Sprintf("racer%d", i)}})
+	})
 	wins := 0
 	for i, err := range errs {
 		switch {
@@ -183,11 +163,8 @@ type plainStaff struct {
 // still works: uniqueness, lookups and ordering use the top-level fields
 // the store writes itself.
 func TestNestedAccount(t *testing.T) {
-	db := freshDB(t)
+	db := migratedDB(t)
 	us := mongostore.NewUsers[plainStaff](db)
-	if err := mongostore.Migrate(ctx(t), db); err != nil {
-		t.Fatal(err)
-	}
 	base := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	first := &plainStaff{Account: loginkit.Account{Email: "one@example.com", Username: "one", CreatedAt: base.Add(time.Hour)}, Team: "red"}
 	second := &plainStaff{Account: loginkit.Account{Email: "two@example.com", CreatedAt: base}, Team: "blue"}

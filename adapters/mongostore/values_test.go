@@ -10,9 +10,6 @@ import (
 // TestSessionValues runs the session-values scenario through the manager
 // on MongoDB (FerretDB in CI).
 func TestSessionValues(t *testing.T) {
-	db := freshDB(t)
-	if err := mongostore.Migrate(ctx(t), db); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedDB(t)
 	valuestest.Run(t, mongostore.NewSessions(db), mongostore.NewTokens(db))
 }
