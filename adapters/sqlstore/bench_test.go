@@ -10,19 +10,25 @@ import (
 	"github.com/loginkit/loginkit/conformance"
 )
 
+// benchMember stores a member with its fields filled in a fresh store
+// of backend be.
+func benchMember(b *testing.B, be backend) (*sqlstore.Users[conformance.Member, *conformance.Member], *conformance.Member) {
+	users := freshUsers(b, be)
+	u := &conformance.Member{Account: loginkit.Account{Email: "ann@example.com", Username: "ann", CreatedAt: time.Now()}}
+	conformance.FillMember(u, 3)
+	if err := users.Create(context.Background(), u); err != nil {
+		b.Fatal(err)
+	}
+	return users, u
+}
+
 // BenchmarkLoadUser measures Users.LoadUser, the user read of every
 // authenticated request, on each database.
 func BenchmarkLoadUser(b *testing.B) {
 	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {
-			db, opt, _ := fresh(b, be)
-			users := sqlstore.NewUsers[conformance.Member](db, opt)
+			users, u := benchMember(b, be)
 			ctx := context.Background()
-			u := &conformance.Member{Account: loginkit.Account{Email: "ann@example.com", Username: "ann", CreatedAt: time.Now()}}
-			conformance.FillMember(u, 3)
-			if err := users.Create(ctx, u); err != nil {
-				b.Fatal(err)
-			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
@@ -70,14 +76,8 @@ func BenchmarkSessionGet(b *testing.B) {
 func BenchmarkUpdateUser(b *testing.B) {
 	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {
-			db, opt, _ := fresh(b, be)
-			users := sqlstore.NewUsers[conformance.Member](db, opt)
+			users, u := benchMember(b, be)
 			ctx := context.Background()
-			u := &conformance.Member{Account: loginkit.Account{Email: "ann@example.com", Username: "ann", CreatedAt: time.Now()}}
-			conformance.FillMember(u, 3)
-			if err := users.Create(ctx, u); err != nil {
-				b.Fatal(err)
-			}
 			b.Run("UpdateUser", func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {

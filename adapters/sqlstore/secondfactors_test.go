@@ -12,11 +12,11 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// TestMigrateAddsSecondFactorTablesToAnExistingDatabase checks the
-// upgrade path: a database migrated before the second-factor tables
-// existed (simulated by removing them and their migration record) gets
-// them from the next Migrate, with its users kept.
-func TestMigrateAddsSecondFactorTablesToAnExistingDatabase(t *testing.T) {
+// olderDatabase returns a migrated SQLite database holding one user, ann,
+// from which the tables of a later migration have been removed with its
+// record, as if it had been migrated before that migration existed.
+func olderDatabase(t *testing.T, migration string, tables ...string) (*bun.DB, *sqlstore.Users[conformance.Member, *conformance.Member], *conformance.Member) {
+	t.Helper()
 	db := openSQLiteFile(t)
 	ctx := context.Background()
 	if err := sqlstore.Migrate[conformance.Member](ctx, db); err != nil {
@@ -27,14 +27,24 @@ func TestMigrateAddsSecondFactorTablesToAnExistingDatabase(t *testing.T) {
 	if err := us.Create(ctx, ann); err != nil {
 		t.Fatal(err)
 	}
-	for _, tbl := range []string{"loginkit_second_factors", "loginkit_recovery_codes"} {
+	for _, tbl := range tables {
 		if _, err := db.ExecContext(ctx, "DROP TABLE ?", bun.Ident(tbl)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.ExecContext(ctx, "DELETE FROM loginkit_migrations WHERE name = '20260401000001'"); err != nil {
+	if _, err := db.ExecContext(ctx, "DELETE FROM loginkit_migrations WHERE name = ?", migration); err != nil {
 		t.Fatal(err)
 	}
+	return db, us, ann
+}
+
+// TestMigrateAddsSecondFactorTablesToAnExistingDatabase checks the
+// upgrade path: a database migrated before the second-factor tables
+// existed (simulated by removing them and their migration record) gets
+// them from the next Migrate, with its users kept.
+func TestMigrateAddsSecondFactorTablesToAnExistingDatabase(t *testing.T) {
+	db, us, ann := olderDatabase(t, "20260401000001", "loginkit_second_factors", "loginkit_recovery_codes")
+	ctx := context.Background()
 	if got := tableNames(t, db, "loginkit_"); slices.Contains(got, "loginkit_second_factors") {
 		t.Fatalf("setup: tables %v", got)
 	}
@@ -61,22 +71,8 @@ func TestMigrateAddsSecondFactorTablesToAnExistingDatabase(t *testing.T) {
 // for passkeys: a database migrated before the passkey table existed gets
 // it, with its index, from the next Migrate, its users kept.
 func TestMigrateAddsPasskeyTableToAnExistingDatabase(t *testing.T) {
-	db := openSQLiteFile(t)
+	db, us, ann := olderDatabase(t, "20260501000001", "loginkit_passkeys")
 	ctx := context.Background()
-	if err := sqlstore.Migrate[conformance.Member](ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	us := sqlstore.NewUsers[conformance.Member](db)
-	ann := &conformance.Member{Account: loginkit.Account{Email: "ann@example.com"}}
-	if err := us.Create(ctx, ann); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.ExecContext(ctx, "DROP TABLE loginkit_passkeys"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.ExecContext(ctx, "DELETE FROM loginkit_migrations WHERE name = '20260501000001'"); err != nil {
-		t.Fatal(err)
-	}
 	if err := sqlstore.Migrate[conformance.Member](ctx, db); err != nil {
 		t.Fatalf("Migrate on the older database: %v", err)
 	}

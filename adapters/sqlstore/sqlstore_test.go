@@ -115,6 +115,14 @@ func fresh(tb testing.TB, b backend) (*bun.DB, sqlstore.Option, string) {
 	return db, opt, prefix
 }
 
+// freshUsers returns a Member store in a fresh database of backend b
+// (see fresh).
+func freshUsers(tb testing.TB, b backend) *sqlstore.Users[conformance.Member, *conformance.Member] {
+	tb.Helper()
+	db, opt, _ := fresh(tb, b)
+	return sqlstore.NewUsers[conformance.Member](db, opt)
+}
+
 // migrate runs Migrate[Member] and drops what it created when tb ends.
 func migrate(tb testing.TB, db *bun.DB, prefix string, opts ...sqlstore.Option) {
 	tb.Helper()

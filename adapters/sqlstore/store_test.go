@@ -27,8 +27,7 @@ import (
 // write.
 func TestConcurrentRegistrations(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		db, opt, _ := fresh(t, b)
-		us := sqlstore.NewUsers[conformance.Member](db, opt)
+		us := freshUsers(t, b)
 		race := func(what string, user func(i int) *conformance.Member) {
 			t.Helper()
 			const racers = 50
@@ -83,8 +82,7 @@ func TestConcurrentRegistrations(t *testing.T) {
 // repeating the value.
 func TestDuplicateSaysWhat(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		db, opt, _ := fresh(t, b)
-		us := sqlstore.NewUsers[conformance.Member](db, opt)
+		us := freshUsers(t, b)
 		ctx := context.Background()
 		ann := &conformance.Member{Account: loginkit.Account{Email: "ann@example.com", Username: "ann"}}
 		if err := us.Create(ctx, ann); err != nil {
@@ -570,8 +568,7 @@ func TestCancelPostgres(t *testing.T) {
 // read method, and that an unset (nullzero) time comes back zero.
 func TestUserTimesUTC(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		db, opt, _ := fresh(t, b)
-		us := sqlstore.NewUsers[conformance.Member](db, opt)
+		us := freshUsers(t, b)
 		ctx := context.Background()
 		at := time.Date(2025, 3, 1, 12, 30, 45, 123456000, time.FixedZone("UTC+5", 5*3600))
 		u := &conformance.Member{Account: loginkit.Account{

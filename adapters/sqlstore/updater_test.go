@@ -74,8 +74,7 @@ func countFailures(t *testing.T, us *sqlstore.Users[conformance.Member, *conform
 // Update's rules.
 func TestUpdateUser(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		db, opt, _ := fresh(t, b)
-		us := sqlstore.NewUsers[conformance.Member](db, opt)
+		us := freshUsers(t, b)
 		ctx := context.Background()
 		ann := &conformance.Member{Account: loginkit.Account{Email: "ann@example.com", Username: "ann"}, DisplayName: "Ann"}
 		bob := &conformance.Member{Account: loginkit.Account{Email: "bob@example.com", Username: "bob"}}
