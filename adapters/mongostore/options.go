@@ -227,6 +227,17 @@ func isDuplicateKey(err error) bool {
 	return errors.As(err, &se) && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
+// ensureIndex creates the ascending index of c on the fields keys, named
+// name, unless it exists.
+func ensureIndex(ctx context.Context, c *mongo.Collection, name string, keys ...string) error {
+	d := make(bson.D, len(keys))
+	for i, k := range keys {
+		d[i] = bson.E{Key: k, Value: 1}
+	}
+	_, err := c.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: d, Options: options.Index().SetName(name)})
+	return err
+}
+
 // matchedOne reports miss (loginkit.ErrNotFound or ErrReplayed) unless
 // the update or replace whose result is res (and error err) matched
 // exactly one document.

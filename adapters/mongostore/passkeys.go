@@ -10,7 +10,6 @@ import (
 	"github.com/loginkit/loginkit/internal/storekit"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // Passkeys is a loginkit.PasskeyStore in two collections:
@@ -47,10 +46,7 @@ func (s *Passkeys) CheckConfig() error { return s.err }
 
 // ensurePasskeyIndexes creates the listing index and the lock index.
 func ensurePasskeyIndexes(ctx context.Context, c, locks *mongo.Collection) error {
-	if _, err := c.Indexes().CreateOne(ctx, mongo.IndexModel{
-		Keys:    bson.D{{Key: fieldUserID, Value: 1}, {Key: "created_at", Value: 1}},
-		Options: options.Index().SetName("user_id_1_created_at_1"),
-	}); err != nil {
+	if err := ensureIndex(ctx, c, "user_id_1_created_at_1", fieldUserID, fieldCreatedAt); err != nil {
 		return err
 	}
 	return ensureLockIndex(ctx, locks)
@@ -123,7 +119,7 @@ func (s *Passkeys) ListPasskeys(ctx context.Context, userID string) ([]*loginkit
 		return nil, err
 	}
 	out, err := findAll(ctx, s.c, bson.D{{Key: fieldUserID, Value: userID}},
-		bson.D{{Key: "created_at", Value: 1}, {Key: fieldID, Value: 1}}, (*passkeyDoc).passkey)
+		bson.D{{Key: fieldCreatedAt, Value: 1}, {Key: fieldID, Value: 1}}, (*passkeyDoc).passkey)
 	return out, wrap(op, err)
 }
 

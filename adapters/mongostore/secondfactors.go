@@ -55,10 +55,7 @@ const (
 // ensureSecondFactorIndexes creates the index on the codes' user_id and
 // the unique index of the lock collection.
 func ensureSecondFactorIndexes(ctx context.Context, codes, locks *mongo.Collection) error {
-	if _, err := codes.Indexes().CreateOne(ctx, mongo.IndexModel{
-		Keys:    bson.D{{Key: fieldUserID, Value: 1}},
-		Options: options.Index().SetName("user_id_1"),
-	}); err != nil {
+	if err := ensureIndex(ctx, codes, "user_id_1", fieldUserID); err != nil {
 		return err
 	}
 	return ensureLockIndex(ctx, locks)

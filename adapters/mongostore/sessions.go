@@ -37,14 +37,10 @@ func (s *Sessions) Collection() *mongo.Collection { return s.c }
 // ensureSessionIndexes creates the indexes of a session collection if they are
 // missing: one on user_id, and the expiry index (see ensureExpiryIndex).
 func ensureSessionIndexes(ctx context.Context, c *mongo.Collection) error {
-	_, err := c.Indexes().CreateOne(ctx, mongo.IndexModel{
-		Keys:    bson.D{{Key: fieldUserID, Value: 1}},
-		Options: options.Index().SetName("user_id_1"),
-	})
-	if err != nil {
+	if err := ensureIndex(ctx, c, "user_id_1", fieldUserID); err != nil {
 		return err
 	}
-	_, err = ensureExpiryIndex(ctx, c)
+	_, err := ensureExpiryIndex(ctx, c)
 	return err
 }
 
@@ -194,11 +190,8 @@ func (s *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, erro
 // Delete removes one session. Deleting a missing session is not an error.
 func (s *Sessions) Delete(ctx context.Context, key string) error {
 	const op = "delete session"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return err
-	}
-	if key == "" {
-		return nil
+	if err := errs.Ready(ctx, op, s.err); err != nil || key == "" {
+		return err // an empty key names nothing to delete
 	}
 	_, err := s.c.DeleteOne(ctx, bson.D{{Key: fieldID, Value: key}})
 	return wrap(op, err)

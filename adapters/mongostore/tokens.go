@@ -7,7 +7,6 @@ import (
 	"github.com/loginkit/loginkit"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // Tokens is a loginkit.TokenStore in a MongoDB collection (default
@@ -35,14 +34,10 @@ func (t *Tokens) Collection() *mongo.Collection { return t.c }
 // ensureTokenIndexes creates the indexes of a token collection if they are
 // missing: one on user_id and purpose, and the expiry index (see ensureExpiryIndex).
 func ensureTokenIndexes(ctx context.Context, c *mongo.Collection) error {
-	_, err := c.Indexes().CreateOne(ctx, mongo.IndexModel{
-		Keys:    bson.D{{Key: fieldUserID, Value: 1}, {Key: fieldPurpose, Value: 1}},
-		Options: options.Index().SetName("user_id_1_purpose_1"),
-	})
-	if err != nil {
+	if err := ensureIndex(ctx, c, "user_id_1_purpose_1", fieldUserID, fieldPurpose); err != nil {
 		return err
 	}
-	_, err = ensureExpiryIndex(ctx, c)
+	_, err := ensureExpiryIndex(ctx, c)
 	return err
 }
 
@@ -169,11 +164,8 @@ func (t *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token,
 // Delete removes one token. Deleting a missing token is not an error.
 func (t *Tokens) Delete(ctx context.Context, selector string) error {
 	const op = "delete token"
-	if err := errs.Ready(ctx, op, t.err); err != nil {
-		return err
-	}
-	if selector == "" {
-		return nil
+	if err := errs.Ready(ctx, op, t.err); err != nil || selector == "" {
+		return err // an empty selector names nothing to delete
 	}
 	_, err := t.c.DeleteOne(ctx, bson.D{{Key: fieldID, Value: selector}})
 	return wrap(op, err)

@@ -200,11 +200,7 @@ func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, erro
 // (loginkit.ValidUsername, loginkit.ValidEmail) is loginkit.ErrInvalid.
 func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 	const op = "create user"
-	a, err := storekit.UserWrite(ctx, errs, op, us.err, u, true)
-	if err != nil {
-		return err
-	}
-	return storekit.CreateWithID(a, func() error {
+	return storekit.CreateUser(ctx, errs, op, us.err, u, func(a *loginkit.Account) error {
 		doc, err := us.encode(op, u, a, loginkit.NewID())
 		if err != nil {
 			return err
@@ -318,11 +314,8 @@ func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u
 // user cannot be loaded.
 func (us *Users[T, PT]) Delete(ctx context.Context, id string) error {
 	const op = "delete user"
-	if err := errs.Ready(ctx, op, us.err); err != nil {
-		return err
-	}
-	if id == "" {
-		return nil
+	if err := errs.Ready(ctx, op, us.err); err != nil || id == "" {
+		return err // an empty id names nothing to delete
 	}
 	_, err := us.c.DeleteOne(ctx, bson.D{{Key: fieldID, Value: id}})
 	return wrap(op, err)

@@ -126,10 +126,7 @@ func (s *Passkeys) CreatePasskey(ctx context.Context, p *loginkit.Passkey) error
 	if err := errs.CheckPasskey(ctx, op, s.err, p); err != nil {
 		return err
 	}
-	tr, err := json.Marshal(p.Transports)
-	if err != nil {
-		return errs.Invalid(op, "transports")
-	}
+	tr, _ := json.Marshal(p.Transports) // a []string always encodes
 	member := hex.EncodeToString(p.CredentialID)
 	if err := s.rdb.SAdd(ctx, s.index(p.UserID), member).Err(); err != nil {
 		return wrap(op, err)

@@ -156,11 +156,8 @@ func (st *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, err
 // index. Deleting a missing session is not an error.
 func (st *Sessions) Delete(ctx context.Context, key string) error {
 	const op = "delete session"
-	if key == "" {
-		return nil
-	}
-	if err := errs.Ready(ctx, op, st.err); err != nil {
-		return err
+	if err := errs.Ready(ctx, op, st.err); err != nil || key == "" {
+		return err // an empty key names nothing to delete
 	}
 	defer st.forget(sessionKey(st.prefix, key))
 	return wrap(op, sessionKind.remove(ctx, st.rdb, st.prefix, key))

@@ -111,11 +111,8 @@ func (ts *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token
 // is not an error.
 func (ts *Tokens) Delete(ctx context.Context, selector string) error {
 	const op = "delete token"
-	if selector == "" {
-		return nil
-	}
-	if err := errs.Ready(ctx, op, ts.err); err != nil {
-		return err
+	if err := errs.Ready(ctx, op, ts.err); err != nil || selector == "" {
+		return err // an empty selector names nothing to delete
 	}
 	return wrap(op, tokenKind.remove(ctx, ts.rdb, ts.prefix, selector))
 }

@@ -114,11 +114,9 @@ func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, erro
 // loginkit.ValidEmail is loginkit.ErrInvalid.
 func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 	const op = "create user"
-	a, err := storekit.UserWrite(ctx, errs, op, us.err, u, true)
-	if err != nil {
-		return err
-	}
-	return storekit.CreateWithID(a, func() error { return us.write(ctx, op, createUserScript, u, a) })
+	return storekit.CreateUser(ctx, errs, op, us.err, u, func(a *loginkit.Account) error {
+		return us.write(ctx, op, createUserScript, u, a)
+	})
 }
 
 // Update replaces every field of the stored user with u's, atomically
@@ -237,11 +235,8 @@ func backoff(ctx context.Context, op string, attempt int) error {
 // touched: they stop working when the user cannot be loaded.
 func (us *Users[T, PT]) Delete(ctx context.Context, id string) error {
 	const op = "delete user"
-	if id == "" {
-		return nil
-	}
-	if err := errs.Ready(ctx, op, us.err); err != nil {
-		return err
+	if err := errs.Ready(ctx, op, us.err); err != nil || id == "" {
+		return err // an empty id names nothing to delete
 	}
 	err := deleteUserScript.Run(ctx, us.rdb, us.keys(id), id).Err()
 	return wrap(op, err)

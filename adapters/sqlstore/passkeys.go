@@ -76,19 +76,16 @@ func (s *Passkeys) CreatePasskey(ctx context.Context, p *loginkit.Passkey) error
 	if err := errs.CheckPasskey(ctx, op, s.err, p); err != nil {
 		return err
 	}
-	tr, err := json.Marshal(p.Transports)
-	if err != nil {
-		return errs.Invalid(op, "transports")
-	}
-	if p.Transports == nil {
-		tr = nil
+	var tr []byte
+	if p.Transports != nil {
+		tr, _ = json.Marshal(p.Transports) // a []string always encodes
 	}
 	r := passkeyRow{
 		CredentialID: slices.Clone(p.CredentialID), UserID: p.UserID, PublicKey: slices.Clone(p.PublicKey),
 		SignCount: int64(p.SignCount), Transports: string(tr), BackupEligible: p.BackupEligible, BackedUp: p.BackedUp,
 		Name: p.Name, CreatedAt: storekit.MillisOrZero(p.CreatedAt), LastUsedAt: storekit.MillisOrZero(p.LastUsedAt),
 	}
-	_, err = s.db.NewInsert().Model(&r).ModelTableExpr("?", bun.Ident(s.table)).Exec(ctx)
+	_, err := s.db.NewInsert().Model(&r).ModelTableExpr("?", bun.Ident(s.table)).Exec(ctx)
 	return wrap(ctx, op, err)
 }
 

@@ -197,11 +197,8 @@ func (ss *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, err
 // Delete removes one session. Deleting a missing session is not an error.
 func (ss *Sessions) Delete(ctx context.Context, key string) error {
 	const op = "delete session"
-	if err := errs.Ready(ctx, op, ss.err); err != nil {
-		return err
-	}
-	if key == "" {
-		return nil
+	if err := errs.Ready(ctx, op, ss.err); err != nil || key == "" {
+		return err // an empty key names nothing to delete
 	}
 	_, err := ss.db.NewDelete().TableExpr("?", bun.Ident(ss.table)).
 		Where("? = ?", bun.Ident("key"), key).Exec(ctx)

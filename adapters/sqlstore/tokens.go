@@ -138,11 +138,8 @@ func (ts *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token
 // Delete removes one token. Deleting a missing token is not an error.
 func (ts *Tokens) Delete(ctx context.Context, selector string) error {
 	const op = "delete token"
-	if err := errs.Ready(ctx, op, ts.err); err != nil {
-		return err
-	}
-	if selector == "" {
-		return nil
+	if err := errs.Ready(ctx, op, ts.err); err != nil || selector == "" {
+		return err // an empty selector names nothing to delete
 	}
 	_, err := ts.db.NewDelete().TableExpr("?", bun.Ident(ts.table)).
 		Where("? = ?", bun.Ident("selector"), selector).Exec(ctx)

@@ -149,11 +149,7 @@ func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, erro
 // loginkit.ErrInvalid.
 func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 	const op = "create user"
-	a, err := storekit.UserWrite(ctx, errs, op, us.err, u, true)
-	if err != nil {
-		return err
-	}
-	return storekit.CreateWithID(a, func() error {
+	return storekit.CreateUser(ctx, errs, op, us.err, u, func(*loginkit.Account) error {
 		q, a1, a2 := us.tableExpr()
 		// Returning("NULL"): nothing to read back, as no column has a default.
 		_, err := us.db.NewInsert().Model(u).ModelTableExpr(q, a1, a2).Returning("NULL").Exec(ctx)
@@ -290,11 +286,8 @@ func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u
 // the manager's helpers remove them.
 func (us *Users[T, PT]) Delete(ctx context.Context, id string) error {
 	const op = "delete user"
-	if err := errs.Ready(ctx, op, us.err); err != nil {
-		return err
-	}
-	if id == "" {
-		return nil
+	if err := errs.Ready(ctx, op, us.err); err != nil || id == "" {
+		return err // an empty id names nothing to delete
 	}
 	_, err := us.db.NewDelete().TableExpr("?", bun.Ident(us.table)).Where("? = ?", bun.Ident("id"), id).Exec(ctx)
 	return wrap(ctx, op, err)

@@ -148,6 +148,20 @@ func UserWrite[T any, PT interface {
 	return a, nil
 }
 
+// CreateUser is a store's UserStore.Create around insert, its write of
+// the user u, whose account insert is given: the checks of UserWrite, then
+// insert under CreateWithID.
+func CreateUser[T any, PT interface {
+	*T
+	loginkit.AccountUser
+}](ctx context.Context, e Errs, op string, cfgErr error, u PT, insert func(a *loginkit.Account) error) error {
+	a, err := UserWrite(ctx, e, op, cfgErr, u, true)
+	if err != nil {
+		return err
+	}
+	return CreateWithID(a, func() error { return insert(a) })
+}
+
 // ReadyUser is Ready for the methods that take a user ID, which must not
 // be empty (ErrInvalid).
 func (e Errs) ReadyUser(ctx context.Context, op string, cfgErr error, userID string) error {

@@ -160,6 +160,26 @@ func TestErrs(t *testing.T) {
 
 type member struct{ loginkit.Account }
 
+func TestCreateUser(t *testing.T) {
+	const e = Errs("teststore")
+	ctx := context.Background()
+	m := &member{loginkit.Account{Email: "A@B.example"}}
+	var seen *loginkit.Account
+	if err := CreateUser(ctx, e, "create", nil, m, func(a *loginkit.Account) error { seen = a; return nil }); err != nil ||
+		seen != &m.Account || m.ID == "" || m.EmailKey != "a@b.example" {
+		t.Errorf("CreateUser: %v, account %p of %p, ID %q, email key %q", err, seen, &m.Account, m.ID, m.EmailKey)
+	}
+	fail := errors.New("insert failed")
+	n := &member{loginkit.Account{Email: "c@d.example"}}
+	if err := CreateUser(ctx, e, "create", nil, n, func(*loginkit.Account) error { return fail }); err != fail || n.ID != "" {
+		t.Errorf("CreateUser with a failing insert: %v, ID %q kept", err, n.ID)
+	}
+	called := false
+	if err := CreateUser(ctx, e, "create", nil, &member{loginkit.Account{Username: "a@b"}}, func(*loginkit.Account) error { called = true; return nil }); !errors.Is(err, loginkit.ErrInvalid) || called {
+		t.Errorf("CreateUser of a bad username: %v, insert called %v", err, called)
+	}
+}
+
 func TestUserWriteAndReady(t *testing.T) {
 	const e = Errs("teststore")
 	ctx := context.Background()
