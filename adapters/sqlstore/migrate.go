@@ -68,33 +68,23 @@ func Migrate[T any](ctx context.Context, db *bun.DB, opts ...Option) error {
 	}
 
 	ms := migrate.NewMigrations()
-	ms.Add(migrate.Migration{
-		Name:    migrationCreateTables,
-		Comment: "create_tables",
-		Up: func(ctx context.Context, m *migrate.Migrator, _ *migrate.Migration) error {
-			return m.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-				return createTables(ctx, tx, (*T)(nil), c)
-			})
-		},
-	})
-	ms.Add(migrate.Migration{
-		Name:    migrationSecondFactorTables,
-		Comment: "second_factor_tables",
-		Up: func(ctx context.Context, m *migrate.Migrator, _ *migrate.Migration) error {
-			return m.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-				return createSecondFactorTables(ctx, tx, c)
-			})
-		},
-	})
-	ms.Add(migrate.Migration{
-		Name:    migrationPasskeyTable,
-		Comment: "passkey_table",
-		Up: func(ctx context.Context, m *migrate.Migrator, _ *migrate.Migration) error {
-			return m.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-				return createPasskeyTable(ctx, tx, c)
-			})
-		},
-	})
+	// Each migration creates its tables in a transaction of its own.
+	for _, step := range []struct {
+		name, comment string
+		up            func(context.Context, bun.Tx) error
+	}{
+		{migrationCreateTables, "create_tables", func(ctx context.Context, tx bun.Tx) error { return createTables(ctx, tx, (*T)(nil), c) }},
+		{migrationSecondFactorTables, "second_factor_tables", func(ctx context.Context, tx bun.Tx) error { return createSecondFactorTables(ctx, tx, c) }},
+		{migrationPasskeyTable, "passkey_table", func(ctx context.Context, tx bun.Tx) error { return createPasskeyTable(ctx, tx, c) }},
+	} {
+		ms.Add(migrate.Migration{
+			Name:    step.name,
+			Comment: step.comment,
+			Up: func(ctx context.Context, m *migrate.Migrator, _ *migrate.Migration) error {
+				return m.DB().RunInTx(ctx, nil, step.up)
+			},
+		})
+	}
 	m := migrate.NewMigrator(db, ms,
 		migrate.WithTableName(c.Prefix+"migrations"),
 		migrate.WithLocksTableName(c.Prefix+"migration_locks"),
