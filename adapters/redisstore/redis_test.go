@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -277,4 +278,46 @@ func TestSlotFunction(t *testing.T) {
 // the per-user indexes are.
 func redisZ(t time.Time, member string) redis.Z {
 	return redis.Z{Score: float64(t.UnixMilli()), Member: member}
+}
+
+// race runs f(0) to f(n-1) in goroutines released all at once, and
+// reports how many returned nil and the errors other than lost (the
+// answer of a call that lost the race) they returned.
+func race(n int, lost error, f func(i int) error) (wins int, others []error) {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		start = make(chan struct{})
+	)
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			err := f(i)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				wins++
+			case !errors.Is(err, lost):
+				others = append(others, err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	return wins, others
+}
+
+// wantCanceled checks that every call (by name) answered a canceled
+// context with context.Canceled, and that none sent a command.
+func wantCanceled(t *testing.T, e *env, calls map[string]error) {
+	t.Helper()
+	for name, err := range calls {
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a canceled context = %v, want context.Canceled", name, err)
+		}
+	}
+	if cmds, pipes, _, _ := e.check.counts(); cmds+pipes != 0 {
+		t.Errorf("%d commands and %d pipelines sent with a canceled context", cmds, pipes)
+	}
 }

@@ -237,17 +237,10 @@ func TestSessionCanceledContext(t *testing.T) {
 	_, errList := st.ListByUser(ctx, "u")
 	_, errDelUser := st.DeleteByUser(ctx, "u", "")
 	_, errExpired := st.DeleteExpired(ctx)
-	for name, err := range map[string]error{
+	wantCanceled(t, e, map[string]error{
 		"Save": st.Save(ctx, s), "Get": errGet, "Delete": st.Delete(ctx, "k"),
 		"ListByUser": errList, "DeleteByUser": errDelUser, "DeleteExpired": errExpired,
-	} {
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("%s with a canceled context = %v, want context.Canceled", name, err)
-		}
-	}
-	if cmds, pipes, _, _ := e.check.counts(); cmds+pipes != 0 {
-		t.Errorf("%d commands and %d pipelines sent with a canceled context", cmds, pipes)
-	}
+	})
 }
 
 // TestPrefixes checks that stores with different prefixes do not see each

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,34 +25,17 @@ func TestConcurrentRegistrations(t *testing.T) {
 	race := func(what string, user func(i int) *conformance.Member) {
 		t.Helper()
 		const racers = 50
-		var (
-			wg     sync.WaitGroup
-			mu     sync.Mutex
-			wins   int
-			others []error
-			start  = make(chan struct{})
-		)
-		for i := range racers {
-			wg.Go(func() {
-				u := user(i)
-				<-start
-				err := us.Create(ctx, u)
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err == nil:
-					wins++
-				case errors.Is(err, loginkit.ErrDuplicate):
-					if u.ID != "" {
-						others = append(others, fmt.Errorf("failed Create left ID %q in the user", u.ID))
-					}
-				default:
-					others = append(others, err)
-				}
-			})
+		users := make([]*conformance.Member, racers)
+		for i := range users {
+			users[i] = user(i)
 		}
-		close(start)
-		wg.Wait()
+		wins, others := race(racers, loginkit.ErrDuplicate, func(i int) error {
+			err := us.Create(ctx, users[i])
+			if errors.Is(err, loginkit.ErrDuplicate) && users[i].ID != "" {
+				return fmt.Errorf("failed Create left ID %q in the user", users[i].ID)
+			}
+			return err
+		})
 		if wins != 1 || len(others) > 0 {
 			t.Errorf("%s: %d of %d concurrent registrations succeeded (want 1); unexpected: %v", what, wins, racers, others)
 		}
