@@ -24,23 +24,14 @@ func TestSessions(t *testing.T, h SessionHarness) {
 
 // sessionSuite holds what the session cases share.
 type sessionSuite struct {
-	h    SessionHarness
-	prec time.Duration
-	now  time.Time
+	h SessionHarness
+	timing
 }
 
 func runSessions(t suiteT, h SessionHarness) {
 	t.Helper()
-	if h.New == nil {
-		t.Fatal("conformance: SessionHarness.New is nil")
-	}
-	only := onlyCases(t)
-	t = scope(t, "SessionStore", sessionMethods, Unsupported()["SessionStore"]...)
-	s := &sessionSuite{h: h, prec: precisionOr(h.TimePrecision), now: suiteNow()}
-	cases := []struct {
-		name string
-		f    func(t suiteT, st loginkit.SessionStore)
-	}{
+	s := &sessionSuite{h: h, timing: newTiming(h.TimePrecision)}
+	runSuite(t, "SessionHarness", "SessionStore", sessionMethods, h.New, []suiteCase[loginkit.SessionStore]{
 		{"SaveGetRoundTrip", s.roundTrip},
 		{"SaveZeroValues", s.zeroValues},
 		{"SaveEmptyKey", s.emptyKey},
@@ -69,15 +60,7 @@ func runSessions(t suiteT, h SessionHarness) {
 		{"TouchRacingDelete", s.touchDeleteRace},
 		{"ExpiryExtended", s.expiryExtended},
 		{"AnonymousSession", s.anonymous},
-	}
-	for _, c := range cases {
-		if only != nil && !only[c.name] {
-			continue
-		}
-		t.Run(c.name, func(t suiteT) {
-			c.f(t, h.New(t))
-		})
-	}
+	})
 }
 
 // sessionMethods are the methods the session suite calls.

@@ -28,23 +28,14 @@ func TestTokens(t *testing.T, h TokenHarness) {
 
 // tokenSuite holds what the token cases share.
 type tokenSuite struct {
-	h    TokenHarness
-	prec time.Duration
-	now  time.Time
+	h TokenHarness
+	timing
 }
 
 func runTokens(t suiteT, h TokenHarness) {
 	t.Helper()
-	if h.New == nil {
-		t.Fatal("conformance: TokenHarness.New is nil")
-	}
-	only := onlyCases(t)
-	t = scope(t, "TokenStore", tokenMethods, Unsupported()["TokenStore"]...)
-	s := &tokenSuite{h: h, prec: precisionOr(h.TimePrecision), now: suiteNow()}
-	cases := []struct {
-		name string
-		f    func(t suiteT, st loginkit.TokenStore)
-	}{
+	s := &tokenSuite{h: h, timing: newTiming(h.TimePrecision)}
+	runSuite(t, "TokenHarness", "TokenStore", tokenMethods, h.New, []suiteCase[loginkit.TokenStore]{
 		{"CreateGetRoundTrip", s.roundTrip},
 		{"CreateEmptySelector", s.emptySelector},
 		{"CreateDuplicateSelector", s.duplicate},
@@ -68,15 +59,7 @@ func runTokens(t suiteT, h TokenHarness) {
 		{"DeleteExpiredThenByUser", s.deleteExpiredThenByUser},
 		{"ReturnedValuesIsolated", s.isolation},
 		{"ContextCancelled", s.contextCancelled},
-	}
-	for _, c := range cases {
-		if only != nil && !only[c.name] {
-			continue
-		}
-		t.Run(c.name, func(t suiteT) {
-			c.f(t, h.New(t))
-		})
-	}
+	})
 }
 
 // tokenMethods are the methods the token suite calls.

@@ -30,28 +30,19 @@ func TestUsers[U loginkit.AccountUser](t *testing.T, h UserHarness[U]) {
 
 // userSuite holds what the user cases share.
 type userSuite[U loginkit.AccountUser] struct {
-	h    UserHarness[U]
-	prec time.Duration
-	now  time.Time
+	h UserHarness[U]
+	timing
 }
 
 func runUsers[U loginkit.AccountUser](t suiteT, h UserHarness[U]) {
 	t.Helper()
-	if h.New == nil {
-		t.Fatal("conformance: UserHarness.New is nil")
-	}
-	only := onlyCases(t)
-	t = scope(t, "UserStore", userMethods, Unsupported()["UserStore"]...)
-	s := &userSuite[U]{h: h, prec: precisionOr(h.TimePrecision), now: suiteNow()}
-	if h.NewUser == nil {
+	s := &userSuite[U]{h: h, timing: newTiming(h.TimePrecision)}
+	if h.New != nil && h.NewUser == nil {
 		if _, ok := s.allocator(); !ok {
 			t.Fatalf("conformance: UserHarness.NewUser is nil and %s is not a pointer to a struct", reflect.TypeFor[U]())
 		}
 	}
-	cases := []struct {
-		name string
-		f    func(t suiteT, st loginkit.UserStore[U])
-	}{
+	runSuite(t, "UserHarness", "UserStore", userMethods, h.New, []suiteCase[loginkit.UserStore[U]]{
 		{"CreateAssignsID", s.createAssignsID},
 		{"CreateKeepsGivenID", s.createKeepsID},
 		{"CreateDuplicateID", s.createDuplicateID},
@@ -87,15 +78,7 @@ func runUsers[U loginkit.AccountUser](t suiteT, h UserHarness[U]) {
 		{"ConcurrentUpdateSameLogin", s.concurrentUpdate},
 		{"ConcurrentReadWrite", s.concurrentReadWrite},
 		{"ContextCancelled", s.contextCancelled},
-	}
-	for _, c := range cases {
-		if only != nil && !only[c.name] {
-			continue
-		}
-		t.Run(c.name, func(t suiteT) {
-			c.f(t, h.New(t))
-		})
-	}
+	})
 }
 
 // userMethods are the methods the user suite calls.
