@@ -321,13 +321,7 @@ func tokensWith(newStore func() loginkit.TokenStore) func(st suiteT) {
 }
 
 func TestSuitesCatchBrokenStores(t *testing.T) {
-	cases := []struct {
-		name  string
-		suite func(st suiteT)
-		// want lists, for each case that must fail, the subtest name and a
-		// part of its message.
-		want [][2]string
-	}{
+	wantCaught(t, []mutant{
 		{"users updated by read-modify-write", usersWith(func() memberStore { return readModifyWriteUsers{newMembers()} }),
 			[][2]string{{"/UpdateUserAtomic", "none lost"}}},
 		{"users matched case-sensitively", usersWith(func() memberStore { return caseSensitiveUsers{newMembers()} }),
@@ -378,23 +372,7 @@ func TestSuitesCatchBrokenStores(t *testing.T) {
 			[][2]string{{"/Expired", "expired is ErrNotFound"}}},
 		{"tokens deleted across purposes", tokensWith(func() loginkit.TokenStore { return allPurposesTokens{memstore.NewTokens()} }),
 			[][2]string{{"/DeleteByUser", "want 1 removed"}}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			// Only the cases that must fail run: the suites' race cases
-			// spend their whole budget on a store they cannot fault.
-			var cases []string
-			for _, w := range c.want {
-				cases = append(cases, strings.TrimPrefix(w[0], "/"))
-			}
-			rec := runRecorded(t, c.suite, cases...)
-			for _, w := range c.want {
-				if !rec.failedWith(w[0]+":", w[1]) {
-					t.Errorf("the suite did not fail case %s with %q; it recorded %s", w[0], w[1], rec)
-				}
-			}
-		})
-	}
+	})
 }
 
 // TestSuitesPassReferenceStores checks that the suites, run through the
@@ -406,15 +384,7 @@ func TestSuitesPassReferenceStores(t *testing.T) {
 		"sessions": sessionsWith(func() loginkit.SessionStore { return memstore.NewSessions() }),
 		"tokens":   tokensWith(func() loginkit.TokenStore { return memstore.NewTokens() }),
 	} {
-		t.Run(name, func(t *testing.T) {
-			rec := runRecorded(t, suite)
-			if len(rec.failures) != 0 || len(rec.skips) != 0 {
-				t.Errorf("the suite does not pass memstore: %s", rec)
-			}
-			if len(rec.passed) < 10 {
-				t.Errorf("only %d cases passed: %v", len(rec.passed), rec.passed)
-			}
-		})
+		t.Run(name, func(t *testing.T) { wantPasses(t, suite, 10) })
 	}
 }
 

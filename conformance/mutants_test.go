@@ -953,15 +953,6 @@ func tokensHarness(h TokenHarness) func(st suiteT) {
 	return func(st suiteT) { runTokens(st, h) }
 }
 
-// mutant is a broken store and the failures it must cause.
-type mutant struct {
-	name  string
-	suite func(st suiteT)
-	// want lists, for each case that must fail, the subtest name and a
-	// part of its message naming the broken clause.
-	want [][2]string
-}
-
 func mutants() []mutant {
 	users := func(f func() memberStore) func(suiteT) { return usersWith(f) }
 	sessions := func(f func() loginkit.SessionStore) func(suiteT) { return sessionsWith(f) }
@@ -1100,20 +1091,7 @@ func TestSuitesCatchMutants(t *testing.T) {
 	if len(ms) < 25 {
 		t.Fatalf("only %d broken stores", len(ms))
 	}
-	for _, m := range ms {
-		t.Run(m.name, func(t *testing.T) {
-			var cases []string
-			for _, w := range m.want {
-				cases = append(cases, strings.TrimPrefix(w[0], "/"))
-			}
-			rec := runRecorded(t, m.suite, cases...)
-			for _, w := range m.want {
-				if !rec.failedWith(w[0]+":", w[1]) {
-					t.Errorf("the suite did not fail case %s with %q; it recorded %s", w[0], w[1], rec)
-				}
-			}
-		})
-	}
+	wantCaught(t, ms)
 }
 
 // TestRaceMutantsCaughtEveryTime runs each race case 10 times against a
@@ -1121,11 +1099,7 @@ func TestSuitesCatchMutants(t *testing.T) {
 // fail every time: the case's repetition budget is long enough that such
 // a store never slips through.
 func TestRaceMutantsCaughtEveryTime(t *testing.T) {
-	const runs = 10
-	for _, c := range []struct {
-		name, kase, want string
-		suite            func(st suiteT)
-	}{
+	wantRacesCaught(t, []raceMutant{
 		{"UpdateUser as load, change, Update", "UpdateUserAtomic", "none lost",
 			usersWith(func() memberStore { return loadChangeUpdateUsers{newMembers()} })},
 		{"UpdateUser locked against itself only", "UpdateUserRacingUpdate", "no other write to the user comes between",
@@ -1140,20 +1114,7 @@ func TestRaceMutantsCaughtEveryTime(t *testing.T) {
 			tokensWith(func() loginkit.TokenStore { return getThenDeleteTokens{memstore.NewTokens()} })},
 		{"Create as check then overwrite", "CreateConcurrentSameSelector", "also under concurrent creates",
 			tokensWith(func() loginkit.TokenStore { return checkThenSetTokens{memstore.NewTokens()} })},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			caught := 0
-			for range runs {
-				if runRecorded(t, c.suite, c.kase).failedWith("/"+c.kase+":", c.want) {
-					caught++
-				}
-			}
-			if caught != runs {
-				t.Errorf("case %s caught the store in %d of %d runs, want every run", c.kase, caught, runs)
-			}
-			t.Logf("case %s caught the store in %d of %d runs", c.kase, caught, runs)
-		})
-	}
+	})
 }
 
 // TestDocListsEveryCase checks that the package documentation names every

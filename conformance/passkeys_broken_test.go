@@ -245,64 +245,41 @@ func passkeysWith(newStore func() pkStore) func(st suiteT) {
 }
 
 func TestPasskeySuiteCatchesBrokenStores(t *testing.T) {
-	cases := []struct {
-		name  string
-		store func() pkStore
-		want  [][2]string
-	}{
-		{"duplicate ID takes over", func() pkStore { return overwritingPK{newPK()} },
+	pk := passkeysWith
+	wantCaught(t, []mutant{
+		{"duplicate ID takes over", pk(func() pkStore { return overwritingPK{newPK()} }),
 			[][2]string{{"/DuplicateIDRefused", "want ErrDuplicate"}}},
-		{"ID checked then written", func() pkStore { return &racyCreatePK{pkStore: newPK()} },
+		{"ID checked then written", pk(func() pkStore { return &racyCreatePK{pkStore: newPK()} }),
 			[][2]string{{"/DuplicateIDRefused", "want exactly 1 success"}}},
-		{"IDs compared folded", func() pkStore { return foldedIDPK{newPK()} },
+		{"IDs compared folded", pk(func() pkStore { return foldedIDPK{newPK()} }),
 			[][2]string{{"/IDsExact", "compared byte for byte"}}},
-		{"passkey aliased", func() pkStore { return &aliasingPK{pkStore: newPK(), kept: map[string]*loginkit.Passkey{}} },
+		{"passkey aliased", pk(func() pkStore { return &aliasingPK{pkStore: newPK(), kept: map[string]*loginkit.Passkey{}} }),
 			[][2]string{{"/ReturnedValuesIsolated", "CreatePasskey stores a copy"}}},
-		{"list leaks other users", func() pkStore { return &leakyListPK{pkStore: newPK()} },
+		{"list leaks other users", pk(func() pkStore { return &leakyListPK{pkStore: newPK()} }),
 			[][2]string{{"/ListPerUser", "only theirs"}}},
-		{"list newest first", func() pkStore { return unorderedListPK{newPK()} },
+		{"list newest first", pk(func() pkStore { return unorderedListPK{newPK()} }),
 			[][2]string{{"/ListPerUser", "oldest first"}}},
-		{"rename and delete of another user's passkey", func() pkStore { return anyOwnerPK{newPK()} },
+		{"rename and delete of another user's passkey", pk(func() pkStore { return anyOwnerPK{newPK()} }),
 			[][2]string{{"/Rename", "own passkey only"}, {"/Delete", "own passkey only"}}},
-		{"sign count checked then written", func() pkStore { return racyCountPK{newPK()} },
+		{"sign count checked then written", pk(func() pkStore { return racyCountPK{newPK()} }),
 			[][2]string{{"/SignCountConcurrent", "want exactly 1 success"}}},
-		{"sign count without compare", func() pkStore { return noCASPK{newPK()} },
+		{"sign count without compare", pk(func() pkStore { return noCASPK{newPK()} }),
 			[][2]string{{"/SignCount:", "a stale old count is ErrReplayed"}, {"/SignCountConcurrent", "want exactly 1 success"}}},
-		{"delete user leaves passkeys", func() pkStore { return partialDeleteUserPK{newPK()} },
+		{"delete user leaves passkeys", pk(func() pkStore { return partialDeleteUserPK{newPK()} }),
 			[][2]string{{"/DeleteUser", "removes every passkey of the user"}}},
-		{"context ignored", func() pkStore { return contextFreePK{newPK()} },
+		{"context ignored", pk(func() pkStore { return contextFreePK{newPK()} }),
 			[][2]string{{"/ContextCancelled", "UpdateSignCount with a cancelled context"}}},
-		{"times truncated to seconds", func() pkStore { return secondsPK{newPK()} },
+		{"times truncated to seconds", pk(func() pkStore { return secondsPK{newPK()} }),
 			[][2]string{{"/RoundTrip", "CreatedAt"}}},
-		{"flags dropped", func() pkStore { return droppedFlagsPK{newPK()} },
+		{"flags dropped", pk(func() pkStore { return droppedFlagsPK{newPK()} }),
 			[][2]string{{"/RoundTrip", "Transports"}, {"/RoundTrip", "BackupEligible"}}},
-		{"rename declared unsupported", func() pkStore { return unsupportedRenamePK{newPK()} },
+		{"rename declared unsupported", pk(func() pkStore { return unsupportedRenamePK{newPK()} }),
 			[][2]string{{"/Rename:", "PasskeyStore.RenamePasskey may not answer"}}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			rec := runRecorded(t, passkeysWith(c.store))
-			for _, w := range c.want {
-				sub := w[0]
-				if sub[len(sub)-1] != ':' {
-					sub += ":"
-				}
-				if !rec.failedWith(sub, w[1]) {
-					t.Errorf("the suite did not fail case %s with %q; it recorded %s", w[0], w[1], rec)
-				}
-			}
-		})
-	}
+	})
 }
 
 // TestPasskeySuitePassesMemstore checks that the suite, run through the
 // recorder, passes memstore with no failure and no skip.
 func TestPasskeySuitePassesMemstore(t *testing.T) {
-	rec := runRecorded(t, passkeysWith(newPK))
-	if len(rec.failures) != 0 || len(rec.skips) != 0 {
-		t.Errorf("the suite does not pass memstore: %s", rec)
-	}
-	if len(rec.passed) < 13 {
-		t.Errorf("only %d cases passed: %v", len(rec.passed), rec.passed)
-	}
+	wantPasses(t, passkeysWith(newPK), 13)
 }

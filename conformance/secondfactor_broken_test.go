@@ -180,60 +180,37 @@ func secondFactorsWith(newStore func() sfStore) func(st suiteT) {
 }
 
 func TestSecondFactorSuiteCatchesBrokenStores(t *testing.T) {
-	cases := []struct {
-		name  string
-		store func() sfStore
-		want  [][2]string
-	}{
-		{"TOTP step checked then written", func() sfStore { return racyStepSF{newSF()} },
+	sf := secondFactorsWith
+	wantCaught(t, []mutant{
+		{"TOTP step checked then written", sf(func() sfStore { return racyStepSF{newSF()} }),
 			[][2]string{{"/AcceptTOTPStepConcurrent", "want exactly 1 success"}}},
-		{"TOTP step never refused", func() sfStore { return noReplaySF{newSF()} },
+		{"TOTP step never refused", sf(func() sfStore { return noReplaySF{newSF()} }),
 			[][2]string{{"/AcceptTOTPStep:", "a replayed step is ErrReplayed"}, {"/AcceptTOTPStepConcurrent", "want exactly 1 success"}}},
-		{"recovery code read then rewritten", func() sfStore { return racyCodeSF{newSF()} },
+		{"recovery code read then rewritten", sf(func() sfStore { return racyCodeSF{newSF()} }),
 			[][2]string{{"/UseRecoveryCodeConcurrent", "want exactly 1 success"}, {"/UseDifferentRecoveryCodesConcurrent", "none lost, none restored"}}},
-		{"recovery code never removed", func() sfStore { return reusableCodeSF{newSF()} },
+		{"recovery code never removed", sf(func() sfStore { return reusableCodeSF{newSF()} }),
 			[][2]string{{"/UseRecoveryCode:", "want ErrNotFound"}, {"/UseRecoveryCodeConcurrent", "want exactly 1 success"}}},
-		{"recovery codes appended on regenerate", func() sfStore { return appendingCodesSF{newSF()} },
+		{"recovery codes appended on regenerate", sf(func() sfStore { return appendingCodesSF{newSF()} }),
 			[][2]string{{"/SetRecoveryCodesReplaces", "old codes stop working"}}},
-		{"secret aliased", func() sfStore { return &aliasingSF{sfStore: newSF(), secret: map[string][]byte{}} },
+		{"secret aliased", sf(func() sfStore { return &aliasingSF{sfStore: newSF(), secret: map[string][]byte{}} }),
 			[][2]string{{"/ReturnedValuesIsolated", "store copies"}}},
-		{"recovery codes survive delete", func() sfStore { return partialDeleteSF{newSF()} },
+		{"recovery codes survive delete", sf(func() sfStore { return partialDeleteSF{newSF()} }),
 			[][2]string{{"/Delete", "removes the secret and every code"}}},
-		{"one step for every user", func() sfStore { return &sharedStepSF{sfStore: newSF()} },
+		{"one step for every user", sf(func() sfStore { return &sharedStepSF{sfStore: newSF()} }),
 			[][2]string{{"/UsersIsolated", "does not replay another's"}}},
-		{"context ignored", func() sfStore { return contextFreeSF{newSF()} },
+		{"context ignored", sf(func() sfStore { return contextFreeSF{newSF()} }),
 			[][2]string{{"/ContextCancelled", "UseRecoveryCode with a cancelled context"}}},
-		{"enabled time truncated to seconds", func() sfStore { return secondsSF{newSF()} },
+		{"enabled time truncated to seconds", sf(func() sfStore { return secondsSF{newSF()} }),
 			[][2]string{{"/RoundTrip", "TOTPEnabledAt"}}},
-		{"recovery codes declared unsupported", func() sfStore { return unsupportedCodesSF{newSF()} },
+		{"recovery codes declared unsupported", sf(func() sfStore { return unsupportedCodesSF{newSF()} }),
 			[][2]string{{"/UseRecoveryCode:", "SecondFactorStore.UseRecoveryCode may not answer"}}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			rec := runRecorded(t, secondFactorsWith(c.store))
-			for _, w := range c.want {
-				sub := w[0]
-				if sub[len(sub)-1] != ':' {
-					sub += ":"
-				}
-				if !rec.failedWith(sub, w[1]) {
-					t.Errorf("the suite did not fail case %s with %q; it recorded %s", w[0], w[1], rec)
-				}
-			}
-		})
-	}
+	})
 }
 
 // TestSecondFactorSuitePassesMemstore checks that the suite, run through
 // the recorder, passes memstore with no failure and no skip.
 func TestSecondFactorSuitePassesMemstore(t *testing.T) {
-	rec := runRecorded(t, secondFactorsWith(newSF))
-	if len(rec.failures) != 0 || len(rec.skips) != 0 {
-		t.Errorf("the suite does not pass memstore: %s", rec)
-	}
-	if len(rec.passed) < 18 {
-		t.Errorf("only %d cases passed: %v", len(rec.passed), rec.passed)
-	}
+	wantPasses(t, secondFactorsWith(newSF), 18)
 }
 
 // stepNoPauseSF checks the step and then writes it back with the whole
@@ -555,92 +532,55 @@ func TestSecondFactorSuiteCatchesMoreBrokenStores(t *testing.T) {
 	fold := func() sfStore {
 		return &matchingSF{sfStore: newSF(), match: strings.EqualFold}
 	}
-	cases := []struct {
-		name  string
-		store func() sfStore
-		want  [][2]string
-	}{
-		{"TOTP step read then written, no pause", func() sfStore { return stepNoPauseSF{newSF()} },
+	sf := secondFactorsWith
+	wantCaught(t, []mutant{
+		{"TOTP step read then written, no pause", sf(func() sfStore { return stepNoPauseSF{newSF()} }),
 			[][2]string{{"/AcceptTOTPStepConcurrent", "want exactly 1 success"}}},
-		{"recovery code read then rewritten, no pause", func() sfStore { return codeNoPauseSF{newSF()} },
+		{"recovery code read then rewritten, no pause", sf(func() sfStore { return codeNoPauseSF{newSF()} }),
 			[][2]string{{"/UseRecoveryCodeConcurrent", "want exactly 1 success"}, {"/UseDifferentRecoveryCodesConcurrent", "none lost, none restored"}}},
-		{"uses locked against each other only", func() sfStore { return &lockedUseSF{sfStore: newSF()} },
+		{"uses locked against each other only", sf(func() sfStore { return &lockedUseSF{sfStore: newSF()} }),
 			[][2]string{{"/SetRecoveryCodesRacingUse", "no old code comes back"}}},
-		{"accepts locked against each other only", func() sfStore { return &lockedAcceptSF{sfStore: newSF()} },
+		{"accepts locked against each other only", sf(func() sfStore { return &lockedAcceptSF{sfStore: newSF()} }),
 			[][2]string{{"/SetTOTPRacingAcceptTOTPStep", "AcceptTOTPStep changes only the step"}}},
-		{"step equal to the last accepted", func() sfStore { return &equalStepSF{sfStore: newSF()} },
+		{"step equal to the last accepted", sf(func() sfStore { return &equalStepSF{sfStore: newSF()} }),
 			[][2]string{{"/AcceptTOTPStep:", "a replayed step is ErrReplayed"}}},
-		{"recovery code matched case-insensitively", fold,
+		{"recovery code matched case-insensitively", sf(fold),
 			[][2]string{{"/RecoveryCodeMatchIsExact", "case, spaces and length count"}}},
-		{"recovery code matched after trimming", func() sfStore {
+		{"recovery code matched after trimming", sf(func() sfStore {
 			return &matchingSF{sfStore: newSF(), match: func(a, b string) bool { return a == strings.TrimSpace(b) }}
-		}, [][2]string{{"/RecoveryCodeMatchIsExact", "case, spaces and length count"}}},
-		{"recovery code matched by prefix", func() sfStore {
+		}), [][2]string{{"/RecoveryCodeMatchIsExact", "case, spaces and length count"}}},
+		{"recovery code matched by prefix", sf(func() sfStore {
 			return &matchingSF{sfStore: newSF(), match: func(a, b string) bool { return strings.HasPrefix(a, strings.TrimSuffix(b, "%")) }}
-		}, [][2]string{{"/RecoveryCodeMatchIsExact", "case, spaces and length count"}}},
-		{"codes keyed by user ID and hash run together", func() sfStore { return &concatCodesSF{sfStore: newSF(), codes: map[string]bool{}} },
+		}), [][2]string{{"/RecoveryCodeMatchIsExact", "case, spaces and length count"}}},
+		{"codes keyed by user ID and hash run together", sf(func() sfStore { return &concatCodesSF{sfStore: newSF(), codes: map[string]bool{}} }),
 			[][2]string{{"/UserIDsPrefixesOfEachOther", "user ID and hash are not run together"}}},
-		{"delete by user ID prefix", func() sfStore { return &prefixDeleteSF{sfStore: newSF(), users: map[string]bool{}} },
+		{"delete by user ID prefix", sf(func() sfStore { return &prefixDeleteSF{sfStore: newSF(), users: map[string]bool{}} }),
 			[][2]string{{"/UserIDsPrefixesOfEachOther", "removes that user's data only"}}},
-		{"enabled time kept in the caller's zone", func() sfStore { return &zoneKeepingSF{sfStore: newSF(), loc: map[string]*time.Location{}} },
+		{"enabled time kept in the caller's zone", sf(func() sfStore { return &zoneKeepingSF{sfStore: newSF(), loc: map[string]*time.Location{}} }),
 			[][2]string{{"/EnabledAtUTC", "returned in time.UTC"}}},
-		{"zero enabled time stored as the Unix epoch", func() sfStore { return epochZeroSF{newSF()} },
+		{"zero enabled time stored as the Unix epoch", sf(func() sfStore { return epochZeroSF{newSF()} }),
 			[][2]string{{"/EnabledAtUTC", "a zero time stays zero"}}},
-		{"step accepted before the context is checked", func() sfStore { return acceptThenCheckCtxSF{newSF()} },
+		{"step accepted before the context is checked", sf(func() sfStore { return acceptThenCheckCtxSF{newSF()} }),
 			[][2]string{{"/ContextCancelled", "a cancelled call changes nothing"}}},
-		{"SetTOTP ignores ctx", func() sfStore { return setIgnoresCtxSF{newSF()} },
+		{"SetTOTP ignores ctx", sf(func() sfStore { return setIgnoresCtxSF{newSF()} }),
 			[][2]string{{"/ContextCancelled", "SetTOTP with a cancelled context"}}},
-		{"empty user ID accepted by DeleteSecondFactor", func() sfStore { return emptyUserDeletesSF{newSF()} },
+		{"empty user ID accepted by DeleteSecondFactor", sf(func() sfStore { return emptyUserDeletesSF{newSF()} }),
 			[][2]string{{"/EmptyValuesRefused", "DeleteSecondFactor with an empty user ID"}}},
-		{"recovery codes returned aliased", func() sfStore { return &aliasedCodesSF{sfStore: newSF(), codes: map[string][]string{}} },
+		{"recovery codes returned aliased", sf(func() sfStore { return &aliasedCodesSF{sfStore: newSF(), codes: map[string][]string{}} }),
 			[][2]string{{"/ReturnedValuesIsolated", "GetSecondFactor returns a copy"}}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			var kases []string
-			for _, w := range c.want {
-				kases = append(kases, strings.Trim(w[0], "/:"))
-			}
-			rec := runRecorded(t, secondFactorsWith(c.store), kases...)
-			for _, w := range c.want {
-				sub := w[0]
-				if sub[len(sub)-1] != ':' {
-					sub += ":"
-				}
-				if !rec.failedWith(sub, w[1]) {
-					t.Errorf("the suite did not fail case %s with %q; it recorded %s", w[0], w[1], rec)
-				}
-			}
-		})
-	}
+	})
 }
 
 // TestSecondFactorRaceMutantsCaughtEveryTime runs each second-factor race
 // case 10 times against a store whose race window has no pause in it, and
 // requires the case to fail every time.
 func TestSecondFactorRaceMutantsCaughtEveryTime(t *testing.T) {
-	const runs = 10
-	for _, c := range []struct {
-		name, kase, want string
-		store            func() sfStore
-	}{
-		{"AcceptTOTPStep read then written", "AcceptTOTPStepConcurrent", "want exactly 1 success", func() sfStore { return stepNoPauseSF{newSF()} }},
-		{"UseRecoveryCode read then rewritten", "UseRecoveryCodeConcurrent", "want exactly 1 success", func() sfStore { return codeNoPauseSF{newSF()} }},
-		{"UseRecoveryCode read then rewritten, different codes", "UseDifferentRecoveryCodesConcurrent", "none lost, none restored", func() sfStore { return codeNoPauseSF{newSF()} }},
-		{"uses locked against each other only", "SetRecoveryCodesRacingUse", "no old code comes back", func() sfStore { return &lockedUseSF{sfStore: newSF()} }},
-		{"accepts locked against each other only", "SetTOTPRacingAcceptTOTPStep", "AcceptTOTPStep changes only the step", func() sfStore { return &lockedAcceptSF{sfStore: newSF()} }},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			caught := 0
-			for range runs {
-				if runRecorded(t, secondFactorsWith(c.store), c.kase).failedWith("/"+c.kase+":", c.want) {
-					caught++
-				}
-			}
-			if caught != runs {
-				t.Errorf("case %s caught the store in %d of %d runs, want every run", c.kase, caught, runs)
-			}
-			t.Logf("case %s caught the store in %d of %d runs", c.kase, caught, runs)
-		})
-	}
+	sf := secondFactorsWith
+	wantRacesCaught(t, []raceMutant{
+		{"AcceptTOTPStep read then written", "AcceptTOTPStepConcurrent", "want exactly 1 success", sf(func() sfStore { return stepNoPauseSF{newSF()} })},
+		{"UseRecoveryCode read then rewritten", "UseRecoveryCodeConcurrent", "want exactly 1 success", sf(func() sfStore { return codeNoPauseSF{newSF()} })},
+		{"UseRecoveryCode read then rewritten, different codes", "UseDifferentRecoveryCodesConcurrent", "none lost, none restored", sf(func() sfStore { return codeNoPauseSF{newSF()} })},
+		{"uses locked against each other only", "SetRecoveryCodesRacingUse", "no old code comes back", sf(func() sfStore { return &lockedUseSF{sfStore: newSF()} })},
+		{"accepts locked against each other only", "SetTOTPRacingAcceptTOTPStep", "AcceptTOTPStep changes only the step", sf(func() sfStore { return &lockedAcceptSF{sfStore: newSF()} })},
+	})
 }
