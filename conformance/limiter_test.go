@@ -11,12 +11,6 @@ import (
 	"github.com/loginkit/loginkit"
 )
 
-func limiterWith(newLimiter func() loginkit.Limiter) func(st suiteT) {
-	return func(st suiteT) {
-		runLimiter(st, LimiterHarness{New: func(testing.TB) loginkit.Limiter { return newLimiter() }})
-	}
-}
-
 func TestLimiterPassesMemoryLimiter(t *testing.T) {
 	TestLimiter(t, LimiterHarness{New: func(testing.TB) loginkit.Limiter { return loginkit.NewMemoryLimiter() }})
 }
