@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,13 +39,17 @@ func (s caseSensitiveUsers) FindByLogin(ctx context.Context, login string) (*Mem
 
 // readModifyWriteUsers implements UpdateUser as a load, a change and an
 // Update, with pause between the change and the Update (none when 0):
-// concurrent updates are lost.
+// concurrent updates are lost. With lock set, UpdateUser is atomic
+// against other UpdateUser calls only, as a plain Update does not take
+// the lock.
 type readModifyWriteUsers struct {
 	memberStore
 	pause time.Duration
+	lock  *sync.Mutex
 }
 
 func (s readModifyWriteUsers) UpdateUser(ctx context.Context, id string, change func(u *Member) error) (*Member, error) {
+	defer hold(s.lock)()
 	u, err := s.LoadUser(ctx, id)
 	if err != nil {
 		return nil, err
@@ -286,7 +291,7 @@ func (s allPurposesTokens) DeleteByUser(ctx context.Context, userID, _ string) (
 
 func TestSuitesCatchBrokenStores(t *testing.T) {
 	wantCaught(t, []mutant{
-		{"users updated by read-modify-write", usersWith(func() memberStore { return readModifyWriteUsers{newMembers(), time.Millisecond} }),
+		{"users updated by read-modify-write", usersWith(func() memberStore { return readModifyWriteUsers{memberStore: newMembers(), pause: time.Millisecond} }),
 			[][2]string{{"/UpdateUserAtomic", "none lost"}}},
 		{"users matched case-sensitively", usersWith(func() memberStore { return caseSensitiveUsers{newMembers()} }),
 			[][2]string{{"/FindByLogin", "FindByLogin matches the email or username after NormalizeLogin"}}},

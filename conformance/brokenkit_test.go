@@ -104,6 +104,17 @@ func (m *memo[K, V]) snapshot() map[K]V {
 	return maps.Clone(m.m)
 }
 
+// hold locks mu, when it is set, and returns its unlock (a no-op when
+// not): a broken store whose method is serialised against itself only,
+// by a lock its other methods do not take, holds its lock this way.
+func hold(mu *sync.Mutex) (unlock func()) {
+	if mu == nil {
+		return func() {}
+	}
+	mu.Lock()
+	return mu.Unlock
+}
+
 // sweepUncounted runs sweep (a store's DeleteExpired) but reports 0
 // removed, as a store with native expiry may, though it has none.
 func sweepUncounted(ctx context.Context, sweep func(context.Context) (int, error)) (int, error) {

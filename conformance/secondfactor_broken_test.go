@@ -22,13 +22,17 @@ func newSF() sfStore { return memstore.NewSecondFactors() }
 
 // racyStepSF checks the step and then writes it back with the whole
 // record, with pause between (none when 0): two concurrent requests can
-// both accept one code.
+// both accept one code. With lock set, accepts are serialised against
+// each other, but SetTOTP does not take the lock, so a re-enrolment
+// landing inside an accept is undone.
 type racyStepSF struct {
 	sfStore
 	pause time.Duration
+	lock  *sync.Mutex
 }
 
 func (s racyStepSF) AcceptTOTPStep(ctx context.Context, userID string, step int64) error {
+	defer hold(s.lock)()
 	f, err := s.GetSecondFactor(ctx, userID)
 	if err != nil || len(f.TOTPSecret) == 0 {
 		return loginkit.ErrNotFound
@@ -54,13 +58,17 @@ func (s noReplaySF) AcceptTOTPStep(ctx context.Context, userID string, step int6
 // racyCodeSF uses a recovery code by reading the set, then writing it
 // back without the code, with pause between (none when 0): concurrent
 // uses of one code all succeed, and concurrent uses of different codes
-// restore each other's.
+// restore each other's. With lock set, uses are serialised against each
+// other, but SetRecoveryCodes does not take the lock, so a regeneration
+// landing inside a use is undone.
 type racyCodeSF struct {
 	sfStore
 	pause time.Duration
+	lock  *sync.Mutex
 }
 
 func (s racyCodeSF) UseRecoveryCode(ctx context.Context, userID, hash string) error {
+	defer hold(s.lock)()
 	f, err := s.GetSecondFactor(ctx, userID)
 	if err != nil {
 		return err
@@ -176,11 +184,11 @@ func (unsupportedCodesSF) UseRecoveryCode(context.Context, string, string) error
 func TestSecondFactorSuiteCatchesBrokenStores(t *testing.T) {
 	sf := secondFactorsWith
 	wantCaught(t, []mutant{
-		{"TOTP step checked then written", sf(func() sfStore { return racyStepSF{newSF(), time.Millisecond} }),
+		{"TOTP step checked then written", sf(func() sfStore { return racyStepSF{sfStore: newSF(), pause: time.Millisecond} }),
 			[][2]string{{"/AcceptTOTPStepConcurrent", "want exactly 1 success"}}},
 		{"TOTP step never refused", sf(func() sfStore { return noReplaySF{newSF()} }),
 			[][2]string{{"/AcceptTOTPStep:", "a replayed step is ErrReplayed"}, {"/AcceptTOTPStepConcurrent", "want exactly 1 success"}}},
-		{"recovery code read then rewritten", sf(func() sfStore { return racyCodeSF{newSF(), time.Millisecond} }),
+		{"recovery code read then rewritten", sf(func() sfStore { return racyCodeSF{sfStore: newSF(), pause: time.Millisecond} }),
 			[][2]string{{"/UseRecoveryCodeConcurrent", "want exactly 1 success"}, {"/UseDifferentRecoveryCodesConcurrent", "none lost, none restored"}}},
 		{"recovery code never removed", sf(func() sfStore { return reusableCodeSF{newSF()} }),
 			[][2]string{{"/UseRecoveryCode:", "want ErrNotFound"}, {"/UseRecoveryCodeConcurrent", "want exactly 1 success"}}},
@@ -205,34 +213,6 @@ func TestSecondFactorSuiteCatchesBrokenStores(t *testing.T) {
 // the recorder, passes memstore with no failure and no skip.
 func TestSecondFactorSuitePassesMemstore(t *testing.T) {
 	wantPasses(t, secondFactorsWith(newSF), 18)
-}
-
-// lockedUseSF serialises UseRecoveryCode with its own lock, so that uses
-// never race each other, but SetRecoveryCodes does not take it: a
-// regeneration landing inside a use is undone.
-type lockedUseSF struct {
-	sfStore
-	mu sync.Mutex
-}
-
-func (s *lockedUseSF) UseRecoveryCode(ctx context.Context, userID, hash string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return racyCodeSF{sfStore: s.sfStore}.UseRecoveryCode(ctx, userID, hash)
-}
-
-// lockedAcceptSF serialises AcceptTOTPStep with its own lock and writes
-// the whole record back; SetTOTP does not take the lock, so a
-// re-enrolment landing inside an accept is undone.
-type lockedAcceptSF struct {
-	sfStore
-	mu sync.Mutex
-}
-
-func (s *lockedAcceptSF) AcceptTOTPStep(ctx context.Context, userID string, step int64) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return racyStepSF{sfStore: s.sfStore}.AcceptTOTPStep(ctx, userID, step)
 }
 
 // equalStepSF accepts a step equal to the last one (>= where > was
@@ -472,9 +452,9 @@ func TestSecondFactorSuiteCatchesMoreBrokenStores(t *testing.T) {
 			[][2]string{{"/AcceptTOTPStepConcurrent", "want exactly 1 success"}}},
 		{"recovery code read then rewritten, no pause", sf(func() sfStore { return racyCodeSF{sfStore: newSF()} }),
 			[][2]string{{"/UseRecoveryCodeConcurrent", "want exactly 1 success"}, {"/UseDifferentRecoveryCodesConcurrent", "none lost, none restored"}}},
-		{"uses locked against each other only", sf(func() sfStore { return &lockedUseSF{sfStore: newSF()} }),
+		{"uses locked against each other only", sf(func() sfStore { return racyCodeSF{sfStore: newSF(), lock: new(sync.Mutex)} }),
 			[][2]string{{"/SetRecoveryCodesRacingUse", "no old code comes back"}}},
-		{"accepts locked against each other only", sf(func() sfStore { return &lockedAcceptSF{sfStore: newSF()} }),
+		{"accepts locked against each other only", sf(func() sfStore { return racyStepSF{sfStore: newSF(), lock: new(sync.Mutex)} }),
 			[][2]string{{"/SetTOTPRacingAcceptTOTPStep", "AcceptTOTPStep changes only the step"}}},
 		{"step equal to the last accepted", sf(func() sfStore { return &equalStepSF{sfStore: newSF()} }),
 			[][2]string{{"/AcceptTOTPStep:", "a replayed step is ErrReplayed"}}},
@@ -514,7 +494,7 @@ func TestSecondFactorRaceMutantsCaughtEveryTime(t *testing.T) {
 		{"AcceptTOTPStep read then written", "AcceptTOTPStepConcurrent", "want exactly 1 success", sf(func() sfStore { return racyStepSF{sfStore: newSF()} })},
 		{"UseRecoveryCode read then rewritten", "UseRecoveryCodeConcurrent", "want exactly 1 success", sf(func() sfStore { return racyCodeSF{sfStore: newSF()} })},
 		{"UseRecoveryCode read then rewritten, different codes", "UseDifferentRecoveryCodesConcurrent", "none lost, none restored", sf(func() sfStore { return racyCodeSF{sfStore: newSF()} })},
-		{"uses locked against each other only", "SetRecoveryCodesRacingUse", "no old code comes back", sf(func() sfStore { return &lockedUseSF{sfStore: newSF()} })},
-		{"accepts locked against each other only", "SetTOTPRacingAcceptTOTPStep", "AcceptTOTPStep changes only the step", sf(func() sfStore { return &lockedAcceptSF{sfStore: newSF()} })},
+		{"uses locked against each other only", "SetRecoveryCodesRacingUse", "no old code comes back", sf(func() sfStore { return racyCodeSF{sfStore: newSF(), lock: new(sync.Mutex)} })},
+		{"accepts locked against each other only", "SetTOTPRacingAcceptTOTPStep", "AcceptTOTPStep changes only the step", sf(func() sfStore { return racyStepSF{sfStore: newSF(), lock: new(sync.Mutex)} })},
 	})
 }
