@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -50,4 +51,21 @@ type timing struct {
 // precision p (0 for a millisecond), counting from suiteNow.
 func newTiming(p time.Duration) timing {
 	return timing{prec: precisionOr(p), now: suiteNow()}
+}
+
+// wantDeleteByUser calls del (the DeleteByUser of a kind store:
+// "SessionStore" or "TokenStore") for userID and arg (the except key or
+// the purpose), and checks that it succeeds and reports want removals.
+// what names the call in a failure, and clause, when set, the rule.
+func wantDeleteByUser(t suiteT, del func(context.Context, string, string) (int, error), userID, arg string, want int, kind, what, clause string) {
+	t.Helper()
+	n, err := del(background(), userID, arg)
+	must(t, err, "DeleteByUser", kind+".DeleteByUser contract")
+	if n == want {
+		return
+	}
+	if clause != "" {
+		clause = " (" + clause + ")"
+	}
+	t.Errorf("%s: want %d removed%s, got %d", what, want, clause, n)
 }

@@ -491,15 +491,24 @@ func (s *userSuite[U]) updateOwnLoginNames(t suiteT, st loginkit.UserStore[U]) {
 }
 
 func (s *userSuite[U]) emptyUsernames(t suiteT, st loginkit.UserStore[U]) {
+	s.emptyNamesCoexist(t, st, "a username", func(i int) U { return s.user("", fmt.Sprintf("user%d@example.com", i), "", i+1) })
+}
+
+// emptyNamesCoexist creates and updates 3 users made by user, each
+// without one login name (what names it, with its article: "a
+// username"), and checks that they coexist and that FindByLogin("")
+// matches none of them.
+func (s *userSuite[U]) emptyNamesCoexist(t suiteT, st loginkit.UserStore[U], what string, user func(i int) U) {
+	name := what[strings.Index(what, " ")+1:]
 	for i := range 3 {
-		u := s.user("", fmt.Sprintf("user%d@example.com", i), "", i+1)
-		must(t, st.Create(background(), u), "Create of a user without a username", "UserStore: usernames are unique only when non-empty")
-		must(t, st.Update(background(), u), "Update of a user without a username", "UserStore: usernames are unique only when non-empty")
+		u := user(i)
+		must(t, st.Create(background(), u), "Create of a user without "+what, "UserStore: "+name+"s are unique only when non-empty")
+		must(t, st.Update(background(), u), "Update of a user without "+what, "UserStore: "+name+"s are unique only when non-empty")
 	}
 	if n := s.total(t, st); n != 3 {
-		t.Errorf("List total after creating 3 users without usernames: want 3, got %d", n)
+		t.Errorf("List total after creating 3 users without %ss: want 3, got %d", name, n)
 	}
-	s.wantNoLogin(t, st, "", `FindByLogin("") with users without usernames`, "UserStore.FindByLogin: an empty username matches nobody")
+	s.wantNoLogin(t, st, "", `FindByLogin("") with users without `+name+"s", "UserStore.FindByLogin: an empty "+name+" matches nobody")
 }
 
 func (s *userSuite[U]) usernameWithAt(t suiteT, st loginkit.UserStore[U]) {
@@ -625,15 +634,7 @@ func (s *userSuite[U]) updateUserAtomic(t suiteT, st loginkit.UserStore[U]) {
 }
 
 func (s *userSuite[U]) emptyEmails(t suiteT, st loginkit.UserStore[U]) {
-	for i := range 3 {
-		u := s.user("", "", fmt.Sprintf("user%d", i), i+1)
-		must(t, st.Create(background(), u), "Create of a user without an email", "UserStore: emails are unique only when non-empty")
-		must(t, st.Update(background(), u), "Update of a user without an email", "UserStore: emails are unique only when non-empty")
-	}
-	if n := s.total(t, st); n != 3 {
-		t.Errorf("List total after creating 3 users without emails: want 3, got %d", n)
-	}
-	s.wantNoLogin(t, st, "", `FindByLogin("") with users without emails`, "UserStore.FindByLogin: an empty email matches nobody")
+	s.emptyNamesCoexist(t, st, "an email", func(i int) U { return s.user("", "", fmt.Sprintf("user%d", i), i+1) })
 }
 
 func (s *userSuite[U]) updateMissing(t suiteT, st loginkit.UserStore[U]) {
