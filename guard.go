@@ -45,20 +45,21 @@ func (m *Manager[U]) guard(next http.Handler, fresh bool, extra []Policy) http.H
 		r = m.withState(w, r)
 		st := m.state(r)
 		if !st.authed {
-			if st.err != nil {
+			if st.failed() != nil {
 				m.respondUnavailable(w, r)
 				return
 			}
 			m.respondUnauthorized(w, r)
 			return
 		}
-		now := m.now()
-		if fresh && !m.isFresh(st.userSession(), now) {
+		// The clock is read only when something needs it: reading it
+		// costs as much as the rest of the guard.
+		if fresh && !m.isFresh(st.userSession(), m.now()) {
 			m.respondNeedsRefresh(w, r, st.user)
 			return
 		}
 		if len(m.policies) > 0 || len(extra) > 0 {
-			c := &Check{Stage: StageRequest, User: st.user, Account: accountOf(st.user), Session: st.userSession(), Request: r, Now: now}
+			c := &Check{Stage: StageRequest, User: st.user, Account: accountOf(st.user), Session: st.userSession(), Request: r, Now: m.now()}
 			err := m.checkPolicies(r.Context(), m.policies, c)
 			if err == nil {
 				err = m.checkPolicies(r.Context(), extra, c)

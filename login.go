@@ -136,7 +136,7 @@ func (m *Manager[U]) login(w http.ResponseWriter, r *http.Request, c *reqState[U
 	}
 	if c != nil {
 		c.loaded.Store(true)
-		c.st = state[U]{user: u, authed: true, session: s, issued: issued}
+		c.st = loggedIn(u, s, issued)
 	}
 	return nil
 }
@@ -163,13 +163,14 @@ func (m *Manager[U]) priorSession(r *http.Request, c *reqState[U], now time.Time
 
 // revokeIssued deletes a remember token issued earlier in this request.
 func (m *Manager[U]) revokeIssued(ctx context.Context, st *state[U]) {
-	if st.issued == "" || m.tokens == nil {
+	sel := st.issuedSelector()
+	if sel == "" || m.tokens == nil {
 		return
 	}
-	if err := m.tokens.Delete(ctx, st.issued); err != nil {
+	if err := m.tokens.Delete(ctx, sel); err != nil {
 		m.logger.WarnContext(ctx, "loginkit: could not delete remember token", "error", err)
 	}
-	st.issued = ""
+	st.extra.issued = ""
 }
 
 // Logout ends the request's login: it deletes the server-side session and
@@ -196,7 +197,7 @@ func (m *Manager[U]) Logout(w http.ResponseWriter, r *http.Request) error {
 		if s := st.session; s != nil {
 			m.deleteSession(r.Context(), s)
 		}
-		if st.issued != "" {
+		if st.issuedSelector() != "" {
 			// The load restored the login from the remember cookie and
 			// rotated its token: the request's cookie names a consumed
 			// token, and the new one is revoked here.

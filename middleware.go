@@ -29,27 +29,86 @@ const (
 	evTheft
 )
 
-// state is what the manager learned about one request.
+// state is what the manager learned about one request. Its fields are
+// ordered, and the rare ones kept behind extra, so that reqState fits a
+// 128-byte allocation (bench's BenchmarkAuthenticatedGET measures it).
 type state[U User] struct {
-	user   U
-	authed bool
+	user U
 	// session is the request's session: the user's, or an anonymous one
 	// that only carries values (UserID ""); nil when there is none.
-	session   *Session
+	session *Session
+	// pending is a login waiting for its second factor; the request is
+	// anonymous (see PendingUser).
+	pending *Session
+	// extra holds what few requests have; nil until one needs it.
+	extra *stateExtra
+
+	authed    bool
 	viaLoader bool
-	err       error // a store failure while loading; guards answer 503
+	events    uint8
+}
+
+// stateExtra is the part of a request's state that few requests need.
+type stateExtra struct {
+	err error // a store failure while loading; guards answer 503
 
 	// issued is the selector of a remember token issued during this
 	// request, so that a Login or Logout later in the same request
 	// revokes it too.
 	issued string
 
-	events  uint8
 	eventID string // the user ID for evProtected and evTheft
+}
 
-	// pending is a login waiting for its second factor; the request is
-	// anonymous (see PendingUser).
-	pending *Session
+// more returns st.extra, allocating it on first use.
+func (st *state[U]) more() *stateExtra {
+	if st.extra == nil {
+		st.extra = new(stateExtra)
+	}
+	return st.extra
+}
+
+// failed returns the store failure met while loading, or nil.
+func (st *state[U]) failed() error {
+	if st.extra == nil {
+		return nil
+	}
+	return st.extra.err
+}
+
+// issuedSelector returns the selector of the remember token issued during
+// this request, or "".
+func (st *state[U]) issuedSelector() string {
+	if st.extra == nil {
+		return ""
+	}
+	return st.extra.issued
+}
+
+// loggedIn returns the state of a request that has just logged u in on
+// session s, with the selector of the remember token issued, if any.
+func loggedIn[U User](u U, s *Session, issued string) state[U] {
+	st := state[U]{user: u, authed: true, session: s}
+	if issued != "" {
+		st.extra = &stateExtra{issued: issued}
+	}
+	return st
+}
+
+// event records a load event for the hooks, with the user ID it concerns.
+func (st *state[U]) event(ev uint8, userID string) {
+	st.events |= ev
+	if userID != "" {
+		st.more().eventID = userID
+	}
+}
+
+// eventID returns the user ID recorded with the last event, or "".
+func (st *state[U]) eventID() string {
+	if st.extra == nil {
+		return ""
+	}
+	return st.extra.eventID
 }
 
 // valueSession returns the session that holds the request's values: the
@@ -74,17 +133,39 @@ func (st *state[U]) userSession() *Session {
 // the context node, the state and the response writer wrapper, where
 // context.WithValue and a separate state would take two (the trick
 // hotpath.Context packages; bench's BenchmarkHotPathTricks measures it).
+// It is a context.Context itself; the same memory seen as a
+// *trackingWriter is the ResponseWriter the handlers get, which keeps the
+// context's methods off the writer.
 type reqState[U User] struct {
-	context.Context
+	parent context.Context
 	m      *Manager[U]
 	req    *http.Request // the request carrying this context
-	rw     trackingWriter
+	w      http.ResponseWriter
 	mu     sync.Mutex
 	loaded atomic.Bool // set, under mu, once st is complete
-	st     state[U]
+	// wrote records that the response header was written.
+	wrote bool
+	st    state[U]
 	// vary backs the "Vary: Cookie" header value, saving an allocation.
 	vary [1]string
 }
+
+// newReqState returns the state for a request that has none yet; c.req is
+// r carrying it.
+func newReqState[U User](m *Manager[U], w http.ResponseWriter, r *http.Request) *reqState[U] {
+	c := &reqState[U]{parent: r.Context(), m: m, w: w}
+	c.req = r.WithContext(c)
+	return c
+}
+
+// Deadline returns the parent context's deadline.
+func (c *reqState[U]) Deadline() (time.Time, bool) { return c.parent.Deadline() }
+
+// Done returns the parent context's done channel.
+func (c *reqState[U]) Done() <-chan struct{} { return c.parent.Done() }
+
+// Err returns the parent context's error.
+func (c *reqState[U]) Err() error { return c.parent.Err() }
 
 // Value returns the request state for the manager that made it, and the
 // request for requestKey.
@@ -97,8 +178,12 @@ func (c *reqState[U]) Value(key any) any {
 	case requestKey:
 		return c.req
 	}
-	return c.Context.Value(key)
+	return c.parent.Value(key)
 }
+
+// writer returns the ResponseWriter for the handlers: c seen as a
+// trackingWriter.
+func (c *reqState[U]) writer() *trackingWriter[U] { return (*trackingWriter[U])(c) }
 
 // requestKey finds the request in a context made by Middleware or a guard.
 type requestKey struct{}
@@ -112,51 +197,52 @@ func requestOf(ctx context.Context) *http.Request {
 	return r
 }
 
-// trackingWriter records whether the response header was written, so that
-// a state loaded late does not try to set cookies that can no longer be
-// sent.
-type trackingWriter struct {
-	http.ResponseWriter
-	wrote bool
-}
+// trackingWriter is a request's reqState seen as the ResponseWriter the
+// handlers get. It records whether the response header was written, so
+// that a state loaded late does not try to set cookies that can no longer
+// be sent.
+type trackingWriter[U User] reqState[U]
+
+// Header returns the underlying writer's header map.
+func (w *trackingWriter[U]) Header() http.Header { return w.w.Header() }
 
 // WriteHeader records the header as written (informational 1xx
 // responses other than 101 do not count) and passes the call on.
-func (w *trackingWriter) WriteHeader(code int) {
+func (w *trackingWriter[U]) WriteHeader(code int) {
 	if code < 100 || code > 199 || code == http.StatusSwitchingProtocols {
 		w.wrote = true
 	}
-	w.ResponseWriter.WriteHeader(code)
+	w.w.WriteHeader(code)
 }
 
 // Write records the header as written and passes the call on.
-func (w *trackingWriter) Write(b []byte) (int, error) {
+func (w *trackingWriter[U]) Write(b []byte) (int, error) {
 	w.wrote = true
-	return w.ResponseWriter.Write(b)
+	return w.w.Write(b)
 }
 
 // ReadFrom keeps the underlying writer's io.ReaderFrom (sendfile for
 // static files) reachable through the wrapper.
-func (w *trackingWriter) ReadFrom(src io.Reader) (int64, error) {
+func (w *trackingWriter[U]) ReadFrom(src io.Reader) (int64, error) {
 	w.wrote = true
-	return io.Copy(w.ResponseWriter, src)
+	return io.Copy(w.w, src)
 }
 
 // Flush implements http.Flusher when the underlying writer can flush.
-func (w *trackingWriter) Flush() {
+func (w *trackingWriter[U]) Flush() {
 	w.wrote = true
-	_ = http.NewResponseController(w.ResponseWriter).Flush()
+	_ = http.NewResponseController(w.w).Flush()
 }
 
 // Hijack implements http.Hijacker for writers that support it (through
 // http.ResponseController); others report an error.
-func (w *trackingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+func (w *trackingWriter[U]) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	w.wrote = true
-	return http.NewResponseController(w.ResponseWriter).Hijack()
+	return http.NewResponseController(w.w).Hijack()
 }
 
 // Unwrap returns the underlying writer, for http.ResponseController.
-func (w *trackingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *trackingWriter[U]) Unwrap() http.ResponseWriter { return w.w }
 
 // headerSink is the writer a late load uses: its cookies go nowhere.
 type headerSink struct{ h http.Header }
@@ -201,10 +287,10 @@ func (m *Manager[U]) state(r *http.Request) *state[U] {
 func (m *Manager[U]) fireLoadHooks(r *http.Request, st *state[U], ev uint8) {
 	h := &m.hooks
 	if ev&evProtected != 0 && h.SessionProtected != nil {
-		h.SessionProtected(r, st.eventID, m.protection)
+		h.SessionProtected(r, st.eventID(), m.protection)
 	}
 	if ev&evTheft != 0 && h.RememberTheft != nil {
-		h.RememberTheft(r, st.eventID)
+		h.RememberTheft(r, st.eventID())
 	}
 	if ev&evRestored != 0 && h.RememberRestored != nil {
 		h.RememberRestored(r, st.user)
@@ -250,9 +336,8 @@ func (m *Manager[U]) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		c := &reqState[U]{Context: r.Context(), m: m, rw: trackingWriter{ResponseWriter: w}}
-		c.req = r.WithContext(c)
-		next.ServeHTTP(&c.rw, c.req)
+		c := newReqState(m, w, r)
+		next.ServeHTTP(c.writer(), c.req)
 	})
 }
 
@@ -262,9 +347,7 @@ func (m *Manager[U]) withState(w http.ResponseWriter, r *http.Request) *http.Req
 	if m.reqOf(r) != nil {
 		return r
 	}
-	c := &reqState[U]{Context: r.Context(), m: m, rw: trackingWriter{ResponseWriter: w}}
-	c.req = r.WithContext(c)
-	return c.req
+	return newReqState(m, w, r).req
 }
 
 // CurrentUser returns the logged-in user, typed, and whether there is one.
@@ -344,12 +427,12 @@ func (m *Manager[U]) load(c *reqState[U], r *http.Request) {
 		m.loadFromRequest(r, st)
 		return
 	}
-	var w http.ResponseWriter = &c.rw
-	late := c.rw.wrote
+	var w http.ResponseWriter = c.writer()
+	late := c.wrote
 	if late {
 		w = headerSink{h: http.Header{}}
 	} else {
-		addVaryCookie(c.rw.Header(), &c.vary)
+		addVaryCookie(c.w.Header(), &c.vary)
 	}
 	now := m.now().UTC()
 	skipRemember := false
@@ -388,7 +471,7 @@ func (m *Manager[U]) loadSession(w http.ResponseWriter, r *http.Request, st *sta
 			return false, false
 		}
 		m.storeFailed(r, "load session", err)
-		st.err = err
+		st.more().err = err
 		return true, false
 	}
 	drop := func(reason string) {
@@ -423,7 +506,7 @@ func (m *Manager[U]) loadSession(w http.ResponseWriter, r *http.Request, st *sta
 			return false, false
 		}
 		m.storeFailed(r, "load user", err)
-		st.err = err
+		st.more().err = err
 		return true, false
 	}
 	if s.Version != versionOf(u) {
@@ -442,8 +525,7 @@ func (m *Manager[U]) loadSession(w http.ResponseWriter, r *http.Request, st *sta
 			// fingerprint's own inputs: when they match, so would the
 			// fingerprint, and the hash is skipped. It decides only for
 			// a store that does not keep IP and UserAgent.
-			st.events |= evProtected
-			st.eventID = s.UserID
+			st.event(evProtected, s.UserID)
 			if m.protection == ProtectionStrong {
 				drop("session protection: client changed")
 				m.revokeRememberCookie(w, r, false)
@@ -506,12 +588,12 @@ func (m *Manager[U]) loadFromRequest(r *http.Request, st *state[U]) {
 	case err == nil:
 		if u.IsActive() {
 			st.user, st.authed, st.viaLoader = u, true, true
-			st.events |= evFromRequest
+			st.event(evFromRequest, "")
 		}
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrUnauthorized):
 	default:
 		m.storeFailed(r, "request loader", err)
-		st.err = err
+		st.more().err = err
 	}
 }
 

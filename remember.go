@@ -44,7 +44,7 @@ func (m *Manager[U]) loadRemembered(w http.ResponseWriter, r *http.Request, st *
 	}
 	if err != nil {
 		m.storeFailed(r, "load remember token", err)
-		st.err = err
+		st.more().err = err
 		return true
 	}
 	if t.Purpose != PurposeRemember || !splitValidatorMatches(val, t.ValidatorHash) || !now.Before(t.ExpiresAt) {
@@ -54,9 +54,11 @@ func (m *Manager[U]) loadRemembered(w http.ResponseWriter, r *http.Request, st *
 	}
 	u, ok := m.rememberedUser(w, r, st, t)
 	if !ok {
-		return st.err != nil
+		return st.failed() != nil
 	}
-	st.issued = m.rotateRemember(w, r, u, t, now)
+	if sel := m.rotateRemember(w, r, u, t, now); sel != "" {
+		st.more().issued = sel
+	}
 	return m.restore(w, r, st, u, now)
 }
 
@@ -160,7 +162,7 @@ func (m *Manager[U]) loadRotated(w http.ResponseWriter, r *http.Request, st *sta
 	if err != nil {
 		if !errors.Is(err, ErrNotFound) {
 			m.storeFailed(r, "load remember token", err)
-			st.err = err
+			st.more().err = err
 			return true
 		}
 		m.cookie.clear(w, m.cookie.remember)
@@ -173,7 +175,7 @@ func (m *Manager[U]) loadRotated(w http.ResponseWriter, r *http.Request, st *sta
 	if now.Sub(rec.CreatedAt) <= m.remember.Grace {
 		u, ok := m.rememberedUser(w, r, st, rec)
 		if !ok {
-			return st.err != nil
+			return st.failed() != nil
 		}
 		return m.restore(w, r, st, u, now)
 	}
@@ -191,8 +193,7 @@ func (m *Manager[U]) loadRotated(w http.ResponseWriter, r *http.Request, st *sta
 		m.storeFailed(r, "revoke after remember theft", err)
 	}
 	m.cookie.clear(w, m.cookie.remember)
-	st.events |= evTheft
-	st.eventID = rec.UserID
+	st.event(evTheft, rec.UserID)
 	return false
 }
 
@@ -205,7 +206,7 @@ func (m *Manager[U]) rememberedUser(w http.ResponseWriter, r *http.Request, st *
 	}
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		m.storeFailed(r, "load user", err)
-		st.err = err
+		st.more().err = err
 		return u, false
 	}
 	if err != nil || versionOf(u) != t.Version || !u.IsActive() {
@@ -232,12 +233,12 @@ func (m *Manager[U]) restore(w http.ResponseWriter, r *http.Request, st *state[U
 	}
 	if err := m.startSession(r.Context(), w, s, token); err != nil {
 		m.storeFailed(r, "save session", err)
-		st.err = err
+		st.more().err = err
 		return true
 	}
 	m.deleteSession(r.Context(), anon)
 	st.user, st.authed, st.session = u, true, s
-	st.events |= evRestored
+	st.event(evRestored, "")
 	return true
 }
 

@@ -243,8 +243,7 @@ func (m *Manager[U]) loadPending(w http.ResponseWriter, r *http.Request, st *sta
 	if m.protection != ProtectionOff {
 		ip, ua := m.clientIP(r), truncateUA(r.UserAgent())
 		if !(s.IP == ip && s.UserAgent == ua) && !fingerprintMatches(ip, ua, s.Fingerprint) {
-			st.events |= evProtected
-			st.eventID = s.UserID
+			st.event(evProtected, s.UserID)
 			m.deleteSession(r.Context(), s)
 			m.cookie.clear(w, m.cookie.session)
 			return
@@ -427,7 +426,7 @@ func (m *Manager[U]) completePending(w http.ResponseWriter, r *http.Request, st 
 		}
 		issued = sel
 	}
-	*st = state[U]{user: u, authed: true, session: s, issued: issued}
+	*st = loggedIn(u, s, issued)
 	if m.hooks.LoggedIn != nil {
 		m.hooks.LoggedIn(r, u)
 	}

@@ -153,7 +153,7 @@ func (m *Manager[U]) changeValues(w http.ResponseWriter, r *http.Request, change
 		vals = nil
 	}
 	s.Values = vals
-	if (created != "" || m.sealer != nil) && c.rw.wrote {
+	if (created != "" || m.sealer != nil) && c.wrote {
 		return fmt.Errorf("%w: session values changed after the response header was written", ErrInvalid)
 	}
 	var err error
@@ -167,7 +167,7 @@ func (m *Manager[U]) changeValues(w http.ResponseWriter, r *http.Request, change
 		// The last value of an anonymous session is gone: so is the
 		// session.
 		m.deleteSession(ctx, s)
-		if !c.rw.wrote {
+		if !c.wrote {
 			m.cookie.clear(w, m.cookie.session)
 		}
 		st.session = nil

@@ -16,8 +16,12 @@
 #   6. with SOAK=1, the ten-minute soak test (cmd/loadtest -soak): two
 #      near-cache instances sharing Redis and a memstore baseline under
 #      login, logout and password-change churn
+#   7. with BASELINE=<git revision>, the authenticated GET of this tree
+#      against that revision's, in one run: both benchmark binaries are
+#      built, run alternately COUNT times, and compared with benchstat
+#      (a regression shows as a positive, significant delta)
 # Environment: COUNT (default 6), DURATION (default 3s), ROUNDS (default 3),
-# SOAK (default 0).
+# SOAK (default 0), BASELINE (default unset), ONLY_BASELINE=1 (run only 7).
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(cd .. && pwd)
@@ -34,6 +38,32 @@ fi
 export LOGINKIT_REDIS_URL
 
 out=$(mktemp -d)
+
+# baseline REV: the authenticated GET of this tree against REV's, one run.
+baseline() {
+	local rev=$1 wt="$out/baseline" stacks='AuthenticatedGET/stack=(bare|loginkit-memstore|loginkit-cookiestore|loginkit-redisstore)$'
+	git -C "$root" worktree add -q --detach "$wt" "$rev" >&2
+	trap 'git -C "$root" worktree remove --force "$wt" >/dev/null 2>&1 || true' RETURN
+	(cd "$wt/bench" && go mod tidy >&2 && go test -c -o "$out/old.test" .)
+	go test -c -o "$out/new.test" .
+	echo "## Against $(git -C "$root" rev-parse --short "$rev") (authenticated GET, one run, alternating)"
+	echo
+	for ((i = 0; i < COUNT; i++)); do
+		"$out/old.test" -test.run '^$' -test.bench "$stacks" -test.benchmem >>"$out/old.txt"
+		"$out/new.test" -test.run '^$' -test.bench "$stacks" -test.benchmem >>"$out/new.txt"
+	done
+	echo '```'
+	go tool benchstat "$(git -C "$root" rev-parse --short "$rev")=$out/old.txt" "this tree=$out/new.txt"
+	echo '```'
+	echo
+}
+
+if [[ "${ONLY_BASELINE:-0}" == 1 ]]; then
+	baseline "${BASELINE:?ONLY_BASELINE=1 needs BASELINE}"
+	rm -rf "$out"
+	exit 0
+fi
+
 echo "# loginkit benchmarks"
 echo
 echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3)."
@@ -79,5 +109,9 @@ if [[ "$SOAK" == 1 ]]; then
 	echo "## Soak (10 minutes)"
 	echo
 	go run ./cmd/loadtest -soak -duration 10m -rate 500 -users 200 -idle 1m
+fi
+if [[ -n "${BASELINE:-}" ]]; then
+	echo
+	baseline "$BASELINE"
 fi
 rm -rf "$out"

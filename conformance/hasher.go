@@ -36,15 +36,8 @@ type hasherSuite struct {
 
 func runHasher(t suiteT, h HasherHarness) {
 	t.Helper()
-	if h.New == nil {
-		t.Fatal("conformance: HasherHarness.New is nil")
-	}
-	t = scope(t, "Hasher", []string{"Hash", "Verify"}, Unsupported()["Hasher"]...)
 	s := &hasherSuite{h: h, max: h.MaxPasswordBytes}
-	cases := []struct {
-		name string
-		f    func(t suiteT, hs loginkit.Hasher)
-	}{
+	runSuite(t, "HasherHarness", "Hasher", []string{"Hash", "Verify"}, h.New, []suiteCase[loginkit.Hasher]{
 		{"RoundTrip", s.roundTrip},
 		{"WrongPassword", s.wrongPassword},
 		{"Salted", s.salted},
@@ -57,12 +50,7 @@ func runHasher(t suiteT, h HasherHarness) {
 		{"Imported", s.imported},
 		{"ContextCancelled", s.contextCancelled},
 		{"Concurrent", s.concurrent},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t suiteT) {
-			c.f(t, h.New(t))
-		})
-	}
+	})
 }
 
 // hqHash hashes pw and fails the case on error or an empty hash.

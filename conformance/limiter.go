@@ -31,20 +31,13 @@ func TestLimiter(t *testing.T, h LimiterHarness) {
 	runLimiter(wrapT(t), h)
 }
 
-type limiterSuite struct{ h LimiterHarness }
+// limiterSuite holds the limiter cases; they share nothing but limiterBase.
+type limiterSuite struct{}
 
 func runLimiter(t suiteT, h LimiterHarness) {
 	t.Helper()
-	if h.New == nil {
-		t.Fatal("conformance: LimiterHarness.New is nil")
-	}
-	s := &limiterSuite{h: h}
-	only := onlyCases(t)
-	t = scope(t, "Limiter", []string{"Allow"}, Unsupported()["Limiter"]...)
-	for _, c := range []struct {
-		name string
-		f    func(t suiteT)
-	}{
+	s := &limiterSuite{}
+	runSuite(t, "LimiterHarness", "Limiter", []string{"Allow"}, h.New, []suiteCase[loginkit.Limiter]{
 		{"AllowsUpToCount", s.upToCount},
 		{"WindowSlides", s.slides},
 		{"ZonesDoNotMatter", s.zones},
@@ -57,15 +50,10 @@ func runLimiter(t suiteT, h LimiterHarness) {
 		{"Unlimited", s.unlimited},
 		{"Concurrent", s.concurrent},
 		{"ContextCancelled", s.cancelled},
-	} {
-		if only != nil && !only[c.name] {
-			continue
-		}
-		t.Run(c.name, c.f)
-	}
+	})
 }
 
-// base is the instant the cases count from: a fixed time, so that a
+// limiterBase is the instant the cases count from: a fixed time, so that a
 // limiter using its own clock instead of the one passed in is caught.
 var limiterBase = time.Date(2031, 5, 17, 9, 30, 0, 0, time.UTC)
 
@@ -86,8 +74,7 @@ func (s *limiterSuite) want(t suiteT, l loginkit.Limiter, key string, r loginkit
 	}
 }
 
-func (s *limiterSuite) upToCount(t suiteT) {
-	l := s.h.New(t)
+func (s *limiterSuite) upToCount(t suiteT, l loginkit.Limiter) {
 	r := loginkit.Rate{Count: 3, Per: time.Minute}
 	for i := range 3 {
 		s.want(t, l, "k", r, time.Duration(i)*time.Second, true, "Limiter: events up to Count are allowed")
@@ -96,8 +83,7 @@ func (s *limiterSuite) upToCount(t suiteT) {
 	s.want(t, l, "k", r, 59*time.Second, false, "Limiter: the event after Count in the window is refused")
 }
 
-func (s *limiterSuite) slides(t suiteT) {
-	l := s.h.New(t)
+func (s *limiterSuite) slides(t suiteT, l loginkit.Limiter) {
 	r := loginkit.Rate{Count: 2, Per: time.Hour}
 	s.want(t, l, "k", r, 0, true, "Limiter: first event")
 	s.want(t, l, "k", r, 30*time.Minute, true, "Limiter: second event")
@@ -110,9 +96,8 @@ func (s *limiterSuite) slides(t suiteT) {
 // zones passes the same instants in different time zones: the window is
 // a span of instants, so a limiter comparing times as text, or as wall
 // clock readings, miscounts.
-func (s *limiterSuite) zones(t suiteT) {
+func (s *limiterSuite) zones(t suiteT, l loginkit.Limiter) {
 	const clause = "Limiter: the window is measured in instants, whatever zone now is given in"
-	l := s.h.New(t)
 	east, west := time.FixedZone("UTC+14", 14*3600), time.FixedZone("UTC-12", -12*3600)
 	r := loginkit.Rate{Count: 2, Per: time.Hour}
 	at := func(d time.Duration, z *time.Location) bool {
@@ -141,8 +126,7 @@ func (s *limiterSuite) zones(t suiteT) {
 	}
 }
 
-func (s *limiterSuite) refusedNotCounted(t suiteT) {
-	l := s.h.New(t)
+func (s *limiterSuite) refusedNotCounted(t suiteT, l loginkit.Limiter) {
 	r := loginkit.Rate{Count: 1, Per: time.Minute}
 	s.want(t, l, "k", r, 0, true, "Limiter: first event")
 	for i := 1; i <= 5; i++ {
@@ -151,8 +135,7 @@ func (s *limiterSuite) refusedNotCounted(t suiteT) {
 	s.want(t, l, "k", r, time.Minute, true, "Limiter: refused events are not recorded, so they do not extend the window")
 }
 
-func (s *limiterSuite) keys(t suiteT) {
-	l := s.h.New(t)
+func (s *limiterSuite) keys(t suiteT, l loginkit.Limiter) {
 	r := loginkit.Rate{Count: 1, Per: time.Minute}
 	for _, k := range []string{"reset:client:192.0.2.1", "reset:client:192.0.2.2", "reset:login:ann@example.com", "ann@example.com", "äöü:{x}"} {
 		s.want(t, l, k, r, 0, true, "Limiter: keys are independent")
@@ -163,9 +146,8 @@ func (s *limiterSuite) keys(t suiteT) {
 // keysExact checks keys that a store could run together: prefixes of
 // each other, differing only in case, in their last byte after a long
 // common part, or in bytes a text column might drop.
-func (s *limiterSuite) keysExact(t suiteT) {
+func (s *limiterSuite) keysExact(t suiteT, l loginkit.Limiter) {
 	const clause = "Limiter: each distinct key string keeps its own events (no prefix, case folding, truncation or trimming)"
-	l := s.h.New(t)
 	r := loginkit.Rate{Count: 1, Per: time.Minute}
 	long := "reset:login:" + strings.Repeat("a", 250)
 	keys := []string{
@@ -184,9 +166,8 @@ func (s *limiterSuite) keysExact(t suiteT) {
 
 // keyNotRate checks that events belong to the key: a call with another
 // rate on the same key counts the events recorded with the first.
-func (s *limiterSuite) keyNotRate(t suiteT) {
+func (s *limiterSuite) keyNotRate(t suiteT, l loginkit.Limiter) {
 	const clause = "Limiter: the events recorded under key are counted whatever rate a call passes"
-	l := s.h.New(t)
 	s.want(t, l, "k", loginkit.Rate{Count: 5, Per: time.Minute}, 0, true, clause)
 	s.want(t, l, "k", loginkit.Rate{Count: 5, Per: time.Minute}, 10*time.Second, true, clause)
 	s.want(t, l, "k", loginkit.Rate{Count: 2, Per: time.Minute}, 20*time.Second, false, clause+": 2 events are in the window already")
@@ -197,10 +178,9 @@ func (s *limiterSuite) keyNotRate(t suiteT) {
 // largeCount checks a Count in the hundreds: exactly Count events are
 // allowed, so a store keeping only the last N events, or a counter that
 // wraps, is caught.
-func (s *limiterSuite) largeCount(t suiteT) {
+func (s *limiterSuite) largeCount(t suiteT, l loginkit.Limiter) {
 	const clause = "Limiter: exactly Count events are allowed in the window, however large Count is"
 	const n = 300
-	l := s.h.New(t)
 	r := loginkit.Rate{Count: n, Per: time.Hour}
 	for i := range n {
 		if !s.allow(t, l, "big", r, time.Duration(i)*time.Second) {
@@ -213,8 +193,7 @@ func (s *limiterSuite) largeCount(t suiteT) {
 }
 
 // zeroCount checks that a Count of 0 refuses every event: "at most 0".
-func (s *limiterSuite) zeroCount(t suiteT) {
-	l := s.h.New(t)
+func (s *limiterSuite) zeroCount(t suiteT, l loginkit.Limiter) {
 	r := loginkit.Rate{Count: 0, Per: time.Minute}
 	for i := range 3 {
 		s.want(t, l, "zero", r, time.Duration(i)*time.Hour, false, "Limiter: a Count of 0 allows no event (only a negative Count means no limit)")
@@ -222,8 +201,7 @@ func (s *limiterSuite) zeroCount(t suiteT) {
 	s.want(t, l, "zero", loginkit.Rate{Count: 1, Per: time.Minute}, 3*time.Hour, true, "Limiter: refused events are not recorded")
 }
 
-func (s *limiterSuite) unlimited(t suiteT) {
-	l := s.h.New(t)
+func (s *limiterSuite) unlimited(t suiteT, l loginkit.Limiter) {
 	r := loginkit.Rate{Count: -1}
 	for i := range 50 {
 		s.want(t, l, "k", r, time.Duration(i)*time.Millisecond, true, "Limiter: a negative Count never refuses")
@@ -235,10 +213,9 @@ func (s *limiterSuite) unlimited(t suiteT) {
 // limiter that counts and records in two steps with no pause between is
 // caught every time (TestLimiterRaceMutantCaughtEveryTime runs this case
 // 10 times against such a limiter and requires a failure in each).
-func (s *limiterSuite) concurrent(t suiteT) {
+func (s *limiterSuite) concurrent(t suiteT, l loginkit.Limiter) {
 	const clause = "Limiter: counting is atomic"
 	const callers, perRound = 20, 4
-	l := s.h.New(t)
 	r := loginkit.Rate{Count: 5, Per: time.Minute}
 	repeatRace(func(round int) bool {
 		allowed := make([][perRound]bool, callers)
@@ -266,8 +243,7 @@ func (s *limiterSuite) concurrent(t suiteT) {
 	})
 }
 
-func (s *limiterSuite) cancelled(t suiteT) {
-	l := s.h.New(t)
+func (s *limiterSuite) cancelled(t suiteT, l loginkit.Limiter) {
 	r := loginkit.Rate{Count: 1, Per: time.Minute}
 	_, err := l.Allow(cancelled(), "k", r, limiterBase)
 	if !errors.Is(err, context.Canceled) {

@@ -11,12 +11,6 @@ import (
 	"github.com/loginkit/loginkit"
 )
 
-func limiterWith(newLimiter func() loginkit.Limiter) func(st suiteT) {
-	return func(st suiteT) {
-		runLimiter(st, LimiterHarness{New: func(testing.TB) loginkit.Limiter { return newLimiter() }})
-	}
-}
-
 func TestLimiterPassesMemoryLimiter(t *testing.T) {
 	TestLimiter(t, LimiterHarness{New: func(testing.TB) loginkit.Limiter { return loginkit.NewMemoryLimiter() }})
 }
@@ -77,28 +71,14 @@ func (l *racyLimiter) Allow(ctx context.Context, key string, r loginkit.Rate, _ 
 }
 
 func TestLimiterSuiteCatchesBrokenLimiters(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		new  func() loginkit.Limiter
-		want string // a case that must fail
-	}{
-		{"counts refused events", func() loginkit.Limiter { return &leakyLimiter{ev: map[string][]time.Time{}} }, "/RefusedNotCounted"},
-		{"own clock", func() loginkit.Limiter { return wallClockLimiter{loginkit.NewMemoryLimiter()} }, "/WindowSlides"},
-		{"not atomic", func() loginkit.Limiter { return &racyLimiter{n: map[string]int{}} }, "/Concurrent"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			rec := runRecorded(t, limiterWith(c.new))
-			found := false
-			for _, f := range rec.failures {
-				if strings.Contains(f, c.want+":") {
-					found = true
-				}
-			}
-			if !found {
-				t.Errorf("the suite did not fail %s for a limiter that %s: %s", c.want, c.name, rec)
-			}
-		})
-	}
+	wantCaught(t, []mutant{
+		{"counts refused events", limiterWith(func() loginkit.Limiter { return &leakyLimiter{ev: map[string][]time.Time{}} }),
+			[][2]string{{"/RefusedNotCounted", "refused events are not recorded"}}},
+		{"own clock", limiterWith(func() loginkit.Limiter { return wallClockLimiter{loginkit.NewMemoryLimiter()} }),
+			[][2]string{{"/WindowSlides", "has left the window"}}},
+		{"not atomic", limiterWith(func() loginkit.Limiter { return &racyLimiter{n: map[string]int{}} }),
+			[][2]string{{"/Concurrent", "counting is atomic"}}},
+	})
 }
 
 // windowLimiter is a limiter built for the broken variants below: it
@@ -176,63 +156,51 @@ func (l *windowLimiter) Allow(ctx context.Context, key string, r loginkit.Rate, 
 }
 
 func TestLimiterSuitePassesWindowLimiter(t *testing.T) {
-	rec := runRecorded(t, limiterWith(newWindowLimiter(func(*windowLimiter) {})))
-	if len(rec.failures) != 0 || len(rec.skips) != 0 {
-		t.Errorf("the suite does not pass the reference window limiter: %s", rec)
-	}
+	wantPasses(t, limiterWith(newWindowLimiter(func(*windowLimiter) {})), 12)
 }
 
 func TestLimiterSuiteCatchesMoreBrokenLimiters(t *testing.T) {
-	for _, c := range []struct {
-		name      string
-		set       func(l *windowLimiter)
-		kase, msg string
-	}{
-		{"allows Count+1", func(l *windowLimiter) { l.allowOver = 1 }, "AllowsUpToCount", "the event after Count in the window is refused"},
-		{"fixed windows", func(l *windowLimiter) { l.fixed = true }, "WindowSlides", "window is (now-Per, now]"},
-		{"keys folded to lower case", func(l *windowLimiter) { l.key = func(k string, _ loginkit.Rate) string { return strings.ToLower(k) } },
-			"KeysExact", "no prefix, case folding"},
-		{"keys truncated to 64 bytes", func(l *windowLimiter) {
+	wantCaught(t, []mutant{
+		{"allows Count+1", limiterWith(newWindowLimiter(func(l *windowLimiter) { l.allowOver = 1 })),
+			[][2]string{{"AllowsUpToCount", "the event after Count in the window is refused"}}},
+		{"fixed windows", limiterWith(newWindowLimiter(func(l *windowLimiter) { l.fixed = true })),
+			[][2]string{{"WindowSlides", "window is (now-Per, now]"}}},
+		{"keys folded to lower case", limiterWith(newWindowLimiter(func(l *windowLimiter) { l.key = func(k string, _ loginkit.Rate) string { return strings.ToLower(k) } })),
+			[][2]string{{"KeysExact", "no prefix, case folding"}}},
+		{"keys truncated to 64 bytes", limiterWith(newWindowLimiter(func(l *windowLimiter) {
 			l.key = func(k string, _ loginkit.Rate) string { return k[:min(len(k), 64)] }
-		}, "KeysExact", "truncation"},
-		{"keys trimmed", func(l *windowLimiter) { l.key = func(k string, _ loginkit.Rate) string { return strings.TrimSpace(k) } },
-			"KeysExact", "trimming"},
-		{"keys cut at NUL", func(l *windowLimiter) {
+		})),
+			[][2]string{{"KeysExact", "truncation"}}},
+		{"keys trimmed", limiterWith(newWindowLimiter(func(l *windowLimiter) { l.key = func(k string, _ loginkit.Rate) string { return strings.TrimSpace(k) } })),
+			[][2]string{{"KeysExact", "trimming"}}},
+		{"keys cut at NUL", limiterWith(newWindowLimiter(func(l *windowLimiter) {
 			l.key = func(k string, _ loginkit.Rate) string { k, _, _ = strings.Cut(k, "\x00"); return k }
-		}, "KeysExact", "each distinct key string keeps its own events"},
-		{"events kept per key and window", func(l *windowLimiter) {
+		})),
+			[][2]string{{"KeysExact", "each distinct key string keeps its own events"}}},
+		{"events kept per key and window", limiterWith(newWindowLimiter(func(l *windowLimiter) {
 			l.key = func(k string, r loginkit.Rate) string { return k + "|" + r.Per.String() }
-		}, "EventsBelongToKeyNotRate", "whatever rate a call passes"},
-		{"events kept per key and count", func(l *windowLimiter) {
+		})),
+			[][2]string{{"EventsBelongToKeyNotRate", "whatever rate a call passes"}}},
+		{"events kept per key and count", limiterWith(newWindowLimiter(func(l *windowLimiter) {
 			l.key = func(k string, r loginkit.Rate) string { return fmt.Sprint(k, "|", r.Count) }
-		}, "EventsBelongToKeyNotRate", "whatever rate a call passes"},
-		{"only the last 100 events kept", func(l *windowLimiter) { l.keep = 100 }, "LargeCount", "however large Count is"},
-		{"Count 0 means no limit", func(l *windowLimiter) { l.zeroFree = true }, "ZeroCountRefuses", "a Count of 0 allows no event"},
-		{"records before checking ctx", func(l *windowLimiter) { l.recordLate = true }, "ContextCancelled", "a call with a cancelled context records nothing"},
-		{"counts and records under two locks", func(l *windowLimiter) { l.split = true }, "Concurrent", "counting is atomic"},
-		{"compares times as text", func(l *windowLimiter) { l.text = true }, "ZonesDoNotMatter", "measured in instants"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			rec := runRecorded(t, limiterWith(newWindowLimiter(c.set)), c.kase)
-			if !rec.failedWith("/"+c.kase+":", c.msg) {
-				t.Errorf("the suite did not fail %s with %q for a limiter whose %s: %s", c.kase, c.msg, c.name, rec)
-			}
-		})
-	}
+		})),
+			[][2]string{{"EventsBelongToKeyNotRate", "whatever rate a call passes"}}},
+		{"only the last 100 events kept", limiterWith(newWindowLimiter(func(l *windowLimiter) { l.keep = 100 })),
+			[][2]string{{"LargeCount", "however large Count is"}}},
+		{"Count 0 means no limit", limiterWith(newWindowLimiter(func(l *windowLimiter) { l.zeroFree = true })),
+			[][2]string{{"ZeroCountRefuses", "a Count of 0 allows no event"}}},
+		{"records before checking ctx", limiterWith(newWindowLimiter(func(l *windowLimiter) { l.recordLate = true })),
+			[][2]string{{"ContextCancelled", "a call with a cancelled context records nothing"}}},
+		{"counts and records under two locks", limiterWith(newWindowLimiter(func(l *windowLimiter) { l.split = true })),
+			[][2]string{{"Concurrent", "counting is atomic"}}},
+		{"compares times as text", limiterWith(newWindowLimiter(func(l *windowLimiter) { l.text = true })),
+			[][2]string{{"ZonesDoNotMatter", "measured in instants"}}},
+	})
 }
 
 // TestLimiterRaceMutantCaughtEveryTime runs the Concurrent case 10 times
 // against a limiter that counts and records under two locks with no pause
 // between, and requires a failure every time.
 func TestLimiterRaceMutantCaughtEveryTime(t *testing.T) {
-	const runs = 10
-	caught := 0
-	for range runs {
-		if runRecorded(t, limiterWith(newWindowLimiter(func(l *windowLimiter) { l.split = true })), "Concurrent").failedWith("/Concurrent:", "counting is atomic") {
-			caught++
-		}
-	}
-	if caught != runs {
-		t.Errorf("case Concurrent caught the limiter in %d of %d runs, want every run", caught, runs)
-	}
+	wantCaughtEveryTime(t, limiterWith(newWindowLimiter(func(l *windowLimiter) { l.split = true })), "Concurrent", "counting is atomic")
 }

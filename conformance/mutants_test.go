@@ -35,21 +35,6 @@ var otherZone = time.FixedZone("CET", 3600)
 
 // ---- users: UpdateUser ----
 
-// loadChangeUpdateUsers implements UpdateUser as LoadUser, change and
-// Update, with no pause between: concurrent updates can still be lost.
-type loadChangeUpdateUsers struct{ memberStore }
-
-func (s loadChangeUpdateUsers) UpdateUser(ctx context.Context, id string, change func(*Member) error) (*Member, error) {
-	u, err := s.LoadUser(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := change(u); err != nil {
-		return nil, err
-	}
-	return u, s.Update(ctx, u)
-}
-
 // invalidPretendingUsers reports success for a change the store refused
 // as invalid (it logs and moves on).
 type invalidPretendingUsers struct{ memberUpdater }
@@ -119,29 +104,19 @@ func (s idMovingUsers) UpdateUser(ctx context.Context, id string, change func(*M
 // LoadUser from it: the caller's later changes reach every reader.
 type cachingUsers struct {
 	memberUpdater
-	mu    sync.Mutex
-	cache map[string]*Member
-}
-
-func newCachingUsers() *cachingUsers {
-	return &cachingUsers{memberUpdater: newUpdatable(), cache: map[string]*Member{}}
+	cache memo[string, *Member]
 }
 
 func (s *cachingUsers) UpdateUser(ctx context.Context, id string, change func(*Member) error) (*Member, error) {
 	u, err := s.memberUpdater.UpdateUser(ctx, id, change)
 	if err == nil {
-		s.mu.Lock()
-		s.cache[id] = u
-		s.mu.Unlock()
+		s.cache.put(id, u)
 	}
 	return u, err
 }
 
 func (s *cachingUsers) LoadUser(ctx context.Context, id string) (*Member, error) {
-	s.mu.Lock()
-	u, ok := s.cache[id]
-	s.mu.Unlock()
-	if ok {
+	if u, ok := s.cache.get(id); ok {
 		return u, nil
 	}
 	return s.memberUpdater.LoadUser(ctx, id)
@@ -163,29 +138,20 @@ func (s nearMissUpdater) UpdateUser(ctx context.Context, id string, change func(
 }
 
 // pointerOnlyUpdater has UpdateUser on its pointer receiver, but its
-// author's constructor returns the struct by value.
-type pointerOnlyUpdater struct{ inner memberUpdater }
+// author's constructor returns the struct by value. Its two fields are the
+// same store.
+type pointerOnlyUpdater struct {
+	memberStore
+	up memberUpdater
+}
 
-func (s pointerOnlyUpdater) LoadUser(ctx context.Context, id string) (*Member, error) {
-	return s.inner.LoadUser(ctx, id)
+func newPointerOnlyUpdater() pointerOnlyUpdater {
+	u := newUpdatable()
+	return pointerOnlyUpdater{u, u}
 }
-func (s pointerOnlyUpdater) FindByLogin(ctx context.Context, l string) (*Member, error) {
-	return s.inner.FindByLogin(ctx, l)
-}
-func (s pointerOnlyUpdater) Create(ctx context.Context, u *Member) error {
-	return s.inner.Create(ctx, u)
-}
-func (s pointerOnlyUpdater) Update(ctx context.Context, u *Member) error {
-	return s.inner.Update(ctx, u)
-}
-func (s pointerOnlyUpdater) Delete(ctx context.Context, id string) error {
-	return s.inner.Delete(ctx, id)
-}
-func (s pointerOnlyUpdater) List(ctx context.Context, o loginkit.ListOptions) ([]*Member, int, error) {
-	return s.inner.List(ctx, o)
-}
+
 func (s *pointerOnlyUpdater) UpdateUser(ctx context.Context, id string, change func(*Member) error) (*Member, error) {
-	return s.inner.UpdateUser(ctx, id, change)
+	return s.up.UpdateUser(ctx, id, change)
 }
 
 // misspeltUpdater meant to implement UserUpdater (its harness says so) but
@@ -194,23 +160,6 @@ type misspeltUpdater struct{ memberStore }
 
 func (s misspeltUpdater) UpdateUsers(ctx context.Context, id string, change func(*Member) error) (*Member, error) {
 	return nil, loginkit.ErrNotFound
-}
-
-// privateLockUsers makes UpdateUser atomic against other UpdateUser
-// calls only, with a lock that a plain Update does not take.
-type privateLockUsers struct {
-	memberStore
-	mu *sync.Mutex
-}
-
-func newPrivateLockUsers() privateLockUsers {
-	return privateLockUsers{memberStore: newMembers(), mu: &sync.Mutex{}}
-}
-
-func (s privateLockUsers) UpdateUser(ctx context.Context, id string, change func(*Member) error) (*Member, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return loadChangeUpdateUsers{s.memberStore}.UpdateUser(ctx, id, change)
 }
 
 // ---- users: a plain map store, for bugs memstore cannot be wrapped into ----
@@ -453,64 +402,45 @@ func (s contextFreeToucher) Touch(_ context.Context, x *loginkit.Session) error 
 // touched with and serves it from Get.
 type aliasingToucher struct {
 	*memstore.Sessions
-	mu     sync.Mutex
-	values map[string]map[string]string
-}
-
-func newAliasingToucher() *aliasingToucher {
-	return &aliasingToucher{Sessions: memstore.NewSessions(), values: map[string]map[string]string{}}
+	values memo[string, map[string]string]
 }
 
 func (s *aliasingToucher) Touch(ctx context.Context, x *loginkit.Session) error {
 	if err := s.Sessions.Touch(ctx, x); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	s.values[x.Key] = x.Values
-	s.mu.Unlock()
+	s.values.put(x.Key, x.Values)
 	return nil
 }
 
 func (s *aliasingToucher) Get(ctx context.Context, key string) (*loginkit.Session, error) {
 	got, err := s.Sessions.Get(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	if v, ok := s.values[key]; ok {
+	if v, ok := s.values.get(key); ok && err == nil {
 		got.Values = v
 	}
-	s.mu.Unlock()
-	return got, nil
+	return got, err
 }
 
 // trackedSessions remembers every session saved, for the wrappers below
 // that decide from what they saw.
 type trackedSessions struct {
 	*memstore.Sessions
-	mu    sync.Mutex
-	saved map[string]loginkit.Session
+	saved memo[string, loginkit.Session]
 }
 
 func newTrackedSessions() *trackedSessions {
-	return &trackedSessions{Sessions: memstore.NewSessions(), saved: map[string]loginkit.Session{}}
+	return &trackedSessions{Sessions: memstore.NewSessions()}
 }
 
 func (s *trackedSessions) Save(ctx context.Context, x *loginkit.Session) error {
 	if err := s.Sessions.Save(ctx, x); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	s.saved[x.Key] = *x
-	s.mu.Unlock()
+	s.saved.put(x.Key, *x)
 	return nil
 }
 
-func (s *trackedSessions) snapshot() map[string]loginkit.Session {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return maps.Clone(s.saved)
-}
+func (s *trackedSessions) snapshot() map[string]loginkit.Session { return s.saved.snapshot() }
 
 // absoluteSweepSessions also sweeps sessions past AbsoluteExpiresAt,
 // though their ExpiresAt has not passed.
@@ -543,8 +473,7 @@ func (s absoluteListSessions) ListByUser(ctx context.Context, userID string) ([]
 type uncountedSweepSessions struct{ *memstore.Sessions }
 
 func (s uncountedSweepSessions) DeleteExpired(ctx context.Context) (int, error) {
-	_, err := s.Sessions.DeleteExpired(ctx)
-	return 0, err
+	return sweepUncounted(ctx, s.Sessions.DeleteExpired)
 }
 
 // backgroundSweepSessions sweeps even when the caller's context is
@@ -552,11 +481,7 @@ func (s uncountedSweepSessions) DeleteExpired(ctx context.Context) (int, error) 
 type backgroundSweepSessions struct{ *memstore.Sessions }
 
 func (s backgroundSweepSessions) DeleteExpired(ctx context.Context) (int, error) {
-	n, err := s.Sessions.DeleteExpired(context.Background())
-	if ctx.Err() != nil {
-		return 0, ctx.Err()
-	}
-	return n, err
+	return sweepRegardless(ctx, s.Sessions.DeleteExpired)
 }
 
 // forever stands for "no expiry".
@@ -708,37 +633,25 @@ func (s prefixKeySessions) Get(ctx context.Context, key string) (*loginkit.Sessi
 	return nil, err
 }
 
-// beforeNowSessions tests expiry with ExpiresAt.Before(now): a session
-// whose ExpiresAt is exactly now is still live.
-func beforeNowSessions(now func() time.Time) loginkit.SessionStore {
-	return memstore.NewSessions(memstore.WithClock(func() time.Time { return now().Add(-time.Nanosecond) }))
-}
-
 // ---- tokens ----
 
 // prefixDeleteTokens deletes every token whose selector begins with the
 // one given.
 type prefixDeleteTokens struct {
 	*memstore.Tokens
-	mu   sync.Mutex
-	sels []string
+	sels memo[string, bool]
 }
 
 func (s *prefixDeleteTokens) Create(ctx context.Context, t *loginkit.Token) error {
 	if err := s.Tokens.Create(ctx, t); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	s.sels = append(s.sels, t.Selector)
-	s.mu.Unlock()
+	s.sels.put(t.Selector, true)
 	return nil
 }
 
 func (s *prefixDeleteTokens) Delete(ctx context.Context, sel string) error {
-	s.mu.Lock()
-	sels := slices.Clone(s.sels)
-	s.mu.Unlock()
-	for _, x := range sels {
+	for x := range s.sels.snapshot() {
 		if strings.HasPrefix(x, sel) {
 			if err := s.Tokens.Delete(ctx, x); err != nil {
 				return err
@@ -746,18 +659,6 @@ func (s *prefixDeleteTokens) Delete(ctx context.Context, sel string) error {
 		}
 	}
 	return nil
-}
-
-// getThenDeleteTokens consumes with Get then Delete, with no pause
-// between.
-type getThenDeleteTokens struct{ loginkit.TokenStore }
-
-func (s getThenDeleteTokens) Consume(ctx context.Context, sel string) (*loginkit.Token, error) {
-	t, err := s.Get(ctx, sel)
-	if err != nil {
-		return nil, err
-	}
-	return t, s.Delete(ctx, sel)
 }
 
 // checkThenSetTokens creates with a Get, then a Delete and Create that
@@ -852,8 +753,7 @@ func (s zeroForeverTokens) Create(ctx context.Context, t *loginkit.Token) error 
 type uncountedSweepTokens struct{ *memstore.Tokens }
 
 func (s uncountedSweepTokens) DeleteExpired(ctx context.Context) (int, error) {
-	_, err := s.Tokens.DeleteExpired(ctx)
-	return 0, err
+	return sweepUncounted(ctx, s.Tokens.DeleteExpired)
 }
 
 // backgroundSweepTokens sweeps even when the caller's context is
@@ -861,16 +761,7 @@ func (s uncountedSweepTokens) DeleteExpired(ctx context.Context) (int, error) {
 type backgroundSweepTokens struct{ *memstore.Tokens }
 
 func (s backgroundSweepTokens) DeleteExpired(ctx context.Context) (int, error) {
-	n, err := s.Tokens.DeleteExpired(context.Background())
-	if ctx.Err() != nil {
-		return 0, ctx.Err()
-	}
-	return n, err
-}
-
-// beforeNowTokens tests expiry with ExpiresAt.Before(now).
-func beforeNowTokens(now func() time.Time) loginkit.TokenStore {
-	return memstore.NewTokens(memstore.WithClock(func() time.Time { return now().Add(-time.Nanosecond) }))
+	return sweepRegardless(ctx, s.Tokens.DeleteExpired)
 }
 
 // foldedSelectorTokens folds selectors to lower case.
@@ -936,39 +827,13 @@ func (listUnsupportedTokens) ListByUser(context.Context, string, string) ([]*log
 
 // ---- the meta-tests ----
 
-func usersHarness(h UserHarness[*Member]) func(st suiteT) {
-	return func(st suiteT) {
-		if h.Fill == nil {
-			h.Fill = FillMember
-		}
-		runUsers(st, h)
-	}
-}
-
-func sessionsHarness(h SessionHarness) func(st suiteT) {
-	return func(st suiteT) { runSessions(st, h) }
-}
-
-func tokensHarness(h TokenHarness) func(st suiteT) {
-	return func(st suiteT) { runTokens(st, h) }
-}
-
-// mutant is a broken store and the failures it must cause.
-type mutant struct {
-	name  string
-	suite func(st suiteT)
-	// want lists, for each case that must fail, the subtest name and a
-	// part of its message naming the broken clause.
-	want [][2]string
-}
-
 func mutants() []mutant {
 	users := func(f func() memberStore) func(suiteT) { return usersWith(f) }
 	sessions := func(f func() loginkit.SessionStore) func(suiteT) { return sessionsWith(f) }
 	tokens := func(f func() loginkit.TokenStore) func(suiteT) { return tokensWith(f) }
 	return []mutant{
 		// users
-		{"UpdateUser as load, change, Update without a pause", users(func() memberStore { return loadChangeUpdateUsers{newMembers()} }),
+		{"UpdateUser as load, change, Update without a pause", users(func() memberStore { return readModifyWriteUsers{memberStore: newMembers()} }),
 			[][2]string{{"/UpdateUserAtomic", "applied atomically, none lost"}}},
 		{"UpdateUser pretending an invalid change succeeded", users(func() memberStore { return invalidPretendingUsers{newUpdatable()} }),
 			[][2]string{{"/UpdateUserObeysUpdateRules", "a username that is not ValidUsername is ErrInvalid"}}},
@@ -978,18 +843,18 @@ func mutants() []mutant {
 			[][2]string{{"/UpdateUserKeepsID", "a change that alters the user's ID is ErrInvalid and stores nothing"}}},
 		{"UpdateUser moving the user to a changed ID", users(func() memberStore { return idMovingUsers{newUpdatable()} }),
 			[][2]string{{"/UpdateUserKeepsID", "a change that alters the user's ID is ErrInvalid and stores nothing"}}},
-		{"UpdateUser's result kept as the cache", users(func() memberStore { return newCachingUsers() }),
+		{"UpdateUser's result kept as the cache", users(func() memberStore { return &cachingUsers{memberUpdater: newUpdatable()} }),
 			[][2]string{{"/ReturnedValuesIsolated", "UserUpdater.UpdateUser returns a copy of the user as stored"}}},
 		{"UpdateUser ignoring the context", users(func() memberStore { return contextFreeUpdater{newUpdatable()} }),
 			[][2]string{{"/ContextCancelled", "UpdateUser with a cancelled context: want context.Canceled"}}},
 		{"UpdateUser with a near-miss signature", users(func() memberStore { return nearMissUpdater{newMembers()} }),
 			[][2]string{{"/UpdateUserAtomic", "does not implement loginkit.UserUpdater"}, {"/UpdateUserObeysUpdateRules", "near-miss method"}}},
-		{"UpdateUser on the pointer receiver of a store passed by value", users(func() memberStore { return pointerOnlyUpdater{newUpdatable()} }),
+		{"UpdateUser on the pointer receiver of a store passed by value", users(func() memberStore { return newPointerOnlyUpdater() }),
 			[][2]string{{"/UpdateUserAtomic", "on the pointer receiver only"}}},
 		{"UserUpdater declared but the method misspelt", usersHarness(UserHarness[*Member]{Updater: true,
 			New: func(testing.TB) memberStore { return misspeltUpdater{newMembers()} }}),
 			[][2]string{{"/UpdateUserAtomic", "the harness declares that the store implements loginkit.UserUpdater"}}},
-		{"UpdateUser locked against itself only", users(func() memberStore { return newPrivateLockUsers() }),
+		{"UpdateUser locked against itself only", users(func() memberStore { return readModifyWriteUsers{memberStore: newMembers(), lock: new(sync.Mutex)} }),
 			[][2]string{{"/UpdateUserRacingUpdate", "no other write to the user comes between its load and its store"}}},
 		{"Update checking names free, then writing, without a pause", users(func() memberStore { return newMapUsers(true, false) }),
 			[][2]string{{"/ConcurrentUpdateSameLogin", "uniqueness holds under concurrent updates"}}},
@@ -1016,7 +881,7 @@ func mutants() []mutant {
 			[][2]string{{"/TouchOnlyExisting", "the harness declares that the store implements loginkit.SessionToucher"}}},
 		{"Touch ignoring the context", sessions(func() loginkit.SessionStore { return contextFreeToucher{memstore.NewSessions()} }),
 			[][2]string{{"/ContextCancelled", "Touch with a cancelled context: want context.Canceled"}}},
-		{"Touch keeping the caller's Values", sessions(func() loginkit.SessionStore { return newAliasingToucher() }),
+		{"Touch keeping the caller's Values", sessions(func() loginkit.SessionStore { return &aliasingToucher{Sessions: memstore.NewSessions()} }),
 			[][2]string{{"/ReturnedValuesIsolated", "SessionToucher.Touch stores a copy"}}},
 		{"Touch keeping the old expiry", sessionsHarness(SessionHarness{
 			New: func(testing.TB) loginkit.SessionStore { return keepExpiryToucher{memstore.NewSessions()} },
@@ -1041,8 +906,10 @@ func mutants() []mutant {
 		{"zero ExpiresAt taken as no expiry", sessions(func() loginkit.SessionStore { return zeroForeverSessions{memstore.NewSessions()} }),
 			[][2]string{{"/ZeroExpiresAt", "a zero ExpiresAt is long past"}}},
 		{"session expiry tested with Before(now)", sessionsHarness(SessionHarness{
-			New:          func(testing.TB) loginkit.SessionStore { return memstore.NewSessions() },
-			NewWithClock: func(_ testing.TB, now func() time.Time) loginkit.SessionStore { return beforeNowSessions(now) }}),
+			New: func(testing.TB) loginkit.SessionStore { return memstore.NewSessions() },
+			NewWithClock: func(_ testing.TB, now func() time.Time) loginkit.SessionStore {
+				return memstore.NewSessions(beforeNowClock(now))
+			}}),
 			[][2]string{{"/ExpiryBoundary", "Get of a session whose ExpiresAt is exactly now: Get(\"k-edge\"): want ErrNotFound"}}},
 		{"DeleteByUser matching user IDs by prefix", sessions(func() loginkit.SessionStore { return prefixUserSessions{newTrackedSessions()} }),
 			[][2]string{{"/UserIDPrefixes", "matched by exact UserID, not by prefix"}}},
@@ -1062,7 +929,7 @@ func mutants() []mutant {
 			[][2]string{{"/KeysCaseSensitive", "keys are exact and case-sensitive"}}},
 
 		// tokens
-		{"Consume as Get then Delete without a pause", tokens(func() loginkit.TokenStore { return getThenDeleteTokens{memstore.NewTokens()} }),
+		{"Consume as Get then Delete without a pause", tokens(func() loginkit.TokenStore { return getThenDeleteTokens{TokenStore: memstore.NewTokens()} }),
 			[][2]string{{"/ConsumeConcurrent", "at most one caller gets the token"}}},
 		{"Create as check then overwrite without a pause", tokens(func() loginkit.TokenStore { return checkThenSetTokens{memstore.NewTokens()} }),
 			[][2]string{{"/CreateConcurrentSameSelector", "a selector already stored is ErrDuplicate, also under concurrent creates"}}},
@@ -1077,8 +944,10 @@ func mutants() []mutant {
 		{"token sweep under a cancelled context", tokens(func() loginkit.TokenStore { return backgroundSweepTokens{memstore.NewTokens()} }),
 			[][2]string{{"/ContextCancelled", "a cancelled DeleteExpired removes nothing"}}},
 		{"token expiry tested with Before(now)", tokensHarness(TokenHarness{
-			New:          func(testing.TB) loginkit.TokenStore { return memstore.NewTokens() },
-			NewWithClock: func(_ testing.TB, now func() time.Time) loginkit.TokenStore { return beforeNowTokens(now) }}),
+			New: func(testing.TB) loginkit.TokenStore { return memstore.NewTokens() },
+			NewWithClock: func(_ testing.TB, now func() time.Time) loginkit.TokenStore {
+				return memstore.NewTokens(beforeNowClock(now))
+			}}),
 			[][2]string{{"/ExpiryBoundary", "Get of a token whose ExpiresAt is exactly now"}}},
 		{"token Delete matching selectors by prefix", tokens(func() loginkit.TokenStore { return &prefixDeleteTokens{Tokens: memstore.NewTokens()} }),
 			[][2]string{{"/SelectorsCaseSensitive", "selectors are exact, not prefixes"}}},
@@ -1100,20 +969,7 @@ func TestSuitesCatchMutants(t *testing.T) {
 	if len(ms) < 25 {
 		t.Fatalf("only %d broken stores", len(ms))
 	}
-	for _, m := range ms {
-		t.Run(m.name, func(t *testing.T) {
-			var cases []string
-			for _, w := range m.want {
-				cases = append(cases, strings.TrimPrefix(w[0], "/"))
-			}
-			rec := runRecorded(t, m.suite, cases...)
-			for _, w := range m.want {
-				if !rec.failedWith(w[0]+":", w[1]) {
-					t.Errorf("the suite did not fail case %s with %q; it recorded %s", w[0], w[1], rec)
-				}
-			}
-		})
-	}
+	wantCaught(t, ms)
 }
 
 // TestRaceMutantsCaughtEveryTime runs each race case 10 times against a
@@ -1121,15 +977,11 @@ func TestSuitesCatchMutants(t *testing.T) {
 // fail every time: the case's repetition budget is long enough that such
 // a store never slips through.
 func TestRaceMutantsCaughtEveryTime(t *testing.T) {
-	const runs = 10
-	for _, c := range []struct {
-		name, kase, want string
-		suite            func(st suiteT)
-	}{
+	wantRacesCaught(t, []raceMutant{
 		{"UpdateUser as load, change, Update", "UpdateUserAtomic", "none lost",
-			usersWith(func() memberStore { return loadChangeUpdateUsers{newMembers()} })},
+			usersWith(func() memberStore { return readModifyWriteUsers{memberStore: newMembers()} })},
 		{"UpdateUser locked against itself only", "UpdateUserRacingUpdate", "no other write to the user comes between",
-			usersWith(func() memberStore { return newPrivateLockUsers() })},
+			usersWith(func() memberStore { return readModifyWriteUsers{memberStore: newMembers(), lock: new(sync.Mutex)} })},
 		{"Update checking, then writing", "ConcurrentUpdateSameLogin", "uniqueness holds under concurrent updates",
 			usersWith(func() memberStore { return newMapUsers(true, false) })},
 		{"Create checking, then writing", "ConcurrentCreateSameLogin", "uniqueness holds under concurrent creates",
@@ -1137,23 +989,10 @@ func TestRaceMutantsCaughtEveryTime(t *testing.T) {
 		{"Touch as Get then Save", "TouchRacingDelete", "a session deleted while Touch runs stays deleted",
 			sessionsWith(func() loginkit.SessionStore { return touchThenSave{memstore.NewSessions()} })},
 		{"Consume as Get then Delete", "ConsumeConcurrent", "at most one caller gets the token",
-			tokensWith(func() loginkit.TokenStore { return getThenDeleteTokens{memstore.NewTokens()} })},
+			tokensWith(func() loginkit.TokenStore { return getThenDeleteTokens{TokenStore: memstore.NewTokens()} })},
 		{"Create as check then overwrite", "CreateConcurrentSameSelector", "also under concurrent creates",
 			tokensWith(func() loginkit.TokenStore { return checkThenSetTokens{memstore.NewTokens()} })},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			caught := 0
-			for range runs {
-				if runRecorded(t, c.suite, c.kase).failedWith("/"+c.kase+":", c.want) {
-					caught++
-				}
-			}
-			if caught != runs {
-				t.Errorf("case %s caught the store in %d of %d runs, want every run", c.kase, caught, runs)
-			}
-			t.Logf("case %s caught the store in %d of %d runs", c.kase, caught, runs)
-		})
-	}
+	})
 }
 
 // TestDocListsEveryCase checks that the package documentation names every

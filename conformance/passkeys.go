@@ -42,22 +42,14 @@ func TestPasskeys(t *testing.T, h PasskeyHarness) {
 var passkeyMethods = []string{"CreatePasskey", "GetPasskey", "ListPasskeys", "RenamePasskey", "UpdateSignCount", "DeletePasskey", "DeleteUserPasskeys"}
 
 type passkeySuite struct {
-	h    PasskeyHarness
-	prec time.Duration
-	now  time.Time
+	h PasskeyHarness
+	timing
 }
 
 func runPasskeys(t suiteT, h PasskeyHarness) {
 	t.Helper()
-	if h.New == nil {
-		t.Fatal("conformance: PasskeyHarness.New is nil")
-	}
-	t = scope(t, "PasskeyStore", passkeyMethods, Unsupported()["PasskeyStore"]...)
-	s := &passkeySuite{h: h, prec: precisionOr(h.TimePrecision), now: suiteNow()}
-	cases := []struct {
-		name string
-		f    func(t suiteT, st loginkit.PasskeyStore)
-	}{
+	s := &passkeySuite{h: h, timing: newTiming(h.TimePrecision)}
+	runSuite(t, "PasskeyHarness", "PasskeyStore", passkeyMethods, h.New, []suiteCase[loginkit.PasskeyStore]{
 		{"RoundTrip", s.roundTrip},
 		{"GetMissing", s.getMissing},
 		{"EmptyValuesRefused", s.emptyRefused},
@@ -71,12 +63,7 @@ func runPasskeys(t suiteT, h PasskeyHarness) {
 		{"SignCountConcurrent", s.signCountConcurrent},
 		{"ReturnedValuesIsolated", s.isolation},
 		{"ContextCancelled", s.contextCancelled},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t suiteT) {
-			c.f(t, h.New(t))
-		})
-	}
+	})
 }
 
 // user returns a user ID unique to this run.

@@ -3,7 +3,6 @@ package conformance
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,13 +29,9 @@ func (s overwritingPK) CreatePasskey(ctx context.Context, p *loginkit.Passkey) e
 }
 
 // racyCreatePK checks for the ID, then writes without checking again.
-type racyCreatePK struct {
-	pkStore
-	mu   sync.Mutex
-	byID map[string]int
-}
+type racyCreatePK struct{ pkStore }
 
-func (s *racyCreatePK) CreatePasskey(ctx context.Context, p *loginkit.Passkey) error {
+func (s racyCreatePK) CreatePasskey(ctx context.Context, p *loginkit.Passkey) error {
 	if _, err := s.GetPasskey(ctx, p.CredentialID); err == nil {
 		return loginkit.ErrDuplicate
 	}
@@ -75,58 +70,39 @@ func (s foldedIDPK) GetPasskey(ctx context.Context, id []byte) (*loginkit.Passke
 // aliasingPK keeps the passkey it is given and returns it.
 type aliasingPK struct {
 	pkStore
-	mu   sync.Mutex
-	kept map[string]*loginkit.Passkey
+	kept memo[string, *loginkit.Passkey]
 }
 
 func (s *aliasingPK) CreatePasskey(ctx context.Context, p *loginkit.Passkey) error {
 	if err := s.pkStore.CreatePasskey(ctx, p); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	s.kept[string(p.CredentialID)] = p
-	s.mu.Unlock()
+	s.kept.put(string(p.CredentialID), p)
 	return nil
 }
 
 func (s *aliasingPK) GetPasskey(ctx context.Context, id []byte) (*loginkit.Passkey, error) {
 	p, err := s.pkStore.GetPasskey(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if k, ok := s.kept[string(id)]; ok {
+	if k, ok := s.kept.get(string(id)); ok && err == nil {
 		return k, nil
 	}
-	return p, nil
+	return p, err
 }
 
 // leakyListPK lists the passkeys of every user it has seen.
 type leakyListPK struct {
 	pkStore
-	mu    sync.Mutex
-	users []string
+	users memo[string, bool]
 }
 
 func (s *leakyListPK) CreatePasskey(ctx context.Context, p *loginkit.Passkey) error {
-	s.mu.Lock()
-	s.users = append(s.users, p.UserID)
-	s.mu.Unlock()
+	s.users.put(p.UserID, true)
 	return s.pkStore.CreatePasskey(ctx, p)
 }
 
 func (s *leakyListPK) ListPasskeys(ctx context.Context, userID string) ([]*loginkit.Passkey, error) {
-	s.mu.Lock()
-	users := append([]string(nil), s.users...)
-	s.mu.Unlock()
 	var out []*loginkit.Passkey
-	seen := map[string]bool{}
-	for _, u := range users {
-		if seen[u] {
-			continue
-		}
-		seen[u] = true
+	for u := range s.users.snapshot() {
 		l, err := s.pkStore.ListPasskeys(ctx, u)
 		if err != nil {
 			return nil, err
@@ -238,71 +214,42 @@ func (unsupportedRenamePK) RenamePasskey(context.Context, string, []byte, string
 	return errors.ErrUnsupported
 }
 
-func passkeysWith(newStore func() pkStore) func(st suiteT) {
-	return func(st suiteT) {
-		runPasskeys(st, PasskeyHarness{New: func(testing.TB) pkStore { return newStore() }})
-	}
-}
-
 func TestPasskeySuiteCatchesBrokenStores(t *testing.T) {
-	cases := []struct {
-		name  string
-		store func() pkStore
-		want  [][2]string
-	}{
-		{"duplicate ID takes over", func() pkStore { return overwritingPK{newPK()} },
+	pk := passkeysWith
+	wantCaught(t, []mutant{
+		{"duplicate ID takes over", pk(func() pkStore { return overwritingPK{newPK()} }),
 			[][2]string{{"/DuplicateIDRefused", "want ErrDuplicate"}}},
-		{"ID checked then written", func() pkStore { return &racyCreatePK{pkStore: newPK()} },
+		{"ID checked then written", pk(func() pkStore { return racyCreatePK{newPK()} }),
 			[][2]string{{"/DuplicateIDRefused", "want exactly 1 success"}}},
-		{"IDs compared folded", func() pkStore { return foldedIDPK{newPK()} },
+		{"IDs compared folded", pk(func() pkStore { return foldedIDPK{newPK()} }),
 			[][2]string{{"/IDsExact", "compared byte for byte"}}},
-		{"passkey aliased", func() pkStore { return &aliasingPK{pkStore: newPK(), kept: map[string]*loginkit.Passkey{}} },
+		{"passkey aliased", pk(func() pkStore { return &aliasingPK{pkStore: newPK()} }),
 			[][2]string{{"/ReturnedValuesIsolated", "CreatePasskey stores a copy"}}},
-		{"list leaks other users", func() pkStore { return &leakyListPK{pkStore: newPK()} },
+		{"list leaks other users", pk(func() pkStore { return &leakyListPK{pkStore: newPK()} }),
 			[][2]string{{"/ListPerUser", "only theirs"}}},
-		{"list newest first", func() pkStore { return unorderedListPK{newPK()} },
+		{"list newest first", pk(func() pkStore { return unorderedListPK{newPK()} }),
 			[][2]string{{"/ListPerUser", "oldest first"}}},
-		{"rename and delete of another user's passkey", func() pkStore { return anyOwnerPK{newPK()} },
+		{"rename and delete of another user's passkey", pk(func() pkStore { return anyOwnerPK{newPK()} }),
 			[][2]string{{"/Rename", "own passkey only"}, {"/Delete", "own passkey only"}}},
-		{"sign count checked then written", func() pkStore { return racyCountPK{newPK()} },
+		{"sign count checked then written", pk(func() pkStore { return racyCountPK{newPK()} }),
 			[][2]string{{"/SignCountConcurrent", "want exactly 1 success"}}},
-		{"sign count without compare", func() pkStore { return noCASPK{newPK()} },
+		{"sign count without compare", pk(func() pkStore { return noCASPK{newPK()} }),
 			[][2]string{{"/SignCount:", "a stale old count is ErrReplayed"}, {"/SignCountConcurrent", "want exactly 1 success"}}},
-		{"delete user leaves passkeys", func() pkStore { return partialDeleteUserPK{newPK()} },
+		{"delete user leaves passkeys", pk(func() pkStore { return partialDeleteUserPK{newPK()} }),
 			[][2]string{{"/DeleteUser", "removes every passkey of the user"}}},
-		{"context ignored", func() pkStore { return contextFreePK{newPK()} },
+		{"context ignored", pk(func() pkStore { return contextFreePK{newPK()} }),
 			[][2]string{{"/ContextCancelled", "UpdateSignCount with a cancelled context"}}},
-		{"times truncated to seconds", func() pkStore { return secondsPK{newPK()} },
+		{"times truncated to seconds", pk(func() pkStore { return secondsPK{newPK()} }),
 			[][2]string{{"/RoundTrip", "CreatedAt"}}},
-		{"flags dropped", func() pkStore { return droppedFlagsPK{newPK()} },
+		{"flags dropped", pk(func() pkStore { return droppedFlagsPK{newPK()} }),
 			[][2]string{{"/RoundTrip", "Transports"}, {"/RoundTrip", "BackupEligible"}}},
-		{"rename declared unsupported", func() pkStore { return unsupportedRenamePK{newPK()} },
+		{"rename declared unsupported", pk(func() pkStore { return unsupportedRenamePK{newPK()} }),
 			[][2]string{{"/Rename:", "PasskeyStore.RenamePasskey may not answer"}}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			rec := runRecorded(t, passkeysWith(c.store))
-			for _, w := range c.want {
-				sub := w[0]
-				if sub[len(sub)-1] != ':' {
-					sub += ":"
-				}
-				if !rec.failedWith(sub, w[1]) {
-					t.Errorf("the suite did not fail case %s with %q; it recorded %s", w[0], w[1], rec)
-				}
-			}
-		})
-	}
+	})
 }
 
 // TestPasskeySuitePassesMemstore checks that the suite, run through the
 // recorder, passes memstore with no failure and no skip.
 func TestPasskeySuitePassesMemstore(t *testing.T) {
-	rec := runRecorded(t, passkeysWith(newPK))
-	if len(rec.failures) != 0 || len(rec.skips) != 0 {
-		t.Errorf("the suite does not pass memstore: %s", rec)
-	}
-	if len(rec.passed) < 13 {
-		t.Errorf("only %d cases passed: %v", len(rec.passed), rec.passed)
-	}
+	wantPasses(t, passkeysWith(newPK), 13)
 }

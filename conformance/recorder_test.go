@@ -45,6 +45,14 @@ func runRecorded(t *testing.T, suite func(st suiteT), cases ...string) *record {
 			r.only[c] = true
 		}
 	}
+	r.run(suite)
+	return rec
+}
+
+// run runs f with r in its own goroutine, as testing.T.Run does, so that
+// FailNow and SkipNow end only f; it then runs r's cleanups. A panic in f
+// is recorded as a failure.
+func (r *recorder) run(f func(t suiteT)) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -54,10 +62,9 @@ func runRecorded(t *testing.T, suite func(st suiteT), cases ...string) *record {
 				r.Errorf("panic: %v", p)
 			}
 		}()
-		suite(r)
+		f(r)
 	}()
 	<-done
-	return rec
 }
 
 // failed reports whether any failure message contains every one of
@@ -167,22 +174,11 @@ func (r *recorder) runCleanups() {
 	}
 }
 
-// Run runs f in its own goroutine, as testing.T.Run does, so that
-// FailNow and SkipNow end only the subtest.
+// Run runs f as a subtest, in its own goroutine, as testing.T.Run does,
+// so that FailNow and SkipNow end only the subtest.
 func (r *recorder) Run(name string, f func(t suiteT)) bool {
 	child := &recorder{TB: r.TB, name: r.name + "/" + name, root: r.root}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer child.runCleanups()
-		defer func() {
-			if p := recover(); p != nil {
-				child.Errorf("panic: %v", p)
-			}
-		}()
-		f(child)
-	}()
-	<-done
+	child.run(f)
 	if child.Failed() {
 		r.mu.Lock()
 		r.failed = true
@@ -193,4 +189,93 @@ func (r *recorder) Run(name string, f func(t suiteT)) bool {
 		r.root.mu.Unlock()
 	}
 	return !child.Failed()
+}
+
+// mutant is a deliberately broken subject (a store, hasher, sealer or
+// limiter), run through a suite, and the failures it must cause.
+type mutant struct {
+	name  string
+	suite func(st suiteT)
+	// want lists, for each case that must fail, the subtest name (with or
+	// without a leading "/" and a trailing ":") and a part of its message
+	// naming the broken clause.
+	want [][2]string
+}
+
+// caseName returns the bare case name of a want entry.
+func caseName(w string) string { return strings.Trim(w, "/:") }
+
+// wantCaught runs each mutant as a subtest of t, through only the cases
+// its want names (each case runs with a fresh subject, so the others
+// could not change the outcome, and the race cases would spend their
+// whole budget on a subject they cannot fault), and checks that each of
+// those cases failed with its message.
+func wantCaught(t *testing.T, ms []mutant) {
+	t.Helper()
+	for _, m := range ms {
+		t.Run(m.name, func(t *testing.T) {
+			var cases []string
+			for _, w := range m.want {
+				cases = append(cases, caseName(w[0]))
+			}
+			rec := runRecorded(t, m.suite, cases...)
+			for _, w := range m.want {
+				if !rec.failedWith("/"+caseName(w[0])+":", w[1]) {
+					t.Errorf("the suite did not fail case %s with %q; it recorded %s", caseName(w[0]), w[1], rec)
+				}
+			}
+		})
+	}
+}
+
+// raceRuns is how many times wantCaughtEveryTime runs a race case.
+const raceRuns = 10
+
+// wantCaughtEveryTime runs case kase of suite raceRuns times against a
+// subject whose race window has no pause in it, and requires the case to
+// fail with a message containing want every time: the case's repetition
+// budget is long enough that such a subject never slips through.
+func wantCaughtEveryTime(t *testing.T, suite func(st suiteT), kase, want string) {
+	t.Helper()
+	caught := 0
+	for range raceRuns {
+		if runRecorded(t, suite, kase).failedWith("/"+kase+":", want) {
+			caught++
+		}
+	}
+	if caught != raceRuns {
+		t.Errorf("case %s caught the subject in %d of %d runs, want every run", kase, caught, raceRuns)
+	}
+	t.Logf("case %s caught the subject in %d of %d runs", kase, caught, raceRuns)
+}
+
+// raceMutant is a subject whose race window has no pause in it, and the
+// race case that must catch it every time, with its message.
+type raceMutant struct {
+	name, kase, want string
+	suite            func(st suiteT)
+}
+
+// wantRacesCaught runs wantCaughtEveryTime for each race mutant, as a
+// subtest of t.
+func wantRacesCaught(t *testing.T, rs []raceMutant) {
+	t.Helper()
+	for _, r := range rs {
+		t.Run(r.name, func(t *testing.T) { wantCaughtEveryTime(t, r.suite, r.kase, r.want) })
+	}
+}
+
+// wantPasses runs suite through the recorder against a correct subject
+// and checks that it records no failure and no skip, and that at least
+// minPassed cases passed: the failures the mutants cause come from them,
+// not from the suite or the recorder.
+func wantPasses(t *testing.T, suite func(st suiteT), minPassed int) {
+	t.Helper()
+	rec := runRecorded(t, suite)
+	if len(rec.failures) != 0 || len(rec.skips) != 0 {
+		t.Errorf("the suite does not pass the reference: %s", rec)
+	}
+	if len(rec.passed) < minPassed {
+		t.Errorf("only %d cases passed, want at least %d: %v", len(rec.passed), minPassed, rec.passed)
+	}
 }

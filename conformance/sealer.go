@@ -33,22 +33,14 @@ func TestSealer(t *testing.T, h SealerHarness) {
 
 // sealerSuite holds what the sealer cases share.
 type sealerSuite struct {
-	h    SealerHarness
-	prec time.Duration
-	now  time.Time
+	h SealerHarness
+	timing
 }
 
 func runSealer(t suiteT, h SealerHarness) {
 	t.Helper()
-	if h.New == nil {
-		t.Fatal("conformance: SealerHarness.New is nil")
-	}
-	t = scope(t, "SessionSealer", []string{"Seal", "Open"}, Unsupported()["SessionSealer"]...)
-	s := &sealerSuite{h: h, prec: precisionOr(h.TimePrecision), now: time.Now().UTC()}
-	cases := []struct {
-		name string
-		f    func(t suiteT)
-	}{
+	s := &sealerSuite{h: h, timing: timing{prec: precisionOr(h.TimePrecision), now: time.Now().UTC()}}
+	runSuite(t, "SealerHarness", "SessionSealer", []string{"Seal", "Open"}, h.New, []suiteCase[loginkit.SessionSealer]{
 		{"RoundTrip", s.roundTrip},
 		{"RoundTripZeroValues", s.zeroValues},
 		{"RoundTripFlags", s.flags},
@@ -67,10 +59,7 @@ func runSealer(t suiteT, h SealerHarness) {
 		{"ReturnedValuesIsolated", s.isolation},
 		{"Concurrent", s.concurrent},
 		{"Rotation", s.rotation},
-	}
-	for _, c := range cases {
-		t.Run(c.name, c.f)
-	}
+	})
 }
 
 // full returns a session with every field set, times carrying
@@ -166,16 +155,14 @@ func sealerShow(v string) string {
 	return fmt.Sprintf("%q", v)
 }
 
-func (s *sealerSuite) roundTrip(t suiteT) {
-	sl := s.h.New(t)
+func (s *sealerSuite) roundTrip(t suiteT, sl loginkit.SessionSealer) {
 	want := s.full("user-Zoë-数-1")
 	v := s.seal(t, sl, want, "SessionSealer.Seal contract")
 	s.wantOpen(t, sl, v, want, "Seal then Open", "SessionSealer.Open reverses Seal, every field kept")
 	s.wantOpen(t, sl, v, want, "second Open of the same value", "a sealed value opens any number of times")
 }
 
-func (s *sealerSuite) zeroValues(t suiteT) {
-	sl := s.h.New(t)
+func (s *sealerSuite) zeroValues(t suiteT, sl loginkit.SessionSealer) {
 	want := &loginkit.Session{UserID: "u", ExpiresAt: s.now.Add(time.Hour)}
 	v := s.seal(t, sl, want, "SessionSealer.Seal contract")
 	s.wantOpen(t, sl, v, want, "Seal then Open of a minimal session", "zero times stay zero, empty strings empty, no values")
@@ -184,8 +171,7 @@ func (s *sealerSuite) zeroValues(t suiteT) {
 	s.wantOpen(t, sl, v, want, "Seal then Open with empty Values", "empty Values round-trip")
 }
 
-func (s *sealerSuite) flags(t suiteT) {
-	sl := s.h.New(t)
+func (s *sealerSuite) flags(t suiteT, sl loginkit.SessionSealer) {
 	for _, f := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 		want := s.full("user-flags")
 		want.Fresh, want.Remembered = f[0], f[1]
@@ -198,8 +184,7 @@ func (s *sealerSuite) flags(t suiteT) {
 	}
 }
 
-func (s *sealerSuite) sealKeepsInput(t suiteT) {
-	sl := s.h.New(t)
+func (s *sealerSuite) sealKeepsInput(t suiteT, sl loginkit.SessionSealer) {
 	in := s.full("user-input")
 	before := in.Clone()
 	s.seal(t, sl, in, "SessionSealer.Seal contract")
@@ -208,8 +193,7 @@ func (s *sealerSuite) sealKeepsInput(t suiteT) {
 	}
 }
 
-func (s *sealerSuite) freshNonce(t suiteT) {
-	sl := s.h.New(t)
+func (s *sealerSuite) freshNonce(t suiteT, sl loginkit.SessionSealer) {
 	x := s.full("user-nonce")
 	seen := map[string]bool{}
 	for i := range 8 {
@@ -227,8 +211,8 @@ func (s *sealerSuite) freshNonce(t suiteT) {
 // back twice. A nonce taken from a counter that starts afresh with each
 // sealer (each process) repeats under the same key, which for AES-GCM
 // gives away the key stream and the authentication key.
-func (s *sealerSuite) freshNonceAcross(t suiteT) {
-	a, b := s.h.New(t), s.h.New(t)
+func (s *sealerSuite) freshNonceAcross(t suiteT, a loginkit.SessionSealer) {
+	b := s.h.New(t)
 	x := s.full("user-nonce-across")
 	seen := map[string]string{}
 	for i := range 4 {
@@ -248,8 +232,7 @@ func sealerCookieOctet(c byte) bool {
 	return c == 0x21 || 0x23 <= c && c <= 0x2b || 0x2d <= c && c <= 0x3a || 0x3c <= c && c <= 0x5b || 0x5d <= c && c <= 0x7e
 }
 
-func (s *sealerSuite) cookieSafe(t suiteT) {
-	sl := s.h.New(t)
+func (s *sealerSuite) cookieSafe(t suiteT, sl loginkit.SessionSealer) {
 	v := s.seal(t, sl, s.full("user-cookie"), "SessionSealer.Seal contract")
 	if v == "" {
 		t.Fatal("Seal: returned an empty value (a sealed session is a non-empty cookie value)")
@@ -265,8 +248,7 @@ func (s *sealerSuite) cookieSafe(t suiteT) {
 	t.Logf("sealed size of the suite's full session: %d bytes", len(v))
 }
 
-func (s *sealerSuite) sealNil(t suiteT) {
-	sl := s.h.New(t)
+func (s *sealerSuite) sealNil(t suiteT, sl loginkit.SessionSealer) {
 	v, err, panicked := func() (v string, err error, p any) {
 		defer func() { p = recover() }()
 		v, err = sl.Seal(nil)
@@ -288,8 +270,7 @@ func sealerOther(c byte, n int) byte {
 	return alphabet[(i+1+n)%len(alphabet)]
 }
 
-func (s *sealerSuite) tampered(t suiteT) {
-	sl := s.h.New(t)
+func (s *sealerSuite) tampered(t suiteT, sl loginkit.SessionSealer) {
 	v := s.seal(t, sl, s.full("user-tamper"), "SessionSealer.Seal contract")
 	failures := 0
 	for i := 0; i < len(v) && failures < 5; i++ {
@@ -303,8 +284,7 @@ func (s *sealerSuite) tampered(t suiteT) {
 	}
 }
 
-func (s *sealerSuite) removed(t suiteT) {
-	sl := s.h.New(t)
+func (s *sealerSuite) removed(t suiteT, sl loginkit.SessionSealer) {
 	v := s.seal(t, sl, s.full("user-removed"), "SessionSealer.Seal contract")
 	failures := 0
 	for i := 0; i < len(v) && failures < 5; i++ {
@@ -314,8 +294,7 @@ func (s *sealerSuite) removed(t suiteT) {
 	}
 }
 
-func (s *sealerSuite) truncated(t suiteT) {
-	sl := s.h.New(t)
+func (s *sealerSuite) truncated(t suiteT, sl loginkit.SessionSealer) {
 	v := s.seal(t, sl, s.full("user-truncated"), "SessionSealer.Seal contract")
 	failures := 0
 	for n := 0; n < len(v) && failures < 5; n++ {
@@ -330,8 +309,7 @@ func (s *sealerSuite) truncated(t suiteT) {
 	}
 }
 
-func (s *sealerSuite) extended(t suiteT) {
-	sl := s.h.New(t)
+func (s *sealerSuite) extended(t suiteT, sl loginkit.SessionSealer) {
 	v := s.seal(t, sl, s.full("user-extended"), "SessionSealer.Seal contract")
 	for _, x := range []string{
 		v + "A", v + "AA", v + "AAA", v + "AAAA", v + "=", v + "==", "A" + v, "AAAA" + v,
@@ -342,8 +320,7 @@ func (s *sealerSuite) extended(t suiteT) {
 	}
 }
 
-func (s *sealerSuite) garbage(t suiteT) {
-	sl := s.h.New(t)
+func (s *sealerSuite) garbage(t suiteT, sl loginkit.SessionSealer) {
 	for _, x := range []string{
 		"", " ", "=", "A", "AAAA", "null", "{}", "garbage", "a.b.c", "\x00", "\xff\xfe",
 		strings.Repeat("A", 64), strings.Repeat("A", 400), strings.Repeat("_", 1000),
@@ -355,8 +332,7 @@ func (s *sealerSuite) garbage(t suiteT) {
 	}
 }
 
-func (s *sealerSuite) expired(t suiteT) {
-	sl := s.h.New(t)
+func (s *sealerSuite) expired(t suiteT, sl loginkit.SessionSealer) {
 	for _, c := range []struct {
 		name string
 		edit func(x *loginkit.Session)
@@ -378,8 +354,7 @@ func (s *sealerSuite) expired(t suiteT) {
 	}
 }
 
-func (s *sealerSuite) tooLarge(t suiteT) {
-	sl := s.h.New(t)
+func (s *sealerSuite) tooLarge(t suiteT, sl loginkit.SessionSealer) {
 	x := s.full("user-large")
 	for i := range 64 {
 		x.Values[fmt.Sprintf("value-%02d", i)] = strings.Repeat(string(rune('a'+i%26)), 128)
@@ -401,8 +376,7 @@ func (s *sealerSuite) tooLarge(t suiteT) {
 	}
 }
 
-func (s *sealerSuite) isolation(t suiteT) {
-	sl := s.h.New(t)
+func (s *sealerSuite) isolation(t suiteT, sl loginkit.SessionSealer) {
 	in := s.full("user-iso")
 	want := in.Clone()
 	v := s.seal(t, sl, in, "SessionSealer.Seal contract")
@@ -423,8 +397,7 @@ func (s *sealerSuite) isolation(t suiteT) {
 	s.wantOpen(t, sl, v, want, "Open after changing a previously opened session", "returned sessions are copies the caller may modify")
 }
 
-func (s *sealerSuite) concurrent(t suiteT) {
-	sl := s.h.New(t)
+func (s *sealerSuite) concurrent(t suiteT, sl loginkit.SessionSealer) {
 	const workers, rounds = 8, 25
 	var wg sync.WaitGroup
 	errs := make(chan string, workers)
@@ -452,11 +425,10 @@ func (s *sealerSuite) concurrent(t suiteT) {
 	}
 }
 
-func (s *sealerSuite) rotation(t suiteT) {
+func (s *sealerSuite) rotation(t suiteT, old loginkit.SessionSealer) {
 	if s.h.Rotated == nil {
 		t.Skip("SealerHarness.Rotated is nil: the sealer declares no key rotation")
 	}
-	old := s.h.New(t)
 	x := s.full("user-rotation")
 	vOld := s.seal(t, old, x, "SessionSealer.Seal contract")
 	rot := s.h.Rotated(t)

@@ -9,7 +9,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -17,57 +16,6 @@ import (
 
 	"github.com/loginkit/loginkit"
 )
-
-// sealerRecorder is a suiteT that records failures instead of reporting
-// them, so that a test can run the sealer suite against a deliberately
-// broken sealer and check that the suite notices.
-type sealerRecorder struct {
-	testing.TB
-	mu     sync.Mutex
-	failed []string
-	name   string
-}
-
-func (r *sealerRecorder) record(msg string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.failed = append(r.failed, r.name+": "+msg)
-}
-
-func (r *sealerRecorder) Error(args ...any)                 { r.record(fmt.Sprint(args...)) }
-func (r *sealerRecorder) Errorf(format string, args ...any) { r.record(fmt.Sprintf(format, args...)) }
-func (r *sealerRecorder) Fail()                             { r.record("Fail") }
-func (r *sealerRecorder) FailNow()                          { r.record("FailNow"); runtime.Goexit() }
-func (r *sealerRecorder) Fatal(args ...any)                 { r.record(fmt.Sprint(args...)); runtime.Goexit() }
-func (r *sealerRecorder) Fatalf(format string, args ...any) {
-	r.record(fmt.Sprintf(format, args...))
-	runtime.Goexit()
-}
-func (r *sealerRecorder) SkipNow()                         { runtime.Goexit() }
-func (r *sealerRecorder) Skip(args ...any)                 { runtime.Goexit() }
-func (r *sealerRecorder) Skipf(format string, args ...any) { runtime.Goexit() }
-func (r *sealerRecorder) Log(args ...any)                  {}
-func (r *sealerRecorder) Logf(format string, args ...any)  {}
-func (r *sealerRecorder) Failed() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.failed) > 0
-}
-
-// Run runs f in its own goroutine, so that Fatal and Skip end only f.
-func (r *sealerRecorder) Run(name string, f func(t suiteT)) bool {
-	sub := &sealerRecorder{TB: r.TB, name: r.name + "/" + name}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f(sub)
-	}()
-	<-done
-	r.mu.Lock()
-	r.failed = append(r.failed, sub.failed...)
-	r.mu.Unlock()
-	return len(sub.failed) == 0
-}
 
 // refSealer is a small, correct sealer written for these tests (AES-GCM
 // over JSON), with switches that break one clause of the contract each.
@@ -229,49 +177,51 @@ func refHarness(broken string) SealerHarness {
 	}
 }
 
+// sealerWith returns the sealer suite run against refSealer broken the
+// way broken says ("" for a correct one).
+func sealerWith(broken string) func(st suiteT) {
+	return func(st suiteT) { runSealer(st, refHarness(broken)) }
+}
+
 func TestSealerSuitePassesReference(t *testing.T) {
 	TestSealer(t, refHarness(""))
 }
 
 func TestSealerSuiteCatchesBrokenSealers(t *testing.T) {
-	for _, c := range []struct {
-		broken string
-		want   string // the case that must report it
-	}{
-		{"no auth", "TamperedCharacter"},
-		{"fixed nonce", "FreshNonce"},
-		{"ignores expiry", "Expired"},
-		{"ignores absolute expiry", "Expired"},
-		{"aliases", "ReturnedValuesIsolated"},
-		{"drops values", "RoundTrip"},
-		{"seconds", "RoundTrip"},
-		{"modifies input", "SealDoesNotModifyInput"},
-		{"lenient base64", "Extended"},
-		{"no size limit", "TooLarge"},
-		{"panics", "Garbage"},
-		{"forgets old key", "Rotation"},
-		{"counter nonce", "FreshNonceAcrossInstances"},
-		{"seals with old key", "Rotation"},
-		{"grace period", "Expired"},
-		{"zero expiry never expires", "Expired"},
-		{"local times", "RoundTrip"},
-	} {
-		t.Run(strings.ReplaceAll(c.broken, " ", "_"), func(t *testing.T) {
-			r := &sealerRecorder{TB: t, name: "TestSealer"}
-			runSealer(r, refHarness(c.broken))
-			if !r.Failed() {
-				t.Fatalf("the suite passed a sealer that %s", c.broken)
-			}
-			found := false
-			for _, f := range r.failed {
-				if strings.HasPrefix(f, "TestSealer/"+c.want+":") {
-					found = true
-				}
-			}
-			if !found {
-				t.Errorf("the suite failed a sealer that %s, but not in case %s; failures: %q", c.broken, c.want, r.failed)
-			}
-			t.Logf("first failure: %s", r.failed[0])
-		})
-	}
+	wantCaught(t, []mutant{
+		{"no auth", sealerWith("no auth"),
+			[][2]string{{"TamperedCharacter", "a tampered value is ErrNotFound"}}},
+		{"fixed nonce", sealerWith("fixed nonce"),
+			[][2]string{{"FreshNonce", "each Seal must use a fresh random nonce"}}},
+		{"ignores expiry", sealerWith("ignores expiry"),
+			[][2]string{{"Expired", "ExpiresAt an hour ago"}}},
+		{"ignores absolute expiry", sealerWith("ignores absolute expiry"),
+			[][2]string{{"Expired", "AbsoluteExpiresAt two seconds ago"}}},
+		{"aliases", sealerWith("aliases"),
+			[][2]string{{"ReturnedValuesIsolated", "returned sessions are copies the caller may modify"}}},
+		{"drops values", sealerWith("drops values"),
+			[][2]string{{"RoundTrip", "every field kept): Values"}}},
+		{"seconds", sealerWith("seconds"),
+			[][2]string{{"RoundTrip", "every field kept): CreatedAt"}}},
+		{"modifies input", sealerWith("modifies input"),
+			[][2]string{{"SealDoesNotModifyInput", "Seal only reads the session"}}},
+		{"lenient base64", sealerWith("lenient base64"),
+			[][2]string{{"Extended", "a value Seal did not return is ErrNotFound"}}},
+		{"no size limit", sealerWith("no size limit"),
+			[][2]string{{"TooLarge", "over loginkit.MaxCookieBytes"}}},
+		{"panics", sealerWith("panics"),
+			[][2]string{{"Garbage", "Open never panics"}}},
+		{"forgets old key", sealerWith("forgets old key"),
+			[][2]string{{"Rotation", "old keys still open"}}},
+		{"counter nonce", sealerWith("counter nonce"),
+			[][2]string{{"FreshNonceAcrossInstances", "not a counter that restarts"}}},
+		{"seals with old key", sealerWith("seals with old key"),
+			[][2]string{{"Rotation", "a value sealed under an unknown key is ErrNotFound"}}},
+		{"grace period", sealerWith("grace period"),
+			[][2]string{{"Expired", "ExpiresAt two seconds ago (no grace period)"}}},
+		{"zero expiry never expires", sealerWith("zero expiry never expires"),
+			[][2]string{{"Expired", "ExpiresAt zero"}}},
+		{"local times", sealerWith("local times"),
+			[][2]string{{"RoundTrip", "CreatedAt: want a time in time.UTC"}}},
+	})
 }

@@ -42,23 +42,14 @@ func TestSecondFactors(t *testing.T, h SecondFactorHarness) {
 var secondFactorMethods = []string{"GetSecondFactor", "SetTOTP", "AcceptTOTPStep", "SetRecoveryCodes", "UseRecoveryCode", "DeleteSecondFactor"}
 
 type secondFactorSuite struct {
-	h    SecondFactorHarness
-	prec time.Duration
-	now  time.Time
+	h SecondFactorHarness
+	timing
 }
 
 func runSecondFactors(t suiteT, h SecondFactorHarness) {
 	t.Helper()
-	if h.New == nil {
-		t.Fatal("conformance: SecondFactorHarness.New is nil")
-	}
-	only := onlyCases(t)
-	t = scope(t, "SecondFactorStore", secondFactorMethods, Unsupported()["SecondFactorStore"]...)
-	s := &secondFactorSuite{h: h, prec: precisionOr(h.TimePrecision), now: suiteNow()}
-	cases := []struct {
-		name string
-		f    func(t suiteT, st loginkit.SecondFactorStore)
-	}{
+	s := &secondFactorSuite{h: h, timing: newTiming(h.TimePrecision)}
+	runSuite(t, "SecondFactorHarness", "SecondFactorStore", secondFactorMethods, h.New, []suiteCase[loginkit.SecondFactorStore]{
 		{"RoundTrip", s.roundTrip},
 		{"GetMissing", s.getMissing},
 		{"EmptyValuesRefused", s.emptyRefused},
@@ -82,15 +73,7 @@ func runSecondFactors(t suiteT, h SecondFactorHarness) {
 		{"Delete", s.delete},
 		{"ReturnedValuesIsolated", s.isolation},
 		{"ContextCancelled", s.contextCancelled},
-	}
-	for _, c := range cases {
-		if only != nil && !only[c.name] {
-			continue
-		}
-		t.Run(c.name, func(t suiteT) {
-			c.f(t, h.New(t))
-		})
-	}
+	})
 }
 
 // user returns a user ID unique to this run, so that stores sharing a

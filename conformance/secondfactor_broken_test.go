@@ -20,11 +20,19 @@ type sfStore = loginkit.SecondFactorStore
 
 func newSF() sfStore { return memstore.NewSecondFactors() }
 
-// racyStepSF checks the step and then writes it, with a pause between:
-// two concurrent requests can both accept one code.
-type racyStepSF struct{ sfStore }
+// racyStepSF checks the step and then writes it back with the whole
+// record, with pause between (none when 0): two concurrent requests can
+// both accept one code. With lock set, accepts are serialised against
+// each other, but SetTOTP does not take the lock, so a re-enrolment
+// landing inside an accept is undone.
+type racyStepSF struct {
+	sfStore
+	pause time.Duration
+	lock  *sync.Mutex
+}
 
 func (s racyStepSF) AcceptTOTPStep(ctx context.Context, userID string, step int64) error {
+	defer hold(s.lock)()
 	f, err := s.GetSecondFactor(ctx, userID)
 	if err != nil || len(f.TOTPSecret) == 0 {
 		return loginkit.ErrNotFound
@@ -32,7 +40,7 @@ func (s racyStepSF) AcceptTOTPStep(ctx context.Context, userID string, step int6
 	if step <= f.TOTPLastStep {
 		return loginkit.ErrReplayed
 	}
-	time.Sleep(time.Millisecond)
+	time.Sleep(s.pause)
 	return s.SetTOTP(ctx, userID, f.TOTPSecret, step, f.TOTPEnabledAt)
 }
 
@@ -48,11 +56,19 @@ func (s noReplaySF) AcceptTOTPStep(ctx context.Context, userID string, step int6
 }
 
 // racyCodeSF uses a recovery code by reading the set, then writing it
-// back without the code: concurrent uses of one code all succeed, and
-// concurrent uses of different codes restore each other's.
-type racyCodeSF struct{ sfStore }
+// back without the code, with pause between (none when 0): concurrent
+// uses of one code all succeed, and concurrent uses of different codes
+// restore each other's. With lock set, uses are serialised against each
+// other, but SetRecoveryCodes does not take the lock, so a regeneration
+// landing inside a use is undone.
+type racyCodeSF struct {
+	sfStore
+	pause time.Duration
+	lock  *sync.Mutex
+}
 
 func (s racyCodeSF) UseRecoveryCode(ctx context.Context, userID, hash string) error {
+	defer hold(s.lock)()
 	f, err := s.GetSecondFactor(ctx, userID)
 	if err != nil {
 		return err
@@ -61,7 +77,7 @@ func (s racyCodeSF) UseRecoveryCode(ctx context.Context, userID, hash string) er
 	if i < 0 {
 		return loginkit.ErrNotFound
 	}
-	time.Sleep(time.Millisecond)
+	time.Sleep(s.pause)
 	return s.SetRecoveryCodes(ctx, userID, slices.Delete(f.RecoveryCodes, i, i+1))
 }
 
@@ -90,28 +106,20 @@ func (s appendingCodesSF) SetRecoveryCodes(ctx context.Context, userID string, h
 // aliasingSF keeps and returns the very slices it is given.
 type aliasingSF struct {
 	sfStore
-	mu     sync.Mutex
-	secret map[string][]byte
+	secret memo[string, []byte]
 }
 
 func (s *aliasingSF) SetTOTP(ctx context.Context, userID string, secret []byte, step int64, at time.Time) error {
-	s.mu.Lock()
-	s.secret[userID] = secret
-	s.mu.Unlock()
+	s.secret.put(userID, secret)
 	return s.sfStore.SetTOTP(ctx, userID, secret, step, at)
 }
 
 func (s *aliasingSF) GetSecondFactor(ctx context.Context, userID string) (*loginkit.SecondFactor, error) {
 	f, err := s.sfStore.GetSecondFactor(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if sec, ok := s.secret[userID]; ok {
+	if sec, ok := s.secret.get(userID); ok && err == nil {
 		f.TOTPSecret = sec
 	}
-	return f, nil
+	return f, err
 }
 
 // partialDeleteSF deletes the TOTP secret but leaves the recovery codes.
@@ -173,126 +181,38 @@ func (unsupportedCodesSF) UseRecoveryCode(context.Context, string, string) error
 	return errors.ErrUnsupported
 }
 
-func secondFactorsWith(newStore func() sfStore) func(st suiteT) {
-	return func(st suiteT) {
-		runSecondFactors(st, SecondFactorHarness{New: func(testing.TB) sfStore { return newStore() }})
-	}
-}
-
 func TestSecondFactorSuiteCatchesBrokenStores(t *testing.T) {
-	cases := []struct {
-		name  string
-		store func() sfStore
-		want  [][2]string
-	}{
-		{"TOTP step checked then written", func() sfStore { return racyStepSF{newSF()} },
+	sf := secondFactorsWith
+	wantCaught(t, []mutant{
+		{"TOTP step checked then written", sf(func() sfStore { return racyStepSF{sfStore: newSF(), pause: time.Millisecond} }),
 			[][2]string{{"/AcceptTOTPStepConcurrent", "want exactly 1 success"}}},
-		{"TOTP step never refused", func() sfStore { return noReplaySF{newSF()} },
+		{"TOTP step never refused", sf(func() sfStore { return noReplaySF{newSF()} }),
 			[][2]string{{"/AcceptTOTPStep:", "a replayed step is ErrReplayed"}, {"/AcceptTOTPStepConcurrent", "want exactly 1 success"}}},
-		{"recovery code read then rewritten", func() sfStore { return racyCodeSF{newSF()} },
+		{"recovery code read then rewritten", sf(func() sfStore { return racyCodeSF{sfStore: newSF(), pause: time.Millisecond} }),
 			[][2]string{{"/UseRecoveryCodeConcurrent", "want exactly 1 success"}, {"/UseDifferentRecoveryCodesConcurrent", "none lost, none restored"}}},
-		{"recovery code never removed", func() sfStore { return reusableCodeSF{newSF()} },
+		{"recovery code never removed", sf(func() sfStore { return reusableCodeSF{newSF()} }),
 			[][2]string{{"/UseRecoveryCode:", "want ErrNotFound"}, {"/UseRecoveryCodeConcurrent", "want exactly 1 success"}}},
-		{"recovery codes appended on regenerate", func() sfStore { return appendingCodesSF{newSF()} },
+		{"recovery codes appended on regenerate", sf(func() sfStore { return appendingCodesSF{newSF()} }),
 			[][2]string{{"/SetRecoveryCodesReplaces", "old codes stop working"}}},
-		{"secret aliased", func() sfStore { return &aliasingSF{sfStore: newSF(), secret: map[string][]byte{}} },
+		{"secret aliased", sf(func() sfStore { return &aliasingSF{sfStore: newSF()} }),
 			[][2]string{{"/ReturnedValuesIsolated", "store copies"}}},
-		{"recovery codes survive delete", func() sfStore { return partialDeleteSF{newSF()} },
+		{"recovery codes survive delete", sf(func() sfStore { return partialDeleteSF{newSF()} }),
 			[][2]string{{"/Delete", "removes the secret and every code"}}},
-		{"one step for every user", func() sfStore { return &sharedStepSF{sfStore: newSF()} },
+		{"one step for every user", sf(func() sfStore { return &sharedStepSF{sfStore: newSF()} }),
 			[][2]string{{"/UsersIsolated", "does not replay another's"}}},
-		{"context ignored", func() sfStore { return contextFreeSF{newSF()} },
+		{"context ignored", sf(func() sfStore { return contextFreeSF{newSF()} }),
 			[][2]string{{"/ContextCancelled", "UseRecoveryCode with a cancelled context"}}},
-		{"enabled time truncated to seconds", func() sfStore { return secondsSF{newSF()} },
+		{"enabled time truncated to seconds", sf(func() sfStore { return secondsSF{newSF()} }),
 			[][2]string{{"/RoundTrip", "TOTPEnabledAt"}}},
-		{"recovery codes declared unsupported", func() sfStore { return unsupportedCodesSF{newSF()} },
+		{"recovery codes declared unsupported", sf(func() sfStore { return unsupportedCodesSF{newSF()} }),
 			[][2]string{{"/UseRecoveryCode:", "SecondFactorStore.UseRecoveryCode may not answer"}}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			rec := runRecorded(t, secondFactorsWith(c.store))
-			for _, w := range c.want {
-				sub := w[0]
-				if sub[len(sub)-1] != ':' {
-					sub += ":"
-				}
-				if !rec.failedWith(sub, w[1]) {
-					t.Errorf("the suite did not fail case %s with %q; it recorded %s", w[0], w[1], rec)
-				}
-			}
-		})
-	}
+	})
 }
 
 // TestSecondFactorSuitePassesMemstore checks that the suite, run through
 // the recorder, passes memstore with no failure and no skip.
 func TestSecondFactorSuitePassesMemstore(t *testing.T) {
-	rec := runRecorded(t, secondFactorsWith(newSF))
-	if len(rec.failures) != 0 || len(rec.skips) != 0 {
-		t.Errorf("the suite does not pass memstore: %s", rec)
-	}
-	if len(rec.passed) < 18 {
-		t.Errorf("only %d cases passed: %v", len(rec.passed), rec.passed)
-	}
-}
-
-// stepNoPauseSF checks the step and then writes it back with the whole
-// record, with no pause between.
-type stepNoPauseSF struct{ sfStore }
-
-func (s stepNoPauseSF) AcceptTOTPStep(ctx context.Context, userID string, step int64) error {
-	f, err := s.GetSecondFactor(ctx, userID)
-	if err != nil || len(f.TOTPSecret) == 0 {
-		return loginkit.ErrNotFound
-	}
-	if step <= f.TOTPLastStep {
-		return loginkit.ErrReplayed
-	}
-	return s.SetTOTP(ctx, userID, f.TOTPSecret, step, f.TOTPEnabledAt)
-}
-
-// codeNoPauseSF reads the code set and writes it back without the code,
-// with no pause between.
-type codeNoPauseSF struct{ sfStore }
-
-func (s codeNoPauseSF) UseRecoveryCode(ctx context.Context, userID, hash string) error {
-	f, err := s.GetSecondFactor(ctx, userID)
-	if err != nil {
-		return err
-	}
-	i := slices.Index(f.RecoveryCodes, hash)
-	if i < 0 {
-		return loginkit.ErrNotFound
-	}
-	return s.SetRecoveryCodes(ctx, userID, slices.Delete(f.RecoveryCodes, i, i+1))
-}
-
-// lockedUseSF serialises UseRecoveryCode with its own lock, so that uses
-// never race each other, but SetRecoveryCodes does not take it: a
-// regeneration landing inside a use is undone.
-type lockedUseSF struct {
-	sfStore
-	mu sync.Mutex
-}
-
-func (s *lockedUseSF) UseRecoveryCode(ctx context.Context, userID, hash string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return codeNoPauseSF{s.sfStore}.UseRecoveryCode(ctx, userID, hash)
-}
-
-// lockedAcceptSF serialises AcceptTOTPStep with its own lock and writes
-// the whole record back; SetTOTP does not take the lock, so a
-// re-enrolment landing inside an accept is undone.
-type lockedAcceptSF struct {
-	sfStore
-	mu sync.Mutex
-}
-
-func (s *lockedAcceptSF) AcceptTOTPStep(ctx context.Context, userID string, step int64) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return stepNoPauseSF{s.sfStore}.AcceptTOTPStep(ctx, userID, step)
+	wantPasses(t, secondFactorsWith(newSF), 18)
 }
 
 // equalStepSF accepts a step equal to the last one (>= where > was
@@ -395,23 +315,16 @@ func (s *concatCodesSF) users(prefix string) map[string]bool {
 // (a SCAN MATCH id* or LIKE 'id%').
 type prefixDeleteSF struct {
 	sfStore
-	mu    sync.Mutex
-	users map[string]bool
-}
-
-func (s *prefixDeleteSF) note(userID string) {
-	s.mu.Lock()
-	s.users[userID] = true
-	s.mu.Unlock()
+	users memo[string, bool]
 }
 
 func (s *prefixDeleteSF) SetTOTP(ctx context.Context, userID string, secret []byte, step int64, at time.Time) error {
-	s.note(userID)
+	s.users.put(userID, true)
 	return s.sfStore.SetTOTP(ctx, userID, secret, step, at)
 }
 
 func (s *prefixDeleteSF) SetRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
-	s.note(userID)
+	s.users.put(userID, true)
 	return s.sfStore.SetRecoveryCodes(ctx, userID, hashes)
 }
 
@@ -419,9 +332,7 @@ func (s *prefixDeleteSF) DeleteSecondFactor(ctx context.Context, userID string) 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for id := range s.users {
+	for id := range s.users.snapshot() {
 		if strings.HasPrefix(id, userID) {
 			if err := s.sfStore.DeleteSecondFactor(ctx, id); err != nil {
 				return err
@@ -434,31 +345,23 @@ func (s *prefixDeleteSF) DeleteSecondFactor(ctx context.Context, userID string) 
 // zoneKeepingSF keeps enabledAt in the zone it was given (no UTC()).
 type zoneKeepingSF struct {
 	sfStore
-	mu  sync.Mutex
-	loc map[string]*time.Location
+	loc memo[string, *time.Location]
 }
 
 func (s *zoneKeepingSF) SetTOTP(ctx context.Context, userID string, secret []byte, step int64, at time.Time) error {
 	if err := s.sfStore.SetTOTP(ctx, userID, secret, step, at); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	s.loc[userID] = at.Location()
-	s.mu.Unlock()
+	s.loc.put(userID, at.Location())
 	return nil
 }
 
 func (s *zoneKeepingSF) GetSecondFactor(ctx context.Context, userID string) (*loginkit.SecondFactor, error) {
 	f, err := s.sfStore.GetSecondFactor(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if l := s.loc[userID]; l != nil && !f.TOTPEnabledAt.IsZero() {
+	if l, ok := s.loc.get(userID); ok && err == nil && !f.TOTPEnabledAt.IsZero() {
 		f.TOTPEnabledAt = f.TOTPEnabledAt.In(l)
 	}
-	return f, nil
+	return f, err
 }
 
 // epochZeroSF stores enabledAt as Unix milliseconds in a NOT NULL
@@ -486,40 +389,30 @@ func (s acceptThenCheckCtxSF) AcceptTOTPStep(ctx context.Context, userID string,
 // aliasedCodesSF returns the very code slice it keeps.
 type aliasedCodesSF struct {
 	sfStore
-	mu    sync.Mutex
-	codes map[string][]string
+	codes memo[string, []string]
 }
 
 func (s *aliasedCodesSF) SetRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
 	if err := s.sfStore.SetRecoveryCodes(ctx, userID, hashes); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	s.codes[userID] = slices.Clone(hashes)
-	s.mu.Unlock()
+	s.codes.put(userID, slices.Clone(hashes))
 	return nil
 }
 
 func (s *aliasedCodesSF) GetSecondFactor(ctx context.Context, userID string) (*loginkit.SecondFactor, error) {
 	f, err := s.sfStore.GetSecondFactor(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c, ok := s.codes[userID]; ok {
+	if c, ok := s.codes.get(userID); ok && err == nil {
 		f.RecoveryCodes = c
 	}
-	return f, nil
+	return f, err
 }
 
 func (s *aliasedCodesSF) UseRecoveryCode(ctx context.Context, userID, hash string) error {
 	if err := s.sfStore.UseRecoveryCode(ctx, userID, hash); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	s.codes[userID] = slices.DeleteFunc(s.codes[userID], func(c string) bool { return c == hash })
-	s.mu.Unlock()
+	s.codes.update(userID, func(c []string) []string { return slices.DeleteFunc(c, func(c string) bool { return c == hash }) })
 	return nil
 }
 
@@ -527,9 +420,7 @@ func (s *aliasedCodesSF) DeleteSecondFactor(ctx context.Context, userID string) 
 	if err := s.sfStore.DeleteSecondFactor(ctx, userID); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	delete(s.codes, userID)
-	s.mu.Unlock()
+	s.codes.drop(userID)
 	return nil
 }
 
@@ -555,92 +446,55 @@ func TestSecondFactorSuiteCatchesMoreBrokenStores(t *testing.T) {
 	fold := func() sfStore {
 		return &matchingSF{sfStore: newSF(), match: strings.EqualFold}
 	}
-	cases := []struct {
-		name  string
-		store func() sfStore
-		want  [][2]string
-	}{
-		{"TOTP step read then written, no pause", func() sfStore { return stepNoPauseSF{newSF()} },
+	sf := secondFactorsWith
+	wantCaught(t, []mutant{
+		{"TOTP step read then written, no pause", sf(func() sfStore { return racyStepSF{sfStore: newSF()} }),
 			[][2]string{{"/AcceptTOTPStepConcurrent", "want exactly 1 success"}}},
-		{"recovery code read then rewritten, no pause", func() sfStore { return codeNoPauseSF{newSF()} },
+		{"recovery code read then rewritten, no pause", sf(func() sfStore { return racyCodeSF{sfStore: newSF()} }),
 			[][2]string{{"/UseRecoveryCodeConcurrent", "want exactly 1 success"}, {"/UseDifferentRecoveryCodesConcurrent", "none lost, none restored"}}},
-		{"uses locked against each other only", func() sfStore { return &lockedUseSF{sfStore: newSF()} },
+		{"uses locked against each other only", sf(func() sfStore { return racyCodeSF{sfStore: newSF(), lock: new(sync.Mutex)} }),
 			[][2]string{{"/SetRecoveryCodesRacingUse", "no old code comes back"}}},
-		{"accepts locked against each other only", func() sfStore { return &lockedAcceptSF{sfStore: newSF()} },
+		{"accepts locked against each other only", sf(func() sfStore { return racyStepSF{sfStore: newSF(), lock: new(sync.Mutex)} }),
 			[][2]string{{"/SetTOTPRacingAcceptTOTPStep", "AcceptTOTPStep changes only the step"}}},
-		{"step equal to the last accepted", func() sfStore { return &equalStepSF{sfStore: newSF()} },
+		{"step equal to the last accepted", sf(func() sfStore { return &equalStepSF{sfStore: newSF()} }),
 			[][2]string{{"/AcceptTOTPStep:", "a replayed step is ErrReplayed"}}},
-		{"recovery code matched case-insensitively", fold,
+		{"recovery code matched case-insensitively", sf(fold),
 			[][2]string{{"/RecoveryCodeMatchIsExact", "case, spaces and length count"}}},
-		{"recovery code matched after trimming", func() sfStore {
+		{"recovery code matched after trimming", sf(func() sfStore {
 			return &matchingSF{sfStore: newSF(), match: func(a, b string) bool { return a == strings.TrimSpace(b) }}
-		}, [][2]string{{"/RecoveryCodeMatchIsExact", "case, spaces and length count"}}},
-		{"recovery code matched by prefix", func() sfStore {
+		}), [][2]string{{"/RecoveryCodeMatchIsExact", "case, spaces and length count"}}},
+		{"recovery code matched by prefix", sf(func() sfStore {
 			return &matchingSF{sfStore: newSF(), match: func(a, b string) bool { return strings.HasPrefix(a, strings.TrimSuffix(b, "%")) }}
-		}, [][2]string{{"/RecoveryCodeMatchIsExact", "case, spaces and length count"}}},
-		{"codes keyed by user ID and hash run together", func() sfStore { return &concatCodesSF{sfStore: newSF(), codes: map[string]bool{}} },
+		}), [][2]string{{"/RecoveryCodeMatchIsExact", "case, spaces and length count"}}},
+		{"codes keyed by user ID and hash run together", sf(func() sfStore { return &concatCodesSF{sfStore: newSF(), codes: map[string]bool{}} }),
 			[][2]string{{"/UserIDsPrefixesOfEachOther", "user ID and hash are not run together"}}},
-		{"delete by user ID prefix", func() sfStore { return &prefixDeleteSF{sfStore: newSF(), users: map[string]bool{}} },
+		{"delete by user ID prefix", sf(func() sfStore { return &prefixDeleteSF{sfStore: newSF()} }),
 			[][2]string{{"/UserIDsPrefixesOfEachOther", "removes that user's data only"}}},
-		{"enabled time kept in the caller's zone", func() sfStore { return &zoneKeepingSF{sfStore: newSF(), loc: map[string]*time.Location{}} },
+		{"enabled time kept in the caller's zone", sf(func() sfStore { return &zoneKeepingSF{sfStore: newSF()} }),
 			[][2]string{{"/EnabledAtUTC", "returned in time.UTC"}}},
-		{"zero enabled time stored as the Unix epoch", func() sfStore { return epochZeroSF{newSF()} },
+		{"zero enabled time stored as the Unix epoch", sf(func() sfStore { return epochZeroSF{newSF()} }),
 			[][2]string{{"/EnabledAtUTC", "a zero time stays zero"}}},
-		{"step accepted before the context is checked", func() sfStore { return acceptThenCheckCtxSF{newSF()} },
+		{"step accepted before the context is checked", sf(func() sfStore { return acceptThenCheckCtxSF{newSF()} }),
 			[][2]string{{"/ContextCancelled", "a cancelled call changes nothing"}}},
-		{"SetTOTP ignores ctx", func() sfStore { return setIgnoresCtxSF{newSF()} },
+		{"SetTOTP ignores ctx", sf(func() sfStore { return setIgnoresCtxSF{newSF()} }),
 			[][2]string{{"/ContextCancelled", "SetTOTP with a cancelled context"}}},
-		{"empty user ID accepted by DeleteSecondFactor", func() sfStore { return emptyUserDeletesSF{newSF()} },
+		{"empty user ID accepted by DeleteSecondFactor", sf(func() sfStore { return emptyUserDeletesSF{newSF()} }),
 			[][2]string{{"/EmptyValuesRefused", "DeleteSecondFactor with an empty user ID"}}},
-		{"recovery codes returned aliased", func() sfStore { return &aliasedCodesSF{sfStore: newSF(), codes: map[string][]string{}} },
+		{"recovery codes returned aliased", sf(func() sfStore { return &aliasedCodesSF{sfStore: newSF()} }),
 			[][2]string{{"/ReturnedValuesIsolated", "GetSecondFactor returns a copy"}}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			var kases []string
-			for _, w := range c.want {
-				kases = append(kases, strings.Trim(w[0], "/:"))
-			}
-			rec := runRecorded(t, secondFactorsWith(c.store), kases...)
-			for _, w := range c.want {
-				sub := w[0]
-				if sub[len(sub)-1] != ':' {
-					sub += ":"
-				}
-				if !rec.failedWith(sub, w[1]) {
-					t.Errorf("the suite did not fail case %s with %q; it recorded %s", w[0], w[1], rec)
-				}
-			}
-		})
-	}
+	})
 }
 
 // TestSecondFactorRaceMutantsCaughtEveryTime runs each second-factor race
 // case 10 times against a store whose race window has no pause in it, and
 // requires the case to fail every time.
 func TestSecondFactorRaceMutantsCaughtEveryTime(t *testing.T) {
-	const runs = 10
-	for _, c := range []struct {
-		name, kase, want string
-		store            func() sfStore
-	}{
-		{"AcceptTOTPStep read then written", "AcceptTOTPStepConcurrent", "want exactly 1 success", func() sfStore { return stepNoPauseSF{newSF()} }},
-		{"UseRecoveryCode read then rewritten", "UseRecoveryCodeConcurrent", "want exactly 1 success", func() sfStore { return codeNoPauseSF{newSF()} }},
-		{"UseRecoveryCode read then rewritten, different codes", "UseDifferentRecoveryCodesConcurrent", "none lost, none restored", func() sfStore { return codeNoPauseSF{newSF()} }},
-		{"uses locked against each other only", "SetRecoveryCodesRacingUse", "no old code comes back", func() sfStore { return &lockedUseSF{sfStore: newSF()} }},
-		{"accepts locked against each other only", "SetTOTPRacingAcceptTOTPStep", "AcceptTOTPStep changes only the step", func() sfStore { return &lockedAcceptSF{sfStore: newSF()} }},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			caught := 0
-			for range runs {
-				if runRecorded(t, secondFactorsWith(c.store), c.kase).failedWith("/"+c.kase+":", c.want) {
-					caught++
-				}
-			}
-			if caught != runs {
-				t.Errorf("case %s caught the store in %d of %d runs, want every run", c.kase, caught, runs)
-			}
-			t.Logf("case %s caught the store in %d of %d runs", c.kase, caught, runs)
-		})
-	}
+	sf := secondFactorsWith
+	wantRacesCaught(t, []raceMutant{
+		{"AcceptTOTPStep read then written", "AcceptTOTPStepConcurrent", "want exactly 1 success", sf(func() sfStore { return racyStepSF{sfStore: newSF()} })},
+		{"UseRecoveryCode read then rewritten", "UseRecoveryCodeConcurrent", "want exactly 1 success", sf(func() sfStore { return racyCodeSF{sfStore: newSF()} })},
+		{"UseRecoveryCode read then rewritten, different codes", "UseDifferentRecoveryCodesConcurrent", "none lost, none restored", sf(func() sfStore { return racyCodeSF{sfStore: newSF()} })},
+		{"uses locked against each other only", "SetRecoveryCodesRacingUse", "no old code comes back", sf(func() sfStore { return racyCodeSF{sfStore: newSF(), lock: new(sync.Mutex)} })},
+		{"accepts locked against each other only", "SetTOTPRacingAcceptTOTPStep", "AcceptTOTPStep changes only the step", sf(func() sfStore { return racyStepSF{sfStore: newSF(), lock: new(sync.Mutex)} })},
+	})
 }

@@ -24,23 +24,14 @@ func TestSessions(t *testing.T, h SessionHarness) {
 
 // sessionSuite holds what the session cases share.
 type sessionSuite struct {
-	h    SessionHarness
-	prec time.Duration
-	now  time.Time
+	h SessionHarness
+	timing
 }
 
 func runSessions(t suiteT, h SessionHarness) {
 	t.Helper()
-	if h.New == nil {
-		t.Fatal("conformance: SessionHarness.New is nil")
-	}
-	only := onlyCases(t)
-	t = scope(t, "SessionStore", sessionMethods, Unsupported()["SessionStore"]...)
-	s := &sessionSuite{h: h, prec: precisionOr(h.TimePrecision), now: suiteNow()}
-	cases := []struct {
-		name string
-		f    func(t suiteT, st loginkit.SessionStore)
-	}{
+	s := &sessionSuite{h: h, timing: newTiming(h.TimePrecision)}
+	runSuite(t, "SessionHarness", "SessionStore", sessionMethods, h.New, []suiteCase[loginkit.SessionStore]{
 		{"SaveGetRoundTrip", s.roundTrip},
 		{"SaveZeroValues", s.zeroValues},
 		{"SaveEmptyKey", s.emptyKey},
@@ -69,15 +60,7 @@ func runSessions(t suiteT, h SessionHarness) {
 		{"TouchRacingDelete", s.touchDeleteRace},
 		{"ExpiryExtended", s.expiryExtended},
 		{"AnonymousSession", s.anonymous},
-	}
-	for _, c := range cases {
-		if only != nil && !only[c.name] {
-			continue
-		}
-		t.Run(c.name, func(t suiteT) {
-			c.f(t, h.New(t))
-		})
-	}
+	})
 }
 
 // sessionMethods are the methods the session suite calls.
@@ -242,11 +225,7 @@ func (s *sessionSuite) replaceMovesUser(t suiteT, st loginkit.SessionStore) {
 	if len(b) != 1 || b[0].Key != "k-move" {
 		t.Errorf("ListByUser(new user) after Save gave it the session: want [k-move] (SessionStore.Save replaces every field, UserID included), got %v", sessionKeys(b))
 	}
-	n, err := st.DeleteByUser(background(), "user-a", "")
-	must(t, err, "DeleteByUser", "SessionStore.DeleteByUser contract")
-	if n != 0 {
-		t.Errorf("DeleteByUser(old user): want 0 removed (the session now belongs to another user), got %d", n)
-	}
+	wantDeleteByUser(t, st.DeleteByUser, "user-a", "", 0, "SessionStore", "DeleteByUser(old user)", "the session now belongs to another user")
 	s.wantSession(t, st, s.live("k-move", "user-b", s.now), "DeleteByUser(old user)", "SessionStore.DeleteByUser leaves other users' sessions untouched")
 }
 
@@ -346,11 +325,7 @@ func (s *sessionSuite) deleteByUser(t suiteT, st loginkit.SessionStore) {
 		s.live("b1", "user-b", s.now),
 		s.live("b2", "user-b", s.now),
 	)
-	n, err := st.DeleteByUser(background(), "user-a", "a2")
-	must(t, err, "DeleteByUser", "SessionStore.DeleteByUser contract")
-	if n != 2 {
-		t.Errorf("DeleteByUser(user-a, except a2): want 2 removed (SessionStore.DeleteByUser reports how many it removed), got %d", n)
-	}
+	wantDeleteByUser(t, st.DeleteByUser, "user-a", "a2", 2, "SessionStore", "DeleteByUser(user-a, except a2)", "SessionStore.DeleteByUser reports how many it removed")
 	s.wantGone(t, st, "a1", "Get after DeleteByUser", "SessionStore.DeleteByUser removes the user's sessions")
 	s.wantGone(t, st, "a3", "Get after DeleteByUser", "SessionStore.DeleteByUser removes the user's sessions")
 	s.wantSession(t, st, s.live("a2", "user-a", s.now.Add(-2*time.Minute)), "DeleteByUser with exceptKey", "SessionStore.DeleteByUser keeps the session whose key is exceptKey")
@@ -362,31 +337,15 @@ func (s *sessionSuite) deleteByUser(t suiteT, st loginkit.SessionStore) {
 	if !slices.Equal(sessionKeys(list), []string{"a2"}) {
 		t.Errorf("ListByUser after DeleteByUser with exceptKey: want [a2], got %v", sessionKeys(list))
 	}
-	n, err = st.DeleteByUser(background(), "user-a", "")
-	must(t, err, "DeleteByUser", "SessionStore.DeleteByUser contract")
-	if n != 1 {
-		t.Errorf(`DeleteByUser(user-a, ""): want 1 removed (SessionStore.DeleteByUser: none kept when exceptKey is empty), got %d`, n)
-	}
+	wantDeleteByUser(t, st.DeleteByUser, "user-a", "", 1, "SessionStore", `DeleteByUser(user-a, "")`, `SessionStore.DeleteByUser: none kept when exceptKey is empty`)
 	s.wantGone(t, st, "a2", `Get after DeleteByUser with exceptKey ""`, "SessionStore.DeleteByUser removes all of the user's sessions when exceptKey is empty")
-	n, err = st.DeleteByUser(background(), "user-a", "")
-	must(t, err, "DeleteByUser", "SessionStore.DeleteByUser contract")
-	if n != 0 {
-		t.Errorf("DeleteByUser of a user without sessions: want 0 removed, got %d", n)
-	}
-	n, err = st.DeleteByUser(background(), "user-unknown", "")
-	must(t, err, "DeleteByUser", "SessionStore.DeleteByUser contract")
-	if n != 0 {
-		t.Errorf("DeleteByUser of an unknown user: want 0 removed, got %d", n)
-	}
+	wantDeleteByUser(t, st.DeleteByUser, "user-a", "", 0, "SessionStore", "DeleteByUser of a user without sessions", "")
+	wantDeleteByUser(t, st.DeleteByUser, "user-unknown", "", 0, "SessionStore", "DeleteByUser of an unknown user", "")
 }
 
 func (s *sessionSuite) deleteByUserForeignExcept(t suiteT, st loginkit.SessionStore) {
 	s.save(t, st, s.live("a1", "user-a", s.now), s.live("a2", "user-a", s.now), s.live("b1", "user-b", s.now))
-	n, err := st.DeleteByUser(background(), "user-a", "b1")
-	must(t, err, "DeleteByUser", "SessionStore.DeleteByUser contract")
-	if n != 2 {
-		t.Errorf("DeleteByUser(user-a, except another user's key): want 2 removed, got %d", n)
-	}
+	wantDeleteByUser(t, st.DeleteByUser, "user-a", "b1", 2, "SessionStore", "DeleteByUser(user-a, except another user's key)", "")
 	s.wantSession(t, st, s.live("b1", "user-b", s.now), "DeleteByUser(user-a, except b1)", "SessionStore.DeleteByUser leaves other users' sessions untouched")
 }
 
@@ -467,16 +426,8 @@ func (s *sessionSuite) deleteExpiredThenByUser(t suiteT, st loginkit.SessionStor
 	if got := sessionKeys(list); !slices.Equal(got, []string{"l1"}) {
 		t.Errorf("ListByUser after DeleteExpired: want [l1] (SessionStore.DeleteExpired removes the swept sessions from the user's list), got %v", got)
 	}
-	n, err = st.DeleteByUser(background(), "user-1", "")
-	must(t, err, "DeleteByUser", "SessionStore.DeleteByUser contract")
-	if n != 1 {
-		t.Errorf("DeleteByUser after DeleteExpired: want 1 removed (SessionStore.DeleteByUser counts only the sessions the sweep left), got %d", n)
-	}
-	n, err = st.DeleteByUser(background(), "user-10", "")
-	must(t, err, "DeleteByUser", "SessionStore.DeleteByUser contract")
-	if n != 0 {
-		t.Errorf("DeleteByUser of a user whose only session was swept: want 0 removed (SessionStore.DeleteByUser counts only the sessions the sweep left), got %d", n)
-	}
+	wantDeleteByUser(t, st.DeleteByUser, "user-1", "", 1, "SessionStore", "DeleteByUser after DeleteExpired", "SessionStore.DeleteByUser counts only the sessions the sweep left")
+	wantDeleteByUser(t, st.DeleteByUser, "user-10", "", 0, "SessionStore", "DeleteByUser of a user whose only session was swept", "SessionStore.DeleteByUser counts only the sessions the sweep left")
 }
 
 func (s *sessionSuite) isolation(t suiteT, st loginkit.SessionStore) {
@@ -751,11 +702,7 @@ func (s *sessionSuite) userIDPrefixes(t suiteT, st loginkit.SessionStore) {
 	if got := sessionKeys(list); !slices.Equal(got, []string{"p1"}) {
 		t.Errorf("ListByUser(user-1) beside user-10, user-100 and user-1:x: want [p1] (%s), got %v", clause, got)
 	}
-	n, err := st.DeleteByUser(background(), "user-1", "")
-	must(t, err, "DeleteByUser", "SessionStore.DeleteByUser contract")
-	if n != 1 {
-		t.Errorf("DeleteByUser(user-1) beside user-10, user-100 and user-1:x: want 1 removed (%s), got %d", clause, n)
-	}
+	wantDeleteByUser(t, st.DeleteByUser, "user-1", "", 1, "SessionStore", "DeleteByUser(user-1) beside user-10, user-100 and user-1:x", clause)
 	for _, k := range []string{"p10", "p100", "p1x"} {
 		got, err := st.Get(background(), k)
 		if err != nil {
@@ -763,11 +710,7 @@ func (s *sessionSuite) userIDPrefixes(t suiteT, st loginkit.SessionStore) {
 			t.Errorf("Get(%q) after DeleteByUser(user-1): want the session (%s), got %v, %v", k, clause, describeSession(got), err)
 		}
 	}
-	n, err = st.DeleteByUser(background(), "user-1", "")
-	must(t, err, "DeleteByUser", "SessionStore.DeleteByUser contract")
-	if n != 0 {
-		t.Errorf("second DeleteByUser(user-1): want 0 removed (%s), got %d", clause, n)
-	}
+	wantDeleteByUser(t, st.DeleteByUser, "user-1", "", 0, "SessionStore", "second DeleteByUser(user-1)", clause)
 }
 
 // longValues checks values as long as the manager writes: a 256-byte

@@ -28,23 +28,14 @@ func TestTokens(t *testing.T, h TokenHarness) {
 
 // tokenSuite holds what the token cases share.
 type tokenSuite struct {
-	h    TokenHarness
-	prec time.Duration
-	now  time.Time
+	h TokenHarness
+	timing
 }
 
 func runTokens(t suiteT, h TokenHarness) {
 	t.Helper()
-	if h.New == nil {
-		t.Fatal("conformance: TokenHarness.New is nil")
-	}
-	only := onlyCases(t)
-	t = scope(t, "TokenStore", tokenMethods, Unsupported()["TokenStore"]...)
-	s := &tokenSuite{h: h, prec: precisionOr(h.TimePrecision), now: suiteNow()}
-	cases := []struct {
-		name string
-		f    func(t suiteT, st loginkit.TokenStore)
-	}{
+	s := &tokenSuite{h: h, timing: newTiming(h.TimePrecision)}
+	runSuite(t, "TokenHarness", "TokenStore", tokenMethods, h.New, []suiteCase[loginkit.TokenStore]{
 		{"CreateGetRoundTrip", s.roundTrip},
 		{"CreateEmptySelector", s.emptySelector},
 		{"CreateDuplicateSelector", s.duplicate},
@@ -68,15 +59,7 @@ func runTokens(t suiteT, h TokenHarness) {
 		{"DeleteExpiredThenByUser", s.deleteExpiredThenByUser},
 		{"ReturnedValuesIsolated", s.isolation},
 		{"ContextCancelled", s.contextCancelled},
-	}
-	for _, c := range cases {
-		if only != nil && !only[c.name] {
-			continue
-		}
-		t.Run(c.name, func(t suiteT) {
-			c.f(t, h.New(t))
-		})
-	}
+	})
 }
 
 // tokenMethods are the methods the token suite calls.
@@ -221,17 +204,9 @@ func (s *tokenSuite) createOverExpired(t suiteT, st loginkit.TokenStore) {
 	if !slices.Equal(selectors(list), []string{"sel-reuse"}) {
 		t.Errorf("ListByUser(new owner, new purpose) after Create over an expired selector: want [sel-reuse] (%s), got %v", clause, selectors(list))
 	}
-	n, err := st.DeleteByUser(background(), "user-1", "")
-	must(t, err, "DeleteByUser", "TokenStore.DeleteByUser contract")
-	if n != 0 {
-		t.Errorf("DeleteByUser(old owner) after Create over its expired selector: want 0 removed (%s), got %d", clause, n)
-	}
+	wantDeleteByUser(t, st.DeleteByUser, "user-1", "", 0, "TokenStore", "DeleteByUser(old owner) after Create over its expired selector", clause)
 	s.wantToken(t, st, fresh, "Get after DeleteByUser of the selector's old owner", clause)
-	n, err = st.DeleteByUser(background(), "user-2", "reset")
-	must(t, err, "DeleteByUser", "TokenStore.DeleteByUser contract")
-	if n != 1 {
-		t.Errorf("DeleteByUser(new owner, new purpose) after Create over an expired selector: want 1 removed (%s), got %d", clause, n)
-	}
+	wantDeleteByUser(t, st.DeleteByUser, "user-2", "reset", 1, "TokenStore", "DeleteByUser(new owner, new purpose) after Create over an expired selector", clause)
 	s.wantGone(t, st, "sel-reuse", "Get after DeleteByUser of the selector's new owner", clause)
 }
 
@@ -425,31 +400,19 @@ func (s *tokenSuite) deleteByUser(t suiteT, st loginkit.TokenStore) {
 		s.token("p1", "user-a", "reset", s.now),
 		copyToken(b1),
 	)
-	n, err := st.DeleteByUser(background(), "user-a", "reset")
-	must(t, err, "DeleteByUser", "TokenStore.DeleteByUser contract")
-	if n != 1 {
-		t.Errorf(`DeleteByUser(user-a, "reset"): want 1 removed (TokenStore.DeleteByUser removes the user's tokens of that purpose and reports how many), got %d`, n)
-	}
+	wantDeleteByUser(t, st.DeleteByUser, "user-a", "reset", 1, "TokenStore", `DeleteByUser(user-a, "reset")`, `TokenStore.DeleteByUser removes the user's tokens of that purpose and reports how many`)
 	s.wantGone(t, st, "p1", "Get after DeleteByUser", "TokenStore.DeleteByUser removes the user's tokens of that purpose")
 	list, err := st.ListByUser(background(), "user-a", "")
 	must(t, err, "ListByUser", "TokenStore.ListByUser contract")
 	if got, want := selectors(list), []string{"r2", "r1"}; !slices.Equal(got, want) {
 		t.Errorf("ListByUser after DeleteByUser of another purpose: want %v (TokenStore.DeleteByUser leaves other purposes), got %v", want, got)
 	}
-	n, err = st.DeleteByUser(background(), "user-a", "")
-	must(t, err, "DeleteByUser", "TokenStore.DeleteByUser contract")
-	if n != 2 {
-		t.Errorf(`DeleteByUser(user-a, ""): want 2 removed (TokenStore.DeleteByUser: all purposes when purpose is empty), got %d`, n)
-	}
+	wantDeleteByUser(t, st.DeleteByUser, "user-a", "", 2, "TokenStore", `DeleteByUser(user-a, "")`, `TokenStore.DeleteByUser: all purposes when purpose is empty`)
 	for _, sel := range []string{"r1", "r2"} {
 		s.wantGone(t, st, sel, `Get after DeleteByUser with purpose ""`, "TokenStore.DeleteByUser removes all of the user's tokens when purpose is empty")
 	}
 	s.wantToken(t, st, b1, "DeleteByUser of another user", "TokenStore.DeleteByUser leaves other users' tokens untouched")
-	n, err = st.DeleteByUser(background(), "user-a", "")
-	must(t, err, "DeleteByUser", "TokenStore.DeleteByUser contract")
-	if n != 0 {
-		t.Errorf("DeleteByUser of a user without tokens: want 0 removed, got %d", n)
-	}
+	wantDeleteByUser(t, st.DeleteByUser, "user-a", "", 0, "TokenStore", "DeleteByUser of a user without tokens", "")
 }
 
 func (s *tokenSuite) deleteExpired(t suiteT, st loginkit.TokenStore) {
@@ -505,16 +468,8 @@ func (s *tokenSuite) deleteExpiredThenByUser(t suiteT, st loginkit.TokenStore) {
 	if got := selectors(list); !slices.Equal(got, []string{"l1"}) {
 		t.Errorf("ListByUser after DeleteExpired: want [l1] (TokenStore.DeleteExpired removes the swept tokens from the user's list), got %v", got)
 	}
-	n, err = st.DeleteByUser(background(), "user-1", "")
-	must(t, err, "DeleteByUser", "TokenStore.DeleteByUser contract")
-	if n != 1 {
-		t.Errorf("DeleteByUser after DeleteExpired: want 1 removed (TokenStore.DeleteByUser counts only the tokens the sweep left), got %d", n)
-	}
-	n, err = st.DeleteByUser(background(), "user-10", "")
-	must(t, err, "DeleteByUser", "TokenStore.DeleteByUser contract")
-	if n != 0 {
-		t.Errorf("DeleteByUser of a user whose only token was swept: want 0 removed (TokenStore.DeleteByUser counts only the tokens the sweep left), got %d", n)
-	}
+	wantDeleteByUser(t, st.DeleteByUser, "user-1", "", 1, "TokenStore", "DeleteByUser after DeleteExpired", "TokenStore.DeleteByUser counts only the tokens the sweep left")
+	wantDeleteByUser(t, st.DeleteByUser, "user-10", "", 0, "TokenStore", "DeleteByUser of a user whose only token was swept", "TokenStore.DeleteByUser counts only the tokens the sweep left")
 }
 
 func (s *tokenSuite) isolation(t suiteT, st loginkit.TokenStore) {
@@ -694,11 +649,7 @@ func (s *tokenSuite) prefixes(t suiteT, st loginkit.TokenStore) {
 			t.Errorf("Get(%q) after DeleteByUser(user-1, %q): want the token (%s), got %v", sel, loginkit.PurposeRemember, clause, err)
 		}
 	}
-	n, err = st.DeleteByUser(background(), "user-1", "")
-	must(t, err, "DeleteByUser", "TokenStore.DeleteByUser contract")
-	if n != 1 {
-		t.Errorf(`DeleteByUser(user-1, "") beside user-10: want 1 removed (%s), got %d`, clause, n)
-	}
+	wantDeleteByUser(t, st.DeleteByUser, "user-1", "", 1, "TokenStore", `DeleteByUser(user-1, "") beside user-10`, clause)
 	list, err := st.ListByUser(background(), "user-10", "")
 	must(t, err, "ListByUser", "TokenStore.ListByUser contract")
 	if len(list) != 2 {

@@ -30,28 +30,19 @@ func TestUsers[U loginkit.AccountUser](t *testing.T, h UserHarness[U]) {
 
 // userSuite holds what the user cases share.
 type userSuite[U loginkit.AccountUser] struct {
-	h    UserHarness[U]
-	prec time.Duration
-	now  time.Time
+	h UserHarness[U]
+	timing
 }
 
 func runUsers[U loginkit.AccountUser](t suiteT, h UserHarness[U]) {
 	t.Helper()
-	if h.New == nil {
-		t.Fatal("conformance: UserHarness.New is nil")
-	}
-	only := onlyCases(t)
-	t = scope(t, "UserStore", userMethods, Unsupported()["UserStore"]...)
-	s := &userSuite[U]{h: h, prec: precisionOr(h.TimePrecision), now: suiteNow()}
-	if h.NewUser == nil {
+	s := &userSuite[U]{h: h, timing: newTiming(h.TimePrecision)}
+	if h.New != nil && h.NewUser == nil {
 		if _, ok := s.allocator(); !ok {
 			t.Fatalf("conformance: UserHarness.NewUser is nil and %s is not a pointer to a struct", reflect.TypeFor[U]())
 		}
 	}
-	cases := []struct {
-		name string
-		f    func(t suiteT, st loginkit.UserStore[U])
-	}{
+	runSuite(t, "UserHarness", "UserStore", userMethods, h.New, []suiteCase[loginkit.UserStore[U]]{
 		{"CreateAssignsID", s.createAssignsID},
 		{"CreateKeepsGivenID", s.createKeepsID},
 		{"CreateDuplicateID", s.createDuplicateID},
@@ -87,15 +78,7 @@ func runUsers[U loginkit.AccountUser](t suiteT, h UserHarness[U]) {
 		{"ConcurrentUpdateSameLogin", s.concurrentUpdate},
 		{"ConcurrentReadWrite", s.concurrentReadWrite},
 		{"ContextCancelled", s.contextCancelled},
-	}
-	for _, c := range cases {
-		if only != nil && !only[c.name] {
-			continue
-		}
-		t.Run(c.name, func(t suiteT) {
-			c.f(t, h.New(t))
-		})
-	}
+	})
 }
 
 // userMethods are the methods the user suite calls.
@@ -508,15 +491,24 @@ func (s *userSuite[U]) updateOwnLoginNames(t suiteT, st loginkit.UserStore[U]) {
 }
 
 func (s *userSuite[U]) emptyUsernames(t suiteT, st loginkit.UserStore[U]) {
+	s.emptyNamesCoexist(t, st, "a username", func(i int) U { return s.user("", fmt.Sprintf("user%d@example.com", i), "", i+1) })
+}
+
+// emptyNamesCoexist creates and updates 3 users made by user, each
+// without one login name (what names it, with its article: "a
+// username"), and checks that they coexist and that FindByLogin("")
+// matches none of them.
+func (s *userSuite[U]) emptyNamesCoexist(t suiteT, st loginkit.UserStore[U], what string, user func(i int) U) {
+	name := what[strings.Index(what, " ")+1:]
 	for i := range 3 {
-		u := s.user("", fmt.Sprintf("user%d@example.com", i), "", i+1)
-		must(t, st.Create(background(), u), "Create of a user without a username", "UserStore: usernames are unique only when non-empty")
-		must(t, st.Update(background(), u), "Update of a user without a username", "UserStore: usernames are unique only when non-empty")
+		u := user(i)
+		must(t, st.Create(background(), u), "Create of a user without "+what, "UserStore: "+name+"s are unique only when non-empty")
+		must(t, st.Update(background(), u), "Update of a user without "+what, "UserStore: "+name+"s are unique only when non-empty")
 	}
 	if n := s.total(t, st); n != 3 {
-		t.Errorf("List total after creating 3 users without usernames: want 3, got %d", n)
+		t.Errorf("List total after creating 3 users without %ss: want 3, got %d", name, n)
 	}
-	s.wantNoLogin(t, st, "", `FindByLogin("") with users without usernames`, "UserStore.FindByLogin: an empty username matches nobody")
+	s.wantNoLogin(t, st, "", `FindByLogin("") with users without `+name+"s", "UserStore.FindByLogin: an empty "+name+" matches nobody")
 }
 
 func (s *userSuite[U]) usernameWithAt(t suiteT, st loginkit.UserStore[U]) {
@@ -642,15 +634,7 @@ func (s *userSuite[U]) updateUserAtomic(t suiteT, st loginkit.UserStore[U]) {
 }
 
 func (s *userSuite[U]) emptyEmails(t suiteT, st loginkit.UserStore[U]) {
-	for i := range 3 {
-		u := s.user("", "", fmt.Sprintf("user%d", i), i+1)
-		must(t, st.Create(background(), u), "Create of a user without an email", "UserStore: emails are unique only when non-empty")
-		must(t, st.Update(background(), u), "Update of a user without an email", "UserStore: emails are unique only when non-empty")
-	}
-	if n := s.total(t, st); n != 3 {
-		t.Errorf("List total after creating 3 users without emails: want 3, got %d", n)
-	}
-	s.wantNoLogin(t, st, "", `FindByLogin("") with users without emails`, "UserStore.FindByLogin: an empty email matches nobody")
+	s.emptyNamesCoexist(t, st, "an email", func(i int) U { return s.user("", "", fmt.Sprintf("user%d", i), i+1) })
 }
 
 func (s *userSuite[U]) updateMissing(t suiteT, st loginkit.UserStore[U]) {

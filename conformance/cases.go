@@ -1,0 +1,71 @@
+package conformance
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// suiteCase is one case of a suite: the name of its subtest (what a user
+// sees in a failure, and what doc.go lists) and its body, which is handed
+// a fresh subject from the harness: a store, a hasher, a sealer or a
+// limiter.
+type suiteCase[S any] struct {
+	name string
+	run  func(t suiteT, subject S)
+}
+
+// runSuite runs a suite's cases, each as a subtest of t named after it
+// and given a fresh subject from open (the harness's New). It fails at
+// once when open is nil, naming the harness type. The subtests are scoped
+// to the store kind, so that only the operations Unsupported()[kind]
+// lists may answer errors.ErrUnsupported; methods are every method the
+// cases call. Under the package's own recorder, only the cases it asks
+// for run.
+func runSuite[S any](t suiteT, harness, kind string, methods []string, open func(testing.TB) S, cases []suiteCase[S]) {
+	t.Helper()
+	if open == nil {
+		t.Fatalf("conformance: %s.New is nil", harness)
+	}
+	only := onlyCases(t)
+	t = scope(t, kind, methods, Unsupported()[kind]...)
+	for _, c := range cases {
+		if only != nil && !only[c.name] {
+			continue
+		}
+		t.Run(c.name, func(t suiteT) {
+			c.run(t, open(t))
+		})
+	}
+}
+
+// timing is what the cases of a suite whose subject keeps times share:
+// the precision the subject keeps them to and the instant the cases count
+// from.
+type timing struct {
+	prec time.Duration
+	now  time.Time
+}
+
+// newTiming returns the timing of a suite whose harness declares
+// precision p (0 for a millisecond), counting from suiteNow.
+func newTiming(p time.Duration) timing {
+	return timing{prec: precisionOr(p), now: suiteNow()}
+}
+
+// wantDeleteByUser calls del (the DeleteByUser of a kind store:
+// "SessionStore" or "TokenStore") for userID and arg (the except key or
+// the purpose), and checks that it succeeds and reports want removals.
+// what names the call in a failure, and clause, when set, the rule.
+func wantDeleteByUser(t suiteT, del func(context.Context, string, string) (int, error), userID, arg string, want int, kind, what, clause string) {
+	t.Helper()
+	n, err := del(background(), userID, arg)
+	must(t, err, "DeleteByUser", kind+".DeleteByUser contract")
+	if n == want {
+		return
+	}
+	if clause != "" {
+		clause = " (" + clause + ")"
+	}
+	t.Errorf("%s: want %d removed%s, got %d", what, want, clause, n)
+}
