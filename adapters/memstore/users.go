@@ -268,10 +268,10 @@ func (s *Users[T, PT]) Delete(ctx context.Context, id string) error {
 // CreatedAt, then ID, and the total number of users. A Limit of 0 means
 // 50; larger limits are capped at 1000; a negative Offset counts as 0.
 func (s *Users[T, PT]) List(ctx context.Context, opts loginkit.ListOptions) ([]PT, int, error) {
-	if err := errs.Ready(ctx, "list users", nil); err != nil {
+	offset, limit, err := errs.ReadyPage(ctx, "list users", nil, opts)
+	if err != nil {
 		return nil, 0, err
 	}
-	offset, limit := storekit.Page(opts)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	all := make([]PT, 0, len(s.byID))

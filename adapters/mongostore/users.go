@@ -154,12 +154,9 @@ func (us *Users[T, PT]) load(ctx context.Context, op, id string) (PT, string, er
 // find. A login that matches nothing is loginkit.ErrNotFound.
 func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, error) {
 	const op = "find user"
-	if err := errs.Ready(ctx, op, us.err); err != nil {
+	k, err := errs.ReadyLogin(ctx, op, us.err, login)
+	if err != nil {
 		return nil, err
-	}
-	k := loginkit.NormalizeLogin(login)
-	if k == "" {
-		return nil, errs.NotFound(op)
 	}
 	cur, err := us.c.Find(ctx, bson.D{{Key: "$or", Value: bson.A{
 		bson.D{{Key: fieldEmailKey, Value: k}},
@@ -328,10 +325,10 @@ func (us *Users[T, PT]) Delete(ctx context.Context, id string) error {
 // total disagree with the page.
 func (us *Users[T, PT]) List(ctx context.Context, opts loginkit.ListOptions) ([]PT, int, error) {
 	const op = "list users"
-	if err := errs.Ready(ctx, op, us.err); err != nil {
+	offset, limit, err := errs.ReadyPage(ctx, op, us.err, opts)
+	if err != nil {
 		return nil, 0, err
 	}
-	offset, limit := storekit.Page(opts)
 	total, err := us.c.CountDocuments(ctx, bson.D{})
 	if err != nil {
 		return nil, 0, wrap(op, err)

@@ -72,11 +72,8 @@ func (us *Users[T, PT]) LoadUser(ctx context.Context, id string) (PT, error) {
 // nothing is loginkit.ErrNotFound.
 func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, error) {
 	const op = "find user"
-	k := loginkit.NormalizeLogin(login)
-	if k == "" {
-		return nil, errs.NotFound(op)
-	}
-	if err := errs.Ready(ctx, op, us.err); err != nil {
+	k, err := errs.ReadyLogin(ctx, op, us.err, login)
+	if err != nil {
 		return nil, err
 	}
 	// The user found may have changed its email or username between the
@@ -249,10 +246,10 @@ func (us *Users[T, PT]) Delete(ctx context.Context, id string) error {
 // the page.
 func (us *Users[T, PT]) List(ctx context.Context, opts loginkit.ListOptions) ([]PT, int, error) {
 	const op = "list users"
-	if err := errs.Ready(ctx, op, us.err); err != nil {
+	offset, limit, err := errs.ReadyPage(ctx, op, us.err, opts)
+	if err != nil {
 		return nil, 0, err
 	}
-	offset, limit := storekit.Page(opts)
 	pipe := us.rdb.Pipeline()
 	card := pipe.ZCard(ctx, us.order)
 	rng := pipe.ZRange(ctx, us.order, int64(offset), int64(offset+limit-1))

@@ -119,16 +119,13 @@ func (us *Users[T, PT]) LoadUser(ctx context.Context, id string) (PT, error) {
 // loginkit.ErrNotFound.
 func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, error) {
 	const op = "find user"
-	if err := errs.Ready(ctx, op, us.err); err != nil {
+	k, err := errs.ReadyLogin(ctx, op, us.err, login)
+	if err != nil {
 		return nil, err
-	}
-	k := loginkit.NormalizeLogin(login)
-	if k == "" {
-		return nil, errs.NotFound(op)
 	}
 	u := PT(new(T))
 	q, a1, a2 := us.tableExpr()
-	err := us.db.NewSelect().Model(u).ModelTableExpr(q, a1, a2).
+	err = us.db.NewSelect().Model(u).ModelTableExpr(q, a1, a2).
 		Where("?TableAlias.email_key = ? OR ?TableAlias.username_key = ?", k, k).
 		OrderExpr("CASE WHEN ?TableAlias.email_key = ? THEN 0 ELSE 1 END", k).
 		Limit(1).
@@ -299,10 +296,10 @@ func (us *Users[T, PT]) Delete(ctx context.Context, id string) error {
 // Offset counts as 0.
 func (us *Users[T, PT]) List(ctx context.Context, opts loginkit.ListOptions) ([]PT, int, error) {
 	const op = "list users"
-	if err := errs.Ready(ctx, op, us.err); err != nil {
+	offset, limit, err := errs.ReadyPage(ctx, op, us.err, opts)
+	if err != nil {
 		return nil, 0, err
 	}
-	offset, limit := storekit.Page(opts)
 
 	n, err := us.db.NewSelect().TableExpr("?", bun.Ident(us.table)).Count(ctx)
 	if err != nil {

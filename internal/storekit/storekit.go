@@ -108,6 +108,30 @@ func Page(opts loginkit.ListOptions) (offset, limit int) {
 	return max(opts.Offset, 0), min(limit, MaxListLimit)
 }
 
+// ReadyPage is Ready for UserStore.List: it returns the page opts selects
+// (see Page).
+func (e Errs) ReadyPage(ctx context.Context, op string, cfgErr error, opts loginkit.ListOptions) (offset, limit int, err error) {
+	if err := e.Ready(ctx, op, cfgErr); err != nil {
+		return 0, 0, err
+	}
+	offset, limit = Page(opts)
+	return offset, limit, nil
+}
+
+// ReadyLogin is Ready for UserStore.FindByLogin: it returns the key the
+// store looks up, loginkit.NormalizeLogin(login), and ErrNotFound for a
+// login that normalises to nothing.
+func (e Errs) ReadyLogin(ctx context.Context, op string, cfgErr error, login string) (string, error) {
+	if err := e.Ready(ctx, op, cfgErr); err != nil {
+		return "", err
+	}
+	k := loginkit.NormalizeLogin(login)
+	if k == "" {
+		return "", e.NotFound(op)
+	}
+	return k, nil
+}
+
 // Config holds the options every adapter takes: the prefix of its key,
 // table or collection names, and the first bad option, reported by every
 // method of a store built with it.

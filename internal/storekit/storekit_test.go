@@ -160,6 +160,23 @@ func TestErrs(t *testing.T) {
 
 type member struct{ loginkit.Account }
 
+func TestReadyPageAndLogin(t *testing.T) {
+	const e = Errs("teststore")
+	ctx := context.Background()
+	if off, lim, err := e.ReadyPage(ctx, "list", nil, loginkit.ListOptions{Offset: -3, Limit: 5000}); err != nil || off != 0 || lim != MaxListLimit {
+		t.Errorf("ReadyPage = %d, %d, %v; want 0, %d", off, lim, err, MaxListLimit)
+	}
+	if _, _, err := e.ReadyPage(ctx, "list", e.Config("bad"), loginkit.ListOptions{}); !errors.Is(err, loginkit.ErrConfig) {
+		t.Errorf("ReadyPage with a config error = %v", err)
+	}
+	if k, err := e.ReadyLogin(ctx, "find", nil, " Ann@Example.COM "); err != nil || k != "ann@example.com" {
+		t.Errorf("ReadyLogin = %q, %v", k, err)
+	}
+	if _, err := e.ReadyLogin(ctx, "find", nil, "  "); !errors.Is(err, loginkit.ErrNotFound) {
+		t.Errorf("ReadyLogin of a blank login = %v; want ErrNotFound", err)
+	}
+}
+
 func TestCreateUser(t *testing.T) {
 	const e = Errs("teststore")
 	ctx := context.Background()
