@@ -1,7 +1,11 @@
 // Package storekit holds the plumbing the store adapters share, so that
 // each adapter deals only with its storage: the errors they return, the
-// checks and normalisation before a user is written, ID assignment, the
-// bounds of a user list page, the validation of their options, and the
+// checks at the start of their methods (a store's configuration error, a
+// done context, and the input every store refuses alike: nil records,
+// empty keys, IDs, secrets and hashes), the normalisation and ID
+// assignment before a user is written, the bounds of a user list page,
+// the order of session, token and passkey listings, the zero-time
+// conventions of stored times, the validation of their options, and the
 // varint codec of their compact records.
 package storekit
 
