@@ -278,10 +278,7 @@ func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u
 			return nil, err
 		}
 		a := u.LoginAccount()
-		if a.ID != id {
-			return nil, errs.Invalid(op, "change may not alter the ID")
-		}
-		if err := errs.CheckAccount(op, a); err != nil {
+		if err := errs.CheckChanged(op, id, a); err != nil {
 			return nil, err
 		}
 		doc, err := us.encode(op, u, a, loginkit.NewID())

@@ -254,10 +254,7 @@ func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u
 			return err
 		}
 		a := u.LoginAccount()
-		if a.ID != id {
-			return errs.Invalid(op, "change may not alter the ID")
-		}
-		if err := errs.CheckAccount(op, a); err != nil {
+		if err := errs.CheckChanged(op, id, a); err != nil {
 			return err
 		}
 		if _, err := tx.NewUpdate().Model(u).ModelTableExpr(q, a1, a2).WherePK().Exec(ctx); err != nil {

@@ -77,6 +77,17 @@ func (e Errs) CheckAccount(op string, a *loginkit.Account) error {
 	return nil
 }
 
+// CheckChanged is the check UserUpdater.UpdateUser makes of the user
+// change left, whose account is a, before it writes it: a change that
+// altered the ID (id before the change) is ErrInvalid and stores nothing;
+// otherwise CheckAccount.
+func (e Errs) CheckChanged(op, id string, a *loginkit.Account) error {
+	if a.ID != id {
+		return e.Invalid(op, "change may not alter the ID")
+	}
+	return e.CheckAccount(op, a)
+}
+
 // CreateWithID runs create, a store's insert of the user whose account is
 // a, after giving a an ID from loginkit.NewID when it has none, and clears
 // that ID again when create fails, as UserStore.Create promises.

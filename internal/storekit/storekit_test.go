@@ -177,6 +177,20 @@ func TestReadyPageAndLogin(t *testing.T) {
 	}
 }
 
+func TestCheckChanged(t *testing.T) {
+	const e = Errs("teststore")
+	if err := e.CheckChanged("update", "id1", &loginkit.Account{ID: "id2"}); !errors.Is(err, loginkit.ErrInvalid) {
+		t.Errorf("CheckChanged of an altered ID = %v; want ErrInvalid", err)
+	}
+	if err := e.CheckChanged("update", "id1", &loginkit.Account{ID: "id1", Username: "a@b"}); !errors.Is(err, loginkit.ErrInvalid) {
+		t.Errorf("CheckChanged of a bad username = %v; want ErrInvalid", err)
+	}
+	a := &loginkit.Account{ID: "id1", Email: "Ann@Example.com"}
+	if err := e.CheckChanged("update", "id1", a); err != nil || a.EmailKey != "ann@example.com" {
+		t.Errorf("CheckChanged = %v, email key %q", err, a.EmailKey)
+	}
+}
+
 func TestCreateUser(t *testing.T) {
 	const e = Errs("teststore")
 	ctx := context.Background()
