@@ -286,13 +286,8 @@ func (m *Manager[U]) verifyPassword(ctx context.Context, u U, password string) (
 	}
 	verified := a.PasswordHash
 	res, err := m.reserveAttempt(ctx, u, now)
-	switch {
-	case errors.Is(err, ErrLocked):
-		return "", err
-	case errors.Is(err, ErrNotFound):
-		return "", ErrInvalidCredentials
-	case err != nil:
-		return "", fmt.Errorf("loginkit: verify password: %w", err)
+	if err != nil {
+		return "", attemptError(err, "verify password")
 	}
 	if _, err := m.hasher.Verify(ctx, password, verified); err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -307,16 +302,24 @@ func (m *Manager[U]) verifyPassword(ctx context.Context, u U, password string) (
 		_, err := m.updateUser(ctx, a.ID, func(a *Account) error {
 			return m.settleAttempt(ctx, u, a, now, res)
 		})
-		switch {
-		case errors.Is(err, ErrLocked):
-			return "", err
-		case errors.Is(err, ErrNotFound):
-			return "", ErrInvalidCredentials
-		case err != nil:
-			return "", fmt.Errorf("loginkit: verify password: record success: %w", err)
+		if err != nil {
+			return "", attemptError(err, "verify password: record success")
 		}
 	}
 	return verified, nil
+}
+
+// attemptError maps a failure to record a login attempt to what the
+// caller answers: ErrLocked as it is, a user deleted meanwhile as
+// ErrInvalidCredentials, anything else wrapped with op.
+func attemptError(err error, op string) error {
+	switch {
+	case errors.Is(err, ErrLocked):
+		return err
+	case errors.Is(err, ErrNotFound):
+		return ErrInvalidCredentials
+	}
+	return fmt.Errorf("loginkit: %s: %w", op, err)
 }
 
 // dummyVerify spends the work of one password check against a hash made

@@ -115,30 +115,29 @@ func (m *Manager[U]) respondUnauthorized(w http.ResponseWriter, r *http.Request)
 	if m.hooks.Unauthorized != nil {
 		m.hooks.Unauthorized(r)
 	}
-	if m.unauthorized != nil {
-		m.unauthorized.ServeHTTP(w, r)
-		return
-	}
-	if m.loginURL != "" && wantsHTML(r) {
-		http.Redirect(w, r, m.LoginRedirectURL(r), http.StatusSeeOther)
-		return
-	}
-	writeError(w, r, http.StatusUnauthorized, "unauthorized", "Please log in to access this page.")
+	m.askToLogIn(w, r, m.unauthorized, m.loginURL, m.LoginRedirectURL, "unauthorized", "Please log in to access this page.")
 }
 
 func (m *Manager[U]) respondNeedsRefresh(w http.ResponseWriter, r *http.Request, u U) {
 	if m.hooks.NeedsRefresh != nil {
 		m.hooks.NeedsRefresh(r, u)
 	}
-	if m.needsRefresh != nil {
-		m.needsRefresh.ServeHTTP(w, r)
-		return
+	m.askToLogIn(w, r, m.needsRefresh, m.refreshURL, m.RefreshRedirectURL, "needs_refresh", "Please confirm your password to access this page.")
+}
+
+// askToLogIn answers a request that needs a (fresh) login: with the
+// application's handler when it set one, else with a redirect to page
+// (built by redirect) for browsers when page is set, else with a 401
+// carrying code and msg.
+func (m *Manager[U]) askToLogIn(w http.ResponseWriter, r *http.Request, h http.Handler, page string, redirect func(*http.Request) string, code, msg string) {
+	switch {
+	case h != nil:
+		h.ServeHTTP(w, r)
+	case page != "" && wantsHTML(r):
+		http.Redirect(w, r, redirect(r), http.StatusSeeOther)
+	default:
+		writeError(w, r, http.StatusUnauthorized, code, msg)
 	}
-	if m.refreshURL != "" && wantsHTML(r) {
-		http.Redirect(w, r, m.RefreshRedirectURL(r), http.StatusSeeOther)
-		return
-	}
-	writeError(w, r, http.StatusUnauthorized, "needs_refresh", "Please confirm your password to access this page.")
 }
 
 func (m *Manager[U]) respondUnavailable(w http.ResponseWriter, r *http.Request) {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	scsredis "github.com/alexedwards/scs/redisstore"
-	"github.com/alexedwards/scs/v2"
 	"github.com/gomodule/redigo/redis"
 	goredis "github.com/redis/go-redis/v9"
 
@@ -141,24 +140,7 @@ func scsMix(url string, n int) (*Mix, error) {
 		Dial:    func() (redis.Conn, error) { return redis.DialURL(url) },
 	}
 	prefix := fmt.Sprintf("scsmix:%d:", time.Now().UnixNano())
-	sm := scs.New()
-	sm.Store = scsredis.NewWithPrefix(pool, prefix)
-	sm.Cookie.Secure = false
-	users := newUserMap()
-	page := sm.LoadAndSave(nameHandler(func(r *http.Request) (string, bool) {
-		id := sm.GetString(r.Context(), "user_id")
-		if id == "" {
-			return "", false
-		}
-		return users.name(id)
-	}))
-	login := sm.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := sm.RenewToken(r.Context()); err != nil {
-			http.Error(w, err.Error(), 500)
-			return
-		}
-		sm.Put(r.Context(), "user_id", "u-ann")
-	}))
+	page, login := scsHandlers(scsredis.NewWithPrefix(pool, prefix))
 	release := func() {
 		_ = pool.Close()
 		if opt, err := goredis.ParseURL(url); err == nil {

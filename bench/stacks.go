@@ -151,21 +151,17 @@ func loginkitCookie(string) (http.Handler, *http.Request, func(), error) {
 }
 
 func loginkitRedis(url string) (http.Handler, *http.Request, func(), error) {
-	if url == "" {
-		return nil, nil, nil, ErrNoRedis
-	}
-	opt, err := goredis.ParseURL(url)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	rdb := goredis.NewClient(opt)
-	prefix := fmt.Sprintf("bench:%d:", time.Now().UnixNano())
-	h, r, err := loginkitStack(redisstore.NewSessions(rdb, redisstore.WithPrefix(prefix)))
-	return h, r, func() { _ = rdb.Close() }, err
+	return loginkitOnRedis(url)
 }
 
 // loginkitRedisNear is loginkitRedis with the near-cache at its defaults.
 func loginkitRedisNear(url string) (http.Handler, *http.Request, func(), error) {
+	return loginkitOnRedis(url, redisstore.WithNearCache(redisstore.NearCacheConfig{}))
+}
+
+// loginkitOnRedis is the loginkit stack on a redisstore with opts, under
+// a key prefix of its own.
+func loginkitOnRedis(url string, opts ...redisstore.Option) (http.Handler, *http.Request, func(), error) {
 	if url == "" {
 		return nil, nil, nil, ErrNoRedis
 	}
@@ -175,7 +171,7 @@ func loginkitRedisNear(url string) (http.Handler, *http.Request, func(), error) 
 	}
 	rdb := goredis.NewClient(opt)
 	prefix := fmt.Sprintf("bench:%d:", time.Now().UnixNano())
-	st := redisstore.NewSessions(rdb, redisstore.WithPrefix(prefix), redisstore.WithNearCache(redisstore.NearCacheConfig{}))
+	st := redisstore.NewSessions(rdb, append([]redisstore.Option{redisstore.WithPrefix(prefix)}, opts...)...)
 	h, r, err := loginkitStack(st)
 	return h, r, func() { _ = st.Close(); _ = rdb.Close() }, err
 }
@@ -203,25 +199,33 @@ func (um *userMap) name(id string) (string, bool) {
 	return u.Name, true
 }
 
-func scsStack(store scs.Store) (http.Handler, *http.Request, error) {
+// scsHandlers returns an scs session manager on store's page handler
+// (the logged-in user's name, or 401) and its login handler (which logs
+// ann in, renewing the token as a login must).
+func scsHandlers(store scs.Store) (page, login http.Handler) {
 	sm := scs.New()
 	sm.Store = store
 	sm.Cookie.Secure = false
 	users := newUserMap()
-	page := sm.LoadAndSave(nameHandler(func(r *http.Request) (string, bool) {
+	page = sm.LoadAndSave(nameHandler(func(r *http.Request) (string, bool) {
 		id := sm.GetString(r.Context(), "user_id")
 		if id == "" {
 			return "", false
 		}
 		return users.name(id)
 	}))
-	login := sm.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	login = sm.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := sm.RenewToken(r.Context()); err != nil {
 			http.Error(w, err.Error(), 500)
 			return
 		}
 		sm.Put(r.Context(), "user_id", "u-ann")
 	}))
+	return page, login
+}
+
+func scsStack(store scs.Store) (http.Handler, *http.Request, error) {
+	page, login := scsHandlers(store)
 	rec := httptest.NewRecorder()
 	login.ServeHTTP(rec, httptest.NewRequest("POST", "/login", nil))
 	if rec.Code != 200 {

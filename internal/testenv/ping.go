@@ -16,17 +16,28 @@ import (
 // pingTimeout bounds one readiness probe.
 const pingTimeout = 2 * time.Second
 
+// dialProbe connects to addr for one readiness probe, with pingTimeout
+// bounding the dial and the whole exchange.
+func dialProbe(addr string) (net.Conn, error) {
+	c, err := net.DialTimeout("tcp", addr, pingTimeout)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.SetDeadline(time.Now().Add(pingTimeout)); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
 // redisPing sends PING to the Redis server at addr and wants +PONG back (a
 // server still loading its data answers -LOADING instead).
 func redisPing(addr string) error {
-	c, err := net.DialTimeout("tcp", addr, pingTimeout)
+	c, err := dialProbe(addr)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if err := c.SetDeadline(time.Now().Add(pingTimeout)); err != nil {
-		return err
-	}
 	if _, err := io.WriteString(c, "*1\r\n$4\r\nPING\r\n"); err != nil {
 		return err
 	}
@@ -46,14 +57,11 @@ const opMsg = 2013
 // mongoPing runs the ping command on the MongoDB wire-protocol server at
 // addr and wants {ok: 1} back.
 func mongoPing(addr string) error {
-	c, err := net.DialTimeout("tcp", addr, pingTimeout)
+	c, err := dialProbe(addr)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if err := c.SetDeadline(time.Now().Add(pingTimeout)); err != nil {
-		return err
-	}
 
 	// Command document {ping: 1, $db: "admin"}.
 	var doc bytes.Buffer
