@@ -88,9 +88,17 @@ func fingerprintMatches(ip, userAgent, want string) bool {
 	return string(fingerprintInto(&out, ip, userAgent)) == want
 }
 
-func truncateUA(ua string) string {
-	if len(ua) > maxUserAgent {
-		return ua[:maxUserAgent]
+// userAgent returns the request's User-Agent, cut to maxUserAgent bytes.
+// It reads the header map under the canonical key: Header.Get
+// canonicalises the key on every call and costs about three times as
+// much, on every authenticated request (bench's BenchmarkAuthenticatedGET).
+func userAgent(r *http.Request) string {
+	v := r.Header["User-Agent"]
+	if len(v) == 0 {
+		return ""
 	}
-	return ua
+	if len(v[0]) > maxUserAgent {
+		return v[0][:maxUserAgent]
+	}
+	return v[0]
 }

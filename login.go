@@ -262,7 +262,7 @@ func (m *Manager[U]) ConfirmLogin(w http.ResponseWriter, r *http.Request) error 
 	// compares with from now on (Flask-Login's confirm_login does the
 	// same): otherwise a client whose IP or User-Agent changed would be
 	// marked stale again on its next request.
-	s.IP, s.UserAgent = m.clientIP(r), truncateUA(r.UserAgent())
+	s.IP, s.UserAgent = m.clientIP(r), userAgent(r)
 	s.Fingerprint = fingerprint(s.IP, s.UserAgent)
 	if err := m.rotate(r.Context(), w, r, st, s, now); err != nil {
 		return fmt.Errorf("loginkit: confirm login: %w", err)
@@ -309,7 +309,7 @@ func (m *Manager[U]) rotate(ctx context.Context, w http.ResponseWriter, r *http.
 // newSession builds a session for u; token is what the cookie will carry.
 func (m *Manager[U]) newSession(r *http.Request, u U, now time.Time, fresh bool) (*Session, string) {
 	token, key := newSessionToken()
-	ip, ua := m.clientIP(r), truncateUA(r.UserAgent())
+	ip, ua := m.clientIP(r), userAgent(r)
 	s := &Session{
 		Key:               key,
 		UserID:            u.UserID(),

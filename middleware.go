@@ -520,7 +520,7 @@ func (m *Manager[U]) loadSession(w http.ResponseWriter, r *http.Request, st *sta
 	dirty := false
 	if m.protection != ProtectionOff {
 		ip := m.clientIP(r)
-		if ua := truncateUA(r.UserAgent()); !(s.IP == ip && s.UserAgent == ua) && !fingerprintMatches(ip, ua, s.Fingerprint) {
+		if ua := userAgent(r); !(s.IP == ip && s.UserAgent == ua) && !fingerprintMatches(ip, ua, s.Fingerprint) {
 			// The session records the login's IP and User-Agent, the
 			// fingerprint's own inputs: when they match, so would the
 			// fingerprint, and the hash is skipped. It decides only for

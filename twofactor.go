@@ -241,7 +241,7 @@ func (m *Manager[U]) loadPending(w http.ResponseWriter, r *http.Request, st *sta
 		return
 	}
 	if m.protection != ProtectionOff {
-		ip, ua := m.clientIP(r), truncateUA(r.UserAgent())
+		ip, ua := m.clientIP(r), userAgent(r)
 		if !(s.IP == ip && s.UserAgent == ua) && !fingerprintMatches(ip, ua, s.Fingerprint) {
 			st.event(evProtected, s.UserID)
 			m.deleteSession(r.Context(), s)

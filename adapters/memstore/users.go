@@ -33,6 +33,10 @@ type Users[T any, PT interface {
 	byID    map[string]PT
 	byEmail map[string]string // EmailKey → ID
 	byName  map[string]string // UsernameKey → ID
+	// deep records that PT implements cloner, decided once: a type
+	// assertion in generic code looks the method table up on every call,
+	// and clone runs on every user load (bench's BenchmarkAuthenticatedGET).
+	deep bool
 }
 
 // cloner is implemented by user types that copy themselves deeply.
@@ -51,17 +55,20 @@ func NewUsers[T any, PT interface {
 	loginkit.AccountUser
 }](opts ...Option) *Users[T, PT] {
 	_ = newConfig(opts)
+	var zero PT
+	_, deep := any(zero).(cloner[PT])
 	return &Users[T, PT]{
 		byID:    make(map[string]PT),
 		byEmail: make(map[string]string),
 		byName:  make(map[string]string),
+		deep:    deep,
 	}
 }
 
 // clone copies u (see Users).
 func (s *Users[T, PT]) clone(u PT) PT {
-	if c, ok := any(u).(cloner[PT]); ok {
-		return c.Clone()
+	if s.deep {
+		return any(u).(cloner[PT]).Clone()
 	}
 	c := new(T)
 	*c = *u
