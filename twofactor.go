@@ -199,7 +199,7 @@ func (m *Manager[U]) startPending(w http.ResponseWriter, r *http.Request, u U, o
 	m.revokeRequestSession(w, r)
 	if carried != nil {
 		m.deleteSession(ctx, carried.session)
-		m.deleteSession(ctx, carried.pending)
+		m.deleteSession(ctx, carried.pendingLogin())
 		m.revokeIssued(ctx, carried)
 	}
 	m.revokeRememberCookie(w, r, false)
@@ -226,7 +226,7 @@ func (m *Manager[U]) startPending(w http.ResponseWriter, r *http.Request, u U, o
 	}
 	if c != nil {
 		c.loaded.Store(true)
-		c.st = state[U]{pending: s}
+		c.st = state[U]{extra: &stateExtra{pending: s}}
 	}
 	return ErrSecondFactorRequired
 }
@@ -249,7 +249,7 @@ func (m *Manager[U]) loadPending(w http.ResponseWriter, r *http.Request, st *sta
 			return
 		}
 	}
-	st.pending = s
+	st.more().pending = s
 }
 
 // PendingUser returns the user whose password was right and whose second
@@ -267,10 +267,10 @@ func (m *Manager[U]) PendingUser(r *http.Request) (U, bool) {
 func (m *Manager[U]) pendingUser(r *http.Request) (U, *Session, error) {
 	var zero U
 	st := m.state(r)
-	if st == nil || st.pending == nil || m.factors == nil {
+	if st == nil || st.pendingLogin() == nil || m.factors == nil {
 		return zero, nil, ErrUnauthorized
 	}
-	s := st.pending
+	s := st.pendingLogin()
 	if !m.now().Before(s.ExpiresAt) {
 		return zero, nil, ErrUnauthorized
 	}
@@ -303,7 +303,7 @@ func (m *Manager[U]) factorStep(w http.ResponseWriter, r *http.Request, kind Fac
 	ctx := r.Context()
 	st := m.state(r)
 	var u U
-	pending := st != nil && st.pending != nil
+	pending := st != nil && st.pendingLogin() != nil
 	switch {
 	case pending:
 		pu, _, err := m.pendingUser(r)
@@ -409,7 +409,7 @@ func (m *Manager[U]) CompleteSecondFactor(w http.ResponseWriter, r *http.Request
 // completePending turns the pending session into a login.
 func (m *Manager[U]) completePending(w http.ResponseWriter, r *http.Request, st *state[U], u U, kind FactorKind, now time.Time) error {
 	ctx := r.Context()
-	p := st.pending
+	p := st.pendingLogin()
 	s, token := m.newSession(r, u, now, true)
 	s.Values = withFactor(appValues(p.Values), kind, now)
 	if err := m.startSession(ctx, w, s, token); err != nil {

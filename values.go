@@ -163,7 +163,7 @@ func (m *Manager[U]) changeValues(w http.ResponseWriter, r *http.Request, change
 			return nil // popping from no session: nothing to store
 		}
 		err = m.startSession(ctx, w, s, created)
-	case s.UserID == "" && s.Values == nil && st.pending == nil:
+	case s.UserID == "" && s.Values == nil && st.pendingLogin() == nil:
 		// The last value of an anonymous session is gone: so is the
 		// session.
 		m.deleteSession(ctx, s)
@@ -183,8 +183,8 @@ func (m *Manager[U]) changeValues(w http.ResponseWriter, r *http.Request, change
 		}
 		return fmt.Errorf("loginkit: session values: %w", err)
 	}
-	if st.session == nil && st.pending != nil {
-		st.pending = s
+	if st.session == nil && st.pendingLogin() != nil {
+		st.extra.pending = s
 	} else {
 		st.session = s
 	}

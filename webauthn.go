@@ -500,7 +500,7 @@ func (m *Manager[U]) factorUser(r *http.Request) (U, error) {
 	var zero U
 	st := m.state(r)
 	switch {
-	case st != nil && st.pending != nil:
+	case st != nil && st.pendingLogin() != nil:
 		u, _, err := m.pendingUser(r)
 		return u, err
 	case st != nil && st.authed && st.session != nil:
