@@ -21,6 +21,12 @@ WP68_ROOT=${WP68_ROOT:?set WP68_ROOT to usr/share/wordpress of an unpacked WordP
   "$PYDEB" gen_crypt.py mkpasswd
   NODE_PATH="$NODE_MODULES" node gen_argon2.js
   "$PYDEB" gen_spring_rows.py spring/spring-security-7.1.1.jsonl
+  # Edge cases: salts, rounds and counts at their bounds, costs 4..12,
+  # non-default Argon2 parameters and tag lengths, long passwords, and the
+  # Unix-crypt schemes refused by design.
+  "$PYDEB" gen_edge_crypt.py
+  WP_PHPASS="$WP_PHPASS" WP68_ROOT="$WP68_ROOT" php gen_edge.php
+  NODE_PATH="$NODE_MODULES" node gen_edge.js
 } > vectors.jsonl.tmp
 mv vectors.jsonl.tmp vectors.jsonl
 wc -l vectors.jsonl
