@@ -1,0 +1,94 @@
+package hashers
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/loginkit/loginkit"
+)
+
+// TestArgon2ShortTagsVerify checks Argon2 hashes whose tag is shorter
+// than the usual 32 bytes, down to Argon2's minimum of 4 (npm argon2's
+// hashLength option, argon2-cffi's hash_len): the tag length is an input
+// of Argon2, so a shorter tag is not a truncated longer one, and such a
+// hash verifies as its library verifies it, and is upgraded. Below 4
+// bytes no Argon2 implementation writes a tag: malformed. The hashes were
+// made by npm argon2 0.45.1 (testdata/vectors.jsonl).
+func TestArgon2ShortTagsVerify(t *testing.T) {
+	h := Default()
+	ctx := context.Background()
+	for _, c := range []struct{ pw, enc string }{
+		{"correct horse battery staple", "$argon2id$v=19$m=256,p=1,t=1$x4dazLfs1Qg0FDG5npjK1w$3xA5xsSFQl9uY9CG"}, // 12 bytes
+		{"", "$argon2id$v=19$m=256,p=1,t=1$198W6cTsreSrJM1fI73bRg$BJDdQy+u5W8"},                                  // 8 bytes
+		{"correct horse battery staple", "$argon2i$v=19$m=256,p=1,t=1$9U16bSURsBuu+RqjP6xo7A$8did9w"},            // 4 bytes
+	} {
+		rehash, err := h.Verify(ctx, c.pw, c.enc)
+		if err != nil || !rehash {
+			t.Errorf("Verify(%q, %q) = %v, %v; want a match needing rehash", c.pw, c.enc, rehash, err)
+		}
+		if _, err := h.Verify(ctx, "not-"+c.pw, c.enc); !errors.Is(err, loginkit.ErrMismatch) {
+			t.Errorf("Verify(wrong, %q) = %v; want ErrMismatch", c.enc, err)
+		}
+		if !h.NeedsRehash(c.enc) {
+			t.Errorf("NeedsRehash(%q) = false; a short tag is upgraded", c.enc)
+		}
+	}
+	for _, enc := range []string{
+		"$argon2i$v=19$m=256,p=1,t=1$9U16bSURsBuu+RqjP6xo7A$8did", // 3 bytes
+		"$argon2id$v=19$m=256,p=1,t=1$x4dazLfs1Qg0FDG5npjK1w$",    // none
+	} {
+		if _, err := h.Verify(ctx, "pw", enc); !errors.Is(err, loginkit.ErrUnknownHashFormat) {
+			t.Errorf("Verify(%q) = %v; want ErrUnknownHashFormat", enc, err)
+		}
+	}
+}
+
+// TestUnimplementedSchemesRefusedClearly checks the hash formats an
+// import meets in shadow files, htpasswd files and Node databases that
+// this package does not verify (Argon2d, yescrypt, gost-yescrypt, scrypt
+// $7$, NetBSD's $sha1$, Sun's $md5$, BSDi and DES crypt, NT-hash $3$,
+// crypt_blowfish's buggy $2x$): each is recognised and refused with
+// ErrRefusedScheme under its name, before any work, and the error tells
+// what to do, instead of "unrecognised hash format". The hashes were made
+// by libxcrypt 4.4.33 and npm argon2 0.45.1 (testdata/vectors.jsonl),
+// all of "correct horse battery staple".
+func TestUnimplementedSchemesRefusedClearly(t *testing.T) {
+	h := Default()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // any hashing would end in the context's error
+	for enc, scheme := range map[string]string{
+		"$argon2d$v=19$m=256,p=1,t=1$5QZioCYpmeJVtAQzm6nmkQ$Ndadq5QH4vIRlt+lH6DWfas87MafmTh+dp4dGgDVM3Q": "argon2d",
+		"$y$j9T$abcdefghijklmnop$PVOHjxO.A4LmtReq6NnH/KSkMoVk.KXqLgud8GhZ917":                            "yescrypt",
+		"$gy$j9T$abcdefghijklmnop$2rMFbSgwTFWXtyjp1SUYyGsyShLuMWOzAc4QxeBlnoA":                           "gost-yescrypt",
+		"$7$CU..../....abcdefgh$Oci5ueVbluvAQj7u.xJTBV13Szx8IgDRfQMaTy4HMG5":                             "scrypt-crypt",
+		"$sha1$48000$abcdefgh$iq0mp9OBBFdaCKUBZ5/9DoZ76HqE":                                              "sha1-crypt",
+		"$md5$abcdefgh$MRn6G.SVcl0HvkLEKx8/d.":                                                           "sun-md5-crypt",
+		"$md5,rounds=5000$abcdefgh$waP.MM7PiK2638RfSrevz1":                                               "sun-md5-crypt",
+		"_J9..abcdoVzOERebA4E":                 "bsdi-crypt",
+		"abhfCpXqd4GrI":                        "des-crypt",
+		"./DA5yokVJ1R2":                        "des-crypt",
+		"$3$$1b9d5effd34ac283c8efe2eacaea8bbc": "nthash",
+		"$2x$04$abcdefghijklmnopqrstuu7EJV7kdjBBQxyb0HjTh9KS7.Lah/6CG": "bcrypt-2x",
+	} {
+		rehash, err := h.Verify(ctx, "correct horse battery staple", enc)
+		if rehash || !errors.Is(err, ErrRefusedScheme) || !errors.Is(err, loginkit.ErrUnknownHashFormat) {
+			t.Errorf("Verify(%q) = %v, %v; want ErrRefusedScheme", enc, rehash, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), "reset") {
+			t.Errorf("Verify(%q): %v does not tell what to do", enc, err)
+		}
+		if s, err := Identify(enc); s != scheme || !errors.Is(err, ErrRefusedScheme) {
+			t.Errorf("Identify(%q) = %q, %v; want %q and ErrRefusedScheme", enc, s, err, scheme)
+		}
+	}
+	// Near misses stay unknown: not every 13-character string is DES
+	// crypt, nor every "$y$" string yescrypt.
+	for _, enc := range []string{"abhfCpXqd4Gr!", "abhfCpXqd4Gr", "$y$", "$y$j9T", "_J9..abcd", "$3$$1b9d"} {
+		if _, err := h.Verify(ctx, "pw", enc); !errors.Is(err, loginkit.ErrUnknownHashFormat) || errors.Is(err, ErrRefusedScheme) {
+			t.Errorf("Verify(%q) = %v; want ErrUnknownHashFormat only", enc, err)
+		}
+	}
+}
