@@ -28,8 +28,9 @@ const maxEncodedLen = 1024
 const (
 	minSalt = 1
 	maxSalt = 256
-	minKey  = 16
 	maxKey  = 256
+	// argon2MinTag is Argon2's shortest tag (RFC 9106, section 3.1).
+	argon2MinTag = 4
 )
 
 type algo uint8
@@ -138,6 +139,9 @@ func parseFormat(e string) (spec, error) {
 	switch {
 	case e == "":
 		return spec{}, unknown("empty hash string")
+	case hasPrefix(e, "$2x$"):
+		// crypt_blowfish's buggy variant: refused by parseLegacy, not
+		// read as bcrypt.
 	case isSpringScrypt(e): // before "$2": Spring's "$20801$" is N=4
 		return parseSpringScrypt(e)
 	case hasPrefix(e, "$argon2id$"):
@@ -313,7 +317,11 @@ func parsePHCArgon2(e, scheme string, a algo, own bool) (spec, error) {
 	if err != nil {
 		return spec{}, err
 	}
-	key, err := decode(b64Raw, parts[5], scheme+" hash", minKey, maxKey)
+	// The tag length is an input of Argon2 (a shorter tag is not a
+	// prefix of a longer one), so any length from Argon2's minimum is
+	// read, as its libraries read it (npm argon2's hashLength,
+	// argon2-cffi's hash_len).
+	key, err := decode(b64Raw, parts[5], scheme+" hash", argon2MinTag, maxKey)
 	if err != nil {
 		return spec{}, err
 	}

@@ -10,13 +10,16 @@ import (
 
 // ErrRefusedScheme is matched (with errors.Is) by the error of Verify and
 // Identify for a recognised hash whose scheme this package refuses to
-// verify: plaintext ({noop}), single unsalted or salted digests (Spring's
-// {MD5}, {SHA-1}, {SHA-256}, {MD4} and {ldap}, LDAP {SSHA}, bare hex
-// MD5/SHA-1/SHA-256/SHA-512), MD5-crypt $1$ and Apache $apr1$. Such an
-// error also matches loginkit.ErrUnknownHashFormat, so a login against it
-// fails like one against any unreadable hash; Identify returns the
-// scheme's name with it, so that an import can report what it refused
-// and why. Users with such hashes must reset their password.
+// verify: weak ones (plaintext ({noop}), single unsalted or salted
+// digests (Spring's {MD5}, {SHA-1}, {SHA-256}, {MD4} and {ldap}, LDAP
+// {SSHA}, bare hex MD5/SHA-1/SHA-256/SHA-512), MD5-crypt $1$, Apache
+// $apr1$, Sun's $md5$, NetBSD's $sha1$, DES and BSDi crypt, NT-hash $3$)
+// and ones it does not implement (Argon2d, yescrypt $y$ and $gy$, scrypt
+// crypt $7$, crypt_blowfish's buggy $2x$). Such an error also matches
+// loginkit.ErrUnknownHashFormat, so a login against it fails like one
+// against any unreadable hash; Identify returns the scheme's name with
+// it, so that an import can report what it refused and why. Users with
+// such hashes must reset their password.
 var ErrRefusedScheme = errors.New("legacy hash scheme refused")
 
 // refused returns the spec naming scheme with an ErrRefusedScheme error
@@ -31,6 +34,25 @@ func parseLegacy(e string) (s spec, err error, ok bool) {
 	switch {
 	case hasPrefix(e, "$1$"):
 		s, err = refused("md5-crypt", "MD5-crypt ($1$) is 1000 rounds of MD5, too weak to keep; have the user reset the password")
+	case hasPrefix(e, "$argon2d$"):
+		s, err = refused("argon2d", argon2dWhy)
+	case hasPrefix(e, "$2x$"):
+		s, err = refused("bcrypt-2x", "crypt_blowfish's $2x$ marks hashes made with its sign-extension bug, which this package does not reproduce; have the user reset the password")
+	case cryptFields(e, "y", 5), cryptFields(e, "gy", 5):
+		name := map[bool]string{true: "yescrypt", false: "gost-yescrypt"}[hasPrefix(e, "$y$")]
+		s, err = refused(name, name+" (libxcrypt's default for shadow files) is not implemented by this package; have the user reset the password")
+	case cryptFields(e, "7", 4):
+		s, err = refused("scrypt-crypt", "libxcrypt's scrypt $7$ is not implemented by this package; have the user reset the password")
+	case cryptFields(e, "sha1", 5):
+		s, err = refused("sha1-crypt", "NetBSD's $sha1$ (iterated HMAC-SHA1) is not implemented by this package; have the user reset the password")
+	case hasPrefix(e, "$md5$"), hasPrefix(e, "$md5,rounds="):
+		s, err = refused("sun-md5-crypt", "Sun's $md5$ is MD5-based, too weak to keep; have the user reset the password")
+	case hasPrefix(e, "$3$$") && len(e) == 36 && isHex(e[4:]):
+		s, err = refused("nthash", "an NT hash ($3$) is one unsalted MD4 digest, far too weak to keep; have the user reset the password")
+	case len(e) == 20 && e[0] == '_' && isCrypt64(e[1:]):
+		s, err = refused("bsdi-crypt", "BSDi crypt (_) is DES-based, reads 8 characters of the password, far too weak to keep; have the user reset the password")
+	case len(e) == 13 && isCrypt64(e):
+		s, err = refused("des-crypt", "traditional DES crypt reads 8 characters of the password, far too weak to keep; have the user reset the password")
 	case hasPrefix(e, "$apr1$"):
 		s, err = refused("apr1-md5", "Apache's $apr1$ is MD5-crypt, 1000 rounds of MD5, too weak to keep; have the user reset the password")
 	case hasPrefix(e, "{SSHA}"), hasPrefix(e, "{SHA}"), hasPrefix(e, "{SMD5}"), hasPrefix(e, "{MD5}"):
@@ -45,6 +67,37 @@ func parseLegacy(e string) (s spec, err error, ok bool) {
 		return spec{}, nil, false
 	}
 	return s, err, true
+}
+
+// argon2dWhy is the reason Argon2d is refused, wherever it is met.
+const argon2dWhy = "Argon2d (data-dependent memory access, not meant for passwords) is not implemented by this package; have the user reset the password"
+
+// cryptFields reports a "$id$…" string of n "$"-separated fields (the
+// first empty), none of the others empty: the shape of libxcrypt's
+// yescrypt, scrypt and sha1crypt output.
+func cryptFields(e, id string, n int) bool {
+	if !hasPrefix(e, "$"+id+"$") {
+		return false
+	}
+	fs := strings.Split(e, "$")
+	if len(fs) != n {
+		return false
+	}
+	for _, f := range fs[1:] {
+		if f == "" {
+			return false
+		}
+	}
+	return true
+}
+
+func isCrypt64(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(crypt64, s[i]) < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // isSpringMessageDigest reports Spring's "{salt}hex" layout.

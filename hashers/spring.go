@@ -49,6 +49,8 @@ func parseSpring(e string) (s spec, err error, ok bool) {
 			s, err = parsePHCArgon2(rest, "spring-argon2", algoArgon2id, false)
 		case hasPrefix(rest, "$argon2i$"):
 			s, err = parsePHCArgon2(rest, "spring-argon2", algoArgon2i, false)
+		case hasPrefix(rest, "$argon2d$"):
+			s, err = refused("argon2d", argon2dWhy)
 		default:
 			return spec{}, unknown("spring-argon2: only argon2id and argon2i are supported"), true
 		}

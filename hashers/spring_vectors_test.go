@@ -79,7 +79,9 @@ func slowUnderRace(scheme string) bool {
 func refusedByDesign(id string) bool {
 	switch id {
 	case "spring-noop", "spring-md4", "spring-md5", "spring-sha-1", "spring-sha-256", "spring-sha-384", "spring-sha-512",
-		"spring-ldap", "spring-message-digest", "md5-crypt", "apr1-md5":
+		"spring-ldap", "spring-message-digest", "md5-crypt", "apr1-md5",
+		"sun-md5-crypt", "sha1-crypt", "des-crypt", "bsdi-crypt", "nthash",
+		"argon2d", "yescrypt", "gost-yescrypt", "scrypt-crypt", "bcrypt-2x":
 		return true
 	}
 	return strings.HasPrefix(id, "ldap-") || strings.HasPrefix(id, "unsalted-")
