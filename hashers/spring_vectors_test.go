@@ -222,7 +222,8 @@ func TestSpringIdentify(t *testing.T) {
 // directories of them, separated like PATH). Lines in the Spring shape
 // ({"scheme","password","hash","valid"}) are checked against their
 // verdict; lines in the shape of testdata/vectors.jsonl with their
-// password, "also" and "wrong" candidates.
+// password and their "also", "wrong" and "refused" candidates, or, marked
+// "refused_scheme", as a scheme refused by design.
 func TestExternalVectors(t *testing.T) {
 	list := os.Getenv("LOGINKIT_HASH_VECTORS")
 	if list == "" {
@@ -243,9 +244,11 @@ func TestExternalVectors(t *testing.T) {
 			for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 				var v struct {
 					springVector
-					Lib   string   `json:"lib"`
-					Wrong string   `json:"wrong"`
-					Also  []string `json:"also"`
+					Lib           string   `json:"lib"`
+					Wrong         string   `json:"wrong"`
+					Also          []string `json:"also"`
+					Refused       []string `json:"refused"`
+					RefusedScheme bool     `json:"refused_scheme"`
 				}
 				if err := json.Unmarshal([]byte(line), &v); err != nil {
 					t.Fatalf("%s: bad line %q: %v", f, line, err)
@@ -255,12 +258,19 @@ func TestExternalVectors(t *testing.T) {
 					checkVerdict(t, h, v.Scheme, v.Password, v.Hash, *v.Valid)
 					continue
 				}
+				if v.RefusedScheme {
+					checkRefusedScheme(t, h, vector{Scheme: v.Scheme, Password: v.Password, Wrong: v.Wrong, Hash: v.Hash})
+					continue
+				}
 				name := v.Lib + "/" + v.Scheme
 				checkVerdict(t, h, name, v.Password, v.Hash, true)
 				for _, a := range v.Also {
 					checkVerdict(t, h, name, a, v.Hash, true)
 				}
 				checkVerdict(t, h, name, v.Wrong, v.Hash, false)
+				for _, r := range v.Refused {
+					checkVerdict(t, h, name, r, v.Hash, false)
+				}
 			}
 		}
 	}
