@@ -92,3 +92,67 @@ func TestUnimplementedSchemesRefusedClearly(t *testing.T) {
 		}
 	}
 }
+
+// TestDovecotSchemePrefixes checks Dovecot's passdb and LDAP's
+// userPassword "{SCHEME}" prefixes, as doveadm pw 2.3.19.1 writes them
+// (testdata/vectors.jsonl): before a crypt(3) or Argon2 string the
+// string verifies as it does without the prefix, Dovecot's own {PBKDF2}
+// (PBKDF2-HMAC-SHA1) verifies, a prefix naming another kind than the
+// string holds is malformed, hostile rounds are refused before any work,
+// and the weak schemes are refused by name.
+func TestDovecotSchemePrefixes(t *testing.T) {
+	h := Default()
+	ctx := context.Background()
+	const pw = "correct horse battery staple"
+	for enc, scheme := range map[string]string{
+		"{SHA512-CRYPT}$6$MCA0AuOOyunVRD.L$QNZ3Y9VJfu6Re9Zlp/8h2gMXYs392Fd2NkJP3OmaQjNln0b8dnNPIT0Wb//oUp3n7iEKmbWOrk2uoDiaadiBW0": "sha512-crypt",
+		"{SHA256-CRYPT}$5$rounds=1000$y1wat7lGjS4A4uEY$9lMyXF8Ygr3g3AXfHG8oeuDBibmOpXKuhCIbaAKKvO9":                                "sha256-crypt",
+		"{BLF-CRYPT}$2y$04$qgyIAtXnBUzyUjCTrYq8YuBhuUp.qSJTjdfy1BAsaM8rUAS4NQSQu":                                                  "bcrypt",
+		"{CRYPT}$2y$05$fZjiSbGPW2Ri1fW9LdQySuVeHe9dpwYwpR2t5p0LAjAfY4FvRi43G":                                                      "bcrypt",
+		"{PBKDF2}$1$gzRrjZayAfbZgP4G$1000$fd20b031b2bb7bd833bf7a0f4b829746f1afaec5":                                                "dovecot-pbkdf2",
+	} {
+		if s, err := Identify(enc); s != scheme || err != nil {
+			t.Errorf("Identify(%q) = %q, %v; want %q", enc, s, err, scheme)
+		}
+		if rehash, err := h.Verify(ctx, pw, enc); err != nil || !rehash {
+			t.Errorf("Verify(%q) = %v, %v; want a match needing rehash", enc, rehash, err)
+		}
+		if _, err := h.Verify(ctx, "not-"+pw, enc); !errors.Is(err, loginkit.ErrMismatch) {
+			t.Errorf("Verify(wrong, %q) = %v; want ErrMismatch", enc, err)
+		}
+	}
+	for _, enc := range []string{
+		"{SHA512-CRYPT}$5$rounds=1000$y1wat7lGjS4A4uEY$9lMyXF8Ygr3g3AXfHG8oeuDBibmOpXKuhCIbaAKKvO9", // the prefix says $6$
+		"{CRYPT}{CRYPT}$2y$05$fZjiSbGPW2Ri1fW9LdQySuVeHe9dpwYwpR2t5p0LAjAfY4FvRi43G",
+		"{PBKDF2}$1$gzRrjZayAfbZgP4G$1000$fd20b031b2bb7bd833bf7a0f4b829746f1afae",   // 19 bytes
+		"{PBKDF2}$2$gzRrjZayAfbZgP4G$1000$fd20b031b2bb7bd833bf7a0f4b829746f1afaec5", // version
+		"{PBKDF2}$1$gzRrjZayAfbZgP4G$0$fd20b031b2bb7bd833bf7a0f4b829746f1afaec5",
+		"{ARGON2ID}$argon2i$v=19$m=256,p=1,t=1$9U16bSURsBuu+RqjP6xo7A$8did9w",
+	} {
+		if _, err := h.Verify(ctx, pw, enc); !errors.Is(err, loginkit.ErrUnknownHashFormat) || errors.Is(err, ErrRefusedScheme) {
+			t.Errorf("Verify(%q) = %v; want ErrUnknownHashFormat", enc, err)
+		}
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel() // any hashing would end in the context's error
+	for _, enc := range []string{
+		"{PBKDF2}$1$gzRrjZayAfbZgP4G$99999999999$fd20b031b2bb7bd833bf7a0f4b829746f1afaec5",
+		"{SHA512-CRYPT}$6$rounds=999999999$saltsalt$" + sha512Sum,
+		"{ARGON2ID}$argon2id$v=19$m=4294967295,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
+	} {
+		if _, err := h.Verify(cancelled, pw, enc); !errors.Is(err, loginkit.ErrUnsafeHashParams) {
+			t.Errorf("Verify(%q) = %v; want ErrUnsafeHashParams before any work", enc, err)
+		}
+	}
+	for enc, scheme := range map[string]string{
+		"{MD5-CRYPT}$1$vyFoRkV7$2n3DJSxOESygGkUJnT87s0":       "md5-crypt",
+		"{DES-CRYPT}iczUo5t3tEewE":                            "des-crypt",
+		"{PLAIN}correct horse battery staple":                 "ldap-plain",
+		"{SSHA512}oiXHs0czVG8BcTRL+GoAIC0fa+kkamPtXVCzGdR6Mh": "ldap-ssha512",
+	} {
+		_, err := h.Verify(cancelled, pw, enc)
+		if s, ierr := Identify(enc); s != scheme || !errors.Is(err, ErrRefusedScheme) || !errors.Is(ierr, ErrRefusedScheme) {
+			t.Errorf("Identify(%q) = %q, %v, Verify = %v; want %q and ErrRefusedScheme", enc, s, ierr, err, scheme)
+		}
+	}
+}
