@@ -188,6 +188,9 @@ func parseFormat(e string) (spec, error) {
 		if s, err, ok := parseSpring(e); ok {
 			return s, err
 		}
+		if s, err, ok := parseSchemePrefix(e); ok {
+			return s, err
+		}
 	case (len(e) == 80 || len(e) == 96) && isHex(e):
 		return parseSpringRawHex(e)
 	case (len(e) == 56 || len(e) == 64) && !isHex(e):
