@@ -67,15 +67,29 @@
 //     keyed "wp-sha384") of the password: "wordpress-bcrypt";
 //   - SHA-crypt $5$ and $6$, with rounds= or the default 5000 (glibc,
 //     libxcrypt, passlib's sha256_crypt and sha512_crypt): "sha256-crypt",
-//     "sha512-crypt".
+//     "sha512-crypt";
+//   - Dovecot's passdb and LDAP's userPassword "{SCHEME}" prefixes before
+//     those strings: {CRYPT}, {SHA256-CRYPT}, {SHA512-CRYPT},
+//     {BLF-CRYPT}, {ARGON2I}, {ARGON2ID} (named as the string without
+//     them; the string must be of the kind the prefix names), and
+//     Dovecot's {PBKDF2}$1$salt$rounds$hex, PBKDF2-HMAC-SHA1:
+//     "dovecot-pbkdf2".
+//
+// Argon2 tags (hashes) of any length from Argon2's minimum of 4 bytes are
+// read, as npm argon2's hashLength and argon2-cffi's hash_len write them;
+// this package writes 32.
 //
 // Weak legacy schemes are recognised and refused with an error matching
 // [ErrRefusedScheme] (and loginkit.ErrUnknownHashFormat), and Identify
-// names them, so that an import reports them: plaintext (Spring's {noop}),
-// one fast digest (Spring's {MD5}, {SHA-1}, {SHA-256}, {MD4}, {ldap} and
-// raw "{salt}hex", LDAP {SSHA}, bare hex MD5/SHA-1/SHA-256/SHA-512
-// digests), MD5-crypt $1$ and Apache $apr1$. Their users must reset their
-// password.
+// names them, so that an import reports them: plaintext (Spring's {noop},
+// Dovecot's {PLAIN}), one fast digest (Spring's {MD5}, {SHA-1},
+// {SHA-256}, {MD4}, {ldap} and raw "{salt}hex", LDAP and Dovecot {SSHA},
+// {SSHA512} and the like, bare hex MD5/SHA-1/SHA-256/SHA-512 digests, the
+// NT hash $3$), MD5-crypt $1$ and Apache $apr1$, Sun's $md5$, NetBSD's
+// $sha1$, DES and BSDi crypt. So are the formats met in imports that this
+// package does not implement: Argon2d, yescrypt $y$ and $gy$ (libxcrypt's
+// default for shadow files), scrypt crypt $7$, crypt_blowfish's buggy
+// $2x$. Their users must reset their password.
 //
 // An unknown, truncated or malformed hash string is an error matching
 // loginkit.ErrUnknownHashFormat; a well-formed one whose parameters exceed

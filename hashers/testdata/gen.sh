@@ -27,6 +27,7 @@ WP68_ROOT=${WP68_ROOT:?set WP68_ROOT to usr/share/wordpress of an unpacked WordP
   "$PYDEB" gen_edge_crypt.py
   WP_PHPASS="$WP_PHPASS" WP68_ROOT="$WP68_ROOT" php gen_edge.php
   NODE_PATH="$NODE_MODULES" node gen_edge.js
+  DOVEADM=${DOVEADM:?set DOVEADM to a doveadm pw command (see README.md)} "$PYDEB" gen_dovecot.py
 } > vectors.jsonl.tmp
 mv vectors.jsonl.tmp vectors.jsonl
 wc -l vectors.jsonl
