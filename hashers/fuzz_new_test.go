@@ -88,3 +88,7 @@ func itoa64(v uint64) string {
 	}
 	return itoa64(v/10) + string(rune('0'+v%10))
 }
+
+// FuzzSchemePrefix fuzzes Dovecot's and LDAP's "{SCHEME}" prefixes and
+// Dovecot's {PBKDF2} layout.
+func FuzzSchemePrefix(f *testing.F) { fuzzFormat(f, "{") }
