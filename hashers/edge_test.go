@@ -156,3 +156,43 @@ func TestDovecotSchemePrefixes(t *testing.T) {
 		}
 	}
 }
+
+// TestPasslibLDAPPBKDF2 checks passlib's ldap_pbkdf2_sha1, _sha256 and
+// _sha512 (passlib 1.7.4, testdata/vectors.jsonl): "{PBKDF2}",
+// "{PBKDF2-SHA256}" and "{PBKDF2-SHA512}" before passlib's PBKDF2 layout
+// without its "$pbkdf2…$" ident. They verify as the unprefixed layout
+// does; "{PBKDF2}" followed by "$" stays Dovecot's.
+func TestPasslibLDAPPBKDF2(t *testing.T) {
+	h := Default()
+	ctx := context.Background()
+	const pw = "correct horse battery staple"
+	for enc, scheme := range map[string]string{
+		"{PBKDF2}1000$9j4nRCildM4Zg9D6/39PKQ$0532JT5CrJ4EEozWT/ADyicpaY8":                                                                   "passlib-pbkdf2-sha1",
+		"{PBKDF2-SHA256}1000$o3QuxXjPuZcyhpDS.h/DmA$KATjs1ytLU9v5lCMrcKb9aHYvomvEinhcN3zX2rilnI":                                            "passlib-pbkdf2-sha256",
+		"{PBKDF2-SHA512}1000$b02pdU7pXctZa61VSsmZkw$fstnQTUGVpAEwBSz6H2roW9WPDtZjLV67PE3wSSeyOQHHe5HgQ3DEHHY2c/jwbwO4NQk752862ltenn4kEOF5g": "passlib-pbkdf2-sha512",
+	} {
+		if s, err := Identify(enc); s != scheme || err != nil {
+			t.Errorf("Identify(%q) = %q, %v; want %q", enc, s, err, scheme)
+		}
+		if rehash, err := h.Verify(ctx, pw, enc); err != nil || !rehash {
+			t.Errorf("Verify(%q) = %v, %v; want a match needing rehash", enc, rehash, err)
+		}
+		if _, err := h.Verify(ctx, "not-"+pw, enc); !errors.Is(err, loginkit.ErrMismatch) {
+			t.Errorf("Verify(wrong, %q) = %v; want ErrMismatch", enc, err)
+		}
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := h.Verify(cancelled, pw, "{PBKDF2-SHA256}99999999999$o3QuxXjPuZcyhpDS.h/DmA$KATjs1ytLU9v5lCMrcKb9aHYvomvEinhcN3zX2rilnI"); !errors.Is(err, loginkit.ErrUnsafeHashParams) {
+		t.Errorf("hostile {PBKDF2-SHA256} iterations: %v; want ErrUnsafeHashParams before any work", err)
+	}
+	for _, enc := range []string{
+		"{PBKDF2-SHA256}i=1000$o3QuxXjPuZcyhpDS.h/DmA$KATjs1ytLU9v5lCMrcKb9aHYvomvEinhcN3zX2rilnI", // this package's layout, not passlib's
+		"{PBKDF2-SHA256}1000$o3QuxXjPuZcyhpDS.h/DmA$KATjs1ytLU9v5lCMrcKb9aHYvomvEinhcN3zX2ril",
+		"{PBKDF2-MD5}1000$o3QuxXjPuZcyhpDS.h/DmA$KATjs1ytLU9v5lCMrcKb9aHYvomvEinhcN3zX2rilnI",
+	} {
+		if _, err := h.Verify(ctx, pw, enc); !errors.Is(err, loginkit.ErrUnknownHashFormat) {
+			t.Errorf("Verify(%q) = %v; want ErrUnknownHashFormat", enc, err)
+		}
+	}
+}

@@ -161,6 +161,38 @@ def phpbb():
             emit(lib, "phpass", pw, phpass.using(rounds=log2, ident=ident).hash(pw), phpass.verify, slow=log2 > 16)
 
 
+def ldap():
+    # passlib's ldap_* wrappers: "{CRYPT}" before crypt(3) strings,
+    # "{PBKDF2}", "{PBKDF2-SHA256}", "{PBKDF2-SHA512}" before its PBKDF2
+    # layout, and the salted digests it writes for LDAP.
+    import passlib
+    from passlib import hash as H
+    lib = "passlib " + passlib.__version__
+    for pw in PASSWORDS:
+        for name, scheme, rounds in (("ldap_pbkdf2_sha1", "passlib-pbkdf2-sha1", 1000),
+                                     ("ldap_pbkdf2_sha256", "passlib-pbkdf2-sha256", 1000),
+                                     ("ldap_pbkdf2_sha512", "passlib-pbkdf2-sha512", 1000),
+                                     ("ldap_sha256_crypt", "sha256-crypt", 1000),
+                                     ("ldap_sha512_crypt", "sha512-crypt", 1000)):
+            h = getattr(H, name)
+            emit(lib, scheme, pw, h.using(rounds=rounds).hash(pw), h.verify)
+        h = H.ldap_bcrypt
+        b = pw.encode()
+        also = [pw + "more"] if len(b) > 72 else []
+        extra = [b[:71].decode()] if len(b) > 72 else refused(pw)
+        emit(lib, "bcrypt", pw, h.using(rounds=4).hash(pw), h.verify, also=also, extra_refused=extra)
+    pw = PASSWORDS[0]
+    for name, scheme in (("ldap_md5_crypt", "md5-crypt"), ("ldap_sha1_crypt", "sha1-crypt"),
+                         ("ldap_des_crypt", "des-crypt"), ("ldap_bsdi_crypt", "bsdi-crypt"),
+                         ("ldap_salted_sha256", "ldap-ssha256"), ("ldap_salted_sha512", "ldap-ssha512"),
+                         ("ldap_hex_md5", "spring-md5")):
+        h = getattr(H, name)
+        x = h.hash(pw)
+        assert h.verify(pw, x) and not h.verify(wrong(pw), x)
+        print(json.dumps({"lib": lib, "scheme": scheme, "password": pw, "wrong": wrong(pw), "hash": x,
+                          "default": False, "also": [], "refused": [], "refused_scheme": True}))
+
+
 MKPASSWD = subprocess.run(["mkpasswd", "--version"], capture_output=True, text=True).stdout.split("\n")[0] + " (libxcrypt)"
 OPENSSL = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.split(" (")[0].strip() + " passwd"
 
@@ -169,3 +201,4 @@ if __name__ == "__main__":
     bcrypt_xcrypt()
     phpbb()
     refused_schemes()
+    ldap()
