@@ -71,9 +71,12 @@
 //   - Dovecot's passdb and LDAP's userPassword "{SCHEME}" prefixes before
 //     those strings: {CRYPT}, {SHA256-CRYPT}, {SHA512-CRYPT},
 //     {BLF-CRYPT}, {ARGON2I}, {ARGON2ID} (named as the string without
-//     them; the string must be of the kind the prefix names), and
-//     Dovecot's {PBKDF2}$1$salt$rounds$hex, PBKDF2-HMAC-SHA1:
-//     "dovecot-pbkdf2".
+//     them; the string must be of the kind the prefix names; passlib's
+//     ldap_*_crypt write {CRYPT} too), Dovecot's
+//     {PBKDF2}$1$salt$rounds$hex, PBKDF2-HMAC-SHA1: "dovecot-pbkdf2", and
+//     passlib's ldap_pbkdf2_sha1, _sha256 and _sha512, {PBKDF2},
+//     {PBKDF2-SHA256} and {PBKDF2-SHA512} before passlib's PBKDF2 layout
+//     without its ident: "passlib-pbkdf2-sha1" (-sha256, -sha512).
 //
 // Argon2 tags (hashes) of any length from Argon2's minimum of 4 bytes are
 // read, as npm argon2's hashLength and argon2-cffi's hash_len write them;

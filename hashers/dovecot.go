@@ -29,8 +29,9 @@ var schemePrefixWeak = map[string]bool{
 	"CRAM-MD5": true, "HMAC-MD5": true, "DIGEST-MD5": true, "OTP": true, "SCRAM-SHA-1": true, "SCRAM-SHA-256": true,
 }
 
-// parseSchemePrefix reads Dovecot's and LDAP's "{SCHEME}hash", or returns
-// ok=false for braces that hold none of their schemes.
+// parseSchemePrefix reads Dovecot's and LDAP's "{SCHEME}hash" (passlib's
+// ldap_* wrappers too), or returns ok=false for braces that hold none of
+// their schemes.
 func parseSchemePrefix(e string) (s spec, err error, ok bool) {
 	id, rest, found := strings.Cut(e[1:], "}")
 	if !found {
@@ -44,8 +45,19 @@ func parseSchemePrefix(e string) (s spec, err error, ok bool) {
 		return s, err, true
 	}
 	switch {
-	case id == "PBKDF2":
+	case id == "PBKDF2" && hasPrefix(rest, "$"):
 		s, err := parseDovecotPBKDF2(rest)
+		return s, err, true
+	case id == "PBKDF2", id == "PBKDF2-SHA256", id == "PBKDF2-SHA512":
+		// passlib's ldap_pbkdf2_*: its $pbkdf2…$ layout without the ident.
+		d, name, ident := digestSHA1, "passlib-pbkdf2-sha1", "$pbkdf2$"
+		switch id {
+		case "PBKDF2-SHA256":
+			d, name, ident = digestSHA256, "passlib-pbkdf2-sha256", "$pbkdf2-sha256$"
+		case "PBKDF2-SHA512":
+			d, name, ident = digestSHA512, "passlib-pbkdf2-sha512", "$pbkdf2-sha512$"
+		}
+		s, err := parsePBKDF2Dollar(ident+rest, ident, d, "", name)
 		return s, err, true
 	case schemePrefixWeak[id]:
 		s, err := refused("ldap-"+strings.ToLower(id), "{"+id+"} is plaintext, one fast digest or a challenge-response secret, far too weak to keep; have the user reset the password")
