@@ -110,6 +110,10 @@ func TestDovecotSchemePrefixes(t *testing.T) {
 		"{BLF-CRYPT}$2y$04$qgyIAtXnBUzyUjCTrYq8YuBhuUp.qSJTjdfy1BAsaM8rUAS4NQSQu":                                                  "bcrypt",
 		"{CRYPT}$2y$05$fZjiSbGPW2Ri1fW9LdQySuVeHe9dpwYwpR2t5p0LAjAfY4FvRi43G":                                                      "bcrypt",
 		"{PBKDF2}$1$gzRrjZayAfbZgP4G$1000$fd20b031b2bb7bd833bf7a0f4b829746f1afaec5":                                                "dovecot-pbkdf2",
+		// Dovecot reads scheme names case-insensitively, and LDAP
+		// entries often spell {CRYPT} in lower case.
+		"{crypt}$2y$05$fZjiSbGPW2Ri1fW9LdQySuVeHe9dpwYwpR2t5p0LAjAfY4FvRi43G":                       "bcrypt",
+		"{Sha256-Crypt}$5$rounds=1000$y1wat7lGjS4A4uEY$9lMyXF8Ygr3g3AXfHG8oeuDBibmOpXKuhCIbaAKKvO9": "sha256-crypt",
 	} {
 		if s, err := Identify(enc); s != scheme || err != nil {
 			t.Errorf("Identify(%q) = %q, %v; want %q", enc, s, err, scheme)
