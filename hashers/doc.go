@@ -68,8 +68,8 @@
 //   - SHA-crypt $5$ and $6$, with rounds= or the default 5000 (glibc,
 //     libxcrypt, passlib's sha256_crypt and sha512_crypt): "sha256-crypt",
 //     "sha512-crypt";
-//   - Dovecot's passdb and LDAP's userPassword "{SCHEME}" prefixes before
-//     those strings: {CRYPT}, {SHA256-CRYPT}, {SHA512-CRYPT},
+//   - Dovecot's passdb and LDAP's userPassword "{SCHEME}" prefixes (in
+//     any case, as Dovecot reads them) before those strings: {CRYPT}, {SHA256-CRYPT}, {SHA512-CRYPT},
 //     {BLF-CRYPT}, {ARGON2I}, {ARGON2ID} (named as the string without
 //     them; the string must be of the kind the prefix names; passlib's
 //     ldap_*_crypt write {CRYPT} too), Dovecot's

@@ -37,6 +37,9 @@ func parseSchemePrefix(e string) (s spec, err error, ok bool) {
 	if !found {
 		return spec{}, nil, false
 	}
+	// Dovecot reads scheme names case-insensitively, and LDAP entries
+	// often hold "{crypt}". (Spring's lower-case ids were read before.)
+	id = asciiUpper(id)
 	if inner, known := schemePrefixInner[id]; known {
 		if !inner(rest) {
 			return spec{}, unknown("{%s} does not hold a %s hash", id, strings.ToLower(id)), true
@@ -83,4 +86,15 @@ func parseDovecotPBKDF2(e string) (spec, error) {
 		return spec{}, unknown("%s: expected 40 hex digits", scheme)
 	}
 	return spec{scheme: scheme, algo: algoPBKDF2, iter: iter, digest: digestSHA1, salt: []byte(parts[2]), key: key}, nil
+}
+
+// asciiUpper upper-cases the ASCII letters of s, and only those.
+func asciiUpper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
 }
