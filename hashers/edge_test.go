@@ -71,6 +71,14 @@ func TestUnimplementedSchemesRefusedClearly(t *testing.T) {
 		"./DA5yokVJ1R2":                        "des-crypt",
 		"$3$$1b9d5effd34ac283c8efe2eacaea8bbc": "nthash",
 		"$2x$04$abcdefghijklmnopqrstuu7EJV7kdjBBQxyb0HjTh9KS7.Lah/6CG": "bcrypt-2x",
+		// Spring's Argon2PasswordEncoder reads Argon2d too (it writes
+		// argon2id).
+		"{argon2}$argon2d$v=19$m=1024,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA": "argon2d",
+		// Drupal 7's own SHA-512 phpass variant (55 characters), and
+		// its "U" mark of a phpass hash of an MD5 digest (Drupal 6
+		// upgrades); these two are of that shape, not made by Drupal.
+		"$S$DsaltsaltAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA": "drupal7-sha512",
+		"U$P$BsaltsaltAAAAAAAAAAAAAAAAAAAAAA":                     "drupal7-md5-upgraded",
 	} {
 		rehash, err := h.Verify(ctx, "correct horse battery staple", enc)
 		if rehash || !errors.Is(err, ErrRefusedScheme) || !errors.Is(err, loginkit.ErrUnknownHashFormat) {
