@@ -92,7 +92,8 @@
 // $sha1$, DES and BSDi crypt. So are the formats met in imports that this
 // package does not implement: Argon2d, yescrypt $y$ and $gy$ (libxcrypt's
 // default for shadow files), scrypt crypt $7$, crypt_blowfish's buggy
-// $2x$. Their users must reset their password.
+// $2x$, Drupal 7's own $S$ and its U$ marks. Their users must reset their
+// password.
 //
 // An unknown, truncated or malformed hash string is an error matching
 // loginkit.ErrUnknownHashFormat; a well-formed one whose parameters exceed

@@ -15,7 +15,7 @@ import (
 // {SSHA}, bare hex MD5/SHA-1/SHA-256/SHA-512), MD5-crypt $1$, Apache
 // $apr1$, Sun's $md5$, NetBSD's $sha1$, DES and BSDi crypt, NT-hash $3$)
 // and ones it does not implement (Argon2d, yescrypt $y$ and $gy$, scrypt
-// crypt $7$, crypt_blowfish's buggy $2x$). Such an error also matches
+// crypt $7$, crypt_blowfish's buggy $2x$, Drupal 7's $S$ and U$). Such an error also matches
 // loginkit.ErrUnknownHashFormat, so a login against it fails like one
 // against any unreadable hash; Identify returns the scheme's name with
 // it, so that an import can report what it refused and why. Users with
@@ -53,6 +53,10 @@ func parseLegacy(e string) (s spec, err error, ok bool) {
 		s, err = refused("bsdi-crypt", "BSDi crypt (_) is DES-based, reads 8 characters of the password, far too weak to keep; have the user reset the password")
 	case len(e) == 13 && isCrypt64(e):
 		s, err = refused("des-crypt", "traditional DES crypt reads 8 characters of the password, far too weak to keep; have the user reset the password")
+	case hasPrefix(e, "$S$") && len(e) == 55 && isCrypt64(e[3:4]):
+		s, err = refused("drupal7-sha512", "Drupal 7's $S$ (iterated SHA-512, phpass-style) is not implemented by this package; have the user reset the password")
+	case hasPrefix(e, "U$P$"), hasPrefix(e, "U$H$"), hasPrefix(e, "U$S$"):
+		s, err = refused("drupal7-md5-upgraded", "Drupal's U$ hashes (of the MD5 digest of the password, upgraded from Drupal 6) are not implemented by this package; have the user reset the password")
 	case hasPrefix(e, "$apr1$"):
 		s, err = refused("apr1-md5", "Apache's $apr1$ is MD5-crypt, 1000 rounds of MD5, too weak to keep; have the user reset the password")
 	case hasPrefix(e, "{SSHA}"), hasPrefix(e, "{SHA}"), hasPrefix(e, "{SMD5}"), hasPrefix(e, "{MD5}"):

@@ -81,7 +81,8 @@ func refusedByDesign(id string) bool {
 	case "spring-noop", "spring-md4", "spring-md5", "spring-sha-1", "spring-sha-256", "spring-sha-384", "spring-sha-512",
 		"spring-ldap", "spring-message-digest", "md5-crypt", "apr1-md5",
 		"sun-md5-crypt", "sha1-crypt", "des-crypt", "bsdi-crypt", "nthash",
-		"argon2d", "yescrypt", "gost-yescrypt", "scrypt-crypt", "bcrypt-2x":
+		"argon2d", "yescrypt", "gost-yescrypt", "scrypt-crypt", "bcrypt-2x",
+		"drupal7-sha512", "drupal7-md5-upgraded":
 		return true
 	}
 	return strings.HasPrefix(id, "ldap-") || strings.HasPrefix(id, "unsalted-")
