@@ -42,12 +42,14 @@ def refused(pw):
     return out
 
 
-def emit(scheme, pw, h, bcrypt=False, refused_scheme=False):
+def emit(scheme, pw, h, bcrypt=False, refused_scheme=False, slow=False):
     assert pw_check(h, pw) and not pw_check(h, wrong(pw)), h
     row = {"lib": LIB, "scheme": scheme, "password": pw, "wrong": wrong(pw), "hash": h,
            "default": False, "also": [], "refused": []}
     if refused_scheme:
         row["refused_scheme"] = True
+    if slow:
+        row["slow"] = True
     elif bcrypt and len(pw.encode()) > 72:
         row["also"] = [pw + "more"]
         row["refused"] = [pw.encode()[:71].decode()]
@@ -69,8 +71,8 @@ if __name__ == "__main__":
     pw = PASSWORDS[0]
     emit("bcrypt", pw, pw_hash("CRYPT", pw), bcrypt=True)  # {CRYPT}: libxcrypt's bcrypt, cost 5
     emit("dovecot-pbkdf2", pw, pw_hash("PBKDF2", pw))  # 5000 rounds, its default
-    emit("argon2id", pw, pw_hash("ARGON2ID", pw))  # m=65536, t=3, p=1
-    emit("argon2i", PASSWORDS[2], pw_hash("ARGON2I", PASSWORDS[2]))
+    emit("argon2id", pw, pw_hash("ARGON2ID", pw), slow=True)  # m=65536, t=3, p=1
+    emit("argon2i", PASSWORDS[2], pw_hash("ARGON2I", PASSWORDS[2]), slow=True)  # m=32768, t=4
     # Weak or unimplemented: one fast digest, plaintext, challenge-response
     # secrets, MD5-crypt.
     for scheme in ("MD5-CRYPT", "DES-CRYPT", "SHA1", "SSHA", "SHA256", "SSHA256", "SHA512", "SSHA512",

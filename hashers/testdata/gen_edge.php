@@ -70,7 +70,7 @@ $pv = fn($pw, $h) => password_verify($pw, $h);
 foreach (range(4, 12) as $cost) {
     $pws = $cost <= 5 ? $passwords : [$passwords[$cost % count($passwords)]];
     foreach ($pws as $pw) {
-        emit($php, "bcrypt", $pw, password_hash($pw, PASSWORD_BCRYPT, ["cost" => $cost]), $pv, true, $cost > 8);
+        emit($php, "bcrypt", $pw, password_hash($pw, PASSWORD_BCRYPT, ["cost" => $cost]), $pv, true, $cost > 6);
     }
 }
 foreach ([
