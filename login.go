@@ -117,16 +117,21 @@ func (m *Manager[U]) login(w http.ResponseWriter, r *http.Request, c *reqState[U
 		}
 		s.Values[forcedValue] = "1"
 	}
-	if err := m.startSession(ctx, w, s, token); err != nil {
-		return fmt.Errorf("loginkit: login: %w", err)
-	}
-	issued := ""
+	var deadline time.Time
 	if opts.Remember {
 		d := opts.RememberFor
 		if d <= 0 {
 			d = m.remember.Duration
 		}
-		sel, err := m.issueRemember(ctx, w, u, now, now.Add(d))
+		deadline = now.Add(d)
+		s.Values = m.withRememberDeadline(s.Values, deadline)
+	}
+	if err := m.startSession(ctx, w, s, token); err != nil {
+		return fmt.Errorf("loginkit: login: %w", err)
+	}
+	issued := ""
+	if opts.Remember {
+		sel, err := m.issueRemember(ctx, w, u, now, deadline)
 		if err != nil {
 			m.deleteSession(ctx, s)
 			m.cookie.clear(w, m.cookie.session)
@@ -368,6 +373,7 @@ func (m *Manager[U]) keepCurrent(w http.ResponseWriter, r *http.Request, st *sta
 	// The remember cookie is deleted below, with every remember token:
 	// the session no longer stands for a remembered login.
 	s.Remembered = false
+	delete(s.Values, rememberDeadlineValue)
 	if err := m.rotate(ctx, w, r, st, s, now); err != nil {
 		return fmt.Errorf("loginkit: keep current session: %w", err)
 	}

@@ -550,8 +550,12 @@ func (m *Manager[U]) loadSession(w http.ResponseWriter, r *http.Request, st *sta
 		return false, false
 	}
 	if m.remember != nil && m.remember.RefreshEachRequest {
+		// The cookie is re-set to expire with the login's remember-me,
+		// never later: a refresh does not extend it.
 		if v, _ := cookieValue(r, m.cookie.remember); v != "" {
-			m.cookie.setRemember(w, v, m.remember.Duration)
+			if left := rememberLeft(s, now); left > 0 {
+				m.cookie.setRemember(w, v, left)
+			}
 		}
 	}
 	st.user, st.authed, st.session = u, true, s
