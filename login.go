@@ -80,6 +80,7 @@ func (m *Manager[U]) Login(w http.ResponseWriter, r *http.Request, u U, opts Log
 	c := m.reqOf(r)
 	if c != nil {
 		c.mu.Lock()
+		c.varyOnCookie()
 	}
 	err := m.login(w, r, c, u, opts, now)
 	if c != nil {

@@ -428,6 +428,16 @@ func addVaryCookie(h http.Header, backing *[1]string) {
 	h.Add("Vary", "Cookie")
 }
 
+// varyOnCookie adds "Vary: Cookie" to the response unless its header was
+// already written: its content now depends on the request's cookies. The
+// load calls it, and so do Login and the second-factor step, which set
+// login cookies without loading.
+func (c *reqState[U]) varyOnCookie() {
+	if !c.wrote {
+		addVaryCookie(c.w.Header(), &c.vary)
+	}
+}
+
 // load fills c.st from the request's cookies and headers.
 func (m *Manager[U]) load(c *reqState[U], r *http.Request) {
 	st := &c.st
@@ -441,7 +451,7 @@ func (m *Manager[U]) load(c *reqState[U], r *http.Request) {
 	if late {
 		w = headerSink{h: http.Header{}}
 	} else {
-		addVaryCookie(c.w.Header(), &c.vary)
+		c.varyOnCookie()
 	}
 	now := m.now().UTC()
 	skipRemember := false

@@ -359,3 +359,75 @@ func TestAttackLibraryValuesDoNotShrinkTheApplicationValueBudget(t *testing.T) {
 		t.Fatalf("a value past MaxValueBytes was accepted: %d", res.StatusCode)
 	}
 }
+
+func TestAttackLoginResponseCachedWithoutVaryCookie(t *testing.T) {
+	// A shared cache keys responses on the URL unless Vary says more. The
+	// README promises Vary: Cookie on every response whose handler asked
+	// for the login — and Login, Logout and SetValue ask. A response that
+	// sets a login cookie without it could be served to someone else.
+	a := newApp(t)
+	withAttackRoutes(a)
+	a.register("ann", "pw-ann-123")
+	a.register("bob", "pw-bob-123")
+	b := a.browser()
+	check := func(what string, res *http.Response) {
+		t.Helper()
+		if len(res.Cookies()) == 0 {
+			t.Fatalf("%s set no cookie; the scenario is wrong", what)
+		}
+		for _, v := range res.Header.Values("Vary") {
+			for f := range strings.SplitSeq(v, ",") {
+				if strings.EqualFold(strings.TrimSpace(f), "Cookie") {
+					return
+				}
+			}
+		}
+		t.Errorf("%s: response sets %d cookies without Vary: Cookie (Vary %q)", what, len(res.Cookies()), res.Header.Values("Vary"))
+	}
+	check("anonymous SetValue", b.do("POST", "/set", "k=a&v=b"))
+	check("login", b.login("ann", "pw-ann-123", true))
+	check("login over a login", b.login("bob", "pw-bob-123", false))
+	check("forced login", b.do("POST", "/force-login", "login=ann"))
+	check("password change", b.do("POST", "/password", "current=pw-ann-123&new=new-pass-456"))
+	check("logout", b.do("POST", "/logout", ""))
+	c := a.browser()
+	check("login from nothing", c.login("bob", "pw-bob-123", true))
+	c.restart()
+	check("restore", c.get("/"))
+	check("logout others", c.do("POST", "/logout-others", ""))
+}
+
+func TestAttackCookieAttributesOnEveryFlow(t *testing.T) {
+	// Every cookie the manager sets or clears, in any flow, is HttpOnly,
+	// Secure, SameSite=Lax and a __Host- cookie (Path=/, no Domain).
+	a := newApp(t, func(b *loginkit.Builder[*user]) { b.Remember(loginkit.RememberOptions{RefreshEachRequest: true}) })
+	withAttackRoutes(a)
+	a.register("ann", "pw-ann-123")
+	b := a.browser()
+	n := 0
+	check := func(what string, res *http.Response) {
+		t.Helper()
+		for _, c := range res.Cookies() {
+			n++
+			if !strings.HasPrefix(c.Name, "__Host-") || !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Domain != "" {
+				t.Errorf("%s: cookie %s has attributes %+v", what, c.Name, c)
+			}
+		}
+	}
+	check("anonymous SetValue", b.do("POST", "/set", "k=a&v=b"))
+	check("login", b.login("ann", "pw-ann-123", true))
+	check("refresh", b.get("/"))
+	check("reauth", b.do("POST", "/reauth", "password=pw-ann-123"))
+	check("logout others", b.do("POST", "/logout-others", ""))
+	check("logout", b.do("POST", "/logout", ""))
+	b.login("ann", "pw-ann-123", true)
+	b.restart()
+	check("restore", b.get("/"))
+	bad := a.browser()
+	bad.cookies[sessionCookie] = &http.Cookie{Name: sessionCookie, Value: "garbage"}
+	bad.cookies[rememberCookie] = &http.Cookie{Name: rememberCookie, Value: "x.y"}
+	check("malformed cookies cleared", bad.get("/"))
+	if n < 10 {
+		t.Fatalf("only %d cookies seen; the scenario is wrong", n)
+	}
+}

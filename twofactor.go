@@ -194,6 +194,7 @@ func (m *Manager[U]) startPending(w http.ResponseWriter, r *http.Request, u U, o
 	if c != nil {
 		c.mu.Lock()
 		defer c.mu.Unlock()
+		c.varyOnCookie()
 	}
 	prev, carried := m.priorSession(r, c, now)
 	m.revokeRequestSession(w, r)
