@@ -6,6 +6,7 @@ package loginkit_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -48,6 +49,18 @@ func withAttackRoutes(a *app) {
 			return
 		}
 		http.Redirect(w, r, a.m.NextOr(r, "/"), http.StatusSeeOther)
+	})
+	mux.HandleFunc("POST /register", func(w http.ResponseWriter, r *http.Request) {
+		u := &user{Name: r.FormValue("username")}
+		u.Username, u.Email = r.FormValue("username"), r.FormValue("email")
+		switch err := a.m.Register(r.Context(), u, r.FormValue("password")); {
+		case err == nil:
+			_, _ = w.Write([]byte("registered"))
+		case errors.Is(err, loginkit.ErrInvalid), errors.Is(err, loginkit.ErrDuplicate):
+			http.Error(w, err.Error(), http.StatusBadRequest)
+		default:
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
 	})
 	mux.HandleFunc("POST /force-login", func(w http.ResponseWriter, r *http.Request) {
 		u, err := a.users.FindByLogin(r.Context(), r.FormValue("login"))
@@ -429,5 +442,35 @@ func TestAttackCookieAttributesOnEveryFlow(t *testing.T) {
 	check("malformed cookies cleared", bad.get("/"))
 	if n < 10 {
 		t.Fatalf("only %d cookies seen; the scenario is wrong", n)
+	}
+}
+
+func TestAttackHugeLoginNameIsInvalidInputNotAStoreError(t *testing.T) {
+	// A login name of 20 KB passes every character rule; PostgreSQL then
+	// refuses it ("index row requires 20016 bytes"), and the application
+	// answers 500 with an ERROR log line per request. Such names must be
+	// refused as invalid input, before any store, by Register and by
+	// Authenticate.
+	a := newApp(t)
+	withAttackRoutes(a)
+	long := strings.Repeat("a1b2c3d4", 2500)
+	b := a.browser()
+	for _, form := range []string{"username=" + long, "email=" + long + "@example.com"} {
+		res := b.do("POST", "/register", form+"&password=pw-123-abc")
+		if res.StatusCode != http.StatusBadRequest {
+			t.Errorf("register %.20s…: status %d, want 400", form, res.StatusCode)
+		}
+	}
+	u := &user{}
+	u.Username = long
+	if err := a.m.Register(context.Background(), u, "pw-123-abc"); !errors.Is(err, loginkit.ErrInvalid) {
+		t.Fatalf("Register of a 20 KB name: %v, want ErrInvalid", err)
+	}
+	if _, err := a.m.Authenticate(context.Background(), long, "pw-123-abc"); !errors.Is(err, loginkit.ErrInvalidCredentials) {
+		t.Fatalf("Authenticate with a 20 KB name: %v, want ErrInvalidCredentials", err)
+	}
+	// A long but reasonable name still works.
+	if res := b.do("POST", "/register", "username="+strings.Repeat("n", 200)+"&password=pw-123-abc"); res.StatusCode != http.StatusOK {
+		t.Fatalf("a 200-byte username was refused: %d %s", res.StatusCode, body(res))
 	}
 }
