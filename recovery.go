@@ -37,7 +37,7 @@ const (
 	// deliveryTimeout bounds one background delivery.
 	deliveryTimeout = time.Minute
 	// maxLoginLen is the longest login name RequestReset looks up.
-	maxLoginLen = 512
+	maxLoginLen = maxLoginNameBytes
 )
 
 // Default rate limits of NewRecovery.
