@@ -474,3 +474,58 @@ func TestAttackHugeLoginNameIsInvalidInputNotAStoreError(t *testing.T) {
 		t.Fatalf("a 200-byte username was refused: %d %s", res.StatusCode, body(res))
 	}
 }
+
+func TestAttackOptionsRequestReachesGuardedHandler(t *testing.T) {
+	// Handlers registered without a method in the pattern see every
+	// method. An OPTIONS request, forged as a CORS preflight or not, must
+	// not run a guarded handler for someone the guard would refuse.
+	a := newApp(t)
+	withAttackRoutes(a)
+	a.register("ann", "pw-ann-123")
+	ran := 0
+	admin := a.m.Guard(loginkit.PolicyFunc(func(_ context.Context, c *loginkit.Check) error {
+		if c.Account == nil || c.Account.Username != "root" {
+			return loginkit.ErrForbidden
+		}
+		return nil
+	}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ran++
+		_, _ = w.Write([]byte("admin data"))
+	}))
+	fresh := a.m.FreshRequired(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ran++ }))
+	required := a.m.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ran++ }))
+	anon := a.browser()
+	ann := a.browser()
+	ann.mustLogin("ann", "pw-ann-123", true)
+	stale := ann.clone()
+	stale.restart()
+	for _, c := range []struct {
+		name string
+		b    *browser
+		h    http.Handler
+	}{
+		{"anonymous, Required", anon, required},
+		{"anonymous, Guard", anon, admin},
+		{"logged in, refused by the policy", ann, admin},
+		{"remembered, FreshRequired", stale, fresh},
+	} {
+		for _, preflight := range []bool{false, true} {
+			r := c.b.request("OPTIONS", "/admin", "")
+			if preflight {
+				r.Header.Set("Origin", "https://evil.example")
+				r.Header.Set("Access-Control-Request-Method", "POST")
+			}
+			rec := httptest.NewRecorder()
+			a.m.Middleware(c.h).ServeHTTP(rec, r)
+			if ran != 0 || rec.Code < 300 {
+				t.Fatalf("%s (preflight %v): OPTIONS ran the guarded handler (status %d, body %q)", c.name, preflight, rec.Code, rec.Body.String())
+			}
+		}
+	}
+	// The guard still lets through the user it accepts.
+	rec := httptest.NewRecorder()
+	a.m.Middleware(required).ServeHTTP(rec, ann.request("OPTIONS", "/admin", ""))
+	if ran != 1 {
+		t.Fatalf("OPTIONS from a logged-in user did not reach Required's handler: %d", rec.Code)
+	}
+}
