@@ -529,3 +529,29 @@ func TestAttackOptionsRequestReachesGuardedHandler(t *testing.T) {
 		t.Fatalf("OPTIONS from a logged-in user did not reach Required's handler: %d", rec.Code)
 	}
 }
+
+func TestAttackSecondFactorResponsesCachedWithoutVaryCookie(t *testing.T) {
+	a := newTFApp(t, loginkit.SecondFactorOptions{})
+	b, secret, _ := a.enrolAnn()
+	b.do("POST", "/logout", "")
+	a.clock.Advance(30 * time.Second)
+	varies := func(res *http.Response) bool {
+		for _, v := range res.Header.Values("Vary") {
+			for f := range strings.SplitSeq(v, ",") {
+				if strings.EqualFold(strings.TrimSpace(f), "Cookie") {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	res := b.login("ann", "pw-ann-123", true)
+	if len(res.Cookies()) == 0 || !varies(res) {
+		t.Fatalf("password step: %d cookies, Vary %q; want the pending cookie with Vary: Cookie", len(res.Cookies()), res.Header.Values("Vary"))
+	}
+	res = a.totpNow(b, secret)
+	if len(res.Cookies()) == 0 || !varies(res) {
+		t.Fatalf("second factor: %d cookies, Vary %q; want the login cookies with Vary: Cookie", len(res.Cookies()), res.Header.Values("Vary"))
+	}
+	wantWho(t, b, "user:ann:fresh")
+}
