@@ -555,3 +555,23 @@ func TestAttackSecondFactorResponsesCachedWithoutVaryCookie(t *testing.T) {
 	}
 	wantWho(t, b, "user:ann:fresh")
 }
+
+func TestAttackIdentityClaimsFreshAfterFreshForExpired(t *testing.T) {
+	// A page that shows sensitive actions when Identity.Fresh is true must
+	// agree with FreshRequired, which refuses a session older than
+	// FreshFor.
+	a := newApp(t, func(b *loginkit.Builder[*user]) { b.FreshFor(10 * time.Minute) })
+	a.register("ann", "pw-ann-123")
+	b := a.browser()
+	b.mustLogin("ann", "pw-ann-123", false)
+	wantWho(t, b, "user:ann:fresh")
+	a.clock.Advance(11 * time.Minute)
+	if res := b.get("/fresh"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("FreshRequired after FreshFor: %d, want the refresh redirect", res.StatusCode)
+	}
+	wantWho(t, b, "user:ann:stale")
+	if res := b.do("POST", "/reauth", "password=pw-ann-123"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reauth: %d", res.StatusCode)
+	}
+	wantWho(t, b, "user:ann:fresh")
+}
