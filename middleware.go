@@ -390,7 +390,9 @@ type Identity[U User] struct {
 	User U
 	// Authenticated reports whether a user is logged in.
 	Authenticated bool
-	// Fresh reports a session created or confirmed by a password check.
+	// Fresh reports a session created or confirmed by a password check
+	// within Builder.FreshFor when that is set: exactly the sessions
+	// FreshRequired admits.
 	Fresh bool
 	// Remembered reports a session restored from a remember cookie.
 	Remembered bool
@@ -404,7 +406,8 @@ func (m *Manager[U]) Identity(r *http.Request) Identity[U] {
 	}
 	id := Identity[U]{User: st.user, Authenticated: true}
 	if s := st.userSession(); s != nil {
-		id.Fresh, id.Remembered = s.Fresh, s.Remembered
+		id.Fresh = s.Fresh && (m.freshMaxAge == 0 || m.isFresh(s, m.now()))
+		id.Remembered = s.Remembered
 	}
 	return id
 }
