@@ -575,3 +575,35 @@ func TestAttackIdentityClaimsFreshAfterFreshForExpired(t *testing.T) {
 	}
 	wantWho(t, b, "user:ann:fresh")
 }
+
+func TestAttackManySmallValuesOverflowTheSessionCookie(t *testing.T) {
+	// MaxValueBytes is the promise on every store, cookiestore included:
+	// values within it fit, whatever their shape (many small ones here),
+	// and the login that carries them still works.
+	cs, err := cookiestore.New(cookiestore.GenerateKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newApp(t, func(b *loginkit.Builder[*user]) { b.Sessions(cs) })
+	withAttackRoutes(a)
+	a.register("ann", "pw-ann-123")
+	b := a.browser()
+	b.userAgent = strings.Repeat("Mozilla/5.0 ", 30) // past the 256 bytes kept
+	b.addr = "[2001:db8::1234:5678:9abc:def0]:443"
+	used := 0
+	n := 0
+	for ; used+len(strconv.Itoa(n))+1 <= loginkit.MaxValueBytes; n++ {
+		k := strconv.Itoa(n)
+		if res := b.do("POST", "/set", "k="+k+"&v=x"); res.StatusCode != http.StatusOK {
+			t.Fatalf("value %d (%d of %d bytes used) refused: %d %s", n, used, loginkit.MaxValueBytes, res.StatusCode, body(res))
+		}
+		used += len(k) + 1
+	}
+	b.mustLogin("ann", "pw-ann-123", true)
+	wantWho(t, b, "user:ann:fresh")
+	for _, k := range []int{0, n / 2, n - 1} {
+		if got := body(b.get("/get?k=" + strconv.Itoa(k))); got != "x" {
+			t.Fatalf("value %d of %d lost through the login: %q", k, n, got)
+		}
+	}
+}
