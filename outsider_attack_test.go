@@ -607,3 +607,23 @@ func TestAttackManySmallValuesOverflowTheSessionCookie(t *testing.T) {
 		}
 	}
 }
+
+func TestAttackResetResponseClearingCookiesCachedWithoutVaryCookie(t *testing.T) {
+	ra := newRecoveryApp(t, nil)
+	ra.register("ivy", "old-password")
+	b := ra.browser()
+	b.mustLogin("ivy", "old-password", true)
+	link := ra.resetLink(ra.browser(), "ivy", "ivy@example.com")
+	res := ra.complete(b, tokenOf(t, link), "new-password")
+	if res.StatusCode != http.StatusOK || len(res.Cookies()) == 0 {
+		t.Fatalf("reset from a logged-in browser: %d, %d cookies; want 200 clearing the login cookies", res.StatusCode, len(res.Cookies()))
+	}
+	for _, v := range res.Header.Values("Vary") {
+		for f := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(f), "Cookie") {
+				return
+			}
+		}
+	}
+	t.Fatalf("reset response clears %d cookies without Vary: Cookie (Vary %q)", len(res.Cookies()), res.Header.Values("Vary"))
+}
