@@ -570,6 +570,7 @@ func (rc *Recovery[U]) completeReset(w http.ResponseWriter, r *http.Request, tok
 	rc.m.revokeRememberCookie(w, r, true)
 	if c := rc.m.reqOf(r); c != nil {
 		c.mu.Lock()
+		c.varyOnCookie()
 		c.st = state[U]{}
 		c.loaded.Store(true)
 		c.mu.Unlock()
