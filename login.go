@@ -352,7 +352,9 @@ func (m *Manager[U]) startSession(ctx context.Context, w http.ResponseWriter, s 
 // sessions, all remember tokens, and (through the session version) any
 // stateless cookie session — and keeps this one, rotated. The remember
 // cookie is deleted too, so the kept session is no longer Remembered. It
-// needs a user store and a user type embedding Account.
+// needs a user store and a user type embedding Account. Put its route
+// behind FreshRequired: otherwise a session restored from a stolen
+// remember cookie could log the owner out everywhere and stay.
 func (m *Manager[U]) LogoutOthers(w http.ResponseWriter, r *http.Request) error {
 	st := m.state(r)
 	if st == nil || st.userSession() == nil {
