@@ -208,3 +208,19 @@ func TestPasslibLDAPPBKDF2(t *testing.T) {
 		}
 	}
 }
+
+// TestSHACryptSaltWithColon checks a SHA-crypt salt holding ':', which
+// PHP's crypt() (its own SHA-crypt, not the C library's) and glibc take
+// as any other byte but "$": the hash verifies. A shadow file could not
+// hold it, an application's database can. The hash was made by PHP
+// 8.2.31's crypt() (testdata/vectors.jsonl).
+func TestSHACryptSaltWithColon(t *testing.T) {
+	const enc = "$6$rounds=1000$x:y$pIBfw8WqHfiPdZcbDmwJBMSNbg2p4gnLX5QDTrrzQWtNauvYkBu1CiA9XylcCe5lYR57l5jW8n2LLhqbGmwfB1"
+	h := Default()
+	if rehash, err := h.Verify(context.Background(), "correct horse battery staple", enc); err != nil || !rehash {
+		t.Errorf("Verify(%q) = %v, %v; want a match needing rehash", enc, rehash, err)
+	}
+	if _, err := h.Verify(context.Background(), "correct horse battery stapl", enc); !errors.Is(err, loginkit.ErrMismatch) {
+		t.Errorf("Verify(wrong, %q) = %v; want ErrMismatch", enc, err)
+	}
+}

@@ -86,6 +86,19 @@ foreach ([
     }
 }
 
+// PHP's own SHA-crypt (crypt() does not call the C library for $5$ and
+// $6$): salts of any bytes but "$" (spaces, punctuation, UTF-8), rounds=
+// written with a leading zero (PHP writes the number back without it),
+// the empty salt.
+$cr = fn($pw, $h) => hash_equals($h, crypt($pw, $h));
+foreach (["\$5\$a b!\$", "\$6\$#%&*()[]{}\$", "\$5\$s\u{e4}lz\$", "\$6\$rounds=01000\$ab\$", "\$5\$\$", "\$6\$rounds=1000\$x:y\$"] as $i => $setting) {
+    foreach ([$passwords[$i % count($passwords)], $passwords[($i + 3) % count($passwords)]] as $pw) {
+        $h = crypt($pw, $setting);
+        if (strlen($h) < 13) { fwrite(STDERR, "crypt refused $setting\n"); exit(1); }
+        emit($php . " crypt()", $h[1] === "5" ? "sha256-crypt" : "sha512-crypt", $pw, $h, $cr, false);
+    }
+}
+
 // WordPress's class-phpass.php.
 if (getenv("WP_PHPASS")) {
     require getenv("WP_PHPASS");
