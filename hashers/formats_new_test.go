@@ -108,7 +108,7 @@ func TestNewFormatsMalformed(t *testing.T) {
 		"$5$salt$" + sha256Sum[1:] + "!",
 		"$5$salt",
 		"$5$a$b$c$d",
-		"$6$rounds=5000$sa:lt$" + sha512Sum,
+		"$6$rounds=5000$sa\x00lt$" + sha512Sum,
 		// phpass
 		"$P$B" + "saltsalt" + phpSum[1:],
 		"$P$." + "saltsalt" + phpSum, // 2^0: below phpass's 7

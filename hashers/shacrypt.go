@@ -40,7 +40,7 @@ var (
 
 // parseSHACrypt reads $5$[rounds=N$]salt$hash and $6$[rounds=N$]salt$hash.
 // Rounds outside 1000..999,999,999 (which glibc would have clamped, so no
-// implementation writes them) and salts over 16 characters are malformed;
+// implementation writes them) and salts over 16 bytes are malformed;
 // rounds above the Limits' MaxIterations are refused by checkLimits.
 func parseSHACrypt(e string) (spec, error) {
 	scheme, d, hashLen := "sha256-crypt", digestSHA256, 43
@@ -68,8 +68,10 @@ func parseSHACrypt(e string) (spec, error) {
 		return spec{}, unknown("%s: expected %s[rounds=N$]salt$hash", scheme, e[:3])
 	}
 	salt, sum := parts[0], parts[1]
-	if len(salt) > shaCryptMaxSalt || strings.ContainsAny(salt, ":\n\x00") {
-		return spec{}, unknown("%s: salt longer than %d characters or with a separator", scheme, shaCryptMaxSalt)
+	// Any byte but "$" may be in a salt (PHP's crypt() and glibc take
+	// ':' and spaces); NUL cannot, C strings end there.
+	if len(salt) > shaCryptMaxSalt || strings.IndexByte(salt, 0) >= 0 {
+		return spec{}, unknown("%s: salt longer than %d bytes or with a NUL byte", scheme, shaCryptMaxSalt)
 	}
 	if len(sum) != hashLen {
 		return spec{}, unknown("%s: hash of %d characters, want %d", scheme, len(sum), hashLen)
