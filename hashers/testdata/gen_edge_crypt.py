@@ -86,6 +86,17 @@ def shacrypt():
         # such hash exists; the Go tests refuse them as malformed or unsafe.
         for bad in ("rounds=999", "rounds=1", "rounds=1000000000", "rounds=01000"):
             assert crypt.crypt("x", "$%s$%s$salt" % (ident, bad)).startswith("*"), bad
+    # OpenSSL's own SHA-crypt (openssl passwd -5/-6), rounds= in the salt
+    # argument included.
+    for i, pw in enumerate(PASSWORDS):
+        if pw == "":
+            continue  # openssl passwd reads no empty password from its arguments
+        for flag, name in (("-5", "sha256-crypt"), ("-6", "sha512-crypt")):
+            salt = ("rounds=2000$sal", "", "./openssl./", "rounds=5000$abc", "x")[i % 5]
+            args = ["openssl", "passwd", flag] + (["-salt", salt] if salt else []) + [pw]
+            h = subprocess.run(args, capture_output=True, text=True, check=True).stdout.strip()
+            assert h.startswith("$"), (args, h)
+            emit(OPENSSL, name, pw, h, sha_both)
     # mkpasswd with a salt of its own choosing and -S/-R.
     for pw in PASSWORDS:
         for method, name in (("sha-256", "sha256-crypt"), ("sha-512", "sha512-crypt")):
