@@ -44,6 +44,11 @@ var hostileNew = []string{
 	"{argon2@SpringSecurity_v5_8}$argon2id$v=19$m=1073741824,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA", //
 	"{bcrypt}$2a$31$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234",                                    // Spring bcrypt cost 31
 	"$wp$2y$31$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234",                                         // WordPress 6.8 bcrypt cost 31
+	"{PBKDF2}$1$gzRrjZayAfbZgP4G$99999999999$fd20b031b2bb7bd833bf7a0f4b829746f1afaec5",                        // Dovecot PBKDF2 rounds
+	"{PBKDF2-SHA256}99999999999$o3QuxXjPuZcyhpDS.h/DmA$KATjs1ytLU9v5lCMrcKb9aHYvomvEinhcN3zX2rilnI",           // passlib LDAP PBKDF2
+	"{SHA512-CRYPT}$6$rounds=999999999$saltsalt$" + sha512Sum,                                                 // Dovecot SHA-crypt
+	"{crypt}$2y$31$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234",                                     // LDAP bcrypt cost 31
+	"$argon2i$v=19$m=4294967295,p=1,t=1$c2FsdHNhbHRzYWx0$aGFzaA",                                              // 4-byte tag, 4 TiB
 }
 
 func init() { hostile = append(hostile, hostileNew...) }
@@ -53,7 +58,8 @@ func init() { hostile = append(hostile, hostileNew...) }
 // fallback, recognised it).
 func TestNewFormatsHostileNamed(t *testing.T) {
 	want := []string{"sha512-crypt", "sha256-crypt", "sha256-crypt", "phpass", "phpass", "spring-scrypt", "spring-scrypt",
-		"spring-scrypt", "spring-scrypt", "spring-scrypt", "argon2id", "argon2id", "spring-argon2", "spring-argon2", "spring-bcrypt", "wordpress-bcrypt"}
+		"spring-scrypt", "spring-scrypt", "spring-scrypt", "argon2id", "argon2id", "spring-argon2", "spring-argon2", "spring-bcrypt", "wordpress-bcrypt",
+		"dovecot-pbkdf2", "passlib-pbkdf2-sha256", "sha512-crypt", "bcrypt", "argon2i"}
 	for i, enc := range hostileNew {
 		s, err := Identify(enc)
 		if s != want[i] || !errors.Is(err, loginkit.ErrUnsafeHashParams) {
