@@ -65,8 +65,10 @@
 //     passlib's phpass): "phpass";
 //   - WordPress 6.8 and later: $wp$2y$…, bcrypt of base64(HMAC-SHA384
 //     keyed "wp-sha384") of the password: "wordpress-bcrypt";
-//   - SHA-crypt $5$ and $6$, with rounds= or the default 5000 (glibc,
-//     libxcrypt, passlib's sha256_crypt and sha512_crypt): "sha256-crypt",
+//   - SHA-crypt $5$ and $6$, with rounds= (1000 to 999,999,999, as glibc
+//     clamps them) or the default 5000, salts of 0 to 16 bytes of any
+//     value but "$" and NUL (glibc, libxcrypt, PHP's and OpenSSL's own,
+//     passlib's sha256_crypt and sha512_crypt): "sha256-crypt",
 //     "sha512-crypt";
 //   - Dovecot's passdb and LDAP's userPassword "{SCHEME}" prefixes (in
 //     any case, as Dovecot reads them) before those strings: {CRYPT}, {SHA256-CRYPT}, {SHA512-CRYPT},
