@@ -15,11 +15,11 @@ import (
 // {SSHA}, bare hex MD5/SHA-1/SHA-256/SHA-512), MD5-crypt $1$, Apache
 // $apr1$, Sun's $md5$, NetBSD's $sha1$, DES and BSDi crypt, NT-hash $3$)
 // and ones it does not implement (Argon2d, yescrypt $y$ and $gy$, scrypt
-// crypt $7$, crypt_blowfish's buggy $2x$, Drupal 7's $S$ and U$). Such an error also matches
-// loginkit.ErrUnknownHashFormat, so a login against it fails like one
-// against any unreadable hash; Identify returns the scheme's name with
-// it, so that an import can report what it refused and why. Users with
-// such hashes must reset their password.
+// crypt $7$, crypt_blowfish's buggy $2x$, Drupal 7's $S$ and U$). Such an
+// error also matches loginkit.ErrUnknownHashFormat, so a login against it
+// fails like one against any unreadable hash; Identify returns the
+// scheme's name with it, so that an import can report what it refused
+// and why. Users with such hashes must reset their password.
 var ErrRefusedScheme = errors.New("legacy hash scheme refused")
 
 // refused returns the spec naming scheme with an ErrRefusedScheme error
@@ -38,9 +38,10 @@ func parseLegacy(e string) (s spec, err error, ok bool) {
 		s, err = refused("argon2d", argon2dWhy)
 	case hasPrefix(e, "$2x$"):
 		s, err = refused("bcrypt-2x", "crypt_blowfish's $2x$ marks hashes made with its sign-extension bug, which this package does not reproduce; have the user reset the password")
-	case cryptFields(e, "y", 5), cryptFields(e, "gy", 5):
-		name := map[bool]string{true: "yescrypt", false: "gost-yescrypt"}[hasPrefix(e, "$y$")]
-		s, err = refused(name, name+" (libxcrypt's default for shadow files) is not implemented by this package; have the user reset the password")
+	case cryptFields(e, "y", 5):
+		s, err = refused("yescrypt", "yescrypt ($y$, libxcrypt's default for shadow files) is not implemented by this package; have the user reset the password")
+	case cryptFields(e, "gy", 5):
+		s, err = refused("gost-yescrypt", "gost-yescrypt ($gy$) is not implemented by this package; have the user reset the password")
 	case cryptFields(e, "7", 4):
 		s, err = refused("scrypt-crypt", "libxcrypt's scrypt $7$ is not implemented by this package; have the user reset the password")
 	case cryptFields(e, "sha1", 5):
@@ -95,6 +96,7 @@ func cryptFields(e, id string, n int) bool {
 	return true
 }
 
+// isCrypt64 reports whether every byte of s is in crypt(3)'s alphabet.
 func isCrypt64(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if strings.IndexByte(crypt64, s[i]) < 0 {
