@@ -366,6 +366,22 @@ func (m *Manager[U]) LogoutOthers(w http.ResponseWriter, r *http.Request) error 
 	return m.keepCurrent(w, r, st)
 }
 
+// endLoginsWithoutFactor ends the user's other logins, remember tokens
+// included, once a second factor is turned on: they passed only the
+// password. It is LogoutOthers where session versions exist; without a
+// user store (or an Account) it deletes what the stores can list.
+func (m *Manager[U]) endLoginsWithoutFactor(w http.ResponseWriter, r *http.Request, st *state[U]) error {
+	err := m.bumpVersion(r.Context(), st.user, nil)
+	switch {
+	case err == nil:
+		return m.keepCurrent(w, r, st)
+	case errors.Is(err, ErrConfig):
+		m.cookie.clear(w, m.cookie.remember)
+		return m.revokeUser(r.Context(), st.user.UserID(), st.session.Key)
+	}
+	return err
+}
+
 // keepCurrent revokes the user's other sessions and tokens after a version
 // bump and re-issues the current session under the new version.
 func (m *Manager[U]) keepCurrent(w http.ResponseWriter, r *http.Request, st *state[U]) error {
