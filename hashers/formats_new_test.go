@@ -49,6 +49,7 @@ var hostileNew = []string{
 	"{SHA512-CRYPT}$6$rounds=999999999$saltsalt$" + sha512Sum,                                                 // Dovecot SHA-crypt
 	"{crypt}$2y$31$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234",                                     // LDAP bcrypt cost 31
 	"$argon2i$v=19$m=4294967295,p=1,t=1$c2FsdHNhbHRzYWx0$aGFzaA",                                              // 4-byte tag, 4 TiB
+	"$5$rounds=999999999$abc$WdOFgPi.ZX3ot9FsYQrwcBMakZfVdJ5fC5JMdzScxN4",                                     // OpenSSL 3.0.19's, asked for rounds=1000000000
 }
 
 func init() { hostile = append(hostile, hostileNew...) }
@@ -59,7 +60,7 @@ func init() { hostile = append(hostile, hostileNew...) }
 func TestNewFormatsHostileNamed(t *testing.T) {
 	want := []string{"sha512-crypt", "sha256-crypt", "sha256-crypt", "phpass", "phpass", "spring-scrypt", "spring-scrypt",
 		"spring-scrypt", "spring-scrypt", "spring-scrypt", "argon2id", "argon2id", "spring-argon2", "spring-argon2", "spring-bcrypt", "wordpress-bcrypt",
-		"dovecot-pbkdf2", "passlib-pbkdf2-sha256", "sha512-crypt", "bcrypt", "argon2i"}
+		"dovecot-pbkdf2", "passlib-pbkdf2-sha256", "sha512-crypt", "bcrypt", "argon2i", "sha256-crypt"}
 	for i, enc := range hostileNew {
 		s, err := Identify(enc)
 		if s != want[i] || !errors.Is(err, loginkit.ErrUnsafeHashParams) {

@@ -97,6 +97,14 @@ def shacrypt():
             h = subprocess.run(args, capture_output=True, text=True, check=True).stdout.strip()
             assert h.startswith("$"), (args, h)
             emit(OPENSSL, name, pw, h, sha_both)
+    # Rounds below 1000 (and with a leading zero): OpenSSL, like glibc,
+    # clamps them and writes "rounds=1000".
+    for flag, name in (("-5", "sha256-crypt"), ("-6", "sha512-crypt")):
+        for asked, pw in (("10", PASSWORDS[0]), ("999", PASSWORDS[4]), ("01000", PASSWORDS[2])):
+            h = subprocess.run(["openssl", "passwd", flag, "-salt", "rounds=%s$clamp" % asked, pw],
+                               capture_output=True, text=True, check=True).stdout.strip()
+            assert h.startswith("$%s$rounds=1000$clamp$" % flag[1]), h
+            emit(OPENSSL, name, pw, h, sha_both)
     # mkpasswd with a salt of its own choosing and -S/-R.
     for pw in PASSWORDS:
         for method, name in (("sha-256", "sha256-crypt"), ("sha-512", "sha512-crypt")):
