@@ -60,7 +60,8 @@
 //     SaveReplaceWithPastExpiry, GetMissing, GetExpired, ZeroExpiresAt (a
 //     zero ExpiresAt is long past), ExpiryBoundary (ExpiresAt exactly
 //     "now" is expired), KeysCaseSensitive (keys differing only in case,
-//     or beginning with one another, are different sessions),
+//     or beginning with one another, are different sessions, also as
+//     DeleteByUser's exceptKey),
 //     UserIDPrefixes, LongValues (a
 //     256-byte User-Agent), TimesInUTC (times given in another zone come
 //     back in time.UTC), Delete, ListByUser (newest CreatedAt first, the

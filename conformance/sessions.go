@@ -685,6 +685,15 @@ func (s *sessionSuite) keysCaseSensitive(t suiteT, st loginkit.SessionStore) {
 	s.wantGone(t, st, "k-case-ab_c", "Get of a prefix of stored keys", exact)
 	must(t, st.Delete(background(), "k-case-ab_c-9"), "Delete", "SessionStore.Delete contract")
 	s.wantSession(t, st, long, "Get after deleting a key that is a prefix of this one", exact)
+	// DeleteByUser's exceptKey is exact too: it keeps that session only,
+	// not one whose key differs from it in case or begins with it.
+	const except = "SessionStore.DeleteByUser: exceptKey is exact and case-sensitive"
+	keep := s.live("k-exc-ab_c", "user-4", s.now.Add(-time.Minute))
+	s.save(t, st, keep, s.live("K-EXC-AB_C", "user-4", s.now), s.live("k-exc-ab_c-9", "user-4", s.now))
+	wantDeleteByUser(t, st.DeleteByUser, "user-4", keep.Key, 2, "SessionStore", "DeleteByUser(user-4, except k-exc-ab_c) beside K-EXC-AB_C and k-exc-ab_c-9", except)
+	s.wantSession(t, st, keep, "Get of the excepted session", except)
+	s.wantGone(t, st, "K-EXC-AB_C", "Get of a session whose key differs from exceptKey only in case", except)
+	s.wantGone(t, st, "k-exc-ab_c-9", "Get of a session whose key begins with exceptKey", except)
 }
 
 // userIDPrefixes checks that a user's sessions are told apart from those
