@@ -27,7 +27,8 @@
 //   - TestUsers: CreateAssignsID, CreateKeepsGivenID, CreateDuplicateID,
 //     RoundTrip (every Account field, the application's own fields through
 //     UserHarness.Fill, zero values, unicode, times within TimePrecision
-//     and in time.UTC, by LoadUser, FindByLogin and List), LoadUserMissing,
+//     and in time.UTC, by LoadUser, FindByLogin and List), LoadUserMissing (also IDs and login names
+//     apart: LoadUser of a login name, FindByLogin of an ID find nothing),
 //     FindByLogin (case, surrounding space, full-width and case-folded
 //     variants), LoginKeysRecomputed, DuplicateEmailOnCreate,
 //     DuplicateUsernameOnCreate, DuplicateOnUpdate, UpdateOwnLoginNames,

@@ -81,6 +81,12 @@ func (s *limiterSuite) upToCount(t suiteT, l loginkit.Limiter) {
 	}
 	s.want(t, l, "k", r, 3*time.Second, false, "Limiter: the event after Count in the window is refused")
 	s.want(t, l, "k", r, 59*time.Second, false, "Limiter: the event after Count in the window is refused")
+	// Events at one instant are events each (a set keyed by the time
+	// would count them once).
+	for range 3 {
+		s.want(t, l, "same-instant", r, 0, true, "Limiter: events up to Count are allowed")
+	}
+	s.want(t, l, "same-instant", r, 0, false, "Limiter: events at the same instant are counted each")
 }
 
 func (s *limiterSuite) slides(t suiteT, l loginkit.Limiter) {

@@ -252,6 +252,17 @@ func (s *passkeySuite) idsExact(t suiteT, st loginkit.PasskeyStore) {
 		s.want(t, s.get(t, st, id, "GetPasskey of the variant"), q, fmt.Sprintf("GetPasskey of variant %d", i), clause)
 	}
 	s.want(t, s.get(t, st, base.CredentialID, "GetPasskey of the original"), base, "GetPasskey of the original after its variants", clause)
+	// IDs as long as allowed (1023 bytes) are kept whole: two that differ
+	// only in their last byte are two passkeys.
+	long := s.passkey(u, 30, s.now.Add(time.Minute))
+	long.CredentialID = append(credID(30), bytes.Repeat([]byte{0xA5, 0x5A, 0x00}, 341)...)[:1023]
+	long2 := s.passkey(u, 31, s.now.Add(2*time.Minute))
+	long2.CredentialID = slices.Clone(long.CredentialID)
+	long2.CredentialID[1022] ^= 1
+	must(t, st.CreatePasskey(background(), long.Clone()), "CreatePasskey with a 1023-byte ID", clause)
+	must(t, st.CreatePasskey(background(), long2.Clone()), "CreatePasskey with a 1023-byte ID differing from another in its last byte", clause+", the whole ID (up to 1023 bytes): a different ID is no duplicate")
+	s.want(t, s.get(t, st, long.CredentialID, "GetPasskey of a 1023-byte ID"), long, "GetPasskey of a 1023-byte ID", clause+", the whole ID (up to 1023 bytes)")
+	s.want(t, s.get(t, st, long2.CredentialID, "GetPasskey of a 1023-byte ID"), long2, "GetPasskey of a 1023-byte ID differing from another in its last byte", clause+", the whole ID (up to 1023 bytes)")
 }
 
 func (s *passkeySuite) listPerUser(t suiteT, st loginkit.PasskeyStore) {
@@ -378,6 +389,12 @@ func (s *passkeySuite) signCount(t suiteT, st loginkit.PasskeyStore) {
 	must(t, st.UpdateSignCount(background(), p.CredentialID, 0, 0, false, s.now), "UpdateSignCount(0 → 0)", clause)
 	if got := s.get(t, st, p.CredentialID, "GetPasskey"); got.SignCount != 0 || got.BackedUp {
 		t.Errorf("GetPasskey after UpdateSignCount(0 → 0, backedUp false): SignCount, BackedUp = %d, %v; want 0, false", got.SignCount, got.BackedUp)
+	}
+	// A stored count of 0 (a passkey without a counter) is compared like
+	// any other.
+	wantErr(t, st.UpdateSignCount(background(), p.CredentialID, 5, 6, true, s.now), loginkit.ErrReplayed, "UpdateSignCount(5 → 6) when the count is 0", clause+": a stale old count is ErrReplayed, also when the stored count is 0")
+	if got := s.get(t, st, p.CredentialID, "GetPasskey"); got.SignCount != 0 || got.BackedUp {
+		t.Errorf("GetPasskey after a refused UpdateSignCount(5 → 6) when the count is 0: SignCount, BackedUp = %d, %v; want 0, false (%s: a refused update changes nothing)", got.SignCount, got.BackedUp, clause)
 	}
 	wantErr(t, st.UpdateSignCount(background(), credID(71), 0, 1, false, s.now), loginkit.ErrNotFound, "UpdateSignCount of an unknown credential ID", "an unknown credential ID is ErrNotFound")
 }

@@ -216,6 +216,13 @@ func (s *secondFactorSuite) acceptStep(t suiteT, st loginkit.SecondFactorStore) 
 	wantErr(t, st.AcceptTOTPStep(background(), u, 100), loginkit.ErrReplayed, "AcceptTOTPStep(100) after 101", clause+": an older step is ErrReplayed")
 	wantErr(t, st.AcceptTOTPStep(background(), u, -5), loginkit.ErrReplayed, "AcceptTOTPStep(-5)", clause)
 	must(t, st.AcceptTOTPStep(background(), u, 103), "AcceptTOTPStep(103)", clause)
+	// Steps are numbers: 1000 is greater than 999, though "1000" sorts
+	// before "999" as text.
+	v := s.user("step-digits")
+	must(t, st.SetTOTP(background(), v, sfSecret(5), 9, s.now), "SetTOTP", clause)
+	for _, step := range []int64{99, 999, 1000} {
+		must(t, st.AcceptTOTPStep(background(), v, step), fmt.Sprintf("AcceptTOTPStep(%d) after a step with fewer digits", step), clause+": steps are compared as numbers")
+	}
 	f := s.get(t, st, u, "GetSecondFactor after AcceptTOTPStep")
 	if f.TOTPLastStep != 103 {
 		t.Errorf("GetSecondFactor after AcceptTOTPStep(103): TOTPLastStep = %d, want 103 (%s)", f.TOTPLastStep, clause)

@@ -558,7 +558,11 @@ func (s *tokenSuite) expiryBoundary(t suiteT, st loginkit.TokenStore) {
 	if s.h.NewWithClock == nil {
 		after.ExpiresAt = at.Add(time.Minute)
 	}
-	s.create(t, st, copyToken(edge), copyToken(after))
+	// Another token expiring exactly now, that nothing looks up before
+	// the sweep: a store without native expiry must sweep it.
+	unseen := s.token("sel-edge-unseen", "user-3", "reset", at.Add(-time.Hour))
+	unseen.ExpiresAt = at
+	s.create(t, st, copyToken(edge), copyToken(after), copyToken(unseen))
 	s.wantGone(t, st, "sel-edge", "Get of a token whose ExpiresAt is exactly now", clause)
 	_, err := st.Consume(background(), "sel-edge")
 	wantErr(t, err, loginkit.ErrNotFound, "Consume of a token whose ExpiresAt is exactly now", clause)
@@ -576,7 +580,7 @@ func (s *tokenSuite) expiryBoundary(t suiteT, st loginkit.TokenStore) {
 		}
 		n, err := st.DeleteExpired(background())
 		must(t, err, "DeleteExpired", "TokenStore.DeleteExpired contract")
-		s.wantSweepCount(t, n, 0, "DeleteExpired after the expired token's selector was taken again")
+		s.wantSweepCount(t, n, 1, "DeleteExpired after the expired token's selector was taken again, with another token whose ExpiresAt is exactly now (expired: it is swept)")
 		s.wantToken(t, st, after, "Get after DeleteExpired", "TokenStore.DeleteExpired removes expired tokens only")
 	}
 }

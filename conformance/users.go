@@ -354,6 +354,19 @@ func (s *userSuite[U]) loadMissing(t suiteT, st loginkit.UserStore[U]) {
 	s.wantMissing(t, st, "no-such-user", "LoadUser of a missing ID", "UserStore: a missing user is ErrNotFound")
 	s.wantMissing(t, st, "", `LoadUser("")`, "UserStore: a missing user is ErrNotFound")
 	s.wantMissing(t, st, loginkit.NewID(), "LoadUser of an unused NewID()", "UserStore: a missing user is ErrNotFound")
+	// IDs and login names are apart: LoadUser matches the ID only, and
+	// FindByLogin the login names only, even where an ID looks like a
+	// login name.
+	const apart = "UserLoader.LoadUser matches the ID only, FindByLogin the email and username only"
+	carol := s.user("lookup-carol", "carol@example.com", "carol", 2)
+	dave := s.user("carol", "", "dave", 3)
+	s.create(t, st, carol, dave)
+	for _, login := range []string{"carol@example.com", "Carol@Example.com", "dave"} {
+		s.wantMissing(t, st, login, "LoadUser of a login name that is no user's ID", apart)
+	}
+	s.wantUser(t, st, dave, "LoadUser of an ID that is another user's username", apart)
+	s.wantNoLogin(t, st, "lookup-carol", "FindByLogin of a user's ID", apart)
+	s.wantLogin(t, st, "carol", "lookup-carol", "FindByLogin of a username that is another user's ID", apart)
 }
 
 // sameLogin checks that variant really normalises like original, so that
