@@ -27,8 +27,9 @@
 //   - TestUsers: CreateAssignsID, CreateKeepsGivenID, CreateDuplicateID,
 //     RoundTrip (every Account field, the application's own fields through
 //     UserHarness.Fill, zero values, unicode, times within TimePrecision
-//     and in time.UTC, by LoadUser, FindByLogin and List), LoadUserMissing (also IDs and login names
-//     apart: LoadUser of a login name, FindByLogin of an ID find nothing),
+//     and in time.UTC, by LoadUser, FindByLogin and List), LoadUserMissing (IDs are
+//     exact and case-sensitive; IDs and login names are apart: LoadUser of
+//     a login name, FindByLogin of an ID find nothing),
 //     FindByLogin (case, surrounding space, full-width and case-folded
 //     variants), LoginKeysRecomputed, DuplicateEmailOnCreate,
 //     DuplicateUsernameOnCreate, DuplicateOnUpdate, UpdateOwnLoginNames,
@@ -100,6 +101,9 @@
 //     (20 concurrent uses of one recovery code: exactly one succeeds),
 //     UseDifferentRecoveryCodesConcurrent, SetRecoveryCodesRacingUse
 //     (regenerating while old codes are used: no old code comes back),
+//     SetTOTPRacingUseRecoveryCode (a re-enrolment racing code uses: no
+//     used code comes back), SetRecoveryCodesRacingAcceptTOTPStep (a
+//     regeneration racing accepted steps: no accepted step is forgotten),
 //     RecoveryCodeMatchIsExact (case, surrounding space, prefixes and
 //     extensions of a hash are other hashes), SetRecoveryCodesReplaces,
 //     SetRecoveryCodesKeepsTOTP, UsersIsolated, UserIDsPrefixesOfEachOther
@@ -113,6 +117,9 @@
 //     trailing NUL and one flipped bit are other IDs), ListPerUser, Rename,
 //     Delete, DeleteUser, SignCount, SignCountConcurrent (20 concurrent
 //     compare-and-sets from one old count: exactly one succeeds),
+//     RenameRacingSignCount (renames racing sign-ins: the count never
+//     goes back), SignCountRacingDelete (sign-ins racing deletions: a
+//     deleted passkey stays deleted),
 //     ReturnedValuesIsolated, ContextCancelled.
 //   - TestLimiter (for a loginkit.Limiter, the rate-limit counter of
 //     password reset and email confirmation): AllowsUpToCount,
@@ -161,7 +168,9 @@
 // ConsumeConcurrent, CreateConcurrentSameSelector,
 // AcceptTOTPStepConcurrent, SetTOTPRacingAcceptTOTPStep,
 // UseRecoveryCodeConcurrent, UseDifferentRecoveryCodesConcurrent,
-// SetRecoveryCodesRacingUse and TestLimiter's Concurrent repeat their
+// SetRecoveryCodesRacingUse, SetTOTPRacingUseRecoveryCode,
+// SetRecoveryCodesRacingAcceptTOTPStep, RenameRacingSignCount,
+// SignCountRacingDelete and TestLimiter's Concurrent repeat their
 // rounds for a time budget
 // (rounds until 400ms have passed, at least one), every racing
 // goroutine starting each step at the same instant, and pass the racing

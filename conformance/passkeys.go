@@ -61,6 +61,8 @@ func runPasskeys(t suiteT, h PasskeyHarness) {
 		{"DeleteUser", s.deleteUser},
 		{"SignCount", s.signCount},
 		{"SignCountConcurrent", s.signCountConcurrent},
+		{"RenameRacingSignCount", s.renameRacingSignCount},
+		{"SignCountRacingDelete", s.signCountRacingDelete},
 		{"ReturnedValuesIsolated", s.isolation},
 		{"ContextCancelled", s.contextCancelled},
 	})
@@ -397,6 +399,89 @@ func (s *passkeySuite) signCount(t suiteT, st loginkit.PasskeyStore) {
 		t.Errorf("GetPasskey after a refused UpdateSignCount(5 → 6) when the count is 0: SignCount, BackedUp = %d, %v; want 0, false (%s: a refused update changes nothing)", got.SignCount, got.BackedUp, clause)
 	}
 	wantErr(t, st.UpdateSignCount(background(), credID(71), 0, 1, false, s.now), loginkit.ErrNotFound, "UpdateSignCount of an unknown credential ID", "an unknown credential ID is ErrNotFound")
+}
+
+// renameRacingSignCount races renames of a passkey with sign-ins that
+// move its counter, round after round for raceBudget through a yielding
+// context: a RenamePasskey that writes back the whole record it read
+// first puts an older count back (a cloned authenticator's replay would
+// then pass), and is caught in every run
+// (TestPasskeyWholeRecordRacesCaughtEveryTime).
+func (s *passkeySuite) renameRacingSignCount(t suiteT, st loginkit.PasskeyStore) {
+	const clause = "RenamePasskey changes only the name, also while the passkey signs in: the sign count never goes back"
+	const steps = 8
+	u := s.user("rename-race")
+	p := s.passkey(u, 80, s.now)
+	p.SignCount = 1000
+	s.create(t, st, p)
+	count := p.SignCount
+	repeatRace(func(r int) bool {
+		errs := make([]error, 2*steps)
+		raceSteps(2, steps, func(g, k int) {
+			if g == 0 {
+				errs[k] = st.UpdateSignCount(raceContext(), p.CredentialID, count+uint32(k), count+uint32(k)+1, true, s.now)
+				return
+			}
+			errs[steps+k] = st.RenamePasskey(raceContext(), u, p.CredentialID, fmt.Sprintf("renamed %d.%d", r, k))
+		})
+		for i, err := range errs {
+			if err != nil {
+				skipUnsupported(t, "UpdateSignCount or RenamePasskey", err)
+				t.Errorf("UpdateSignCount racing RenamePasskey (round %d): call %d: %v (%s)", r+1, i, err, clause)
+			}
+		}
+		count += steps
+		if got := s.get(t, st, p.CredentialID, "GetPasskey after the race"); got.SignCount != count {
+			t.Errorf("GetPasskey after RenamePasskey raced UpdateSignCount (round %d): SignCount = %d, want %d (%s)", r+1, got.SignCount, count, clause)
+		}
+		return !t.Failed()
+	})
+}
+
+// signCountRacingDelete races deletions of passkeys with sign-ins,
+// round after round for raceBudget through a yielding context: an
+// UpdateSignCount that writes with an upsert brings a passkey deleted in
+// between back, and is caught in every run
+// (TestPasskeyWholeRecordRacesCaughtEveryTime).
+func (s *passkeySuite) signCountRacingDelete(t suiteT, st loginkit.PasskeyStore) {
+	const clause = "UpdateSignCount changes an existing passkey only: a passkey deleted while it signs in stays deleted"
+	const pairs = 8
+	u := s.user("delete-race")
+	repeatRace(func(r int) bool {
+		ps := make([]*loginkit.Passkey, pairs)
+		for i := range ps {
+			ps[i] = s.passkey(u, byte(100+i), s.now)
+			s.create(t, st, ps[i])
+		}
+		errs := make([]error, 2*pairs)
+		raceSteps(2*pairs, 1, func(g, _ int) {
+			p := ps[g/2]
+			if g%2 == 0 {
+				errs[g] = st.DeletePasskey(raceContext(), u, p.CredentialID)
+				return
+			}
+			errs[g] = st.UpdateSignCount(raceContext(), p.CredentialID, p.SignCount, p.SignCount+1, true, s.now)
+			if errors.Is(errs[g], loginkit.ErrNotFound) {
+				errs[g] = nil
+			}
+		})
+		for i, err := range errs {
+			if err != nil {
+				skipUnsupported(t, "UpdateSignCount or DeletePasskey", err)
+				t.Errorf("UpdateSignCount racing DeletePasskey (round %d): call %d: %v (%s)", r+1, i, err, clause)
+			}
+		}
+		for _, p := range ps {
+			got, err := st.GetPasskey(background(), p.CredentialID)
+			if !errors.Is(err, loginkit.ErrNotFound) {
+				t.Errorf("GetPasskey after DeletePasskey raced UpdateSignCount (round %d): want ErrNotFound (%s), got %v, error %v", r+1, clause, got != nil, err)
+			}
+		}
+		if list, err := st.ListPasskeys(background(), u); err == nil && len(list) != 0 {
+			t.Errorf("ListPasskeys after DeletePasskey raced UpdateSignCount (round %d): %d passkeys, want none (%s)", r+1, len(list), clause)
+		}
+		return !t.Failed()
+	})
 }
 
 func (s *passkeySuite) signCountConcurrent(t suiteT, st loginkit.PasskeyStore) {

@@ -367,6 +367,10 @@ func (s *userSuite[U]) loadMissing(t suiteT, st loginkit.UserStore[U]) {
 	s.wantUser(t, st, dave, "LoadUser of an ID that is another user's username", apart)
 	s.wantNoLogin(t, st, "lookup-carol", "FindByLogin of a user's ID", apart)
 	s.wantLogin(t, st, "carol", "lookup-carol", "FindByLogin of a username that is another user's ID", apart)
+	// IDs are exact: another case is another ID.
+	for _, id := range []string{"LOOKUP-CAROL", "Lookup-Carol", "CAROL"} {
+		s.wantMissing(t, st, id, "LoadUser of a stored ID in another case", "UserStore: user IDs are exact and case-sensitive")
+	}
 }
 
 // sameLogin checks that variant really normalises like original, so that
