@@ -59,7 +59,8 @@
 //     most 5 password checks).
 //   - TestSessions: SaveGetRoundTrip, SaveZeroValues, SaveEmptyKey,
 //     SaveReplacesEveryField, SaveReplaceMovesUser,
-//     SaveReplaceWithPastExpiry, GetMissing, GetExpired, ZeroExpiresAt (a
+//     SaveReplaceWithPastExpiry (and the key then saved for
+//     another user belongs to that user only), GetMissing, GetExpired, ZeroExpiresAt (a
 //     zero ExpiresAt is long past), ExpiryBoundary (ExpiresAt exactly
 //     "now" is expired), KeysCaseSensitive (keys differing only in case,
 //     or beginning with one another, are different sessions, also as
@@ -82,7 +83,7 @@
 //   - TestTokens: CreateGetRoundTrip, CreateEmptySelector,
 //     CreateDuplicateSelector, CreateOverExpiredSelector (the new token
 //     differs in every field, and the user index moves to its new owner
-//     and purpose), GetMissing, Consume, ConsumeMissing, ConsumeConcurrent
+//     and purpose; re-created by its own owner, it is listed once), GetMissing, Consume, ConsumeMissing, ConsumeConcurrent
 //     (20 concurrent consumers of each token: exactly one gets it),
 //     CreateConcurrentSameSelector, Expired, ZeroExpiresAt, ExpiryBoundary,
 //     SelectorsCaseSensitive (also selectors beginning with one another),

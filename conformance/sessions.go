@@ -242,6 +242,16 @@ func (s *sessionSuite) replacePastExpiry(t suiteT, st loginkit.SessionStore) {
 	if len(list) != 0 {
 		t.Errorf("ListByUser after the session's expiry moved into the past: want none (SessionStore.ListByUser returns unexpired sessions), got %v", sessionKeys(list))
 	}
+	// The expired session's key saved again for another user: the key
+	// belongs to its new owner only, for ListByUser and DeleteByUser.
+	const moved = "SessionStore.Save over an expired session's key stores the new session under its new owner only"
+	fresh := s.live("k-end", "user-2", s.now)
+	s.save(t, st, fresh)
+	wantDeleteByUser(t, st.DeleteByUser, "user-1", "", 0, "SessionStore", "DeleteByUser(old owner) after Save over its expired session's key", moved)
+	s.wantSession(t, st, fresh, "Get after DeleteByUser of the key's old owner", moved)
+	if list, err := st.ListByUser(background(), "user-2"); err == nil && !slices.Equal(sessionKeys(list), []string{"k-end"}) {
+		t.Errorf("ListByUser(new owner) after Save over an expired session's key: want [k-end] (%s), got %v", moved, sessionKeys(list))
+	}
 }
 
 func (s *sessionSuite) getMissing(t suiteT, st loginkit.SessionStore) {

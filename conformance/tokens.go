@@ -208,6 +208,18 @@ func (s *tokenSuite) createOverExpired(t suiteT, st loginkit.TokenStore) {
 	s.wantToken(t, st, fresh, "Get after DeleteByUser of the selector's old owner", clause)
 	wantDeleteByUser(t, st.DeleteByUser, "user-2", "reset", 1, "TokenStore", "DeleteByUser(new owner, new purpose) after Create over an expired selector", clause)
 	s.wantGone(t, st, "sel-reuse", "Get after DeleteByUser of the selector's new owner", clause)
+	// An expired selector re-created by its own owner, for the same
+	// purpose, is one token: listed once, deleted once.
+	const same = "TokenStore.Create over an expired token's selector replaces it: the owner has one token under that selector"
+	s.create(t, st, s.expired("sel-again", "user-3", "reset", s.now.Add(-2*time.Hour)))
+	again := s.token("sel-again", "user-3", "reset", s.now)
+	s.create(t, st, copyToken(again))
+	list, err = st.ListByUser(background(), "user-3", "")
+	must(t, err, "ListByUser", "TokenStore.ListByUser contract")
+	if !slices.Equal(selectors(list), []string{"sel-again"}) {
+		t.Errorf("ListByUser after Create over the owner's own expired selector: want [sel-again] (%s), got %v", same, selectors(list))
+	}
+	wantDeleteByUser(t, st.DeleteByUser, "user-3", "", 1, "TokenStore", "DeleteByUser after Create over the owner's own expired selector", same)
 }
 
 func (s *tokenSuite) getMissing(t suiteT, st loginkit.TokenStore) {
