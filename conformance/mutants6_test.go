@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/adapters/memstore"
@@ -149,8 +150,29 @@ func (s softDeleteTotalUsers) List(ctx context.Context, o loginkit.ListOptions) 
 	return us, total + len(s.deleted.snapshot()), err
 }
 
+// lruLimiter keeps the events of the 256 most recently used keys only (a
+// bounded cache): touching many other keys resets a key's limit.
+type lruLimiter struct {
+	windowLimiter
+	order []string
+}
+
+func (l *lruLimiter) Allow(ctx context.Context, key string, r loginkit.Rate, now time.Time) (bool, error) {
+	ok, err := l.windowLimiter.Allow(ctx, key, r, now)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.order = append(slices.DeleteFunc(l.order, func(k string) bool { return k == key }), key)
+	for len(l.order) > 256 {
+		delete(l.ev, l.order[0])
+		l.order = l.order[1:]
+	}
+	return ok, err
+}
+
 func sixthMutants() []mutant {
 	return []mutant{
+		{"limiter keeping the 256 most recent keys", limiterWith(func() loginkit.Limiter { return &lruLimiter{windowLimiter: newTestWindowLimiter()} }),
+			[][2]string{{"/KeysIndependent:", "however many other keys are active"}}},
 		{"user index not moved from an expired session", sessionsWith(func() loginkit.SessionStore { return newIndexedSessions(false) }),
 			[][2]string{{"/SaveReplaceWithPastExpiry:", "stores the new session under its new owner only"}}},
 		{"session user index as a list", sessionsWith(func() loginkit.SessionStore { return newIndexedSessions(true) }),
