@@ -64,7 +64,7 @@
 //     zero ExpiresAt is long past), ExpiryBoundary (ExpiresAt exactly
 //     "now" is expired), KeysCaseSensitive (keys differing only in case,
 //     or beginning with one another, are different sessions, also as
-//     DeleteByUser's exceptKey),
+//     DeleteByUser's exceptKey; '_' and '%' are no wildcards),
 //     UserIDPrefixes, LongValues (a
 //     256-byte User-Agent), TimesInUTC (times given in another zone come
 //     back in time.UTC), Delete, ListByUser (newest CreatedAt first, the
@@ -86,7 +86,8 @@
 //     and purpose; re-created by its own owner, it is listed once), GetMissing, Consume, ConsumeMissing, ConsumeConcurrent
 //     (20 concurrent consumers of each token: exactly one gets it),
 //     CreateConcurrentSameSelector, Expired, ZeroExpiresAt, ExpiryBoundary,
-//     SelectorsCaseSensitive (also selectors beginning with one another),
+//     SelectorsCaseSensitive (also selectors beginning with one another;
+//     '_' and '%' are no wildcards),
 //     UserIDAndPurposePrefixes (PurposeRemember
 //     beside "remember-rotated"), TimesInUTC, Delete, ListByUser,
 //     ListByUserMany (130 tokens of one user, all listed and all

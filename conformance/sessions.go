@@ -703,6 +703,18 @@ func (s *sessionSuite) keysCaseSensitive(t suiteT, st loginkit.SessionStore) {
 	s.wantGone(t, st, "k-case-ab_c", "Get of a prefix of stored keys", exact)
 	must(t, st.Delete(background(), "k-case-ab_c-9"), "Delete", "SessionStore.Delete contract")
 	s.wantSession(t, st, long, "Get after deleting a key that is a prefix of this one", exact)
+	// Characters a pattern match would take as wildcards ('_' in LIKE,
+	// and '-', '_' are base64url) match themselves only.
+	const literal = "SessionStore: keys are exact: '_' and '%' are no wildcards"
+	wild := s.live("k-wild-abXc", "user-5", s.now)
+	s.save(t, st, wild)
+	for _, k := range []string{"k-wild-ab_c", "k-wild-ab%", "k-wild-a__c", "%"} {
+		s.wantGone(t, st, k, "Get of a key that matches a stored one only as a LIKE pattern", literal)
+	}
+	for _, k := range []string{"k-wild-ab_c", "k-wild-ab%"} {
+		must(t, st.Delete(background(), k), "Delete", "SessionStore.Delete contract")
+	}
+	s.wantSession(t, st, wild, "Get after Delete of keys that match it only as LIKE patterns", literal)
 	// DeleteByUser's exceptKey is exact too: it keeps that session only,
 	// not one whose key differs from it in case or begins with it.
 	const except = "SessionStore.DeleteByUser: exceptKey is exact and case-sensitive"

@@ -625,6 +625,18 @@ func (s *tokenSuite) selectorsCaseSensitive(t suiteT, st loginkit.TokenStore) {
 	wantErr(t, err, loginkit.ErrNotFound, "Consume of a prefix of stored selectors", exact)
 	must(t, st.Delete(background(), "sel-case-ab_c-9"), "Delete", "TokenStore.Delete contract")
 	s.wantToken(t, st, long, "Get after deleting a selector that is a prefix of this one", exact)
+	// '_' is a base64url character, and a wildcard in LIKE: it matches
+	// itself only.
+	const literal = "TokenStore: selectors are exact: '_' and '%' are no wildcards"
+	wild := s.token("sel-wild-abXc", "user-4", "reset", s.now)
+	s.create(t, st, copyToken(wild))
+	for _, sel := range []string{"sel-wild-ab_c", "sel-wild-ab%", "sel-wild-a__c"} {
+		s.wantGone(t, st, sel, "Get of a selector that matches a stored one only as a LIKE pattern", literal)
+		_, err = st.Consume(background(), sel)
+		wantErr(t, err, loginkit.ErrNotFound, "Consume of a selector that matches a stored one only as a LIKE pattern", literal)
+		must(t, st.Delete(background(), sel), "Delete", "TokenStore.Delete contract")
+	}
+	s.wantToken(t, st, wild, "Get after Consume and Delete of selectors that match it only as LIKE patterns", literal)
 }
 
 // prefixes checks that user IDs and purposes are matched exactly, not by
