@@ -27,10 +27,10 @@
 //   - TestUsers: CreateAssignsID, CreateKeepsGivenID, CreateDuplicateID,
 //     RoundTrip (every Account field, the application's own fields through
 //     UserHarness.Fill, zero values, unicode, times within TimePrecision
-//     and in time.UTC, by LoadUser, FindByLogin and List), LoadUserMissing (IDs are
-//     exact and case-sensitive; IDs and login names are apart: LoadUser of
-//     a login name, FindByLogin of an ID find nothing),
-//     FindByLogin (case, surrounding space, full-width and case-folded
+//     and in time.UTC, by LoadUser, FindByLogin and List),
+//     LoadUserMissing (IDs are exact and case-sensitive; IDs and login
+//     names are apart: LoadUser of a login name, FindByLogin of an ID find
+//     nothing), FindByLogin (case, surrounding space, full-width and case-folded
 //     variants), LoginKeysRecomputed, DuplicateEmailOnCreate,
 //     DuplicateUsernameOnCreate, DuplicateOnUpdate, UpdateOwnLoginNames,
 //     EmptyUsernamesCoexist, UsernameWithAtRefused, EmailWithoutAtRefused,
@@ -59,10 +59,10 @@
 //     most 5 password checks).
 //   - TestSessions: SaveGetRoundTrip, SaveZeroValues, SaveEmptyKey,
 //     SaveReplacesEveryField, SaveReplaceMovesUser,
-//     SaveReplaceWithPastExpiry (and the key then saved for
-//     another user belongs to that user only), GetMissing, GetExpired, ZeroExpiresAt (a
-//     zero ExpiresAt is long past), ExpiryBoundary (ExpiresAt exactly
-//     "now" is expired), KeysCaseSensitive (keys differing only in case,
+//     SaveReplaceWithPastExpiry (and the key then saved for another user
+//     belongs to that user only), GetMissing, GetExpired, ZeroExpiresAt
+//     (a zero ExpiresAt is long past), ExpiryBoundary (ExpiresAt exactly
+//     "now" is expired, and swept), KeysCaseSensitive (keys differing only in case,
 //     or beginning with one another, are different sessions, also as
 //     DeleteByUser's exceptKey; '_' and '%' are no wildcards),
 //     UserIDPrefixes, LongValues (a
