@@ -115,6 +115,9 @@ func ValidUsername(username string) bool {
 // writing, so that a hostile name is refused as invalid input rather
 // than reaching the database (whose driver may refuse a NUL byte).
 func (a *Account) CheckLoginNames() error {
+	if len(strings.TrimSpace(a.Username)) > maxLoginNameBytes || len(strings.TrimSpace(a.Email)) > maxLoginNameBytes {
+		return fmt.Errorf("%w: a username or email address is at most %d bytes long", ErrInvalid, maxLoginNameBytes)
+	}
 	if !ValidLoginName(a.Username) {
 		return fmt.Errorf("%w: the username contains a character that is not allowed", ErrInvalid)
 	}
@@ -141,6 +144,9 @@ func ValidEmail(email string) bool {
 	return n == "" || strings.Contains(n, "@")
 }
 
+// maxLoginNameBytes bounds a login name (ValidLoginName).
+const maxLoginNameBytes = 512
+
 // ValidLoginName reports whether s, an email address or username as
 // entered (surrounding white space aside), holds only code points a login
 // name may contain: those of the PRECIS FreeformClass (RFC 8264), checked
@@ -152,9 +158,15 @@ func ValidEmail(email string) bool {
 // empty string is valid (no name). Every store in this module refuses an
 // account whose email or username is not valid, with ErrInvalid, and
 // Authenticate treats such a login as wrong credentials without asking
-// the store.
+// the store. A name longer than 512 bytes (surrounding white space aside;
+// RFC 5321 caps an address at 254) is not valid either: databases refuse
+// such index keys (PostgreSQL's B-tree, MongoDB's) with an error that is
+// no fault of the store.
 func ValidLoginName(s string) bool {
 	s = strings.TrimSpace(s)
+	if len(s) > maxLoginNameBytes {
+		return false
+	}
 	if isPrintableASCII(s) {
 		return true
 	}

@@ -84,8 +84,11 @@ type CookieOptions struct {
 type RememberOptions struct {
 	// Duration is how long a remember token lives; default 30 days.
 	Duration time.Duration
-	// RefreshEachRequest re-sets the remember cookie's expiry on every
-	// request that carries it.
+	// RefreshEachRequest re-sets the remember cookie on every request of
+	// a session that carries it, expiring when the login's remember-me
+	// does (Duration or LoginOptions.RememberFor after the login): a
+	// refresh restores a cookie the browser dropped early but never
+	// extends remember-me.
 	RefreshEachRequest bool
 	// Grace is how long after a rotation the previous remember cookie is
 	// still accepted (without being rotated again), so that parallel

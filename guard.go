@@ -14,8 +14,12 @@ import (
 // the login URL with "next" set to the original path and query; any other
 // request, or any request when no login URL is configured, gets 401 with a
 // small JSON body. A logged-in user must also pass the manager's policies.
-// OPTIONS requests pass through unchecked (CORS preflights carry no
-// cookies). When a store fails while loading the user, the response is 503.
+// Every method is checked, OPTIONS included: a handler registered without
+// a method in its pattern sees every method, and anyone can send an
+// OPTIONS request (or forge a CORS preflight), so letting it through
+// would run the handler for someone the guard refuses. Answer CORS
+// preflights in a CORS middleware placed in front of the guards. When a
+// store fails while loading the user, the response is 503.
 //
 // Required loads the user itself when Middleware is not in front of it.
 func (m *Manager[U]) Required(next http.Handler) http.Handler { return m.guard(next, false, nil) }
@@ -38,10 +42,6 @@ func (m *Manager[U]) Guard(policies ...Policy) func(http.Handler) http.Handler {
 
 func (m *Manager[U]) guard(next http.Handler, fresh bool, extra []Policy) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodOptions {
-			next.ServeHTTP(w, r)
-			return
-		}
 		r = m.withState(w, r)
 		st := m.state(r)
 		if !st.authed {

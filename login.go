@@ -80,6 +80,7 @@ func (m *Manager[U]) Login(w http.ResponseWriter, r *http.Request, u U, opts Log
 	c := m.reqOf(r)
 	if c != nil {
 		c.mu.Lock()
+		c.varyOnCookie()
 	}
 	err := m.login(w, r, c, u, opts, now)
 	if c != nil {
@@ -117,16 +118,21 @@ func (m *Manager[U]) login(w http.ResponseWriter, r *http.Request, c *reqState[U
 		}
 		s.Values[forcedValue] = "1"
 	}
-	if err := m.startSession(ctx, w, s, token); err != nil {
-		return fmt.Errorf("loginkit: login: %w", err)
-	}
-	issued := ""
+	var deadline time.Time
 	if opts.Remember {
 		d := opts.RememberFor
 		if d <= 0 {
 			d = m.remember.Duration
 		}
-		sel, err := m.issueRemember(ctx, w, u, now, now.Add(d))
+		deadline = now.Add(d)
+		s.Values = m.withRememberDeadline(s.Values, deadline)
+	}
+	if err := m.startSession(ctx, w, s, token); err != nil {
+		return fmt.Errorf("loginkit: login: %w", err)
+	}
+	issued := ""
+	if opts.Remember {
+		sel, err := m.issueRemember(ctx, w, u, now, deadline)
 		if err != nil {
 			m.deleteSession(ctx, s)
 			m.cookie.clear(w, m.cookie.session)
@@ -346,7 +352,9 @@ func (m *Manager[U]) startSession(ctx context.Context, w http.ResponseWriter, s 
 // sessions, all remember tokens, and (through the session version) any
 // stateless cookie session — and keeps this one, rotated. The remember
 // cookie is deleted too, so the kept session is no longer Remembered. It
-// needs a user store and a user type embedding Account.
+// needs a user store and a user type embedding Account. Put its route
+// behind FreshRequired: otherwise a session restored from a stolen
+// remember cookie could log the owner out everywhere and stay.
 func (m *Manager[U]) LogoutOthers(w http.ResponseWriter, r *http.Request) error {
 	st := m.state(r)
 	if st == nil || st.userSession() == nil {
@@ -356,6 +364,22 @@ func (m *Manager[U]) LogoutOthers(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	return m.keepCurrent(w, r, st)
+}
+
+// endLoginsWithoutFactor ends the user's other logins, remember tokens
+// included, once a second factor is turned on: they passed only the
+// password. It is LogoutOthers where session versions exist; without a
+// user store (or an Account) it deletes what the stores can list.
+func (m *Manager[U]) endLoginsWithoutFactor(w http.ResponseWriter, r *http.Request, st *state[U]) error {
+	err := m.bumpVersion(r.Context(), st.user, nil)
+	switch {
+	case err == nil:
+		return m.keepCurrent(w, r, st)
+	case errors.Is(err, ErrConfig):
+		m.cookie.clear(w, m.cookie.remember)
+		return m.revokeUser(r.Context(), st.user.UserID(), st.session.Key)
+	}
+	return err
 }
 
 // keepCurrent revokes the user's other sessions and tokens after a version
@@ -368,6 +392,7 @@ func (m *Manager[U]) keepCurrent(w http.ResponseWriter, r *http.Request, st *sta
 	// The remember cookie is deleted below, with every remember token:
 	// the session no longer stands for a remembered login.
 	s.Remembered = false
+	delete(s.Values, rememberDeadlineValue)
 	if err := m.rotate(ctx, w, r, st, s, now); err != nil {
 		return fmt.Errorf("loginkit: keep current session: %w", err)
 	}

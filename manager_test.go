@@ -53,11 +53,20 @@ func TestNoLoginURLMeans401ForBrowsersToo(t *testing.T) {
 	}
 }
 
-func TestOptionsPassesThroughGuards(t *testing.T) {
+func TestOptionsIsGuardedLikeEveryMethod(t *testing.T) {
+	// Guards once let OPTIONS through unchecked (as Flask-Login does,
+	// where Flask answers OPTIONS before the view); in Go the handler
+	// itself then ran for anyone. TestAttackOptionsRequestReachesGuardedHandler
+	// has the attack; here, the plain cases.
 	a := newApp(t)
-	res := a.browser().do("OPTIONS", "/protected", "")
-	if res.StatusCode != http.StatusOK || body(res) != "anonymous" {
-		t.Fatalf("OPTIONS: status %d body %q, want the handler's 200", res.StatusCode, body(res))
+	a.register("ann", "pw-ann-123")
+	anon := a.browser()
+	if res := anon.do("OPTIONS", "/protected", ""); res.StatusCode != http.StatusSeeOther || body(res) == "anonymous" {
+		t.Fatalf("anonymous OPTIONS: status %d body %q, want the login redirect", res.StatusCode, body(res))
+	}
+	anon.mustLogin("ann", "pw-ann-123", false)
+	if res := anon.do("OPTIONS", "/protected", ""); res.StatusCode != http.StatusOK || body(res) != "user:ann:fresh" {
+		t.Fatalf("logged-in OPTIONS: status %d body %q, want the handler's 200", res.StatusCode, body(res))
 	}
 }
 

@@ -390,7 +390,9 @@ type Identity[U User] struct {
 	User U
 	// Authenticated reports whether a user is logged in.
 	Authenticated bool
-	// Fresh reports a session created or confirmed by a password check.
+	// Fresh reports a session created or confirmed by a password check
+	// within Builder.FreshFor when that is set: exactly the sessions
+	// FreshRequired admits.
 	Fresh bool
 	// Remembered reports a session restored from a remember cookie.
 	Remembered bool
@@ -404,7 +406,8 @@ func (m *Manager[U]) Identity(r *http.Request) Identity[U] {
 	}
 	id := Identity[U]{User: st.user, Authenticated: true}
 	if s := st.userSession(); s != nil {
-		id.Fresh, id.Remembered = s.Fresh, s.Remembered
+		id.Fresh = s.Fresh && (m.freshMaxAge == 0 || m.isFresh(s, m.now()))
+		id.Remembered = s.Remembered
 	}
 	return id
 }
@@ -428,6 +431,16 @@ func addVaryCookie(h http.Header, backing *[1]string) {
 	h.Add("Vary", "Cookie")
 }
 
+// varyOnCookie adds "Vary: Cookie" to the response unless its header was
+// already written: its content now depends on the request's cookies. The
+// load calls it, and so do Login and the second-factor step, which set
+// login cookies without loading.
+func (c *reqState[U]) varyOnCookie() {
+	if !c.wrote {
+		addVaryCookie(c.w.Header(), &c.vary)
+	}
+}
+
 // load fills c.st from the request's cookies and headers.
 func (m *Manager[U]) load(c *reqState[U], r *http.Request) {
 	st := &c.st
@@ -441,7 +454,7 @@ func (m *Manager[U]) load(c *reqState[U], r *http.Request) {
 	if late {
 		w = headerSink{h: http.Header{}}
 	} else {
-		addVaryCookie(c.w.Header(), &c.vary)
+		c.varyOnCookie()
 	}
 	now := m.now().UTC()
 	skipRemember := false
@@ -550,8 +563,12 @@ func (m *Manager[U]) loadSession(w http.ResponseWriter, r *http.Request, st *sta
 		return false, false
 	}
 	if m.remember != nil && m.remember.RefreshEachRequest {
+		// The cookie is re-set to expire with the login's remember-me,
+		// never later: a refresh does not extend it.
 		if v, _ := cookieValue(r, m.cookie.remember); v != "" {
-			m.cookie.setRemember(w, v, m.remember.Duration)
+			if left := rememberLeft(s, now); left > 0 {
+				m.cookie.setRemember(w, v, left)
+			}
 		}
 	}
 	st.user, st.authed, st.session = u, true, s

@@ -647,8 +647,16 @@ func TestPasskeyManagementNeedsFreshLogin(t *testing.T) {
 	a := newPKApp(t, func(b *loginkit.Builder[*user]) { b.Remember(loginkit.RememberOptions{}) })
 	a.register("ann", "pw")
 	b := a.browser()
-	b.mustLogin("ann", "pw", true)
+	b.mustLogin("ann", "pw", false)
 	sa := a.enrol(b, "Key")
+	// Log in again with remember-me, now through the passkey step.
+	b.do("POST", "/logout", "")
+	if res := b.login("ann", "pw", true); res.Header.Get("Location") != "/2fa" {
+		t.Fatalf("password login: → %q, want the second-factor page", res.Header.Get("Location"))
+	}
+	opts := mustPost(b, "/passkeys/2fa/begin", nil)
+	sa.count = 1
+	mustPost(b, "/passkeys/2fa/finish", sa.get(t, opts))
 	b.restart() // the session cookie is gone; remember-me restores a stale session
 	wantWho(t, b, "user:ann:stale")
 	if code, _ := post(b, "/passkeys/register/begin", nil); code != http.StatusForbidden {
@@ -664,7 +672,7 @@ func TestPasskeyManagementNeedsFreshLogin(t *testing.T) {
 		t.Errorf("%d passkeys after the refused delete, want 1", len(ps))
 	}
 	// A passkey sign-in makes the session fresh again.
-	sa.count = 1
+	sa.count = 2
 	if code, out := passkeyLogin(t, b, sa); code != http.StatusOK {
 		t.Fatalf("passkey login: %d %s", code, out)
 	}
@@ -745,4 +753,37 @@ func TestPasskeyConcurrentDeletesKeepOne(t *testing.T) {
 	if ok != len(keys)-1 {
 		t.Errorf("%d deletes succeeded, want %d (statuses %v)", ok, len(keys)-1, codes)
 	}
+}
+
+// TestPasskeyFirstKeyEndsLoginsMadeWithoutIt: a user's first passkey
+// turns the second factor on (the password then leads to the pending
+// step), so the logins and remember cookies made before it, with the
+// password alone, end; the registering session stays. A second passkey
+// changes nothing for the other logins.
+func TestPasskeyFirstKeyEndsLoginsMadeWithoutIt(t *testing.T) {
+	a := newPKApp(t)
+	a.register("ann", "pw")
+	old := a.browser()
+	old.mustLogin("ann", "pw", true)
+	stolen := old.clone() // a copy of the jar taken before the passkey
+	b := a.browser()
+	b.mustLogin("ann", "pw", false)
+	sa := a.enrol(b, "Key")
+	wantWho(t, b, "user:ann:fresh")
+	wantWho(t, old, "anonymous")
+	stolen.restart() // only the remember cookie is left
+	wantWho(t, stolen, "anonymous")
+
+	// A login that passed the passkey survives a second key.
+	nb := a.browser()
+	if res := nb.login("ann", "pw", false); res.Header.Get("Location") != "/2fa" {
+		t.Fatalf("password login: → %q, want the second-factor page", res.Header.Get("Location"))
+	}
+	opts := mustPost(nb, "/passkeys/2fa/begin", nil)
+	sa.count = 1
+	mustPost(nb, "/passkeys/2fa/finish", sa.get(t, opts))
+	wantWho(t, nb, "user:ann:fresh")
+	a.enrol(b, "Second")
+	wantWho(t, nb, "user:ann:fresh")
+	wantWho(t, b, "user:ann:fresh")
 }

@@ -37,7 +37,7 @@ const (
 	// deliveryTimeout bounds one background delivery.
 	deliveryTimeout = time.Minute
 	// maxLoginLen is the longest login name RequestReset looks up.
-	maxLoginLen = 512
+	maxLoginLen = maxLoginNameBytes
 )
 
 // Default rate limits of NewRecovery.
@@ -570,6 +570,7 @@ func (rc *Recovery[U]) completeReset(w http.ResponseWriter, r *http.Request, tok
 	rc.m.revokeRememberCookie(w, r, true)
 	if c := rc.m.reqOf(r); c != nil {
 		c.mu.Lock()
+		c.varyOnCookie()
 		c.st = state[U]{}
 		c.loaded.Store(true)
 		c.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -59,7 +60,7 @@ func (m *Manager[U]) loadRemembered(w http.ResponseWriter, r *http.Request, st *
 	if sel := m.rotateRemember(w, r, u, t, now); sel != "" {
 		st.more().issued = sel
 	}
-	return m.restore(w, r, st, u, now)
+	return m.restore(w, r, st, u, t.ExpiresAt, now)
 }
 
 // rotateRemember replaces the remember token t, which the request's
@@ -177,7 +178,7 @@ func (m *Manager[U]) loadRotated(w http.ResponseWriter, r *http.Request, st *sta
 		if !ok {
 			return st.failed() != nil
 		}
-		return m.restore(w, r, st, u, now)
+		return m.restore(w, r, st, u, rec.ExpiresAt, now)
 	}
 	// A cookie that was rotated away long ago came back: someone else
 	// holds a copy. Revoke everything the user has.
@@ -222,15 +223,17 @@ func (m *Manager[U]) rememberedUser(w http.ResponseWriter, r *http.Request, st *
 	return u, true
 }
 
-// restore starts a non-fresh session for a remembered user. The values
-// of an anonymous session the request carried move into it.
-func (m *Manager[U]) restore(w http.ResponseWriter, r *http.Request, st *state[U], u U, now time.Time) bool {
+// restore starts a non-fresh session for a remembered user, whose
+// remember-me ends at deadline. The values of an anonymous session the
+// request carried move into it.
+func (m *Manager[U]) restore(w http.ResponseWriter, r *http.Request, st *state[U], u U, deadline, now time.Time) bool {
 	s, token := m.newSession(r, u, now, false)
 	s.Remembered = true
 	anon := st.session
 	if anon != nil {
 		s.Values = appValues(anon.Values)
 	}
+	s.Values = m.withRememberDeadline(s.Values, deadline)
 	if err := m.startSession(r.Context(), w, s, token); err != nil {
 		m.storeFailed(r, "save session", err)
 		st.more().err = err
@@ -240,6 +243,40 @@ func (m *Manager[U]) restore(w http.ResponseWriter, r *http.Request, st *state[U
 	st.user, st.authed, st.session = u, true, s
 	st.event(evRestored, "")
 	return true
+}
+
+// rememberDeadlineValue is the Session.Values key recording when the
+// remember-me of the session's login ends (Unix seconds), so that
+// RefreshEachRequest re-sets the remember cookie without extending it.
+const rememberDeadlineValue = "loginkit.remember.until"
+
+// withRememberDeadline returns vals (allocated if nil) recording deadline,
+// when RefreshEachRequest needs it; otherwise vals unchanged, so that a
+// remembered session costs no values map on every request.
+func (m *Manager[U]) withRememberDeadline(vals map[string]string, deadline time.Time) map[string]string {
+	if !m.remember.RefreshEachRequest {
+		return vals
+	}
+	if vals == nil {
+		vals = make(map[string]string, 1)
+	}
+	vals[rememberDeadlineValue] = strconv.FormatInt(deadline.Unix(), 10)
+	return vals
+}
+
+// rememberLeft returns how long the remember-me of session s has left,
+// or 0 when s records no deadline (a login without remember-me, or one
+// made before deadlines were recorded).
+func rememberLeft(s *Session, now time.Time) time.Duration {
+	v := s.Values[rememberDeadlineValue]
+	if v == "" {
+		return 0
+	}
+	sec, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0
+	}
+	return max(time.Unix(sec, 0).Sub(now), 0)
 }
 
 // issueRemember creates a remember token for u that expires at deadline,

@@ -853,3 +853,29 @@ func TestSecondFactorLimitRefusalDoesNotResetLockoutCount(t *testing.T) {
 		t.Fatalf("FailedLogins after 2 wrong codes and a refused attempt = %d, want 3 (a refusal must not count as a success)", got)
 	}
 }
+
+// TestSecondFactorEnrolmentEndsLoginsMadeWithoutIt: a remember cookie
+// (or a session) from before the user turned the second factor on was
+// granted by the password alone. Once the factor is on, every login must
+// have passed it, so enrolment ends the user's other logins, remember
+// tokens included, and keeps the enrolling session.
+func TestSecondFactorEnrolmentEndsLoginsMadeWithoutIt(t *testing.T) {
+	a := newTFApp(t, loginkit.SecondFactorOptions{})
+	a.register("ann", "pw-ann-123")
+	old := a.browser()
+	old.mustLogin("ann", "pw-ann-123", true)
+	if old.cookie(rememberCookie) == "" {
+		t.Fatal("no remember cookie for the earlier login")
+	}
+	stolen := old.clone() // a copy of the jar taken before enrolment
+	wantWho(t, old, "user:ann:fresh")
+
+	b := a.browser()
+	a.enrol(b, "ann", "pw-ann-123")
+	wantWho(t, b, "user:ann:fresh")
+
+	wantWho(t, old, "anonymous")
+	stolen.restart() // only the remember cookie is left
+	wantWho(t, stolen, "anonymous")
+	wantWho(t, b, "user:ann:fresh")
+}

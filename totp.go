@@ -162,7 +162,12 @@ func (m *Manager[U]) BeginTOTP(w http.ResponseWriter, r *http.Request) (*TOTPEnr
 // user has typed a correct code from it (ErrInvalidCode otherwise), and
 // returns a new set of recovery codes to show the user once: only their
 // hashes are stored. The confirming code counts as used, and the session
-// is recorded as having passed the second factor. Wrong codes count
+// is recorded as having passed the second factor. Every other login of
+// the user, remember tokens included, is ended (they passed only the
+// password), as LogoutOthers does: this session is kept, under a new
+// token, no longer remembered. Should that fail, the factor stays on and
+// the error is returned; RegenerateRecoveryCodes gives the codes anew.
+// Wrong codes count
 // against the same limits as at login. It needs a fresh session
 // (ErrNeedsRefresh otherwise, like BeginTOTP). It returns ErrUnauthorized
 // for an anonymous request and ErrNotFound when no enrolment was begun in
@@ -210,6 +215,11 @@ func (m *Manager[U]) ConfirmTOTP(w http.ResponseWriter, r *http.Request, code st
 		} else {
 			st.session = s
 		}
+	}
+	// The user's other logins passed only the password: end them, and
+	// keep this one (rotated, and no longer remembered).
+	if err := m.endLoginsWithoutFactor(w, r, st); err != nil {
+		return nil, fmt.Errorf("loginkit: confirm TOTP: end the logins made without it: %w", err)
 	}
 	if m.hooks.SecondFactorEnrolled != nil {
 		m.hooks.SecondFactorEnrolled(r, u, FactorTOTP)

@@ -194,6 +194,7 @@ func (m *Manager[U]) startPending(w http.ResponseWriter, r *http.Request, u U, o
 	if c != nil {
 		c.mu.Lock()
 		defer c.mu.Unlock()
+		c.varyOnCookie()
 	}
 	prev, carried := m.priorSession(r, c, now)
 	m.revokeRequestSession(w, r)
@@ -412,13 +413,18 @@ func (m *Manager[U]) completePending(w http.ResponseWriter, r *http.Request, st 
 	p := st.pendingLogin()
 	s, token := m.newSession(r, u, now, true)
 	s.Values = withFactor(appValues(p.Values), kind, now)
+	var deadline time.Time
+	if secs, err := strconv.ParseInt(p.Values[pendingRememberValue], 10, 64); err == nil && secs > 0 && m.remember != nil {
+		deadline = now.Add(time.Duration(secs) * time.Second)
+		s.Values = m.withRememberDeadline(s.Values, deadline)
+	}
 	if err := m.startSession(ctx, w, s, token); err != nil {
 		return fmt.Errorf("loginkit: second factor: %w", err)
 	}
 	m.deleteSession(ctx, p)
 	issued := ""
-	if secs, err := strconv.ParseInt(p.Values[pendingRememberValue], 10, 64); err == nil && secs > 0 && m.remember != nil {
-		sel, err := m.issueRemember(ctx, w, u, now, now.Add(time.Duration(secs)*time.Second))
+	if !deadline.IsZero() {
+		sel, err := m.issueRemember(ctx, w, u, now, deadline)
 		if err != nil {
 			m.deleteSession(ctx, s)
 			m.cookie.clear(w, m.cookie.session)

@@ -111,10 +111,15 @@ func checkValue(key, value string) error {
 	return nil
 }
 
-// valuesSize is the size MaxValueBytes bounds.
+// valuesSize is the size MaxValueBytes bounds: that of the application's
+// values. The library's own (reserved) values are few and small, and do
+// not count against the application's budget.
 func valuesSize(vals map[string]string) int {
 	n := 0
 	for k, v := range vals {
+		if strings.HasPrefix(k, ReservedValuePrefix) {
+			continue
+		}
 		n += len(k) + len(v)
 	}
 	return n

@@ -313,7 +313,11 @@ func readBody(r *http.Request) ([]byte, error) {
 // credential the browser created (PublicKeyCredential.toJSON()). The
 // user's session must still be fresh. It stores the passkey under name
 // and returns it. A response that fails any check (challenge, origin,
-// user verification, ...) is ErrPasskeyRefused.
+// user verification, ...) is ErrPasskeyRefused. With SecondFactor
+// configured, a user's first passkey (without an authenticator app)
+// turns the second factor on: the user's other logins, remember tokens
+// included, are ended as by LogoutOthers, this session is kept under a
+// new token, and SecondFactorEnrolled runs with FactorPasskey.
 func (m *Manager[U]) FinishPasskeyRegistration(w http.ResponseWriter, r *http.Request, name string) (*Passkey, error) {
 	u, err := m.passkeyUser(r, m.freshUser)
 	if err != nil {
@@ -352,11 +356,31 @@ func (m *Manager[U]) FinishPasskeyRegistration(w http.ResponseWriter, r *http.Re
 	for _, t := range cred.Transport {
 		p.Transports = append(p.Transports, string(t))
 	}
+	// The first passkey of a user without an authenticator app turns the
+	// second factor on (with SecondFactor configured).
+	turnsOn := false
+	if m.factors != nil && len(list) == 0 {
+		on, err := m.hasTOTP(ctx, u.UserID())
+		if err != nil {
+			return nil, err
+		}
+		turnsOn = !on
+	}
 	switch err := m.passkeys.store.CreatePasskey(ctx, p); {
 	case errors.Is(err, ErrDuplicate):
 		return nil, refused("this credential is registered already")
 	case err != nil:
 		return nil, fmt.Errorf("loginkit: passkeys: %w", err)
+	}
+	if turnsOn {
+		// The user's other logins passed only the password: end them,
+		// and keep this one (rotated, and no longer remembered).
+		if err := m.endLoginsWithoutFactor(w, r, m.state(r)); err != nil {
+			return nil, fmt.Errorf("loginkit: passkey registration: end the logins made without it: %w", err)
+		}
+		if m.hooks.SecondFactorEnrolled != nil {
+			m.hooks.SecondFactorEnrolled(r, u, FactorPasskey)
+		}
 	}
 	return p, nil
 }

@@ -194,7 +194,11 @@ func (a *App) Handler() http.Handler {
 		}
 	}
 	required("GET /account", a.account)
-	required("POST /account/sessions/revoke", a.revokeOthers)
+	// Logging the other devices out needs a fresh login: a session
+	// restored from a stolen remember cookie must not lock the owner out.
+	// After the password check the user comes back here with GET.
+	fresh("POST /account/sessions/revoke", a.revokeOthers)
+	mux.Handle("GET /account/sessions/revoke", a.m.FreshRequired(http.RedirectHandler("/account", http.StatusSeeOther)))
 	fresh("GET /account/password", a.passwordForm)
 	fresh("POST /account/password", a.changePassword)
 	required("GET /reauth", a.reauthForm)

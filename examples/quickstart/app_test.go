@@ -228,6 +228,16 @@ func TestAccountListsSessionsAndRevokesOthers(t *testing.T) {
 	}
 	wantBody(t, "account", res, `<strong>this device</strong>`, `action="/account/sessions/revoke"`)
 
+	// A login restored from a remember cookie (which may be a stolen
+	// copy) cannot log the other devices out: it confirms the password
+	// first.
+	phone.restart()
+	res = phone.post("/account/sessions/revoke", nil)
+	wantRedirect(t, "revoke others from a remembered login", res, "/reauth?next=%2Faccount%2Fsessions%2Frevoke")
+	if who := laptop.loggedInAs(); who != "ann" {
+		t.Fatalf("a remembered login logged the laptop out (laptop: %q)", who)
+	}
+
 	wantRedirect(t, "revoke others", laptop.post("/account/sessions/revoke", nil), "/account")
 	if who := phone.loggedInAs(); who != "" {
 		t.Fatalf("the other session is still logged in as %q", who)
