@@ -68,7 +68,8 @@
 //     UserIDPrefixes, LongValues (a
 //     256-byte User-Agent), TimesInUTC (times given in another zone come
 //     back in time.UTC), Delete, ListByUser (newest CreatedAt first, the
-//     other times not rising with it), ListByUserMany (130 sessions of one
+//     other times not rising with it; sessions created at one instant
+//     listed each), ListByUserMany (130 sessions of one
 //     user, all listed and all deleted), DeleteByUser,
 //     DeleteByUserExceptOtherUsersKey, DeleteExpired (exact count; a
 //     session past AbsoluteExpiresAt but not ExpiresAt stays),
@@ -89,8 +90,8 @@
 //     SelectorsCaseSensitive (also selectors beginning with one another;
 //     '_' and '%' are no wildcards),
 //     UserIDAndPurposePrefixes (PurposeRemember
-//     beside "remember-rotated"), TimesInUTC, Delete, ListByUser,
-//     ListByUserMany (130 tokens of one user, all listed and all
+//     beside "remember-rotated"), TimesInUTC, Delete, ListByUser
+//     (tokens created at one instant listed each), ListByUserMany (130 tokens of one user, all listed and all
 //     deleted), DeleteByUser, DeleteExpired, DeleteExpiredThenByUser,
 //     ReturnedValuesIsolated, ContextCancelled.
 //   - TestSecondFactors: RoundTrip, GetMissing, EmptyValuesRefused,
@@ -116,7 +117,8 @@
 //   - TestPasskeys: RoundTrip, GetMissing, EmptyValuesRefused,
 //     DuplicateIDRefused (also for another user, and 20 concurrent
 //     creations of one ID: exactly one succeeds), IDsExact (a prefix, a
-//     trailing NUL and one flipped bit are other IDs), ListPerUser, Rename,
+//     trailing NUL and one flipped bit are other IDs), ListPerUser (passkeys created at one instant
+//     listed each), Rename,
 //     Delete, DeleteUser, SignCount, SignCountConcurrent (20 concurrent
 //     compare-and-sets from one old count: exactly one succeeds),
 //     RenameRacingSignCount (renames racing sign-ins: the count never

@@ -291,6 +291,15 @@ func (s *passkeySuite) listPerUser(t suiteT, st loginkit.PasskeyStore) {
 	for i := range want {
 		s.want(t, list[i], want[i], fmt.Sprintf("ListPasskeys(alice)[%d]", i), clause)
 	}
+	// Passkeys created at the same instant are listed each (in any order
+	// among themselves): an index keyed by time would merge them.
+	c := s.user("carol")
+	for tag := byte(26); tag < 29; tag++ {
+		s.create(t, st, s.passkey(c, tag, s.now.Add(-time.Minute)))
+	}
+	if ties, err := st.ListPasskeys(background(), c); err == nil && len(ties) != 3 {
+		t.Errorf("ListPasskeys of 3 passkeys created at the same instant: got %d, want 3 (%s, those created at the same instant included)", len(ties), clause)
+	}
 }
 
 func (s *passkeySuite) rename(t suiteT, st loginkit.PasskeyStore) {

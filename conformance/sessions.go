@@ -325,6 +325,17 @@ func (s *sessionSuite) listByUser(t suiteT, st loginkit.SessionStore) {
 	if len(none) != 0 {
 		t.Errorf("ListByUser of a user without sessions: want none, got %v", sessionKeys(none))
 	}
+	// Sessions created at the same instant are listed each (in any
+	// order among themselves): an index keyed by time would merge them.
+	tie := s.now.Add(-time.Minute)
+	s.save(t, st, s.live("tie-1", "user-tie", tie), s.live("tie-2", "user-tie", tie), s.live("tie-3", "user-tie", tie))
+	ties, err := st.ListByUser(background(), "user-tie")
+	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
+	got := sessionKeys(ties)
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"tie-1", "tie-2", "tie-3"}) {
+		t.Errorf("ListByUser of 3 sessions created at the same instant: want [tie-1 tie-2 tie-3] in any order (SessionStore.ListByUser returns every unexpired session, those created at the same instant included), got %v", got)
+	}
 }
 
 func (s *sessionSuite) deleteByUser(t suiteT, st loginkit.SessionStore) {

@@ -402,6 +402,17 @@ func (s *tokenSuite) listByUser(t suiteT, st loginkit.TokenStore) {
 	if len(list) != 0 {
 		t.Errorf("ListByUser of a user without tokens: want none, got %v", selectors(list))
 	}
+	// Tokens created at the same instant are listed each (in any order
+	// among themselves): an index keyed by time would merge them.
+	tie := s.now.Add(-time.Minute)
+	s.create(t, st, s.token("tie-1", "user-tie", "reset", tie), s.token("tie-2", "user-tie", "reset", tie), s.token("tie-3", "user-tie", "reset", tie))
+	list, err = st.ListByUser(background(), "user-tie", "")
+	must(t, err, "ListByUser", "TokenStore.ListByUser contract")
+	got := selectors(list)
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"tie-1", "tie-2", "tie-3"}) {
+		t.Errorf("ListByUser of 3 tokens created at the same instant: want [tie-1 tie-2 tie-3] in any order (TokenStore.ListByUser returns every unexpired token, those created at the same instant included), got %v", got)
+	}
 }
 
 func (s *tokenSuite) deleteByUser(t suiteT, st loginkit.TokenStore) {
