@@ -24,7 +24,8 @@
 //
 // The cases, by suite:
 //
-//   - TestUsers: CreateAssignsID, CreateKeepsGivenID, CreateDuplicateID,
+//   - TestUsers: CreateAssignsID, CreateKeepsGivenID, CreateDuplicateID
+//     (an ID differing from a stored one only in case is no duplicate),
 //     RoundTrip (every Account field, the application's own fields through
 //     UserHarness.Fill, zero values, unicode, times within TimePrecision
 //     and in time.UTC, by LoadUser, FindByLogin and List),

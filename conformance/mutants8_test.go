@@ -2,6 +2,8 @@ package conformance
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/loginkit/loginkit"
@@ -57,8 +59,27 @@ func (s sameInstantPK) ListPasskeys(ctx context.Context, userID string) ([]*logi
 	return out, err
 }
 
+// foldedUniqueIDUsers refuses a new user whose ID differs from a stored
+// one only in case (a unique index under a case-insensitive collation).
+type foldedUniqueIDUsers struct{ memberUpdater }
+
+func (s foldedUniqueIDUsers) Create(ctx context.Context, u *Member) error {
+	all, _, err := s.List(ctx, loginkit.ListOptions{Limit: 1000})
+	if err != nil {
+		return err
+	}
+	for _, v := range all {
+		if u.ID != "" && strings.EqualFold(v.ID, u.ID) {
+			return fmt.Errorf("unique index on id: %w", loginkit.ErrDuplicate)
+		}
+	}
+	return s.memberUpdater.Create(ctx, u)
+}
+
 func eighthMutants() []mutant {
 	return []mutant{
+		{"user IDs unique without regard to case", usersWith(func() memberStore { return foldedUniqueIDUsers{newUpdatable()} }),
+			[][2]string{{"/CreateDuplicateID:", "an ID differing from a stored one only in case is no duplicate"}}},
 		{"sessions created at one instant listed once", sessionsWith(func() loginkit.SessionStore { return sameInstantSessions{memstore.NewSessions()} }),
 			[][2]string{{"/ListByUser:", "those created at the same instant included"}}},
 		{"tokens created at one instant listed once", tokensWith(func() loginkit.TokenStore { return sameInstantTokens{memstore.NewTokens()} }),

@@ -298,6 +298,16 @@ func (s *userSuite[U]) createDuplicateID(t suiteT, st loginkit.UserStore[U]) {
 	s.wantUser(t, st, s.user("same-id", "ann@example.com", "ann", 1), "LoadUser after a refused Create", "UserStore.Create: a refused Create changes nothing")
 	s.wantNoLogin(t, st, "bob@example.com", "FindByLogin after a refused Create", "UserStore.Create: a refused Create changes nothing")
 	s.wantNoLogin(t, st, "bob", "FindByLogin after a refused Create", "UserStore.Create: a refused Create changes nothing")
+	// IDs are exact: one differing from a stored ID only in case is
+	// another user's.
+	const exact = "UserStore: user IDs are exact and case-sensitive: an ID differing from a stored one only in case is no duplicate"
+	other := s.user("SAME-ID", "carl@example.com", "carl", 3)
+	if err := st.Create(background(), other); err != nil {
+		skipUnsupported(t, "Create", err)
+		t.Fatalf("Create with an ID differing from a stored one only in case: want no error (%s), got %v", exact, err)
+	}
+	s.wantUser(t, st, s.user("SAME-ID", "carl@example.com", "carl", 3), "LoadUser of an ID differing from another only in case", exact)
+	s.wantUser(t, st, s.user("same-id", "ann@example.com", "ann", 1), "LoadUser of an ID differing from another only in case", exact)
 }
 
 func (s *userSuite[U]) roundTrip(t suiteT, st loginkit.UserStore[U]) {
