@@ -24,11 +24,14 @@
 //
 // The cases, by suite:
 //
-//   - TestUsers: CreateAssignsID, CreateKeepsGivenID, CreateDuplicateID,
+//   - TestUsers: CreateAssignsID, CreateKeepsGivenID, CreateDuplicateID
+//     (an ID differing from a stored one only in case is no duplicate),
 //     RoundTrip (every Account field, the application's own fields through
 //     UserHarness.Fill, zero values, unicode, times within TimePrecision
-//     and in time.UTC, by LoadUser, FindByLogin and List), LoadUserMissing,
-//     FindByLogin (case, surrounding space, full-width and case-folded
+//     and in time.UTC, by LoadUser, FindByLogin and List),
+//     LoadUserMissing (IDs are exact and case-sensitive; IDs and login
+//     names are apart: LoadUser of a login name, FindByLogin of an ID find
+//     nothing), FindByLogin (case, surrounding space, full-width and case-folded
 //     variants), LoginKeysRecomputed, DuplicateEmailOnCreate,
 //     DuplicateUsernameOnCreate, DuplicateOnUpdate, UpdateOwnLoginNames,
 //     EmptyUsernamesCoexist, UsernameWithAtRefused, EmailWithoutAtRefused,
@@ -57,14 +60,17 @@
 //     most 5 password checks).
 //   - TestSessions: SaveGetRoundTrip, SaveZeroValues, SaveEmptyKey,
 //     SaveReplacesEveryField, SaveReplaceMovesUser,
-//     SaveReplaceWithPastExpiry, GetMissing, GetExpired, ZeroExpiresAt (a
-//     zero ExpiresAt is long past), ExpiryBoundary (ExpiresAt exactly
-//     "now" is expired), KeysCaseSensitive (keys differing only in case,
-//     or beginning with one another, are different sessions),
+//     SaveReplaceWithPastExpiry (and the key then saved for another user
+//     belongs to that user only), GetMissing, GetExpired, ZeroExpiresAt
+//     (a zero ExpiresAt is long past), ExpiryBoundary (ExpiresAt exactly
+//     "now" is expired, and swept), KeysCaseSensitive (keys differing only in case,
+//     or beginning with one another, are different sessions, also as
+//     DeleteByUser's exceptKey; '_' and '%' are no wildcards),
 //     UserIDPrefixes, LongValues (a
 //     256-byte User-Agent), TimesInUTC (times given in another zone come
 //     back in time.UTC), Delete, ListByUser (newest CreatedAt first, the
-//     other times not rising with it), ListByUserMany (130 sessions of one
+//     other times not rising with it; sessions created at one instant
+//     listed each), ListByUserMany (130 sessions of one
 //     user, all listed and all deleted), DeleteByUser,
 //     DeleteByUserExceptOtherUsersKey, DeleteExpired (exact count; a
 //     session past AbsoluteExpiresAt but not ExpiresAt stays),
@@ -79,13 +85,14 @@
 //   - TestTokens: CreateGetRoundTrip, CreateEmptySelector,
 //     CreateDuplicateSelector, CreateOverExpiredSelector (the new token
 //     differs in every field, and the user index moves to its new owner
-//     and purpose), GetMissing, Consume, ConsumeMissing, ConsumeConcurrent
+//     and purpose; re-created by its own owner, it is listed once), GetMissing, Consume, ConsumeMissing, ConsumeConcurrent
 //     (20 concurrent consumers of each token: exactly one gets it),
 //     CreateConcurrentSameSelector, Expired, ZeroExpiresAt, ExpiryBoundary,
-//     SelectorsCaseSensitive (also selectors beginning with one another),
+//     SelectorsCaseSensitive (also selectors beginning with one another;
+//     '_' and '%' are no wildcards),
 //     UserIDAndPurposePrefixes (PurposeRemember
-//     beside "remember-rotated"), TimesInUTC, Delete, ListByUser,
-//     ListByUserMany (130 tokens of one user, all listed and all
+//     beside "remember-rotated"), TimesInUTC, Delete, ListByUser
+//     (tokens created at one instant listed each), ListByUserMany (130 tokens of one user, all listed and all
 //     deleted), DeleteByUser, DeleteExpired, DeleteExpiredThenByUser,
 //     ReturnedValuesIsolated, ContextCancelled.
 //   - TestSecondFactors: RoundTrip, GetMissing, EmptyValuesRefused,
@@ -98,6 +105,9 @@
 //     (20 concurrent uses of one recovery code: exactly one succeeds),
 //     UseDifferentRecoveryCodesConcurrent, SetRecoveryCodesRacingUse
 //     (regenerating while old codes are used: no old code comes back),
+//     SetTOTPRacingUseRecoveryCode (a re-enrolment racing code uses: no
+//     used code comes back), SetRecoveryCodesRacingAcceptTOTPStep (a
+//     regeneration racing accepted steps: no accepted step is forgotten),
 //     RecoveryCodeMatchIsExact (case, surrounding space, prefixes and
 //     extensions of a hash are other hashes), SetRecoveryCodesReplaces,
 //     SetRecoveryCodesKeepsTOTP, UsersIsolated, UserIDsPrefixesOfEachOther
@@ -108,9 +118,13 @@
 //   - TestPasskeys: RoundTrip, GetMissing, EmptyValuesRefused,
 //     DuplicateIDRefused (also for another user, and 20 concurrent
 //     creations of one ID: exactly one succeeds), IDsExact (a prefix, a
-//     trailing NUL and one flipped bit are other IDs), ListPerUser, Rename,
+//     trailing NUL and one flipped bit are other IDs), ListPerUser (passkeys created at one instant
+//     listed each), Rename,
 //     Delete, DeleteUser, SignCount, SignCountConcurrent (20 concurrent
 //     compare-and-sets from one old count: exactly one succeeds),
+//     RenameRacingSignCount (renames racing sign-ins: the count never
+//     goes back), SignCountRacingDelete (sign-ins racing deletions: a
+//     deleted passkey stays deleted),
 //     ReturnedValuesIsolated, ContextCancelled.
 //   - TestLimiter (for a loginkit.Limiter, the rate-limit counter of
 //     password reset and email confirmation): AllowsUpToCount,
@@ -159,7 +173,9 @@
 // ConsumeConcurrent, CreateConcurrentSameSelector,
 // AcceptTOTPStepConcurrent, SetTOTPRacingAcceptTOTPStep,
 // UseRecoveryCodeConcurrent, UseDifferentRecoveryCodesConcurrent,
-// SetRecoveryCodesRacingUse and TestLimiter's Concurrent repeat their
+// SetRecoveryCodesRacingUse, SetTOTPRacingUseRecoveryCode,
+// SetRecoveryCodesRacingAcceptTOTPStep, RenameRacingSignCount,
+// SignCountRacingDelete and TestLimiter's Concurrent repeat their
 // rounds for a time budget
 // (rounds until 400ms have passed, at least one), every racing
 // goroutine starting each step at the same instant, and pass the racing

@@ -81,6 +81,12 @@ func (s *limiterSuite) upToCount(t suiteT, l loginkit.Limiter) {
 	}
 	s.want(t, l, "k", r, 3*time.Second, false, "Limiter: the event after Count in the window is refused")
 	s.want(t, l, "k", r, 59*time.Second, false, "Limiter: the event after Count in the window is refused")
+	// Events at one instant are events each (a set keyed by the time
+	// would count them once).
+	for range 3 {
+		s.want(t, l, "same-instant", r, 0, true, "Limiter: events up to Count are allowed")
+	}
+	s.want(t, l, "same-instant", r, 0, false, "Limiter: events at the same instant are counted each")
 }
 
 func (s *limiterSuite) slides(t suiteT, l loginkit.Limiter) {
@@ -141,6 +147,15 @@ func (s *limiterSuite) keys(t suiteT, l loginkit.Limiter) {
 		s.want(t, l, k, r, 0, true, "Limiter: keys are independent")
 	}
 	s.want(t, l, "reset:client:192.0.2.1", r, time.Second, false, "Limiter: each key keeps its own events")
+	// A key's events in the window are kept however many other keys are
+	// active (a cache of the most recent keys would forget them: an
+	// attacker touching many keys could reset a victim's limit).
+	for i := range 300 {
+		if !s.allow(t, l, fmt.Sprintf("other:%d", i), r, 2*time.Second) {
+			t.Fatalf("Allow(other:%d) = false, want true (Limiter: keys are independent)", i)
+		}
+	}
+	s.want(t, l, "reset:client:192.0.2.1", r, 3*time.Second, false, "Limiter: each key keeps its own events in the window, however many other keys are active")
 }
 
 // keysExact checks keys that a store could run together: prefixes of

@@ -61,6 +61,8 @@ func runPasskeys(t suiteT, h PasskeyHarness) {
 		{"DeleteUser", s.deleteUser},
 		{"SignCount", s.signCount},
 		{"SignCountConcurrent", s.signCountConcurrent},
+		{"RenameRacingSignCount", s.renameRacingSignCount},
+		{"SignCountRacingDelete", s.signCountRacingDelete},
 		{"ReturnedValuesIsolated", s.isolation},
 		{"ContextCancelled", s.contextCancelled},
 	})
@@ -252,6 +254,17 @@ func (s *passkeySuite) idsExact(t suiteT, st loginkit.PasskeyStore) {
 		s.want(t, s.get(t, st, id, "GetPasskey of the variant"), q, fmt.Sprintf("GetPasskey of variant %d", i), clause)
 	}
 	s.want(t, s.get(t, st, base.CredentialID, "GetPasskey of the original"), base, "GetPasskey of the original after its variants", clause)
+	// IDs as long as allowed (1023 bytes) are kept whole: two that differ
+	// only in their last byte are two passkeys.
+	long := s.passkey(u, 30, s.now.Add(time.Minute))
+	long.CredentialID = append(credID(30), bytes.Repeat([]byte{0xA5, 0x5A, 0x00}, 341)...)[:1023]
+	long2 := s.passkey(u, 31, s.now.Add(2*time.Minute))
+	long2.CredentialID = slices.Clone(long.CredentialID)
+	long2.CredentialID[1022] ^= 1
+	must(t, st.CreatePasskey(background(), long.Clone()), "CreatePasskey with a 1023-byte ID", clause)
+	must(t, st.CreatePasskey(background(), long2.Clone()), "CreatePasskey with a 1023-byte ID differing from another in its last byte", clause+", the whole ID (up to 1023 bytes): a different ID is no duplicate")
+	s.want(t, s.get(t, st, long.CredentialID, "GetPasskey of a 1023-byte ID"), long, "GetPasskey of a 1023-byte ID", clause+", the whole ID (up to 1023 bytes)")
+	s.want(t, s.get(t, st, long2.CredentialID, "GetPasskey of a 1023-byte ID"), long2, "GetPasskey of a 1023-byte ID differing from another in its last byte", clause+", the whole ID (up to 1023 bytes)")
 }
 
 func (s *passkeySuite) listPerUser(t suiteT, st loginkit.PasskeyStore) {
@@ -277,6 +290,15 @@ func (s *passkeySuite) listPerUser(t suiteT, st loginkit.PasskeyStore) {
 	}
 	for i := range want {
 		s.want(t, list[i], want[i], fmt.Sprintf("ListPasskeys(alice)[%d]", i), clause)
+	}
+	// Passkeys created at the same instant are listed each (in any order
+	// among themselves): an index keyed by time would merge them.
+	c := s.user("carol")
+	for tag := byte(26); tag < 29; tag++ {
+		s.create(t, st, s.passkey(c, tag, s.now.Add(-time.Minute)))
+	}
+	if ties, err := st.ListPasskeys(background(), c); err == nil && len(ties) != 3 {
+		t.Errorf("ListPasskeys of 3 passkeys created at the same instant: got %d, want 3 (%s, those created at the same instant included)", len(ties), clause)
 	}
 }
 
@@ -379,7 +401,98 @@ func (s *passkeySuite) signCount(t suiteT, st loginkit.PasskeyStore) {
 	if got := s.get(t, st, p.CredentialID, "GetPasskey"); got.SignCount != 0 || got.BackedUp {
 		t.Errorf("GetPasskey after UpdateSignCount(0 → 0, backedUp false): SignCount, BackedUp = %d, %v; want 0, false", got.SignCount, got.BackedUp)
 	}
+	// A stored count of 0 (a passkey without a counter) is compared like
+	// any other.
+	wantErr(t, st.UpdateSignCount(background(), p.CredentialID, 5, 6, true, s.now), loginkit.ErrReplayed, "UpdateSignCount(5 → 6) when the count is 0", clause+": a stale old count is ErrReplayed, also when the stored count is 0")
+	if got := s.get(t, st, p.CredentialID, "GetPasskey"); got.SignCount != 0 || got.BackedUp {
+		t.Errorf("GetPasskey after a refused UpdateSignCount(5 → 6) when the count is 0: SignCount, BackedUp = %d, %v; want 0, false (%s: a refused update changes nothing)", got.SignCount, got.BackedUp, clause)
+	}
 	wantErr(t, st.UpdateSignCount(background(), credID(71), 0, 1, false, s.now), loginkit.ErrNotFound, "UpdateSignCount of an unknown credential ID", "an unknown credential ID is ErrNotFound")
+}
+
+// renameRacingSignCount races renames of a passkey with sign-ins that
+// move its counter, round after round for raceBudget through a yielding
+// context: a RenamePasskey that writes back the whole record it read
+// first puts an older count back (a cloned authenticator's replay would
+// then pass), and is caught in every run
+// (TestPasskeyWholeRecordRacesCaughtEveryTime).
+func (s *passkeySuite) renameRacingSignCount(t suiteT, st loginkit.PasskeyStore) {
+	const clause = "RenamePasskey changes only the name, also while the passkey signs in: the sign count never goes back"
+	const steps = 8
+	u := s.user("rename-race")
+	p := s.passkey(u, 80, s.now)
+	p.SignCount = 1000
+	s.create(t, st, p)
+	count := p.SignCount
+	repeatRace(func(r int) bool {
+		errs := make([]error, 2*steps)
+		raceSteps(2, steps, func(g, k int) {
+			if g == 0 {
+				errs[k] = st.UpdateSignCount(raceContext(), p.CredentialID, count+uint32(k), count+uint32(k)+1, true, s.now)
+				return
+			}
+			errs[steps+k] = st.RenamePasskey(raceContext(), u, p.CredentialID, fmt.Sprintf("renamed %d.%d", r, k))
+		})
+		for i, err := range errs {
+			if err != nil {
+				skipUnsupported(t, "UpdateSignCount or RenamePasskey", err)
+				t.Errorf("UpdateSignCount racing RenamePasskey (round %d): call %d: %v (%s)", r+1, i, err, clause)
+			}
+		}
+		count += steps
+		if got := s.get(t, st, p.CredentialID, "GetPasskey after the race"); got.SignCount != count {
+			t.Errorf("GetPasskey after RenamePasskey raced UpdateSignCount (round %d): SignCount = %d, want %d (%s)", r+1, got.SignCount, count, clause)
+		}
+		return !t.Failed()
+	})
+}
+
+// signCountRacingDelete races deletions of passkeys with sign-ins,
+// round after round for raceBudget through a yielding context: an
+// UpdateSignCount that writes with an upsert brings a passkey deleted in
+// between back, and is caught in every run
+// (TestPasskeyWholeRecordRacesCaughtEveryTime).
+func (s *passkeySuite) signCountRacingDelete(t suiteT, st loginkit.PasskeyStore) {
+	const clause = "UpdateSignCount changes an existing passkey only: a passkey deleted while it signs in stays deleted"
+	const pairs = 8
+	u := s.user("delete-race")
+	repeatRace(func(r int) bool {
+		ps := make([]*loginkit.Passkey, pairs)
+		for i := range ps {
+			ps[i] = s.passkey(u, byte(100+i), s.now)
+			s.create(t, st, ps[i])
+		}
+		errs := make([]error, 2*pairs)
+		raceSteps(2*pairs, 1, func(g, _ int) {
+			p := ps[g/2]
+			if g%2 == 0 {
+				errs[g] = st.DeletePasskey(raceContext(), u, p.CredentialID)
+				return
+			}
+			errs[g] = st.UpdateSignCount(raceContext(), p.CredentialID, p.SignCount, p.SignCount+1, true, s.now)
+			// A sign-in losing to the deletion fails either way: a store
+			// that finds no row to compare-and-set may call it a replay.
+			if errors.Is(errs[g], loginkit.ErrNotFound) || errors.Is(errs[g], loginkit.ErrReplayed) {
+				errs[g] = nil
+			}
+		})
+		for i, err := range errs {
+			if err != nil {
+				skipUnsupported(t, "UpdateSignCount or DeletePasskey", err)
+				t.Errorf("UpdateSignCount racing DeletePasskey (round %d): call %d: %v (%s)", r+1, i, err, clause)
+			}
+		}
+		for _, p := range ps {
+			got, err := st.GetPasskey(background(), p.CredentialID)
+			if !errors.Is(err, loginkit.ErrNotFound) {
+				t.Errorf("GetPasskey after DeletePasskey raced UpdateSignCount (round %d): want ErrNotFound (%s), got %v, error %v", r+1, clause, got != nil, err)
+			}
+		}
+		if list, err := st.ListPasskeys(background(), u); err == nil && len(list) != 0 {
+			t.Errorf("ListPasskeys after DeletePasskey raced UpdateSignCount (round %d): %d passkeys, want none (%s)", r+1, len(list), clause)
+		}
+		return !t.Failed()
+	})
 }
 
 func (s *passkeySuite) signCountConcurrent(t suiteT, st loginkit.PasskeyStore) {

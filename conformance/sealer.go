@@ -3,6 +3,7 @@ package conformance
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -175,8 +176,16 @@ func (s *sealerSuite) flags(t suiteT, sl loginkit.SessionSealer) {
 	for _, f := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 		want := s.full("user-flags")
 		want.Fresh, want.Remembered = f[0], f[1]
-		want.Version = -int64(len(want.UserID))
-		if f[0] {
+		// Versions from 0 to the ends of the int64 range, beyond what a
+		// float64 holds exactly.
+		switch f {
+		case [2]bool{false, false}:
+			want.Version = -int64(len(want.UserID))
+		case [2]bool{false, true}:
+			want.Version = math.MaxInt64 - 2
+		case [2]bool{true, true}:
+			want.Version = math.MinInt64 + 3
+		default:
 			want.Version = 0
 		}
 		v := s.seal(t, sl, want, "SessionSealer.Seal contract")

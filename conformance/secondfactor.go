@@ -64,6 +64,8 @@ func runSecondFactors(t suiteT, h SecondFactorHarness) {
 		{"UseRecoveryCodeConcurrent", s.useCodeConcurrent},
 		{"UseDifferentRecoveryCodesConcurrent", s.useDifferentCodes},
 		{"SetRecoveryCodesRacingUse", s.setCodesRacingUse},
+		{"SetTOTPRacingUseRecoveryCode", s.setTOTPRacingUse},
+		{"SetRecoveryCodesRacingAcceptTOTPStep", s.setCodesRacingAccept},
 		{"RecoveryCodeMatchIsExact", s.codeExact},
 		{"SetRecoveryCodesReplaces", s.setCodesReplaces},
 		{"SetRecoveryCodesKeepsTOTP", s.setCodesKeepsTOTP},
@@ -216,6 +218,13 @@ func (s *secondFactorSuite) acceptStep(t suiteT, st loginkit.SecondFactorStore) 
 	wantErr(t, st.AcceptTOTPStep(background(), u, 100), loginkit.ErrReplayed, "AcceptTOTPStep(100) after 101", clause+": an older step is ErrReplayed")
 	wantErr(t, st.AcceptTOTPStep(background(), u, -5), loginkit.ErrReplayed, "AcceptTOTPStep(-5)", clause)
 	must(t, st.AcceptTOTPStep(background(), u, 103), "AcceptTOTPStep(103)", clause)
+	// Steps are numbers: 1000 is greater than 999, though "1000" sorts
+	// before "999" as text.
+	v := s.user("step-digits")
+	must(t, st.SetTOTP(background(), v, sfSecret(5), 9, s.now), "SetTOTP", clause)
+	for _, step := range []int64{99, 999, 1000} {
+		must(t, st.AcceptTOTPStep(background(), v, step), fmt.Sprintf("AcceptTOTPStep(%d) after a step with fewer digits", step), clause+": steps are compared as numbers")
+	}
 	f := s.get(t, st, u, "GetSecondFactor after AcceptTOTPStep")
 	if f.TOTPLastStep != 103 {
 		t.Errorf("GetSecondFactor after AcceptTOTPStep(103): TOTPLastStep = %d, want 103 (%s)", f.TOTPLastStep, clause)
@@ -464,6 +473,82 @@ func (s *secondFactorSuite) setTOTPRacingAccept(t suiteT, st loginkit.SecondFact
 		}
 		if f.TOTPLastStep < base || f.TOTPLastStep > base+callers {
 			t.Errorf("GetSecondFactor after SetTOTP raced AcceptTOTPStep (round %d): TOTPLastStep = %d, want between %d and %d (%s)", r+1, f.TOTPLastStep, base, base+callers, clause)
+		}
+		return !t.Failed()
+	})
+}
+
+// setTOTPRacingUse races a re-enrolment (SetTOTP) with uses of every
+// recovery code, round after round for raceBudget through a yielding
+// context: a SetTOTP that writes back the whole record it read first,
+// recovery codes included, restores the codes used in between, and is
+// caught in every run (TestSecondFactorWholeRecordRacesCaughtEveryTime).
+func (s *secondFactorSuite) setTOTPRacingUse(t suiteT, st loginkit.SecondFactorStore) {
+	const clause = "SetTOTP leaves the recovery codes untouched, also while they are used: a used code never comes back"
+	const callers = 8
+	u := s.user("reenrol-codes-race")
+	repeatRace(func(r int) bool {
+		codes := sfCodes(fmt.Sprintf("race-%d", r), callers)
+		must(t, st.SetRecoveryCodes(background(), u, codes), "SetRecoveryCodes", clause)
+		errs := make([]error, callers+1)
+		raceSteps(callers+1, 1, func(i, _ int) {
+			if i == callers {
+				errs[i] = st.SetTOTP(raceContext(), u, sfSecret(byte(r)), int64(r), s.now)
+				return
+			}
+			errs[i] = st.UseRecoveryCode(raceContext(), u, codes[i])
+		})
+		for i, err := range errs {
+			if err != nil {
+				skipUnsupported(t, "UseRecoveryCode or SetTOTP", err)
+				t.Errorf("concurrent UseRecoveryCode and SetTOTP: call %d: %v (%s)", i, err, clause)
+			}
+		}
+		if f := s.get(t, st, u, "GetSecondFactor after SetTOTP raced UseRecoveryCode"); len(f.RecoveryCodes) != 0 {
+			t.Errorf("GetSecondFactor after SetTOTP raced the use of every code (round %d): codes %q are back, want none (%s)", r+1, f.RecoveryCodes, clause)
+		}
+		return !t.Failed()
+	})
+}
+
+// setCodesRacingAccept races a regeneration of recovery codes
+// (SetRecoveryCodes) with accepted TOTP steps, round after round for
+// raceBudget through a yielding context: a SetRecoveryCodes that writes
+// back the whole record it read first, TOTP step included, forgets the
+// steps accepted in between (their codes could be replayed), and is
+// caught in every run (TestSecondFactorWholeRecordRacesCaughtEveryTime).
+func (s *secondFactorSuite) setCodesRacingAccept(t suiteT, st loginkit.SecondFactorStore) {
+	const clause = "SetRecoveryCodes leaves the TOTP secret and step untouched, also while steps are accepted: an accepted step is never forgotten"
+	const callers = 8
+	u := s.user("regen-step-race")
+	must(t, st.SetTOTP(background(), u, sfSecret(9), 0, s.now), "SetTOTP", clause)
+	repeatRace(func(r int) bool {
+		base := int64(100 * (r + 1))
+		errs := make([]error, callers+1)
+		raceSteps(callers+1, 1, func(i, _ int) {
+			if i == callers {
+				errs[i] = st.SetRecoveryCodes(raceContext(), u, sfCodes(fmt.Sprintf("regen-%d", r), 3))
+				return
+			}
+			errs[i] = st.AcceptTOTPStep(raceContext(), u, base+int64(i))
+		})
+		var accepted int64
+		for i, err := range errs {
+			switch {
+			case err == nil && i < callers:
+				accepted = max(accepted, base+int64(i))
+			case err == nil, i < callers && errors.Is(err, loginkit.ErrReplayed):
+			default:
+				skipUnsupported(t, "AcceptTOTPStep or SetRecoveryCodes", err)
+				t.Errorf("concurrent AcceptTOTPStep and SetRecoveryCodes: call %d: %v (%s)", i, err, clause)
+			}
+		}
+		f := s.get(t, st, u, "GetSecondFactor after SetRecoveryCodes raced AcceptTOTPStep")
+		if f.TOTPLastStep < accepted {
+			t.Errorf("GetSecondFactor after SetRecoveryCodes raced AcceptTOTPStep (round %d): TOTPLastStep = %d, want at least %d, the greatest step accepted (%s)", r+1, f.TOTPLastStep, accepted, clause)
+		}
+		if string(f.TOTPSecret) != string(sfSecret(9)) {
+			t.Errorf("GetSecondFactor after SetRecoveryCodes raced AcceptTOTPStep (round %d): the secret changed (%s)", r+1, clause)
 		}
 		return !t.Failed()
 	})

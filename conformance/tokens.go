@@ -208,6 +208,18 @@ func (s *tokenSuite) createOverExpired(t suiteT, st loginkit.TokenStore) {
 	s.wantToken(t, st, fresh, "Get after DeleteByUser of the selector's old owner", clause)
 	wantDeleteByUser(t, st.DeleteByUser, "user-2", "reset", 1, "TokenStore", "DeleteByUser(new owner, new purpose) after Create over an expired selector", clause)
 	s.wantGone(t, st, "sel-reuse", "Get after DeleteByUser of the selector's new owner", clause)
+	// An expired selector re-created by its own owner, for the same
+	// purpose, is one token: listed once, deleted once.
+	const same = "TokenStore.Create over an expired token's selector replaces it: the owner has one token under that selector"
+	s.create(t, st, s.expired("sel-again", "user-3", "reset", s.now.Add(-2*time.Hour)))
+	again := s.token("sel-again", "user-3", "reset", s.now)
+	s.create(t, st, copyToken(again))
+	list, err = st.ListByUser(background(), "user-3", "")
+	must(t, err, "ListByUser", "TokenStore.ListByUser contract")
+	if !slices.Equal(selectors(list), []string{"sel-again"}) {
+		t.Errorf("ListByUser after Create over the owner's own expired selector: want [sel-again] (%s), got %v", same, selectors(list))
+	}
+	wantDeleteByUser(t, st.DeleteByUser, "user-3", "", 1, "TokenStore", "DeleteByUser after Create over the owner's own expired selector", same)
 }
 
 func (s *tokenSuite) getMissing(t suiteT, st loginkit.TokenStore) {
@@ -390,6 +402,17 @@ func (s *tokenSuite) listByUser(t suiteT, st loginkit.TokenStore) {
 	if len(list) != 0 {
 		t.Errorf("ListByUser of a user without tokens: want none, got %v", selectors(list))
 	}
+	// Tokens created at the same instant are listed each (in any order
+	// among themselves): an index keyed by time would merge them.
+	tie := s.now.Add(-time.Minute)
+	s.create(t, st, s.token("tie-1", "user-tie", "reset", tie), s.token("tie-2", "user-tie", "reset", tie), s.token("tie-3", "user-tie", "reset", tie))
+	list, err = st.ListByUser(background(), "user-tie", "")
+	must(t, err, "ListByUser", "TokenStore.ListByUser contract")
+	got := selectors(list)
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"tie-1", "tie-2", "tie-3"}) {
+		t.Errorf("ListByUser of 3 tokens created at the same instant: want [tie-1 tie-2 tie-3] in any order (TokenStore.ListByUser returns every unexpired token, those created at the same instant included), got %v", got)
+	}
 }
 
 func (s *tokenSuite) deleteByUser(t suiteT, st loginkit.TokenStore) {
@@ -558,7 +581,11 @@ func (s *tokenSuite) expiryBoundary(t suiteT, st loginkit.TokenStore) {
 	if s.h.NewWithClock == nil {
 		after.ExpiresAt = at.Add(time.Minute)
 	}
-	s.create(t, st, copyToken(edge), copyToken(after))
+	// Another token expiring exactly now, that nothing looks up before
+	// the sweep: a store without native expiry must sweep it.
+	unseen := s.token("sel-edge-unseen", "user-3", "reset", at.Add(-time.Hour))
+	unseen.ExpiresAt = at
+	s.create(t, st, copyToken(edge), copyToken(after), copyToken(unseen))
 	s.wantGone(t, st, "sel-edge", "Get of a token whose ExpiresAt is exactly now", clause)
 	_, err := st.Consume(background(), "sel-edge")
 	wantErr(t, err, loginkit.ErrNotFound, "Consume of a token whose ExpiresAt is exactly now", clause)
@@ -576,7 +603,7 @@ func (s *tokenSuite) expiryBoundary(t suiteT, st loginkit.TokenStore) {
 		}
 		n, err := st.DeleteExpired(background())
 		must(t, err, "DeleteExpired", "TokenStore.DeleteExpired contract")
-		s.wantSweepCount(t, n, 0, "DeleteExpired after the expired token's selector was taken again")
+		s.wantSweepCount(t, n, 1, "DeleteExpired after the expired token's selector was taken again, with another token whose ExpiresAt is exactly now (expired: it is swept)")
 		s.wantToken(t, st, after, "Get after DeleteExpired", "TokenStore.DeleteExpired removes expired tokens only")
 	}
 }
@@ -609,6 +636,18 @@ func (s *tokenSuite) selectorsCaseSensitive(t suiteT, st loginkit.TokenStore) {
 	wantErr(t, err, loginkit.ErrNotFound, "Consume of a prefix of stored selectors", exact)
 	must(t, st.Delete(background(), "sel-case-ab_c-9"), "Delete", "TokenStore.Delete contract")
 	s.wantToken(t, st, long, "Get after deleting a selector that is a prefix of this one", exact)
+	// '_' is a base64url character, and a wildcard in LIKE: it matches
+	// itself only.
+	const literal = "TokenStore: selectors are exact: '_' and '%' are no wildcards"
+	wild := s.token("sel-wild-abXc", "user-4", "reset", s.now)
+	s.create(t, st, copyToken(wild))
+	for _, sel := range []string{"sel-wild-ab_c", "sel-wild-ab%", "sel-wild-a__c"} {
+		s.wantGone(t, st, sel, "Get of a selector that matches a stored one only as a LIKE pattern", literal)
+		_, err = st.Consume(background(), sel)
+		wantErr(t, err, loginkit.ErrNotFound, "Consume of a selector that matches a stored one only as a LIKE pattern", literal)
+		must(t, st.Delete(background(), sel), "Delete", "TokenStore.Delete contract")
+	}
+	s.wantToken(t, st, wild, "Get after Consume and Delete of selectors that match it only as LIKE patterns", literal)
 }
 
 // prefixes checks that user IDs and purposes are matched exactly, not by

@@ -298,6 +298,16 @@ func (s *userSuite[U]) createDuplicateID(t suiteT, st loginkit.UserStore[U]) {
 	s.wantUser(t, st, s.user("same-id", "ann@example.com", "ann", 1), "LoadUser after a refused Create", "UserStore.Create: a refused Create changes nothing")
 	s.wantNoLogin(t, st, "bob@example.com", "FindByLogin after a refused Create", "UserStore.Create: a refused Create changes nothing")
 	s.wantNoLogin(t, st, "bob", "FindByLogin after a refused Create", "UserStore.Create: a refused Create changes nothing")
+	// IDs are exact: one differing from a stored ID only in case is
+	// another user's.
+	const exact = "UserStore: user IDs are exact and case-sensitive: an ID differing from a stored one only in case is no duplicate"
+	other := s.user("SAME-ID", "carl@example.com", "carl", 3)
+	if err := st.Create(background(), other); err != nil {
+		skipUnsupported(t, "Create", err)
+		t.Fatalf("Create with an ID differing from a stored one only in case: want no error (%s), got %v", exact, err)
+	}
+	s.wantUser(t, st, s.user("SAME-ID", "carl@example.com", "carl", 3), "LoadUser of an ID differing from another only in case", exact)
+	s.wantUser(t, st, s.user("same-id", "ann@example.com", "ann", 1), "LoadUser of an ID differing from another only in case", exact)
 }
 
 func (s *userSuite[U]) roundTrip(t suiteT, st loginkit.UserStore[U]) {
@@ -354,6 +364,23 @@ func (s *userSuite[U]) loadMissing(t suiteT, st loginkit.UserStore[U]) {
 	s.wantMissing(t, st, "no-such-user", "LoadUser of a missing ID", "UserStore: a missing user is ErrNotFound")
 	s.wantMissing(t, st, "", `LoadUser("")`, "UserStore: a missing user is ErrNotFound")
 	s.wantMissing(t, st, loginkit.NewID(), "LoadUser of an unused NewID()", "UserStore: a missing user is ErrNotFound")
+	// IDs and login names are apart: LoadUser matches the ID only, and
+	// FindByLogin the login names only, even where an ID looks like a
+	// login name.
+	const apart = "UserLoader.LoadUser matches the ID only, FindByLogin the email and username only"
+	carol := s.user("lookup-carol", "carol@example.com", "carol", 2)
+	dave := s.user("carol", "", "dave", 3)
+	s.create(t, st, carol, dave)
+	for _, login := range []string{"carol@example.com", "Carol@Example.com", "dave"} {
+		s.wantMissing(t, st, login, "LoadUser of a login name that is no user's ID", apart)
+	}
+	s.wantUser(t, st, dave, "LoadUser of an ID that is another user's username", apart)
+	s.wantNoLogin(t, st, "lookup-carol", "FindByLogin of a user's ID", apart)
+	s.wantLogin(t, st, "carol", "lookup-carol", "FindByLogin of a username that is another user's ID", apart)
+	// IDs are exact: another case is another ID.
+	for _, id := range []string{"LOOKUP-CAROL", "Lookup-Carol", "CAROL"} {
+		s.wantMissing(t, st, id, "LoadUser of a stored ID in another case", "UserStore: user IDs are exact and case-sensitive")
+	}
 }
 
 // sameLogin checks that variant really normalises like original, so that

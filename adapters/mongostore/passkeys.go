@@ -3,6 +3,7 @@ package mongostore
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"slices"
 	"time"
 
@@ -157,7 +158,15 @@ func (s *Passkeys) UpdateSignCount(ctx context.Context, credentialID []byte, old
 			bson.D{{Key: "$set", Value: bson.D{
 				{Key: "sign_count", Value: int64(count)}, {Key: "backed_up", Value: backedUp}, {Key: "last_used_at", Value: storekit.UTCOrZero(usedAt)},
 			}}})
-		// No match despite the lock: a writer that bypassed it.
+		if err == nil && res.MatchedCount == 0 {
+			// No match despite the lock: DeletePasskey (which does not
+			// take it) removed the document meanwhile, or a writer that
+			// bypassed the lock changed the count.
+			var gone passkeyDoc
+			if errors.Is(findOne(ctx, s.c, bson.D{{Key: fieldID, Value: id}}, &gone), mongo.ErrNoDocuments) {
+				return errs.NotFound(op)
+			}
+		}
 		return matchedOne(op, res, err, loginkit.ErrReplayed)
 	})
 }
