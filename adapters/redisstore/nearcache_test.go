@@ -806,42 +806,67 @@ func TestNearCacheStalledConnection(t *testing.T) {
 	defer rdb.Close()
 	near := nearSessions(t, rdb, p, bound)
 	other := redisstore.NewSessions(e.raw, redisstore.WithPrefix(p))
+	// Each attempt must both keep the bound (checked strictly) and show
+	// reads served from the cache during the stall (else it tested
+	// nothing). On a loaded machine the cache may already be past its
+	// bound when the stall begins; then the attempt is repeated.
+	const attempts = 5
+	for i := 1; ; i++ {
+		served := stallAttempt(t, st, near, other, fmt.Sprintf("stall-%d", i), bound)
+		if served > 0 {
+			t.Logf("stalled (attempt %d): %d reads served from the cache within the bound after the deletion", i, served)
+			return
+		}
+		if i == attempts {
+			t.Fatalf("no read was served from the cache during the stall in %d attempts: the test did not exercise it", attempts)
+		}
+		t.Logf("attempt %d: no read served from the cache during the stall (the cache was past its bound); again", i)
+	}
+}
+
+// stallAttempt saves a session, warms near's cache with it, stalls near's
+// connections, deletes the session through other and reads it through
+// near for three bounds: no read begun more than bound after the deletion
+// may return it. It returns how many reads the cache served during the
+// stall, then lets the connection deliver again and waits until the
+// deletion is visible.
+func stallAttempt(t *testing.T, st *staller, near, other *redisstore.Sessions, key string, bound time.Duration) int {
+	t.Helper()
 	ctx := context.Background()
-	if err := other.Save(ctx, hourSession("stall", "u-stall")); err != nil {
+	if err := other.Save(ctx, hourSession(key, "u-stall")); err != nil {
 		t.Fatal(err)
 	}
-	warm(t, near, "stall")
+	warm(t, near, key)
 
 	st.paused.Store(true)
 	defer st.paused.Store(false)
 	hits := near.NearCacheStats().Hits
-	if err := other.Delete(ctx, "stall"); err != nil {
+	if err := other.Delete(ctx, key); err != nil {
 		t.Fatal(err)
 	}
 	deleted := time.Now()
-	servedDuringStall := 0
+	served := 0
 	for time.Since(deleted) < 3*bound {
 		start := time.Now()
-		_, err := near.Get(ctx, "stall")
+		_, err := near.Get(ctx, key)
 		if err == nil {
-			servedDuringStall++
+			served++
 			if start.Sub(deleted) > bound {
 				t.Fatalf("the deleted session was served from a read begun %s after the deletion, the connection stalled; bound %s", start.Sub(deleted), bound)
 			}
 		}
 	}
-	if near.NearCacheStats().Hits == hits || servedDuringStall == 0 {
-		t.Errorf("no read was served from the cache during the stall: the test did not exercise it")
+	if near.NearCacheStats().Hits == hits {
+		served = 0
 	}
-	t.Logf("stalled: %d reads served from the cache within the bound after the deletion", servedDuringStall)
-	if redisstore.NearRawGet(near, "stall") == nil {
+	if served > 0 && redisstore.NearRawGet(near, key) == nil {
 		t.Logf("stalled: go-redis's cache alone still serves the deleted session %s after the deletion", time.Since(deleted).Round(time.Millisecond))
 	}
 	st.paused.Store(false)
 	// Once the connection delivers again, the deletion is seen.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if _, err := near.Get(ctx, "stall"); errors.Is(err, loginkit.ErrNotFound) {
+		if _, err := near.Get(ctx, key); errors.Is(err, loginkit.ErrNotFound) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -849,4 +874,5 @@ func TestNearCacheStalledConnection(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	return served
 }
