@@ -112,7 +112,7 @@ func TestDovecotSchemePrefixes(t *testing.T) {
 	h := Default()
 	ctx := context.Background()
 	const pw = "correct horse battery staple"
-	for enc, scheme := range map[string]string{
+	wantImports(t, h, pw, map[string]string{
 		"{SHA512-CRYPT}$6$MCA0AuOOyunVRD.L$QNZ3Y9VJfu6Re9Zlp/8h2gMXYs392Fd2NkJP3OmaQjNln0b8dnNPIT0Wb//oUp3n7iEKmbWOrk2uoDiaadiBW0": "sha512-crypt",
 		"{SHA256-CRYPT}$5$rounds=1000$y1wat7lGjS4A4uEY$9lMyXF8Ygr3g3AXfHG8oeuDBibmOpXKuhCIbaAKKvO9":                                "sha256-crypt",
 		"{BLF-CRYPT}$2y$04$qgyIAtXnBUzyUjCTrYq8YuBhuUp.qSJTjdfy1BAsaM8rUAS4NQSQu":                                                  "bcrypt",
@@ -122,17 +122,7 @@ func TestDovecotSchemePrefixes(t *testing.T) {
 		// entries often spell {CRYPT} in lower case.
 		"{crypt}$2y$05$fZjiSbGPW2Ri1fW9LdQySuVeHe9dpwYwpR2t5p0LAjAfY4FvRi43G":                       "bcrypt",
 		"{Sha256-Crypt}$5$rounds=1000$y1wat7lGjS4A4uEY$9lMyXF8Ygr3g3AXfHG8oeuDBibmOpXKuhCIbaAKKvO9": "sha256-crypt",
-	} {
-		if s, err := Identify(enc); s != scheme || err != nil {
-			t.Errorf("Identify(%q) = %q, %v; want %q", enc, s, err, scheme)
-		}
-		if rehash, err := h.Verify(ctx, pw, enc); err != nil || !rehash {
-			t.Errorf("Verify(%q) = %v, %v; want a match needing rehash", enc, rehash, err)
-		}
-		if _, err := h.Verify(ctx, "not-"+pw, enc); !errors.Is(err, loginkit.ErrMismatch) {
-			t.Errorf("Verify(wrong, %q) = %v; want ErrMismatch", enc, err)
-		}
-	}
+	})
 	for _, enc := range []string{
 		"{SHA512-CRYPT}$5$rounds=1000$y1wat7lGjS4A4uEY$9lMyXF8Ygr3g3AXfHG8oeuDBibmOpXKuhCIbaAKKvO9", // the prefix says $6$
 		"{CRYPT}{CRYPT}$2y$05$fZjiSbGPW2Ri1fW9LdQySuVeHe9dpwYwpR2t5p0LAjAfY4FvRi43G",
@@ -178,21 +168,11 @@ func TestPasslibLDAPPBKDF2(t *testing.T) {
 	h := Default()
 	ctx := context.Background()
 	const pw = "correct horse battery staple"
-	for enc, scheme := range map[string]string{
+	wantImports(t, h, pw, map[string]string{
 		"{PBKDF2}1000$9j4nRCildM4Zg9D6/39PKQ$0532JT5CrJ4EEozWT/ADyicpaY8":                                                                   "passlib-pbkdf2-sha1",
 		"{PBKDF2-SHA256}1000$o3QuxXjPuZcyhpDS.h/DmA$KATjs1ytLU9v5lCMrcKb9aHYvomvEinhcN3zX2rilnI":                                            "passlib-pbkdf2-sha256",
 		"{PBKDF2-SHA512}1000$b02pdU7pXctZa61VSsmZkw$fstnQTUGVpAEwBSz6H2roW9WPDtZjLV67PE3wSSeyOQHHe5HgQ3DEHHY2c/jwbwO4NQk752862ltenn4kEOF5g": "passlib-pbkdf2-sha512",
-	} {
-		if s, err := Identify(enc); s != scheme || err != nil {
-			t.Errorf("Identify(%q) = %q, %v; want %q", enc, s, err, scheme)
-		}
-		if rehash, err := h.Verify(ctx, pw, enc); err != nil || !rehash {
-			t.Errorf("Verify(%q) = %v, %v; want a match needing rehash", enc, rehash, err)
-		}
-		if _, err := h.Verify(ctx, "not-"+pw, enc); !errors.Is(err, loginkit.ErrMismatch) {
-			t.Errorf("Verify(wrong, %q) = %v; want ErrMismatch", enc, err)
-		}
-	}
+	})
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	if _, err := h.Verify(cancelled, pw, "{PBKDF2-SHA256}99999999999$o3QuxXjPuZcyhpDS.h/DmA$KATjs1ytLU9v5lCMrcKb9aHYvomvEinhcN3zX2rilnI"); !errors.Is(err, loginkit.ErrUnsafeHashParams) {
@@ -222,5 +202,24 @@ func TestSHACryptSaltWithColon(t *testing.T) {
 	}
 	if _, err := h.Verify(context.Background(), "correct horse battery stapl", enc); !errors.Is(err, loginkit.ErrMismatch) {
 		t.Errorf("Verify(wrong, %q) = %v; want ErrMismatch", enc, err)
+	}
+}
+
+// wantImports checks each hash of want (hash → scheme name): Identify
+// names its scheme, pw verifies and asks for a rehash, and another
+// password is ErrMismatch.
+func wantImports(t *testing.T, h *Multi, pw string, want map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	for enc, scheme := range want {
+		if s, err := Identify(enc); s != scheme || err != nil {
+			t.Errorf("Identify(%q) = %q, %v; want %q", enc, s, err, scheme)
+		}
+		if rehash, err := h.Verify(ctx, pw, enc); err != nil || !rehash {
+			t.Errorf("Verify(%q) = %v, %v; want a match needing rehash", enc, rehash, err)
+		}
+		if _, err := h.Verify(ctx, "not-"+pw, enc); !errors.Is(err, loginkit.ErrMismatch) {
+			t.Errorf("Verify(wrong, %q) = %v; want ErrMismatch", enc, err)
+		}
 	}
 }
