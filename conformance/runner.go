@@ -145,6 +145,21 @@ func skipUnsupported(t suiteT, op string, err error) {
 	t.Fatalf("%s: the store reports errors.ErrUnsupported, which %s.%s may not answer (conformance.Unsupported(): only %v may be unsupported), error %v", op, kind, orUnknown(m), Unsupported()[kind], err)
 }
 
+// wantRaceResults checks the errors of a race's calls: each must be nil
+// or one that ok (when set) accepts for call i. Any other fails the case
+// (it is skipped when the store reports errors.ErrUnsupported for one of
+// ops and may), naming the race (what), the call and the clause.
+func wantRaceResults(t suiteT, errs []error, ops, what, clause string, ok func(i int, err error) bool) {
+	t.Helper()
+	for i, err := range errs {
+		if err == nil || (ok != nil && ok(i, err)) {
+			continue
+		}
+		skipUnsupported(t, ops, err)
+		t.Errorf("%s: call %d: %v (%s)", what, i, err, clause)
+	}
+}
+
 func orUnknown(m string) string {
 	if m == "" {
 		return "this method"

@@ -308,12 +308,8 @@ func (s *secondFactorSuite) acceptStepRising(t suiteT, st loginkit.SecondFactorS
 	// Steps 1..20 at once: whatever the order, the stored step ends at
 	// 20, and it never moves back.
 	errs := sfRace(callers, func(i int) error { return st.AcceptTOTPStep(background(), u, int64(i+1)) })
-	for i, err := range errs {
-		if err != nil && !errors.Is(err, loginkit.ErrReplayed) {
-			skipUnsupported(t, "AcceptTOTPStep", err)
-			t.Errorf("concurrent AcceptTOTPStep(%d): want nil or ErrReplayed, got %v", i+1, err)
-		}
-	}
+	wantRaceResults(t, errs, "AcceptTOTPStep", "concurrent AcceptTOTPStep of steps 1..20 (call i accepts step i+1): want nil or ErrReplayed", clause,
+		func(_ int, err error) bool { return errors.Is(err, loginkit.ErrReplayed) })
 	if errs[callers-1] != nil {
 		t.Errorf("concurrent AcceptTOTPStep(%d), the highest step: want success, got %v (%s: a newer step is always accepted)", callers, errs[callers-1], clause)
 	}
@@ -390,12 +386,7 @@ func (s *secondFactorSuite) useDifferentCodes(t suiteT, st loginkit.SecondFactor
 		must(t, st.SetRecoveryCodes(background(), u, all), "SetRecoveryCodes", clause)
 		errs := make([]error, n)
 		raceSteps(n, 1, func(i, _ int) { errs[i] = st.UseRecoveryCode(raceContext(), u, all[i]) })
-		for i, err := range errs {
-			if err != nil {
-				skipUnsupported(t, "UseRecoveryCode", err)
-				t.Errorf("concurrent UseRecoveryCode of code %d: want success, got %v (%s)", i, err, clause)
-			}
-		}
+		wantRaceResults(t, errs, "UseRecoveryCode", "concurrent UseRecoveryCode of distinct codes (call i uses code i): want success", clause, nil)
 		s.want(t, s.get(t, st, u, "GetSecondFactor after concurrent uses"), u, nil, 0, time.Time{}, all[n:], "GetSecondFactor after concurrent uses of different codes", clause+" (none lost, none restored)")
 		if t.Failed() {
 			return false
@@ -427,12 +418,8 @@ func (s *secondFactorSuite) setCodesRacingUse(t suiteT, st loginkit.SecondFactor
 			}
 			errs[i] = st.UseRecoveryCode(raceContext(), u, old[i])
 		})
-		for i, err := range errs {
-			if err != nil && (i == users || !errors.Is(err, loginkit.ErrNotFound)) {
-				skipUnsupported(t, "UseRecoveryCode or SetRecoveryCodes", err)
-				t.Errorf("concurrent UseRecoveryCode and SetRecoveryCodes: call %d: %v (%s)", i, err, clause)
-			}
-		}
+		wantRaceResults(t, errs, "UseRecoveryCode or SetRecoveryCodes", "concurrent UseRecoveryCode and SetRecoveryCodes", clause,
+			func(i int, err error) bool { return i < users && errors.Is(err, loginkit.ErrNotFound) })
 		s.want(t, s.get(t, st, u, "GetSecondFactor after regenerating while codes were used"), u, nil, 0, time.Time{}, fresh,
 			fmt.Sprintf("GetSecondFactor after regenerating while codes were used (round %d)", r+1), clause)
 		return !t.Failed()
@@ -460,12 +447,8 @@ func (s *secondFactorSuite) setTOTPRacingAccept(t suiteT, st loginkit.SecondFact
 			}
 			errs[i] = st.AcceptTOTPStep(raceContext(), u, base+int64(i)+1)
 		})
-		for i, err := range errs {
-			if err != nil && (i == callers || !errors.Is(err, loginkit.ErrReplayed)) {
-				skipUnsupported(t, "AcceptTOTPStep or SetTOTP", err)
-				t.Errorf("concurrent AcceptTOTPStep and SetTOTP: call %d: %v (%s)", i, err, clause)
-			}
-		}
+		wantRaceResults(t, errs, "AcceptTOTPStep or SetTOTP", "concurrent AcceptTOTPStep and SetTOTP", clause,
+			func(i int, err error) bool { return i < callers && errors.Is(err, loginkit.ErrReplayed) })
 		f := s.get(t, st, u, "GetSecondFactor after re-enrolling while steps were accepted")
 		if string(f.TOTPSecret) != string(sfSecret(byte(2*r+1))) || !sfSameInstant(f.TOTPEnabledAt, newAt, s.prec) {
 			t.Errorf("GetSecondFactor after SetTOTP raced AcceptTOTPStep (round %d): secret %x… enabled %v, want the new secret %x… enabled %v (%s)",
@@ -498,12 +481,7 @@ func (s *secondFactorSuite) setTOTPRacingUse(t suiteT, st loginkit.SecondFactorS
 			}
 			errs[i] = st.UseRecoveryCode(raceContext(), u, codes[i])
 		})
-		for i, err := range errs {
-			if err != nil {
-				skipUnsupported(t, "UseRecoveryCode or SetTOTP", err)
-				t.Errorf("concurrent UseRecoveryCode and SetTOTP: call %d: %v (%s)", i, err, clause)
-			}
-		}
+		wantRaceResults(t, errs, "UseRecoveryCode or SetTOTP", "concurrent UseRecoveryCode and SetTOTP", clause, nil)
 		if f := s.get(t, st, u, "GetSecondFactor after SetTOTP raced UseRecoveryCode"); len(f.RecoveryCodes) != 0 {
 			t.Errorf("GetSecondFactor after SetTOTP raced the use of every code (round %d): codes %q are back, want none (%s)", r+1, f.RecoveryCodes, clause)
 		}
