@@ -1,13 +1,11 @@
 package mongostore_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log"
 	"os"
 	"testing"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/adapters/mongostore"
+	"github.com/loginkit/loginkit/internal/testenv"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -100,24 +99,7 @@ func ExampleWithPrefix() {
 // no server).
 func TestExample(t *testing.T) {
 	client(t) // skips, or fails under CI, without a server
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout := os.Stdout
-	os.Stdout = w
-	out := make(chan string)
-	go func() {
-		var b bytes.Buffer
-		_, _ = io.Copy(&b, r)
-		out <- b.String()
-	}()
-	func() {
-		defer func() { os.Stdout = stdout }()
-		Example()
-	}()
-	_ = w.Close()
-	got := <-out
+	got := testenv.Stdout(t, Example)
 	mode := "ttl"
 	if isFerretDB(t, freshDB(t)) {
 		mode = "filter"

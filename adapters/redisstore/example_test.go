@@ -1,10 +1,8 @@
 package redisstore_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"log"
 	"os"
 	"testing"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/adapters/redisstore"
+	"github.com/loginkit/loginkit/internal/testenv"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -102,24 +101,7 @@ func TestExample(t *testing.T) {
 	clean()
 	t.Cleanup(clean)
 
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout := os.Stdout
-	os.Stdout = w
-	out := make(chan string)
-	go func() {
-		var b bytes.Buffer
-		_, _ = io.Copy(&b, r)
-		out <- b.String()
-	}()
-	func() {
-		defer func() { os.Stdout = stdout }()
-		Example()
-	}()
-	_ = w.Close()
-	got := <-out
+	got := testenv.Stdout(t, Example)
 
 	want := `second ann: redisstore: create user: email already taken: loginkit: duplicate
 found: Ann@Example.com Annie true
@@ -174,25 +156,9 @@ func ExampleWithNearCache() {
 // server and checks what it prints.
 func TestExampleWithNearCache(t *testing.T) {
 	newEnv(t)
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout := os.Stdout
-	os.Stdout = w
-	out := make(chan string)
-	go func() {
-		var b bytes.Buffer
-		_, _ = io.Copy(&b, r)
-		out <- b.String()
-	}()
-	func() {
-		defer func() { os.Stdout = stdout }()
-		ExampleWithNearCache()
-	}()
-	_ = w.Close()
+	got := testenv.Stdout(t, ExampleWithNearCache)
 	want := "enabled: true bound: 500ms after delete: redisstore: get session: loginkit: not found\n"
-	if got := <-out; got != want {
+	if got != want {
 		t.Errorf("ExampleWithNearCache printed\n%s\nwant\n%s", got, want)
 	}
 }
