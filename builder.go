@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/loginkit/loginkit/internal/hotpath"
 )
 
 // Defaults used by Build for settings left unset; the setters' doc
@@ -312,7 +314,8 @@ func (b *Builder[U]) Hooks(h Hooks[U]) *Builder[U] { b.hooks = h; return b }
 // slog.Default().
 func (b *Builder[U]) Logger(l *slog.Logger) *Builder[U] { b.logger = l; return b }
 
-// Clock sets the manager's time source, for tests; default time.Now.
+// Clock sets the manager's time source, for tests; the default reads the
+// system clock as time.Now does.
 // Build also gives it to every store passed to the builder that
 // implements ClockSetter (memstore's stores and cookiestore), so that the
 // manager and those stores agree on the time; stores whose server decides
@@ -465,7 +468,7 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 		m.logger = slog.Default()
 	}
 	if m.now == nil {
-		m.now = time.Now
+		m.now = hotpath.Now
 	}
 	m.touch = b.touch
 	if m.touch == 0 {

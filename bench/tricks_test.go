@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/loginkit/loginkit/internal/hotpath"
 )
@@ -59,6 +60,19 @@ func BenchmarkHotPathTricks(b *testing.B) {
 		}
 	})
 
+	b.Run("clock/std", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkTime = time.Now()
+		}
+	})
+	b.Run("clock/hotpath", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkTime = hotpath.Now()
+		}
+	})
+
 	b.Run("hash/std", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -95,3 +109,5 @@ func BenchmarkHotPathTricks(b *testing.B) {
 		}
 	})
 }
+
+var sinkTime time.Time

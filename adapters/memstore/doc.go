@@ -24,7 +24,11 @@
 // own ticker if records expire faster than lookups find them.
 package memstore
 
-import "time"
+import (
+	"time"
+
+	"github.com/loginkit/loginkit/internal/hotpath"
+)
 
 // Option configures a store.
 type Option func(*config)
@@ -33,8 +37,8 @@ type config struct {
 	now func() time.Time
 }
 
-// WithClock makes the store read the time from now instead of time.Now
-// when it decides whether a session or token has expired.
+// WithClock makes the store read the time from now instead of the system
+// clock when it decides whether a session or token has expired.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) {
 		if now != nil {
@@ -44,7 +48,7 @@ func WithClock(now func() time.Time) Option {
 }
 
 func newConfig(opts []Option) config {
-	c := config{now: time.Now}
+	c := config{now: hotpath.Now}
 	for _, o := range opts {
 		if o != nil {
 			o(&c)

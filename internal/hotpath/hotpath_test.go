@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCookieValue(t *testing.T) {
@@ -87,5 +88,33 @@ func TestContext(t *testing.T) {
 	}
 	if c.Value("other") != 7 {
 		t.Error("parent's value lost")
+	}
+}
+
+// TestNowFollowsTheClock checks Now against time.Now on both clocks: its
+// monotonic reading lies between two time.Now readings taken around it,
+// and so does its wall reading, within the few nanoseconds between the
+// wall and monotonic reads of the anchor.
+func TestNowFollowsTheClock(t *testing.T) {
+	const slack = time.Microsecond
+	for i := 0; i < 2000; i++ {
+		before := time.Now()
+		got := Now()
+		after := time.Now()
+		if got.Before(before) || got.After(after) {
+			t.Fatalf("monotonic: Now() = %v, not within [%v, %v]", got, before, after)
+		}
+		gw, bw, aw := got.Round(0), before.Round(0), after.Round(0)
+		if gw.Before(bw.Add(-slack)) || gw.After(aw.Add(slack)) {
+			t.Fatalf("wall: Now() = %v, not within [%v, %v] (±%v)", gw, bw, aw, slack)
+		}
+		if i == 1000 {
+			// Force a re-anchor on the next call.
+			old := time.Now().Add(-2 * ReanchorEvery)
+			anchor.Store(&old)
+		}
+	}
+	if a := anchor.Load(); a == nil || time.Since(*a) >= ReanchorEvery {
+		t.Fatalf("anchor %v was not renewed", a)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/internal/hotpath"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -67,7 +68,7 @@ func WithOldKeys(keys ...[]byte) Option {
 }
 
 // WithClock sets the clock Open checks expiry against; the default is
-// time.Now. Use the same clock as the manager's.
+// the system clock. Use the same clock as the manager's.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) { c.now = now }
 }
@@ -123,7 +124,7 @@ var (
 // environment variable or secret manager) and generate it with
 // GenerateKey or crypto/rand.
 func New(k []byte, opts ...Option) (*Store, error) {
-	c := config{now: time.Now, purpose: DefaultPurpose, maxBytes: loginkit.MaxCookieBytes}
+	c := config{now: hotpath.Now, purpose: DefaultPurpose, maxBytes: loginkit.MaxCookieBytes}
 	for _, o := range opts {
 		o(&c)
 	}
