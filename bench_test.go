@@ -1,6 +1,7 @@
 package loginkit_test
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -212,4 +213,52 @@ func budgetHandlers(t *testing.T) (bare http.Handler, bareReq *http.Request, h h
 	bare = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(u.Name)) })
 	h, r = hotPath(t, memstore.NewUsers[user](), memstore.NewSessions())
 	return bare, httptest.NewRequest("GET", "/account", nil), h, r
+}
+
+// TestHotPathReadsTheClockOnce checks that an authenticated request on
+// memstore or cookiestore reads the clock once: the manager passes the
+// time it read to the store (memstore's GetAt, cookiestore's OpenAt)
+// instead of letting it read the clock again.
+func TestHotPathReadsTheClockOnce(t *testing.T) {
+	cookies, err := cookiestore.New(bytes.Repeat([]byte{7}, cookiestore.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name     string
+		sessions loginkit.SessionStore
+	}{
+		{"memstore", memstore.NewSessions()},
+		{"cookiestore", cookies},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var reads atomic.Int64
+			now := time.Now().UTC()
+			clock := func() time.Time { reads.Add(1); return now }
+			m, err := loginkit.New[*user]().Users(memstore.NewUsers[user]()).Sessions(c.sessions).
+				Hasher(testHasher{}).TouchInterval(time.Hour).Clock(clock).Build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			u := &user{Name: "ann"}
+			u.Username = "ann"
+			if err := m.Register(context.Background(), u, "pw-ann-123"); err != nil {
+				t.Fatal(err)
+			}
+			r := loginkittest.Request(t, m, u, "GET", "/account", nil)
+			h := m.Middleware(m.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if _, ok := m.CurrentUser(r); !ok {
+					t.Error("no user on a guarded route")
+				}
+			})))
+			reads.Store(0)
+			const n = 10
+			for range n {
+				h.ServeHTTP(&discard{h: http.Header{}}, r)
+			}
+			if got := reads.Load(); got != n {
+				t.Fatalf("%d authenticated requests read the clock %d times; want %d", n, got, n)
+			}
+		})
+	}
 }

@@ -475,6 +475,8 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 		m.touch = min(idle/10, time.Minute)
 	}
 	m.sealer, _ = b.sessions.(SessionSealer)
+	m.getAt = atNow[sessionGetterAt](b.sessions, "adapters/memstore", "Sessions")
+	m.openAt = atNow[sessionOpenerAt](b.sessions, "sessionstores/cookiestore", "Store")
 	if b.clock != nil {
 		for _, s := range []any{b.users, b.loader, b.sessions, b.tokens} {
 			if c, ok := s.(ClockSetter); ok {

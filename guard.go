@@ -42,8 +42,12 @@ func (m *Manager[U]) Guard(policies ...Policy) func(http.Handler) http.Handler {
 
 func (m *Manager[U]) guard(next http.Handler, fresh bool, extra []Policy) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r = m.withState(w, r)
-		st := m.state(r)
+		c := m.reqOf(r)
+		if c == nil {
+			// Used without Middleware: the guard makes the state.
+			c, r = newReqState(m, w, r)
+		}
+		st := m.stateOf(c, r)
 		if !st.authed {
 			if st.failed() != nil {
 				m.respondUnavailable(w, r)

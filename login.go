@@ -160,7 +160,7 @@ func (m *Manager[U]) priorSession(r *http.Request, c *reqState[U], now time.Time
 	if v == "" {
 		return nil, nil
 	}
-	s, err := m.openSession(r.Context(), v)
+	s, err := m.openSession(r.Context(), v, now)
 	if err != nil || !now.Before(s.ExpiresAt) || !now.Before(s.AbsoluteExpiresAt) {
 		return nil, nil
 	}

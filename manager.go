@@ -16,6 +16,8 @@ type Manager[U User] struct {
 	loader        UserLoader[U]
 	sessions      SessionStore
 	sealer        SessionSealer
+	getAt         sessionGetterAt // sessions, when it is memstore's
+	openAt        sessionOpenerAt // sealer, when it is cookiestore's
 	tokens        TokenStore
 	hasher        Hasher
 	policies      []Policy

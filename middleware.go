@@ -274,6 +274,11 @@ func (m *Manager[U]) state(r *http.Request) *state[U] {
 	if c == nil {
 		return nil
 	}
+	return m.stateOf(c, r)
+}
+
+// stateOf is state for the request state c of r.
+func (m *Manager[U]) stateOf(c *reqState[U], r *http.Request) *state[U] {
 	if c.loaded.Load() {
 		return &c.st
 	}
@@ -349,16 +354,6 @@ func (m *Manager[U]) Middleware(next http.Handler) http.Handler {
 		c, r := newReqState(m, w, r)
 		next.ServeHTTP(c.writer(), r)
 	})
-}
-
-// withState returns the request carrying a state, creating it (without
-// loading it) for a guard used without Middleware.
-func (m *Manager[U]) withState(w http.ResponseWriter, r *http.Request) *http.Request {
-	if m.reqOf(r) != nil {
-		return r
-	}
-	_, r = newReqState(m, w, r)
-	return r
 }
 
 // CurrentUser returns the logged-in user, typed, and whether there is one.
@@ -492,7 +487,7 @@ func (m *Manager[U]) load(c *reqState[U], r *http.Request) {
 // remember cookie must not be tried (session protection revoked it).
 func (m *Manager[U]) loadSession(w http.ResponseWriter, r *http.Request, st *state[U], cookie string, now time.Time) (done, skipRemember bool) {
 	ctx := r.Context()
-	s, err := m.openSession(ctx, cookie)
+	s, err := m.openSession(ctx, cookie, now)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) || errors.Is(err, errMalformedCookie) {
 			m.cookie.clear(w, m.cookie.session)
@@ -629,8 +624,11 @@ func (m *Manager[U]) loadFromRequest(r *http.Request, st *state[U]) {
 	}
 }
 
-// openSession returns the session a session cookie refers to.
-func (m *Manager[U]) openSession(ctx context.Context, cookie string) (*Session, error) {
+// openSession returns the session a session cookie refers to, as of now.
+func (m *Manager[U]) openSession(ctx context.Context, cookie string, now time.Time) (*Session, error) {
+	if m.openAt != nil {
+		return m.openAt.OpenAt(cookie, now)
+	}
 	if m.sealer != nil {
 		return m.sealer.Open(cookie)
 	}
@@ -638,7 +636,42 @@ func (m *Manager[U]) openSession(ctx context.Context, cookie string) (*Session, 
 	if err != nil {
 		return nil, err
 	}
+	if m.getAt != nil {
+		return m.getAt.GetAt(ctx, key, now)
+	}
 	return m.sessions.Get(ctx, key)
+}
+
+// sessionGetterAt is implemented by session stores that can decide expiry
+// at a time the caller has read (memstore's Sessions): the manager passes
+// the request's time, so the request reads the clock once.
+type sessionGetterAt interface {
+	GetAt(ctx context.Context, key string, now time.Time) (*Session, error)
+}
+
+// sessionOpenerAt is implemented by sealers that can decide expiry at a
+// time the caller has read (cookiestore's Store).
+type sessionOpenerAt interface {
+	OpenAt(value string, now time.Time) (*Session, error)
+}
+
+// atNow returns s as an I (sessionGetterAt or sessionOpenerAt) when s is
+// the named type of this module's package pkg itself: memstore's Sessions
+// or cookiestore's Store. A type embedding one (a wrapper that logs,
+// counts or injects failures) has the method promoted, and calling that
+// would skip the wrapper's own Get or Open; so only the store's own type
+// qualifies.
+func atNow[I any](s SessionStore, pkg, name string) I {
+	var zero I
+	i, ok := s.(I)
+	if !ok {
+		return zero
+	}
+	if t := reflect.TypeOf(s); t.Kind() != reflect.Pointer || t.Elem().Name() != name ||
+		t.Elem().PkgPath() != "github.com/loginkit/loginkit/"+pkg {
+		return zero
+	}
+	return i
 }
 
 // saveSession stores s (or, for a stateless store, seals it into the
