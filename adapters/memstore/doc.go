@@ -38,7 +38,10 @@ type config struct {
 }
 
 // WithClock makes the store read the time from now instead of the system
-// clock when it decides whether a session or token has expired.
+// clock when it decides whether a session or token has expired. A manager
+// reading sessions through Sessions.GetAt passes its own clock's time
+// instead, so give the manager the same clock: loginkit's Builder.Clock
+// sets it on the stores too.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) {
 		if now != nil {

@@ -68,7 +68,9 @@ func WithOldKeys(keys ...[]byte) Option {
 }
 
 // WithClock sets the clock Open checks expiry against; the default is
-// the system clock. Use the same clock as the manager's.
+// the system clock. Use the same clock as the manager's (loginkit's
+// Builder.Clock sets it on the store): the manager opens sessions with
+// OpenAt and its own clock's time.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) { c.now = now }
 }
