@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/adapters/memstore"
 	"github.com/loginkit/loginkit/policies"
 )
 
@@ -47,20 +48,6 @@ func (h *countingHasher) Verify(ctx context.Context, password, encoded string) (
 	return false, nil
 }
 
-// noSessions is a SessionStore for a manager used only for Authenticate.
-type noSessions struct{}
-
-func (noSessions) Save(context.Context, *loginkit.Session) error { return errors.ErrUnsupported }
-func (noSessions) Get(context.Context, string) (*loginkit.Session, error) {
-	return nil, loginkit.ErrNotFound
-}
-func (noSessions) Delete(context.Context, string) error { return nil }
-func (noSessions) ListByUser(context.Context, string) ([]*loginkit.Session, error) {
-	return nil, nil
-}
-func (noSessions) DeleteByUser(context.Context, string, string) (int, error) { return 0, nil }
-func (noSessions) DeleteExpired(context.Context) (int, error)                { return 0, nil }
-
 // lockoutBound checks, for a store implementing loginkit.UserUpdater, the
 // manager's lockout promise that rests on it: with
 // policies.Lockout(5, ...), a burst of 60 concurrent wrong guesses costs
@@ -75,7 +62,7 @@ func (s *userSuite[U]) lockoutBound(t suiteT, st loginkit.UserStore[U]) {
 	)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	h := &countingHasher{}
-	m, err := loginkit.New[U]().Users(st).Sessions(noSessions{}).Hasher(h).
+	m, err := loginkit.New[U]().Users(st).Sessions(memstore.NewSessions()).Hasher(h).
 		Policies(policies.Lockout(lockoutLimit, lockoutWindow, lockoutWindow)).
 		Clock(clock).Build()
 	must(t, err, "Build a manager on the store", clause)

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/adapters/memstore"
 )
 
 // Seeds are inputs every fuzz run starts from (besides the corpus in
@@ -42,7 +43,7 @@ func Run[U loginkit.AccountUser](f *testing.F, newStore func(testing.TB) loginki
 		f.Add(s[0], s[1], s[2], s[3])
 	}
 	store := newStore(f)
-	m, err := loginkit.New[U]().Users(store).Sessions(noSessions{}).Hasher(fastHasher{}).Build()
+	m, err := loginkit.New[U]().Users(store).Sessions(memstore.NewSessions()).Hasher(fastHasher{}).Build()
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -95,18 +96,3 @@ func (fastHasher) Verify(_ context.Context, pw, encoded string) (bool, error) {
 	}
 	return false, nil
 }
-
-// noSessions is a SessionStore for a manager used only for Register and
-// Authenticate.
-type noSessions struct{}
-
-func (noSessions) Save(context.Context, *loginkit.Session) error { return errors.ErrUnsupported }
-func (noSessions) Get(context.Context, string) (*loginkit.Session, error) {
-	return nil, loginkit.ErrNotFound
-}
-func (noSessions) Delete(context.Context, string) error { return nil }
-func (noSessions) ListByUser(context.Context, string) ([]*loginkit.Session, error) {
-	return nil, nil
-}
-func (noSessions) DeleteByUser(context.Context, string, string) (int, error) { return 0, nil }
-func (noSessions) DeleteExpired(context.Context) (int, error)                { return 0, nil }
