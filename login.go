@@ -132,10 +132,8 @@ func (m *Manager[U]) login(w http.ResponseWriter, r *http.Request, c *reqState[U
 	}
 	issued := ""
 	if opts.Remember {
-		sel, err := m.issueRemember(ctx, w, u, now, deadline)
+		sel, err := m.issueRememberFor(ctx, w, u, s, now, deadline)
 		if err != nil {
-			m.deleteSession(ctx, s)
-			m.cookie.clear(w, m.cookie.session)
 			return fmt.Errorf("loginkit: login: remember token: %w", err)
 		}
 		issued = sel

@@ -290,6 +290,20 @@ func (m *Manager[U]) issueRemember(ctx context.Context, w http.ResponseWriter, u
 	return t.Selector, nil
 }
 
+// issueRememberFor is issueRemember for the login that just started
+// session s: when the token cannot be issued, it ends that session too
+// (deletes it and clears its cookie), so that a login asked to be
+// remembered is not left half done.
+func (m *Manager[U]) issueRememberFor(ctx context.Context, w http.ResponseWriter, u U, s *Session, now, deadline time.Time) (string, error) {
+	sel, err := m.issueRemember(ctx, w, u, now, deadline)
+	if err != nil {
+		m.deleteSession(ctx, s)
+		m.cookie.clear(w, m.cookie.session)
+		return "", err
+	}
+	return sel, nil
+}
+
 // newRememberToken returns a new remember token for u and the cookie
 // value that proves it.
 func newRememberToken[U User](u U, now, deadline time.Time) (*Token, string) {

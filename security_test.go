@@ -533,3 +533,39 @@ func TestRightPasswordOfInactiveUserIsNotCountedAsFailure(t *testing.T) {
 		t.Fatalf("right passwords counted as failures: failed %d, locked until %v", stored.FailedLogins, stored.LockedUntil)
 	}
 }
+
+// TestRememberedLoginIsAllOrNothing checks that a login asked to be
+// remembered, whose remember token cannot be stored, fails whole: Login
+// returns the store's error, the session it started is deleted and its
+// cookie cleared, so the browser is not left logged in without the
+// remember-me it asked for.
+func TestRememberedLoginIsAllOrNothing(t *testing.T) {
+	faulty := &faultyTokens{TokenStore: memstore.NewTokens()}
+	a := newApp(t, func(b *loginkit.Builder[*user]) { b.Tokens(faulty) })
+	u := a.register("ann", "pw-ann-123")
+	faulty.arm(1) // the token's Create
+	w := httptest.NewRecorder()
+	err := a.m.Login(w, httptest.NewRequest(http.MethodPost, "/login", nil), u, loginkit.LoginOptions{Remember: true})
+	faulty.disarm()
+	if !errors.Is(err, errTransient) {
+		t.Fatalf("Login with a failing token store: %v, want the store's error", err)
+	}
+	if n, err := a.sessions.ListByUser(context.Background(), u.ID); err != nil || len(n) != 0 {
+		t.Fatalf("sessions left after the failed login: %d (%v), want none", len(n), err)
+	}
+	// The browser applies Set-Cookie headers in order: the last one for a
+	// name decides.
+	session, remember := a.m.CookieNames()
+	var last *http.Cookie
+	for _, c := range w.Result().Cookies() {
+		if c.Name == remember {
+			t.Fatalf("the failed login set a remember cookie: %v", c)
+		}
+		if c.Name == session {
+			last = c
+		}
+	}
+	if last != nil && last.MaxAge >= 0 {
+		t.Fatalf("the failed login left a session cookie: %v", last)
+	}
+}

@@ -424,10 +424,8 @@ func (m *Manager[U]) completePending(w http.ResponseWriter, r *http.Request, st 
 	m.deleteSession(ctx, p)
 	issued := ""
 	if !deadline.IsZero() {
-		sel, err := m.issueRemember(ctx, w, u, now, deadline)
+		sel, err := m.issueRememberFor(ctx, w, u, s, now, deadline)
 		if err != nil {
-			m.deleteSession(ctx, s)
-			m.cookie.clear(w, m.cookie.session)
 			return fmt.Errorf("loginkit: second factor: remember token: %w", err)
 		}
 		issued = sel
