@@ -93,10 +93,11 @@ func TestContext(t *testing.T) {
 
 // TestNowFollowsTheClock checks Now against time.Now on both clocks: its
 // monotonic reading lies between two time.Now readings taken around it,
-// and so does its wall reading, within the few nanoseconds between the
-// wall and monotonic reads of the anchor.
+// exactly, and so does its wall reading, within slack: time.Now reads the
+// wall and the monotonic clock one after the other, so an anchor taken by
+// a thread the OS paused between the two reads is off by that pause.
 func TestNowFollowsTheClock(t *testing.T) {
-	const slack = time.Microsecond
+	const slack = 100 * time.Millisecond
 	for i := 0; i < 2000; i++ {
 		before := time.Now()
 		got := Now()
