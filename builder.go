@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -168,35 +169,13 @@ type RequestLoaderFunc[U User] func(r *http.Request) (U, error)
 // builder; Build checks the whole configuration at once. A Builder is not
 // safe for concurrent use.
 type Builder[U User] struct {
-	users          UserStore[U]
-	loader         UserLoader[U]
-	sessions       SessionStore
-	tokens         TokenStore
-	hasher         Hasher
-	policies       []Policy
-	loginURL       string
-	refreshURL     string
-	nextParam      string
-	allowedHosts   []string
+	settings[U]
 	cookies        CookieOptions
-	remember       *RememberOptions
 	idle, absolute time.Duration
 	touch          time.Duration
-	freshMaxAge    time.Duration
-	protection     Protection
 	protectionSet  bool
-	trusted        []netip.Prefix
-	requestLoader  RequestLoaderFunc[U]
-	hooks          Hooks[U]
-	logger         *slog.Logger
 	clock          func() time.Time
-	unauthorized   http.Handler
-	needsRefresh   http.Handler
-	forbidden      http.Handler
-	unavailable    http.Handler
 	development    bool
-	factors        *factorConfig
-	passkeys       *passkeyConfig
 	errs           []error
 }
 
@@ -428,33 +407,12 @@ func (b *Builder[U]) Build() (*Manager[U], error) {
 		return nil, errors.Join(errs...)
 	}
 
-	m := &Manager[U]{
-		users:         b.users,
-		loader:        b.loader,
-		sessions:      b.sessions,
-		tokens:        b.tokens,
-		hasher:        b.hasher,
-		policies:      append([]Policy(nil), b.policies...),
-		loginURL:      b.loginURL,
-		refreshURL:    b.refreshURL,
-		nextParam:     b.nextParam,
-		allowedHosts:  append([]string(nil), b.allowedHosts...),
-		idle:          idle,
-		absolute:      absolute,
-		freshMaxAge:   b.freshMaxAge,
-		protection:    b.protection,
-		trusted:       append([]netip.Prefix(nil), b.trusted...),
-		requestLoader: b.requestLoader,
-		hooks:         b.hooks,
-		logger:        b.logger,
-		now:           b.clock,
-		unauthorized:  b.unauthorized,
-		needsRefresh:  b.needsRefresh,
-		forbidden:     b.forbidden,
-		unavailable:   b.unavailable,
-		factors:       b.factors,
-		passkeys:      b.passkeys,
-	}
+	m := &Manager[U]{settings: b.settings, idle: idle, absolute: absolute, now: b.clock}
+	// The manager owns its lists: a later setter call on the builder
+	// (for another Build) must not change them.
+	m.policies = slices.Clone(b.policies)
+	m.allowedHosts = slices.Clone(b.allowedHosts)
+	m.trusted = slices.Clone(b.trusted)
 	if !b.protectionSet {
 		m.protection = ProtectionBasic
 	}

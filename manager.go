@@ -12,12 +12,30 @@ import (
 // user, route guards, and the login, logout and password operations. Build
 // one with New(...).Build(); it is safe for concurrent use.
 type Manager[U User] struct {
+	settings[U] // as the builder collected them, with defaults filled in
+
+	sealer   SessionSealer
+	getAt    sessionGetterAt // sessions, when it is memstore's
+	openAt   sessionOpenerAt // sealer, when it is cookiestore's
+	cookie   cookieConfig
+	idle     time.Duration
+	absolute time.Duration
+	touch    time.Duration
+	now      func() time.Time
+
+	dummyOnce sync.Once
+	dummyHash string
+	// failures pads failed logins to the slowest scheme's time (see
+	// timing.go).
+	failures failureTiming
+}
+
+// settings is the configuration a Builder collects and its Manager keeps;
+// what Build derives (cookie names, timeouts, the clock) is kept apart.
+type settings[U User] struct {
 	users         UserStore[U]
 	loader        UserLoader[U]
 	sessions      SessionStore
-	sealer        SessionSealer
-	getAt         sessionGetterAt // sessions, when it is memstore's
-	openAt        sessionOpenerAt // sealer, when it is cookiestore's
 	tokens        TokenStore
 	hasher        Hasher
 	policies      []Policy
@@ -25,30 +43,19 @@ type Manager[U User] struct {
 	refreshURL    string
 	nextParam     string
 	allowedHosts  []string
-	cookie        cookieConfig
 	remember      *RememberOptions
-	idle          time.Duration
-	absolute      time.Duration
-	touch         time.Duration
 	freshMaxAge   time.Duration
 	protection    Protection
 	trusted       []netip.Prefix
 	requestLoader RequestLoaderFunc[U]
 	hooks         Hooks[U]
 	logger        *slog.Logger
-	now           func() time.Time
 	unauthorized  http.Handler
 	needsRefresh  http.Handler
 	forbidden     http.Handler
 	unavailable   http.Handler
 	factors       *factorConfig
 	passkeys      *passkeyConfig
-
-	dummyOnce sync.Once
-	dummyHash string
-	// failures pads failed logins to the slowest scheme's time (see
-	// timing.go).
-	failures failureTiming
 }
 
 // CookieNames returns the names of the session and remember-me cookies
