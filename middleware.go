@@ -141,7 +141,7 @@ func (st *state[U]) userSession() *Session {
 // reqState carries one request's state in its context: one allocation for
 // the context node, the state and the response writer wrapper, where
 // context.WithValue and a separate state would take two (the trick
-// hotpath.Context packages; bench's BenchmarkHotPathTricks measures it).
+// bench's BenchmarkHotPathTricks/context measures).
 // It is a context.Context itself; the same memory seen as a
 // *trackingWriter is the ResponseWriter the handlers get, which keeps the
 // context's methods off the writer.

@@ -5,7 +5,6 @@
 package hotpath
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
@@ -68,25 +67,6 @@ func HashToken(token string) string {
 	var out [43]byte // base64url of 32 bytes, unpadded
 	base64.RawURLEncoding.Encode(out[:], sum[:])
 	return string(out[:])
-}
-
-// Context is a context node that carries one value, State, under one key,
-// Key, and answers Value(Key) with a pointer to State. Allocating it is
-// one allocation for the node and the value together, where
-// context.WithValue with a pointer to a separately allocated value costs
-// two: BenchmarkHotPathTricks/context in bench/ compares the two.
-type Context[K comparable, S any] struct {
-	context.Context
-	Key   K
-	State S
-}
-
-// Value returns &c.State for c.Key and asks the parent for any other key.
-func (c *Context[K, S]) Value(key any) any {
-	if k, ok := key.(K); ok && k == c.Key {
-		return &c.State
-	}
-	return c.Context.Value(key)
 }
 
 // ReanchorEvery bounds how long Now goes without reading the wall clock:

@@ -1,7 +1,6 @@
 package hotpath
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
@@ -72,22 +71,6 @@ func TestHashToken(t *testing.T) {
 		if got, want := HashToken(tok), base64.RawURLEncoding.EncodeToString(sum[:]); got != want {
 			t.Errorf("HashToken(%d bytes) = %q; want %q", len(tok), got, want)
 		}
-	}
-}
-
-func TestContext(t *testing.T) {
-	type key struct{ n int }
-	parent := context.WithValue(context.Background(), "other", 7)
-	k := &key{1}
-	c := &Context[*key, int]{Context: parent, Key: k, State: 5}
-	if p, ok := c.Value(k).(*int); !ok || *p != 5 || p != &c.State {
-		t.Errorf("Value(key) = %v", c.Value(k))
-	}
-	if c.Value(&key{1}) != nil {
-		t.Error("another key of the same type matched")
-	}
-	if c.Value("other") != 7 {
-		t.Error("parent's value lost")
 	}
 }
 
