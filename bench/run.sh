@@ -18,7 +18,8 @@
 #      login, logout and password-change churn
 #   7. with BASELINE=<git revision>, the authenticated GET of this tree
 #      against that revision's, in one run: both benchmark binaries are
-#      built, run alternately COUNT times, and compared with benchstat
+#      built, run alternately COUNT times (each first in every other
+#      round), and compared with benchstat
 #      (a regression shows as a positive, significant delta)
 # Environment: COUNT (default 6), DURATION (default 3s), ROUNDS (default 3),
 # SOAK (default 0), BASELINE (default unset), ONLY_BASELINE=1 (run only 7).
@@ -48,9 +49,14 @@ baseline() {
 	go test -c -o "$out/new.test" .
 	echo "## Against $(git -C "$root" rev-parse --short "$rev") (authenticated GET, one run, alternating)"
 	echo
+	# Each round runs both binaries, the baseline first in even rounds and
+	# second in odd ones, so that neither gains from its place in the round.
 	for ((i = 0; i < COUNT; i++)); do
-		"$out/old.test" -test.run '^$' -test.bench "$stacks" -test.benchmem >>"$out/old.txt"
-		"$out/new.test" -test.run '^$' -test.bench "$stacks" -test.benchmem >>"$out/new.txt"
+		local order=(old new)
+		((i % 2 == 0)) || order=(new old)
+		for which in "${order[@]}"; do
+			"$out/$which.test" -test.run '^$' -test.bench "$stacks" -test.benchmem >>"$out/$which.txt"
+		done
 	done
 	echo '```'
 	go tool benchstat "$(git -C "$root" rev-parse --short "$rev")=$out/old.txt" "this tree=$out/new.txt"
