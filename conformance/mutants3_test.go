@@ -785,11 +785,7 @@ func TestSuitesCatchThirdMutants(t *testing.T) {
 }
 
 func thirdMutants() []mutant {
-	users := func(f func() memberStore) func(suiteT) { return usersWith(f) }
-	sessions := func(f func() loginkit.SessionStore) func(suiteT) { return sessionsWith(f) }
-	tokens := func(f func() loginkit.TokenStore) func(suiteT) { return tokensWith(f) }
-	sf := func(f func() sfStore) func(suiteT) { return secondFactorsWith(f) }
-	pk := func(f func() pkStore) func(suiteT) { return passkeysWith(f) }
+	users, sessions, tokens, sf, pk := usersWith, sessionsWith, tokensWith, secondFactorsWith, passkeysWith
 	return []mutant{
 		{"List total of the page only", users(func() memberStore { return pageTotalUsers{newUpdatable()} }), [][2]string{{"/List:", "UserStore.List reports the total number of users"}}},
 		{"List Offset counted from 1", users(func() memberStore { return offsetFromOneUsers{newUpdatable()} }), [][2]string{{"/List:", "returns at most Limit users from Offset"}}},

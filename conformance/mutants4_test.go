@@ -454,11 +454,7 @@ func (s floatVersionSealer) Open(v string) (*loginkit.Session, error) {
 func newTestWindowLimiter() windowLimiter { return windowLimiter{ev: map[string][]time.Time{}} }
 
 func fourthMutants() []mutant {
-	users := func(f func() memberStore) func(suiteT) { return usersWith(f) }
-	sessions := func(f func() loginkit.SessionStore) func(suiteT) { return sessionsWith(f) }
-	tokens := func(f func() loginkit.TokenStore) func(suiteT) { return tokensWith(f) }
-	sf := func(f func() sfStore) func(suiteT) { return secondFactorsWith(f) }
-	pk := func(f func() pkStore) func(suiteT) { return passkeysWith(f) }
+	users, sessions, tokens, sf, pk := usersWith, sessionsWith, tokensWith, secondFactorsWith, passkeysWith
 	return []mutant{
 		{"LoadUser falling back to login names", users(func() memberStore { return loginLoaderUsers{newUpdatable()} }), [][2]string{{"/LoadUserMissing:", "LoadUser of a login name that is no user's ID"}}},
 		{"FindByLogin matching IDs", users(func() memberStore { return idLoginUsers{newUpdatable()} }), [][2]string{{"/LoadUserMissing:", "FindByLogin of a user's ID: FindByLogin(\"lookup-carol\"): want ErrNotFound"}}},

@@ -828,9 +828,7 @@ func (listUnsupportedTokens) ListByUser(context.Context, string, string) ([]*log
 // ---- the meta-tests ----
 
 func mutants() []mutant {
-	users := func(f func() memberStore) func(suiteT) { return usersWith(f) }
-	sessions := func(f func() loginkit.SessionStore) func(suiteT) { return sessionsWith(f) }
-	tokens := func(f func() loginkit.TokenStore) func(suiteT) { return tokensWith(f) }
+	users, sessions, tokens := usersWith, sessionsWith, tokensWith
 	return []mutant{
 		// users
 		{"UpdateUser as load, change, Update without a pause", users(func() memberStore { return readModifyWriteUsers{memberStore: newMembers()} }),
