@@ -65,7 +65,7 @@ type Account struct {
 	LockedUntil time.Time `bun:"locked_until,nullzero" bson:"locked_until" json:"locked_until"`
 	// ConfirmedEmail is the email address, normalised (NormalizeLogin),
 	// that the user last proved to own by following a confirmation link
-	// (see Recovery.ConfirmEmail); empty when none. The email counts as
+	// (see recovery.Service.ConfirmEmail); empty when none. The email counts as
 	// confirmed only while it equals NormalizeLogin(Email), so any change
 	// of Email, by whatever code, leaves the account unconfirmed.
 	ConfirmedEmail string `bun:"confirmed_email,nullzero" bson:"confirmed_email" json:"confirmed_email"`

@@ -17,6 +17,7 @@ import (
 
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/policies"
+	"github.com/loginkit/loginkit/recovery"
 )
 
 // TestStaleStolenSessionCannotEnrolAttackersAuthenticator: a session that
@@ -213,7 +214,7 @@ func TestPasswordResetEndsAttackersPendingSecondFactor(t *testing.T) {
 	ta.register("pat", "pw-pat-123")
 	secret, _ := ta.enrol(ta.browser(), "pat", "pw-pat-123")
 	box := &outbox{}
-	rc, err := loginkit.NewRecovery(ta.m, loginkit.RecoveryOptions[*user]{Mailer: box, From: "no-reply@example.test", BaseURL: recoveryBase})
+	rc, err := recovery.New(ta.m, recovery.Options[*user]{Mailer: box, From: "no-reply@example.test", BaseURL: recoveryBase})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +266,7 @@ func TestTOTPCodeOfEarlierStepRefusedAfterLaterOne(t *testing.T) {
 // TestResetClientLimitNotBypassedByForwardedFor: an untrusted client
 // cannot spread reset requests over made-up X-Forwarded-For addresses.
 func TestResetClientLimitNotBypassedByForwardedFor(t *testing.T) {
-	ra := newRecoveryApp(t, func(o *loginkit.RecoveryOptions[*user]) {
+	ra := newRecoveryApp(t, func(o *recovery.Options[*user]) {
 		o.ResetPerClient = loginkit.Rate{Count: 3, Per: time.Hour}
 	})
 	b := ra.browser()

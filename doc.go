@@ -11,6 +11,7 @@
 // Hasher and Policy. Adapters in sub-packages implement the stores for
 // memory, SQL (bun: PostgreSQL and SQLite), MongoDB, Redis and stateless
 // cookies; package conformance checks any implementation, including your
-// own. Recovery adds password reset and email confirmation, sending its
-// links through package mail. This package imports no database driver.
+// own. Package recovery adds password reset and email confirmation,
+// sending its links through package mail. This package imports no
+// database driver.
 package loginkit

@@ -72,10 +72,6 @@ var (
 	// MaxValueBytes, or past what a cookie session can hold.
 	ErrValueTooLarge = errors.New("loginkit: session values too large")
 
-	// ErrRateLimited reports a request over a rate limit (see Rate and
-	// Recovery); answer it with 429 Too Many Requests.
-	ErrRateLimited = errors.New("loginkit: too many requests, try again later")
-
 	// ErrInvalidToken reports a password-reset or email-confirmation link
 	// that cannot be used: malformed, unknown, expired, already used,
 	// superseded, or voided by a change to the account. The cases are not

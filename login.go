@@ -487,7 +487,7 @@ func (m *Manager[U]) bumpVersionID(ctx context.Context, id string, change func(a
 // with code points the PRECIS OpaqueString profile disallows (controls,
 // default-ignorable and unassigned code points, invalid UTF-8), as do
 // ChangePassword and SetPassword. The email starts unconfirmed
-// (Account.EmailConfirmed); see Recovery.SendConfirmation.
+// (Account.EmailConfirmed); see recovery.Service.SendConfirmation.
 func (m *Manager[U]) Register(ctx context.Context, u U, password string) error {
 	a, err := m.account(u)
 	if err != nil {

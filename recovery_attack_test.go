@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/recovery"
 )
 
 // TestResetLinkSentToOldAddressDiesWhenEmailChanges: a reset link mailed
@@ -35,7 +36,7 @@ func TestResetLinkSentToOldAddressDiesWhenEmailChanges(t *testing.T) {
 // addresses; the per-client limit must count the prefix, not each
 // address, or it limits nothing.
 func TestResetClientLimitNotBypassedByRotatingIPv6Addresses(t *testing.T) {
-	ra := newRecoveryApp(t, func(o *loginkit.RecoveryOptions[*user]) {
+	ra := newRecoveryApp(t, func(o *recovery.Options[*user]) {
 		o.ResetPerClient = loginkit.Rate{Count: 3, Per: time.Hour}
 	})
 	b := ra.browser()

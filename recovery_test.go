@@ -19,6 +19,7 @@ import (
 	"github.com/loginkit/loginkit/internal/testenv"
 	"github.com/loginkit/loginkit/mail"
 	"github.com/loginkit/loginkit/policies"
+	"github.com/loginkit/loginkit/recovery"
 )
 
 const recoveryBase = "https://app.example.test/base"
@@ -87,24 +88,24 @@ func tokenOf(t *testing.T, link string) string {
 // recoveryApp is the manager-test app with recovery routes.
 type recoveryApp struct {
 	*app
-	rc      *loginkit.Recovery[*user]
+	rc      *recovery.Service[*user]
 	box     *outbox
 	refused []error
 	events  []string
 	mu      sync.Mutex
 }
 
-func newRecoveryApp(t *testing.T, change func(o *loginkit.RecoveryOptions[*user]), appOpts ...appOption) *recoveryApp {
+func newRecoveryApp(t *testing.T, change func(o *recovery.Options[*user]), appOpts ...appOption) *recoveryApp {
 	t.Helper()
 	a := newApp(t, appOpts...)
 	ra := &recoveryApp{app: a, box: &outbox{}}
 	note := func(s string) { ra.mu.Lock(); ra.events = append(ra.events, s); ra.mu.Unlock() }
-	o := loginkit.RecoveryOptions[*user]{
+	o := recovery.Options[*user]{
 		Mailer:  ra.box,
 		From:    "Example <no-reply@example.test>",
 		BaseURL: recoveryBase,
 		AppName: "Example",
-		Hooks: loginkit.RecoveryHooks[*user]{
+		Hooks: recovery.Hooks[*user]{
 			ResetRequested: func(_ context.Context, u *user) { note("requested:" + u.Name) },
 			ResetCompleted: func(_ context.Context, u *user) { note("completed:" + u.Name) },
 			ResetRefused: func(_ context.Context, login string, err error) {
@@ -120,7 +121,7 @@ func newRecoveryApp(t *testing.T, change func(o *loginkit.RecoveryOptions[*user]
 	if change != nil {
 		change(&o)
 	}
-	rc, err := loginkit.NewRecovery(a.m, o)
+	rc, err := recovery.New(a.m, o)
 	if err != nil {
 		t.Fatalf("NewRecovery: %v", err)
 	}
@@ -130,7 +131,7 @@ func newRecoveryApp(t *testing.T, change func(o *loginkit.RecoveryOptions[*user]
 	mux.Handle("/", a.routes())
 	mux.HandleFunc("POST /forgot", func(w http.ResponseWriter, r *http.Request) {
 		switch err := rc.RequestReset(r, r.FormValue("login")); {
-		case errors.Is(err, loginkit.ErrRateLimited):
+		case errors.Is(err, recovery.ErrRateLimited):
 			http.Error(w, "too many requests", http.StatusTooManyRequests)
 		case err != nil:
 			http.Error(w, "error", http.StatusBadRequest)
@@ -156,7 +157,7 @@ func newRecoveryApp(t *testing.T, change func(o *loginkit.RecoveryOptions[*user]
 	mux.Handle("POST /confirm/send", a.m.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _ := a.m.CurrentUser(r)
 		switch err := rc.SendConfirmation(r.Context(), u); {
-		case errors.Is(err, loginkit.ErrRateLimited):
+		case errors.Is(err, recovery.ErrRateLimited):
 			http.Error(w, "too many requests", http.StatusTooManyRequests)
 		case err != nil:
 			http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -258,7 +259,7 @@ func TestResetFlow(t *testing.T) {
 }
 
 func TestResetLoginAfterReset(t *testing.T) {
-	ra := newRecoveryApp(t, func(o *loginkit.RecoveryOptions[*user]) { o.LoginAfterReset = true })
+	ra := newRecoveryApp(t, func(o *recovery.Options[*user]) { o.LoginAfterReset = true })
 	ra.register("bob", "old-password")
 	b := ra.browser()
 	ra.mustComplete(b, tokenOf(t, ra.resetLink(b, "bob", "bob@example.com")), "new-password")
@@ -269,7 +270,7 @@ func TestResetLoginAfterReset(t *testing.T) {
 // same, byte for byte, for an existing and an unknown account, and so is
 // its time, even though the mail server takes 20 ms per message.
 func TestResetUniformAnswerAndTiming(t *testing.T) {
-	ra := newRecoveryApp(t, func(o *loginkit.RecoveryOptions[*user]) {
+	ra := newRecoveryApp(t, func(o *recovery.Options[*user]) {
 		o.ResetPerAccount = loginkit.Rate{Count: -1}
 		o.ResetPerClient = loginkit.Rate{Count: -1}
 		o.MaxDeliveries = 1000
@@ -366,7 +367,7 @@ func TestResetSingleUseUnderConcurrency(t *testing.T) {
 }
 
 func TestResetLinkExpires(t *testing.T) {
-	ra := newRecoveryApp(t, func(o *loginkit.RecoveryOptions[*user]) { o.ResetTTL = 300 * time.Millisecond })
+	ra := newRecoveryApp(t, func(o *recovery.Options[*user]) { o.ResetTTL = 300 * time.Millisecond })
 	ra.register("erin", "old-password")
 	b := ra.browser()
 	link := ra.resetLink(b, "erin", "erin@example.com")
@@ -452,7 +453,7 @@ func TestResetRevokesEverySession(t *testing.T) {
 }
 
 func TestResetRateLimits(t *testing.T) {
-	ra := newRecoveryApp(t, func(o *loginkit.RecoveryOptions[*user]) {
+	ra := newRecoveryApp(t, func(o *recovery.Options[*user]) {
 		o.ResetPerAccount = loginkit.Rate{Count: 2, Per: time.Hour}
 		o.ResetPerClient = loginkit.Rate{Count: 5, Per: time.Hour}
 	})
@@ -481,7 +482,7 @@ func TestResetRateLimits(t *testing.T) {
 	if n := len(ra.box.to("jo@example.com")); n != 2 {
 		t.Fatalf("%d messages sent, want 2", n)
 	}
-	if !slices.ContainsFunc(ra.refused, func(err error) bool { return errors.Is(err, loginkit.ErrRateLimited) }) {
+	if !slices.ContainsFunc(ra.refused, func(err error) bool { return errors.Is(err, recovery.ErrRateLimited) }) {
 		t.Errorf("refusals reported: %v", ra.refused)
 	}
 }
@@ -544,7 +545,7 @@ func TestResetNothingSentToInactiveOrEmailless(t *testing.T) {
 }
 
 func TestConfirmEmail(t *testing.T) {
-	ra := newRecoveryApp(t, func(o *loginkit.RecoveryOptions[*user]) {
+	ra := newRecoveryApp(t, func(o *recovery.Options[*user]) {
 		o.ConfirmPerAccount = loginkit.Rate{Count: 3, Per: time.Hour}
 	})
 	u := ra.register("nia", "pw")
@@ -630,7 +631,7 @@ func TestConfirmLinkRefusedAfterAddressChange(t *testing.T) {
 }
 
 func TestConfirmResendRateLimited(t *testing.T) {
-	ra := newRecoveryApp(t, func(o *loginkit.RecoveryOptions[*user]) {
+	ra := newRecoveryApp(t, func(o *recovery.Options[*user]) {
 		o.ConfirmPerAccount = loginkit.Rate{Count: 2, Per: time.Hour}
 	})
 	ra.register("pat", "pw")
@@ -656,7 +657,7 @@ func TestConfirmResendRateLimited(t *testing.T) {
 
 func TestNewRecoveryRefusesBadConfiguration(t *testing.T) {
 	a := newApp(t)
-	for name, o := range map[string]loginkit.RecoveryOptions[*user]{
+	for name, o := range map[string]recovery.Options[*user]{
 		"no mailer":        {From: "a@example.test", BaseURL: "https://x.test"},
 		"no from":          {Mailer: &outbox{}, BaseURL: "https://x.test"},
 		"relative base":    {Mailer: &outbox{}, From: "a@example.test", BaseURL: "/reset"},
@@ -665,7 +666,7 @@ func TestNewRecoveryRefusesBadConfiguration(t *testing.T) {
 		"path without /":   {Mailer: &outbox{}, From: "a@example.test", BaseURL: "https://x.test", ResetPath: "reset"},
 		"rate without per": {Mailer: &outbox{}, From: "a@example.test", BaseURL: "https://x.test", ResetPerClient: loginkit.Rate{Count: 3}},
 	} {
-		if _, err := loginkit.NewRecovery(a.m, o); !errors.Is(err, loginkit.ErrConfig) {
+		if _, err := recovery.New(a.m, o); !errors.Is(err, loginkit.ErrConfig) {
 			t.Errorf("%s: %v, want ErrConfig", name, err)
 		}
 	}
@@ -673,7 +674,7 @@ func TestNewRecoveryRefusesBadConfiguration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := loginkit.NewRecovery(noTokens, loginkit.RecoveryOptions[*user]{Mailer: &outbox{}, From: "a@example.test", BaseURL: "https://x.test"}); !errors.Is(err, loginkit.ErrConfig) {
+	if _, err := recovery.New(noTokens, recovery.Options[*user]{Mailer: &outbox{}, From: "a@example.test", BaseURL: "https://x.test"}); !errors.Is(err, loginkit.ErrConfig) {
 		t.Errorf("no token store: %v", err)
 	}
 }
@@ -691,7 +692,7 @@ func TestResetOverSMTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ra := newRecoveryApp(t, func(o *loginkit.RecoveryOptions[*user]) { o.Mailer = m })
+	ra := newRecoveryApp(t, func(o *recovery.Options[*user]) { o.Mailer = m })
 	name := "smtp" + loginkit.NewID()[:10]
 	ra.register(name, "old-password")
 	email := name + "@example.com"
@@ -719,7 +720,7 @@ func TestResetDoesNotSkipSecondFactor(t *testing.T) {
 	ta.register("tess", "old-password")
 	secret, _ := ta.enrol(ta.browser(), "tess", "old-password")
 	box := &outbox{}
-	rc, err := loginkit.NewRecovery(ta.m, loginkit.RecoveryOptions[*user]{
+	rc, err := recovery.New(ta.m, recovery.Options[*user]{
 		Mailer: box, From: "no-reply@example.test", BaseURL: recoveryBase, LoginAfterReset: true,
 	})
 	if err != nil {

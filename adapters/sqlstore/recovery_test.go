@@ -19,6 +19,7 @@ import (
 	"github.com/loginkit/loginkit/conformance"
 	"github.com/loginkit/loginkit/hashers"
 	"github.com/loginkit/loginkit/mail"
+	"github.com/loginkit/loginkit/recovery"
 )
 
 // slowBox keeps messages, taking 20 ms per message like a remote server.
@@ -60,7 +61,7 @@ func TestRecoveryOnSQL(t *testing.T) {
 			t.Fatal(err)
 		}
 		box := &slowBox{}
-		rc, err := loginkit.NewRecovery(m, loginkit.RecoveryOptions[*conformance.Member]{
+		rc, err := recovery.New(m, recovery.Options[*conformance.Member]{
 			Mailer: box, From: "no-reply@example.test", BaseURL: "https://app.example.test",
 			ResetPerAccount: loginkit.Rate{Count: -1}, ResetPerClient: loginkit.Rate{Count: -1}, MaxDeliveries: 1000,
 		})

@@ -21,6 +21,7 @@ import (
 	"github.com/loginkit/loginkit"
 	lkmail "github.com/loginkit/loginkit/mail"
 	"github.com/loginkit/loginkit/policies"
+	"github.com/loginkit/loginkit/recovery"
 )
 
 //go:embed templates/*.html
@@ -86,7 +87,7 @@ type Options struct {
 // App is the quickstart web application.
 type App struct {
 	m      *loginkit.Manager[*User]
-	rc     *loginkit.Recovery[*User]
+	rc     *recovery.Service[*User]
 	stores Stores
 	pages  map[string]*template.Template
 	log    *slog.Logger

@@ -7,6 +7,7 @@ import (
 
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/mail"
+	"github.com/loginkit/loginkit/recovery"
 )
 
 // defaultMailFrom is the sender of the app's messages unless -mail-from
@@ -16,7 +17,7 @@ const defaultMailFrom = "loginkit quickstart <no-reply@example.com>"
 // newRecovery builds the password-reset and email-confirmation service:
 // messages go to o.Mailer (the log when it is nil), links start with
 // o.BaseURL, never with the request's Host header.
-func newRecovery(m *loginkit.Manager[*User], o Options) (*loginkit.Recovery[*User], error) {
+func newRecovery(m *loginkit.Manager[*User], o Options) (*recovery.Service[*User], error) {
 	mailer := o.Mailer
 	if mailer == nil {
 		mailer = &mail.Log{Logger: o.Logger}
@@ -29,7 +30,7 @@ func newRecovery(m *loginkit.Manager[*User], o Options) (*loginkit.Recovery[*Use
 	if base == "" {
 		base = "http://127.0.0.1:8080"
 	}
-	return loginkit.NewRecovery(m, loginkit.RecoveryOptions[*User]{
+	return recovery.New(m, recovery.Options[*User]{
 		Mailer:  mailer,
 		From:    from,
 		BaseURL: base,
@@ -57,7 +58,7 @@ func (a *App) forgot(w http.ResponseWriter, r *http.Request) {
 	f := formValues(r, "login")
 	err := a.rc.RequestReset(r, f["login"])
 	switch {
-	case errors.Is(err, loginkit.ErrRateLimited):
+	case errors.Is(err, recovery.ErrRateLimited):
 		a.render(w, r, http.StatusTooManyRequests, "forgot", view{Title: "Forgot password", Form: f,
 			Error: "Too many requests. Please try again later."})
 	case errors.Is(err, loginkit.ErrInvalid):
@@ -151,7 +152,7 @@ func (a *App) resendConfirmation(w http.ResponseWriter, r *http.Request) {
 	u, _ := a.m.CurrentUser(r)
 	err := a.rc.SendConfirmation(r.Context(), u)
 	switch {
-	case errors.Is(err, loginkit.ErrRateLimited):
+	case errors.Is(err, recovery.ErrRateLimited):
 		a.flash(w, r, "Too many confirmation messages were sent recently; please try again later.")
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
 	case err != nil:

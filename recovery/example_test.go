@@ -1,4 +1,4 @@
-package loginkit_test
+package recovery_test
 
 import (
 	"context"
@@ -13,13 +13,20 @@ import (
 	"github.com/loginkit/loginkit/adapters/memstore"
 	"github.com/loginkit/loginkit/hashers"
 	"github.com/loginkit/loginkit/mail"
+	"github.com/loginkit/loginkit/recovery"
 )
+
+// Staff is the application's user model: Account and its own fields.
+type Staff struct {
+	loginkit.Account
+	Name string
+}
 
 // ExampleNewRecovery wires password reset: a "forgot password" handler
 // that answers the same for every login name, and a reset page that sets
 // the new password from the link's token. The mailer here keeps the last
 // message; use mail.NewSMTP in production and &mail.Log{} in development.
-func ExampleNewRecovery() {
+func ExampleNew() {
 	users := memstore.NewUsers[Staff]()
 	m, err := loginkit.New[*Staff]().
 		Users(users).
@@ -32,7 +39,7 @@ func ExampleNewRecovery() {
 		return
 	}
 	var last *mail.Message
-	rc, err := loginkit.NewRecovery(m, loginkit.RecoveryOptions[*Staff]{
+	rc, err := recovery.New(m, recovery.Options[*Staff]{
 		Mailer:  mail.MailerFunc(func(_ context.Context, msg *mail.Message) error { last = msg; return nil }),
 		From:    "Example <no-reply@example.com>",
 		BaseURL: "https://app.example.com", // never the request's Host header
@@ -94,7 +101,7 @@ func ExampleNewRecovery() {
 
 // ExampleRecovery_ConfirmEmail sends a confirmation link after
 // registration and confirms the address with the link's token.
-func ExampleRecovery_ConfirmEmail() {
+func ExampleService_ConfirmEmail() {
 	m, err := loginkit.New[*Staff]().
 		Users(memstore.NewUsers[Staff]()).
 		Sessions(memstore.NewSessions()).
@@ -106,7 +113,7 @@ func ExampleRecovery_ConfirmEmail() {
 		return
 	}
 	var last *mail.Message
-	rc, err := loginkit.NewRecovery(m, loginkit.RecoveryOptions[*Staff]{
+	rc, err := recovery.New(m, recovery.Options[*Staff]{
 		Mailer:  mail.MailerFunc(func(_ context.Context, msg *mail.Message) error { last = msg; return nil }),
 		From:    "no-reply@example.com",
 		BaseURL: "https://app.example.com",

@@ -1,11 +1,13 @@
-package loginkit
+package recovery
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -14,10 +16,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/internal/seam"
 	"github.com/loginkit/loginkit/mail"
 )
 
-// Token purposes of account recovery.
+// loginkit.Token purposes of account recovery.
 const (
 	// PurposeReset marks a password-reset token.
 	PurposeReset = "reset"
@@ -25,31 +29,55 @@ const (
 	PurposeConfirmEmail = "confirm-email"
 )
 
-// Defaults used by NewRecovery for options left unset.
+// Defaults used by New for options left unset.
 const (
 	DefaultResetTTL    = 30 * time.Minute
 	DefaultConfirmTTL  = 48 * time.Hour
 	DefaultResetPath   = "/reset"
 	DefaultConfirmPath = "/confirm"
 	// DefaultMaxDeliveries bounds the reset messages being sent at once
-	// (RecoveryOptions.MaxDeliveries).
+	// (Options.MaxDeliveries).
 	DefaultMaxDeliveries = 64
 	// deliveryTimeout bounds one background delivery.
 	deliveryTimeout = time.Minute
 	// maxLoginLen is the longest login name RequestReset looks up.
-	maxLoginLen = maxLoginNameBytes
+	maxLoginLen = 512 // the longest login name an Account accepts
 )
 
-// Default rate limits of NewRecovery.
+// internals are the parts of a Manager recovery is built on (see
+// package internal/seam); the Manager's methods of the same names keep
+// their contracts.
+type internals[U loginkit.User] interface {
+	NeedsAccounts() error
+	Now() time.Time
+	ClientIP(r *http.Request) string
+	Logger() *slog.Logger
+	Users() loginkit.UserStore[U]
+	Tokens() loginkit.TokenStore
+	IsNil(u U) bool
+	Account(u U) *loginkit.Account
+	HashPassword(ctx context.Context, password string) (string, error)
+	UpdateAccount(ctx context.Context, id string, change func(a *loginkit.Account) error) (U, error)
+	BumpAccount(ctx context.Context, id string, change func(a *loginkit.Account) error) (U, error)
+	RevokeUser(ctx context.Context, id string) error
+	ForgetRequest(w http.ResponseWriter, r *http.Request)
+}
+
+// ErrRateLimited reports a request over one of the rate limits of
+// Options (ResetPerAccount, ResetPerClient, ConfirmPerAccount): answer
+// it with 429 Too Many Requests.
+var ErrRateLimited = errors.New("recovery: too many requests, try again later")
+
+// Default rate limits of New.
 var (
-	defaultResetPerAccount   = Rate{Count: 3, Per: time.Hour}
-	defaultResetPerClient    = Rate{Count: 20, Per: time.Hour}
-	defaultConfirmPerAccount = Rate{Count: 3, Per: time.Hour}
+	defaultResetPerAccount   = loginkit.Rate{Count: 3, Per: time.Hour}
+	defaultResetPerClient    = loginkit.Rate{Count: 20, Per: time.Hour}
+	defaultConfirmPerAccount = loginkit.Rate{Count: 3, Per: time.Hour}
 )
 
-// RecoveryOptions configures password reset and email confirmation (see
-// NewRecovery).
-type RecoveryOptions[U User] struct {
+// Options configures password reset and email confirmation (see
+// New).
+type Options[U loginkit.User] struct {
 	// Mailer delivers the messages. Required; use &mail.Log{} in
 	// development.
 	Mailer mail.Mailer
@@ -80,17 +108,17 @@ type RecoveryOptions[U User] struct {
 	// both per login name given (answered with ErrRateLimited, the same
 	// for unknown names) and per account (silently: no message is sent).
 	// Default 3 per hour.
-	ResetPerAccount Rate
+	ResetPerAccount loginkit.Rate
 	// ResetPerClient limits reset requests from one client: one IPv4
-	// address or one IPv6 /64 (see Builder.TrustForwardedFor). Default
+	// address or one IPv6 /64 (see loginkit.Builder.TrustForwardedFor). Default
 	// 20 per hour.
-	ResetPerClient Rate
+	ResetPerClient loginkit.Rate
 	// ConfirmPerAccount limits confirmation messages sent to one
 	// account. Default 3 per hour.
-	ConfirmPerAccount Rate
+	ConfirmPerAccount loginkit.Rate
 	// Limiter counts events for the rate limits; default a new
-	// MemoryLimiter, which counts in this process only.
-	Limiter Limiter
+	// loginkit.MemoryLimiter, which counts in this process only.
+	Limiter loginkit.Limiter
 	// LoginAfterReset logs the user in (a fresh session, no remember-me)
 	// when CompleteReset succeeds.
 	LoginAfterReset bool
@@ -99,12 +127,12 @@ type RecoveryOptions[U User] struct {
 	// to Hooks.ResetRefused). Default DefaultMaxDeliveries.
 	MaxDeliveries int
 	// Hooks are called on recovery events.
-	Hooks RecoveryHooks[U]
+	Hooks Hooks[U]
 }
 
-// RecoveryHooks are called on password-reset and confirmation events.
+// Hooks are called on password-reset and confirmation events.
 // Every field is optional; hooks run synchronously, keep them short.
-type RecoveryHooks[U User] struct {
+type Hooks[U loginkit.User] struct {
 	// ResetRequested runs after a reset link was sent to u. It runs on
 	// the goroutine that sent it, not on the request's.
 	ResetRequested func(ctx context.Context, u U)
@@ -113,7 +141,7 @@ type RecoveryHooks[U User] struct {
 	// ResetRefused runs when a reset request sends nothing (rate limit,
 	// inactive account, no email address, delivery failure: err says
 	// which; login is the name given) and when a completion is refused
-	// (login is empty; err matches ErrInvalidToken, ErrInactive, ...).
+	// (login is empty; err matches loginkit.ErrInvalidToken, loginkit.ErrInactive, ...).
 	// An unknown login name is not reported here: it is not a refusal.
 	ResetRefused func(ctx context.Context, login string, err error)
 	// ConfirmationSent runs after a confirmation link was sent to u.
@@ -125,7 +153,7 @@ type RecoveryHooks[U User] struct {
 // MailData is what the reset and confirmation templates are executed
 // with.
 type MailData struct {
-	// AppName is RecoveryOptions.AppName.
+	// AppName is Options.AppName.
 	AppName string
 	// Email is the recipient's address.
 	Email string
@@ -139,21 +167,22 @@ type MailData struct {
 	User any
 }
 
-// Recovery sends password-reset and email-confirmation links and acts on
+// Service sends password-reset and email-confirmation links and acts on
 // them, on top of a Manager's user store, token store and hasher. Create
-// it with NewRecovery; it is safe for concurrent use.
+// it with New; it is safe for concurrent use.
 //
-// Reset links are single use and short lived, and hold a split token whose
-// secret is stored only as a hash (IssueToken). A link is bound to a stamp
-// of the account taken when it was issued — its session version, password
+// Reset links are single use and short lived, and hold a split token
+// whose secret is stored only as a hash (loginkit.IssueToken). A link is
+// bound to a stamp of the account taken when it was issued — its session version, password
 // hash and last password login — so a password change, a password login,
 // a "log out everywhere" or a newer reset link voids it. Confirmation
 // links are bound to the address they were sent to.
-type Recovery[U User] struct {
-	m       *Manager[U]
-	o       RecoveryOptions[U]
+type Service[U loginkit.User] struct {
+	m       *loginkit.Manager[U]
+	in      internals[U]
+	o       Options[U]
 	base    *url.URL
-	limiter Limiter
+	limiter loginkit.Limiter
 	sem     chan struct{}
 	wg      sync.WaitGroup
 }
@@ -195,23 +224,23 @@ If you did not sign up, ignore this message.
 `)
 )
 
-// NewRecovery returns the password-reset and email-confirmation service
+// New returns the password-reset and email-confirmation service
 // of m. m needs a user store, a token store and a hasher, and U must embed
-// Account; every error matches ErrConfig.
-func NewRecovery[U User](m *Manager[U], opts RecoveryOptions[U]) (*Recovery[U], error) {
+// loginkit.Account; every error matches loginkit.ErrConfig.
+func New[U loginkit.User](m *loginkit.Manager[U], opts Options[U]) (*Service[U], error) {
 	var errs []error
 	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%w: recovery: "+format, append([]any{ErrConfig}, args...)...))
+		errs = append(errs, fmt.Errorf("%w: recovery: "+format, append([]any{loginkit.ErrConfig}, args...)...))
 	}
 	if m == nil {
-		return nil, fmt.Errorf("%w: recovery: nil manager", ErrConfig)
+		return nil, fmt.Errorf("%w: recovery: nil manager", loginkit.ErrConfig)
 	}
-	if m.users == nil || m.tokens == nil || m.hasher == nil {
-		bad("the manager needs a user store, a token store and a hasher")
+	in, ok := seam.Internals(m).(internals[U])
+	if !ok {
+		return nil, fmt.Errorf("%w: recovery: nil manager", loginkit.ErrConfig)
 	}
-	var zero U
-	if _, ok := any(zero).(AccountUser); !ok {
-		bad("the user type %T does not embed loginkit.Account", zero)
+	if err := in.NeedsAccounts(); err != nil {
+		errs = append(errs, fmt.Errorf("recovery: %w", err))
 	}
 	if opts.Mailer == nil {
 		bad("a Mailer is required (mail.Log in development)")
@@ -238,7 +267,7 @@ func NewRecovery[U User](m *Manager[U], opts RecoveryOptions[U]) (*Recovery[U], 
 	if opts.ResetTTL < 0 || opts.ConfirmTTL < 0 || opts.MaxDeliveries < 0 {
 		bad("lifetimes and MaxDeliveries must not be negative")
 	}
-	for _, r := range []Rate{opts.ResetPerAccount, opts.ResetPerClient, opts.ConfirmPerAccount} {
+	for _, r := range []loginkit.Rate{opts.ResetPerAccount, opts.ResetPerClient, opts.ConfirmPerAccount} {
 		if r.Count > 0 && r.Per <= 0 {
 			bad("a rate limit with a count needs a positive period")
 		}
@@ -246,29 +275,29 @@ func NewRecovery[U User](m *Manager[U], opts RecoveryOptions[U]) (*Recovery[U], 
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	opts.ResetTTL = orDefault(opts.ResetTTL, DefaultResetTTL)
-	opts.ConfirmTTL = orDefault(opts.ConfirmTTL, DefaultConfirmTTL)
+	opts.ResetTTL = cmp.Or(opts.ResetTTL, DefaultResetTTL)
+	opts.ConfirmTTL = cmp.Or(opts.ConfirmTTL, DefaultConfirmTTL)
 	if opts.ResetTemplate == nil {
 		opts.ResetTemplate = defaultResetTemplate
 	}
 	if opts.ConfirmTemplate == nil {
 		opts.ConfirmTemplate = defaultConfirmTemplate
 	}
-	if opts.ResetPerAccount == (Rate{}) {
+	if opts.ResetPerAccount == (loginkit.Rate{}) {
 		opts.ResetPerAccount = defaultResetPerAccount
 	}
-	if opts.ResetPerClient == (Rate{}) {
+	if opts.ResetPerClient == (loginkit.Rate{}) {
 		opts.ResetPerClient = defaultResetPerClient
 	}
-	if opts.ConfirmPerAccount == (Rate{}) {
+	if opts.ConfirmPerAccount == (loginkit.Rate{}) {
 		opts.ConfirmPerAccount = defaultConfirmPerAccount
 	}
 	if opts.MaxDeliveries == 0 {
 		opts.MaxDeliveries = DefaultMaxDeliveries
 	}
-	rc := &Recovery[U]{m: m, o: opts, base: base, limiter: opts.Limiter, sem: make(chan struct{}, opts.MaxDeliveries)}
+	rc := &Service[U]{m: m, in: in, o: opts, base: base, limiter: opts.Limiter, sem: make(chan struct{}, opts.MaxDeliveries)}
 	if rc.limiter == nil {
-		rc.limiter = NewMemoryLimiter()
+		rc.limiter = loginkit.NewMemoryLimiter()
 	}
 	return rc, nil
 }
@@ -287,29 +316,29 @@ func NewRecovery[U User](m *Manager[U], opts RecoveryOptions[U]) (*Recovery[U], 
 //
 // Other outcomes, none of which depends on the account existing:
 // ErrRateLimited when the client or the login name is over its limit
-// (answer 429), ErrInvalid for an empty or over-long login name, and a
+// (answer 429), loginkit.ErrInvalid for an empty or over-long login name, and a
 // wrapped store or limiter error.
-func (rc *Recovery[U]) RequestReset(r *http.Request, login string) error {
+func (rc *Service[U]) RequestReset(r *http.Request, login string) error {
 	ctx := r.Context()
-	now := rc.m.now().UTC()
-	if err := rc.allow(ctx, "reset:client:"+limitedClient(rc.m.clientIP(r)), rc.o.ResetPerClient, now); err != nil {
+	now := rc.in.Now().UTC()
+	if err := rc.allow(ctx, "reset:client:"+limitedClient(rc.in.ClientIP(r)), rc.o.ResetPerClient, now); err != nil {
 		rc.refused(ctx, login, err)
 		return err
 	}
-	key := NormalizeLogin(login)
+	key := loginkit.NormalizeLogin(login)
 	if key == "" || len(key) > maxLoginLen {
-		return fmt.Errorf("%w: reset needs a login name of at most %d bytes", ErrInvalid, maxLoginLen)
+		return fmt.Errorf("%w: reset needs a login name of at most %d bytes", loginkit.ErrInvalid, maxLoginLen)
 	}
 	if err := rc.allow(ctx, "reset:login:"+key, rc.o.ResetPerAccount, now); err != nil {
 		rc.refused(ctx, login, err)
 		return err
 	}
-	u, err := rc.m.users.FindByLogin(ctx, login)
-	if err == nil && isNil(u) {
-		err = ErrNotFound
+	u, err := rc.in.Users().FindByLogin(ctx, login)
+	if err == nil && rc.in.IsNil(u) {
+		err = loginkit.ErrNotFound
 	}
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("loginkit: reset: %w", err)
+	if err != nil && !errors.Is(err, loginkit.ErrNotFound) {
+		return fmt.Errorf("recovery: reset: %w", err)
 	}
 	if err != nil {
 		// No such account: the same background load on the token store
@@ -320,7 +349,7 @@ func (rc *Recovery[U]) RequestReset(r *http.Request, login string) error {
 		return nil
 	}
 	if !rc.background(ctx, func(ctx context.Context) { rc.sendReset(ctx, u, login) }) {
-		rc.m.logger.WarnContext(ctx, "loginkit: reset: too many deliveries in flight; request dropped", "user", u.UserID())
+		rc.in.Logger().WarnContext(ctx, "recovery: reset: too many deliveries in flight; request dropped", "user", u.UserID())
 		rc.refused(ctx, login, fmt.Errorf("%w: too many reset messages in flight", ErrRateLimited))
 	}
 	return nil
@@ -328,7 +357,7 @@ func (rc *Recovery[U]) RequestReset(r *http.Request, login string) error {
 
 // background runs f on a new goroutine with a context that outlives the
 // request, unless MaxDeliveries are already running.
-func (rc *Recovery[U]) background(ctx context.Context, f func(ctx context.Context)) bool {
+func (rc *Service[U]) background(ctx context.Context, f func(ctx context.Context)) bool {
 	select {
 	case rc.sem <- struct{}{}:
 	default:
@@ -347,41 +376,41 @@ func (rc *Recovery[U]) background(ctx context.Context, f func(ctx context.Contex
 
 // decoy makes the token-store writes of a reset link for no one: it
 // issues a token for a random user ID and deletes it again.
-func (rc *Recovery[U]) decoy(ctx context.Context) {
-	id := "decoy-" + NewID()
-	if _, _, err := IssueToken(ctx, rc.m.tokens, id, PurposeReset, 0, rc.o.ResetTTL); err != nil {
+func (rc *Service[U]) decoy(ctx context.Context) {
+	id := "decoy-" + loginkit.NewID()
+	if _, _, err := loginkit.IssueToken(ctx, rc.in.Tokens(), id, PurposeReset, 0, rc.o.ResetTTL); err != nil {
 		return
 	}
-	_, _ = rc.m.tokens.DeleteByUser(ctx, id, PurposeReset)
+	_, _ = rc.in.Tokens().DeleteByUser(ctx, id, PurposeReset)
 }
 
 // Wait blocks until the reset messages started before it was called
 // have been sent (or have failed). Call it before shutting down, and in
 // tests.
-func (rc *Recovery[U]) Wait() { rc.wg.Wait() }
+func (rc *Service[U]) Wait() { rc.wg.Wait() }
 
 // sendReset issues a reset token for u and mails the link.
-func (rc *Recovery[U]) sendReset(ctx context.Context, u U, login string) {
-	a := accountOf(u)
+func (rc *Service[U]) sendReset(ctx context.Context, u U, login string) {
+	a := rc.in.Account(u)
 	switch {
 	case !u.IsActive():
-		rc.refused(ctx, login, ErrInactive)
+		rc.refused(ctx, login, loginkit.ErrInactive)
 		return
 	case a.Email == "":
-		rc.refused(ctx, login, fmt.Errorf("%w: the account has no email address", ErrInvalid))
+		rc.refused(ctx, login, fmt.Errorf("%w: the account has no email address", loginkit.ErrInvalid))
 		return
 	}
-	if err := rc.allow(ctx, "reset:account:"+a.ID, rc.o.ResetPerAccount, rc.m.now().UTC()); err != nil {
+	if err := rc.allow(ctx, "reset:account:"+a.ID, rc.o.ResetPerAccount, rc.in.Now().UTC()); err != nil {
 		rc.refused(ctx, login, err)
 		return
 	}
 	// A newer link voids the older ones: delete them now (and refuse them
 	// at use should a deletion have failed, see checkReset).
-	if _, err := rc.m.tokens.DeleteByUser(ctx, a.ID, PurposeReset); err != nil {
-		rc.m.logger.WarnContext(ctx, "loginkit: reset: could not delete older links", "user", a.ID, "error", err)
+	if _, err := rc.in.Tokens().DeleteByUser(ctx, a.ID, PurposeReset); err != nil {
+		rc.in.Logger().WarnContext(ctx, "recovery: reset: could not delete older links", "user", a.ID, "error", err)
 	}
 	if err := rc.send(ctx, u, PurposeReset, resetStamp(a), rc.o.ResetTTL, rc.o.ResetPath, rc.o.ResetTemplate); err != nil {
-		rc.m.logger.ErrorContext(ctx, "loginkit: reset: could not send the link", "user", a.ID, "error", err)
+		rc.in.Logger().ErrorContext(ctx, "recovery: reset: could not send the link", "user", a.ID, "error", err)
 		rc.refused(ctx, login, err)
 		return
 	}
@@ -392,11 +421,11 @@ func (rc *Recovery[U]) sendReset(ctx context.Context, u U, login string) {
 
 // send issues a token and mails its link to u's email address; the
 // token is deleted again when the message cannot be sent.
-func (rc *Recovery[U]) send(ctx context.Context, u U, purpose string, version int64, ttl time.Duration, path string, tpl *mail.Template) error {
-	a := accountOf(u)
-	secret, t, err := IssueToken(ctx, rc.m.tokens, a.ID, purpose, version, ttl)
+func (rc *Service[U]) send(ctx context.Context, u U, purpose string, version int64, ttl time.Duration, path string, tpl *mail.Template) error {
+	a := rc.in.Account(u)
+	secret, t, err := loginkit.IssueToken(ctx, rc.in.Tokens(), a.ID, purpose, version, ttl)
 	if err != nil {
-		return fmt.Errorf("loginkit: issue %s token: %w", purpose, err)
+		return fmt.Errorf("recovery: issue %s token: %w", purpose, err)
 	}
 	msg, err := tpl.Render(&MailData{
 		AppName:   rc.o.AppName,
@@ -411,14 +440,14 @@ func (rc *Recovery[U]) send(ctx context.Context, u U, purpose string, version in
 		err = rc.o.Mailer.Send(ctx, msg)
 	}
 	if err != nil {
-		_ = rc.m.tokens.Delete(context.WithoutCancel(ctx), t.Selector)
-		return fmt.Errorf("loginkit: send %s link: %w", purpose, err)
+		_ = rc.in.Tokens().Delete(context.WithoutCancel(ctx), t.Selector)
+		return fmt.Errorf("recovery: send %s link: %w", purpose, err)
 	}
 	return nil
 }
 
 // link returns BaseURL + path + "?token=" + token.
-func (rc *Recovery[U]) link(path, token string) string {
+func (rc *Service[U]) link(path, token string) string {
 	u := *rc.base
 	u.Path = strings.TrimRight(u.Path, "/") + path
 	u.RawPath = ""
@@ -430,9 +459,9 @@ func (rc *Recovery[U]) link(path, token string) string {
 // asks for the new password: it returns the account's user when the link
 // is still good. A token that is malformed, unknown, expired, used,
 // superseded by a newer link, or voided by a password change, a login or
-// a change of email address is ErrInvalidToken; an inactive account is
-// ErrInactive.
-func (rc *Recovery[U]) VerifyReset(ctx context.Context, token string) (U, error) {
+// a change of email address is loginkit.ErrInvalidToken; an inactive account is
+// loginkit.ErrInactive.
+func (rc *Service[U]) VerifyReset(ctx context.Context, token string) (U, error) {
 	u, _, err := rc.checkReset(ctx, token)
 	if err != nil {
 		rc.refused(ctx, "", err)
@@ -440,44 +469,44 @@ func (rc *Recovery[U]) VerifyReset(ctx context.Context, token string) (U, error)
 	return u, err
 }
 
-func (rc *Recovery[U]) checkReset(ctx context.Context, token string) (U, *Token, error) {
+func (rc *Service[U]) checkReset(ctx context.Context, token string) (U, *loginkit.Token, error) {
 	var zero U
-	t, err := VerifyToken(ctx, rc.m.tokens, token, PurposeReset)
+	t, err := loginkit.VerifyToken(ctx, rc.in.Tokens(), token, PurposeReset)
 	if err != nil {
 		return zero, nil, tokenErr(err)
 	}
-	u, err := rc.m.users.LoadUser(ctx, t.UserID)
-	if err == nil && isNil(u) {
-		err = ErrNotFound
+	u, err := rc.in.Users().LoadUser(ctx, t.UserID)
+	if err == nil && rc.in.IsNil(u) {
+		err = loginkit.ErrNotFound
 	}
 	if err != nil {
 		return zero, nil, tokenErr(err)
 	}
-	if resetStamp(accountOf(u)) != t.Version {
-		return zero, nil, ErrInvalidToken
+	if resetStamp(rc.in.Account(u)) != t.Version {
+		return zero, nil, loginkit.ErrInvalidToken
 	}
-	others, err := rc.m.tokens.ListByUser(ctx, t.UserID, PurposeReset)
+	others, err := rc.in.Tokens().ListByUser(ctx, t.UserID, PurposeReset)
 	if err != nil {
-		return zero, nil, fmt.Errorf("loginkit: reset: %w", err)
+		return zero, nil, fmt.Errorf("recovery: reset: %w", err)
 	}
 	for _, o := range others {
 		if o.Selector != t.Selector && !o.CreatedAt.Before(t.CreatedAt) {
-			return zero, nil, ErrInvalidToken // a newer link voids this one
+			return zero, nil, loginkit.ErrInvalidToken // a newer link voids this one
 		}
 	}
 	if !u.IsActive() {
-		return zero, nil, ErrInactive
+		return zero, nil, loginkit.ErrInactive
 	}
 	return u, t, nil
 }
 
-// tokenErr maps "no such token or user" to ErrInvalidToken and wraps
+// tokenErr maps "no such token or user" to loginkit.ErrInvalidToken and wraps
 // anything else.
 func tokenErr(err error) error {
-	if errors.Is(err, ErrNotFound) {
-		return ErrInvalidToken
+	if errors.Is(err, loginkit.ErrNotFound) {
+		return loginkit.ErrInvalidToken
 	}
-	return fmt.Errorf("loginkit: %w", err)
+	return fmt.Errorf("recovery: %w", err)
 }
 
 // CompleteReset sets a new password with a reset token: it checks the
@@ -491,44 +520,44 @@ func tokenErr(err error) error {
 // the user is logged in on a new session. w may be nil when no login is
 // wanted. It returns the user as stored.
 //
-// A refused link is ErrInvalidToken; an empty password ErrInvalid and a
-// too-long one ErrPasswordTooLong (the link stays usable for another
-// try); an inactive account ErrInactive.
+// A refused link is loginkit.ErrInvalidToken; an empty password loginkit.ErrInvalid and a
+// too-long one loginkit.ErrPasswordTooLong (the link stays usable for another
+// try); an inactive account loginkit.ErrInactive.
 //
 // A reset link proves control of the mailbox, not of a second factor: with
 // LoginAfterReset, a user who has a second factor enrolled is not logged
 // in but left with the second factor pending, as by Login, and
 // CompleteReset returns the user with an error matching
-// ErrSecondFactorRequired. The password is reset all the same.
-func (rc *Recovery[U]) CompleteReset(w http.ResponseWriter, r *http.Request, token, password string) (U, error) {
+// loginkit.ErrSecondFactorRequired. The password is reset all the same.
+func (rc *Service[U]) CompleteReset(w http.ResponseWriter, r *http.Request, token, password string) (U, error) {
 	u, err := rc.completeReset(w, r, token, password)
-	if err != nil && !errors.Is(err, ErrSecondFactorRequired) {
+	if err != nil && !errors.Is(err, loginkit.ErrSecondFactorRequired) {
 		rc.refused(r.Context(), "", err)
 	}
 	return u, err
 }
 
-func (rc *Recovery[U]) completeReset(w http.ResponseWriter, r *http.Request, token, password string) (U, error) {
+func (rc *Service[U]) completeReset(w http.ResponseWriter, r *http.Request, token, password string) (U, error) {
 	var zero U
 	ctx := r.Context()
 	if _, _, err := rc.checkReset(ctx, token); err != nil {
 		return zero, err
 	}
-	h, err := rc.m.hashNew(ctx, password)
+	h, err := rc.in.HashPassword(ctx, password)
 	if err != nil {
 		return zero, err
 	}
-	t, err := ConsumeToken(ctx, rc.m.tokens, token, PurposeReset)
+	t, err := loginkit.ConsumeToken(ctx, rc.in.Tokens(), token, PurposeReset)
 	if err != nil {
 		return zero, tokenErr(err)
 	}
-	now := rc.m.now().UTC()
-	stored, err := rc.m.bumpVersionID(ctx, t.UserID, func(a *Account) error {
+	now := rc.in.Now().UTC()
+	stored, err := rc.in.BumpAccount(ctx, t.UserID, func(a *loginkit.Account) error {
 		if resetStamp(a) != t.Version {
-			return ErrInvalidToken // changed since the check
+			return loginkit.ErrInvalidToken // changed since the check
 		}
 		if a.Disabled {
-			return ErrInactive
+			return loginkit.ErrInactive
 		}
 		a.PasswordHash = h
 		a.FailedLogins, a.LastFailedLoginAt, a.LockedUntil = 0, time.Time{}, time.Time{}
@@ -536,18 +565,18 @@ func (rc *Recovery[U]) completeReset(w http.ResponseWriter, r *http.Request, tok
 		return nil
 	})
 	switch {
-	case errors.Is(err, ErrInvalidToken), errors.Is(err, ErrNotFound):
-		return zero, ErrInvalidToken
-	case errors.Is(err, ErrInactive):
-		return zero, ErrInactive
+	case errors.Is(err, loginkit.ErrInvalidToken), errors.Is(err, loginkit.ErrNotFound):
+		return zero, loginkit.ErrInvalidToken
+	case errors.Is(err, loginkit.ErrInactive):
+		return zero, loginkit.ErrInactive
 	case err != nil:
 		return zero, err
 	}
-	if err := rc.m.revokeUser(ctx, t.UserID, ""); err != nil {
+	if err := rc.in.RevokeUser(ctx, t.UserID); err != nil {
 		return zero, err
 	}
-	if _, err := rc.m.tokens.DeleteByUser(ctx, t.UserID, PurposeReset); err != nil {
-		rc.m.logger.WarnContext(ctx, "loginkit: reset: could not delete other links", "user", t.UserID, "error", err)
+	if _, err := rc.in.Tokens().DeleteByUser(ctx, t.UserID, PurposeReset); err != nil {
+		rc.in.Logger().WarnContext(ctx, "recovery: reset: could not delete other links", "user", t.UserID, "error", err)
 	}
 	if rc.o.Hooks.ResetCompleted != nil {
 		rc.o.Hooks.ResetCompleted(ctx, stored)
@@ -556,50 +585,42 @@ func (rc *Recovery[U]) completeReset(w http.ResponseWriter, r *http.Request, tok
 		return stored, nil
 	}
 	if rc.o.LoginAfterReset {
-		if err := rc.m.Login(w, r, stored, LoginOptions{}); err != nil {
-			if errors.Is(err, ErrSecondFactorRequired) {
+		if err := rc.m.Login(w, r, stored, loginkit.LoginOptions{}); err != nil {
+			if errors.Is(err, loginkit.ErrSecondFactorRequired) {
 				return stored, err
 			}
-			return stored, fmt.Errorf("loginkit: login after reset: %w", err)
+			return stored, fmt.Errorf("recovery: login after reset: %w", err)
 		}
 		return stored, nil
 	}
 	// The request's session was deleted with the others; clear its
 	// cookies and forget it for the rest of this request.
-	_ = rc.m.revokeRequestSession(w, r)
-	rc.m.revokeRememberCookie(w, r, true)
-	if c := rc.m.reqOf(r); c != nil {
-		c.mu.Lock()
-		c.varyOnCookie()
-		c.st = state[U]{}
-		c.loaded.Store(true)
-		c.mu.Unlock()
-	}
+	rc.in.ForgetRequest(w, r)
 	return stored, nil
 }
 
 // SendConfirmation sends u a link confirming its current email address,
 // voiding earlier confirmation links. It does nothing when the address is
 // already confirmed. More than ConfirmPerAccount messages is
-// ErrRateLimited; an account without email is ErrInvalid; a delivery
+// ErrRateLimited; an account without email is loginkit.ErrInvalid; a delivery
 // failure is returned wrapped. The message is sent before it returns.
-func (rc *Recovery[U]) SendConfirmation(ctx context.Context, u U) error {
-	if isNil(u) {
-		return fmt.Errorf("%w: nil user", ErrInvalid)
+func (rc *Service[U]) SendConfirmation(ctx context.Context, u U) error {
+	if rc.in.IsNil(u) {
+		return fmt.Errorf("%w: nil user", loginkit.ErrInvalid)
 	}
-	a := accountOf(u)
-	key := NormalizeLogin(a.Email)
+	a := rc.in.Account(u)
+	key := loginkit.NormalizeLogin(a.Email)
 	if key == "" {
-		return fmt.Errorf("%w: the account has no email address", ErrInvalid)
+		return fmt.Errorf("%w: the account has no email address", loginkit.ErrInvalid)
 	}
 	if a.EmailConfirmed() {
 		return nil
 	}
-	if err := rc.allow(ctx, "confirm:account:"+a.ID, rc.o.ConfirmPerAccount, rc.m.now().UTC()); err != nil {
+	if err := rc.allow(ctx, "confirm:account:"+a.ID, rc.o.ConfirmPerAccount, rc.in.Now().UTC()); err != nil {
 		return err
 	}
-	if _, err := rc.m.tokens.DeleteByUser(ctx, a.ID, PurposeConfirmEmail); err != nil {
-		return fmt.Errorf("loginkit: confirm: %w", err)
+	if _, err := rc.in.Tokens().DeleteByUser(ctx, a.ID, PurposeConfirmEmail); err != nil {
+		return fmt.Errorf("recovery: confirm: %w", err)
 	}
 	if err := rc.send(ctx, u, PurposeConfirmEmail, emailStamp(key), rc.o.ConfirmTTL, rc.o.ConfirmPath, rc.o.ConfirmTemplate); err != nil {
 		return err
@@ -611,24 +632,24 @@ func (rc *Recovery[U]) SendConfirmation(ctx context.Context, u U) error {
 }
 
 // ConfirmEmail uses up a confirmation token and marks the address it was
-// sent to as confirmed (Account.ConfirmedEmail, EmailConfirmedAt),
+// sent to as confirmed (loginkit.Account.ConfirmedEmail, EmailConfirmedAt),
 // atomically against the stored user. A token that is malformed,
 // unknown, expired or used, or that was sent to an address the account no
-// longer has, is ErrInvalidToken. It returns the user as stored.
+// longer has, is loginkit.ErrInvalidToken. It returns the user as stored.
 //
 // Mail scanners open links to check them: let the link's page ask for a
 // click (a POST) before calling ConfirmEmail, as the quickstart does.
-func (rc *Recovery[U]) ConfirmEmail(ctx context.Context, token string) (U, error) {
+func (rc *Service[U]) ConfirmEmail(ctx context.Context, token string) (U, error) {
 	var zero U
-	t, err := ConsumeToken(ctx, rc.m.tokens, token, PurposeConfirmEmail)
+	t, err := loginkit.ConsumeToken(ctx, rc.in.Tokens(), token, PurposeConfirmEmail)
 	if err != nil {
 		return zero, tokenErr(err)
 	}
-	now := rc.m.now().UTC()
-	stored, err := rc.m.updateUser(ctx, t.UserID, func(a *Account) error {
-		key := NormalizeLogin(a.Email)
+	now := rc.in.Now().UTC()
+	stored, err := rc.in.UpdateAccount(ctx, t.UserID, func(a *loginkit.Account) error {
+		key := loginkit.NormalizeLogin(a.Email)
 		if key == "" || emailStamp(key) != t.Version {
-			return ErrInvalidToken // the address changed since the link was sent
+			return loginkit.ErrInvalidToken // the address changed since the link was sent
 		}
 		a.ConfirmedEmail, a.EmailConfirmedAt, a.UpdatedAt = key, now, now
 		return nil
@@ -644,21 +665,21 @@ func (rc *Recovery[U]) ConfirmEmail(ctx context.Context, token string) (U, error
 
 // VerifyConfirmation checks a confirmation token without using it up,
 // for the page the link opens. It fails like ConfirmEmail.
-func (rc *Recovery[U]) VerifyConfirmation(ctx context.Context, token string) (U, error) {
+func (rc *Service[U]) VerifyConfirmation(ctx context.Context, token string) (U, error) {
 	var zero U
-	t, err := VerifyToken(ctx, rc.m.tokens, token, PurposeConfirmEmail)
+	t, err := loginkit.VerifyToken(ctx, rc.in.Tokens(), token, PurposeConfirmEmail)
 	if err != nil {
 		return zero, tokenErr(err)
 	}
-	u, err := rc.m.users.LoadUser(ctx, t.UserID)
-	if err == nil && isNil(u) {
-		err = ErrNotFound
+	u, err := rc.in.Users().LoadUser(ctx, t.UserID)
+	if err == nil && rc.in.IsNil(u) {
+		err = loginkit.ErrNotFound
 	}
 	if err != nil {
 		return zero, tokenErr(err)
 	}
-	if key := NormalizeLogin(accountOf(u).Email); key == "" || emailStamp(key) != t.Version {
-		return zero, ErrInvalidToken
+	if key := loginkit.NormalizeLogin(rc.in.Account(u).Email); key == "" || emailStamp(key) != t.Version {
+		return zero, loginkit.ErrInvalidToken
 	}
 	return u, nil
 }
@@ -682,10 +703,10 @@ func limitedClient(ip string) string {
 }
 
 // allow applies one rate limit; over it is ErrRateLimited.
-func (rc *Recovery[U]) allow(ctx context.Context, key string, rate Rate, now time.Time) error {
+func (rc *Service[U]) allow(ctx context.Context, key string, rate loginkit.Rate, now time.Time) error {
 	ok, err := rc.limiter.Allow(ctx, key, rate, now)
 	if err != nil {
-		return fmt.Errorf("loginkit: rate limiter: %w", err)
+		return fmt.Errorf("recovery: rate limiter: %w", err)
 	}
 	if !ok {
 		return ErrRateLimited
@@ -693,7 +714,7 @@ func (rc *Recovery[U]) allow(ctx context.Context, key string, rate Rate, now tim
 	return nil
 }
 
-func (rc *Recovery[U]) refused(ctx context.Context, login string, err error) {
+func (rc *Service[U]) refused(ctx context.Context, login string, err error) {
 	if rc.o.Hooks.ResetRefused != nil {
 		rc.o.Hooks.ResetRefused(ctx, login, err)
 	}
@@ -704,12 +725,12 @@ func (rc *Recovery[U]) refused(ctx context.Context, login string, err error) {
 // the password hash, the last password login, to the millisecond that
 // every store keeps, and the normalised email address the link was sent
 // to (a link in a mailbox the user has moved away from dies).
-func resetStamp(a *Account) int64 {
+func resetStamp(a *loginkit.Account) int64 {
 	var last int64
 	if !a.LastLoginAt.IsZero() {
 		last = a.LastLoginAt.UnixMilli()
 	}
-	return stamp("reset", strconv.FormatInt(a.SessionVersion, 10), a.PasswordHash, strconv.FormatInt(last, 10), NormalizeLogin(a.Email))
+	return stamp("reset", strconv.FormatInt(a.SessionVersion, 10), a.PasswordHash, strconv.FormatInt(last, 10), loginkit.NormalizeLogin(a.Email))
 }
 
 // emailStamp binds a confirmation link to a normalised address.
