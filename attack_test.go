@@ -52,7 +52,7 @@ func TestStaleStolenSessionCannotEnrolAttackersAuthenticator(t *testing.T) {
 	if res.StatusCode != http.StatusForbidden {
 		t.Fatalf("ConfirmTOTP on a stale session: %d %s, want 403 (ErrNeedsRefresh)", res.StatusCode, body(res))
 	}
-	if st, err := ta.m.SecondFactorStatus(context.Background(), ta.userNamed("sam")); err != nil || st.TOTP {
+	if st, err := twoFactorOf(ta.m).Status(context.Background(), ta.userNamed("sam")); err != nil || st.TOTP {
 		t.Fatalf("status after refused enrolments: %+v, %v", st, err)
 	}
 }
@@ -101,18 +101,18 @@ func TestPendingSessionIsAnonymousToEveryAPI(t *testing.T) {
 			return wantUnauthorized(m.LogoutOthers(w, r))
 		},
 		"BeginTOTP": func(w http.ResponseWriter, r *http.Request) error {
-			_, err := m.BeginTOTP(w, r)
+			_, err := twoFactorOf(m).BeginTOTP(w, r)
 			return wantUnauthorized(err)
 		},
 		"ConfirmTOTP": func(w http.ResponseWriter, r *http.Request) error {
-			_, err := m.ConfirmTOTP(w, r, "123456")
+			_, err := twoFactorOf(m).ConfirmTOTP(w, r, "123456")
 			return wantUnauthorized(err)
 		},
 		"DisableSecondFactor": func(w http.ResponseWriter, r *http.Request) error {
-			return wantUnauthorized(m.DisableSecondFactor(w, r))
+			return wantUnauthorized(twoFactorOf(m).Disable(w, r))
 		},
 		"RegenerateRecoveryCodes": func(w http.ResponseWriter, r *http.Request) error {
-			_, err := m.RegenerateRecoveryCodes(w, r)
+			_, err := twoFactorOf(m).RegenerateRecoveryCodes(w, r)
 			return wantUnauthorized(err)
 		},
 	}
@@ -141,7 +141,7 @@ func TestPendingSessionIsAnonymousToEveryAPI(t *testing.T) {
 	if got := body(b.get("/2fa")); got != "pending:pia" {
 		t.Fatalf("GET /2fa = %q", got)
 	}
-	if st, err := m.SecondFactorStatus(context.Background(), ta.userNamed("pia")); err != nil || !st.TOTP || st.RecoveryCodesLeft != 10 {
+	if st, err := twoFactorOf(m).Status(context.Background(), ta.userNamed("pia")); err != nil || !st.TOTP || st.RecoveryCodesLeft != 10 {
 		t.Fatalf("second factor changed from the pending state: %+v, %v", st, err)
 	}
 }

@@ -136,15 +136,16 @@ type Hooks[U User] struct {
 	// the grace window; all of the user's sessions and remember tokens
 	// have been revoked.
 	RememberTheft func(r *http.Request, userID string)
-	// SecondFactorSucceeded runs after a correct second factor (VerifyTOTP,
-	// UseRecoveryCode, CompleteSecondFactor, ConfirmTOTP).
+	// SecondFactorSucceeded runs after a correct second factor
+	// (twofactor.Service.VerifyTOTP, UseRecoveryCode and ConfirmTOTP,
+	// CompleteSecondFactor).
 	SecondFactorSucceeded func(r *http.Request, u U, kind FactorKind)
 	// SecondFactorFailed runs when a second-factor attempt is refused
 	// (wrong or reused code, locked account); err is the error returned.
 	SecondFactorFailed func(r *http.Request, userID string, kind FactorKind, err error)
 	// SecondFactorEnrolled runs after a second factor is enabled.
 	SecondFactorEnrolled func(r *http.Request, u U, kind FactorKind)
-	// SecondFactorDisabled runs after DisableSecondFactor.
+	// SecondFactorDisabled runs after twofactor.Service.Disable.
 	SecondFactorDisabled func(r *http.Request, u U)
 	// RecoveryCodeUsed runs after a recovery code was used, with the
 	// number of codes left (-1 when unknown), so that the application can

@@ -17,7 +17,9 @@ import (
 	"github.com/loginkit/loginkit/conformance"
 	"github.com/loginkit/loginkit/hashers"
 	"github.com/loginkit/loginkit/mail"
+	"github.com/loginkit/loginkit/recovery"
 	"github.com/loginkit/loginkit/sessionstores/cookiestore"
+	"github.com/loginkit/loginkit/twofactor"
 	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -197,6 +199,30 @@ func TestConstructorsRefuseBadOptions(t *testing.T) {
 	} {
 		if err := noPanic(t, "mail."+what, f); err == nil {
 			t.Errorf("mail.%s with bad input: no error", what)
+		}
+	}
+
+	// The feature packages: a nil manager, or one built without what the
+	// feature needs, is ErrConfig.
+	bare, err := loginkit.New[*conformance.Member]().Users(memstore.NewUsers[conformance.Member]()).Hasher(hashers.Default()).
+		Sessions(memstore.NewSessions()).Build()
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	for what, f := range map[string]func() error{
+		"recovery.New(nil)": func() error {
+			_, err := recovery.New[*conformance.Member](nil, recovery.Options[*conformance.Member]{})
+			return err
+		},
+		"recovery.New without a token store": func() error {
+			_, err := recovery.New(bare, recovery.Options[*conformance.Member]{Mailer: &mail.Log{}, From: "a@example.com", BaseURL: "https://example.com"})
+			return err
+		},
+		"twofactor.New(nil)":                         func() error { _, err := twofactor.New[*conformance.Member](nil); return err },
+		"twofactor.New without Builder.SecondFactor": func() error { _, err := twofactor.New(bare); return err },
+	} {
+		if err := noPanic(t, what, f); !errors.Is(err, loginkit.ErrConfig) {
+			t.Errorf("%s: %v; want ErrConfig", what, err)
 		}
 	}
 

@@ -62,11 +62,8 @@ func (m *Manager[U]) newRecoveryCodes(ctx context.Context, userID string) ([]str
 	return codes, nil
 }
 
-// RegenerateRecoveryCodes replaces the current user's recovery codes with
-// a new set and returns it, to be shown once; the old codes stop working.
-// It needs a fresh session (ErrNeedsRefresh otherwise) and an enabled
-// second factor (ErrNotFound otherwise).
-func (m *Manager[U]) RegenerateRecoveryCodes(w http.ResponseWriter, r *http.Request) ([]string, error) {
+// regenerateRecoveryCodes implements twofactor.Service.RegenerateRecoveryCodes, which documents its contract.
+func (m *Manager[U]) regenerateRecoveryCodes(w http.ResponseWriter, r *http.Request) ([]string, error) {
 	u, _, err := m.freshFactorUser(r)
 	if err != nil {
 		return nil, err
@@ -79,14 +76,8 @@ func (m *Manager[U]) RegenerateRecoveryCodes(w http.ResponseWriter, r *http.Requ
 	return m.newRecoveryCodes(r.Context(), u.UserID())
 }
 
-// UseRecoveryCode checks a recovery code in place of a TOTP code, exactly
-// like VerifyTOTP (the same states, limits and errors): a correct code
-// completes the pending login, or re-confirms the factor of a logged-in
-// session, and is used up. Among any number of concurrent requests with
-// one code, exactly one succeeds. The RecoveryCodeUsed hook reports the
-// use and the number of codes left, so that the application can warn the
-// user.
-func (m *Manager[U]) UseRecoveryCode(w http.ResponseWriter, r *http.Request, code string) error {
+// useRecoveryCode implements twofactor.Service.UseRecoveryCode, which documents its contract.
+func (m *Manager[U]) useRecoveryCode(w http.ResponseWriter, r *http.Request, code string) error {
 	left := -1
 	var user U
 	err := m.factorStep(w, r, FactorRecoveryCode, func(ctx context.Context, u U) error {

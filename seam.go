@@ -99,3 +99,48 @@ func (in internals[U]) ForgetRequest(w http.ResponseWriter, r *http.Request) {
 		c.mu.Unlock()
 	}
 }
+
+// NeedsSecondFactors reports, matching ErrConfig, a manager built
+// without Builder.SecondFactor.
+func (in internals[U]) NeedsSecondFactors() error {
+	if in.m.factors == nil {
+		return fmt.Errorf("%w: second factors are not configured (Builder.SecondFactor)", ErrConfig)
+	}
+	return nil
+}
+
+// The second-factor operations of package twofactor; each keeps the
+// contract documented there.
+
+func (in internals[U]) BeginTOTP(w http.ResponseWriter, r *http.Request) (secret, url string, qr []byte, err error) {
+	e, err := in.m.beginTOTP(w, r)
+	if err != nil {
+		return "", "", nil, err
+	}
+	return e.Secret, e.URL, e.QRCode, nil
+}
+
+func (in internals[U]) ConfirmTOTP(w http.ResponseWriter, r *http.Request, code string) ([]string, error) {
+	return in.m.confirmTOTP(w, r, code)
+}
+
+func (in internals[U]) VerifyTOTP(w http.ResponseWriter, r *http.Request, code string) error {
+	return in.m.verifyTOTP(w, r, code)
+}
+
+func (in internals[U]) UseRecoveryCode(w http.ResponseWriter, r *http.Request, code string) error {
+	return in.m.useRecoveryCode(w, r, code)
+}
+
+func (in internals[U]) RegenerateRecoveryCodes(w http.ResponseWriter, r *http.Request) ([]string, error) {
+	return in.m.regenerateRecoveryCodes(w, r)
+}
+
+func (in internals[U]) DisableSecondFactor(w http.ResponseWriter, r *http.Request) error {
+	return in.m.disableSecondFactor(w, r)
+}
+
+func (in internals[U]) SecondFactorStatus(ctx context.Context, u U) (totp bool, enabledAt time.Time, codesLeft int, err error) {
+	st, err := in.m.secondFactorStatus(ctx, u)
+	return st.TOTP, st.TOTPEnabledAt, st.RecoveryCodesLeft, err
+}

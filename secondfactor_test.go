@@ -18,6 +18,7 @@ import (
 	"github.com/loginkit/loginkit/adapters/memstore"
 	"github.com/loginkit/loginkit/policies"
 	"github.com/loginkit/loginkit/sessionstores/cookiestore"
+	"github.com/loginkit/loginkit/twofactor"
 	"github.com/pquerna/otp/totp"
 )
 
@@ -36,6 +37,16 @@ type tfEvents struct {
 	succeeded, failed, enrolled, disabled, used int
 	lastLeft                                    int
 	kinds                                       []loginkit.FactorKind
+}
+
+// twoFactorOf is the second-factor service of m, built with
+// Builder.SecondFactor.
+func twoFactorOf[U loginkit.User](m *loginkit.Manager[U]) *twofactor.Service[U] {
+	s, err := twofactor.New(m)
+	if err != nil {
+		panic(err)
+	}
+	return s
 }
 
 func (e *tfEvents) hooks() loginkit.Hooks[*user] {
@@ -131,10 +142,10 @@ func (a *tfApp) routes() http.Handler {
 			http.Redirect(w, r, "/", http.StatusSeeOther)
 		}
 	}
-	mux.HandleFunc("POST /2fa/totp", step(a.m.VerifyTOTP))
-	mux.HandleFunc("POST /2fa/recovery", step(a.m.UseRecoveryCode))
+	mux.HandleFunc("POST /2fa/totp", step(twoFactorOf(a.m).VerifyTOTP))
+	mux.HandleFunc("POST /2fa/recovery", step(twoFactorOf(a.m).UseRecoveryCode))
 	mux.Handle("POST /account/totp/begin", a.m.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		e, err := a.m.BeginTOTP(w, r)
+		e, err := twoFactorOf(a.m).BeginTOTP(w, r)
 		if err != nil {
 			fail(w, err)
 			return
@@ -142,7 +153,7 @@ func (a *tfApp) routes() http.Handler {
 		_, _ = w.Write([]byte(e.Secret + "\n" + e.URL))
 	})))
 	mux.Handle("POST /account/totp/confirm", a.m.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		codes, err := a.m.ConfirmTOTP(w, r, r.FormValue("code"))
+		codes, err := twoFactorOf(a.m).ConfirmTOTP(w, r, r.FormValue("code"))
 		if err != nil {
 			fail(w, err)
 			return
@@ -150,14 +161,14 @@ func (a *tfApp) routes() http.Handler {
 		_, _ = w.Write([]byte(strings.Join(codes, "\n")))
 	})))
 	mux.Handle("POST /account/2fa/disable", a.m.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := a.m.DisableSecondFactor(w, r); err != nil {
+		if err := twoFactorOf(a.m).Disable(w, r); err != nil {
 			fail(w, err)
 			return
 		}
 		_, _ = w.Write([]byte("disabled"))
 	})))
 	mux.Handle("POST /account/2fa/regenerate", a.m.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		codes, err := a.m.RegenerateRecoveryCodes(w, r)
+		codes, err := twoFactorOf(a.m).RegenerateRecoveryCodes(w, r)
 		if err != nil {
 			fail(w, err)
 			return
@@ -268,7 +279,7 @@ func TestSecondFactorEnrolThenLoginWithCode(t *testing.T) {
 	if res := b.do("POST", "/account/totp/confirm", form("code", "000000")); res.StatusCode != http.StatusBadRequest {
 		t.Fatalf("confirm with a wrong code: %d, want 400", res.StatusCode)
 	}
-	if st, _ := a.m.SecondFactorStatus(context.Background(), a.userNamed("ann")); st.TOTP {
+	if st, _ := twoFactorOf(a.m).Status(context.Background(), a.userNamed("ann")); st.TOTP {
 		t.Fatal("TOTP enabled before a correct confirming code")
 	}
 	confirm := a.code(secret, 0)
@@ -278,7 +289,7 @@ func TestSecondFactorEnrolThenLoginWithCode(t *testing.T) {
 	if a.events.count(&a.events.enrolled) != 1 {
 		t.Errorf("enrolment hook ran %d times, want 1", a.events.enrolled)
 	}
-	st, err := a.m.SecondFactorStatus(context.Background(), a.userNamed("ann"))
+	st, err := twoFactorOf(a.m).Status(context.Background(), a.userNamed("ann"))
 	if err != nil || !st.TOTP || st.RecoveryCodesLeft != 10 {
 		t.Fatalf("status after enrolment = %+v, %v", st, err)
 	}
@@ -609,7 +620,7 @@ func TestSecondFactorDisableNeedsFreshLogin(t *testing.T) {
 	if res := b.do("POST", "/account/2fa/regenerate", ""); res.StatusCode != http.StatusForbidden {
 		t.Fatalf("regenerate from a stale session: %d, want refused (needs refresh)", res.StatusCode)
 	}
-	if st, _ := a.m.SecondFactorStatus(context.Background(), a.userNamed("ann")); !st.TOTP {
+	if st, _ := twoFactorOf(a.m).Status(context.Background(), a.userNamed("ann")); !st.TOTP {
 		t.Fatal("a stale session disabled the second factor")
 	}
 	if res := b.do("POST", "/reauth", "password=pw-ann-123"); res.StatusCode != http.StatusSeeOther {

@@ -36,10 +36,10 @@ func (m *Manager[U]) updateSession(ctx context.Context, w http.ResponseWriter, s
 	return err
 }
 
-// TOTPEnrolment is a TOTP secret offered to the user, not yet enabled:
+// totpEnrolment is a TOTP secret offered to the user, not yet enabled:
 // show the QR code (or the key as text) and ask for a code from the app
 // to confirm it with ConfirmTOTP.
-type TOTPEnrolment struct {
+type totpEnrolment struct {
 	// Secret is the key in base32, for typing into an app by hand.
 	Secret string
 	// URL is the otpauth:// URI the QR code encodes.
@@ -99,17 +99,8 @@ func accountLabel(u User) string {
 	return defaultTOTPAccountLabel
 }
 
-// BeginTOTP starts enrolling an authenticator app for the current user:
-// it makes a random 160-bit secret, keeps it (encrypted) in the session
-// until ConfirmTOTP, and returns it with its otpauth:// URI and QR code.
-// Calling it again in the same session returns the same secret, so that
-// reloading the page does not invalidate a QR code already scanned. It
-// needs a fresh session (a password entered recently, see FreshRequired),
-// as ConfirmTOTP does: ErrNeedsRefresh otherwise, so that a stolen stale
-// session (a remember cookie) cannot enrol the thief's app. It returns
-// ErrUnauthorized for an anonymous request and ErrDuplicate when the user
-// already has TOTP enabled (disable it first).
-func (m *Manager[U]) BeginTOTP(w http.ResponseWriter, r *http.Request) (*TOTPEnrolment, error) {
+// beginTOTP implements twofactor.Service.BeginTOTP, which documents its contract.
+func (m *Manager[U]) beginTOTP(w http.ResponseWriter, r *http.Request) (*totpEnrolment, error) {
 	// Enrolling needs a fresh session, like disabling: otherwise a thief
 	// holding a stale session (a remember cookie) could put the second
 	// factor in their own app and keep the owner out.
@@ -155,24 +146,11 @@ func (m *Manager[U]) BeginTOTP(w http.ResponseWriter, r *http.Request) (*TOTPEnr
 	if err := png.Encode(&buf, img); err != nil {
 		return nil, fmt.Errorf("loginkit: begin TOTP: QR code: %w", err)
 	}
-	return &TOTPEnrolment{Secret: key.Secret(), URL: key.URL(), QRCode: buf.Bytes()}, nil
+	return &totpEnrolment{Secret: key.Secret(), URL: key.URL(), QRCode: buf.Bytes()}, nil
 }
 
-// ConfirmTOTP enables the authenticator app offered by BeginTOTP once the
-// user has typed a correct code from it (ErrInvalidCode otherwise), and
-// returns a new set of recovery codes to show the user once: only their
-// hashes are stored. The confirming code counts as used, and the session
-// is recorded as having passed the second factor. Every other login of
-// the user, remember tokens included, is ended (they passed only the
-// password), as LogoutOthers does: this session is kept, under a new
-// token, no longer remembered. Should that fail, the factor stays on and
-// the error is returned; RegenerateRecoveryCodes gives the codes anew.
-// Wrong codes count
-// against the same limits as at login. It needs a fresh session
-// (ErrNeedsRefresh otherwise, like BeginTOTP). It returns ErrUnauthorized
-// for an anonymous request and ErrNotFound when no enrolment was begun in
-// this session.
-func (m *Manager[U]) ConfirmTOTP(w http.ResponseWriter, r *http.Request, code string) ([]string, error) {
+// confirmTOTP implements twofactor.Service.ConfirmTOTP, which documents its contract.
+func (m *Manager[U]) confirmTOTP(w http.ResponseWriter, r *http.Request, code string) ([]string, error) {
 	u, st, err := m.freshFactorUser(r)
 	if err != nil {
 		return nil, err
@@ -227,24 +205,8 @@ func (m *Manager[U]) ConfirmTOTP(w http.ResponseWriter, r *http.Request, code st
 	return codes, nil
 }
 
-// VerifyTOTP checks a code from the user's authenticator app. In the
-// "second factor pending" state (after Login returned
-// ErrSecondFactorRequired) a correct code completes the login: the
-// pending session is replaced by a fresh, logged-in one under a new
-// token, and remember-me is granted if Login asked for it. For a
-// logged-in user it records the factor as verified now (see
-// policies.RecentSecondFactor), rotating the session token.
-//
-// Codes of the current 30-second step and of one step either way are
-// accepted, each once: a code (or an earlier one) that was accepted
-// before is refused, also when two requests send it at once. A wrong or
-// reused code is an error matching ErrInvalidCode (and ErrReplayed for a
-// reused one); it counts against the account's wrong-code limit
-// (SecondFactorOptions.MaxAttempts) and as a failed login for
-// LoginRecorder policies. A locked account, or one over the limit, gets
-// ErrLocked without the code being checked. Without a pending state or a
-// login it returns ErrUnauthorized.
-func (m *Manager[U]) VerifyTOTP(w http.ResponseWriter, r *http.Request, code string) error {
+// verifyTOTP implements twofactor.Service.VerifyTOTP, which documents its contract.
+func (m *Manager[U]) verifyTOTP(w http.ResponseWriter, r *http.Request, code string) error {
 	return m.factorStep(w, r, FactorTOTP, func(ctx context.Context, u U) error {
 		f, err := m.factors.store.GetSecondFactor(ctx, u.UserID())
 		if errors.Is(err, ErrNotFound) || (err == nil && len(f.TOTPSecret) == 0) {

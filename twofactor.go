@@ -395,7 +395,7 @@ func withFactor(values map[string]string, kind FactorKind, now time.Time) map[st
 // CompleteSecondFactor completes the request's pending login with a
 // factor of the given kind that the caller has verified itself (a factor
 // kind this package does not check, such as a passkey or a code sent by
-// other means), exactly as VerifyTOTP does after a correct code: the
+// other means), exactly as twofactor.Service.VerifyTOTP does after a correct code: the
 // pending session is replaced by a fresh, logged-in one under a new
 // token, and remember-me is granted if it was asked for at Login. For a
 // logged-in session it records the factor as verified now. It returns
@@ -492,9 +492,9 @@ func (m *Manager[U]) reserveFactorAttempt(ctx context.Context, userID string, no
 	}, nil
 }
 
-// SecondFactorStatus describes a user's second factors, for an account
+// factorStatus describes a user's second factors, for an account
 // page.
-type SecondFactorStatus struct {
+type factorStatus struct {
 	// TOTP reports an enabled authenticator app.
 	TOTP bool
 	// TOTPEnabledAt is when it was enabled.
@@ -503,27 +503,23 @@ type SecondFactorStatus struct {
 	RecoveryCodesLeft int
 }
 
-// SecondFactorStatus returns u's second-factor status. A user with none
-// gets the zero status and no error.
-func (m *Manager[U]) SecondFactorStatus(ctx context.Context, u U) (SecondFactorStatus, error) {
+// secondFactorStatus implements twofactor.Service.Status, which documents its contract.
+func (m *Manager[U]) secondFactorStatus(ctx context.Context, u U) (factorStatus, error) {
 	if m.factors == nil {
-		return SecondFactorStatus{}, fmt.Errorf("%w: second factors are not configured (Builder.SecondFactor)", ErrConfig)
+		return factorStatus{}, fmt.Errorf("%w: second factors are not configured (Builder.SecondFactor)", ErrConfig)
 	}
 	f, err := m.factors.store.GetSecondFactor(ctx, u.UserID())
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return SecondFactorStatus{}, nil
+		return factorStatus{}, nil
 	case err != nil:
-		return SecondFactorStatus{}, fmt.Errorf("loginkit: second factor status: %w", err)
+		return factorStatus{}, fmt.Errorf("loginkit: second factor status: %w", err)
 	}
-	return SecondFactorStatus{TOTP: len(f.TOTPSecret) > 0, TOTPEnabledAt: f.TOTPEnabledAt, RecoveryCodesLeft: len(f.RecoveryCodes)}, nil
+	return factorStatus{TOTP: len(f.TOTPSecret) > 0, TOTPEnabledAt: f.TOTPEnabledAt, RecoveryCodesLeft: len(f.RecoveryCodes)}, nil
 }
 
-// DisableSecondFactor removes the current user's second factors (the TOTP
-// secret and every recovery code). It needs a fresh session (a password
-// entered recently, see FreshRequired): otherwise it returns
-// ErrNeedsRefresh and changes nothing.
-func (m *Manager[U]) DisableSecondFactor(w http.ResponseWriter, r *http.Request) error {
+// disableSecondFactor implements twofactor.Service.Disable, which documents its contract.
+func (m *Manager[U]) disableSecondFactor(w http.ResponseWriter, r *http.Request) error {
 	u, _, err := m.freshFactorUser(r)
 	if err != nil {
 		return err

@@ -535,7 +535,7 @@ func (m *Manager[U]) factorUser(r *http.Request) (U, error) {
 
 // VerifyPasskey completes the second-factor step begun by
 // BeginPasskeySecondFactor with the browser's assertion (the request
-// body): like VerifyTOTP, it completes the pending login (a fresh session
+// body): like twofactor.Service.VerifyTOTP, it completes the pending login (a fresh session
 // under a new token, remember-me if asked for at Login) or, for a
 // logged-in user, records the factor as verified now, with FactorPasskey
 // as the kind. A refused assertion matches both ErrPasskeyRefused and

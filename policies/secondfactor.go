@@ -32,7 +32,7 @@ func SecondFactor() loginkit.Policy {
 // (loginkit.ErrForbidden, as SecondFactor does) and one whose second
 // factor was last verified more than maxAge before Check.Now, with an
 // error matching loginkit.ErrNeedsRefresh: the page the refresh URL
-// leads to should ask for a code (Manager.VerifyTOTP re-confirms the
+// leads to should ask for a code (twofactor.Service.VerifyTOTP re-confirms the
 // factor of a logged-in session). At StageLogin it allows.
 func RecentSecondFactor(maxAge time.Duration) loginkit.Policy {
 	return loginkit.PolicyFunc(func(_ context.Context, c *loginkit.Check) error {

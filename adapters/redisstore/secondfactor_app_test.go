@@ -14,6 +14,7 @@ import (
 
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/adapters/redisstore"
+	"github.com/loginkit/loginkit/twofactor"
 	"github.com/pquerna/otp/totp"
 	"github.com/redis/go-redis/v9"
 )
@@ -27,6 +28,10 @@ func tfServer(tb testing.TB, rdb redis.UniversalClient, prefix string, now func(
 		SecondFactor(redisstore.NewSecondFactors(rdb, redisstore.WithPrefix(prefix)), loginkit.SecondFactorOptions{
 			Key: bytes.Repeat([]byte{1}, loginkit.SecondFactorKeySize), Issuer: "redisstore test", MaxAttempts: 100,
 		}).Build()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tf, err := twofactor.New(m)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -47,7 +52,7 @@ func tfServer(tb testing.TB, rdb redis.UniversalClient, prefix string, now func(
 	})
 	mux.Handle("POST /enrol", m.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if code := r.FormValue("code"); code != "" {
-			codes, err := m.ConfirmTOTP(w, r, code)
+			codes, err := tf.ConfirmTOTP(w, r, code)
 			if err != nil {
 				http.Error(w, err.Error(), http.StatusBadRequest)
 				return
@@ -55,7 +60,7 @@ func tfServer(tb testing.TB, rdb redis.UniversalClient, prefix string, now func(
 			_, _ = io.WriteString(w, strings.Join(codes, " "))
 			return
 		}
-		e, err := m.BeginTOTP(w, r)
+		e, err := tf.BeginTOTP(w, r)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
@@ -71,8 +76,8 @@ func tfServer(tb testing.TB, rdb redis.UniversalClient, prefix string, now func(
 			w.WriteHeader(http.StatusNoContent)
 		}
 	}
-	mux.HandleFunc("POST /totp", verify(m.VerifyTOTP))
-	mux.HandleFunc("POST /recovery", verify(m.UseRecoveryCode))
+	mux.HandleFunc("POST /totp", verify(tf.VerifyTOTP))
+	mux.HandleFunc("POST /recovery", verify(tf.UseRecoveryCode))
 	mux.Handle("GET /me", m.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _ := m.CurrentUser(r)
 		_, _ = io.WriteString(w, u.ID)

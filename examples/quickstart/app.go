@@ -22,6 +22,7 @@ import (
 	lkmail "github.com/loginkit/loginkit/mail"
 	"github.com/loginkit/loginkit/policies"
 	"github.com/loginkit/loginkit/recovery"
+	"github.com/loginkit/loginkit/twofactor"
 )
 
 //go:embed templates/*.html
@@ -88,6 +89,7 @@ type Options struct {
 type App struct {
 	m      *loginkit.Manager[*User]
 	rc     *recovery.Service[*User]
+	tf     *twofactor.Service[*User] // nil without a second-factor store
 	stores Stores
 	pages  map[string]*template.Template
 	log    *slog.Logger
@@ -156,6 +158,11 @@ func NewApp(st Stores, o Options) (*App, error) {
 	a.m = m
 	if a.rc, err = newRecovery(m, o); err != nil {
 		return nil, err
+	}
+	if a.stores.SecondFactors != nil {
+		if a.tf, err = twofactor.New(m); err != nil {
+			return nil, err
+		}
 	}
 	layout := template.Must(template.ParseFS(templateFS, "templates/layout.html"))
 	for _, p := range []string{"home", "register", "login", "reauth", "account", "password", "admin_users", "admin_user", "admin_delete", "error", "login_2fa", "account_2fa", "recovery_codes", "forgot", "reset", "confirm", "account_passkeys"} {
@@ -288,7 +295,7 @@ type view struct {
 
 	// Two-factor authentication: the account's status, and recovery
 	// codes to show once.
-	TwoFactor *loginkit.SecondFactorStatus
+	TwoFactor *twofactor.Status
 	Codes     []string
 
 	// Passkeys: whether they are offered (login page, second-factor
@@ -529,7 +536,7 @@ func (a *App) account(w http.ResponseWriter, r *http.Request) {
 	}
 	v := view{Title: "Account", User: u, Sessions: rows}
 	if a.stores.SecondFactors != nil {
-		st, err := a.m.SecondFactorStatus(r.Context(), u)
+		st, err := a.tf.Status(r.Context(), u)
 		if err != nil {
 			a.fail(w, r, err)
 			return

@@ -70,9 +70,9 @@ func (a *App) secondFactor(w http.ResponseWriter, r *http.Request) {
 	}
 	var err error
 	if code := r.PostFormValue("recovery"); code != "" {
-		err = a.m.UseRecoveryCode(w, r, code)
+		err = a.tf.UseRecoveryCode(w, r, code)
 	} else {
-		err = a.m.VerifyTOTP(w, r, r.PostFormValue("code"))
+		err = a.tf.VerifyTOTP(w, r, r.PostFormValue("code"))
 	}
 	if err != nil {
 		msg, status := "That code is not valid. Try the next one from your app.", http.StatusUnauthorized
@@ -109,7 +109,7 @@ func (a *App) enableForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) renderEnable(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
-	e, err := a.m.BeginTOTP(w, r)
+	e, err := a.tf.BeginTOTP(w, r)
 	if errors.Is(err, loginkit.ErrDuplicate) {
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
 		return
@@ -136,7 +136,7 @@ func groupKey(k string) string {
 // qrCode serves the QR code of the enrolment in progress (an image
 // route of its own: the Content-Security-Policy allows no data: URLs).
 func (a *App) qrCode(w http.ResponseWriter, r *http.Request) {
-	e, err := a.m.BeginTOTP(w, r)
+	e, err := a.tf.BeginTOTP(w, r)
 	if err != nil {
 		http.NotFound(w, r)
 		return
@@ -148,7 +148,7 @@ func (a *App) qrCode(w http.ResponseWriter, r *http.Request) {
 
 // enable confirms the app with a code and shows the recovery codes once.
 func (a *App) enable(w http.ResponseWriter, r *http.Request) {
-	codes, err := a.m.ConfirmTOTP(w, r, r.PostFormValue("code"))
+	codes, err := a.tf.ConfirmTOTP(w, r, r.PostFormValue("code"))
 	switch {
 	case errors.Is(err, loginkit.ErrInvalidCode):
 		a.renderEnable(w, r, http.StatusUnprocessableEntity, "That code is not valid. Check the time on your phone and try the next one.")
@@ -168,7 +168,7 @@ func (a *App) enable(w http.ResponseWriter, r *http.Request) {
 
 // regenerate replaces the recovery codes (fresh login required).
 func (a *App) regenerate(w http.ResponseWriter, r *http.Request) {
-	codes, err := a.m.RegenerateRecoveryCodes(w, r)
+	codes, err := a.tf.RegenerateRecoveryCodes(w, r)
 	if errors.Is(err, loginkit.ErrNotFound) {
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
 		return
@@ -182,7 +182,7 @@ func (a *App) regenerate(w http.ResponseWriter, r *http.Request) {
 
 // disable turns two-factor authentication off (fresh login required).
 func (a *App) disable(w http.ResponseWriter, r *http.Request) {
-	if err := a.m.DisableSecondFactor(w, r); err != nil {
+	if err := a.tf.Disable(w, r); err != nil {
 		a.fail(w, r, err)
 		return
 	}

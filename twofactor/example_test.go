@@ -1,4 +1,4 @@
-package loginkit_test
+package twofactor_test
 
 import (
 	"context"
@@ -17,13 +17,20 @@ import (
 	"github.com/loginkit/loginkit/adapters/memstore"
 	"github.com/loginkit/loginkit/hashers"
 	"github.com/loginkit/loginkit/policies"
+	"github.com/loginkit/loginkit/twofactor"
 	"github.com/pquerna/otp/totp"
 )
 
-// ExampleManager_VerifyTOTP turns on two-factor login, enrols an
-// authenticator app, and logs in with the password and then a code; the
-// admin page requires a completed second factor.
-func ExampleManager_VerifyTOTP() {
+// Staff is the application's user model: Account and its own fields.
+type Staff struct {
+	loginkit.Account
+	Name string
+}
+
+// Example turns on two-factor login, enrols an authenticator app, and
+// logs in with the password and then a code; the admin page requires a
+// completed second factor.
+func Example() {
 	key := make([]byte, loginkit.SecondFactorKeySize) // keep it secret, outside the database
 	_, _ = rand.Read(key)
 	now := time.Now().Truncate(30 * time.Second) // the start of a TOTP step
@@ -37,6 +44,11 @@ func ExampleManager_VerifyTOTP() {
 		Development(true).
 		Clock(func() time.Time { return now }).
 		Build()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	tf, err := twofactor.New(m)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -70,7 +82,7 @@ func ExampleManager_VerifyTOTP() {
 			http.Error(w, "log in first", http.StatusUnauthorized)
 			return
 		}
-		if err := m.VerifyTOTP(w, r, r.PostFormValue("code")); err != nil {
+		if err := tf.VerifyTOTP(w, r, r.PostFormValue("code")); err != nil {
 			http.Error(w, "wrong code", http.StatusUnauthorized)
 			return
 		}
@@ -78,7 +90,7 @@ func ExampleManager_VerifyTOTP() {
 	})
 	mux.Handle("POST /account/totp", m.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if code := r.PostFormValue("code"); code != "" {
-			codes, err := m.ConfirmTOTP(w, r, code)
+			codes, err := tf.ConfirmTOTP(w, r, code)
 			if err != nil {
 				http.Error(w, "wrong code", http.StatusBadRequest)
 				return
@@ -86,7 +98,7 @@ func ExampleManager_VerifyTOTP() {
 			fmt.Fprintf(w, "enabled; %d recovery codes", len(codes))
 			return
 		}
-		e, err := m.BeginTOTP(w, r)
+		e, err := tf.BeginTOTP(w, r)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusConflict)
 			return
