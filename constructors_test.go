@@ -17,6 +17,7 @@ import (
 	"github.com/loginkit/loginkit/conformance"
 	"github.com/loginkit/loginkit/hashers"
 	"github.com/loginkit/loginkit/mail"
+	"github.com/loginkit/loginkit/passkey"
 	"github.com/loginkit/loginkit/recovery"
 	"github.com/loginkit/loginkit/sessionstores/cookiestore"
 	"github.com/loginkit/loginkit/twofactor"
@@ -218,6 +219,8 @@ func TestConstructorsRefuseBadOptions(t *testing.T) {
 			_, err := recovery.New(bare, recovery.Options[*conformance.Member]{Mailer: &mail.Log{}, From: "a@example.com", BaseURL: "https://example.com"})
 			return err
 		},
+		"passkey.New(nil)":                           func() error { _, err := passkey.New[*conformance.Member](nil); return err },
+		"passkey.New without Builder.Passkeys":       func() error { _, err := passkey.New(bare); return err },
 		"twofactor.New(nil)":                         func() error { _, err := twofactor.New[*conformance.Member](nil); return err },
 		"twofactor.New without Builder.SecondFactor": func() error { _, err := twofactor.New(bare); return err },
 	} {

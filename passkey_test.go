@@ -3,12 +3,7 @@ package loginkit_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
@@ -21,6 +16,8 @@ import (
 
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/adapters/memstore"
+	"github.com/loginkit/loginkit/internal/softauthn"
+	"github.com/loginkit/loginkit/passkey"
 )
 
 // The passkey tests run real WebAuthn ceremonies through the manager and
@@ -31,162 +28,26 @@ import (
 // on the responses is the library's and the manager's own.
 
 const (
-	pkRPID   = "login.example"
-	pkOrigin = "https://login.example"
+	pkRPID   = softauthn.RPID
+	pkOrigin = softauthn.Origin
+	flagBE   = softauthn.FlagBE
+	flagBS   = softauthn.FlagBS
 )
+
+type softAuthenticator = softauthn.Authenticator
+
+func newSoftAuthenticator(t softauthn.Fataler) *softAuthenticator { return softauthn.New(t) }
 
 var b64 = base64.RawURLEncoding
 
-type softAuthenticator struct {
-	key    *ecdsa.PrivateKey
-	id     []byte
-	count  uint32
-	handle []byte // the user handle given at registration
-	flags  byte   // extra flags (backup eligible / state)
-	origin string
-}
-
-func newSoftAuthenticator(t fataler) *softAuthenticator {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+// passkeysOf is the passkey service of m, built with Builder.Passkeys.
+func passkeysOf[U loginkit.User](m *loginkit.Manager[U]) *passkey.Service[U] {
+	s, err := passkey.New(m)
 	if err != nil {
-		t.Fatalf("%v", err)
+		panic(err)
 	}
-	id := make([]byte, 16)
-	_, _ = rand.Read(id)
-	return &softAuthenticator{key: k, id: id, origin: pkOrigin}
+	return s
 }
-
-// Minimal CBOR: what a "none" attestation object and a COSE key need.
-func cborHead(major byte, n int) []byte {
-	switch {
-	case n < 24:
-		return []byte{major<<5 | byte(n)}
-	case n < 256:
-		return []byte{major<<5 | 24, byte(n)}
-	default:
-		return []byte{major<<5 | 25, byte(n >> 8), byte(n)}
-	}
-}
-
-func cborInt(v int) []byte {
-	if v >= 0 {
-		return cborHead(0, v)
-	}
-	return cborHead(1, -1-v)
-}
-func cborBytes(b []byte) []byte  { return append(cborHead(2, len(b)), b...) }
-func cborText(s string) []byte   { return append(cborHead(3, len(s)), s...) }
-func cborMap(n int) []byte       { return cborHead(5, n) }
-func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
-
-func (a *softAuthenticator) coseKey() []byte {
-	x := a.key.PublicKey.X.FillBytes(make([]byte, 32))
-	y := a.key.PublicKey.Y.FillBytes(make([]byte, 32))
-	return cat(cborMap(5), cborInt(1), cborInt(2), cborInt(3), cborInt(-7), cborInt(-1), cborInt(1), cborInt(-2), cborBytes(x), cborInt(-3), cborBytes(y))
-}
-
-func (a *softAuthenticator) authData(flags byte, withCred bool) []byte {
-	rp := sha256.Sum256([]byte(pkRPID))
-	out := append(rp[:], flags|a.flags, 0, 0, 0, 0)
-	binary.BigEndian.PutUint32(out[33:], a.count)
-	if withCred {
-		out = append(out, make([]byte, 16)...) // AAGUID
-		out = binary.BigEndian.AppendUint16(out, uint16(len(a.id)))
-		out = append(out, a.id...)
-		out = append(out, a.coseKey()...)
-	}
-	return out
-}
-
-func clientData(typ, challenge, origin string) []byte {
-	b, _ := json.Marshal(map[string]any{"type": typ, "challenge": challenge, "origin": origin, "crossOrigin": false})
-	return b
-}
-
-// pkOptions reads the challenge (and user ID) of a creation or request
-// options document.
-func pkOptions(t fataler, doc []byte) (challenge string, userID []byte) {
-	t.Helper()
-	var o struct {
-		PublicKey struct {
-			Challenge string `json:"challenge"`
-			User      struct {
-				ID string `json:"id"`
-			} `json:"user"`
-		} `json:"publicKey"`
-	}
-	if err := json.Unmarshal(doc, &o); err != nil || o.PublicKey.Challenge == "" {
-		t.Fatalf("options %s: %v", doc, err)
-	}
-	uid, _ := b64.DecodeString(o.PublicKey.User.ID)
-	return o.PublicKey.Challenge, uid
-}
-
-const (
-	flagUP = 0x01
-	flagUV = 0x04
-	flagBE = 0x08
-	flagBS = 0x10
-	flagAT = 0x40
-)
-
-// create answers creation options as navigator.credentials.create would.
-func (a *softAuthenticator) create(t fataler, opts []byte) []byte {
-	t.Helper()
-	ch, uid := pkOptions(t, opts)
-	a.handle = uid
-	att := cat(cborMap(3), cborText("fmt"), cborText("none"), cborText("attStmt"), cborMap(0),
-		cborText("authData"), cborBytes(a.authData(flagUP|flagUV|flagAT, true)))
-	b, _ := json.Marshal(map[string]any{
-		"id": b64.EncodeToString(a.id), "rawId": b64.EncodeToString(a.id), "type": "public-key",
-		"response": map[string]any{
-			"clientDataJSON":    b64.EncodeToString(clientData("webauthn.create", ch, a.origin)),
-			"attestationObject": b64.EncodeToString(att),
-			"transports":        []string{"internal", "hybrid"},
-		},
-	})
-	return b
-}
-
-// get answers request options as navigator.credentials.get would, with
-// the given signature counter.
-func (a *softAuthenticator) get(t fataler, opts []byte) []byte {
-	t.Helper()
-	ch, _ := pkOptions(t, opts)
-	return a.assert(t, ch)
-}
-
-func (a *softAuthenticator) assert(t fataler, challenge string) []byte {
-	t.Helper()
-	ad := a.authData(flagUP|flagUV, false)
-	cd := clientData("webauthn.get", challenge, a.origin)
-	h := sha256.Sum256(cd)
-	digest := sha256.Sum256(append(slicesClone(ad), h[:]...))
-	sig, err := ecdsa.SignASN1(rand.Reader, a.key, digest[:])
-	if err != nil {
-		t.Fatalf("%v", err)
-	}
-	b, _ := json.Marshal(map[string]any{
-		"id": b64.EncodeToString(a.id), "rawId": b64.EncodeToString(a.id), "type": "public-key",
-		"response": map[string]any{
-			"clientDataJSON":    b64.EncodeToString(cd),
-			"authenticatorData": b64.EncodeToString(ad),
-			"signature":         b64.EncodeToString(sig),
-			"userHandle":        b64.EncodeToString(a.handle),
-		},
-	})
-	return b
-}
-
-// fataler is what the software authenticator reports failures to: a
-// *testing.T, or exampleFatal in the Example.
-type fataler interface {
-	Helper()
-	Fatalf(format string, args ...any)
-}
-
-func slicesClone(b []byte) []byte { return append([]byte(nil), b...) }
 
 // pkApp is the two-factor test app with passkeys on.
 type pkApp struct {
@@ -265,34 +126,34 @@ func (a *pkApp) pkRoutes() http.Handler {
 		_, _ = w.Write([]byte("ok"))
 	}
 	mux.HandleFunc("POST /passkeys/register/begin", func(w http.ResponseWriter, r *http.Request) {
-		doc, err := a.m.BeginPasskeyRegistration(w, r)
+		doc, err := passkeysOf(a.m).BeginRegistration(w, r)
 		send(w, doc, err)
 	})
 	mux.HandleFunc("POST /passkeys/register/finish", func(w http.ResponseWriter, r *http.Request) {
-		_, err := a.m.FinishPasskeyRegistration(w, r, r.URL.Query().Get("name"))
+		_, err := passkeysOf(a.m).FinishRegistration(w, r, r.URL.Query().Get("name"))
 		done(w, err)
 	})
 	mux.HandleFunc("POST /passkeys/login/begin", func(w http.ResponseWriter, r *http.Request) {
-		doc, err := a.m.BeginPasskeyLogin(w, r)
+		doc, err := passkeysOf(a.m).BeginLogin(w, r)
 		send(w, doc, err)
 	})
 	mux.HandleFunc("POST /passkeys/login/finish", func(w http.ResponseWriter, r *http.Request) {
-		_, err := a.m.FinishPasskeyLogin(w, r, loginkit.LoginOptions{})
+		_, err := passkeysOf(a.m).FinishLogin(w, r, loginkit.LoginOptions{})
 		done(w, err)
 	})
 	mux.HandleFunc("POST /passkeys/2fa/begin", func(w http.ResponseWriter, r *http.Request) {
-		doc, err := a.m.BeginPasskeySecondFactor(w, r)
+		doc, err := passkeysOf(a.m).BeginSecondFactor(w, r)
 		send(w, doc, err)
 	})
 	mux.HandleFunc("POST /passkeys/2fa/finish", func(w http.ResponseWriter, r *http.Request) {
-		done(w, a.m.VerifyPasskey(w, r))
+		done(w, passkeysOf(a.m).VerifySecondFactor(w, r))
 	})
 	mux.HandleFunc("POST /passkeys/delete", func(w http.ResponseWriter, r *http.Request) {
 		id, _ := b64.DecodeString(r.URL.Query().Get("id"))
-		done(w, a.m.DeletePasskey(w, r, id))
+		done(w, passkeysOf(a.m).Delete(w, r, id))
 	})
 	mux.HandleFunc("GET /passkeys", func(w http.ResponseWriter, r *http.Request) {
-		list, err := a.m.ListPasskeys(r)
+		list, err := passkeysOf(a.m).List(r)
 		if err != nil {
 			http.Error(w, err.Error(), pkStatus(err))
 			return
@@ -334,7 +195,7 @@ func (a *pkApp) enrol(b *browser, name string) *softAuthenticator {
 	a.t.Helper()
 	sa := newSoftAuthenticator(a.t)
 	opts := mustPost(b, "/passkeys/register/begin", nil)
-	mustPost(b, "/passkeys/register/finish?name="+name, sa.create(a.t, opts))
+	mustPost(b, "/passkeys/register/finish?name="+name, sa.Create(a.t, opts))
 	return sa
 }
 
@@ -377,7 +238,7 @@ func countStatus(codes []int, want int) int {
 func passkeyLogin(t *testing.T, b *browser, sa *softAuthenticator) (int, []byte) {
 	t.Helper()
 	opts := mustPost(b, "/passkeys/login/begin", nil)
-	return post(b, "/passkeys/login/finish", sa.get(t, opts))
+	return post(b, "/passkeys/login/finish", sa.Get(t, opts))
 }
 
 func TestPasskeyRegisterThenPasswordlessLogin(t *testing.T) {
@@ -387,13 +248,13 @@ func TestPasskeyRegisterThenPasswordlessLogin(t *testing.T) {
 		t.Fatalf("GET /passkeys = %q, want the new passkey", got)
 	}
 	ps, _ := a.passkeys.ListPasskeys(t.Context(), a.userNamed("ann").ID)
-	if len(ps) != 1 || ps[0].Name != "Laptop" || !bytes.Equal(ps[0].CredentialID, sa.id) || strings.Join(ps[0].Transports, ",") != "internal,hybrid" || ps[0].CreatedAt.IsZero() {
+	if len(ps) != 1 || ps[0].Name != "Laptop" || !bytes.Equal(ps[0].CredentialID, sa.ID) || strings.Join(ps[0].Transports, ",") != "internal,hybrid" || ps[0].CreatedAt.IsZero() {
 		t.Fatalf("stored passkeys %+v", ps)
 	}
 
 	// A new browser, no username: the passkey alone logs ann in, fresh.
 	nb := a.browser()
-	sa.count = 1
+	sa.Count = 1
 	if code, out := passkeyLogin(t, nb, sa); code != http.StatusOK {
 		t.Fatalf("passkey login: %d %s", code, out)
 	}
@@ -417,8 +278,8 @@ func TestPasskeyAssertionReplayRefused(t *testing.T) {
 	_, sa := a.annWithKey("Key")
 	nb := a.browser()
 	opts := mustPost(nb, "/passkeys/login/begin", nil)
-	sa.count = 1
-	resp := sa.get(t, opts)
+	sa.Count = 1
+	resp := sa.Get(t, opts)
 	mustPost(nb, "/passkeys/login/finish", resp)
 	// The same response again, from the same browser, even with a new
 	// challenge asked for: the challenge it answers is used up.
@@ -442,8 +303,8 @@ func TestPasskeyAssertionForAnotherSessionRefused(t *testing.T) {
 	victim.addr, attacker.addr = "192.0.2.20:1", "198.51.100.7:1"
 	opts := mustPost(victim, "/passkeys/login/begin", nil)
 	mustPost(attacker, "/passkeys/login/begin", nil) // the attacker has a challenge cookie of its own
-	sa.count = 1
-	resp := sa.get(t, opts) // answers the victim's challenge
+	sa.Count = 1
+	resp := sa.Get(t, opts) // answers the victim's challenge
 	if code, out := post(attacker, "/passkeys/login/finish", resp); code != http.StatusBadRequest {
 		t.Fatalf("assertion for another browser's challenge: status %d %s, want 400", code, out)
 	}
@@ -463,8 +324,8 @@ func TestPasskeyChallengeExpires(t *testing.T) {
 	nb := a.browser()
 	opts := mustPost(nb, "/passkeys/login/begin", nil)
 	a.clock.Advance(loginkit.DefaultPasskeyChallengeFor + time.Second)
-	sa.count = 1
-	if code, _ := post(nb, "/passkeys/login/finish", sa.get(t, opts)); code != http.StatusBadRequest {
+	sa.Count = 1
+	if code, _ := post(nb, "/passkeys/login/finish", sa.Get(t, opts)); code != http.StatusBadRequest {
 		t.Errorf("assertion after the challenge expired: status %d, want 400", code)
 	}
 	wantWho(t, nb, "anonymous")
@@ -475,8 +336,8 @@ func TestPasskeyConcurrentAssertionsOneWins(t *testing.T) {
 	_, sa := a.annWithKey("Key")
 	nb := a.browser()
 	opts := mustPost(nb, "/passkeys/login/begin", nil)
-	sa.count = 1
-	resp := sa.get(t, opts)
+	sa.Count = 1
+	resp := sa.Get(t, opts)
 	const n = 20
 	codes := concurrentPosts(nb, n, func(int) string { return "/passkeys/login/finish" }, resp)
 	ok := countStatus(codes, http.StatusOK)
@@ -488,12 +349,12 @@ func TestPasskeyConcurrentAssertionsOneWins(t *testing.T) {
 func TestPasskeySignCountRegressionRefused(t *testing.T) {
 	a := newPKApp(t)
 	_, sa := a.annWithKey("Key")
-	sa.count = 5
+	sa.Count = 5
 	if code, out := passkeyLogin(t, a.browser(), sa); code != http.StatusOK {
 		t.Fatalf("login with counter 5: %d %s", code, out)
 	}
 	// A clone with an older counter.
-	sa.count = 3
+	sa.Count = 3
 	nb := a.browser()
 	if code, _ := passkeyLogin(t, nb, sa); code != http.StatusBadRequest {
 		t.Fatalf("login with counter 3 after 5: status %d, want 400", code)
@@ -506,7 +367,7 @@ func TestPasskeySignCountRegressionRefused(t *testing.T) {
 		t.Errorf("PasskeySignCountRegressed hook calls %v, want one with 3", got)
 	}
 	// An authenticator reporting 0 (a synced passkey) is accepted.
-	sa.count = 0
+	sa.Count = 0
 	if code, out := passkeyLogin(t, a.browser(), sa); code != http.StatusOK {
 		t.Errorf("login with counter 0: %d %s, want success (synced passkeys report 0)", code, out)
 	}
@@ -521,18 +382,18 @@ func TestPasskeyOtherAuthenticatorRefused(t *testing.T) {
 	// Another authenticator claiming ann's credential ID and user handle,
 	// with its own key.
 	other := newSoftAuthenticator(t)
-	other.id, other.handle, other.count = sa.id, sa.handle, 10
+	other.ID, other.Handle, other.Count = sa.ID, sa.Handle, 10
 	if code, _ := passkeyLogin(t, a.browser(), other); code != http.StatusBadRequest {
 		t.Errorf("assertion signed by another key: status %d, want 400", code)
 	}
 	// And one with a credential that was never registered.
 	stranger := newSoftAuthenticator(t)
-	stranger.handle = sa.handle
+	stranger.Handle = sa.Handle
 	if code, _ := passkeyLogin(t, a.browser(), stranger); code != http.StatusBadRequest {
 		t.Errorf("assertion of an unregistered credential: status %d, want 400", code)
 	}
 	// A wrong origin.
-	sa.count, sa.origin = 1, "https://evil.example"
+	sa.Count, sa.Origin = 1, "https://evil.example"
 	if code, _ := passkeyLogin(t, a.browser(), sa); code != http.StatusBadRequest {
 		t.Errorf("assertion from another origin: status %d, want 400", code)
 	}
@@ -550,8 +411,8 @@ func TestPasskeyLastCredentialKept(t *testing.T) {
 	if err := a.users.Update(t.Context(), u); err != nil {
 		t.Fatal(err)
 	}
-	mustPost(b, "/passkeys/delete?id="+b64.EncodeToString(k1.id), nil)
-	if code, _ := post(b, "/passkeys/delete?id="+b64.EncodeToString(k2.id), nil); code != http.StatusConflict {
+	mustPost(b, "/passkeys/delete?id="+b64.EncodeToString(k1.ID), nil)
+	if code, _ := post(b, "/passkeys/delete?id="+b64.EncodeToString(k2.ID), nil); code != http.StatusConflict {
 		t.Fatalf("deleting the last passkey of a user without a password: status %d, want 409", code)
 	}
 	if got := body(b.get("/passkeys")); got != "two;" {
@@ -563,7 +424,7 @@ func TestPasskeyLastCredentialKept(t *testing.T) {
 	cb := c.browser()
 	cb.mustLogin("bob", "pw", false)
 	k := c.enrol(cb, "only")
-	mustPost(cb, "/passkeys/delete?id="+b64.EncodeToString(k.id), nil)
+	mustPost(cb, "/passkeys/delete?id="+b64.EncodeToString(k.ID), nil)
 	if got := body(cb.get("/passkeys")); got != "" {
 		t.Errorf("passkeys after deleting bob's only one: %q, want none", got)
 	}
@@ -588,14 +449,14 @@ func TestPasskeyAsSecondFactor(t *testing.T) {
 	wantWho(t, nb, "anonymous")
 	opts := mustPost(nb, "/passkeys/2fa/begin", nil)
 	// Bob's passkey does not complete ann's login.
-	bobKey.count = 1
-	if code, _ := post(nb, "/passkeys/2fa/finish", bobKey.get(t, opts)); code != http.StatusBadRequest {
+	bobKey.Count = 1
+	if code, _ := post(nb, "/passkeys/2fa/finish", bobKey.Get(t, opts)); code != http.StatusBadRequest {
 		t.Fatalf("another user's passkey as ann's second factor: status %d, want 400", code)
 	}
 	wantWho(t, nb, "anonymous")
 	opts = mustPost(nb, "/passkeys/2fa/begin", nil)
-	sa.count = 1
-	mustPost(nb, "/passkeys/2fa/finish", sa.get(t, opts))
+	sa.Count = 1
+	mustPost(nb, "/passkeys/2fa/finish", sa.Get(t, opts))
 	wantWho(t, nb, "user:ann:fresh")
 	if k := a.events.kinds; len(k) == 0 || k[len(k)-1] != loginkit.FactorPasskey {
 		t.Errorf("SecondFactorSucceeded kinds %v, want the last to be %q", k, loginkit.FactorPasskey)
@@ -609,17 +470,17 @@ func TestPasskeyAsSecondFactor(t *testing.T) {
 func TestPasskeyReplayOfSyncedPasskeyRefused(t *testing.T) {
 	a := newPKApp(t)
 	b, sa := a.annWithKey("Synced")
-	sa.flags = flagBE | flagBS
+	sa.Flags = flagBE | flagBS
 	// Re-register as backup eligible: the flag may not change later.
-	mustPost(b, "/passkeys/delete?id="+b64.EncodeToString(sa.id), nil)
+	mustPost(b, "/passkeys/delete?id="+b64.EncodeToString(sa.ID), nil)
 	sa = newSoftAuthenticator(t)
-	sa.flags = flagBE | flagBS
+	sa.Flags = flagBE | flagBS
 	opts := mustPost(b, "/passkeys/register/begin", nil)
-	mustPost(b, "/passkeys/register/finish?name=Synced", sa.create(t, opts))
+	mustPost(b, "/passkeys/register/finish?name=Synced", sa.Create(t, opts))
 
 	nb := a.browser()
 	opts = mustPost(nb, "/passkeys/login/begin", nil)
-	resp := sa.get(t, opts) // counter 0
+	resp := sa.Get(t, opts) // counter 0
 	mustPost(nb, "/passkeys/login/finish", resp)
 	if code, _ := post(nb, "/passkeys/login/finish", resp); code != http.StatusBadRequest {
 		t.Errorf("replayed assertion of a synced passkey: status %d, want 400", code)
@@ -627,7 +488,7 @@ func TestPasskeyReplayOfSyncedPasskeyRefused(t *testing.T) {
 
 	rb := a.browser()
 	opts = mustPost(rb, "/passkeys/login/begin", nil)
-	resp = sa.get(t, opts)
+	resp = sa.Get(t, opts)
 	const n = 20
 	codes := concurrentPosts(rb, n, func(int) string { return "/passkeys/login/finish" }, resp)
 	ok := countStatus(codes, http.StatusOK)
@@ -655,8 +516,8 @@ func TestPasskeyManagementNeedsFreshLogin(t *testing.T) {
 		t.Fatalf("password login: → %q, want the second-factor page", res.Header.Get("Location"))
 	}
 	opts := mustPost(b, "/passkeys/2fa/begin", nil)
-	sa.count = 1
-	mustPost(b, "/passkeys/2fa/finish", sa.get(t, opts))
+	sa.Count = 1
+	mustPost(b, "/passkeys/2fa/finish", sa.Get(t, opts))
 	b.restart() // the session cookie is gone; remember-me restores a stale session
 	wantWho(t, b, "user:ann:stale")
 	if code, _ := post(b, "/passkeys/register/begin", nil); code != http.StatusForbidden {
@@ -665,14 +526,14 @@ func TestPasskeyManagementNeedsFreshLogin(t *testing.T) {
 	if res := b.get("/passkeys"); res.StatusCode != http.StatusForbidden {
 		t.Errorf("ListPasskeys in a stale session: status %d, want 403", res.StatusCode)
 	}
-	if code, _ := post(b, "/passkeys/delete?id="+b64.EncodeToString(sa.id), nil); code != http.StatusForbidden {
+	if code, _ := post(b, "/passkeys/delete?id="+b64.EncodeToString(sa.ID), nil); code != http.StatusForbidden {
 		t.Errorf("DeletePasskey in a stale session: status %d, want 403", code)
 	}
 	if ps, _ := a.passkeys.ListPasskeys(t.Context(), a.userNamed("ann").ID); len(ps) != 1 {
 		t.Errorf("%d passkeys after the refused delete, want 1", len(ps))
 	}
 	// A passkey sign-in makes the session fresh again.
-	sa.count = 2
+	sa.Count = 2
 	if code, out := passkeyLogin(t, b, sa); code != http.StatusOK {
 		t.Fatalf("passkey login: %d %s", code, out)
 	}
@@ -698,10 +559,10 @@ func FuzzFinishPasskeyLogin(f *testing.F) {
 		// Half the time, answer the real challenge with the fuzzed body
 		// spliced in as the signature, so that parsing goes deeper.
 		if len(body) > 0 && body[0]&1 == 1 {
-			ch, _ := pkOptions(t, opts)
+			ch, _ := softauthn.Options(t, opts)
 			sa := newSoftAuthenticator(t)
 			var doc map[string]any
-			_ = json.Unmarshal(sa.assert(t, ch), &doc)
+			_ = json.Unmarshal(sa.Assert(t, ch), &doc)
 			doc["response"].(map[string]any)["signature"] = b64.EncodeToString(body)
 			body, _ = json.Marshal(doc)
 		}
@@ -743,7 +604,7 @@ func TestPasskeyConcurrentDeletesKeepOne(t *testing.T) {
 	}
 	const n = 20
 	codes := concurrentPosts(b, n, func(i int) string {
-		return "/passkeys/delete?id=" + b64.EncodeToString(keys[i%len(keys)].id)
+		return "/passkeys/delete?id=" + b64.EncodeToString(keys[i%len(keys)].ID)
 	}, nil)
 	ps, _ := a.passkeys.ListPasskeys(t.Context(), u.ID)
 	if len(ps) != 1 {
@@ -780,8 +641,8 @@ func TestPasskeyFirstKeyEndsLoginsMadeWithoutIt(t *testing.T) {
 		t.Fatalf("password login: → %q, want the second-factor page", res.Header.Get("Location"))
 	}
 	opts := mustPost(nb, "/passkeys/2fa/begin", nil)
-	sa.count = 1
-	mustPost(nb, "/passkeys/2fa/finish", sa.get(t, opts))
+	sa.Count = 1
+	mustPost(nb, "/passkeys/2fa/finish", sa.Get(t, opts))
 	wantWho(t, nb, "user:ann:fresh")
 	a.enrol(b, "Second")
 	wantWho(t, nb, "user:ann:fresh")

@@ -2,6 +2,7 @@ package loginkit
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -143,4 +144,47 @@ func (in internals[U]) DisableSecondFactor(w http.ResponseWriter, r *http.Reques
 func (in internals[U]) SecondFactorStatus(ctx context.Context, u U) (totp bool, enabledAt time.Time, codesLeft int, err error) {
 	st, err := in.m.secondFactorStatus(ctx, u)
 	return st.TOTP, st.TOTPEnabledAt, st.RecoveryCodesLeft, err
+}
+
+// NeedsPasskeys reports, matching ErrConfig, a manager built without
+// Builder.Passkeys.
+func (in internals[U]) NeedsPasskeys() error { return in.m.passkeysOn() }
+
+// The passkey operations of package passkey; each keeps the contract
+// documented there.
+
+func (in internals[U]) BeginPasskeyRegistration(w http.ResponseWriter, r *http.Request) (json.RawMessage, error) {
+	return in.m.beginPasskeyRegistration(w, r)
+}
+
+func (in internals[U]) FinishPasskeyRegistration(w http.ResponseWriter, r *http.Request, name string) (*Passkey, error) {
+	return in.m.finishPasskeyRegistration(w, r, name)
+}
+
+func (in internals[U]) BeginPasskeyLogin(w http.ResponseWriter, r *http.Request) (json.RawMessage, error) {
+	return in.m.beginPasskeyLogin(w, r)
+}
+
+func (in internals[U]) FinishPasskeyLogin(w http.ResponseWriter, r *http.Request, opts LoginOptions) (U, error) {
+	return in.m.finishPasskeyLogin(w, r, opts)
+}
+
+func (in internals[U]) BeginPasskeySecondFactor(w http.ResponseWriter, r *http.Request) (json.RawMessage, error) {
+	return in.m.beginPasskeySecondFactor(w, r)
+}
+
+func (in internals[U]) VerifyPasskey(w http.ResponseWriter, r *http.Request) error {
+	return in.m.verifyPasskey(w, r)
+}
+
+func (in internals[U]) ListPasskeys(r *http.Request) ([]*Passkey, error) {
+	return in.m.listPasskeys(r)
+}
+
+func (in internals[U]) RenamePasskey(w http.ResponseWriter, r *http.Request, credentialID []byte, name string) error {
+	return in.m.renamePasskey(w, r, credentialID, name)
+}
+
+func (in internals[U]) DeletePasskey(w http.ResponseWriter, r *http.Request, credentialID []byte) error {
+	return in.m.deletePasskey(w, r, credentialID)
 }

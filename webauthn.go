@@ -78,13 +78,11 @@ type passkeyConfig struct {
 	challengeFor time.Duration
 }
 
-// Passkeys enables passkeys (WebAuthn), kept in store: registration
-// (BeginPasskeyRegistration, FinishPasskeyRegistration), passwordless
-// sign-in with a discoverable credential (BeginPasskeyLogin,
-// FinishPasskeyLogin), a passkey as the second factor after a password
-// (BeginPasskeySecondFactor, VerifyPasskey; this needs SecondFactor too),
-// and managing a user's passkeys (ListPasskeys, RenamePasskey,
-// DeletePasskey). It needs a token store (Tokens), which keeps the
+// Passkeys enables passkeys (WebAuthn), kept in store; package passkey
+// runs the ceremonies on the built Manager: registration, passwordless
+// sign-in with a discoverable credential, a passkey as the second factor
+// after a password (this needs SecondFactor too), and managing a user's
+// passkeys. It needs a token store (Tokens), which keeps the
 // challenges. Registration asks for a discoverable credential with user
 // verification and no attestation.
 func (b *Builder[U]) Passkeys(store PasskeyStore, o PasskeyOptions) *Builder[U] {
@@ -275,14 +273,8 @@ func (m *Manager[U]) registrationOptions(list []*Passkey) []webauthn.Registratio
 	}
 }
 
-// BeginPasskeyRegistration starts registering a passkey for the current
-// user, whose session must be fresh (ErrNeedsRefresh otherwise;
-// ErrUnauthorized for an anonymous request). It returns the JSON options
-// for navigator.credentials.create ({"publicKey": {...}}, binary fields in
-// base64url), excluding the user's existing passkeys, and sets the
-// challenge cookie. Send the browser's answer to
-// FinishPasskeyRegistration within PasskeyOptions.ChallengeFor.
-func (m *Manager[U]) BeginPasskeyRegistration(w http.ResponseWriter, r *http.Request) (json.RawMessage, error) {
+// beginPasskeyRegistration implements passkey.Service.BeginRegistration, which documents its contract.
+func (m *Manager[U]) beginPasskeyRegistration(w http.ResponseWriter, r *http.Request) (json.RawMessage, error) {
 	u, list, err := m.userPasskeys(r, m.freshUser)
 	if err != nil {
 		return nil, err
@@ -308,17 +300,8 @@ func readBody(r *http.Request) ([]byte, error) {
 	return b, nil
 }
 
-// FinishPasskeyRegistration completes a registration started by
-// BeginPasskeyRegistration in the same browser: the request body is the
-// credential the browser created (PublicKeyCredential.toJSON()). The
-// user's session must still be fresh. It stores the passkey under name
-// and returns it. A response that fails any check (challenge, origin,
-// user verification, ...) is ErrPasskeyRefused. With SecondFactor
-// configured, a user's first passkey (without an authenticator app)
-// turns the second factor on: the user's other logins, remember tokens
-// included, are ended as by LogoutOthers, this session is kept under a
-// new token, and SecondFactorEnrolled runs with FactorPasskey.
-func (m *Manager[U]) FinishPasskeyRegistration(w http.ResponseWriter, r *http.Request, name string) (*Passkey, error) {
+// finishPasskeyRegistration implements passkey.Service.FinishRegistration, which documents its contract.
+func (m *Manager[U]) finishPasskeyRegistration(w http.ResponseWriter, r *http.Request, name string) (*Passkey, error) {
 	u, err := m.passkeyUser(r, m.freshUser)
 	if err != nil {
 		return nil, err
@@ -385,12 +368,8 @@ func (m *Manager[U]) FinishPasskeyRegistration(w http.ResponseWriter, r *http.Re
 	return p, nil
 }
 
-// BeginPasskeyLogin starts a passwordless sign-in: it returns the JSON
-// options for navigator.credentials.get ({"publicKey": {...}}, with no
-// allowed credentials, so that the browser offers the discoverable
-// passkeys it has for the site) and sets the challenge cookie. No user
-// is needed. Send the browser's answer to FinishPasskeyLogin.
-func (m *Manager[U]) BeginPasskeyLogin(w http.ResponseWriter, r *http.Request) (json.RawMessage, error) {
+// beginPasskeyLogin implements passkey.Service.BeginLogin, which documents its contract.
+func (m *Manager[U]) beginPasskeyLogin(w http.ResponseWriter, r *http.Request) (json.RawMessage, error) {
 	if err := m.passkeysOn(); err != nil {
 		return nil, err
 	}
@@ -459,16 +438,8 @@ func (m *Manager[U]) verifyAssertion(r *http.Request, parsed *protocol.ParsedCre
 	return u, nil
 }
 
-// FinishPasskeyLogin completes a passwordless sign-in started by
-// BeginPasskeyLogin in the same browser: the request body is the
-// browser's assertion (PublicKeyCredential.toJSON()). On success the
-// credential's user is logged in exactly as by Login, with a fresh
-// session and no second-factor step (a passkey with user verification is
-// two factors already); opts.Remember and opts.RememberFor apply,
-// opts.NotFresh and opts.SkipSecondFactor are ignored. A refused
-// assertion is ErrPasskeyRefused; an inactive user is ErrInactive, and
-// the login policies apply as for Login.
-func (m *Manager[U]) FinishPasskeyLogin(w http.ResponseWriter, r *http.Request, opts LoginOptions) (U, error) {
+// finishPasskeyLogin implements passkey.Service.FinishLogin, which documents its contract.
+func (m *Manager[U]) finishPasskeyLogin(w http.ResponseWriter, r *http.Request, opts LoginOptions) (U, error) {
 	var zero U
 	if err := m.passkeysOn(); err != nil {
 		return zero, err
@@ -495,13 +466,8 @@ func (m *Manager[U]) FinishPasskeyLogin(w http.ResponseWriter, r *http.Request, 
 	return u, nil
 }
 
-// BeginPasskeySecondFactor starts a passkey second-factor step for the
-// request's pending user (see PendingUser), or for the logged-in user
-// re-confirming their second factor: it returns the JSON options for
-// navigator.credentials.get listing the user's passkeys, and sets the
-// challenge cookie. It returns ErrUnauthorized without such a user and
-// ErrNotFound when the user has no passkey.
-func (m *Manager[U]) BeginPasskeySecondFactor(w http.ResponseWriter, r *http.Request) (json.RawMessage, error) {
+// beginPasskeySecondFactor implements passkey.Service.BeginSecondFactor, which documents its contract.
+func (m *Manager[U]) beginPasskeySecondFactor(w http.ResponseWriter, r *http.Request) (json.RawMessage, error) {
 	u, list, err := m.userPasskeys(r, m.factorUser)
 	if err != nil {
 		return nil, err
@@ -533,15 +499,8 @@ func (m *Manager[U]) factorUser(r *http.Request) (U, error) {
 	return zero, ErrUnauthorized
 }
 
-// VerifyPasskey completes the second-factor step begun by
-// BeginPasskeySecondFactor with the browser's assertion (the request
-// body): like twofactor.Service.VerifyTOTP, it completes the pending login (a fresh session
-// under a new token, remember-me if asked for at Login) or, for a
-// logged-in user, records the factor as verified now, with FactorPasskey
-// as the kind. A refused assertion matches both ErrPasskeyRefused and
-// ErrInvalidCode and counts as a wrong code (lockout, SecondFactorFailed
-// hook). It needs SecondFactor configured.
-func (m *Manager[U]) VerifyPasskey(w http.ResponseWriter, r *http.Request) error {
+// verifyPasskey implements passkey.Service.VerifySecondFactor, which documents its contract.
+func (m *Manager[U]) verifyPasskey(w http.ResponseWriter, r *http.Request) error {
 	if err := m.passkeysOn(); err != nil {
 		return err
 	}
@@ -595,9 +554,8 @@ func (m *Manager[U]) lockPasskeyDeletes(ctx context.Context, userID string) (unl
 	}
 }
 
-// ListPasskeys returns the current user's passkeys, oldest first. It
-// needs a fresh session (ErrNeedsRefresh otherwise).
-func (m *Manager[U]) ListPasskeys(r *http.Request) ([]*Passkey, error) {
+// listPasskeys implements passkey.Service.List, which documents its contract.
+func (m *Manager[U]) listPasskeys(r *http.Request) ([]*Passkey, error) {
 	_, list, err := m.userPasskeys(r, m.freshUser)
 	if err != nil {
 		return nil, err
@@ -605,10 +563,8 @@ func (m *Manager[U]) ListPasskeys(r *http.Request) ([]*Passkey, error) {
 	return list, nil
 }
 
-// RenamePasskey renames one of the current user's passkeys. It needs a
-// fresh session (ErrNeedsRefresh otherwise); a credential ID that is not
-// one of the user's passkeys is ErrNotFound.
-func (m *Manager[U]) RenamePasskey(w http.ResponseWriter, r *http.Request, credentialID []byte, name string) error {
+// renamePasskey implements passkey.Service.Rename, which documents its contract.
+func (m *Manager[U]) renamePasskey(w http.ResponseWriter, r *http.Request, credentialID []byte, name string) error {
 	u, err := m.passkeyUser(r, m.freshUser)
 	if err != nil {
 		return err
@@ -619,15 +575,8 @@ func (m *Manager[U]) RenamePasskey(w http.ResponseWriter, r *http.Request, crede
 	return nil
 }
 
-// DeletePasskey removes one of the current user's passkeys. It needs a
-// fresh session (ErrNeedsRefresh otherwise); a credential ID that is not
-// one of the user's passkeys is ErrNotFound. It refuses, with
-// ErrLastCredential, to remove the only passkey of a user without a
-// password: that would leave no way to sign in. For such a user the check
-// and the delete run under a per-user lock kept in the token store, so
-// that concurrent deletes cannot together remove every passkey; a delete
-// that cannot take the lock within 2 seconds is ErrLocked.
-func (m *Manager[U]) DeletePasskey(w http.ResponseWriter, r *http.Request, credentialID []byte) error {
+// deletePasskey implements passkey.Service.Delete, which documents its contract.
+func (m *Manager[U]) deletePasskey(w http.ResponseWriter, r *http.Request, credentialID []byte) error {
 	u, err := m.passkeyUser(r, m.freshUser)
 	if err != nil {
 		return err

@@ -20,6 +20,7 @@ import (
 
 	"github.com/loginkit/loginkit"
 	lkmail "github.com/loginkit/loginkit/mail"
+	"github.com/loginkit/loginkit/passkey"
 	"github.com/loginkit/loginkit/policies"
 	"github.com/loginkit/loginkit/recovery"
 	"github.com/loginkit/loginkit/twofactor"
@@ -90,6 +91,7 @@ type App struct {
 	m      *loginkit.Manager[*User]
 	rc     *recovery.Service[*User]
 	tf     *twofactor.Service[*User] // nil without a second-factor store
+	pk     *passkey.Service[*User]   // nil with passkeys off
 	stores Stores
 	pages  map[string]*template.Template
 	log    *slog.Logger
@@ -161,6 +163,11 @@ func NewApp(st Stores, o Options) (*App, error) {
 	}
 	if a.stores.SecondFactors != nil {
 		if a.tf, err = twofactor.New(m); err != nil {
+			return nil, err
+		}
+	}
+	if a.stores.Passkeys != nil {
+		if a.pk, err = passkey.New(m); err != nil {
 			return nil, err
 		}
 	}

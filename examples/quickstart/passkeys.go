@@ -64,7 +64,7 @@ func writeOptions(w http.ResponseWriter, doc []byte) {
 }
 
 func (a *App) passkeyLoginBegin(w http.ResponseWriter, r *http.Request) {
-	doc, err := a.m.BeginPasskeyLogin(w, r)
+	doc, err := a.pk.BeginLogin(w, r)
 	if err != nil {
 		a.passkeyError(w, r, err)
 		return
@@ -73,7 +73,7 @@ func (a *App) passkeyLoginBegin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) passkeyLoginFinish(w http.ResponseWriter, r *http.Request) {
-	if _, err := a.m.FinishPasskeyLogin(w, r, loginkit.LoginOptions{}); err != nil {
+	if _, err := a.pk.FinishLogin(w, r, loginkit.LoginOptions{}); err != nil {
 		a.passkeyError(w, r, err)
 		return
 	}
@@ -81,7 +81,7 @@ func (a *App) passkeyLoginFinish(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) passkeyFactorBegin(w http.ResponseWriter, r *http.Request) {
-	doc, err := a.m.BeginPasskeySecondFactor(w, r)
+	doc, err := a.pk.BeginSecondFactor(w, r)
 	if err != nil {
 		a.passkeyError(w, r, err)
 		return
@@ -90,7 +90,7 @@ func (a *App) passkeyFactorBegin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) passkeyFactorFinish(w http.ResponseWriter, r *http.Request) {
-	if err := a.m.VerifyPasskey(w, r); err != nil {
+	if err := a.pk.VerifySecondFactor(w, r); err != nil {
 		a.passkeyError(w, r, err)
 		return
 	}
@@ -98,7 +98,7 @@ func (a *App) passkeyFactorFinish(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) passkeyAddBegin(w http.ResponseWriter, r *http.Request) {
-	doc, err := a.m.BeginPasskeyRegistration(w, r)
+	doc, err := a.pk.BeginRegistration(w, r)
 	if err != nil {
 		a.passkeyError(w, r, err)
 		return
@@ -114,7 +114,7 @@ func (a *App) passkeyAddFinish(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = "Passkey"
 	}
-	if _, err := a.m.FinishPasskeyRegistration(w, r, name); err != nil {
+	if _, err := a.pk.FinishRegistration(w, r, name); err != nil {
 		a.passkeyError(w, r, err)
 		return
 	}
@@ -134,7 +134,7 @@ type passkeyRow struct {
 }
 
 func (a *App) renderPasskeys(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
-	list, err := a.m.ListPasskeys(r)
+	list, err := a.pk.List(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -162,7 +162,7 @@ func (a *App) passkeyRename(w http.ResponseWriter, r *http.Request) {
 		a.renderPasskeys(w, r, http.StatusBadRequest, "Give the passkey a name of at most 100 characters.")
 		return
 	}
-	if err := a.m.RenamePasskey(w, r, credentialID(r), name); err != nil {
+	if err := a.pk.Rename(w, r, credentialID(r), name); err != nil {
 		if errors.Is(err, loginkit.ErrNotFound) || errors.Is(err, loginkit.ErrInvalid) {
 			a.renderPasskeys(w, r, http.StatusNotFound, "No such passkey.")
 			return
@@ -175,7 +175,7 @@ func (a *App) passkeyRename(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) passkeyDelete(w http.ResponseWriter, r *http.Request) {
-	switch err := a.m.DeletePasskey(w, r, credentialID(r)); {
+	switch err := a.pk.Delete(w, r, credentialID(r)); {
 	case errors.Is(err, loginkit.ErrLastCredential):
 		a.renderPasskeys(w, r, http.StatusConflict, "This is your only way to sign in: add another passkey or set a password first.")
 		return

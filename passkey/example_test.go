@@ -1,4 +1,4 @@
-package loginkit_test
+package passkey_test
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/adapters/memstore"
 	"github.com/loginkit/loginkit/hashers"
+	"github.com/loginkit/loginkit/internal/softauthn"
+	"github.com/loginkit/loginkit/passkey"
 )
 
 // exampleFatal reports a software-authenticator failure in an Example.
@@ -19,12 +21,18 @@ type exampleFatal struct{}
 func (exampleFatal) Helper()                        {}
 func (exampleFatal) Fatalf(format string, a ...any) { panic(fmt.Sprintf(format, a...)) }
 
-// ExampleManager_FinishPasskeyLogin turns on passkeys, registers one for
-// a user who has just logged in with their password, and signs in with
-// it in another browser without typing a username. The browser's part
+// Staff is the application's user model: Account and its own fields.
+type Staff struct {
+	loginkit.Account
+	Name string
+}
+
+// Example turns on passkeys, registers one for a user who has just
+// logged in with their password, and signs in with it in another browser
+// without typing a username. The browser's part
 // (navigator.credentials.create and .get) is played by a small software
-// authenticator of the package's tests.
-func ExampleManager_FinishPasskeyLogin() {
+// authenticator of the tests.
+func Example() {
 	m, err := loginkit.New[*Staff]().
 		Users(memstore.NewUsers[Staff]()).
 		Sessions(memstore.NewSessions()).
@@ -34,6 +42,10 @@ func ExampleManager_FinishPasskeyLogin() {
 			RPID: "login.example", RPDisplayName: "Example", Origins: []string{"https://login.example"},
 		}).
 		Build()
+	if err != nil {
+		panic(err)
+	}
+	pk, err := passkey.New(m) // the ceremonies
 	if err != nil {
 		panic(err)
 	}
@@ -50,7 +62,7 @@ func ExampleManager_FinishPasskeyLogin() {
 	// The JSON the browser passes to navigator.credentials.create / .get,
 	// and the credential it returns, go through four small endpoints.
 	mux.HandleFunc("POST /passkeys/register/begin", func(w http.ResponseWriter, r *http.Request) {
-		opts, err := m.BeginPasskeyRegistration(w, r) // needs a fresh login
+		opts, err := pk.BeginRegistration(w, r) // needs a fresh login
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusForbidden)
 			return
@@ -58,7 +70,7 @@ func ExampleManager_FinishPasskeyLogin() {
 		_, _ = w.Write(opts)
 	})
 	mux.HandleFunc("POST /passkeys/register/finish", func(w http.ResponseWriter, r *http.Request) {
-		p, err := m.FinishPasskeyRegistration(w, r, "Laptop")
+		p, err := pk.FinishRegistration(w, r, "Laptop")
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
@@ -66,7 +78,7 @@ func ExampleManager_FinishPasskeyLogin() {
 		fmt.Fprintf(w, "registered %q", p.Name)
 	})
 	mux.HandleFunc("POST /passkeys/login/begin", func(w http.ResponseWriter, r *http.Request) {
-		opts, err := m.BeginPasskeyLogin(w, r)
+		opts, err := pk.BeginLogin(w, r)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
@@ -74,7 +86,7 @@ func ExampleManager_FinishPasskeyLogin() {
 		_, _ = w.Write(opts)
 	})
 	mux.HandleFunc("POST /passkeys/login/finish", func(w http.ResponseWriter, r *http.Request) {
-		u, err := m.FinishPasskeyLogin(w, r, loginkit.LoginOptions{})
+		u, err := pk.FinishLogin(w, r, loginkit.LoginOptions{})
 		if err != nil { // errors.Is(err, loginkit.ErrPasskeyRefused) for a refused assertion
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
@@ -103,17 +115,17 @@ func ExampleManager_FinishPasskeyLogin() {
 	if err := m.Register(context.Background(), ann, "correct horse battery staple"); err != nil {
 		panic(err)
 	}
-	laptop := newSoftAuthenticator(exampleFatal{})
+	laptop := softauthn.New(exampleFatal{})
 
 	first := map[string]string{}
 	send(first, "/login", "application/x-www-form-urlencoded", []byte("login=ann&password=correct+horse+battery+staple"))
 	opts := send(first, "/passkeys/register/begin", "application/json", nil)
-	fmt.Println(send(first, "/passkeys/register/finish", "application/json", laptop.create(exampleFatal{}, []byte(opts))))
+	fmt.Println(send(first, "/passkeys/register/finish", "application/json", laptop.Create(exampleFatal{}, []byte(opts))))
 
 	other := map[string]string{} // another browser: no session, no username
 	opts = send(other, "/passkeys/login/begin", "application/json", nil)
-	laptop.count++
-	fmt.Println(send(other, "/passkeys/login/finish", "application/json", laptop.get(exampleFatal{}, []byte(opts))))
+	laptop.Count++
+	fmt.Println(send(other, "/passkeys/login/finish", "application/json", laptop.Get(exampleFatal{}, []byte(opts))))
 	// Output:
 	// registered "Laptop"
 	// signed in as ann
