@@ -137,8 +137,8 @@ type Hooks[U User] struct {
 	// have been revoked.
 	RememberTheft func(r *http.Request, userID string)
 	// SecondFactorSucceeded runs after a correct second factor
-	// (twofactor.Service.VerifyTOTP, UseRecoveryCode and ConfirmTOTP,
-	// CompleteSecondFactor).
+	// (twofactor.Service.VerifyTOTP, UseRecoveryCode, ConfirmTOTP and
+	// Complete, passkey.Service.VerifySecondFactor).
 	SecondFactorSucceeded func(r *http.Request, u U, kind FactorKind)
 	// SecondFactorFailed runs when a second-factor attempt is refused
 	// (wrong or reused code, locked account); err is the error returned.

@@ -83,7 +83,7 @@ var (
 
 	// ErrSecondFactorRequired is returned by Login for a user with a second
 	// factor: the password was right, and the session is now waiting for
-	// the second factor (see Manager.PendingUser). The user is not logged
+	// the second factor (see twofactor.Service.PendingUser). The user is not logged
 	// in yet.
 	ErrSecondFactorRequired = errors.New("loginkit: second factor required")
 

@@ -48,9 +48,9 @@ type LoginOptions struct {
 // one enrolled is not logged in yet: Login starts a short "second factor
 // pending" state, in which the request stays anonymous, and returns
 // ErrSecondFactorRequired; send the user to a page that calls
-// PendingUser and package twofactor (Service.VerifyTOTP or
-// UseRecoveryCode). Remember-me is granted only once the second factor
-// is done; session values ride along.
+// twofactor.Service.PendingUser and then VerifyTOTP or UseRecoveryCode.
+// Remember-me is granted only once the second factor is done; session
+// values ride along.
 func (m *Manager[U]) Login(w http.ResponseWriter, r *http.Request, u U, opts LoginOptions) error {
 	if isNil(u) || u.UserID() == "" {
 		return fmt.Errorf("%w: Login needs a user with an ID", ErrInvalid)

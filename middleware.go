@@ -57,7 +57,7 @@ type stateExtra struct {
 	eventID string // the user ID for evProtected and evTheft
 
 	// pending is a login waiting for its second factor; the request is
-	// anonymous (see PendingUser).
+	// anonymous (see twofactor.Service.PendingUser).
 	pending *Session
 }
 

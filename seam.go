@@ -188,3 +188,9 @@ func (in internals[U]) RenamePasskey(w http.ResponseWriter, r *http.Request, cre
 func (in internals[U]) DeletePasskey(w http.ResponseWriter, r *http.Request, credentialID []byte) error {
 	return in.m.deletePasskey(w, r, credentialID)
 }
+
+func (in internals[U]) PendingUser(r *http.Request) (U, bool) { return in.m.pendingUserOK(r) }
+
+func (in internals[U]) CompleteSecondFactor(w http.ResponseWriter, r *http.Request, kind FactorKind) error {
+	return in.m.completeSecondFactor(w, r, kind)
+}

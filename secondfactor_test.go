@@ -127,7 +127,7 @@ func (a *tfApp) routes() http.Handler {
 		}
 	})
 	mux.HandleFunc("GET /2fa", func(w http.ResponseWriter, r *http.Request) {
-		if u, ok := a.m.PendingUser(r); ok {
+		if u, ok := twoFactorOf(a.m).PendingUser(r); ok {
 			_, _ = w.Write([]byte("pending:" + u.Name))
 			return
 		}
@@ -144,6 +144,9 @@ func (a *tfApp) routes() http.Handler {
 	}
 	mux.HandleFunc("POST /2fa/totp", step(twoFactorOf(a.m).VerifyTOTP))
 	mux.HandleFunc("POST /2fa/recovery", step(twoFactorOf(a.m).UseRecoveryCode))
+	mux.HandleFunc("POST /2fa/custom", step(func(w http.ResponseWriter, r *http.Request, kind string) error {
+		return twoFactorOf(a.m).Complete(w, r, loginkit.FactorKind(kind))
+	}))
 	mux.Handle("POST /account/totp/begin", a.m.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e, err := twoFactorOf(a.m).BeginTOTP(w, r)
 		if err != nil {
@@ -780,6 +783,44 @@ func TestSecondFactorPoliciesAndReconfirm(t *testing.T) {
 	}
 	if res := b.get("/recent"); res.StatusCode != http.StatusOK {
 		t.Fatalf("/recent after re-confirming: %d", res.StatusCode)
+	}
+}
+
+// TestSecondFactorCompleteWithCustomFactor: a factor the application
+// checks itself completes the pending login like a TOTP code, and is
+// recorded under its own kind.
+func TestSecondFactorCompleteWithCustomFactor(t *testing.T) {
+	a := newTFApp(t, loginkit.SecondFactorOptions{})
+	a.register("ann", "pw-ann-123")
+	if res := a.browser().do("POST", "/2fa/custom", form("code", "sms")); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("Complete without a pending login: %d, want 401", res.StatusCode)
+	}
+	b := a.browser()
+	a.enrol(b, "ann", "pw-ann-123")
+	b.do("POST", "/logout", "")
+	a.pending(b, "ann", "pw-ann-123", false)
+	if res := b.do("POST", "/2fa/custom", form("code", "")); !strings.Contains(body(res), "empty factor kind") {
+		t.Fatalf("Complete with an empty kind: %d %s, want ErrInvalid", res.StatusCode, body(res))
+	}
+	wantWho(t, b, "anonymous")
+	before := a.events.count(&a.events.succeeded)
+	if res := b.do("POST", "/2fa/custom", form("code", "sms")); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("Complete: %d %s", res.StatusCode, body(res))
+	}
+	wantWho(t, b, "user:ann:fresh")
+	if res := b.get("/admin"); res.StatusCode != http.StatusOK {
+		t.Fatalf("/admin after a custom second factor: %d", res.StatusCode)
+	}
+	if got := a.events.count(&a.events.succeeded); got != before+1 {
+		t.Errorf("success hook ran %d times, want %d", got, before+1)
+	}
+	var kind loginkit.FactorKind
+	a.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := a.m.CurrentSession(r)
+		kind, _, _ = loginkit.SecondFactorOf(s)
+	})).ServeHTTP(httptest.NewRecorder(), b.request("GET", "/", ""))
+	if kind != "sms" {
+		t.Errorf("SecondFactorOf = %q, want sms", kind)
 	}
 }
 

@@ -253,13 +253,8 @@ func (m *Manager[U]) loadPending(w http.ResponseWriter, r *http.Request, st *sta
 	st.more().pending = s
 }
 
-// PendingUser returns the user whose password was right and whose second
-// factor is awaited, for the second-factor page; it reports false when
-// the request has no unexpired pending state (or when the user is gone,
-// disabled, or had their sessions revoked since). The request is
-// anonymous for every other purpose: CurrentUser reports no user and
-// every guard refuses it.
-func (m *Manager[U]) PendingUser(r *http.Request) (U, bool) {
+// pendingUserOK implements twofactor.Service.PendingUser, which documents its contract.
+func (m *Manager[U]) pendingUserOK(r *http.Request) (U, bool) {
 	u, _, err := m.pendingUser(r)
 	return u, err == nil
 }
@@ -392,15 +387,8 @@ func withFactor(values map[string]string, kind FactorKind, now time.Time) map[st
 	return out
 }
 
-// CompleteSecondFactor completes the request's pending login with a
-// factor of the given kind that the caller has verified itself (a factor
-// kind this package does not check, such as a passkey or a code sent by
-// other means), exactly as twofactor.Service.VerifyTOTP does after a correct code: the
-// pending session is replaced by a fresh, logged-in one under a new
-// token, and remember-me is granted if it was asked for at Login. For a
-// logged-in session it records the factor as verified now. It returns
-// ErrUnauthorized when the request has neither.
-func (m *Manager[U]) CompleteSecondFactor(w http.ResponseWriter, r *http.Request, kind FactorKind) error {
+// completeSecondFactor implements twofactor.Service.Complete, which documents its contract.
+func (m *Manager[U]) completeSecondFactor(w http.ResponseWriter, r *http.Request, kind FactorKind) error {
 	if kind == "" {
 		return fmt.Errorf("%w: empty factor kind", ErrInvalid)
 	}

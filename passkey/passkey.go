@@ -110,7 +110,7 @@ func (s *Service[U]) FinishLogin(w http.ResponseWriter, r *http.Request, opts lo
 }
 
 // BeginSecondFactor starts a passkey second-factor step for the
-// request's pending user (see Manager.PendingUser), or for the logged-in
+// request's pending user (see twofactor.Service.PendingUser), or for the logged-in
 // user re-confirming their second factor: it returns the JSON options
 // for navigator.credentials.get listing the user's passkeys, and sets
 // the challenge cookie. It returns ErrUnauthorized without such a user

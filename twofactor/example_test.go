@@ -78,7 +78,7 @@ func Example() {
 		}
 	})
 	mux.HandleFunc("POST /login/code", func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := m.PendingUser(r); !ok {
+		if _, ok := tf.PendingUser(r); !ok {
 			http.Error(w, "log in first", http.StatusUnauthorized)
 			return
 		}

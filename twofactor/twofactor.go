@@ -4,9 +4,8 @@
 // Builder.SecondFactor turns the second-factor step on for a Manager:
 // from then on Login leaves a user with a second factor enrolled in a
 // short "second factor pending" state, which every guard treats as
-// anonymous, and loginkit.Manager.PendingUser gives that user to the
-// second-factor page. A Service, made by New from that Manager, does the
-// rest: enrolling an app (BeginTOTP, ConfirmTOTP), checking a code
+// anonymous. A Service, made by New from that Manager, does the rest:
+// PendingUser gives that user to the second-factor page, and enrolling an app (BeginTOTP, ConfirmTOTP), checking a code
 // (VerifyTOTP, UseRecoveryCode), which completes the pending login,
 // replacing the recovery codes, reporting what a user has enrolled
 // (Status) and turning the factor off (Disable).
@@ -30,6 +29,8 @@ import (
 // internal/seam).
 type internals[U loginkit.User] interface {
 	NeedsSecondFactors() error
+	PendingUser(r *http.Request) (U, bool)
+	CompleteSecondFactor(w http.ResponseWriter, r *http.Request, kind loginkit.FactorKind) error
 	BeginTOTP(w http.ResponseWriter, r *http.Request) (secret, url string, qr []byte, err error)
 	ConfirmTOTP(w http.ResponseWriter, r *http.Request, code string) ([]string, error)
 	VerifyTOTP(w http.ResponseWriter, r *http.Request, code string) error
@@ -57,6 +58,28 @@ func New[U loginkit.User](m *loginkit.Manager[U]) (*Service[U], error) {
 		return nil, fmt.Errorf("twofactor: %w", err)
 	}
 	return &Service[U]{in: in}, nil
+}
+
+// PendingUser returns the user whose password was right and whose second
+// factor is awaited, for the second-factor page; it reports false when
+// the request has no unexpired pending state (or when the user is gone,
+// disabled, or had their sessions revoked since). The request is
+// anonymous for every other purpose: Manager.CurrentUser reports no user
+// and every guard refuses it.
+func (s *Service[U]) PendingUser(r *http.Request) (U, bool) {
+	return s.in.PendingUser(r)
+}
+
+// Complete completes the request's pending login with a factor of the
+// given kind that the caller has verified itself (a factor kind this
+// package does not check, such as a code sent by other means), exactly
+// as VerifyTOTP does after a correct code: the pending session is
+// replaced by a fresh, logged-in one under a new token, and remember-me
+// is granted if it was asked for at Login. For a logged-in session it
+// records the factor as verified now. It returns ErrUnauthorized when
+// the request has neither, and ErrInvalid for an empty kind.
+func (s *Service[U]) Complete(w http.ResponseWriter, r *http.Request, kind loginkit.FactorKind) error {
+	return s.in.CompleteSecondFactor(w, r, kind)
 }
 
 // Enrolment is a TOTP secret offered to the user, not yet enabled: show

@@ -51,7 +51,7 @@ func loadOrCreateKey(path string) ([]byte, error) {
 
 // secondFactorForm shows the code form to a user whose password was right.
 func (a *App) secondFactorForm(w http.ResponseWriter, r *http.Request) {
-	u, ok := a.m.PendingUser(r)
+	u, ok := a.tf.PendingUser(r)
 	if !ok {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
@@ -63,7 +63,7 @@ func (a *App) secondFactorForm(w http.ResponseWriter, r *http.Request) {
 // secondFactor checks a code from the app, or a recovery code.
 func (a *App) secondFactor(w http.ResponseWriter, r *http.Request) {
 	next, _ := loginkit.SafeNext(r.PostFormValue("next"))
-	u, ok := a.m.PendingUser(r)
+	u, ok := a.tf.PendingUser(r)
 	if !ok {
 		a.render(w, r, http.StatusUnauthorized, "login", view{Title: "Log in", Error: "Your sign-in expired. Please log in again.", Next: next})
 		return
