@@ -166,13 +166,10 @@ func (s *JSONUsers) Create(ctx context.Context, u *User) error {
 	if c.ID == "" {
 		c.ID = loginkit.NewID()
 	}
-	c.NormalizeKeys()
-	if _, ok := s.byID[c.ID]; ok || s.conflict(&c) {
+	if _, ok := s.byID[c.ID]; ok {
 		return loginkit.ErrDuplicate
 	}
-	s.byID[c.ID] = c
-	if err := s.save(); err != nil {
-		delete(s.byID, c.ID)
+	if err := s.put(c); err != nil {
 		return err
 	}
 	u.ID = c.ID
@@ -194,21 +191,39 @@ func (s *JSONUsers) Update(ctx context.Context, u *User) error {
 
 // replace stores u over the user with its ID; the caller holds s.mu.
 func (s *JSONUsers) replace(u *User) error {
-	old, ok := s.byID[u.ID]
-	if !ok {
+	if _, ok := s.byID[u.ID]; !ok {
 		return loginkit.ErrNotFound
 	}
-	c := *u
-	c.NormalizeKeys()
-	if s.conflict(&c) {
+	return s.put(*u)
+}
+
+// put stores u under its ID with its login keys normalised, refusing with
+// loginkit.ErrDuplicate an email or username another user has. When the
+// file cannot be written, the store is left as it was. The caller holds
+// s.mu.
+func (s *JSONUsers) put(u User) error {
+	u.NormalizeKeys()
+	if s.conflict(&u) {
 		return loginkit.ErrDuplicate
 	}
-	s.byID[c.ID] = c
-	if err := s.save(); err != nil {
-		s.byID[c.ID] = old
-		return err
+	old, had := s.byID[u.ID]
+	s.byID[u.ID] = u
+	return s.saveOrUndo(u.ID, old, had)
+}
+
+// saveOrUndo writes the file after the user with the given ID changed;
+// when the file cannot be written, it puts back that user's entry as it
+// was (old, or none when the store had none). The caller holds s.mu.
+func (s *JSONUsers) saveOrUndo(id string, old User, had bool) error {
+	err := s.save()
+	if err != nil {
+		if had {
+			s.byID[id] = old
+		} else {
+			delete(s.byID, id)
+		}
 	}
-	return nil
+	return err
 }
 
 // UpdateUser implements the optional loginkit.UserUpdater: it applies
@@ -255,11 +270,7 @@ func (s *JSONUsers) Delete(ctx context.Context, id string) error {
 		return nil
 	}
 	delete(s.byID, id)
-	if err := s.save(); err != nil {
-		s.byID[id] = old
-		return err
-	}
-	return nil
+	return s.saveOrUndo(id, old, true)
 }
 
 // List implements loginkit.UserStore.
