@@ -181,15 +181,15 @@ func (a *App) Handler() http.Handler {
 	mux.HandleFunc("POST /login", a.login)
 	mux.HandleFunc("POST /logout", a.logout)
 	if a.stores.Passkeys != nil {
-		mux.HandleFunc("POST /passkeys/login/begin", a.passkeyLoginBegin)
+		mux.HandleFunc("POST /passkeys/login/begin", a.passkeyOptions(a.m.BeginPasskeyLogin))
 		mux.HandleFunc("POST /passkeys/login/finish", a.passkeyLoginFinish)
 		fresh("GET /account/passkeys", a.passkeysPage)
-		fresh("POST /account/passkeys/begin", a.passkeyAddBegin)
+		fresh("POST /account/passkeys/begin", a.passkeyOptions(a.m.BeginPasskeyRegistration))
 		fresh("POST /account/passkeys/finish", a.passkeyAddFinish)
 		fresh("POST /account/passkeys/rename", a.passkeyRename)
 		fresh("POST /account/passkeys/delete", a.passkeyDelete)
 		if a.stores.SecondFactors != nil {
-			mux.HandleFunc("POST /login/2fa/passkey/begin", a.passkeyFactorBegin)
+			mux.HandleFunc("POST /login/2fa/passkey/begin", a.passkeyOptions(a.m.BeginPasskeySecondFactor))
 			mux.HandleFunc("POST /login/2fa/passkey/finish", a.passkeyFactorFinish)
 		}
 	}
