@@ -11,12 +11,21 @@ import (
 	"time"
 )
 
-// Run serves h on addr until ctx ends, then shuts the server down, giving
+// Run serves h on addr until ctx ends, as Serve does.
+func Run(ctx context.Context, addr string, h http.Handler) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return Serve(ctx, ln, h)
+}
+
+// Serve serves h on ln until ctx ends, then shuts the server down, giving
 // the requests in flight five seconds to finish before it returns. It
 // returns nil after such a shutdown, and otherwise the error that stopped
-// the server (an address in use, for example).
-func Run(ctx context.Context, addr string, h http.Handler) error {
-	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+// the server.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	shutDown := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		defer close(shutDown)
@@ -24,7 +33,7 @@ func Run(ctx context.Context, addr string, h http.Handler) error {
 		defer cancel()
 		_ = srv.Shutdown(deadline)
 	})
-	err := srv.ListenAndServe()
+	err := srv.Serve(ln)
 	if !stop() {
 		<-shutDown // the shutdown has begun: let it finish
 	}
