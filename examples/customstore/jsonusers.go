@@ -157,9 +157,6 @@ func (s *JSONUsers) Create(ctx context.Context, u *User) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := validate(u); err != nil {
-		return err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := *u
@@ -181,9 +178,6 @@ func (s *JSONUsers) Update(ctx context.Context, u *User) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := validate(u); err != nil {
-		return err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.replace(u)
@@ -197,11 +191,14 @@ func (s *JSONUsers) replace(u *User) error {
 	return s.put(*u)
 }
 
-// put stores u under its ID with its login keys normalised, refusing with
-// loginkit.ErrDuplicate an email or username another user has. When the
-// file cannot be written, the store is left as it was. The caller holds
-// s.mu.
+// put stores u under its ID with its login keys normalised, refusing
+// login names validate refuses, and with loginkit.ErrDuplicate an email or
+// username another user has. When the file cannot be written, the store is
+// left as it was. The caller holds s.mu.
 func (s *JSONUsers) put(u User) error {
+	if err := validate(&u); err != nil {
+		return err
+	}
 	u.NormalizeKeys()
 	if s.conflict(&u) {
 		return loginkit.ErrDuplicate
@@ -247,9 +244,6 @@ func (s *JSONUsers) UpdateUser(ctx context.Context, id string, change func(u *Us
 	}
 	if u.ID != id {
 		return nil, fmt.Errorf("jsonusers: change may not alter the ID: %w", loginkit.ErrInvalid)
-	}
-	if err := validate(&u); err != nil {
-		return nil, err
 	}
 	if err := s.replace(&u); err != nil {
 		return nil, err
