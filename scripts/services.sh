@@ -345,6 +345,15 @@ stop_redis() { stop_pid "$REDIS_PIDFILE" "$REDIS_ID" redis; }
 
 # ---------------------------------------------------------------- ferretdb
 
+# binary VAR BUILD PATH: print the server binary the environment names in
+# VAR, or else build it with the function BUILD (a no-op when the cached
+# build is current) and print PATH, where BUILD puts it.
+binary() {
+	local var=$1 build=$2 path=$3
+	if [ -n "${!var:-}" ]; then echo "${!var}"; return 0; fi
+	"$build" >&2 && echo "$path"
+}
+
 gocmd() {
 	if command -v go >/dev/null; then echo go
 	elif [ -x /usr/local/go/bin/go ]; then echo /usr/local/go/bin/go
@@ -388,14 +397,11 @@ start_ferretdb() {
 	if [ -n "${LOGINKIT_MONGO_URL:-}" ]; then
 		log "ferretdb: using LOGINKIT_MONGO_URL"
 		# Tests that run a private server still want the binary.
-		[ -n "${LOGINKIT_FERRETDB:-}" ] || build_ferretdb || log "ferretdb: no binary for private servers"
+		binary LOGINKIT_FERRETDB build_ferretdb "$FERRET_BIN" >/dev/null || log "ferretdb: no binary for private servers"
 		return 0
 	fi
-	local bin=${LOGINKIT_FERRETDB:-}
-	if [ -z "$bin" ]; then
-		build_ferretdb || return 1
-		bin=$FERRET_BIN
-	fi
+	local bin
+	bin=$(binary LOGINKIT_FERRETDB build_ferretdb "$FERRET_BIN") || return 1
 	still_running ferretdb "$FERRET_PIDFILE" "$FERRET_ID" ferret_ready "port $FERRET_PORT" && return 0
 	start_afresh ferretdb "$FERRET_PIDFILE" "$FERRET_ID" "$FERRET_DIR" "$FERRET_PORT" || return 1
 	local t; t=$(now)
@@ -434,14 +440,11 @@ mailpit_ready() { port_open "$SMTP_PORT" && port_open "$MAILPIT_HTTP_PORT"; }
 start_mailpit() {
 	if [ -n "${LOGINKIT_SMTP_URL:-}" ]; then
 		log "mailpit: using LOGINKIT_SMTP_URL"
-		[ -n "${LOGINKIT_MAILPIT:-}" ] || build_mailpit || log "mailpit: no binary for private servers"
+		binary LOGINKIT_MAILPIT build_mailpit "$MAILPIT_BIN" >/dev/null || log "mailpit: no binary for private servers"
 		return 0
 	fi
-	local bin=${LOGINKIT_MAILPIT:-}
-	if [ -z "$bin" ]; then
-		build_mailpit || return 1
-		bin=$MAILPIT_BIN
-	fi
+	local bin
+	bin=$(binary LOGINKIT_MAILPIT build_mailpit "$MAILPIT_BIN") || return 1
 	still_running mailpit "$MAILPIT_PIDFILE" "$MAILPIT_ID" mailpit_ready "ports $SMTP_PORT and $MAILPIT_HTTP_PORT" && return 0
 	start_afresh mailpit "$MAILPIT_PIDFILE" "$MAILPIT_ID" "$MAILPIT_DIR" "$SMTP_PORT" "$MAILPIT_HTTP_PORT" || return 1
 	local t; t=$(now)
