@@ -186,6 +186,20 @@ func (s *soakStack) fail(format string, args ...any) {
 	s.mu.Unlock()
 }
 
+// answered reports whether the request of step got the status want, and
+// records a failure when it did not.
+func (s *soakStack) answered(step string, code, want int, err error) bool {
+	switch {
+	case err != nil:
+		s.fail("%s: %v", step, err)
+	case code != want:
+		s.fail("%s: status %d", step, code)
+	default:
+		return true
+	}
+	return false
+}
+
 // do sends one request with the given cookies and returns the status and
 // the cookies the response sets.
 func (s *soakStack) do(app *soakApp, method, path string, cookies []*http.Cookie, form url.Values) (int, []*http.Cookie, error) {
@@ -239,12 +253,7 @@ func (s *soakStack) step(rng *rand.Rand) {
 	}
 	if !b.loggedIn {
 		code, set, err := s.do(app, "POST", "/login", nil, url.Values{"login": {u.name}, "password": {u.password}})
-		switch {
-		case err != nil:
-			s.fail("login: %v", err)
-		case code != http.StatusNoContent:
-			s.fail("login: status %d", code)
-		default:
+		if s.answered("login", code, http.StatusNoContent, err) {
 			s.logins.Add(1)
 			b.cookies, b.loggedIn, b.lastSeen = merge(nil, set), true, time.Now()
 		}
@@ -254,8 +263,7 @@ func (s *soakStack) step(rng *rand.Rand) {
 	case p < 0.01: // logout
 		stolen := slices.Clone(b.cookies)
 		code, _, err := s.do(app, "POST", "/logout", b.cookies, url.Values{})
-		if err != nil || code != http.StatusNoContent {
-			s.fail("logout: %d, %v", code, err)
+		if !s.answered("logout", code, http.StatusNoContent, err) {
 			return
 		}
 		s.logouts.Add(1)
@@ -270,8 +278,7 @@ func (s *soakStack) step(rng *rand.Rand) {
 			}
 		}
 		code, set, err := s.do(app, "POST", "/password", b.cookies, url.Values{"current": {u.password}, "next": {next}})
-		if err != nil || code != http.StatusNoContent {
-			s.fail("change password: %d, %v", code, err)
+		if !s.answered("change password", code, http.StatusNoContent, err) {
 			return
 		}
 		done := time.Now()
@@ -289,25 +296,21 @@ func (s *soakStack) step(rng *rand.Rand) {
 	default:
 		start := time.Now()
 		code, set, err := s.do(app, "GET", "/me", b.cookies, nil)
-		switch {
-		case err != nil:
-			s.fail("GET /me: %v", err)
-		case code != http.StatusOK:
-			s.fail("GET /me of a logged-in browser: status %d", code)
-		default:
-			d := time.Since(start)
-			n := s.gets.Add(1)
-			// A fixed-size uniform sample of the latencies (reservoir
-			// sampling), so that the harness's own memory stays flat.
-			s.mu.Lock()
-			if len(s.lat) < latSamples {
-				s.lat = append(s.lat, d)
-			} else if i := rng.Int64N(n); i < latSamples {
-				s.lat[i] = d
-			}
-			s.mu.Unlock()
-			b.cookies, b.lastSeen = merge(b.cookies, set), time.Now()
+		if !s.answered("GET /me of a logged-in browser", code, http.StatusOK, err) {
+			return
 		}
+		d := time.Since(start)
+		n := s.gets.Add(1)
+		// A fixed-size uniform sample of the latencies (reservoir
+		// sampling), so that the harness's own memory stays flat.
+		s.mu.Lock()
+		if len(s.lat) < latSamples {
+			s.lat = append(s.lat, d)
+		} else if i := rng.Int64N(n); i < latSamples {
+			s.lat[i] = d
+		}
+		s.mu.Unlock()
+		b.cookies, b.lastSeen = merge(b.cookies, set), time.Now()
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 
 	"golang.org/x/text/unicode/norm"
@@ -127,54 +128,41 @@ type config struct {
 	errs        []error
 }
 
-func (c *config) reject(opt string, schemes ...string) {
-	for _, s := range schemes {
-		if s == c.scheme {
-			return
+// forSchemes returns the option name, which applies set with the schemes
+// named and is an error (reported by New) with any other.
+func forSchemes(name string, set func(*config), schemes ...string) Option {
+	return func(c *config) {
+		if !slices.Contains(schemes, c.scheme) {
+			c.errs = append(c.errs, fmt.Errorf("hashers: option %s does not apply to %s", name, c.scheme))
 		}
+		set(c)
 	}
-	c.errs = append(c.errs, fmt.Errorf("hashers: option %s does not apply to %s", opt, c.scheme))
 }
 
 // Iterations sets PBKDF2's iteration count or Argon2id's passes (t).
 func Iterations(n int) Option {
-	return func(c *config) {
-		c.reject("Iterations", SchemeArgon2id, SchemePBKDF2SHA256, SchemePBKDF2SHA512)
-		c.iterations = n
-	}
+	return forSchemes("Iterations", func(c *config) { c.iterations = n }, SchemeArgon2id, SchemePBKDF2SHA256, SchemePBKDF2SHA512)
 }
 
 // Memory sets Argon2id's memory in KiB.
 func Memory(kib uint32) Option {
-	return func(c *config) {
-		c.reject("Memory", SchemeArgon2id)
-		c.memory = kib
-	}
+	return forSchemes("Memory", func(c *config) { c.memory = kib }, SchemeArgon2id)
 }
 
 // Parallelism sets Argon2id's lanes or scrypt's p.
 func Parallelism(p int) Option {
-	return func(c *config) {
-		c.reject("Parallelism", SchemeArgon2id, SchemeScrypt)
-		c.parallelism = p
-	}
+	return forSchemes("Parallelism", func(c *config) { c.parallelism = p }, SchemeArgon2id, SchemeScrypt)
 }
 
 // Cost sets bcrypt's cost (4 to 31, log2 of the rounds) or scrypt's
 // log2(N).
 func Cost(n int) Option {
-	return func(c *config) {
-		c.reject("Cost", SchemeBcrypt, SchemeScrypt)
-		c.cost = n
-	}
+	return forSchemes("Cost", func(c *config) { c.cost = n }, SchemeBcrypt, SchemeScrypt)
 }
 
 // BlockSize sets scrypt's r.
 func BlockSize(r int) Option {
-	return func(c *config) {
-		c.reject("BlockSize", SchemeScrypt)
-		c.blockSize = r
-	}
+	return forSchemes("BlockSize", func(c *config) { c.blockSize = r }, SchemeScrypt)
 }
 
 // Concurrency sets how many hash computations may run at once (default

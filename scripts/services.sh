@@ -167,6 +167,52 @@ wait_for() {
 	return 1
 }
 
+# Redis, FerretDB and Mailpit start the same way: a server this script
+# started that still answers is left alone; otherwise whatever its PID file
+# records of an earlier run is stopped, its ports must be free, and it
+# starts afresh in an empty state directory.
+
+# still_running NAME PIDFILE ID READY WHERE: the server recorded in PIDFILE
+# is ours and READY (a command) says it answers; says so in the log.
+still_running() {
+	local name=$1 pidfile=$2 id=$3 ready=$4 where=$5
+	pid_is "$pidfile" "$id" && "$ready" || return 1
+	log "$name: already running (pid $(pid_of "$pidfile")) on $where"
+}
+
+# start_afresh NAME PIDFILE ID DIR PORT...: stop what PIDFILE records of an
+# earlier run, check that no other process holds one of the PORTs, and
+# empty DIR.
+start_afresh() {
+	local name=$1 pidfile=$2 id=$3 dir=$4 port
+	shift 4
+	stop_pid "$pidfile" "$id" "$name"
+	for port in "$@"; do
+		if port_open "$port"; then
+			log "$name: port $port is taken by a process this script did not start"
+			return 1
+		fi
+	done
+	rm -rf "$dir"
+	mkdir -p "$dir"
+}
+
+# spawn NAME PIDFILE ID LOG READY CMD...: run CMD in a session of its own
+# (setsid: it outlives this script and ignores its terminal), record its
+# PID in PIDFILE and wait up to 60 s for READY; when the server does not
+# answer, show the end of LOG and stop it.
+spawn() {
+	local name=$1 pidfile=$2 id=$3 logfile=$4 ready=$5
+	shift 5
+	setsid "$@" </dev/null >"$logfile" 2>&1 9>&- &
+	echo $! >"$pidfile"
+	if ! wait_for 60 "$ready"; then
+		log "$name: no answer in 60 s:"; tail -n 20 "$logfile" >&2
+		stop_pid "$pidfile" "$id" "$name"
+		return 1
+	fi
+}
+
 # ---------------------------------------------------------------- postgres
 
 pg_bindir() {
@@ -281,18 +327,9 @@ start_redis() {
 		# The package may start a system redis on 6379; it is not used.
 		apt_install redis-server || { log "redis: install failed"; return 1; }
 	fi
-	if pid_is "$REDIS_PIDFILE" "$REDIS_ID" && redis_ping; then
-		log "redis: already running (pid $(pid_of "$REDIS_PIDFILE")) on port $REDIS_PORT"
-		return 0
-	fi
-	stop_pid "$REDIS_PIDFILE" "$REDIS_ID" redis
-	if port_open "$REDIS_PORT"; then
-		log "redis: port $REDIS_PORT is taken by a process this script did not start"
-		return 1
-	fi
+	still_running redis "$REDIS_PIDFILE" "$REDIS_ID" redis_ping "port $REDIS_PORT" && return 0
+	start_afresh redis "$REDIS_PIDFILE" "$REDIS_ID" "$REDIS_DIR" "$REDIS_PORT" || return 1
 	local t; t=$(now)
-	rm -rf "$REDIS_DIR"
-	mkdir -p "$REDIS_DIR" || return 1
 	if ! redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
 		--daemonize yes --pidfile "$REDIS_PIDFILE" --dir "$REDIS_DIR" --logfile "$REDIS_LOG" >&2 9>&-; then
 		log "redis: redis-server failed"; return 1
@@ -307,6 +344,15 @@ start_redis() {
 stop_redis() { stop_pid "$REDIS_PIDFILE" "$REDIS_ID" redis; }
 
 # ---------------------------------------------------------------- ferretdb
+
+# binary VAR BUILD PATH: print the server binary the environment names in
+# VAR, or else build it with the function BUILD (a no-op when the cached
+# build is current) and print PATH, where BUILD puts it.
+binary() {
+	local var=$1 build=$2 path=$3
+	if [ -n "${!var:-}" ]; then echo "${!var}"; return 0; fi
+	"$build" >&2 && echo "$path"
+}
 
 gocmd() {
 	if command -v go >/dev/null; then echo go
@@ -345,39 +391,22 @@ build_ferretdb() {
 	log "ferretdb: built $FERRET_BIN in $(since "$t")"
 }
 
+ferret_ready() { port_open "$FERRET_PORT"; }
+
 start_ferretdb() {
 	if [ -n "${LOGINKIT_MONGO_URL:-}" ]; then
 		log "ferretdb: using LOGINKIT_MONGO_URL"
 		# Tests that run a private server still want the binary.
-		[ -n "${LOGINKIT_FERRETDB:-}" ] || build_ferretdb || log "ferretdb: no binary for private servers"
+		binary LOGINKIT_FERRETDB build_ferretdb "$FERRET_BIN" >/dev/null || log "ferretdb: no binary for private servers"
 		return 0
 	fi
-	local bin=${LOGINKIT_FERRETDB:-}
-	if [ -z "$bin" ]; then
-		build_ferretdb || return 1
-		bin=$FERRET_BIN
-	fi
-	if pid_is "$FERRET_PIDFILE" "$FERRET_ID" && port_open "$FERRET_PORT"; then
-		log "ferretdb: already running (pid $(pid_of "$FERRET_PIDFILE")) on port $FERRET_PORT"
-		return 0
-	fi
-	stop_pid "$FERRET_PIDFILE" "$FERRET_ID" ferretdb
-	if port_open "$FERRET_PORT"; then
-		log "ferretdb: port $FERRET_PORT is taken by a process this script did not start"
-		return 1
-	fi
+	local bin
+	bin=$(binary LOGINKIT_FERRETDB build_ferretdb "$FERRET_BIN") || return 1
+	still_running ferretdb "$FERRET_PIDFILE" "$FERRET_ID" ferret_ready "port $FERRET_PORT" && return 0
+	start_afresh ferretdb "$FERRET_PIDFILE" "$FERRET_ID" "$FERRET_DIR" "$FERRET_PORT" || return 1
 	local t; t=$(now)
-	rm -rf "$FERRET_DIR"
-	mkdir -p "$FERRET_DIR" || return 1
-	# setsid: the server outlives this script and ignores its terminal.
-	setsid "$bin" -listen "127.0.0.1:$FERRET_PORT" -state-dir "$FERRET_DIR" \
-		</dev/null >"$FERRET_LOG" 2>&1 9>&- &
-	echo $! >"$FERRET_PIDFILE"
-	if ! wait_for 60 port_open "$FERRET_PORT"; then
-		log "ferretdb: port $FERRET_PORT does not answer:"; tail -n 20 "$FERRET_LOG" >&2
-		stop_pid "$FERRET_PIDFILE" "$FERRET_ID" ferretdb
-		return 1
-	fi
+	spawn ferretdb "$FERRET_PIDFILE" "$FERRET_ID" "$FERRET_LOG" ferret_ready \
+		"$bin" -listen "127.0.0.1:$FERRET_PORT" -state-dir "$FERRET_DIR" || return 1
 	log "ferretdb: started (pid $(pid_of "$FERRET_PIDFILE")) on 127.0.0.1:$FERRET_PORT in $(since "$t")"
 }
 
@@ -411,39 +440,21 @@ mailpit_ready() { port_open "$SMTP_PORT" && port_open "$MAILPIT_HTTP_PORT"; }
 start_mailpit() {
 	if [ -n "${LOGINKIT_SMTP_URL:-}" ]; then
 		log "mailpit: using LOGINKIT_SMTP_URL"
-		[ -n "${LOGINKIT_MAILPIT:-}" ] || build_mailpit || log "mailpit: no binary for private servers"
+		binary LOGINKIT_MAILPIT build_mailpit "$MAILPIT_BIN" >/dev/null || log "mailpit: no binary for private servers"
 		return 0
 	fi
-	local bin=${LOGINKIT_MAILPIT:-}
-	if [ -z "$bin" ]; then
-		build_mailpit || return 1
-		bin=$MAILPIT_BIN
-	fi
-	if pid_is "$MAILPIT_PIDFILE" "$MAILPIT_ID" && mailpit_ready; then
-		log "mailpit: already running (pid $(pid_of "$MAILPIT_PIDFILE")) on ports $SMTP_PORT and $MAILPIT_HTTP_PORT"
-		return 0
-	fi
-	stop_pid "$MAILPIT_PIDFILE" "$MAILPIT_ID" mailpit
-	if port_open "$SMTP_PORT" || port_open "$MAILPIT_HTTP_PORT"; then
-		log "mailpit: port $SMTP_PORT or $MAILPIT_HTTP_PORT is taken by a process this script did not start"
-		return 1
-	fi
+	local bin
+	bin=$(binary LOGINKIT_MAILPIT build_mailpit "$MAILPIT_BIN") || return 1
+	still_running mailpit "$MAILPIT_PIDFILE" "$MAILPIT_ID" mailpit_ready "ports $SMTP_PORT and $MAILPIT_HTTP_PORT" && return 0
+	start_afresh mailpit "$MAILPIT_PIDFILE" "$MAILPIT_ID" "$MAILPIT_DIR" "$SMTP_PORT" "$MAILPIT_HTTP_PORT" || return 1
 	local t; t=$(now)
-	rm -rf "$MAILPIT_DIR"
-	mkdir -p "$MAILPIT_DIR" || return 1
 	# Any user name and password is accepted (AUTH works, also without
 	# TLS); the tests that check STARTTLS and refused credentials start a
 	# private server of their own.
-	setsid "$bin" --smtp "127.0.0.1:$SMTP_PORT" --listen "127.0.0.1:$MAILPIT_HTTP_PORT" \
+	spawn mailpit "$MAILPIT_PIDFILE" "$MAILPIT_ID" "$MAILPIT_LOG" mailpit_ready \
+		"$bin" --smtp "127.0.0.1:$SMTP_PORT" --listen "127.0.0.1:$MAILPIT_HTTP_PORT" \
 		--database "$MAILPIT_DIR/mailpit.db" --max 20000 --disable-version-check \
-		--smtp-auth-accept-any --smtp-auth-allow-insecure --smtp-disable-rdns --quiet \
-		</dev/null >"$MAILPIT_LOG" 2>&1 9>&- &
-	echo $! >"$MAILPIT_PIDFILE"
-	if ! wait_for 60 mailpit_ready; then
-		log "mailpit: ports $SMTP_PORT and $MAILPIT_HTTP_PORT do not answer:"; tail -n 20 "$MAILPIT_LOG" >&2
-		stop_pid "$MAILPIT_PIDFILE" "$MAILPIT_ID" mailpit
-		return 1
-	fi
+		--smtp-auth-accept-any --smtp-auth-allow-insecure --smtp-disable-rdns --quiet || return 1
 	log "mailpit: started (pid $(pid_of "$MAILPIT_PIDFILE")) on 127.0.0.1:$SMTP_PORT (SMTP) and $MAILPIT_URL (API) in $(since "$t")"
 }
 
@@ -467,65 +478,58 @@ stop_chromium() { :; }
 # export_line NAME VALUE prints a shell export line, single-quoted.
 export_line() { printf "export %s='%s'\n" "$1" "${2//\'/\'\\\'\'}"; }
 
-# print_env writes an export line for each server in use: one given by the
-# environment, or one this script runs.
-print_env() {
-	local bin
-	if [ -n "${LOGINKIT_POSTGRES_URL:-}" ]; then
-		export_line LOGINKIT_POSTGRES_URL "$LOGINKIT_POSTGRES_URL"
-	elif bin=$(pg_bindir 2>/dev/null) && pg_running "$bin"; then
-		export_line LOGINKIT_POSTGRES_URL "$PG_URL"
-	fi
-	if [ -n "${LOGINKIT_REDIS_URL:-}" ]; then
-		export_line LOGINKIT_REDIS_URL "$LOGINKIT_REDIS_URL"
-	elif pid_is "$REDIS_PIDFILE" "$REDIS_ID"; then
-		export_line LOGINKIT_REDIS_URL "$REDIS_URL"
-	fi
-	if [ -n "${LOGINKIT_MONGO_URL:-}" ]; then
-		export_line LOGINKIT_MONGO_URL "$LOGINKIT_MONGO_URL"
-	elif pid_is "$FERRET_PIDFILE" "$FERRET_ID"; then
-		export_line LOGINKIT_MONGO_URL "$MONGO_URL"
-	fi
-	if [ -n "${LOGINKIT_FERRETDB:-}" ]; then
-		export_line LOGINKIT_FERRETDB "$LOGINKIT_FERRETDB"
-	elif [ -x "$FERRET_BIN" ]; then
-		export_line LOGINKIT_FERRETDB "$FERRET_BIN"
-	fi
-	if [ -n "${LOGINKIT_SMTP_URL:-}" ]; then
-		export_line LOGINKIT_SMTP_URL "$LOGINKIT_SMTP_URL"
-		[ -z "${LOGINKIT_MAILPIT_URL:-}" ] || export_line LOGINKIT_MAILPIT_URL "$LOGINKIT_MAILPIT_URL"
-	elif pid_is "$MAILPIT_PIDFILE" "$MAILPIT_ID"; then
-		export_line LOGINKIT_SMTP_URL "$SMTP_URL"
-		export_line LOGINKIT_MAILPIT_URL "$MAILPIT_URL"
-	fi
-	if [ -n "${LOGINKIT_MAILPIT:-}" ]; then
-		export_line LOGINKIT_MAILPIT "$LOGINKIT_MAILPIT"
-	elif [ -x "$MAILPIT_BIN" ]; then
-		export_line LOGINKIT_MAILPIT "$MAILPIT_BIN"
-	fi
-	if [ -n "${LOGINKIT_CHROMIUM:-}" ]; then
-		export_line LOGINKIT_CHROMIUM "$LOGINKIT_CHROMIUM"
-	elif [ -x "$CHROMIUM_BIN" ]; then
-		export_line LOGINKIT_CHROMIUM "$CHROMIUM_BIN"
+# Whether each server runs from this script's state directory.
+postgres_up() { local bin; bin=$(pg_bindir 2>/dev/null) && pg_running "$bin"; }
+redis_up() { pid_is "$REDIS_PIDFILE" "$REDIS_ID"; }
+ferretdb_up() { pid_is "$FERRET_PIDFILE" "$FERRET_ID"; }
+mailpit_up() { pid_is "$MAILPIT_PIDFILE" "$MAILPIT_ID"; }
+
+# export_env VAR OURS CMD...: an export line for VAR: its value when the
+# environment sets it, else OURS when CMD succeeds (this script runs that
+# server or has that binary).
+export_env() {
+	local var=$1 ours=$2
+	shift 2
+	if [ -n "${!var:-}" ]; then
+		export_line "$var" "${!var}"
+	elif "$@"; then
+		export_line "$var" "$ours"
 	fi
 }
 
+# print_env writes an export line for each server in use: one given by the
+# environment, or one this script runs.
+print_env() {
+	export_env LOGINKIT_POSTGRES_URL "$PG_URL" postgres_up
+	export_env LOGINKIT_REDIS_URL "$REDIS_URL" redis_up
+	export_env LOGINKIT_MONGO_URL "$MONGO_URL" ferretdb_up
+	export_env LOGINKIT_FERRETDB "$FERRET_BIN" test -x "$FERRET_BIN"
+	export_env LOGINKIT_SMTP_URL "$SMTP_URL" mailpit_up
+	# The API of the SMTP server the environment names, if it has one, or
+	# of the Mailpit this script runs.
+	if [ -n "${LOGINKIT_SMTP_URL:-}" ]; then
+		[ -z "${LOGINKIT_MAILPIT_URL:-}" ] || export_line LOGINKIT_MAILPIT_URL "$LOGINKIT_MAILPIT_URL"
+	elif mailpit_up; then
+		export_line LOGINKIT_MAILPIT_URL "$MAILPIT_URL"
+	fi
+	export_env LOGINKIT_MAILPIT "$MAILPIT_BIN" test -x "$MAILPIT_BIN"
+	export_env LOGINKIT_CHROMIUM "$CHROMIUM_BIN" test -x "$CHROMIUM_BIN"
+}
+
 status() {
-	local bin
-	if bin=$(pg_bindir 2>/dev/null) && pg_running "$bin"; then echo "postgres: running on $PG_PORT"; else echo "postgres: stopped"; fi
-	if pid_is "$REDIS_PIDFILE" "$REDIS_ID"; then echo "redis: running on $REDIS_PORT"; else echo "redis: stopped"; fi
-	if pid_is "$FERRET_PIDFILE" "$FERRET_ID"; then echo "ferretdb: running on $FERRET_PORT"; else echo "ferretdb: stopped"; fi
-	if pid_is "$MAILPIT_PIDFILE" "$MAILPIT_ID"; then echo "mailpit: running on $SMTP_PORT (SMTP) and $MAILPIT_HTTP_PORT (API)"; else echo "mailpit: stopped"; fi
+	if postgres_up; then echo "postgres: running on $PG_PORT"; else echo "postgres: stopped"; fi
+	if redis_up; then echo "redis: running on $REDIS_PORT"; else echo "redis: stopped"; fi
+	if ferretdb_up; then echo "ferretdb: running on $FERRET_PORT"; else echo "ferretdb: stopped"; fi
+	if mailpit_up; then echo "mailpit: running on $SMTP_PORT (SMTP) and $MAILPIT_HTTP_PORT (API)"; else echo "mailpit: stopped"; fi
 	if [ -x "${LOGINKIT_CHROMIUM:-$CHROMIUM_BIN}" ]; then echo "chromium: ${LOGINKIT_CHROMIUM:-$CHROMIUM_BIN}"; else echo "chromium: missing"; fi
 }
 
 # running prints the name of each server running from the state directory.
 running() {
-	local bin
-	if bin=$(pg_bindir 2>/dev/null) && pg_running "$bin"; then echo postgres; fi
-	if pid_is "$REDIS_PIDFILE" "$REDIS_ID"; then echo redis; fi
-	if pid_is "$FERRET_PIDFILE" "$FERRET_ID"; then echo ferretdb; fi
-	if pid_is "$MAILPIT_PIDFILE" "$MAILPIT_ID"; then echo mailpit; fi
+	local s
+	for s in postgres redis ferretdb mailpit; do
+		if "${s}_up"; then echo "$s"; fi
+	done
 }
 
 # with_lock serialises start and stop between concurrent runs.

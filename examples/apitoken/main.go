@@ -12,12 +12,10 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"html/template"
 	"log"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -26,6 +24,7 @@ import (
 
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/adapters/memstore"
+	"github.com/loginkit/loginkit/examples/internal/webserver"
 	"github.com/loginkit/loginkit/hashers"
 )
 
@@ -192,10 +191,7 @@ func main() {
 	defer stop()
 	users := memstore.NewUsers[User]()
 	// Plain HTTP is acceptable on the loopback interface only.
-	host, _, _ := net.SplitHostPort(*addr)
-	ip := net.ParseIP(host)
-	insecure := host == "localhost" || (ip != nil && ip.IsLoopback())
-	a, h, err := NewApp(users, memstore.NewSessions(), memstore.NewTokens(), hashers.Default(), insecure)
+	a, h, err := NewApp(users, memstore.NewSessions(), memstore.NewTokens(), hashers.Default(), webserver.IsLoopback(*addr))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -204,10 +200,8 @@ func main() {
 	if err := a.m.Register(ctx, demo, "demo-password"); err != nil {
 		log.Fatal(err)
 	}
-	srv := &http.Server{Addr: *addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() { <-ctx.Done(); _ = srv.Close() }()
 	log.Printf("apitoken on http://%s: POST /login with login=demo&password=demo-password, then visit /tokens", *addr)
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := webserver.Run(ctx, *addr, h); err != nil {
 		log.Fatal(err)
 	}
 }

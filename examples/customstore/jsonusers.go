@@ -157,22 +157,16 @@ func (s *JSONUsers) Create(ctx context.Context, u *User) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := validate(u); err != nil {
-		return err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := *u
 	if c.ID == "" {
 		c.ID = loginkit.NewID()
 	}
-	c.NormalizeKeys()
-	if _, ok := s.byID[c.ID]; ok || s.conflict(&c) {
+	if _, ok := s.byID[c.ID]; ok {
 		return loginkit.ErrDuplicate
 	}
-	s.byID[c.ID] = c
-	if err := s.save(); err != nil {
-		delete(s.byID, c.ID)
+	if err := s.put(c); err != nil {
 		return err
 	}
 	u.ID = c.ID
@@ -184,9 +178,6 @@ func (s *JSONUsers) Update(ctx context.Context, u *User) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := validate(u); err != nil {
-		return err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.replace(u)
@@ -194,21 +185,42 @@ func (s *JSONUsers) Update(ctx context.Context, u *User) error {
 
 // replace stores u over the user with its ID; the caller holds s.mu.
 func (s *JSONUsers) replace(u *User) error {
-	old, ok := s.byID[u.ID]
-	if !ok {
+	if _, ok := s.byID[u.ID]; !ok {
 		return loginkit.ErrNotFound
 	}
-	c := *u
-	c.NormalizeKeys()
-	if s.conflict(&c) {
-		return loginkit.ErrDuplicate
-	}
-	s.byID[c.ID] = c
-	if err := s.save(); err != nil {
-		s.byID[c.ID] = old
+	return s.put(*u)
+}
+
+// put stores u under its ID with its login keys normalised, refusing
+// login names validate refuses, and with loginkit.ErrDuplicate an email or
+// username another user has. When the file cannot be written, the store is
+// left as it was. The caller holds s.mu.
+func (s *JSONUsers) put(u User) error {
+	if err := validate(&u); err != nil {
 		return err
 	}
-	return nil
+	u.NormalizeKeys()
+	if s.conflict(&u) {
+		return loginkit.ErrDuplicate
+	}
+	old, had := s.byID[u.ID]
+	s.byID[u.ID] = u
+	return s.saveOrUndo(u.ID, old, had)
+}
+
+// saveOrUndo writes the file after the user with the given ID changed;
+// when the file cannot be written, it puts back that user's entry as it
+// was (old, or none when the store had none). The caller holds s.mu.
+func (s *JSONUsers) saveOrUndo(id string, old User, had bool) error {
+	err := s.save()
+	if err != nil {
+		if had {
+			s.byID[id] = old
+		} else {
+			delete(s.byID, id)
+		}
+	}
+	return err
 }
 
 // UpdateUser implements the optional loginkit.UserUpdater: it applies
@@ -233,9 +245,6 @@ func (s *JSONUsers) UpdateUser(ctx context.Context, id string, change func(u *Us
 	if u.ID != id {
 		return nil, fmt.Errorf("jsonusers: change may not alter the ID: %w", loginkit.ErrInvalid)
 	}
-	if err := validate(&u); err != nil {
-		return nil, err
-	}
 	if err := s.replace(&u); err != nil {
 		return nil, err
 	}
@@ -255,11 +264,7 @@ func (s *JSONUsers) Delete(ctx context.Context, id string) error {
 		return nil
 	}
 	delete(s.byID, id)
-	if err := s.save(); err != nil {
-		s.byID[id] = old
-		return err
-	}
-	return nil
+	return s.saveOrUndo(id, old, true)
 }
 
 // List implements loginkit.UserStore.

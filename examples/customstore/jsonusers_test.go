@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,6 +58,49 @@ func TestJSONUsersSurviveRestart(t *testing.T) {
 	got, err := s2.FindByLogin(context.Background(), "ann")
 	if err != nil || got.Team != "red" || got.ID != u.ID {
 		t.Fatalf("after reopening: %+v, %v", got, err)
+	}
+}
+
+// TestJSONUsersUnchangedWhenSaveFails checks that a write the file does
+// not take leaves the store as it was: no new user, no changed user, no
+// deleted user.
+func TestJSONUsersUnchangedWhenSaveFails(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	s, err := OpenJSONUsers(filepath.Join(dir, "users.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann := &User{Team: "red"}
+	ann.Username = "ann"
+	if err := s.Create(ctx, ann); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dir); err != nil { // every save fails from now on
+		t.Fatal(err)
+	}
+	bob := &User{}
+	bob.Username = "bob"
+	if err := s.Create(ctx, bob); err == nil {
+		t.Fatal("Create succeeded without its file")
+	}
+	if _, err := s.FindByLogin(ctx, "bob"); !errors.Is(err, loginkit.ErrNotFound) {
+		t.Fatalf("after a failed Create: FindByLogin(bob) = %v, want ErrNotFound", err)
+	}
+	changed := *ann
+	changed.Team = "blue"
+	if err := s.Update(ctx, &changed); err == nil {
+		t.Fatal("Update succeeded without its file")
+	}
+	if err := s.Delete(ctx, ann.ID); err == nil {
+		t.Fatal("Delete succeeded without its file")
+	}
+	got, err := s.LoadUser(ctx, ann.ID)
+	if err != nil || got.Team != "red" {
+		t.Fatalf("after a failed Update and Delete: %+v, %v; want ann of team red", got, err)
 	}
 }
 

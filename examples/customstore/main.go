@@ -32,14 +32,13 @@ import (
 	"fmt"
 	"html/template"
 	"log"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
-	"time"
 
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/adapters/memstore"
+	"github.com/loginkit/loginkit/examples/internal/webserver"
 	"github.com/loginkit/loginkit/hashers"
 )
 
@@ -115,9 +114,7 @@ func main() {
 	}
 	// Cookies without the Secure attribute are acceptable on the loopback
 	// interface only.
-	host, _, _ := net.SplitHostPort(*addr)
-	ip := net.ParseIP(host)
-	h, m, err := newHandler(users, hashers.Default(), host == "localhost" || (ip != nil && ip.IsLoopback()))
+	h, m, err := newHandler(users, hashers.Default(), webserver.IsLoopback(*addr))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -126,10 +123,8 @@ func main() {
 	if err := m.Register(ctx, demo, "demo-password"); err != nil && !errors.Is(err, loginkit.ErrDuplicate) {
 		log.Fatal(err)
 	}
-	srv := &http.Server{Addr: *addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() { <-ctx.Done(); _ = srv.Close() }()
 	log.Printf("customstore on http://%s (user demo / demo-password)", *addr)
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := webserver.Run(ctx, *addr, h); err != nil {
 		log.Fatal(err)
 	}
 }

@@ -19,13 +19,12 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/loginkit/loginkit/examples/internal/webserver"
 	"github.com/loginkit/loginkit/hashers"
 )
 
@@ -53,34 +52,13 @@ func serve(ctx context.Context, addr string) error {
 		MongoURL:        uri,
 		Database:        dbName,
 		Hasher:          hashers.Default(),
-		InsecureCookies: isLoopback(addr),
+		InsecureCookies: webserver.IsLoopback(addr),
 	})
 	if err != nil {
 		return err
 	}
 	defer app.Close(context.Background())
 	go app.SweepExpired(ctx, 5*time.Minute)
-	srv := &http.Server{Addr: addr, Handler: app.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-	}()
 	slog.Info("mongo example listening", "url", "http://"+addr, "database", dbName)
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
-}
-
-// isLoopback reports whether addr listens only on this machine, where
-// cookies without the Secure attribute are acceptable.
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return host == "localhost" || (ip != nil && ip.IsLoopback())
+	return webserver.Run(ctx, addr, app.Handler())
 }

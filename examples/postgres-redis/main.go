@@ -18,17 +18,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
+	"github.com/loginkit/loginkit/examples/internal/webserver"
 	"github.com/loginkit/loginkit/hashers"
 )
 
@@ -54,33 +51,12 @@ func serve(ctx context.Context, addr, name string) error {
 	}
 	cfg.Name = name
 	cfg.Hasher = hashers.Default()
-	cfg.InsecureCookies = isLoopback(addr)
+	cfg.InsecureCookies = webserver.IsLoopback(addr)
 	app, err := Open(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer app.Close()
-	srv := &http.Server{Addr: addr, Handler: app.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-	}()
 	slog.Info("postgres-redis listening", "url", "http://"+addr, "instance", name)
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
-}
-
-// isLoopback reports whether addr listens only on this machine, where
-// cookies without the Secure attribute are acceptable.
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return host == "localhost" || (ip != nil && ip.IsLoopback())
+	return webserver.Run(ctx, addr, app.Handler())
 }

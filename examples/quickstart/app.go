@@ -196,15 +196,15 @@ func (a *App) Handler() http.Handler {
 	mux.HandleFunc("POST /login", a.login)
 	mux.HandleFunc("POST /logout", a.logout)
 	if a.stores.Passkeys != nil {
-		mux.HandleFunc("POST /passkeys/login/begin", a.passkeyLoginBegin)
+		mux.HandleFunc("POST /passkeys/login/begin", a.passkeyOptions(a.pk.BeginLogin))
 		mux.HandleFunc("POST /passkeys/login/finish", a.passkeyLoginFinish)
 		fresh("GET /account/passkeys", a.passkeysPage)
-		fresh("POST /account/passkeys/begin", a.passkeyAddBegin)
+		fresh("POST /account/passkeys/begin", a.passkeyOptions(a.pk.BeginRegistration))
 		fresh("POST /account/passkeys/finish", a.passkeyAddFinish)
 		fresh("POST /account/passkeys/rename", a.passkeyRename)
 		fresh("POST /account/passkeys/delete", a.passkeyDelete)
 		if a.stores.SecondFactors != nil {
-			mux.HandleFunc("POST /login/2fa/passkey/begin", a.passkeyFactorBegin)
+			mux.HandleFunc("POST /login/2fa/passkey/begin", a.passkeyOptions(a.pk.BeginSecondFactor))
 			mux.HandleFunc("POST /login/2fa/passkey/finish", a.passkeyFactorFinish)
 		}
 	}
@@ -683,6 +683,21 @@ func (a *App) target(w http.ResponseWriter, r *http.Request) (*User, bool) {
 	return u, true
 }
 
+// otherUser is target for what administrators may not do to their own
+// account: when the user is the one logged in, it answers 400 with the
+// message refusal.
+func (a *App) otherUser(w http.ResponseWriter, r *http.Request, refusal string) (*User, bool) {
+	u, ok := a.target(w, r)
+	if !ok {
+		return nil, false
+	}
+	if me, _ := a.m.CurrentUser(r); me.ID == u.ID {
+		a.render(w, r, http.StatusBadRequest, "error", view{Title: "Not allowed", Message: refusal})
+		return nil, false
+	}
+	return u, true
+}
+
 func (a *App) adminEditForm(w http.ResponseWriter, r *http.Request) {
 	u, ok := a.target(w, r)
 	if !ok {
@@ -740,12 +755,8 @@ func (a *App) adminEdit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) adminActive(w http.ResponseWriter, r *http.Request) {
-	u, ok := a.target(w, r)
+	u, ok := a.otherUser(w, r, "You cannot deactivate your own account.")
 	if !ok {
-		return
-	}
-	if me, _ := a.m.CurrentUser(r); me.ID == u.ID {
-		a.render(w, r, http.StatusBadRequest, "error", view{Title: "Not allowed", Message: "You cannot deactivate your own account."})
 		return
 	}
 	u.Disabled = r.PostFormValue("active") != "1"
@@ -771,24 +782,16 @@ func (a *App) adminActive(w http.ResponseWriter, r *http.Request) {
 
 // adminDeleteForm asks the administrator to confirm a deletion.
 func (a *App) adminDeleteForm(w http.ResponseWriter, r *http.Request) {
-	u, ok := a.target(w, r)
+	u, ok := a.otherUser(w, r, "You cannot delete your own account here.")
 	if !ok {
-		return
-	}
-	if me, _ := a.m.CurrentUser(r); me.ID == u.ID {
-		a.render(w, r, http.StatusBadRequest, "error", view{Title: "Not allowed", Message: "You cannot delete your own account here."})
 		return
 	}
 	a.render(w, r, http.StatusOK, "admin_delete", view{Title: "Delete user", Edit: u})
 }
 
 func (a *App) adminDelete(w http.ResponseWriter, r *http.Request) {
-	u, ok := a.target(w, r)
+	u, ok := a.otherUser(w, r, "You cannot delete your own account here.")
 	if !ok {
-		return
-	}
-	if me, _ := a.m.CurrentUser(r); me.ID == u.ID {
-		a.render(w, r, http.StatusBadRequest, "error", view{Title: "Not allowed", Message: "You cannot delete your own account here."})
 		return
 	}
 	if err := a.m.RevokeUser(r.Context(), u); err != nil {

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/loginkit/loginkit/examples/internal/webserver"
 )
 
 // command runs the quickstart command as a subprocess (the test binary,
@@ -158,8 +160,8 @@ func TestServeCreatesTheDatabase(t *testing.T) {
 			t.Fatalf("GET /login: %d", res.StatusCode)
 		}
 	})
-	if !isLoopback("127.0.0.1:8080") || !isLoopback("[::1]:8080") || !isLoopback("localhost:80") || isLoopback(":8080") || isLoopback("0.0.0.0:8080") {
-		t.Fatal("isLoopback misjudges an address")
+	if !webserver.IsLoopback("127.0.0.1:8080") || !webserver.IsLoopback("[::1]:8080") || !webserver.IsLoopback("localhost:80") || webserver.IsLoopback(":8080") || webserver.IsLoopback("0.0.0.0:8080") {
+		t.Fatal("IsLoopback misjudges an address")
 	}
 	if _, err := os.Stat(db); err != nil {
 		t.Fatalf("the database file was not created: %v", err)

@@ -43,12 +43,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
+	"github.com/loginkit/loginkit/examples/internal/webserver"
 	lkmail "github.com/loginkit/loginkit/mail"
 )
 
@@ -117,7 +116,7 @@ type mailOptions struct {
 // Secure attribute off its cookies: only on a loopback address, and only
 // when -secure-cookies was not given.
 func insecureCookies(addr string, secureFlag bool) bool {
-	return isLoopback(addr) && !secureFlag
+	return webserver.IsLoopback(addr) && !secureFlag
 }
 
 func serve(ctx context.Context, addr, dbPath string, secureFlag, admin2FA bool, mo mailOptions, stdout io.Writer) error {
@@ -153,13 +152,6 @@ func serve(ctx context.Context, addr, dbPath string, secureFlag, admin2FA bool, 
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-	}()
 	if insecure {
 		logger.Warn("development mode: cookies are NOT marked Secure, for plain HTTP on this machine only; behind an HTTPS reverse proxy, restart with -secure-cookies")
 	} else {
@@ -169,23 +161,7 @@ func serve(ctx context.Context, addr, dbPath string, secureFlag, admin2FA bool, 
 		logger.Warn("mail: password-reset and confirmation messages are written to this log, not sent; use -smtp to send them")
 	}
 	logger.Info("quickstart listening", "url", "http://"+ln.Addr().String(), "db", dbPath)
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
-}
-
-// isLoopback reports whether addr listens only on this machine.
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return webserver.Serve(ctx, ln, a.Handler())
 }
 
 // passkeyOrigin is the origin passkeys are bound to: the -base-url when

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
@@ -57,19 +58,20 @@ func (a *App) passkeyError(w http.ResponseWriter, r *http.Request, err error) {
 	http.Error(w, msg, status)
 }
 
-func writeOptions(w http.ResponseWriter, doc []byte) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(doc)
-}
-
-func (a *App) passkeyLoginBegin(w http.ResponseWriter, r *http.Request) {
-	doc, err := a.pk.BeginLogin(w, r)
-	if err != nil {
-		a.passkeyError(w, r, err)
-		return
+// passkeyOptions answers the first step of a passkey ceremony with the
+// options document begin hands out, which the script passes to
+// navigator.credentials.
+func (a *App) passkeyOptions(begin func(http.ResponseWriter, *http.Request) (json.RawMessage, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		doc, err := begin(w, r)
+		if err != nil {
+			a.passkeyError(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write(doc)
 	}
-	writeOptions(w, doc)
 }
 
 func (a *App) passkeyLoginFinish(w http.ResponseWriter, r *http.Request) {
@@ -80,30 +82,12 @@ func (a *App) passkeyLoginFinish(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ok"))
 }
 
-func (a *App) passkeyFactorBegin(w http.ResponseWriter, r *http.Request) {
-	doc, err := a.pk.BeginSecondFactor(w, r)
-	if err != nil {
-		a.passkeyError(w, r, err)
-		return
-	}
-	writeOptions(w, doc)
-}
-
 func (a *App) passkeyFactorFinish(w http.ResponseWriter, r *http.Request) {
 	if err := a.pk.VerifySecondFactor(w, r); err != nil {
 		a.passkeyError(w, r, err)
 		return
 	}
 	_, _ = w.Write([]byte("ok"))
-}
-
-func (a *App) passkeyAddBegin(w http.ResponseWriter, r *http.Request) {
-	doc, err := a.pk.BeginRegistration(w, r)
-	if err != nil {
-		a.passkeyError(w, r, err)
-		return
-	}
-	writeOptions(w, doc)
 }
 
 func (a *App) passkeyAddFinish(w http.ResponseWriter, r *http.Request) {

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -47,16 +46,7 @@ type MailServer struct {
 // or fails under CI=true.
 func StartMailpit(tb testing.TB, args ...string) *MailServer {
 	tb.Helper()
-	bin := os.Getenv(Mailpit)
-	if bin == "" {
-		unavailable(tb, Mailpit+" is not set: run the tests with scripts/test, which builds Mailpit and sets it")
-	}
-	if _, err := os.Stat(bin); err != nil {
-		unavailable(tb, Mailpit+": "+err.Error())
-	}
-	if err := platformSupported(); err != nil {
-		unavailable(tb, "Mailpit: "+err.Error())
-	}
+	bin := builtBinary(tb, Mailpit, "Mailpit")
 	s := newServer(tb, "mailpit")
 	ms := &MailServer{Server: s}
 	var apiAddr string

@@ -172,16 +172,7 @@ func StartRedis(tb testing.TB) *Server {
 // when it is unset the test is skipped, or fails under CI=true.
 func StartFerretDB(tb testing.TB) *Server {
 	tb.Helper()
-	bin := os.Getenv(FerretDB)
-	if bin == "" {
-		unavailable(tb, FerretDB+" is not set: run the tests with scripts/test, which builds FerretDB and sets it")
-	}
-	if _, err := os.Stat(bin); err != nil {
-		unavailable(tb, FerretDB+": "+err.Error())
-	}
-	if err := platformSupported(); err != nil {
-		unavailable(tb, "FerretDB: "+err.Error())
-	}
+	bin := builtBinary(tb, FerretDB, "FerretDB")
 	s := newServer(tb, "ferretdb")
 	state := filepath.Join(s.Dir, "state")
 	s.stopSig = syscall.SIGTERM
@@ -374,6 +365,26 @@ func (s *Server) logTail() string {
 		b = b[len(b)-2000:]
 	}
 	return string(b)
+}
+
+// builtBinary returns the path of the server binary that
+// scripts/services.sh builds and exports in the environment variable env,
+// once it has checked that the file exists and that this platform runs
+// private servers; otherwise the test is skipped, or fails under CI=true.
+// name is the server's name in messages.
+func builtBinary(tb testing.TB, env, name string) string {
+	tb.Helper()
+	bin := os.Getenv(env)
+	if bin == "" {
+		unavailable(tb, env+" is not set: run the tests with scripts/test, which builds "+name+" and sets it")
+	}
+	if _, err := os.Stat(bin); err != nil {
+		unavailable(tb, env+": "+err.Error())
+	}
+	if err := platformSupported(); err != nil {
+		unavailable(tb, name+": "+err.Error())
+	}
+	return bin
 }
 
 // unavailable skips the test, or fails it under CI=true.

@@ -123,9 +123,7 @@ func Run(t *testing.T, sessions loginkit.SessionStore, tokens loginkit.TokenStor
 
 	// Login keeps the values and rotates the session.
 	c.want("POST", "/login", nil, 200, "")
-	if s := c.session(); s == "" || s == anonCookie {
-		t.Fatalf("login did not rotate the session cookie (%q)", s)
-	}
+	c.wantNewSession(anonCookie, "login")
 	c.want("GET", "/me", nil, 200, "ann")
 	c.want("GET", "/get", url.Values{"k": {"next"}}, 200, "/account?tab=1")
 	c.want("GET", "/get", url.Values{"k": {"名前"}}, 200, "Müller ✓")
@@ -142,9 +140,7 @@ func Run(t *testing.T, sessions loginkit.SessionStore, tokens loginkit.TokenStor
 	c.want("GET", "/get", url.Values{"k": {"next"}}, 404, "none\n")
 	loggedIn := c.session()
 	c.want("POST", "/logout", nil, 200, "")
-	if s := c.session(); s == "" || s == loggedIn {
-		t.Fatalf("after logout the session cookie is %q, want a new anonymous session", s)
-	}
+	c.wantNewSession(loggedIn, "logout")
 	c.want("GET", "/me", nil, 200, "anonymous")
 	c.want("GET", "/get", url.Values{"k": {"名前"}}, 404, "none\n")
 	c.want("POST", "/pop", url.Values{"k": {"flash"}}, 200, "You have been logged out.")
@@ -193,6 +189,15 @@ func (c *client) session() string {
 }
 
 func (c *client) forgetSession() { delete(c.jar, c.sessionName()) }
+
+// wantNewSession fails the test unless step (a login, a logout) replaced
+// the session cookie before with a new one.
+func (c *client) wantNewSession(before, step string) {
+	c.t.Helper()
+	if s := c.session(); s == "" || s == before {
+		c.t.Fatalf("%s did not rotate the session cookie (%q)", step, s)
+	}
+}
 
 func (c *client) do(method, path string, form url.Values) *http.Response {
 	c.t.Helper()
