@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 )
@@ -51,6 +52,18 @@ type timing struct {
 // precision p (0 for a millisecond), counting from suiteNow.
 func newTiming(p time.Duration) timing {
 	return timing{prec: precisionOr(p), now: suiteNow()}
+}
+
+// clock is a settable clock for the harness's NewWithClock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
 }
 
 // wantDeleteByUser calls del (the DeleteByUser of a kind store:
