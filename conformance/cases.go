@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/loginkit/loginkit"
 )
 
 // suiteCase is one case of a suite: the name of its subtest (what a user
@@ -64,6 +66,13 @@ func (c *clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.now
+}
+
+// uniqueUser returns a user ID starting with name and unique to this
+// run, so that stores sharing a database between subtests do not see each
+// other's data.
+func uniqueUser(name string) string {
+	return name + "-" + loginkit.NewID()[:12] + "-Zoë"
 }
 
 // wantDeleteByUser calls del (the DeleteByUser of a kind store:
