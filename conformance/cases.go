@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -40,6 +41,19 @@ func runSuite[S any](t suiteT, harness, kind string, methods []string, open func
 			c.run(t, open(t))
 		})
 	}
+}
+
+// methodsOf returns the names of the methods of S, the interface a suite
+// tests, followed by extra: the methods of the optional interfaces its
+// cases also call (loginkit.SessionToucher's Touch, for example). These
+// are the methods runSuite is given.
+func methodsOf[S any](extra ...string) []string {
+	typ := reflect.TypeFor[S]()
+	names := make([]string, 0, typ.NumMethod()+len(extra))
+	for i := range typ.NumMethod() {
+		names = append(names, typ.Method(i).Name)
+	}
+	return append(names, extra...)
 }
 
 // timing is what the cases of a suite whose subject keeps times share:

@@ -38,18 +38,14 @@ func TestPasskeys(t *testing.T, h PasskeyHarness) {
 	runPasskeys(wrapT(t), h)
 }
 
-// passkeyMethods are the PasskeyStore methods the suite calls.
-var passkeyMethods = []string{"CreatePasskey", "GetPasskey", "ListPasskeys", "RenamePasskey", "UpdateSignCount", "DeletePasskey", "DeleteUserPasskeys"}
-
-type passkeySuite struct {
-	h PasskeyHarness
-	timing
-}
+// passkeySuite holds what the passkey cases share: the harness declares
+// nothing else they need.
+type passkeySuite struct{ timing }
 
 func runPasskeys(t suiteT, h PasskeyHarness) {
 	t.Helper()
-	s := &passkeySuite{h: h, timing: newTiming(h.TimePrecision)}
-	runSuite(t, "PasskeyHarness", "PasskeyStore", passkeyMethods, h.New, []suiteCase[loginkit.PasskeyStore]{
+	s := &passkeySuite{newTiming(h.TimePrecision)}
+	runSuite(t, "PasskeyHarness", "PasskeyStore", methodsOf[loginkit.PasskeyStore](), h.New, []suiteCase[loginkit.PasskeyStore]{
 		{"RoundTrip", s.roundTrip},
 		{"GetMissing", s.getMissing},
 		{"EmptyValuesRefused", s.emptyRefused},

@@ -38,18 +38,14 @@ func TestSecondFactors(t *testing.T, h SecondFactorHarness) {
 	runSecondFactors(wrapT(t), h)
 }
 
-// secondFactorMethods are the SecondFactorStore methods the suite calls.
-var secondFactorMethods = []string{"GetSecondFactor", "SetTOTP", "AcceptTOTPStep", "SetRecoveryCodes", "UseRecoveryCode", "DeleteSecondFactor"}
-
-type secondFactorSuite struct {
-	h SecondFactorHarness
-	timing
-}
+// secondFactorSuite holds what the second-factor cases share: the harness declares
+// nothing else they need.
+type secondFactorSuite struct{ timing }
 
 func runSecondFactors(t suiteT, h SecondFactorHarness) {
 	t.Helper()
-	s := &secondFactorSuite{h: h, timing: newTiming(h.TimePrecision)}
-	runSuite(t, "SecondFactorHarness", "SecondFactorStore", secondFactorMethods, h.New, []suiteCase[loginkit.SecondFactorStore]{
+	s := &secondFactorSuite{newTiming(h.TimePrecision)}
+	runSuite(t, "SecondFactorHarness", "SecondFactorStore", methodsOf[loginkit.SecondFactorStore](), h.New, []suiteCase[loginkit.SecondFactorStore]{
 		{"RoundTrip", s.roundTrip},
 		{"GetMissing", s.getMissing},
 		{"EmptyValuesRefused", s.emptyRefused},

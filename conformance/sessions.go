@@ -35,7 +35,7 @@ func runSessions(t suiteT, h SessionHarness) {
 		native: h.NativeExpiry, newWithClock: h.NewWithClock, putOp: "Save", put: loginkit.SessionStore.Save,
 		key: func(x *loginkit.Session) string { return x.Key }, show: describeSession,
 	}}
-	runSuite(t, "SessionHarness", "SessionStore", sessionMethods, h.New, []suiteCase[loginkit.SessionStore]{
+	runSuite(t, "SessionHarness", "SessionStore", methodsOf[loginkit.SessionStore]("Touch"), h.New, []suiteCase[loginkit.SessionStore]{
 		{"SaveGetRoundTrip", s.roundTrip},
 		{"SaveZeroValues", s.zeroValues},
 		{"SaveEmptyKey", s.emptyKey},
@@ -66,9 +66,6 @@ func runSessions(t suiteT, h SessionHarness) {
 		{"AnonymousSession", s.anonymous},
 	})
 }
-
-// sessionMethods are the methods the session suite calls.
-var sessionMethods = []string{"Save", "Get", "Delete", "ListByUser", "DeleteByUser", "DeleteExpired", "Touch"}
 
 // toucher returns st as a loginkit.SessionToucher. When st is not one, it
 // fails the case if the harness declared one or st has a near-miss Touch

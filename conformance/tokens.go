@@ -37,7 +37,7 @@ func runTokens(t suiteT, h TokenHarness) {
 		native: h.NativeExpiry, newWithClock: h.NewWithClock, putOp: "Create", put: loginkit.TokenStore.Create,
 		key: func(x *loginkit.Token) string { return x.Selector }, show: describeToken,
 	}}
-	runSuite(t, "TokenHarness", "TokenStore", tokenMethods, h.New, []suiteCase[loginkit.TokenStore]{
+	runSuite(t, "TokenHarness", "TokenStore", methodsOf[loginkit.TokenStore](), h.New, []suiteCase[loginkit.TokenStore]{
 		{"CreateGetRoundTrip", s.roundTrip},
 		{"CreateEmptySelector", s.emptySelector},
 		{"CreateDuplicateSelector", s.duplicate},
@@ -63,9 +63,6 @@ func runTokens(t suiteT, h TokenHarness) {
 		{"ContextCancelled", s.contextCancelled},
 	})
 }
-
-// tokenMethods are the methods the token suite calls.
-var tokenMethods = []string{"Create", "Get", "Consume", "Delete", "ListByUser", "DeleteByUser", "DeleteExpired"}
 
 // token returns an unexpired token with every field set, its times
 // carrying sub-millisecond parts.
