@@ -2,8 +2,12 @@ package conformance
 
 import (
 	"context"
+	"reflect"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/loginkit/loginkit"
 )
 
 // suiteCase is one case of a suite: the name of its subtest (what a user
@@ -39,6 +43,19 @@ func runSuite[S any](t suiteT, harness, kind string, methods []string, open func
 	}
 }
 
+// methodsOf returns the names of the methods of S, the interface a suite
+// tests, followed by extra: the methods of the optional interfaces its
+// cases also call (loginkit.SessionToucher's Touch, for example). These
+// are the methods runSuite is given.
+func methodsOf[S any](extra ...string) []string {
+	typ := reflect.TypeFor[S]()
+	names := make([]string, 0, typ.NumMethod()+len(extra))
+	for i := range typ.NumMethod() {
+		names = append(names, typ.Method(i).Name)
+	}
+	return append(names, extra...)
+}
+
 // timing is what the cases of a suite whose subject keeps times share:
 // the precision the subject keeps them to and the instant the cases count
 // from.
@@ -51,6 +68,25 @@ type timing struct {
 // precision p (0 for a millisecond), counting from suiteNow.
 func newTiming(p time.Duration) timing {
 	return timing{prec: precisionOr(p), now: suiteNow()}
+}
+
+// clock is a settable clock for the harness's NewWithClock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// uniqueUser returns a user ID starting with name and unique to this
+// run, so that stores sharing a database between subtests do not see each
+// other's data.
+func uniqueUser(name string) string {
+	return name + "-" + loginkit.NewID()[:12] + "-Zoë"
 }
 
 // wantDeleteByUser calls del (the DeleteByUser of a kind store:

@@ -38,18 +38,14 @@ func TestPasskeys(t *testing.T, h PasskeyHarness) {
 	runPasskeys(wrapT(t), h)
 }
 
-// passkeyMethods are the PasskeyStore methods the suite calls.
-var passkeyMethods = []string{"CreatePasskey", "GetPasskey", "ListPasskeys", "RenamePasskey", "UpdateSignCount", "DeletePasskey", "DeleteUserPasskeys"}
-
-type passkeySuite struct {
-	h PasskeyHarness
-	timing
-}
+// passkeySuite holds what the passkey cases share: the harness declares
+// nothing else they need.
+type passkeySuite struct{ timing }
 
 func runPasskeys(t suiteT, h PasskeyHarness) {
 	t.Helper()
-	s := &passkeySuite{h: h, timing: newTiming(h.TimePrecision)}
-	runSuite(t, "PasskeyHarness", "PasskeyStore", passkeyMethods, h.New, []suiteCase[loginkit.PasskeyStore]{
+	s := &passkeySuite{newTiming(h.TimePrecision)}
+	runSuite(t, "PasskeyHarness", "PasskeyStore", methodsOf[loginkit.PasskeyStore](), h.New, []suiteCase[loginkit.PasskeyStore]{
 		{"RoundTrip", s.roundTrip},
 		{"GetMissing", s.getMissing},
 		{"EmptyValuesRefused", s.emptyRefused},
@@ -66,11 +62,6 @@ func runPasskeys(t suiteT, h PasskeyHarness) {
 		{"ReturnedValuesIsolated", s.isolation},
 		{"ContextCancelled", s.contextCancelled},
 	})
-}
-
-// user returns a user ID unique to this run.
-func (s *passkeySuite) user(name string) string {
-	return name + "-" + loginkit.NewID()[:12] + "-Zoë"
 }
 
 // credID returns a credential ID unique to this run, with bytes that trip
@@ -142,7 +133,7 @@ func (s *passkeySuite) want(t suiteT, got, want *loginkit.Passkey, op, clause st
 
 func (s *passkeySuite) roundTrip(t suiteT, st loginkit.PasskeyStore) {
 	const clause = "PasskeyStore keeps every field"
-	p := s.passkey(s.user("round"), 1, s.now.Add(-time.Hour))
+	p := s.passkey(uniqueUser("round"), 1, s.now.Add(-time.Hour))
 	s.create(t, st, p)
 	got := s.get(t, st, p.CredentialID, "GetPasskey after CreatePasskey")
 	s.want(t, got, p, "GetPasskey after CreatePasskey", clause)
@@ -150,7 +141,7 @@ func (s *passkeySuite) roundTrip(t suiteT, st loginkit.PasskeyStore) {
 		t.Errorf("GetPasskey: times in %v and %v, want UTC (times are UTC)", got.CreatedAt.Location(), got.LastUsedAt.Location())
 	}
 	// A never-used passkey with no transports and a zero count.
-	q := s.passkey(s.user("plain"), 2, s.now)
+	q := s.passkey(uniqueUser("plain"), 2, s.now)
 	q.Transports, q.LastUsedAt, q.SignCount, q.BackupEligible, q.BackedUp, q.Name = nil, time.Time{}, 0, false, false, ""
 	s.create(t, st, q)
 	s.want(t, s.get(t, st, q.CredentialID, "GetPasskey of a never-used passkey"), q, "GetPasskey of a never-used passkey", clause+": a zero LastUsedAt stays zero")
@@ -159,7 +150,7 @@ func (s *passkeySuite) roundTrip(t suiteT, st loginkit.PasskeyStore) {
 func (s *passkeySuite) getMissing(t suiteT, st loginkit.PasskeyStore) {
 	_, err := st.GetPasskey(background(), credID(3))
 	wantErr(t, err, loginkit.ErrNotFound, "GetPasskey of an unknown credential ID", "an unknown credential ID is ErrNotFound")
-	list, err := st.ListPasskeys(background(), s.user("nobody"))
+	list, err := st.ListPasskeys(background(), uniqueUser("nobody"))
 	must(t, err, "ListPasskeys of a user without passkeys", "a user without passkeys gets an empty list and no error")
 	if len(list) != 0 {
 		t.Errorf("ListPasskeys of a user without passkeys: got %d passkeys, want none", len(list))
@@ -167,7 +158,7 @@ func (s *passkeySuite) getMissing(t suiteT, st loginkit.PasskeyStore) {
 }
 
 func (s *passkeySuite) emptyRefused(t suiteT, st loginkit.PasskeyStore) {
-	u := s.user("empty")
+	u := uniqueUser("empty")
 	for _, c := range []struct {
 		what string
 		edit func(p *loginkit.Passkey)
@@ -195,7 +186,7 @@ func (s *passkeySuite) emptyRefused(t suiteT, st loginkit.PasskeyStore) {
 
 func (s *passkeySuite) duplicate(t suiteT, st loginkit.PasskeyStore) {
 	const clause = "a credential ID belongs to one passkey only, across all users"
-	a, b := s.user("alice"), s.user("mallory")
+	a, b := uniqueUser("alice"), uniqueUser("mallory")
 	p := s.passkey(a, 5, s.now)
 	s.create(t, st, p)
 	same := s.passkey(a, 6, s.now)
@@ -213,29 +204,18 @@ func (s *passkeySuite) duplicate(t suiteT, st loginkit.PasskeyStore) {
 	// Concurrent creations of one ID: exactly one wins.
 	id := credID(8)
 	errs := sfRace(20, func(i int) error {
-		q := s.passkey(s.user(fmt.Sprintf("racer%d", i)), 8, s.now)
+		q := s.passkey(uniqueUser(fmt.Sprintf("racer%d", i)), 8, s.now)
 		q.CredentialID = id
 		return st.CreatePasskey(background(), q)
 	})
-	ok := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case errors.Is(err, loginkit.ErrDuplicate):
-		default:
-			skipUnsupported(t, "CreatePasskey", err)
-			t.Errorf("concurrent CreatePasskey of one credential ID: want nil or ErrDuplicate, got %v", err)
-		}
-	}
-	if ok != 1 {
+	if ok := raceWins(t, errs, loginkit.ErrDuplicate, "CreatePasskey", "concurrent CreatePasskey of one credential ID", clause); ok != 1 {
 		t.Errorf("20 concurrent CreatePasskey of one credential ID: want exactly 1 success, got %d (%s)", ok, clause)
 	}
 }
 
 func (s *passkeySuite) idsExact(t suiteT, st loginkit.PasskeyStore) {
 	const clause = "credential IDs are compared byte for byte"
-	u := s.user("ids")
+	u := uniqueUser("ids")
 	base := s.passkey(u, 9, s.now)
 	s.create(t, st, base)
 	variants := [][]byte{
@@ -269,7 +249,7 @@ func (s *passkeySuite) idsExact(t suiteT, st loginkit.PasskeyStore) {
 
 func (s *passkeySuite) listPerUser(t suiteT, st loginkit.PasskeyStore) {
 	const clause = "ListPasskeys returns the user's passkeys, only theirs, oldest first"
-	a, b := s.user("alice"), s.user("bob")
+	a, b := uniqueUser("alice"), uniqueUser("bob")
 	// Created out of order; a prefix user ID shares no passkey.
 	ps := []*loginkit.Passkey{
 		s.passkey(a, 20, s.now.Add(-time.Minute)),
@@ -293,7 +273,7 @@ func (s *passkeySuite) listPerUser(t suiteT, st loginkit.PasskeyStore) {
 	}
 	// Passkeys created at the same instant are listed each (in any order
 	// among themselves): an index keyed by time would merge them.
-	c := s.user("carol")
+	c := uniqueUser("carol")
 	for tag := byte(26); tag < 29; tag++ {
 		s.create(t, st, s.passkey(c, tag, s.now.Add(-time.Minute)))
 	}
@@ -304,7 +284,7 @@ func (s *passkeySuite) listPerUser(t suiteT, st loginkit.PasskeyStore) {
 
 func (s *passkeySuite) rename(t suiteT, st loginkit.PasskeyStore) {
 	const clause = "RenamePasskey renames the user's own passkey only"
-	a, b := s.user("alice"), s.user("bob")
+	a, b := uniqueUser("alice"), uniqueUser("bob")
 	p, q := s.passkey(a, 30, s.now), s.passkey(b, 31, s.now)
 	s.create(t, st, p)
 	s.create(t, st, q)
@@ -322,7 +302,7 @@ func (s *passkeySuite) rename(t suiteT, st loginkit.PasskeyStore) {
 
 func (s *passkeySuite) delete(t suiteT, st loginkit.PasskeyStore) {
 	const clause = "DeletePasskey removes the user's own passkey only"
-	a, b := s.user("alice"), s.user("bob")
+	a, b := uniqueUser("alice"), uniqueUser("bob")
 	p, p2, q := s.passkey(a, 40, s.now), s.passkey(a, 41, s.now.Add(time.Second)), s.passkey(b, 42, s.now)
 	s.create(t, st, p)
 	s.create(t, st, p2)
@@ -345,7 +325,7 @@ func (s *passkeySuite) delete(t suiteT, st loginkit.PasskeyStore) {
 
 func (s *passkeySuite) deleteUser(t suiteT, st loginkit.PasskeyStore) {
 	const clause = "DeleteUserPasskeys removes every passkey of the user, and only theirs"
-	a, b := s.user("alice"), s.user("bob")
+	a, b := uniqueUser("alice"), uniqueUser("bob")
 	var mine []*loginkit.Passkey
 	for i := range 4 {
 		p := s.passkey(a, byte(50+i), s.now.Add(time.Duration(i)*time.Second))
@@ -383,7 +363,7 @@ func (s *passkeySuite) deleteUser(t suiteT, st loginkit.PasskeyStore) {
 
 func (s *passkeySuite) signCount(t suiteT, st loginkit.PasskeyStore) {
 	const clause = "UpdateSignCount is a compare-and-set on the stored count"
-	p := s.passkey(s.user("count"), 70, s.now.Add(-time.Hour))
+	p := s.passkey(uniqueUser("count"), 70, s.now.Add(-time.Hour))
 	p.SignCount, p.BackedUp, p.LastUsedAt = 10, false, time.Time{}
 	s.create(t, st, p)
 	used := s.now.Add(-time.Minute)
@@ -419,7 +399,7 @@ func (s *passkeySuite) signCount(t suiteT, st loginkit.PasskeyStore) {
 func (s *passkeySuite) renameRacingSignCount(t suiteT, st loginkit.PasskeyStore) {
 	const clause = "RenamePasskey changes only the name, also while the passkey signs in: the sign count never goes back"
 	const steps = 8
-	u := s.user("rename-race")
+	u := uniqueUser("rename-race")
 	p := s.passkey(u, 80, s.now)
 	p.SignCount = 1000
 	s.create(t, st, p)
@@ -450,7 +430,7 @@ func (s *passkeySuite) renameRacingSignCount(t suiteT, st loginkit.PasskeyStore)
 func (s *passkeySuite) signCountRacingDelete(t suiteT, st loginkit.PasskeyStore) {
 	const clause = "UpdateSignCount changes an existing passkey only: a passkey deleted while it signs in stays deleted"
 	const pairs = 8
-	u := s.user("delete-race")
+	u := uniqueUser("delete-race")
 	repeatRace(func(r int) bool {
 		ps := make([]*loginkit.Passkey, pairs)
 		for i := range ps {
@@ -488,28 +468,17 @@ func (s *passkeySuite) signCountRacingDelete(t suiteT, st loginkit.PasskeyStore)
 func (s *passkeySuite) signCountConcurrent(t suiteT, st loginkit.PasskeyStore) {
 	const clause = "UpdateSignCount is an atomic compare-and-set"
 	const callers, rounds = 20, 5
-	p := s.passkey(s.user("count-race"), 72, s.now)
+	p := s.passkey(uniqueUser("count-race"), 72, s.now)
 	p.SignCount = 100
 	s.create(t, st, p)
-	other := s.passkey(s.user("bystander"), 73, s.now)
+	other := s.passkey(uniqueUser("bystander"), 73, s.now)
 	s.create(t, st, other)
 	for r := range rounds {
 		old := uint32(100 + r)
 		errs := sfRace(callers, func(i int) error {
 			return st.UpdateSignCount(background(), p.CredentialID, old, old+1, i%2 == 0, s.now)
 		})
-		ok := 0
-		for _, err := range errs {
-			switch {
-			case err == nil:
-				ok++
-			case errors.Is(err, loginkit.ErrReplayed):
-			default:
-				skipUnsupported(t, "UpdateSignCount", err)
-				t.Errorf("concurrent UpdateSignCount(%d → %d): want nil or ErrReplayed, got %v (%s)", old, old+1, err, clause)
-			}
-		}
-		if ok != 1 {
+		if ok := raceWins(t, errs, loginkit.ErrReplayed, "UpdateSignCount", fmt.Sprintf("concurrent UpdateSignCount(%d → %d)", old, old+1), clause); ok != 1 {
 			t.Fatalf("%d concurrent UpdateSignCount(%d → %d): want exactly 1 success, got %d (%s: one assertion, one use)", callers, old, old+1, ok, clause)
 		}
 	}
@@ -521,7 +490,7 @@ func (s *passkeySuite) signCountConcurrent(t suiteT, st loginkit.PasskeyStore) {
 
 func (s *passkeySuite) isolation(t suiteT, st loginkit.PasskeyStore) {
 	const clause = "values passed in and returned are not shared with the store"
-	p := s.passkey(s.user("alias"), 80, s.now)
+	p := s.passkey(uniqueUser("alias"), 80, s.now)
 	want := p.Clone()
 	must(t, st.CreatePasskey(background(), p), "CreatePasskey", clause)
 	p.CredentialID[len(p.CredentialID)-1] ^= 0xff
@@ -545,7 +514,7 @@ func (s *passkeySuite) isolation(t suiteT, st loginkit.PasskeyStore) {
 
 func (s *passkeySuite) contextCancelled(t suiteT, st loginkit.PasskeyStore) {
 	const clause = "PasskeyStore: every method honours ctx"
-	p := s.passkey(s.user("ctx"), 90, s.now)
+	p := s.passkey(uniqueUser("ctx"), 90, s.now)
 	s.create(t, st, p)
 	ctx := cancelled()
 	wantCanceled(t, st.CreatePasskey(ctx, s.passkey(p.UserID, 91, s.now)), "CreatePasskey with a cancelled context", clause)

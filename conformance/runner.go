@@ -199,6 +199,7 @@ func errName(err error) string {
 		{loginkit.ErrNotFound, "ErrNotFound"},
 		{loginkit.ErrDuplicate, "ErrDuplicate"},
 		{loginkit.ErrInvalid, "ErrInvalid"},
+		{loginkit.ErrReplayed, "ErrReplayed"},
 		{context.Canceled, "context.Canceled"},
 	} {
 		if err == n.err {
@@ -374,6 +375,41 @@ func raceSteps(n, steps int, f func(g, k int)) {
 		l.release()
 	}
 	wg.Wait()
+}
+
+// raceOneAgainst runs one call against n others (a single step of
+// raceSteps: all start at the same instant) and returns their errors:
+// many(i)'s at index i, one's at index n.
+func raceOneAgainst(n int, many func(i int) error, one func() error) []error {
+	errs := make([]error, n+1)
+	raceSteps(n+1, 1, func(i, _ int) {
+		if i == n {
+			errs[i] = one()
+			return
+		}
+		errs[i] = many(i)
+	})
+	return errs
+}
+
+// raceWins counts the calls of a race for one thing that succeeded, given
+// their errors. A call may also fail with lost, the error the losers of
+// such a race get; any other error fails the case (it is skipped when op
+// may be unsupported), naming the calls (what) and the clause.
+func raceWins(t suiteT, errs []error, lost error, op, what, clause string) int {
+	t.Helper()
+	wins := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			wins++
+		case errors.Is(err, lost):
+		default:
+			skipUnsupported(t, op, err)
+			t.Errorf("%s: want nil or %s, got %v (%s)", what, errName(lost), err, clause)
+		}
+	}
+	return wins
 }
 
 // yieldingContext is the context the race cases pass to the calls they

@@ -38,18 +38,14 @@ func TestSecondFactors(t *testing.T, h SecondFactorHarness) {
 	runSecondFactors(wrapT(t), h)
 }
 
-// secondFactorMethods are the SecondFactorStore methods the suite calls.
-var secondFactorMethods = []string{"GetSecondFactor", "SetTOTP", "AcceptTOTPStep", "SetRecoveryCodes", "UseRecoveryCode", "DeleteSecondFactor"}
-
-type secondFactorSuite struct {
-	h SecondFactorHarness
-	timing
-}
+// secondFactorSuite holds what the second-factor cases share: the harness declares
+// nothing else they need.
+type secondFactorSuite struct{ timing }
 
 func runSecondFactors(t suiteT, h SecondFactorHarness) {
 	t.Helper()
-	s := &secondFactorSuite{h: h, timing: newTiming(h.TimePrecision)}
-	runSuite(t, "SecondFactorHarness", "SecondFactorStore", secondFactorMethods, h.New, []suiteCase[loginkit.SecondFactorStore]{
+	s := &secondFactorSuite{newTiming(h.TimePrecision)}
+	runSuite(t, "SecondFactorHarness", "SecondFactorStore", methodsOf[loginkit.SecondFactorStore](), h.New, []suiteCase[loginkit.SecondFactorStore]{
 		{"RoundTrip", s.roundTrip},
 		{"GetMissing", s.getMissing},
 		{"EmptyValuesRefused", s.emptyRefused},
@@ -76,12 +72,6 @@ func runSecondFactors(t suiteT, h SecondFactorHarness) {
 		{"ReturnedValuesIsolated", s.isolation},
 		{"ContextCancelled", s.contextCancelled},
 	})
-}
-
-// user returns a user ID unique to this run, so that stores sharing a
-// database between subtests do not see each other's data.
-func (s *secondFactorSuite) user(name string) string {
-	return name + "-" + loginkit.NewID()[:12] + "-Zoë"
 }
 
 // sfSecret returns sealed-looking bytes that include every byte value
@@ -148,7 +138,7 @@ func sfSameInstant(a, b time.Time, prec time.Duration) bool {
 
 func (s *secondFactorSuite) roundTrip(t suiteT, st loginkit.SecondFactorStore) {
 	const clause = "SecondFactorStore keeps every field"
-	u := s.user("round")
+	u := uniqueUser("round")
 	enabled := s.now.Add(-time.Minute)
 	must(t, st.SetTOTP(background(), u, sfSecret(1), 1<<40+7, enabled), "SetTOTP", clause)
 	must(t, st.SetRecoveryCodes(background(), u, sfCodes("a", 10)), "SetRecoveryCodes", clause)
@@ -159,17 +149,17 @@ func (s *secondFactorSuite) roundTrip(t suiteT, st loginkit.SecondFactorStore) {
 	}
 
 	// Codes only, no TOTP: a record too.
-	v := s.user("codes-only")
+	v := uniqueUser("codes-only")
 	must(t, st.SetRecoveryCodes(background(), v, sfCodes("b", 3)), "SetRecoveryCodes", clause)
 	s.want(t, s.get(t, st, v, "GetSecondFactor of a user with recovery codes only"), v, nil, 0, time.Time{}, sfCodes("b", 3),
 		"GetSecondFactor of a user with recovery codes only", clause+": a user with recovery codes and no TOTP has a record without a secret")
 }
 
 func (s *secondFactorSuite) getMissing(t suiteT, st loginkit.SecondFactorStore) {
-	_, err := st.GetSecondFactor(background(), s.user("nobody"))
+	_, err := st.GetSecondFactor(background(), uniqueUser("nobody"))
 	wantErr(t, err, loginkit.ErrNotFound, "GetSecondFactor of an unknown user", "a user without data is ErrNotFound")
 	// A record emptied of codes, without TOTP, is no record.
-	u := s.user("emptied")
+	u := uniqueUser("emptied")
 	must(t, st.SetRecoveryCodes(background(), u, sfCodes("c", 2)), "SetRecoveryCodes", "SecondFactorStore.SetRecoveryCodes contract")
 	must(t, st.SetRecoveryCodes(background(), u, nil), "SetRecoveryCodes(nil)", "an empty list removes every code")
 	_, err = st.GetSecondFactor(background(), u)
@@ -178,7 +168,7 @@ func (s *secondFactorSuite) getMissing(t suiteT, st loginkit.SecondFactorStore) 
 }
 
 func (s *secondFactorSuite) emptyRefused(t suiteT, st loginkit.SecondFactorStore) {
-	u := s.user("empty")
+	u := uniqueUser("empty")
 	wantErr(t, st.SetTOTP(background(), u, nil, 1, s.now), loginkit.ErrInvalid, "SetTOTP with an empty secret", "an empty secret is ErrInvalid")
 	wantErr(t, st.SetTOTP(background(), "", sfSecret(1), 1, s.now), loginkit.ErrInvalid, "SetTOTP with an empty user ID", "an empty userID is ErrInvalid")
 	wantErr(t, st.SetRecoveryCodes(background(), "", sfCodes("x", 1)), loginkit.ErrInvalid, "SetRecoveryCodes with an empty user ID", "an empty userID is ErrInvalid")
@@ -194,7 +184,7 @@ func (s *secondFactorSuite) emptyRefused(t suiteT, st loginkit.SecondFactorStore
 
 func (s *secondFactorSuite) setTOTPReplaces(t suiteT, st loginkit.SecondFactorStore) {
 	const clause = "SetTOTP replaces the secret, step and enabled time"
-	u := s.user("replace")
+	u := uniqueUser("replace")
 	must(t, st.SetTOTP(background(), u, sfSecret(1), 500, s.now.Add(-time.Hour)), "SetTOTP", clause)
 	must(t, st.SetTOTP(background(), u, sfSecret(2), 3, s.now), "SetTOTP again", clause)
 	s.want(t, s.get(t, st, u, "GetSecondFactor after a second SetTOTP"), u, sfSecret(2), 3, s.now, nil, "GetSecondFactor after a second SetTOTP", clause)
@@ -203,7 +193,7 @@ func (s *secondFactorSuite) setTOTPReplaces(t suiteT, st loginkit.SecondFactorSt
 
 func (s *secondFactorSuite) setTOTPKeepsCodes(t suiteT, st loginkit.SecondFactorStore) {
 	const clause = "SetTOTP leaves recovery codes untouched"
-	u := s.user("keep-codes")
+	u := uniqueUser("keep-codes")
 	must(t, st.SetRecoveryCodes(background(), u, sfCodes("k", 4)), "SetRecoveryCodes", clause)
 	must(t, st.SetTOTP(background(), u, sfSecret(3), 9, s.now), "SetTOTP", clause)
 	s.want(t, s.get(t, st, u, "GetSecondFactor"), u, sfSecret(3), 9, s.now, sfCodes("k", 4), "GetSecondFactor after SetRecoveryCodes then SetTOTP", clause)
@@ -211,7 +201,7 @@ func (s *secondFactorSuite) setTOTPKeepsCodes(t suiteT, st loginkit.SecondFactor
 
 func (s *secondFactorSuite) acceptStep(t suiteT, st loginkit.SecondFactorStore) {
 	const clause = "AcceptTOTPStep accepts only a step greater than the last one"
-	u := s.user("step")
+	u := uniqueUser("step")
 	must(t, st.SetTOTP(background(), u, sfSecret(4), 100, s.now), "SetTOTP", clause)
 	must(t, st.AcceptTOTPStep(background(), u, 101), "AcceptTOTPStep(101) after last step 100", clause)
 	wantErr(t, st.AcceptTOTPStep(background(), u, 101), loginkit.ErrReplayed, "AcceptTOTPStep(101) a second time", clause+": a replayed step is ErrReplayed")
@@ -220,7 +210,7 @@ func (s *secondFactorSuite) acceptStep(t suiteT, st loginkit.SecondFactorStore) 
 	must(t, st.AcceptTOTPStep(background(), u, 103), "AcceptTOTPStep(103)", clause)
 	// Steps are numbers: 1000 is greater than 999, though "1000" sorts
 	// before "999" as text.
-	v := s.user("step-digits")
+	v := uniqueUser("step-digits")
 	must(t, st.SetTOTP(background(), v, sfSecret(5), 9, s.now), "SetTOTP", clause)
 	for _, step := range []int64{99, 999, 1000} {
 		must(t, st.AcceptTOTPStep(background(), v, step), fmt.Sprintf("AcceptTOTPStep(%d) after a step with fewer digits", step), clause+": steps are compared as numbers")
@@ -235,7 +225,7 @@ func (s *secondFactorSuite) acceptStep(t suiteT, st loginkit.SecondFactorStore) 
 }
 
 func (s *secondFactorSuite) acceptStepMissing(t suiteT, st loginkit.SecondFactorStore) {
-	u := s.user("no-totp")
+	u := uniqueUser("no-totp")
 	wantErr(t, st.AcceptTOTPStep(background(), u, 1), loginkit.ErrNotFound, "AcceptTOTPStep for an unknown user", "a user without a TOTP secret is ErrNotFound")
 	must(t, st.SetRecoveryCodes(background(), u, sfCodes("m", 1)), "SetRecoveryCodes", "SecondFactorStore.SetRecoveryCodes contract")
 	wantErr(t, st.AcceptTOTPStep(background(), u, 1), loginkit.ErrNotFound, "AcceptTOTPStep for a user with recovery codes only", "a user without a TOTP secret is ErrNotFound")
@@ -269,30 +259,20 @@ func sfRace(n int, f func(i int) error) []error {
 func (s *secondFactorSuite) acceptStepConcurrent(t suiteT, st loginkit.SecondFactorStore) {
 	const clause = "AcceptTOTPStep is an atomic compare-and-set"
 	const callers, perRound = 20, 4
-	u := s.user("step-race")
+	u := uniqueUser("step-race")
 	must(t, st.SetTOTP(background(), u, sfSecret(5), 1000, s.now), "SetTOTP", clause)
 	next := int64(1001)
 	repeatRace(func(r int) bool {
 		base := next
 		next += perRound
-		errs := make([][perRound]error, callers)
+		var errs [perRound][callers]error
 		raceSteps(callers, perRound, func(i, k int) {
-			errs[i][k] = st.AcceptTOTPStep(raceContext(), u, base+int64(k))
+			errs[k][i] = st.AcceptTOTPStep(raceContext(), u, base+int64(k))
 		})
 		for k := range perRound {
-			ok := 0
-			for i := range callers {
-				switch err := errs[i][k]; {
-				case err == nil:
-					ok++
-				case errors.Is(err, loginkit.ErrReplayed):
-				default:
-					skipUnsupported(t, "AcceptTOTPStep", err)
-					t.Errorf("concurrent AcceptTOTPStep(%d): want nil or ErrReplayed, got %v (%s)", base+int64(k), err, clause)
-				}
-			}
-			if ok != 1 {
-				t.Errorf("%d concurrent AcceptTOTPStep(%d) (round %d): want exactly 1 success, got %d (%s: one code, one use)", callers, base+int64(k), r+1, ok, clause)
+			step := base + int64(k)
+			if ok := raceWins(t, errs[k][:], loginkit.ErrReplayed, "AcceptTOTPStep", fmt.Sprintf("concurrent AcceptTOTPStep(%d)", step), clause); ok != 1 {
+				t.Errorf("%d concurrent AcceptTOTPStep(%d) (round %d): want exactly 1 success, got %d (%s: one code, one use)", callers, step, r+1, ok, clause)
 				return false
 			}
 		}
@@ -303,7 +283,7 @@ func (s *secondFactorSuite) acceptStepConcurrent(t suiteT, st loginkit.SecondFac
 func (s *secondFactorSuite) acceptStepRising(t suiteT, st loginkit.SecondFactorStore) {
 	const clause = "AcceptTOTPStep is an atomic compare-and-set"
 	const callers = 20
-	u := s.user("step-rise")
+	u := uniqueUser("step-rise")
 	must(t, st.SetTOTP(background(), u, sfSecret(6), 0, s.now), "SetTOTP", clause)
 	// Steps 1..20 at once: whatever the order, the stored step ends at
 	// 20, and it never moves back.
@@ -320,13 +300,13 @@ func (s *secondFactorSuite) acceptStepRising(t suiteT, st loginkit.SecondFactorS
 
 func (s *secondFactorSuite) useCode(t suiteT, st loginkit.SecondFactorStore) {
 	const clause = "UseRecoveryCode removes the code: each is used at most once"
-	u := s.user("use")
+	u := uniqueUser("use")
 	all := sfCodes("u", 3)
 	must(t, st.SetRecoveryCodes(background(), u, all), "SetRecoveryCodes", clause)
 	must(t, st.UseRecoveryCode(background(), u, all[1]), "UseRecoveryCode", clause)
 	wantErr(t, st.UseRecoveryCode(background(), u, all[1]), loginkit.ErrNotFound, "UseRecoveryCode of a used code", clause)
 	wantErr(t, st.UseRecoveryCode(background(), u, "unknown-hash"), loginkit.ErrNotFound, "UseRecoveryCode of an unknown hash", "a hash not in the set is ErrNotFound")
-	wantErr(t, st.UseRecoveryCode(background(), s.user("other"), all[0]), loginkit.ErrNotFound, "UseRecoveryCode for a user without a record", "a user without a record is ErrNotFound")
+	wantErr(t, st.UseRecoveryCode(background(), uniqueUser("other"), all[0]), loginkit.ErrNotFound, "UseRecoveryCode for a user without a record", "a user without a record is ErrNotFound")
 	s.want(t, s.get(t, st, u, "GetSecondFactor after using one code"), u, nil, 0, time.Time{}, []string{all[0], all[2]}, "GetSecondFactor after using one code", clause)
 	must(t, st.UseRecoveryCode(background(), u, all[0]), "UseRecoveryCode", clause)
 	must(t, st.UseRecoveryCode(background(), u, all[2]), "UseRecoveryCode of the last code", clause)
@@ -343,27 +323,16 @@ func (s *secondFactorSuite) useCode(t suiteT, st loginkit.SecondFactorStore) {
 func (s *secondFactorSuite) useCodeConcurrent(t suiteT, st loginkit.SecondFactorStore) {
 	const clause = "UseRecoveryCode is atomic"
 	const callers, perRound = 20, 4
-	u := s.user("code-race")
+	u := uniqueUser("code-race")
 	repeatRace(func(r int) bool {
 		all := sfCodes(fmt.Sprintf("r%d", r), perRound+1)
 		must(t, st.SetRecoveryCodes(background(), u, all), "SetRecoveryCodes", clause)
-		errs := make([][perRound]error, callers)
+		var errs [perRound][callers]error
 		raceSteps(callers, perRound, func(i, k int) {
-			errs[i][k] = st.UseRecoveryCode(raceContext(), u, all[k])
+			errs[k][i] = st.UseRecoveryCode(raceContext(), u, all[k])
 		})
 		for k := range perRound {
-			ok := 0
-			for i := range callers {
-				switch err := errs[i][k]; {
-				case err == nil:
-					ok++
-				case errors.Is(err, loginkit.ErrNotFound):
-				default:
-					skipUnsupported(t, "UseRecoveryCode", err)
-					t.Errorf("concurrent UseRecoveryCode: want nil or ErrNotFound, got %v (%s)", err, clause)
-				}
-			}
-			if ok != 1 {
+			if ok := raceWins(t, errs[k][:], loginkit.ErrNotFound, "UseRecoveryCode", "concurrent UseRecoveryCode", clause); ok != 1 {
 				t.Errorf("%d concurrent UseRecoveryCode of one code (round %d): want exactly 1 success, got %d (%s: a recovery code is used once)", callers, r+1, ok, clause)
 				return false
 			}
@@ -380,7 +349,7 @@ func (s *secondFactorSuite) useCodeConcurrent(t suiteT, st loginkit.SecondFactor
 func (s *secondFactorSuite) useDifferentCodes(t suiteT, st loginkit.SecondFactorStore) {
 	const clause = "UseRecoveryCode is atomic: concurrent uses of different codes are all kept"
 	const n = 10
-	u := s.user("codes-race")
+	u := uniqueUser("codes-race")
 	repeatRace(func(r int) bool {
 		all := sfCodes(fmt.Sprintf("d%d", r), n+2)
 		must(t, st.SetRecoveryCodes(background(), u, all), "SetRecoveryCodes", clause)
@@ -406,18 +375,12 @@ func (s *secondFactorSuite) useDifferentCodes(t suiteT, st loginkit.SecondFactor
 func (s *secondFactorSuite) setCodesRacingUse(t suiteT, st loginkit.SecondFactorStore) {
 	const clause = "SetRecoveryCodes replaces the set, also while codes are being used: no old code comes back"
 	const users = 8
-	u := s.user("regen-race")
+	u := uniqueUser("regen-race")
 	repeatRace(func(r int) bool {
 		old, fresh := sfCodes(fmt.Sprintf("o%d", r), users+1), sfCodes(fmt.Sprintf("n%d", r), 3)
 		must(t, st.SetRecoveryCodes(background(), u, old), "SetRecoveryCodes", clause)
-		errs := make([]error, users+1)
-		raceSteps(users+1, 1, func(i, _ int) {
-			if i == users {
-				errs[i] = st.SetRecoveryCodes(raceContext(), u, fresh)
-				return
-			}
-			errs[i] = st.UseRecoveryCode(raceContext(), u, old[i])
-		})
+		errs := raceOneAgainst(users, func(i int) error { return st.UseRecoveryCode(raceContext(), u, old[i]) },
+			func() error { return st.SetRecoveryCodes(raceContext(), u, fresh) })
 		wantRaceResults(t, errs, "UseRecoveryCode or SetRecoveryCodes", "concurrent UseRecoveryCode and SetRecoveryCodes", clause,
 			func(i int, err error) bool { return i < users && errors.Is(err, loginkit.ErrNotFound) })
 		s.want(t, s.get(t, st, u, "GetSecondFactor after regenerating while codes were used"), u, nil, 0, time.Time{}, fresh,
@@ -434,19 +397,13 @@ func (s *secondFactorSuite) setCodesRacingUse(t suiteT, st loginkit.SecondFactor
 func (s *secondFactorSuite) setTOTPRacingAccept(t suiteT, st loginkit.SecondFactorStore) {
 	const clause = "AcceptTOTPStep changes only the step, also while SetTOTP replaces the secret"
 	const callers = 8
-	u := s.user("reenrol-race")
+	u := uniqueUser("reenrol-race")
 	repeatRace(func(r int) bool {
 		base := int64(1000 * (r + 1))
 		oldAt, newAt := s.now.Add(-time.Hour), s.now.Add(time.Duration(r+1)*time.Second)
 		must(t, st.SetTOTP(background(), u, sfSecret(byte(2*r)), base, oldAt), "SetTOTP", clause)
-		errs := make([]error, callers+1)
-		raceSteps(callers+1, 1, func(i, _ int) {
-			if i == callers {
-				errs[i] = st.SetTOTP(raceContext(), u, sfSecret(byte(2*r+1)), base, newAt)
-				return
-			}
-			errs[i] = st.AcceptTOTPStep(raceContext(), u, base+int64(i)+1)
-		})
+		errs := raceOneAgainst(callers, func(i int) error { return st.AcceptTOTPStep(raceContext(), u, base+int64(i)+1) },
+			func() error { return st.SetTOTP(raceContext(), u, sfSecret(byte(2*r+1)), base, newAt) })
 		wantRaceResults(t, errs, "AcceptTOTPStep or SetTOTP", "concurrent AcceptTOTPStep and SetTOTP", clause,
 			func(i int, err error) bool { return i < callers && errors.Is(err, loginkit.ErrReplayed) })
 		f := s.get(t, st, u, "GetSecondFactor after re-enrolling while steps were accepted")
@@ -469,18 +426,12 @@ func (s *secondFactorSuite) setTOTPRacingAccept(t suiteT, st loginkit.SecondFact
 func (s *secondFactorSuite) setTOTPRacingUse(t suiteT, st loginkit.SecondFactorStore) {
 	const clause = "SetTOTP leaves the recovery codes untouched, also while they are used: a used code never comes back"
 	const callers = 8
-	u := s.user("reenrol-codes-race")
+	u := uniqueUser("reenrol-codes-race")
 	repeatRace(func(r int) bool {
 		codes := sfCodes(fmt.Sprintf("race-%d", r), callers)
 		must(t, st.SetRecoveryCodes(background(), u, codes), "SetRecoveryCodes", clause)
-		errs := make([]error, callers+1)
-		raceSteps(callers+1, 1, func(i, _ int) {
-			if i == callers {
-				errs[i] = st.SetTOTP(raceContext(), u, sfSecret(byte(r)), int64(r), s.now)
-				return
-			}
-			errs[i] = st.UseRecoveryCode(raceContext(), u, codes[i])
-		})
+		errs := raceOneAgainst(callers, func(i int) error { return st.UseRecoveryCode(raceContext(), u, codes[i]) },
+			func() error { return st.SetTOTP(raceContext(), u, sfSecret(byte(r)), int64(r), s.now) })
 		wantRaceResults(t, errs, "UseRecoveryCode or SetTOTP", "concurrent UseRecoveryCode and SetTOTP", clause, nil)
 		if f := s.get(t, st, u, "GetSecondFactor after SetTOTP raced UseRecoveryCode"); len(f.RecoveryCodes) != 0 {
 			t.Errorf("GetSecondFactor after SetTOTP raced the use of every code (round %d): codes %q are back, want none (%s)", r+1, f.RecoveryCodes, clause)
@@ -498,18 +449,12 @@ func (s *secondFactorSuite) setTOTPRacingUse(t suiteT, st loginkit.SecondFactorS
 func (s *secondFactorSuite) setCodesRacingAccept(t suiteT, st loginkit.SecondFactorStore) {
 	const clause = "SetRecoveryCodes leaves the TOTP secret and step untouched, also while steps are accepted: an accepted step is never forgotten"
 	const callers = 8
-	u := s.user("regen-step-race")
+	u := uniqueUser("regen-step-race")
 	must(t, st.SetTOTP(background(), u, sfSecret(9), 0, s.now), "SetTOTP", clause)
 	repeatRace(func(r int) bool {
 		base := int64(100 * (r + 1))
-		errs := make([]error, callers+1)
-		raceSteps(callers+1, 1, func(i, _ int) {
-			if i == callers {
-				errs[i] = st.SetRecoveryCodes(raceContext(), u, sfCodes(fmt.Sprintf("regen-%d", r), 3))
-				return
-			}
-			errs[i] = st.AcceptTOTPStep(raceContext(), u, base+int64(i))
-		})
+		errs := raceOneAgainst(callers, func(i int) error { return st.AcceptTOTPStep(raceContext(), u, base+int64(i)) },
+			func() error { return st.SetRecoveryCodes(raceContext(), u, sfCodes(fmt.Sprintf("regen-%d", r), 3)) })
 		var accepted int64
 		for i, err := range errs {
 			switch {
@@ -538,7 +483,7 @@ func (s *secondFactorSuite) setCodesRacingAccept(t suiteT, st loginkit.SecondFac
 // code other than the one issued through.
 func (s *secondFactorSuite) codeExact(t suiteT, st loginkit.SecondFactorStore) {
 	const clause = "UseRecoveryCode matches the hash exactly (case, spaces and length count)"
-	u := s.user("exact")
+	u := uniqueUser("exact")
 	codes := []string{"AbCdEf-hash-Ω", "abcdef-hash-ω", "xyz-hash"}
 	must(t, st.SetRecoveryCodes(background(), u, codes), "SetRecoveryCodes", clause)
 	s.want(t, s.get(t, st, u, "GetSecondFactor"), u, nil, 0, time.Time{}, codes, "GetSecondFactor of codes differing only in case", clause+": codes differing in case are different codes")
@@ -556,7 +501,7 @@ func (s *secondFactorSuite) codeExact(t suiteT, st loginkit.SecondFactorStore) {
 // without a separator mixes them up.
 func (s *secondFactorSuite) prefixUsers(t suiteT, st loginkit.SecondFactorStore) {
 	const clause = "each user's data is separate, whatever the user IDs"
-	base := s.user("pfx")
+	base := uniqueUser("pfx")
 	u1, u10 := base+"-1", base+"-10"
 	must(t, st.SetTOTP(background(), u1, sfSecret(20), 50, s.now), "SetTOTP(user-1)", clause)
 	must(t, st.SetRecoveryCodes(background(), u1, []string{"A-hash", "B-hash"}), "SetRecoveryCodes(user-1)", clause)
@@ -581,7 +526,7 @@ func (s *secondFactorSuite) prefixUsers(t suiteT, st loginkit.SecondFactorStore)
 // the zone it was given in, and that a zero time stays zero.
 func (s *secondFactorSuite) enabledAtUTC(t suiteT, st loginkit.SecondFactorStore) {
 	const clause = "times are returned in time.UTC, the same instant; a zero time stays zero"
-	u := s.user("zone")
+	u := uniqueUser("zone")
 	at := s.now.Add(-3 * time.Hour).In(time.FixedZone("UTC-7", -7*3600))
 	must(t, st.SetTOTP(background(), u, sfSecret(22), 1, at), "SetTOTP with a time in UTC-7", clause)
 	f := s.get(t, st, u, "GetSecondFactor")
@@ -592,7 +537,7 @@ func (s *secondFactorSuite) enabledAtUTC(t suiteT, st loginkit.SecondFactorStore
 	if f := s.get(t, st, u, "GetSecondFactor after AcceptTOTPStep"); f.TOTPEnabledAt.Location() != time.UTC || !sfSameInstant(f.TOTPEnabledAt, at, s.prec) {
 		t.Errorf("GetSecondFactor after AcceptTOTPStep: TOTPEnabledAt = %v in %v, want %v in UTC (%s)", f.TOTPEnabledAt, f.TOTPEnabledAt.Location(), at.UTC(), clause)
 	}
-	v := s.user("zero-time")
+	v := uniqueUser("zero-time")
 	must(t, st.SetTOTP(background(), v, sfSecret(23), 1, time.Time{}), "SetTOTP with a zero enabledAt", clause)
 	if f := s.get(t, st, v, "GetSecondFactor"); !f.TOTPEnabledAt.IsZero() {
 		t.Errorf("GetSecondFactor after SetTOTP with a zero enabledAt: TOTPEnabledAt = %v, want the zero time (%s)", f.TOTPEnabledAt, clause)
@@ -601,7 +546,7 @@ func (s *secondFactorSuite) enabledAtUTC(t suiteT, st loginkit.SecondFactorStore
 
 func (s *secondFactorSuite) setCodesReplaces(t suiteT, st loginkit.SecondFactorStore) {
 	const clause = "SetRecoveryCodes replaces the set: old codes stop working"
-	u := s.user("regen")
+	u := uniqueUser("regen")
 	old, fresh := sfCodes("old", 5), sfCodes("new", 5)
 	must(t, st.SetRecoveryCodes(background(), u, old), "SetRecoveryCodes", clause)
 	must(t, st.SetRecoveryCodes(background(), u, fresh), "SetRecoveryCodes again", clause)
@@ -612,7 +557,7 @@ func (s *secondFactorSuite) setCodesReplaces(t suiteT, st loginkit.SecondFactorS
 
 func (s *secondFactorSuite) setCodesKeepsTOTP(t suiteT, st loginkit.SecondFactorStore) {
 	const clause = "SetRecoveryCodes leaves the TOTP secret untouched"
-	u := s.user("codes-keep-totp")
+	u := uniqueUser("codes-keep-totp")
 	must(t, st.SetTOTP(background(), u, sfSecret(7), 77, s.now), "SetTOTP", clause)
 	must(t, st.SetRecoveryCodes(background(), u, sfCodes("t", 2)), "SetRecoveryCodes", clause)
 	must(t, st.SetRecoveryCodes(background(), u, nil), "SetRecoveryCodes(nil)", clause)
@@ -621,7 +566,7 @@ func (s *secondFactorSuite) setCodesKeepsTOTP(t suiteT, st loginkit.SecondFactor
 
 func (s *secondFactorSuite) usersIsolated(t suiteT, st loginkit.SecondFactorStore) {
 	const clause = "each user's data is separate"
-	a, b := s.user("alice"), s.user("bob")
+	a, b := uniqueUser("alice"), uniqueUser("bob")
 	must(t, st.SetTOTP(background(), a, sfSecret(8), 10, s.now), "SetTOTP(alice)", clause)
 	must(t, st.SetRecoveryCodes(background(), a, sfCodes("same", 2)), "SetRecoveryCodes(alice)", clause)
 	must(t, st.SetTOTP(background(), b, sfSecret(9), 10, s.now), "SetTOTP(bob)", clause)
@@ -636,7 +581,7 @@ func (s *secondFactorSuite) usersIsolated(t suiteT, st loginkit.SecondFactorStor
 
 func (s *secondFactorSuite) delete(t suiteT, st loginkit.SecondFactorStore) {
 	const clause = "DeleteSecondFactor removes the secret and every code"
-	u := s.user("delete")
+	u := uniqueUser("delete")
 	must(t, st.SetTOTP(background(), u, sfSecret(10), 5, s.now), "SetTOTP", clause)
 	must(t, st.SetRecoveryCodes(background(), u, sfCodes("del", 3)), "SetRecoveryCodes", clause)
 	must(t, st.DeleteSecondFactor(background(), u), "DeleteSecondFactor", clause)
@@ -652,7 +597,7 @@ func (s *secondFactorSuite) delete(t suiteT, st loginkit.SecondFactorStore) {
 
 func (s *secondFactorSuite) isolation(t suiteT, st loginkit.SecondFactorStore) {
 	const clause = "values passed in and returned are not shared with the store"
-	u := s.user("alias")
+	u := uniqueUser("alias")
 	sec, hs := sfSecret(12), sfCodes("i", 3)
 	must(t, st.SetTOTP(background(), u, sec, 3, s.now), "SetTOTP", clause)
 	must(t, st.SetRecoveryCodes(background(), u, hs), "SetRecoveryCodes", clause)
@@ -668,7 +613,7 @@ func (s *secondFactorSuite) isolation(t suiteT, st loginkit.SecondFactorStore) {
 
 func (s *secondFactorSuite) contextCancelled(t suiteT, st loginkit.SecondFactorStore) {
 	const clause = "SecondFactorStore: every method honours ctx"
-	u := s.user("ctx")
+	u := uniqueUser("ctx")
 	must(t, st.SetTOTP(background(), u, sfSecret(13), 20, s.now), "SetTOTP", clause)
 	must(t, st.SetRecoveryCodes(background(), u, sfCodes("ctx", 2)), "SetRecoveryCodes", clause)
 	ctx := cancelled()

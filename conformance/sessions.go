@@ -24,14 +24,18 @@ func TestSessions(t *testing.T, h SessionHarness) {
 
 // sessionSuite holds what the session cases share.
 type sessionSuite struct {
-	h SessionHarness
-	timing
+	expiring[loginkit.SessionStore, loginkit.Session]
+	declaresToucher bool // the harness's Toucher
 }
 
 func runSessions(t suiteT, h SessionHarness) {
 	t.Helper()
-	s := &sessionSuite{h: h, timing: newTiming(h.TimePrecision)}
-	runSuite(t, "SessionHarness", "SessionStore", sessionMethods, h.New, []suiteCase[loginkit.SessionStore]{
+	s := &sessionSuite{declaresToucher: h.Toucher, expiring: expiring[loginkit.SessionStore, loginkit.Session]{
+		timing: newTiming(h.TimePrecision), kind: "SessionStore", noun: "session",
+		native: h.NativeExpiry, newWithClock: h.NewWithClock, putOp: "Save", put: loginkit.SessionStore.Save,
+		key: func(x *loginkit.Session) string { return x.Key }, show: describeSession,
+	}}
+	runSuite(t, "SessionHarness", "SessionStore", methodsOf[loginkit.SessionStore]("Touch"), h.New, []suiteCase[loginkit.SessionStore]{
 		{"SaveGetRoundTrip", s.roundTrip},
 		{"SaveZeroValues", s.zeroValues},
 		{"SaveEmptyKey", s.emptyKey},
@@ -63,16 +67,13 @@ func runSessions(t suiteT, h SessionHarness) {
 	})
 }
 
-// sessionMethods are the methods the session suite calls.
-var sessionMethods = []string{"Save", "Get", "Delete", "ListByUser", "DeleteByUser", "DeleteExpired", "Touch"}
-
 // toucher returns st as a loginkit.SessionToucher. When st is not one, it
 // fails the case if the harness declared one or st has a near-miss Touch
 // method, and skips it otherwise.
 func (s *sessionSuite) toucher(t suiteT, st loginkit.SessionStore) loginkit.SessionToucher {
 	t.Helper()
 	tt, ok := st.(loginkit.SessionToucher)
-	if !optionalIface(t, st, ok, s.h.Toucher, "loginkit.SessionToucher", "Touch", "Touch(context.Context, *loginkit.Session) error") {
+	if !optionalIface(t, st, ok, s.declaresToucher, "loginkit.SessionToucher", "Touch", "Touch(context.Context, *loginkit.Session) error") {
 		t.FailNow()
 	}
 	if !ok {
@@ -118,65 +119,22 @@ func (s *sessionSuite) expired(key, userID string, created time.Time) *loginkit.
 	return e
 }
 
-func (s *sessionSuite) save(t suiteT, st loginkit.SessionStore, ss ...*loginkit.Session) {
-	t.Helper()
-	for _, x := range ss {
-		must(t, st.Save(background(), x), fmt.Sprintf("Save(%q)", x.Key), "SessionStore.Save contract")
-	}
-}
-
-// wantSession fails unless Get(want.Key) returns a session equal to want.
-func (s *sessionSuite) wantSession(t suiteT, st loginkit.SessionStore, want *loginkit.Session, op, clause string) {
-	t.Helper()
-	got, err := st.Get(background(), want.Key)
-	if err != nil {
-		skipUnsupported(t, "Get", err)
-		t.Errorf("%s: Get(%q): want the session (%s), got %v", op, want.Key, clause, err)
-		return
-	}
-	s.wantEqual(t, want, got, op, clause)
-}
-
-func (s *sessionSuite) wantEqual(t suiteT, want, got *loginkit.Session, op, clause string) {
-	t.Helper()
-	if got == nil {
-		t.Errorf("%s: want session %q (%s), got nil", op, want.Key, clause)
-		return
-	}
-	if d := diff(want, got, s.prec); len(d) > 0 {
-		t.Errorf("%s: session %q differs (%s):\n\t%s", op, want.Key, clause, strings.Join(d, "\n\t"))
-	}
-}
-
-func (s *sessionSuite) wantGone(t suiteT, st loginkit.SessionStore, key, op, clause string) {
-	t.Helper()
-	got, err := st.Get(background(), key)
-	if errors.Is(err, loginkit.ErrNotFound) {
-		return
-	}
-	skipUnsupported(t, "Get", err)
-	t.Errorf("%s: Get(%q): want ErrNotFound (%s), got session %v, error %v", op, key, clause, describeSession(got), err)
-}
-
 func describeSession(s *loginkit.Session) string {
-	if s == nil {
-		return "<nil>"
-	}
 	return fmt.Sprintf("{Key:%q UserID:%q ExpiresAt:%s}", s.Key, s.UserID, showTime(s.ExpiresAt))
 }
 
 func (s *sessionSuite) roundTrip(t suiteT, st loginkit.SessionStore) {
 	want := s.full("k-round", "user-1", s.now.Add(-2*time.Hour+333333333))
-	s.save(t, st, want.Clone())
-	s.wantSession(t, st, want, "Save then Get", "SessionStore.Save persists every field")
+	s.store(t, st, want.Clone())
+	s.wantStored(t, st, want, "Save then Get", "SessionStore.Save persists every field")
 }
 
 func (s *sessionSuite) zeroValues(t suiteT, st loginkit.SessionStore) {
 	// Only what a session cannot do without: zero flags, empty strings, a
 	// nil Values map and zero LastSeenAt must come back as such.
 	want := &loginkit.Session{Key: "k-zero", UserID: "user-1", CreatedAt: s.now, ExpiresAt: s.now.Add(time.Hour)}
-	s.save(t, st, want.Clone())
-	s.wantSession(t, st, want, "Save with zero values then Get", "SessionStore.Save persists every field, zero values included")
+	s.store(t, st, want.Clone())
+	s.wantStored(t, st, want, "Save with zero values then Get", "SessionStore.Save persists every field, zero values included")
 }
 
 func (s *sessionSuite) emptyKey(t suiteT, st loginkit.SessionStore) {
@@ -186,7 +144,7 @@ func (s *sessionSuite) emptyKey(t suiteT, st loginkit.SessionStore) {
 
 func (s *sessionSuite) replaces(t suiteT, st loginkit.SessionStore) {
 	first := s.full("k-replace", "user-1", s.now.Add(-3*time.Hour))
-	s.save(t, st, first)
+	s.store(t, st, first)
 	second := &loginkit.Session{
 		Key:               "k-replace",
 		UserID:            "user-1",
@@ -203,8 +161,8 @@ func (s *sessionSuite) replaces(t suiteT, st loginkit.SessionStore) {
 		UserAgent:         "curl/8",
 		Values:            map[string]string{"lang": "de"},
 	}
-	s.save(t, st, second.Clone())
-	s.wantSession(t, st, second, "Save over an existing session", "SessionStore.Save replaces every field, expiry included, and drops removed Values keys")
+	s.store(t, st, second.Clone())
+	s.wantStored(t, st, second, "Save over an existing session", "SessionStore.Save replaces every field, expiry included, and drops removed Values keys")
 	list, err := st.ListByUser(background(), "user-1")
 	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
 	if len(list) != 1 {
@@ -213,8 +171,8 @@ func (s *sessionSuite) replaces(t suiteT, st loginkit.SessionStore) {
 }
 
 func (s *sessionSuite) replaceMovesUser(t suiteT, st loginkit.SessionStore) {
-	s.save(t, st, s.live("k-move", "user-a", s.now))
-	s.save(t, st, s.live("k-move", "user-b", s.now))
+	s.store(t, st, s.live("k-move", "user-a", s.now))
+	s.store(t, st, s.live("k-move", "user-b", s.now))
 	a, err := st.ListByUser(background(), "user-a")
 	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
 	if len(a) != 0 {
@@ -223,14 +181,14 @@ func (s *sessionSuite) replaceMovesUser(t suiteT, st loginkit.SessionStore) {
 	b, err := st.ListByUser(background(), "user-b")
 	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
 	if len(b) != 1 || b[0].Key != "k-move" {
-		t.Errorf("ListByUser(new user) after Save gave it the session: want [k-move] (SessionStore.Save replaces every field, UserID included), got %v", sessionKeys(b))
+		t.Errorf("ListByUser(new user) after Save gave it the session: want [k-move] (SessionStore.Save replaces every field, UserID included), got %v", s.keys(b))
 	}
 	wantDeleteByUser(t, st.DeleteByUser, "user-a", "", 0, "SessionStore", "DeleteByUser(old user)", "the session now belongs to another user")
-	s.wantSession(t, st, s.live("k-move", "user-b", s.now), "DeleteByUser(old user)", "SessionStore.DeleteByUser leaves other users' sessions untouched")
+	s.wantStored(t, st, s.live("k-move", "user-b", s.now), "DeleteByUser(old user)", "SessionStore.DeleteByUser leaves other users' sessions untouched")
 }
 
 func (s *sessionSuite) replacePastExpiry(t suiteT, st loginkit.SessionStore) {
-	s.save(t, st, s.live("k-end", "user-1", s.now))
+	s.store(t, st, s.live("k-end", "user-1", s.now))
 	err := st.Save(background(), s.expired("k-end", "user-1", s.now))
 	skipUnsupported(t, "Save", err)
 	if err != nil {
@@ -240,63 +198,48 @@ func (s *sessionSuite) replacePastExpiry(t suiteT, st loginkit.SessionStore) {
 	list, err := st.ListByUser(background(), "user-1")
 	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
 	if len(list) != 0 {
-		t.Errorf("ListByUser after the session's expiry moved into the past: want none (SessionStore.ListByUser returns unexpired sessions), got %v", sessionKeys(list))
+		t.Errorf("ListByUser after the session's expiry moved into the past: want none (SessionStore.ListByUser returns unexpired sessions), got %v", s.keys(list))
 	}
 	// The expired session's key saved again for another user: the key
 	// belongs to its new owner only, for ListByUser and DeleteByUser.
 	const moved = "SessionStore.Save over an expired session's key stores the new session under its new owner only"
 	fresh := s.live("k-end", "user-2", s.now)
-	s.save(t, st, fresh)
+	s.store(t, st, fresh)
 	wantDeleteByUser(t, st.DeleteByUser, "user-1", "", 0, "SessionStore", "DeleteByUser(old owner) after Save over its expired session's key", moved)
-	s.wantSession(t, st, fresh, "Get after DeleteByUser of the key's old owner", moved)
-	if list, err := st.ListByUser(background(), "user-2"); err == nil && !slices.Equal(sessionKeys(list), []string{"k-end"}) {
-		t.Errorf("ListByUser(new owner) after Save over an expired session's key: want [k-end] (%s), got %v", moved, sessionKeys(list))
+	s.wantStored(t, st, fresh, "Get after DeleteByUser of the key's old owner", moved)
+	if list, err := st.ListByUser(background(), "user-2"); err == nil && !slices.Equal(s.keys(list), []string{"k-end"}) {
+		t.Errorf("ListByUser(new owner) after Save over an expired session's key: want [k-end] (%s), got %v", moved, s.keys(list))
 	}
 }
 
 func (s *sessionSuite) getMissing(t suiteT, st loginkit.SessionStore) {
-	_, err := st.Get(background(), "no-such-session")
-	wantErr(t, err, loginkit.ErrNotFound, "Get of a missing key", "SessionStore.Get contract")
-	_, err = st.Get(background(), "")
-	wantErr(t, err, loginkit.ErrNotFound, `Get("")`, "SessionStore.Get: a missing session is ErrNotFound")
+	s.expiring.getMissing(t, st, "no-such-session", "key", "SessionStore.Get contract", "SessionStore.Get: a missing session is ErrNotFound")
 }
 
 func (s *sessionSuite) getExpired(t suiteT, st loginkit.SessionStore) {
-	s.save(t, st, s.expired("k-expired", "user-1", s.now.Add(-2*time.Hour)))
+	s.store(t, st, s.expired("k-expired", "user-1", s.now.Add(-2*time.Hour)))
 	s.wantGone(t, st, "k-expired", "Get of a session whose ExpiresAt passed an hour ago", "SessionStore.Get: an expired session is ErrNotFound")
 	// Still past AbsoluteExpiresAt does not matter: ExpiresAt decides.
 	e := s.live("k-expired-2", "user-1", s.now.Add(-2*time.Hour))
 	e.ExpiresAt = s.now.Add(-time.Second)
 	e.AbsoluteExpiresAt = s.now.Add(time.Hour)
-	s.save(t, st, e)
+	s.store(t, st, e)
 	s.wantGone(t, st, "k-expired-2", "Get of a session whose ExpiresAt passed a second ago", "SessionStore.Get: a session whose ExpiresAt is not after now is ErrNotFound")
 }
 
 func (s *sessionSuite) delete(t suiteT, st loginkit.SessionStore) {
 	keep := s.live("k-keep", "user-1", s.now)
-	s.save(t, st, s.live("k-del", "user-1", s.now), keep)
+	s.store(t, st, s.live("k-del", "user-1", s.now), keep)
 	must(t, st.Delete(background(), "k-del"), "Delete", "SessionStore.Delete contract")
 	s.wantGone(t, st, "k-del", "Get after Delete", "SessionStore.Delete contract")
 	must(t, st.Delete(background(), "k-del"), "Delete of an already deleted session", "SessionStore.Delete: deleting a missing session is not an error")
 	must(t, st.Delete(background(), "never-existed"), "Delete of a missing session", "SessionStore.Delete: deleting a missing session is not an error")
-	s.wantSession(t, st, keep, "Delete of another session", "SessionStore.Delete removes one session")
+	s.wantStored(t, st, keep, "Delete of another session", "SessionStore.Delete removes one session")
 	list, err := st.ListByUser(background(), "user-1")
 	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
-	if !slices.Equal(sessionKeys(list), []string{"k-keep"}) {
-		t.Errorf("ListByUser after Delete: want [k-keep] (SessionStore.Delete removes the session from the user's list), got %v", sessionKeys(list))
+	if !slices.Equal(s.keys(list), []string{"k-keep"}) {
+		t.Errorf("ListByUser after Delete: want [k-keep] (SessionStore.Delete removes the session from the user's list), got %v", s.keys(list))
 	}
-}
-
-func sessionKeys(ss []*loginkit.Session) []string {
-	keys := make([]string, len(ss))
-	for i, x := range ss {
-		if x == nil {
-			keys[i] = "<nil>"
-			continue
-		}
-		keys[i] = x.Key
-	}
-	return keys
 }
 
 func (s *sessionSuite) listByUser(t suiteT, st loginkit.SessionStore) {
@@ -310,10 +253,10 @@ func (s *sessionSuite) listByUser(t suiteT, st loginkit.SessionStore) {
 	a1.ExpiresAt, a2.ExpiresAt, a3.ExpiresAt = s.now.Add(3*time.Hour), s.now.Add(time.Hour), s.now.Add(2*time.Hour)
 	aOld := s.expired("a-expired", "user-a", s.now.Add(-30*time.Minute))
 	b1 := s.live("b1", "user-b", s.now.Add(-10*time.Minute))
-	s.save(t, st, a1.Clone(), aOld, b1, a3.Clone(), a2.Clone())
+	s.store(t, st, a1.Clone(), aOld, b1, a3.Clone(), a2.Clone())
 	list, err := st.ListByUser(background(), "user-a")
 	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
-	if got, want := sessionKeys(list), []string{"a2", "a3", "a1"}; !slices.Equal(got, want) {
+	if got, want := s.keys(list), []string{"a2", "a3", "a1"}; !slices.Equal(got, want) {
 		t.Errorf("ListByUser: want %v (SessionStore.ListByUser: the user's unexpired sessions, newest CreatedAt first, no other user's), got %v", want, got)
 	} else {
 		for i, want := range []*loginkit.Session{a2, a3, a1} {
@@ -323,23 +266,18 @@ func (s *sessionSuite) listByUser(t suiteT, st loginkit.SessionStore) {
 	none, err := st.ListByUser(background(), "user-unknown")
 	must(t, err, "ListByUser of a user without sessions", "SessionStore.ListByUser contract")
 	if len(none) != 0 {
-		t.Errorf("ListByUser of a user without sessions: want none, got %v", sessionKeys(none))
+		t.Errorf("ListByUser of a user without sessions: want none, got %v", s.keys(none))
 	}
 	// Sessions created at the same instant are listed each (in any
 	// order among themselves): an index keyed by time would merge them.
 	tie := s.now.Add(-time.Minute)
-	s.save(t, st, s.live("tie-1", "user-tie", tie), s.live("tie-2", "user-tie", tie), s.live("tie-3", "user-tie", tie))
+	s.store(t, st, s.live("tie-1", "user-tie", tie), s.live("tie-2", "user-tie", tie), s.live("tie-3", "user-tie", tie))
 	ties, err := st.ListByUser(background(), "user-tie")
-	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
-	got := sessionKeys(ties)
-	slices.Sort(got)
-	if !slices.Equal(got, []string{"tie-1", "tie-2", "tie-3"}) {
-		t.Errorf("ListByUser of 3 sessions created at the same instant: want [tie-1 tie-2 tie-3] in any order (SessionStore.ListByUser returns every unexpired session, those created at the same instant included), got %v", got)
-	}
+	s.wantTies(t, ties, err)
 }
 
 func (s *sessionSuite) deleteByUser(t suiteT, st loginkit.SessionStore) {
-	s.save(t, st,
+	s.store(t, st,
 		s.live("a1", "user-a", s.now.Add(-3*time.Minute)),
 		s.live("a2", "user-a", s.now.Add(-2*time.Minute)),
 		s.live("a3", "user-a", s.now.Add(-1*time.Minute)),
@@ -349,14 +287,14 @@ func (s *sessionSuite) deleteByUser(t suiteT, st loginkit.SessionStore) {
 	wantDeleteByUser(t, st.DeleteByUser, "user-a", "a2", 2, "SessionStore", "DeleteByUser(user-a, except a2)", "SessionStore.DeleteByUser reports how many it removed")
 	s.wantGone(t, st, "a1", "Get after DeleteByUser", "SessionStore.DeleteByUser removes the user's sessions")
 	s.wantGone(t, st, "a3", "Get after DeleteByUser", "SessionStore.DeleteByUser removes the user's sessions")
-	s.wantSession(t, st, s.live("a2", "user-a", s.now.Add(-2*time.Minute)), "DeleteByUser with exceptKey", "SessionStore.DeleteByUser keeps the session whose key is exceptKey")
+	s.wantStored(t, st, s.live("a2", "user-a", s.now.Add(-2*time.Minute)), "DeleteByUser with exceptKey", "SessionStore.DeleteByUser keeps the session whose key is exceptKey")
 	for _, k := range []string{"b1", "b2"} {
-		s.wantSession(t, st, s.live(k, "user-b", s.now), "DeleteByUser of another user", "SessionStore.DeleteByUser leaves other users' sessions untouched")
+		s.wantStored(t, st, s.live(k, "user-b", s.now), "DeleteByUser of another user", "SessionStore.DeleteByUser leaves other users' sessions untouched")
 	}
 	list, err := st.ListByUser(background(), "user-a")
 	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
-	if !slices.Equal(sessionKeys(list), []string{"a2"}) {
-		t.Errorf("ListByUser after DeleteByUser with exceptKey: want [a2], got %v", sessionKeys(list))
+	if !slices.Equal(s.keys(list), []string{"a2"}) {
+		t.Errorf("ListByUser after DeleteByUser with exceptKey: want [a2], got %v", s.keys(list))
 	}
 	wantDeleteByUser(t, st.DeleteByUser, "user-a", "", 1, "SessionStore", `DeleteByUser(user-a, "")`, `SessionStore.DeleteByUser: none kept when exceptKey is empty`)
 	s.wantGone(t, st, "a2", `Get after DeleteByUser with exceptKey ""`, "SessionStore.DeleteByUser removes all of the user's sessions when exceptKey is empty")
@@ -365,9 +303,9 @@ func (s *sessionSuite) deleteByUser(t suiteT, st loginkit.SessionStore) {
 }
 
 func (s *sessionSuite) deleteByUserForeignExcept(t suiteT, st loginkit.SessionStore) {
-	s.save(t, st, s.live("a1", "user-a", s.now), s.live("a2", "user-a", s.now), s.live("b1", "user-b", s.now))
+	s.store(t, st, s.live("a1", "user-a", s.now), s.live("a2", "user-a", s.now), s.live("b1", "user-b", s.now))
 	wantDeleteByUser(t, st.DeleteByUser, "user-a", "b1", 2, "SessionStore", "DeleteByUser(user-a, except another user's key)", "")
-	s.wantSession(t, st, s.live("b1", "user-b", s.now), "DeleteByUser(user-a, except b1)", "SessionStore.DeleteByUser leaves other users' sessions untouched")
+	s.wantStored(t, st, s.live("b1", "user-b", s.now), "DeleteByUser(user-a, except b1)", "SessionStore.DeleteByUser leaves other users' sessions untouched")
 }
 
 func (s *sessionSuite) deleteExpired(t suiteT, st loginkit.SessionStore) {
@@ -375,39 +313,33 @@ func (s *sessionSuite) deleteExpired(t suiteT, st loginkit.SessionStore) {
 	// Past its AbsoluteExpiresAt but not its ExpiresAt: live, as Get says.
 	abs := s.live("live-abs", "user-c", s.now.Add(-3*time.Hour))
 	abs.AbsoluteExpiresAt = s.now.Add(-time.Minute)
-	s.save(t, st, s.expired("old-1", "user-a", s.now.Add(-2*time.Hour)), l1, s.expired("old-2", "user-b", s.now.Add(-2*time.Hour)), l2, abs)
+	s.store(t, st, s.expired("old-1", "user-a", s.now.Add(-2*time.Hour)), l1, s.expired("old-2", "user-b", s.now.Add(-2*time.Hour)), l2, abs)
 	zero := s.live("old-zero", "user-b", s.now)
 	zero.ExpiresAt = time.Time{}
-	s.save(t, st, zero)
-	s.wantSession(t, st, abs, "Get of a session past AbsoluteExpiresAt but not ExpiresAt", "SessionStore.Get: ExpiresAt decides")
+	s.store(t, st, zero)
+	s.wantStored(t, st, abs, "Get of a session past AbsoluteExpiresAt but not ExpiresAt", "SessionStore.Get: ExpiresAt decides")
 	// user-c has no expired session, so that a store dropping expired
 	// records lazily on lookups still has all three to sweep.
 	if list, err := st.ListByUser(background(), "user-c"); err == nil {
-		if got := sessionKeys(list); !slices.Equal(got, []string{"live-abs"}) {
+		if got := s.keys(list); !slices.Equal(got, []string{"live-abs"}) {
 			t.Errorf("ListByUser with a session past AbsoluteExpiresAt but not ExpiresAt: want [live-abs] (SessionStore.ListByUser returns unexpired sessions: ExpiresAt decides, as in Get), got %v", got)
 		}
 	} else {
 		skipUnsupported(t, "ListByUser", err)
 	}
-	n, err := st.DeleteExpired(background())
-	must(t, err, "DeleteExpired", "SessionStore.DeleteExpired contract")
-	s.wantSweepCount(t, n, 3, "DeleteExpired with 3 expired sessions (one with a zero ExpiresAt)")
-	s.wantSession(t, st, l1, "DeleteExpired", "SessionStore.DeleteExpired removes expired sessions only")
-	s.wantSession(t, st, l2, "DeleteExpired", "SessionStore.DeleteExpired removes expired sessions only")
-	s.wantSession(t, st, abs, "DeleteExpired with a session past AbsoluteExpiresAt but not ExpiresAt", "SessionStore.DeleteExpired removes only sessions whose ExpiresAt is not after now: ExpiresAt decides, as in Get")
+	s.wantSweepCount(t, s.sweep(t, st), 3, "DeleteExpired with 3 expired sessions (one with a zero ExpiresAt)")
+	s.wantStored(t, st, l1, "DeleteExpired", "SessionStore.DeleteExpired removes expired sessions only")
+	s.wantStored(t, st, l2, "DeleteExpired", "SessionStore.DeleteExpired removes expired sessions only")
+	s.wantStored(t, st, abs, "DeleteExpired with a session past AbsoluteExpiresAt but not ExpiresAt", "SessionStore.DeleteExpired removes only sessions whose ExpiresAt is not after now: ExpiresAt decides, as in Get")
 	s.wantGone(t, st, "old-1", "Get after DeleteExpired", "SessionStore.Get never returns an expired session")
-	n, err = st.DeleteExpired(background())
-	must(t, err, "DeleteExpired", "SessionStore.DeleteExpired contract")
-	if n != 0 {
-		t.Errorf("second DeleteExpired: want 0 (nothing left to remove), got %d", n)
-	}
+	s.wantSweptOnce(t, st)
 	for _, c := range []struct {
 		user string
 		want []string
 	}{{"user-a", []string{"live-1"}}, {"user-b", []string{"live-2"}}, {"user-c", []string{"live-abs"}}} {
 		list, err := st.ListByUser(background(), c.user)
 		must(t, err, "ListByUser", "SessionStore.ListByUser contract")
-		got := sessionKeys(list)
+		got := s.keys(list)
 		slices.Sort(got)
 		if !slices.Equal(got, c.want) {
 			t.Errorf("ListByUser(%s) after DeleteExpired: want %v (SessionStore.DeleteExpired removes expired sessions only), got %v", c.user, c.want, got)
@@ -415,52 +347,28 @@ func (s *sessionSuite) deleteExpired(t suiteT, st loginkit.SessionStore) {
 	}
 }
 
-// wantSweepCount checks the count DeleteExpired reported: exactly want
-// for a store that sweeps, at most want for one with native expiry.
-func (s *sessionSuite) wantSweepCount(t suiteT, n, want int, op string) {
-	t.Helper()
-	if s.h.NativeExpiry {
-		if n < 0 || n > want {
-			t.Errorf("%s: want at most %d (SessionStore.DeleteExpired reports how many it removed; the harness declares native expiry), got %d", op, want, n)
-		}
-		return
-	}
-	if n != want {
-		t.Errorf("%s: want exactly %d (SessionStore.DeleteExpired reports how many expired sessions it removed; a store without native expiry removes them all), got %d", op, want, n)
-	}
-}
-
 // deleteExpiredThenByUser checks that, after a sweep, ListByUser and
 // DeleteByUser see only the sessions that are left.
 func (s *sessionSuite) deleteExpiredThenByUser(t suiteT, st loginkit.SessionStore) {
-	s.save(t, st,
+	s.store(t, st,
 		s.expired("x1", "user-1", s.now.Add(-3*time.Hour)),
 		s.expired("x2", "user-1", s.now.Add(-2*time.Hour)),
 		s.live("l1", "user-1", s.now.Add(-time.Hour)),
 		s.expired("y1", "user-10", s.now.Add(-time.Hour)),
 	)
-	n, err := st.DeleteExpired(background())
-	must(t, err, "DeleteExpired", "SessionStore.DeleteExpired contract")
-	s.wantSweepCount(t, n, 3, "DeleteExpired with 3 expired sessions")
-	list, err := st.ListByUser(background(), "user-1")
-	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
-	if got := sessionKeys(list); !slices.Equal(got, []string{"l1"}) {
-		t.Errorf("ListByUser after DeleteExpired: want [l1] (SessionStore.DeleteExpired removes the swept sessions from the user's list), got %v", got)
-	}
-	wantDeleteByUser(t, st.DeleteByUser, "user-1", "", 1, "SessionStore", "DeleteByUser after DeleteExpired", "SessionStore.DeleteByUser counts only the sessions the sweep left")
-	wantDeleteByUser(t, st.DeleteByUser, "user-10", "", 0, "SessionStore", "DeleteByUser of a user whose only session was swept", "SessionStore.DeleteByUser counts only the sessions the sweep left")
+	s.sweepThenByUser(t, st, func() ([]*loginkit.Session, error) { return st.ListByUser(background(), "user-1") })
 }
 
 func (s *sessionSuite) isolation(t suiteT, st loginkit.SessionStore) {
 	want := s.full("k-iso", "user-1", s.now)
 	in := want.Clone()
-	s.save(t, st, in)
+	s.store(t, st, in)
 	// Changing what was saved must not change what is stored.
 	in.UserID = "intruder"
 	in.Values["lang"] = "xx"
 	in.Values["added"] = "1"
 	in.ExpiresAt = s.now.Add(-time.Hour)
-	s.wantSession(t, st, want, "Get after the caller modified the session it saved", "SessionStore.Save stores a copy: a caller's later changes do not reach the store")
+	s.wantStored(t, st, want, "Get after the caller modified the session it saved", "SessionStore.Save stores a copy: a caller's later changes do not reach the store")
 
 	got, err := st.Get(background(), "k-iso")
 	must(t, err, "Get", "SessionStore.Get contract")
@@ -471,7 +379,7 @@ func (s *sessionSuite) isolation(t suiteT, st loginkit.SessionStore) {
 		got.Values["added"] = "1"
 		delete(got.Values, "flash")
 	}
-	s.wantSession(t, st, want, "Get after the caller modified a session Get returned", "SessionStore: returned sessions are copies the caller may modify")
+	s.wantStored(t, st, want, "Get after the caller modified a session Get returned", "SessionStore: returned sessions are copies the caller may modify")
 
 	list, err := st.ListByUser(background(), "user-1")
 	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
@@ -481,7 +389,7 @@ func (s *sessionSuite) isolation(t suiteT, st loginkit.SessionStore) {
 			x.Values["lang"] = "yy"
 		}
 	}
-	s.wantSession(t, st, want, "Get after the caller modified a session ListByUser returned", "SessionStore: returned sessions are copies the caller may modify")
+	s.wantStored(t, st, want, "Get after the caller modified a session ListByUser returned", "SessionStore: returned sessions are copies the caller may modify")
 
 	if tt, ok := st.(loginkit.SessionToucher); ok {
 		touched := want.Clone()
@@ -489,14 +397,14 @@ func (s *sessionSuite) isolation(t suiteT, st loginkit.SessionStore) {
 		arg := touched.Clone()
 		must(t, tt.Touch(background(), arg), "Touch", "SessionToucher.Touch contract")
 		arg.UserID, arg.Values["lang"], arg.ExpiresAt = "intruder", "zz", s.now.Add(-time.Hour)
-		s.wantSession(t, st, touched, "Get after the caller modified the session it touched", "SessionToucher.Touch stores a copy: a caller's later changes do not reach the store")
+		s.wantStored(t, st, touched, "Get after the caller modified the session it touched", "SessionToucher.Touch stores a copy: a caller's later changes do not reach the store")
 	}
 }
 
 func (s *sessionSuite) contextCancelled(t suiteT, st loginkit.SessionStore) {
 	const clause = "SessionStore: every method honours ctx"
 	keep := s.live("k-ctx", "user-1", s.now)
-	s.save(t, st, keep, s.expired("k-ctx-old", "user-1", s.now.Add(-2*time.Hour)))
+	s.store(t, st, keep, s.expired("k-ctx-old", "user-1", s.now.Add(-2*time.Hour)))
 	ctx := cancelled()
 	err := st.Save(ctx, s.live("k-ctx-new", "user-1", s.now))
 	wantCanceled(t, err, "Save with a cancelled context", clause)
@@ -517,13 +425,8 @@ func (s *sessionSuite) contextCancelled(t suiteT, st loginkit.SessionStore) {
 		err = tt.Touch(ctx, changed)
 		wantCanceled(t, err, "Touch with a cancelled context", clause)
 	}
-	s.wantSession(t, st, keep, "Get after Delete, DeleteByUser and Touch with a cancelled context", clause+": a cancelled call changes nothing")
-	if !s.h.NativeExpiry {
-		n, err := st.DeleteExpired(background())
-		if err == nil && n != 1 {
-			t.Errorf("DeleteExpired after a DeleteExpired with a cancelled context: want 1 (%s: a cancelled DeleteExpired removes nothing), got %d", clause, n)
-		}
-	}
+	s.wantStored(t, st, keep, "Get after Delete, DeleteByUser and Touch with a cancelled context", clause+": a cancelled call changes nothing")
+	s.wantCancelledSweepRemovedNothing(t, st, clause)
 }
 
 func (s *sessionSuite) concurrent(t suiteT, st loginkit.SessionStore) {
@@ -586,12 +489,12 @@ func (s *sessionSuite) touch(t suiteT, st loginkit.SessionStore) {
 	s.wantGone(t, st, "k-never", "Get after Touch of a missing session", clause+"; Touch never creates")
 
 	x := s.live("k-touch", "user-1", s.now)
-	s.save(t, st, x)
+	s.store(t, st, x)
 	y := s.full("k-touch", "user-1", s.now)
 	y.LastSeenAt = s.now.Add(time.Minute)
 	y.ExpiresAt = s.now.Add(3 * time.Hour)
 	must(t, tt.Touch(background(), y), "Touch of an existing session", clause)
-	s.wantSession(t, st, y, "Get after Touch", clause+"; Touch replaces the session")
+	s.wantStored(t, st, y, "Get after Touch", clause+"; Touch replaces the session")
 
 	must(t, st.Delete(background(), "k-touch"), "Delete", "SessionStore.Delete contract")
 	err = tt.Touch(background(), y)
@@ -601,13 +504,13 @@ func (s *sessionSuite) touch(t suiteT, st loginkit.SessionStore) {
 	// Past AbsoluteExpiresAt but not ExpiresAt: live, so Touch updates it.
 	abs := s.live("k-touch-abs", "user-1", s.now.Add(-3*time.Hour))
 	abs.AbsoluteExpiresAt = s.now.Add(-time.Minute)
-	s.save(t, st, abs.Clone())
+	s.store(t, st, abs.Clone())
 	abs.LastSeenAt = s.now.Add(time.Minute)
 	must(t, tt.Touch(background(), abs.Clone()), "Touch of a session past AbsoluteExpiresAt but not ExpiresAt", clause+"; ExpiresAt decides")
-	s.wantSession(t, st, abs, "Get after Touch of a session past AbsoluteExpiresAt but not ExpiresAt", clause+"; ExpiresAt decides")
+	s.wantStored(t, st, abs, "Get after Touch of a session past AbsoluteExpiresAt but not ExpiresAt", clause+"; ExpiresAt decides")
 
 	e := s.expired("k-touch-expired", "user-1", s.now.Add(-2*time.Hour))
-	s.save(t, st, e)
+	s.store(t, st, e)
 	err = tt.Touch(background(), s.live("k-touch-expired", "user-1", s.now))
 	wantErr(t, err, loginkit.ErrNotFound, "Touch of an expired session", clause)
 	s.wantGone(t, st, "k-touch-expired", "Get after Touch of an expired session", clause+"; an expired session stays expired")
@@ -617,12 +520,12 @@ func (s *sessionSuite) zeroExpiresAt(t suiteT, st loginkit.SessionStore) {
 	const clause = "SessionStore.Get: a session whose ExpiresAt is not after now is ErrNotFound; a zero ExpiresAt is long past"
 	z := s.live("k-zero-exp", "user-1", s.now)
 	z.ExpiresAt = time.Time{}
-	s.save(t, st, z)
+	s.store(t, st, z)
 	s.wantGone(t, st, "k-zero-exp", "Get of a session saved with a zero ExpiresAt", clause)
 	list, err := st.ListByUser(background(), "user-1")
 	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
 	if len(list) != 0 {
-		t.Errorf("ListByUser with only a session whose ExpiresAt is zero: want none (%s), got %v", clause, sessionKeys(list))
+		t.Errorf("ListByUser with only a session whose ExpiresAt is zero: want none (%s), got %v", clause, s.keys(list))
 	}
 	if tt, ok := st.(loginkit.SessionToucher); ok {
 		err := tt.Touch(background(), s.live("k-zero-exp", "user-1", s.now))
@@ -630,48 +533,26 @@ func (s *sessionSuite) zeroExpiresAt(t suiteT, st loginkit.SessionStore) {
 	}
 }
 
-// clock is a settable clock for the harness's NewWithClock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
 // expiryBoundary puts an ExpiresAt at exactly now: the session is gone.
 // With the harness's NewWithClock, "now" is a clock the suite sets;
 // without it, the store's own clock, read after the session was saved.
 func (s *sessionSuite) expiryBoundary(t suiteT, st loginkit.SessionStore) {
 	const clause = "SessionStore.Get: a session whose ExpiresAt is not after now is ErrNotFound"
-	// An instant the store can keep exactly.
-	at := s.now.Truncate(s.prec)
-	if s.h.NewWithClock != nil {
-		c := &clock{now: at}
-		st = s.h.NewWithClock(t, c.Now)
-	} else {
-		at = time.Now().UTC().Truncate(s.prec)
-	}
+	st, at, justAfter := s.atBoundary(t, st)
 	edge := s.live("k-edge", "user-1", at.Add(-time.Hour))
 	edge.ExpiresAt = at
 	after := s.live("k-after", "user-1", at.Add(-2*time.Hour))
-	after.ExpiresAt = at.Add(s.prec)
-	if s.h.NewWithClock == nil {
-		after.ExpiresAt = at.Add(time.Minute)
-	}
+	after.ExpiresAt = justAfter
 	// Another session expiring exactly now, that nothing looks up before
 	// the sweep: a store without native expiry must sweep it.
 	unseen := s.live("k-edge-unseen", "user-2", at.Add(-time.Hour))
 	unseen.ExpiresAt = at
-	s.save(t, st, edge, after, unseen)
+	s.store(t, st, edge, after, unseen)
 	s.wantGone(t, st, "k-edge", "Get of a session whose ExpiresAt is exactly now", clause)
-	s.wantSession(t, st, after, "Get of a session whose ExpiresAt is just after now", "SessionStore.Get returns a session whose ExpiresAt is after now")
+	s.wantStored(t, st, after, "Get of a session whose ExpiresAt is just after now", "SessionStore.Get returns a session whose ExpiresAt is after now")
 	list, err := st.ListByUser(background(), "user-1")
 	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
-	if got := sessionKeys(list); !slices.Equal(got, []string{"k-after"}) {
+	if got := s.keys(list); !slices.Equal(got, []string{"k-after"}) {
 		t.Errorf("ListByUser with a session whose ExpiresAt is exactly now: want [k-after] (SessionStore.ListByUser returns unexpired sessions; ExpiresAt not after now is expired), got %v", got)
 	}
 	if tt, ok := st.(loginkit.SessionToucher); ok {
@@ -680,18 +561,17 @@ func (s *sessionSuite) expiryBoundary(t suiteT, st loginkit.SessionStore) {
 		err := tt.Touch(background(), e)
 		wantErr(t, err, loginkit.ErrNotFound, "Touch of a session whose ExpiresAt is exactly now", "SessionToucher.Touch: an expired session is ErrNotFound")
 	}
-	if s.h.NewWithClock != nil {
+	if s.newWithClock != nil {
 		// The lookups above may have dropped the expired session already.
-		n, err := st.DeleteExpired(background())
-		must(t, err, "DeleteExpired", "SessionStore.DeleteExpired contract")
+		n := s.sweep(t, st)
 		lo := 1
-		if s.h.NativeExpiry {
+		if s.native {
 			lo = 0
 		}
 		if n < lo || n > 2 {
 			t.Errorf("DeleteExpired with two sessions whose ExpiresAt is exactly now, one never looked up: want %d to 2 (SessionStore.DeleteExpired removes expired sessions only, and a session whose ExpiresAt is exactly now is expired), got %d", lo, n)
 		}
-		s.wantSession(t, st, after, "Get after DeleteExpired", "SessionStore.DeleteExpired removes expired sessions only")
+		s.wantStored(t, st, after, "Get after DeleteExpired", "SessionStore.DeleteExpired removes expired sessions only")
 	}
 }
 
@@ -701,38 +581,38 @@ func (s *sessionSuite) keysCaseSensitive(t suiteT, st loginkit.SessionStore) {
 	const clause = "SessionStore: keys are exact and case-sensitive (base64url)"
 	lower := s.live("k-case-ab_c-9", "user-1", s.now.Add(-time.Minute))
 	upper := s.live("K-CASE-AB_C-9", "user-2", s.now)
-	s.save(t, st, lower, upper)
-	s.wantSession(t, st, lower, "Get of a key differing from another only in case", clause)
-	s.wantSession(t, st, upper, "Get of a key differing from another only in case", clause)
+	s.store(t, st, lower, upper)
+	s.wantStored(t, st, lower, "Get of a key differing from another only in case", clause)
+	s.wantStored(t, st, upper, "Get of a key differing from another only in case", clause)
 	s.wantGone(t, st, "k-case-AB_C-9", "Get of a key stored only in other cases", clause)
 	must(t, st.Delete(background(), "K-CASE-AB_C-9"), "Delete", "SessionStore.Delete contract")
-	s.wantSession(t, st, lower, "Get after deleting a key differing only in case", clause)
+	s.wantStored(t, st, lower, "Get after deleting a key differing only in case", clause)
 	// Keys that begin with one another are different sessions too.
 	const exact = "SessionStore: keys are exact, not prefixes"
 	long := s.live("k-case-ab_c-9x", "user-3", s.now)
-	s.save(t, st, long)
+	s.store(t, st, long)
 	s.wantGone(t, st, "k-case-ab_c", "Get of a prefix of stored keys", exact)
 	must(t, st.Delete(background(), "k-case-ab_c-9"), "Delete", "SessionStore.Delete contract")
-	s.wantSession(t, st, long, "Get after deleting a key that is a prefix of this one", exact)
+	s.wantStored(t, st, long, "Get after deleting a key that is a prefix of this one", exact)
 	// Characters a pattern match would take as wildcards ('_' in LIKE,
 	// and '-', '_' are base64url) match themselves only.
 	const literal = "SessionStore: keys are exact: '_' and '%' are no wildcards"
 	wild := s.live("k-wild-abXc", "user-5", s.now)
-	s.save(t, st, wild)
+	s.store(t, st, wild)
 	for _, k := range []string{"k-wild-ab_c", "k-wild-ab%", "k-wild-a__c", "%"} {
 		s.wantGone(t, st, k, "Get of a key that matches a stored one only as a LIKE pattern", literal)
 	}
 	for _, k := range []string{"k-wild-ab_c", "k-wild-ab%"} {
 		must(t, st.Delete(background(), k), "Delete", "SessionStore.Delete contract")
 	}
-	s.wantSession(t, st, wild, "Get after Delete of keys that match it only as LIKE patterns", literal)
+	s.wantStored(t, st, wild, "Get after Delete of keys that match it only as LIKE patterns", literal)
 	// DeleteByUser's exceptKey is exact too: it keeps that session only,
 	// not one whose key differs from it in case or begins with it.
 	const except = "SessionStore.DeleteByUser: exceptKey is exact and case-sensitive"
 	keep := s.live("k-exc-ab_c", "user-4", s.now.Add(-time.Minute))
-	s.save(t, st, keep, s.live("K-EXC-AB_C", "user-4", s.now), s.live("k-exc-ab_c-9", "user-4", s.now))
+	s.store(t, st, keep, s.live("K-EXC-AB_C", "user-4", s.now), s.live("k-exc-ab_c-9", "user-4", s.now))
 	wantDeleteByUser(t, st.DeleteByUser, "user-4", keep.Key, 2, "SessionStore", "DeleteByUser(user-4, except k-exc-ab_c) beside K-EXC-AB_C and k-exc-ab_c-9", except)
-	s.wantSession(t, st, keep, "Get of the excepted session", except)
+	s.wantStored(t, st, keep, "Get of the excepted session", except)
 	s.wantGone(t, st, "K-EXC-AB_C", "Get of a session whose key differs from exceptKey only in case", except)
 	s.wantGone(t, st, "k-exc-ab_c-9", "Get of a session whose key begins with exceptKey", except)
 }
@@ -741,7 +621,7 @@ func (s *sessionSuite) keysCaseSensitive(t suiteT, st loginkit.SessionStore) {
 // of a user whose ID begins with it.
 func (s *sessionSuite) userIDPrefixes(t suiteT, st loginkit.SessionStore) {
 	const clause = "SessionStore: a user's sessions are matched by exact UserID, not by prefix"
-	s.save(t, st,
+	s.store(t, st,
 		s.live("p1", "user-1", s.now.Add(-time.Minute)),
 		s.live("p10", "user-10", s.now),
 		s.live("p100", "user-100", s.now),
@@ -749,7 +629,7 @@ func (s *sessionSuite) userIDPrefixes(t suiteT, st loginkit.SessionStore) {
 	)
 	list, err := st.ListByUser(background(), "user-1")
 	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
-	if got := sessionKeys(list); !slices.Equal(got, []string{"p1"}) {
+	if got := s.keys(list); !slices.Equal(got, []string{"p1"}) {
 		t.Errorf("ListByUser(user-1) beside user-10, user-100 and user-1:x: want [p1] (%s), got %v", clause, got)
 	}
 	wantDeleteByUser(t, st.DeleteByUser, "user-1", "", 1, "SessionStore", "DeleteByUser(user-1) beside user-10, user-100 and user-1:x", clause)
@@ -757,7 +637,7 @@ func (s *sessionSuite) userIDPrefixes(t suiteT, st loginkit.SessionStore) {
 		got, err := st.Get(background(), k)
 		if err != nil {
 			skipUnsupported(t, "Get", err)
-			t.Errorf("Get(%q) after DeleteByUser(user-1): want the session (%s), got %v, %v", k, clause, describeSession(got), err)
+			t.Errorf("Get(%q) after DeleteByUser(user-1): want the session (%s), got %v, %v", k, clause, s.describe(got), err)
 		}
 	}
 	wantDeleteByUser(t, st.DeleteByUser, "user-1", "", 0, "SessionStore", "second DeleteByUser(user-1)", clause)
@@ -775,8 +655,8 @@ func (s *sessionSuite) longValues(t suiteT, st loginkit.SessionStore) {
 	x.IP = "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255"
 	x.Fingerprint = strings.Repeat("f_-9", 10) + "abc"
 	x.Values = map[string]string{"long": strings.Repeat("v", 512)}
-	s.save(t, st, x.Clone())
-	s.wantSession(t, st, x, "Get of a session with a 256-byte UserAgent", "SessionStore.Save persists every field whole, values as long as the manager writes included")
+	s.store(t, st, x.Clone())
+	s.wantStored(t, st, x, "Get of a session with a 256-byte UserAgent", "SessionStore.Save persists every field whole, values as long as the manager writes included")
 }
 
 // timesInUTC saves times in another zone and wants them back in UTC.
@@ -787,8 +667,8 @@ func (s *sessionSuite) timesInUTC(t suiteT, st loginkit.SessionStore) {
 	for _, p := range []*time.Time{&in.CreatedAt, &in.AuthenticatedAt, &in.LastSeenAt, &in.ExpiresAt, &in.AbsoluteExpiresAt} {
 		*p = p.In(zone)
 	}
-	s.save(t, st, in)
-	s.wantSession(t, st, x, "Get of a session saved with times in UTC+05:30", "loginkit.Session: all times are UTC; stores return the same instants in time.UTC")
+	s.store(t, st, in)
+	s.wantStored(t, st, x, "Get of a session saved with times in UTC+05:30", "loginkit.Session: all times are UTC; stores return the same instants in time.UTC")
 }
 
 // touchDeleteRace races Touch against Delete of the same sessions, the
@@ -809,7 +689,7 @@ func (s *sessionSuite) touchDeleteRace(t suiteT, st loginkit.SessionStore) {
 		keys := make([]string, keysPerRound)
 		for i := range keysPerRound {
 			keys[i] = fmt.Sprintf("race-%d-%d", r, i)
-			s.save(t, st, s.live(keys[i], "user-race", s.now))
+			s.store(t, st, s.live(keys[i], "user-race", s.now))
 		}
 		var mu sync.Mutex
 		var problems []string
@@ -837,7 +717,7 @@ func (s *sessionSuite) touchDeleteRace(t suiteT, st loginkit.SessionStore) {
 		}
 		for _, k := range keys {
 			if got, err := st.Get(background(), k); !errors.Is(err, loginkit.ErrNotFound) {
-				t.Errorf("Get(%q) after Touch raced Delete (round %d): want ErrNotFound (%s), got %s, error %v", k, r+1, clause, describeSession(got), err)
+				t.Errorf("Get(%q) after Touch raced Delete (round %d): want ErrNotFound (%s), got %s, error %v", k, r+1, clause, s.describe(got), err)
 				return false
 			}
 		}
@@ -854,20 +734,20 @@ func (s *sessionSuite) expiryExtended(t suiteT, st loginkit.SessionStore) {
 	const clause = "SessionStore: Save and Touch replace ExpiresAt, so a session extended past its old expiry lives on"
 	at := time.Now().UTC().Truncate(s.prec)
 	var c *clock
-	if s.h.NewWithClock != nil {
+	if s.newWithClock != nil {
 		c = &clock{now: s.now.Truncate(s.prec)}
 		at = c.now
-		st = s.h.NewWithClock(t, c.Now)
+		st = s.newWithClock(t, c.Now)
 	}
 	soon := at.Add(300 * time.Millisecond)
 	saved := s.live("k-extend-save", "user-1", at.Add(-time.Hour))
 	saved.ExpiresAt = soon
 	touched := s.live("k-extend-touch", "user-1", at.Add(-2*time.Hour))
 	touched.ExpiresAt = soon
-	s.save(t, st, saved.Clone(), touched.Clone())
+	s.store(t, st, saved.Clone(), touched.Clone())
 	later := at.Add(time.Hour)
 	saved.ExpiresAt, saved.LastSeenAt = later, at
-	s.save(t, st, saved.Clone())
+	s.store(t, st, saved.Clone())
 	tt, hasTouch := st.(loginkit.SessionToucher)
 	if hasTouch {
 		touched.ExpiresAt, touched.LastSeenAt = later, at
@@ -880,21 +760,19 @@ func (s *sessionSuite) expiryExtended(t suiteT, st loginkit.SessionStore) {
 	} else {
 		time.Sleep(time.Until(soon.Add(50 * time.Millisecond)))
 	}
-	s.wantSession(t, st, saved, "Get after Save moved ExpiresAt later and the old expiry passed", clause)
+	s.wantStored(t, st, saved, "Get after Save moved ExpiresAt later and the old expiry passed", clause)
 	want := []string{"k-extend-save"}
 	if hasTouch {
-		s.wantSession(t, st, touched, "Get after Touch moved ExpiresAt later and the old expiry passed", clause)
+		s.wantStored(t, st, touched, "Get after Touch moved ExpiresAt later and the old expiry passed", clause)
 		want = []string{"k-extend-save", "k-extend-touch"}
 	}
 	list, err := st.ListByUser(background(), "user-1")
 	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
-	if got := sessionKeys(list); !slices.Equal(got, want) {
+	if got := s.keys(list); !slices.Equal(got, want) {
 		t.Errorf("ListByUser after the sessions' old expiry passed: want %v (%s), got %v", want, clause, got)
 	}
 	if c != nil {
-		n, err := st.DeleteExpired(background())
-		must(t, err, "DeleteExpired", "SessionStore.DeleteExpired contract")
-		if n != 0 {
+		if n := s.sweep(t, st); n != 0 {
 			t.Errorf("DeleteExpired after the sessions' old expiry passed: want 0 (%s), got %d", clause, n)
 		}
 	}
@@ -909,13 +787,13 @@ func (s *sessionSuite) listByUserMany(t suiteT, st loginkit.SessionStore) {
 	var want []string
 	for i := range n {
 		k := fmt.Sprintf("many-%03d", i)
-		s.save(t, st, s.live(k, "user-many", s.now.Add(-time.Duration(i)*time.Second)))
+		s.store(t, st, s.live(k, "user-many", s.now.Add(-time.Duration(i)*time.Second)))
 		want = append(want, k)
 	}
-	s.save(t, st, s.live("other", "user-other", s.now))
+	s.store(t, st, s.live("other", "user-other", s.now))
 	list, err := st.ListByUser(background(), "user-many")
 	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
-	if got := sessionKeys(list); !slices.Equal(got, want) {
+	if got := s.keys(list); !slices.Equal(got, want) {
 		t.Errorf("ListByUser of a user with %d sessions: want all %d, newest CreatedAt first (%s), got %d: %v", n, n, clause, len(got), got[:min(len(got), 5)])
 	}
 	removed, err := st.DeleteByUser(background(), "user-many", "many-007")
@@ -925,7 +803,7 @@ func (s *sessionSuite) listByUserMany(t suiteT, st loginkit.SessionStore) {
 	}
 	list, err = st.ListByUser(background(), "user-many")
 	must(t, err, "ListByUser", "SessionStore.ListByUser contract")
-	if got := sessionKeys(list); !slices.Equal(got, []string{"many-007"}) {
+	if got := s.keys(list); !slices.Equal(got, []string{"many-007"}) {
 		t.Errorf("ListByUser after DeleteByUser except many-007: want [many-007] (SessionStore.DeleteByUser removes all of the user's sessions, however many), got %d sessions", len(got))
 	}
 }
@@ -939,8 +817,8 @@ func (s *sessionSuite) anonymous(t suiteT, st loginkit.SessionStore) {
 	anon := s.full("k-anon", "", s.now)
 	anon.Values = map[string]string{"flash": "Vous êtes déconnecté ✓", "next": "/account?tab=1"}
 	must(t, st.Save(background(), anon.Clone()), `Save of a session with an empty UserID`, clause)
-	s.save(t, st, s.live("k-anon-user", "user-1", s.now))
-	s.wantSession(t, st, anon, "Save then Get of an anonymous session", clause)
+	s.store(t, st, s.live("k-anon-user", "user-1", s.now))
+	s.wantStored(t, st, anon, "Save then Get of an anonymous session", clause)
 	list, err := st.ListByUser(background(), "user-1")
 	if err != nil {
 		skipUnsupported(t, "ListByUser", err)
@@ -952,13 +830,13 @@ func (s *sessionSuite) anonymous(t suiteT, st loginkit.SessionStore) {
 		skipUnsupported(t, "DeleteByUser", err)
 		t.Errorf("DeleteByUser(user-1): %v (%s)", err, clause)
 	}
-	s.wantSession(t, st, anon, "Get of an anonymous session after DeleteByUser of a user", clause+"; DeleteByUser leaves it alone")
+	s.wantStored(t, st, anon, "Get of an anonymous session after DeleteByUser of a user", clause+"; DeleteByUser leaves it alone")
 	if tt, ok := st.(loginkit.SessionToucher); ok {
 		next := anon.Clone()
 		next.Values = map[string]string{"next": "/account?tab=1"}
 		next.LastSeenAt = s.now.Add(time.Minute)
 		must(t, tt.Touch(background(), next), "Touch of an anonymous session", clause)
-		s.wantSession(t, st, next, "Get after Touch of an anonymous session", clause)
+		s.wantStored(t, st, next, "Get after Touch of an anonymous session", clause)
 	}
 	must(t, st.Delete(background(), "k-anon"), "Delete of an anonymous session", clause)
 	s.wantGone(t, st, "k-anon", "Get after Delete of an anonymous session", clause)

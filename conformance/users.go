@@ -42,7 +42,7 @@ func runUsers[U loginkit.AccountUser](t suiteT, h UserHarness[U]) {
 			t.Fatalf("conformance: UserHarness.NewUser is nil and %s is not a pointer to a struct", reflect.TypeFor[U]())
 		}
 	}
-	runSuite(t, "UserHarness", "UserStore", userMethods, h.New, []suiteCase[loginkit.UserStore[U]]{
+	runSuite(t, "UserHarness", "UserStore", methodsOf[loginkit.UserStore[U]]("UpdateUser"), h.New, []suiteCase[loginkit.UserStore[U]]{
 		{"CreateAssignsID", s.createAssignsID},
 		{"CreateKeepsGivenID", s.createKeepsID},
 		{"CreateDuplicateID", s.createDuplicateID},
@@ -80,9 +80,6 @@ func runUsers[U loginkit.AccountUser](t suiteT, h UserHarness[U]) {
 		{"ContextCancelled", s.contextCancelled},
 	})
 }
-
-// userMethods are the methods the user suite calls.
-var userMethods = []string{"LoadUser", "FindByLogin", "Create", "Update", "Delete", "List", "UpdateUser"}
 
 // updater returns st as a loginkit.UserUpdater. When st is not one, it
 // fails the case if the harness declared one or st has a near-miss
