@@ -17,6 +17,7 @@ import (
 
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/policies"
+	"github.com/loginkit/loginkit/ratelimit"
 	"github.com/loginkit/loginkit/recovery"
 )
 
@@ -267,7 +268,7 @@ func TestTOTPCodeOfEarlierStepRefusedAfterLaterOne(t *testing.T) {
 // cannot spread reset requests over made-up X-Forwarded-For addresses.
 func TestResetClientLimitNotBypassedByForwardedFor(t *testing.T) {
 	ra := newRecoveryApp(t, func(o *recovery.Options[*user]) {
-		o.ResetPerClient = loginkit.Rate{Count: 3, Per: time.Hour}
+		o.ResetPerClient = ratelimit.Rate{Count: 3, Per: time.Hour}
 	})
 	b := ra.browser()
 	limited := false

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/ratelimit"
 	"github.com/loginkit/loginkit/recovery"
 )
 
@@ -37,7 +37,7 @@ func TestResetLinkSentToOldAddressDiesWhenEmailChanges(t *testing.T) {
 // address, or it limits nothing.
 func TestResetClientLimitNotBypassedByRotatingIPv6Addresses(t *testing.T) {
 	ra := newRecoveryApp(t, func(o *recovery.Options[*user]) {
-		o.ResetPerClient = loginkit.Rate{Count: 3, Per: time.Hour}
+		o.ResetPerClient = ratelimit.Rate{Count: 3, Per: time.Hour}
 	})
 	b := ra.browser()
 	limited := 0

@@ -19,6 +19,7 @@ import (
 	"github.com/loginkit/loginkit/internal/testenv"
 	"github.com/loginkit/loginkit/mail"
 	"github.com/loginkit/loginkit/policies"
+	"github.com/loginkit/loginkit/ratelimit"
 	"github.com/loginkit/loginkit/recovery"
 )
 
@@ -271,8 +272,8 @@ func TestResetLoginAfterReset(t *testing.T) {
 // its time, even though the mail server takes 20 ms per message.
 func TestResetUniformAnswerAndTiming(t *testing.T) {
 	ra := newRecoveryApp(t, func(o *recovery.Options[*user]) {
-		o.ResetPerAccount = loginkit.Rate{Count: -1}
-		o.ResetPerClient = loginkit.Rate{Count: -1}
+		o.ResetPerAccount = ratelimit.Rate{Count: -1}
+		o.ResetPerClient = ratelimit.Rate{Count: -1}
 		o.MaxDeliveries = 1000
 	})
 	ra.box.delay = 20 * time.Millisecond
@@ -454,8 +455,8 @@ func TestResetRevokesEverySession(t *testing.T) {
 
 func TestResetRateLimits(t *testing.T) {
 	ra := newRecoveryApp(t, func(o *recovery.Options[*user]) {
-		o.ResetPerAccount = loginkit.Rate{Count: 2, Per: time.Hour}
-		o.ResetPerClient = loginkit.Rate{Count: 5, Per: time.Hour}
+		o.ResetPerAccount = ratelimit.Rate{Count: 2, Per: time.Hour}
+		o.ResetPerClient = ratelimit.Rate{Count: 5, Per: time.Hour}
 	})
 	ra.register("jo", "pw")
 	b := ra.browser()
@@ -546,7 +547,7 @@ func TestResetNothingSentToInactiveOrEmailless(t *testing.T) {
 
 func TestConfirmEmail(t *testing.T) {
 	ra := newRecoveryApp(t, func(o *recovery.Options[*user]) {
-		o.ConfirmPerAccount = loginkit.Rate{Count: 3, Per: time.Hour}
+		o.ConfirmPerAccount = ratelimit.Rate{Count: 3, Per: time.Hour}
 	})
 	u := ra.register("nia", "pw")
 	if u.EmailConfirmed() {
@@ -632,7 +633,7 @@ func TestConfirmLinkRefusedAfterAddressChange(t *testing.T) {
 
 func TestConfirmResendRateLimited(t *testing.T) {
 	ra := newRecoveryApp(t, func(o *recovery.Options[*user]) {
-		o.ConfirmPerAccount = loginkit.Rate{Count: 2, Per: time.Hour}
+		o.ConfirmPerAccount = ratelimit.Rate{Count: 2, Per: time.Hour}
 	})
 	ra.register("pat", "pw")
 	b := ra.browser()
@@ -664,7 +665,7 @@ func TestNewRecoveryRefusesBadConfiguration(t *testing.T) {
 		"base with query":  {Mailer: &outbox{}, From: "a@example.test", BaseURL: "https://x.test/?a=b"},
 		"javascript base":  {Mailer: &outbox{}, From: "a@example.test", BaseURL: "javascript:alert(1)"},
 		"path without /":   {Mailer: &outbox{}, From: "a@example.test", BaseURL: "https://x.test", ResetPath: "reset"},
-		"rate without per": {Mailer: &outbox{}, From: "a@example.test", BaseURL: "https://x.test", ResetPerClient: loginkit.Rate{Count: 3}},
+		"rate without per": {Mailer: &outbox{}, From: "a@example.test", BaseURL: "https://x.test", ResetPerClient: ratelimit.Rate{Count: 3}},
 	} {
 		if _, err := recovery.New(a.m, o); !errors.Is(err, loginkit.ErrConfig) {
 			t.Errorf("%s: %v, want ErrConfig", name, err)

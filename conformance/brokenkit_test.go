@@ -9,6 +9,7 @@ import (
 
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/adapters/memstore"
+	"github.com/loginkit/loginkit/ratelimit"
 )
 
 // What the deliberately broken stores of the meta-tests share: the suites
@@ -59,7 +60,7 @@ func passkeysWith(newStore func() pkStore) func(st suiteT) {
 	return suiteOf(runPasskeys, PasskeyHarness{New: fresh(newStore)})
 }
 
-func limiterWith(newLimiter func() loginkit.Limiter) func(st suiteT) {
+func limiterWith(newLimiter func() ratelimit.Limiter) func(st suiteT) {
 	return suiteOf(runLimiter, LimiterHarness{New: fresh(newLimiter)})
 }
 

@@ -126,7 +126,7 @@
 //     goes back), SignCountRacingDelete (sign-ins racing deletions: a
 //     deleted passkey stays deleted),
 //     ReturnedValuesIsolated, ContextCancelled.
-//   - TestLimiter (for a loginkit.Limiter, the rate-limit counter of
+//   - TestLimiter (for a ratelimit.Limiter, the rate-limit counter of
 //     password reset and email confirmation): AllowsUpToCount,
 //     WindowSlides (with the now passed in, never the limiter's clock),
 //     ZonesDoNotMatter (the same instants given in different zones),

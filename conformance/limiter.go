@@ -8,18 +8,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/ratelimit"
 )
 
-// LimiterHarness describes a loginkit.Limiter under test.
+// LimiterHarness describes a ratelimit.Limiter under test.
 type LimiterHarness struct {
 	// New returns a new limiter with no events recorded, for one subtest.
 	// Release what it holds with tb.Cleanup. Required.
-	New func(tb testing.TB) loginkit.Limiter
+	New func(tb testing.TB) ratelimit.Limiter
 }
 
-// TestLimiter checks a loginkit.Limiter (the counter behind the rate
-// limits of loginkit.Recovery) against its contract: up to Count events
+// TestLimiter checks a ratelimit.Limiter (the counter behind the rate
+// limits of package recovery) against its contract: up to Count events
 // in a window are allowed and the next is refused; the window is
 // (now-Per, now], measured with the now passed in (never the limiter's
 // own clock), so that it slides; refused events are not counted; keys
@@ -37,7 +37,7 @@ type limiterSuite struct{}
 func runLimiter(t suiteT, h LimiterHarness) {
 	t.Helper()
 	s := &limiterSuite{}
-	runSuite(t, "LimiterHarness", "Limiter", []string{"Allow"}, h.New, []suiteCase[loginkit.Limiter]{
+	runSuite(t, "LimiterHarness", "Limiter", []string{"Allow"}, h.New, []suiteCase[ratelimit.Limiter]{
 		{"AllowsUpToCount", s.upToCount},
 		{"WindowSlides", s.slides},
 		{"ZonesDoNotMatter", s.zones},
@@ -57,7 +57,7 @@ func runLimiter(t suiteT, h LimiterHarness) {
 // limiter using its own clock instead of the one passed in is caught.
 var limiterBase = time.Date(2031, 5, 17, 9, 30, 0, 0, time.UTC)
 
-func (s *limiterSuite) allow(t suiteT, l loginkit.Limiter, key string, r loginkit.Rate, at time.Duration) bool {
+func (s *limiterSuite) allow(t suiteT, l ratelimit.Limiter, key string, r ratelimit.Rate, at time.Duration) bool {
 	t.Helper()
 	ok, err := l.Allow(background(), key, r, limiterBase.Add(at))
 	if err != nil {
@@ -67,15 +67,15 @@ func (s *limiterSuite) allow(t suiteT, l loginkit.Limiter, key string, r loginki
 	return ok
 }
 
-func (s *limiterSuite) want(t suiteT, l loginkit.Limiter, key string, r loginkit.Rate, at time.Duration, want bool, clause string) {
+func (s *limiterSuite) want(t suiteT, l ratelimit.Limiter, key string, r ratelimit.Rate, at time.Duration, want bool, clause string) {
 	t.Helper()
 	if got := s.allow(t, l, key, r, at); got != want {
 		t.Errorf("Allow(%q, %d per %v) at base%+v = %v, want %v (%s)", key, r.Count, r.Per, at, got, want, clause)
 	}
 }
 
-func (s *limiterSuite) upToCount(t suiteT, l loginkit.Limiter) {
-	r := loginkit.Rate{Count: 3, Per: time.Minute}
+func (s *limiterSuite) upToCount(t suiteT, l ratelimit.Limiter) {
+	r := ratelimit.Rate{Count: 3, Per: time.Minute}
 	for i := range 3 {
 		s.want(t, l, "k", r, time.Duration(i)*time.Second, true, "Limiter: events up to Count are allowed")
 	}
@@ -89,8 +89,8 @@ func (s *limiterSuite) upToCount(t suiteT, l loginkit.Limiter) {
 	s.want(t, l, "same-instant", r, 0, false, "Limiter: events at the same instant are counted each")
 }
 
-func (s *limiterSuite) slides(t suiteT, l loginkit.Limiter) {
-	r := loginkit.Rate{Count: 2, Per: time.Hour}
+func (s *limiterSuite) slides(t suiteT, l ratelimit.Limiter) {
+	r := ratelimit.Rate{Count: 2, Per: time.Hour}
 	s.want(t, l, "k", r, 0, true, "Limiter: first event")
 	s.want(t, l, "k", r, 30*time.Minute, true, "Limiter: second event")
 	s.want(t, l, "k", r, 59*time.Minute, false, "Limiter: window is (now-Per, now] of the now passed in")
@@ -102,10 +102,10 @@ func (s *limiterSuite) slides(t suiteT, l loginkit.Limiter) {
 // zones passes the same instants in different time zones: the window is
 // a span of instants, so a limiter comparing times as text, or as wall
 // clock readings, miscounts.
-func (s *limiterSuite) zones(t suiteT, l loginkit.Limiter) {
+func (s *limiterSuite) zones(t suiteT, l ratelimit.Limiter) {
 	const clause = "Limiter: the window is measured in instants, whatever zone now is given in"
 	east, west := time.FixedZone("UTC+14", 14*3600), time.FixedZone("UTC-12", -12*3600)
-	r := loginkit.Rate{Count: 2, Per: time.Hour}
+	r := ratelimit.Rate{Count: 2, Per: time.Hour}
 	at := func(d time.Duration, z *time.Location) bool {
 		ok, err := l.Allow(background(), "zoned", r, limiterBase.Add(d).In(z))
 		if err != nil {
@@ -132,8 +132,8 @@ func (s *limiterSuite) zones(t suiteT, l loginkit.Limiter) {
 	}
 }
 
-func (s *limiterSuite) refusedNotCounted(t suiteT, l loginkit.Limiter) {
-	r := loginkit.Rate{Count: 1, Per: time.Minute}
+func (s *limiterSuite) refusedNotCounted(t suiteT, l ratelimit.Limiter) {
+	r := ratelimit.Rate{Count: 1, Per: time.Minute}
 	s.want(t, l, "k", r, 0, true, "Limiter: first event")
 	for i := 1; i <= 5; i++ {
 		s.want(t, l, "k", r, time.Duration(i)*10*time.Second, false, "Limiter: over the limit")
@@ -141,8 +141,8 @@ func (s *limiterSuite) refusedNotCounted(t suiteT, l loginkit.Limiter) {
 	s.want(t, l, "k", r, time.Minute, true, "Limiter: refused events are not recorded, so they do not extend the window")
 }
 
-func (s *limiterSuite) keys(t suiteT, l loginkit.Limiter) {
-	r := loginkit.Rate{Count: 1, Per: time.Minute}
+func (s *limiterSuite) keys(t suiteT, l ratelimit.Limiter) {
+	r := ratelimit.Rate{Count: 1, Per: time.Minute}
 	for _, k := range []string{"reset:client:192.0.2.1", "reset:client:192.0.2.2", "reset:login:ann@example.com", "ann@example.com", "äöü:{x}"} {
 		s.want(t, l, k, r, 0, true, "Limiter: keys are independent")
 	}
@@ -161,9 +161,9 @@ func (s *limiterSuite) keys(t suiteT, l loginkit.Limiter) {
 // keysExact checks keys that a store could run together: prefixes of
 // each other, differing only in case, in their last byte after a long
 // common part, or in bytes a text column might drop.
-func (s *limiterSuite) keysExact(t suiteT, l loginkit.Limiter) {
+func (s *limiterSuite) keysExact(t suiteT, l ratelimit.Limiter) {
 	const clause = "Limiter: each distinct key string keeps its own events (no prefix, case folding, truncation or trimming)"
-	r := loginkit.Rate{Count: 1, Per: time.Minute}
+	r := ratelimit.Rate{Count: 1, Per: time.Minute}
 	long := "reset:login:" + strings.Repeat("a", 250)
 	keys := []string{
 		"k", "k1", "k:1", "k1:", "K",
@@ -181,22 +181,22 @@ func (s *limiterSuite) keysExact(t suiteT, l loginkit.Limiter) {
 
 // keyNotRate checks that events belong to the key: a call with another
 // rate on the same key counts the events recorded with the first.
-func (s *limiterSuite) keyNotRate(t suiteT, l loginkit.Limiter) {
+func (s *limiterSuite) keyNotRate(t suiteT, l ratelimit.Limiter) {
 	const clause = "Limiter: the events recorded under key are counted whatever rate a call passes"
-	s.want(t, l, "k", loginkit.Rate{Count: 5, Per: time.Minute}, 0, true, clause)
-	s.want(t, l, "k", loginkit.Rate{Count: 5, Per: time.Minute}, 10*time.Second, true, clause)
-	s.want(t, l, "k", loginkit.Rate{Count: 2, Per: time.Minute}, 20*time.Second, false, clause+": 2 events are in the window already")
-	s.want(t, l, "k", loginkit.Rate{Count: 3, Per: time.Hour}, 30*time.Minute, true, clause+": a longer window sees the 2 earlier events")
-	s.want(t, l, "k", loginkit.Rate{Count: 3, Per: time.Hour}, 31*time.Minute, false, clause+": a longer window sees the 3 earlier events")
+	s.want(t, l, "k", ratelimit.Rate{Count: 5, Per: time.Minute}, 0, true, clause)
+	s.want(t, l, "k", ratelimit.Rate{Count: 5, Per: time.Minute}, 10*time.Second, true, clause)
+	s.want(t, l, "k", ratelimit.Rate{Count: 2, Per: time.Minute}, 20*time.Second, false, clause+": 2 events are in the window already")
+	s.want(t, l, "k", ratelimit.Rate{Count: 3, Per: time.Hour}, 30*time.Minute, true, clause+": a longer window sees the 2 earlier events")
+	s.want(t, l, "k", ratelimit.Rate{Count: 3, Per: time.Hour}, 31*time.Minute, false, clause+": a longer window sees the 3 earlier events")
 }
 
 // largeCount checks a Count in the hundreds: exactly Count events are
 // allowed, so a store keeping only the last N events, or a counter that
 // wraps, is caught.
-func (s *limiterSuite) largeCount(t suiteT, l loginkit.Limiter) {
+func (s *limiterSuite) largeCount(t suiteT, l ratelimit.Limiter) {
 	const clause = "Limiter: exactly Count events are allowed in the window, however large Count is"
 	const n = 300
-	r := loginkit.Rate{Count: n, Per: time.Hour}
+	r := ratelimit.Rate{Count: n, Per: time.Hour}
 	for i := range n {
 		if !s.allow(t, l, "big", r, time.Duration(i)*time.Second) {
 			t.Fatalf("Allow(\"big\", %d per %v) event %d of %d: refused, want allowed (%s)", n, r.Per, i+1, n, clause)
@@ -208,16 +208,16 @@ func (s *limiterSuite) largeCount(t suiteT, l loginkit.Limiter) {
 }
 
 // zeroCount checks that a Count of 0 refuses every event: "at most 0".
-func (s *limiterSuite) zeroCount(t suiteT, l loginkit.Limiter) {
-	r := loginkit.Rate{Count: 0, Per: time.Minute}
+func (s *limiterSuite) zeroCount(t suiteT, l ratelimit.Limiter) {
+	r := ratelimit.Rate{Count: 0, Per: time.Minute}
 	for i := range 3 {
 		s.want(t, l, "zero", r, time.Duration(i)*time.Hour, false, "Limiter: a Count of 0 allows no event (only a negative Count means no limit)")
 	}
-	s.want(t, l, "zero", loginkit.Rate{Count: 1, Per: time.Minute}, 3*time.Hour, true, "Limiter: refused events are not recorded")
+	s.want(t, l, "zero", ratelimit.Rate{Count: 1, Per: time.Minute}, 3*time.Hour, true, "Limiter: refused events are not recorded")
 }
 
-func (s *limiterSuite) unlimited(t suiteT, l loginkit.Limiter) {
-	r := loginkit.Rate{Count: -1}
+func (s *limiterSuite) unlimited(t suiteT, l ratelimit.Limiter) {
+	r := ratelimit.Rate{Count: -1}
 	for i := range 50 {
 		s.want(t, l, "k", r, time.Duration(i)*time.Millisecond, true, "Limiter: a negative Count never refuses")
 	}
@@ -228,10 +228,10 @@ func (s *limiterSuite) unlimited(t suiteT, l loginkit.Limiter) {
 // limiter that counts and records in two steps with no pause between is
 // caught every time (TestLimiterRaceMutantCaughtEveryTime runs this case
 // 10 times against such a limiter and requires a failure in each).
-func (s *limiterSuite) concurrent(t suiteT, l loginkit.Limiter) {
+func (s *limiterSuite) concurrent(t suiteT, l ratelimit.Limiter) {
 	const clause = "Limiter: counting is atomic"
 	const callers, perRound = 20, 4
-	r := loginkit.Rate{Count: 5, Per: time.Minute}
+	r := ratelimit.Rate{Count: 5, Per: time.Minute}
 	repeatRace(func(round int) bool {
 		allowed := make([][perRound]bool, callers)
 		errs := make([][perRound]error, callers)
@@ -258,8 +258,8 @@ func (s *limiterSuite) concurrent(t suiteT, l loginkit.Limiter) {
 	})
 }
 
-func (s *limiterSuite) cancelled(t suiteT, l loginkit.Limiter) {
-	r := loginkit.Rate{Count: 1, Per: time.Minute}
+func (s *limiterSuite) cancelled(t suiteT, l ratelimit.Limiter) {
+	r := ratelimit.Rate{Count: 1, Per: time.Minute}
 	_, err := l.Allow(cancelled(), "k", r, limiterBase)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Allow with a cancelled context: %v, want an error matching context.Canceled (%s)", err,

@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/ratelimit"
 )
 
 func TestLimiterPassesMemoryLimiter(t *testing.T) {
-	TestLimiter(t, LimiterHarness{New: func(testing.TB) loginkit.Limiter { return loginkit.NewMemoryLimiter() }})
+	TestLimiter(t, LimiterHarness{New: func(testing.TB) ratelimit.Limiter { return ratelimit.NewMemory() }})
 }
 
 // leakyLimiter counts refused events too.
@@ -21,7 +21,7 @@ type leakyLimiter struct {
 	ev map[string][]time.Time
 }
 
-func (l *leakyLimiter) Allow(ctx context.Context, key string, r loginkit.Rate, now time.Time) (bool, error) {
+func (l *leakyLimiter) Allow(ctx context.Context, key string, r ratelimit.Rate, now time.Time) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
@@ -41,10 +41,10 @@ func (l *leakyLimiter) Allow(ctx context.Context, key string, r loginkit.Rate, n
 }
 
 // wallClockLimiter ignores the now it is given.
-type wallClockLimiter struct{ *loginkit.MemoryLimiter }
+type wallClockLimiter struct{ *ratelimit.Memory }
 
-func (l wallClockLimiter) Allow(ctx context.Context, key string, r loginkit.Rate, _ time.Time) (bool, error) {
-	return l.MemoryLimiter.Allow(ctx, key, r, time.Now())
+func (l wallClockLimiter) Allow(ctx context.Context, key string, r ratelimit.Rate, _ time.Time) (bool, error) {
+	return l.Memory.Allow(ctx, key, r, time.Now())
 }
 
 // racyLimiter checks and records in two steps.
@@ -53,7 +53,7 @@ type racyLimiter struct {
 	n  map[string]int
 }
 
-func (l *racyLimiter) Allow(ctx context.Context, key string, r loginkit.Rate, _ time.Time) (bool, error) {
+func (l *racyLimiter) Allow(ctx context.Context, key string, r ratelimit.Rate, _ time.Time) (bool, error) {
 	if r.Count < 0 {
 		return true, ctx.Err()
 	}
@@ -72,11 +72,11 @@ func (l *racyLimiter) Allow(ctx context.Context, key string, r loginkit.Rate, _ 
 
 func TestLimiterSuiteCatchesBrokenLimiters(t *testing.T) {
 	wantCaught(t, []mutant{
-		{"counts refused events", limiterWith(func() loginkit.Limiter { return &leakyLimiter{ev: map[string][]time.Time{}} }),
+		{"counts refused events", limiterWith(func() ratelimit.Limiter { return &leakyLimiter{ev: map[string][]time.Time{}} }),
 			[][2]string{{"/RefusedNotCounted", "refused events are not recorded"}}},
-		{"own clock", limiterWith(func() loginkit.Limiter { return wallClockLimiter{loginkit.NewMemoryLimiter()} }),
+		{"own clock", limiterWith(func() ratelimit.Limiter { return wallClockLimiter{ratelimit.NewMemory()} }),
 			[][2]string{{"/WindowSlides", "has left the window"}}},
-		{"not atomic", limiterWith(func() loginkit.Limiter { return &racyLimiter{n: map[string]int{}} }),
+		{"not atomic", limiterWith(func() ratelimit.Limiter { return &racyLimiter{n: map[string]int{}} }),
 			[][2]string{{"/Concurrent", "counting is atomic"}}},
 	})
 }
@@ -88,25 +88,25 @@ type windowLimiter struct {
 	mu sync.Mutex
 	ev map[string][]time.Time
 
-	key        func(key string, r loginkit.Rate) string // how the key is stored
-	allowOver  int                                      // events allowed beyond Count
-	keep       int                                      // events kept per key (0: all)
-	zeroFree   bool                                     // Count 0 means no limit
-	fixed      bool                                     // windows aligned on Per, not sliding
-	recordLate bool                                     // looks at ctx only after recording
-	split      bool                                     // counts and records under two locks
-	text       bool                                     // compares times as RFC 3339 text
+	key        func(key string, r ratelimit.Rate) string // how the key is stored
+	allowOver  int                                       // events allowed beyond Count
+	keep       int                                       // events kept per key (0: all)
+	zeroFree   bool                                      // Count 0 means no limit
+	fixed      bool                                      // windows aligned on Per, not sliding
+	recordLate bool                                      // looks at ctx only after recording
+	split      bool                                      // counts and records under two locks
+	text       bool                                      // compares times as RFC 3339 text
 }
 
-func newWindowLimiter(set func(l *windowLimiter)) func() loginkit.Limiter {
-	return func() loginkit.Limiter {
+func newWindowLimiter(set func(l *windowLimiter)) func() ratelimit.Limiter {
+	return func() ratelimit.Limiter {
 		l := &windowLimiter{ev: map[string][]time.Time{}}
 		set(l)
 		return l
 	}
 }
 
-func (l *windowLimiter) Allow(ctx context.Context, key string, r loginkit.Rate, now time.Time) (bool, error) {
+func (l *windowLimiter) Allow(ctx context.Context, key string, r ratelimit.Rate, now time.Time) (bool, error) {
 	if !l.recordLate {
 		if err := ctx.Err(); err != nil {
 			return false, err
@@ -165,24 +165,26 @@ func TestLimiterSuiteCatchesMoreBrokenLimiters(t *testing.T) {
 			[][2]string{{"AllowsUpToCount", "the event after Count in the window is refused"}}},
 		{"fixed windows", limiterWith(newWindowLimiter(func(l *windowLimiter) { l.fixed = true })),
 			[][2]string{{"WindowSlides", "window is (now-Per, now]"}}},
-		{"keys folded to lower case", limiterWith(newWindowLimiter(func(l *windowLimiter) { l.key = func(k string, _ loginkit.Rate) string { return strings.ToLower(k) } })),
+		{"keys folded to lower case", limiterWith(newWindowLimiter(func(l *windowLimiter) { l.key = func(k string, _ ratelimit.Rate) string { return strings.ToLower(k) } })),
 			[][2]string{{"KeysExact", "no prefix, case folding"}}},
 		{"keys truncated to 64 bytes", limiterWith(newWindowLimiter(func(l *windowLimiter) {
-			l.key = func(k string, _ loginkit.Rate) string { return k[:min(len(k), 64)] }
+			l.key = func(k string, _ ratelimit.Rate) string { return k[:min(len(k), 64)] }
 		})),
 			[][2]string{{"KeysExact", "truncation"}}},
-		{"keys trimmed", limiterWith(newWindowLimiter(func(l *windowLimiter) { l.key = func(k string, _ loginkit.Rate) string { return strings.TrimSpace(k) } })),
+		{"keys trimmed", limiterWith(newWindowLimiter(func(l *windowLimiter) {
+			l.key = func(k string, _ ratelimit.Rate) string { return strings.TrimSpace(k) }
+		})),
 			[][2]string{{"KeysExact", "trimming"}}},
 		{"keys cut at NUL", limiterWith(newWindowLimiter(func(l *windowLimiter) {
-			l.key = func(k string, _ loginkit.Rate) string { k, _, _ = strings.Cut(k, "\x00"); return k }
+			l.key = func(k string, _ ratelimit.Rate) string { k, _, _ = strings.Cut(k, "\x00"); return k }
 		})),
 			[][2]string{{"KeysExact", "each distinct key string keeps its own events"}}},
 		{"events kept per key and window", limiterWith(newWindowLimiter(func(l *windowLimiter) {
-			l.key = func(k string, r loginkit.Rate) string { return k + "|" + r.Per.String() }
+			l.key = func(k string, r ratelimit.Rate) string { return k + "|" + r.Per.String() }
 		})),
 			[][2]string{{"EventsBelongToKeyNotRate", "whatever rate a call passes"}}},
 		{"events kept per key and count", limiterWith(newWindowLimiter(func(l *windowLimiter) {
-			l.key = func(k string, r loginkit.Rate) string { return fmt.Sprint(k, "|", r.Count) }
+			l.key = func(k string, r ratelimit.Rate) string { return fmt.Sprint(k, "|", r.Count) }
 		})),
 			[][2]string{{"EventsBelongToKeyNotRate", "whatever rate a call passes"}}},
 		{"only the last 100 events kept", limiterWith(newWindowLimiter(func(l *windowLimiter) { l.keep = 100 })),

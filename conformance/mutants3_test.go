@@ -11,6 +11,7 @@ import (
 
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/adapters/memstore"
+	"github.com/loginkit/loginkit/ratelimit"
 )
 
 // The stores in this file are a third generation of deliberately broken
@@ -769,8 +770,8 @@ func (s renameThenCheckPK) RenamePasskey(ctx context.Context, userID string, id 
 // included.
 type closedWindowLimiter struct{ windowLimiter }
 
-func (l *closedWindowLimiter) Allow(ctx context.Context, key string, r loginkit.Rate, now time.Time) (bool, error) {
-	return l.windowLimiter.Allow(ctx, key, loginkit.Rate{Count: r.Count, Per: r.Per + time.Nanosecond}, now)
+func (l *closedWindowLimiter) Allow(ctx context.Context, key string, r ratelimit.Rate, now time.Time) (bool, error) {
+	return l.windowLimiter.Allow(ctx, key, ratelimit.Rate{Count: r.Count, Per: r.Per + time.Nanosecond}, now)
 }
 
 // TestSuitesCatchThirdMutants runs the suites against the third
@@ -839,6 +840,6 @@ func thirdMutants() []mutant {
 		{"LastUsedAt kept", pk(func() pkStore { return lastUsedKeptPK{newPK()} }), [][2]string{{"/SignCount:", "LastUsedAt"}}},
 		{"rename then check owner", pk(func() pkStore { return renameThenCheckPK{newPK()} }), [][2]string{{"/Rename:", "another user's passkey is untouched"}}},
 
-		{"closed window", limiterWith(func() loginkit.Limiter { return &closedWindowLimiter{windowLimiter{ev: map[string][]time.Time{}}} }), [][2]string{{"/WindowSlides:", "an event at exactly now-Per has left the window"}}},
+		{"closed window", limiterWith(func() ratelimit.Limiter { return &closedWindowLimiter{windowLimiter{ev: map[string][]time.Time{}}} }), [][2]string{{"/WindowSlides:", "an event at exactly now-Per has left the window"}}},
 	}
 }

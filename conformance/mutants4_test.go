@@ -12,6 +12,7 @@ import (
 
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/adapters/memstore"
+	"github.com/loginkit/loginkit/ratelimit"
 )
 
 // More broken stores of the third generation, each with a subtler bug.
@@ -413,7 +414,7 @@ func (s emptyNameRefusedPK) RenamePasskey(ctx context.Context, userID string, id
 // timestamp as member): two events at the same instant count once.
 type setLimiter struct{ windowLimiter }
 
-func (l *setLimiter) Allow(ctx context.Context, key string, r loginkit.Rate, now time.Time) (bool, error) {
+func (l *setLimiter) Allow(ctx context.Context, key string, r ratelimit.Rate, now time.Time) (bool, error) {
 	ok, err := l.windowLimiter.Allow(ctx, key, r, now)
 	if ok && err == nil {
 		l.mu.Lock()
@@ -430,7 +431,7 @@ func (l *setLimiter) Allow(ctx context.Context, key string, r loginkit.Rate, now
 // "reset:ann@example.com", its author thought).
 type colonLimiter struct{ windowLimiter }
 
-func (l *colonLimiter) Allow(ctx context.Context, key string, r loginkit.Rate, now time.Time) (bool, error) {
+func (l *colonLimiter) Allow(ctx context.Context, key string, r ratelimit.Rate, now time.Time) (bool, error) {
 	if i := strings.LastIndexByte(key, ':'); i >= 0 {
 		key = key[:i]
 	}
@@ -479,8 +480,8 @@ func fourthMutants() []mutant {
 		{"DeleteUserPasskeys by user ID prefix", pk(func() pkStore { return newPrefixDeleteUserPK() }), [][2]string{{"/DeleteUser:", "removed 5, want 4"}}},
 		{"empty passkey name refused", pk(func() pkStore { return emptyNameRefusedPK{newPK()} }), [][2]string{{"/Rename:", "a name may be empty"}}},
 
-		{"events at one instant counted once", limiterWith(func() loginkit.Limiter { return &setLimiter{newTestWindowLimiter()} }), [][2]string{{"/AllowsUpToCount:", "events at the same instant are counted each"}}},
-		{"keys counted up to the last colon", limiterWith(func() loginkit.Limiter { return &colonLimiter{newTestWindowLimiter()} }), [][2]string{{"/KeysIndependent:", "keys are independent"}}},
+		{"events at one instant counted once", limiterWith(func() ratelimit.Limiter { return &setLimiter{newTestWindowLimiter()} }), [][2]string{{"/AllowsUpToCount:", "events at the same instant are counted each"}}},
+		{"keys counted up to the last colon", limiterWith(func() ratelimit.Limiter { return &colonLimiter{newTestWindowLimiter()} }), [][2]string{{"/KeysIndependent:", "keys are independent"}}},
 
 		{"Version decoded through a float64", func(st suiteT) {
 			h := refHarness("")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/adapters/memstore"
+	"github.com/loginkit/loginkit/ratelimit"
 )
 
 // Broken stores of the third generation that keep a user index of their
@@ -157,7 +158,7 @@ type lruLimiter struct {
 	order []string
 }
 
-func (l *lruLimiter) Allow(ctx context.Context, key string, r loginkit.Rate, now time.Time) (bool, error) {
+func (l *lruLimiter) Allow(ctx context.Context, key string, r ratelimit.Rate, now time.Time) (bool, error) {
 	ok, err := l.windowLimiter.Allow(ctx, key, r, now)
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -171,7 +172,7 @@ func (l *lruLimiter) Allow(ctx context.Context, key string, r loginkit.Rate, now
 
 func sixthMutants() []mutant {
 	return []mutant{
-		{"limiter keeping the 256 most recent keys", limiterWith(func() loginkit.Limiter { return &lruLimiter{windowLimiter: newTestWindowLimiter()} }),
+		{"limiter keeping the 256 most recent keys", limiterWith(func() ratelimit.Limiter { return &lruLimiter{windowLimiter: newTestWindowLimiter()} }),
 			[][2]string{{"/KeysIndependent:", "however many other keys are active"}}},
 		{"user index not moved from an expired session", sessionsWith(func() loginkit.SessionStore { return newIndexedSessions(false) }),
 			[][2]string{{"/SaveReplaceWithPastExpiry:", "stores the new session under its new owner only"}}},

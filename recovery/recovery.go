@@ -19,6 +19,7 @@ import (
 	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/internal/seam"
 	"github.com/loginkit/loginkit/mail"
+	"github.com/loginkit/loginkit/ratelimit"
 )
 
 // loginkit.Token purposes of account recovery.
@@ -70,9 +71,9 @@ var ErrRateLimited = errors.New("recovery: too many requests, try again later")
 
 // Default rate limits of New.
 var (
-	defaultResetPerAccount   = loginkit.Rate{Count: 3, Per: time.Hour}
-	defaultResetPerClient    = loginkit.Rate{Count: 20, Per: time.Hour}
-	defaultConfirmPerAccount = loginkit.Rate{Count: 3, Per: time.Hour}
+	defaultResetPerAccount   = ratelimit.Rate{Count: 3, Per: time.Hour}
+	defaultResetPerClient    = ratelimit.Rate{Count: 20, Per: time.Hour}
+	defaultConfirmPerAccount = ratelimit.Rate{Count: 3, Per: time.Hour}
 )
 
 // Options configures password reset and email confirmation (see
@@ -108,17 +109,17 @@ type Options[U loginkit.User] struct {
 	// both per login name given (answered with ErrRateLimited, the same
 	// for unknown names) and per account (silently: no message is sent).
 	// Default 3 per hour.
-	ResetPerAccount loginkit.Rate
+	ResetPerAccount ratelimit.Rate
 	// ResetPerClient limits reset requests from one client: one IPv4
 	// address or one IPv6 /64 (see loginkit.Builder.TrustForwardedFor). Default
 	// 20 per hour.
-	ResetPerClient loginkit.Rate
+	ResetPerClient ratelimit.Rate
 	// ConfirmPerAccount limits confirmation messages sent to one
 	// account. Default 3 per hour.
-	ConfirmPerAccount loginkit.Rate
+	ConfirmPerAccount ratelimit.Rate
 	// Limiter counts events for the rate limits; default a new
-	// loginkit.MemoryLimiter, which counts in this process only.
-	Limiter loginkit.Limiter
+	// ratelimit.Memory, which counts in this process only.
+	Limiter ratelimit.Limiter
 	// LoginAfterReset logs the user in (a fresh session, no remember-me)
 	// when CompleteReset succeeds.
 	LoginAfterReset bool
@@ -182,7 +183,7 @@ type Service[U loginkit.User] struct {
 	in      internals[U]
 	o       Options[U]
 	base    *url.URL
-	limiter loginkit.Limiter
+	limiter ratelimit.Limiter
 	sem     chan struct{}
 	wg      sync.WaitGroup
 }
@@ -267,7 +268,7 @@ func New[U loginkit.User](m *loginkit.Manager[U], opts Options[U]) (*Service[U],
 	if opts.ResetTTL < 0 || opts.ConfirmTTL < 0 || opts.MaxDeliveries < 0 {
 		bad("lifetimes and MaxDeliveries must not be negative")
 	}
-	for _, r := range []loginkit.Rate{opts.ResetPerAccount, opts.ResetPerClient, opts.ConfirmPerAccount} {
+	for _, r := range []ratelimit.Rate{opts.ResetPerAccount, opts.ResetPerClient, opts.ConfirmPerAccount} {
 		if r.Count > 0 && r.Per <= 0 {
 			bad("a rate limit with a count needs a positive period")
 		}
@@ -283,13 +284,13 @@ func New[U loginkit.User](m *loginkit.Manager[U], opts Options[U]) (*Service[U],
 	if opts.ConfirmTemplate == nil {
 		opts.ConfirmTemplate = defaultConfirmTemplate
 	}
-	if opts.ResetPerAccount == (loginkit.Rate{}) {
+	if opts.ResetPerAccount == (ratelimit.Rate{}) {
 		opts.ResetPerAccount = defaultResetPerAccount
 	}
-	if opts.ResetPerClient == (loginkit.Rate{}) {
+	if opts.ResetPerClient == (ratelimit.Rate{}) {
 		opts.ResetPerClient = defaultResetPerClient
 	}
-	if opts.ConfirmPerAccount == (loginkit.Rate{}) {
+	if opts.ConfirmPerAccount == (ratelimit.Rate{}) {
 		opts.ConfirmPerAccount = defaultConfirmPerAccount
 	}
 	if opts.MaxDeliveries == 0 {
@@ -297,7 +298,7 @@ func New[U loginkit.User](m *loginkit.Manager[U], opts Options[U]) (*Service[U],
 	}
 	rc := &Service[U]{m: m, in: in, o: opts, base: base, limiter: opts.Limiter, sem: make(chan struct{}, opts.MaxDeliveries)}
 	if rc.limiter == nil {
-		rc.limiter = loginkit.NewMemoryLimiter()
+		rc.limiter = ratelimit.NewMemory()
 	}
 	return rc, nil
 }
@@ -703,7 +704,7 @@ func limitedClient(ip string) string {
 }
 
 // allow applies one rate limit; over it is ErrRateLimited.
-func (rc *Service[U]) allow(ctx context.Context, key string, rate loginkit.Rate, now time.Time) error {
+func (rc *Service[U]) allow(ctx context.Context, key string, rate ratelimit.Rate, now time.Time) error {
 	ok, err := rc.limiter.Allow(ctx, key, rate, now)
 	if err != nil {
 		return fmt.Errorf("recovery: rate limiter: %w", err)

@@ -8,12 +8,12 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/ratelimit"
 	"github.com/redis/go-redis/v9"
 )
 
-// Limiter is a loginkit.Limiter in Redis, so that the rate limits of
-// loginkit.Recovery hold across every instance of an application sharing
+// Limiter is a ratelimit.Limiter in Redis, so that the rate limits of
+// package recovery hold across every instance of an application sharing
 // the server. Each key is a sorted set of event times (a sliding-window
 // log), checked and updated by one Lua script, atomic in Redis, and
 // expiring on its own once its window has passed. Keys are stored under
@@ -52,9 +52,9 @@ func limiterKey(prefix, key string) string {
 	return prefix + "rl:" + hex.EncodeToString(sum[:16])
 }
 
-// Allow implements loginkit.Limiter, counting in milliseconds of the now
+// Allow implements ratelimit.Limiter, counting in milliseconds of the now
 // it is given.
-func (l *Limiter) Allow(ctx context.Context, key string, rate loginkit.Rate, now time.Time) (bool, error) {
+func (l *Limiter) Allow(ctx context.Context, key string, rate ratelimit.Rate, now time.Time) (bool, error) {
 	const op = "rate limit"
 	if err := errs.Ready(ctx, op, l.err); err != nil {
 		return false, err

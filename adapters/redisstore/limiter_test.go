@@ -5,15 +5,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loginkit/loginkit"
 	"github.com/loginkit/loginkit/adapters/redisstore"
 	"github.com/loginkit/loginkit/conformance"
+	"github.com/loginkit/loginkit/ratelimit"
 )
 
 func TestLimiterConformance(t *testing.T) {
 	e := newEnv(t)
 	conformance.TestLimiter(t, conformance.LimiterHarness{
-		New: func(tb testing.TB) loginkit.Limiter {
+		New: func(tb testing.TB) ratelimit.Limiter {
 			return redisstore.NewLimiter(e.rdb, redisstore.WithPrefix(e.prefix(tb)))
 		},
 	})
@@ -27,7 +27,7 @@ func TestLimiterSharedAcrossInstances(t *testing.T) {
 	p := e.prefix(t)
 	a, b := redisstore.NewLimiter(e.rdb, redisstore.WithPrefix(p)), redisstore.NewLimiter(e.rdb, redisstore.WithPrefix(p))
 	ctx := context.Background()
-	r := loginkit.Rate{Count: 2, Per: 300 * time.Millisecond}
+	r := ratelimit.Rate{Count: 2, Per: 300 * time.Millisecond}
 	now := time.Now()
 	for i, l := range []*redisstore.Limiter{a, b, a, b} {
 		ok, err := l.Allow(ctx, "reset:client:192.0.2.1", r, now)

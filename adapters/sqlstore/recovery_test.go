@@ -19,6 +19,7 @@ import (
 	"github.com/loginkit/loginkit/conformance"
 	"github.com/loginkit/loginkit/hashers"
 	"github.com/loginkit/loginkit/mail"
+	"github.com/loginkit/loginkit/ratelimit"
 	"github.com/loginkit/loginkit/recovery"
 )
 
@@ -63,7 +64,7 @@ func TestRecoveryOnSQL(t *testing.T) {
 		box := &slowBox{}
 		rc, err := recovery.New(m, recovery.Options[*conformance.Member]{
 			Mailer: box, From: "no-reply@example.test", BaseURL: "https://app.example.test",
-			ResetPerAccount: loginkit.Rate{Count: -1}, ResetPerClient: loginkit.Rate{Count: -1}, MaxDeliveries: 1000,
+			ResetPerAccount: ratelimit.Rate{Count: -1}, ResetPerClient: ratelimit.Rate{Count: -1}, MaxDeliveries: 1000,
 		})
 		if err != nil {
 			t.Fatal(err)

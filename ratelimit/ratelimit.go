@@ -1,4 +1,9 @@
-package loginkit
+// Package ratelimit counts events per key for rate limits: Rate is a
+// limit, Limiter the counter behind it, and Memory a Limiter for one
+// process. Package recovery limits reset and confirmation requests with
+// it; adapters/redisstore has a Limiter shared by every instance of an
+// application; conformance.TestLimiter checks any Limiter.
+package ratelimit
 
 import (
 	"context"
@@ -22,18 +27,18 @@ func (r Rate) unlimited() bool { return r.Count < 0 }
 // the window (now-rate.Per, now], this one included, number at most
 // rate.Count; a refused event is not recorded. Implementations are safe
 // for concurrent use, honour ctx, and count with the now they are given
-// (conformance.TestLimiter checks the contract). A limiter shared by several application instances
-// (in Redis, say) makes the limits hold across them; MemoryLimiter counts
-// in one process.
+// (conformance.TestLimiter checks the contract). A limiter shared by
+// several application instances (in Redis, say) makes the limits hold
+// across them; Memory counts in one process.
 type Limiter interface {
 	Allow(ctx context.Context, key string, rate Rate, now time.Time) (bool, error)
 }
 
-// MemoryLimiter is a Limiter that keeps, per key, the times of the events
+// Memory is a Limiter that keeps, per key, the times of the events
 // in the current window. Keys whose events have all left their window are
 // dropped as new events arrive, so memory is bounded by the number of keys
-// active in the longest window. Create it with NewMemoryLimiter.
-type MemoryLimiter struct {
+// active in the longest window. Create it with NewMemory.
+type Memory struct {
 	mu      sync.Mutex
 	events  map[string][]time.Time
 	maxPer  time.Duration
@@ -42,18 +47,18 @@ type MemoryLimiter struct {
 	pruned  time.Time // when a full map was last pruned
 }
 
-// DefaultLimiterKeys bounds the keys a MemoryLimiter tracks: when a new
+// DefaultMaxKeys bounds the keys a Memory tracks: when a new
 // key would exceed it, the limiter first drops expired keys and then, if
 // still full, refuses the event (fails closed).
-const DefaultLimiterKeys = 100_000
+const DefaultMaxKeys = 100_000
 
-// NewMemoryLimiter returns an empty in-process limiter.
-func NewMemoryLimiter() *MemoryLimiter {
-	return &MemoryLimiter{events: map[string][]time.Time{}, maxKeys: DefaultLimiterKeys}
+// NewMemory returns an empty in-process limiter.
+func NewMemory() *Memory {
+	return &Memory{events: map[string][]time.Time{}, maxKeys: DefaultMaxKeys}
 }
 
 // Allow implements Limiter. It fails only with ctx's error.
-func (l *MemoryLimiter) Allow(ctx context.Context, key string, rate Rate, now time.Time) (bool, error) {
+func (l *Memory) Allow(ctx context.Context, key string, rate Rate, now time.Time) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
@@ -101,7 +106,7 @@ func (l *MemoryLimiter) Allow(ctx context.Context, key string, rate Rate, now ti
 }
 
 // prune drops keys whose newest event is older than the longest window.
-func (l *MemoryLimiter) prune(now time.Time) {
+func (l *Memory) prune(now time.Time) {
 	start := now.Add(-l.maxPer)
 	for k, ev := range l.events {
 		if len(ev) == 0 || !ev[len(ev)-1].After(start) {

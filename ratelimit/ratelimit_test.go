@@ -1,4 +1,4 @@
-package loginkit_test
+package ratelimit_test
 
 import (
 	"context"
@@ -6,14 +6,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/ratelimit"
 )
 
 func TestMemoryLimiterSlidingWindow(t *testing.T) {
-	l := loginkit.NewMemoryLimiter()
+	l := ratelimit.NewMemory()
 	ctx := context.Background()
 	now := time.Unix(1_000_000, 0)
-	rate := loginkit.Rate{Count: 3, Per: time.Minute}
+	rate := ratelimit.Rate{Count: 3, Per: time.Minute}
 	allow := func(key string, at time.Time) bool {
 		ok, err := l.Allow(ctx, key, rate, at)
 		if err != nil {
@@ -43,22 +43,22 @@ func TestMemoryLimiterSlidingWindow(t *testing.T) {
 	if allow("a", now.Add(61*time.Second)) {
 		t.Fatal("allowed a 4th event in the new window")
 	}
-	for _, r := range []loginkit.Rate{{Count: -1}, {Count: -1, Per: time.Second}} {
+	for _, r := range []ratelimit.Rate{{Count: -1}, {Count: -1, Per: time.Second}} {
 		if ok, _ := l.Allow(ctx, "a", r, now); !ok {
 			t.Errorf("unlimited rate %+v refused", r)
 		}
 	}
-	if ok, _ := l.Allow(ctx, "z", loginkit.Rate{Count: 0, Per: time.Minute}, now); ok {
+	if ok, _ := l.Allow(ctx, "z", ratelimit.Rate{Count: 0, Per: time.Minute}, now); ok {
 		t.Error("a zero count allowed an event")
 	}
 }
 
 func TestMemoryLimiterBoundsKeys(t *testing.T) {
-	l := loginkit.NewMemoryLimiter()
+	l := ratelimit.NewMemory()
 	ctx := context.Background()
 	now := time.Unix(1_000_000, 0)
-	rate := loginkit.Rate{Count: 1, Per: time.Minute}
-	for i := range loginkit.DefaultLimiterKeys {
+	rate := ratelimit.Rate{Count: 1, Per: time.Minute}
+	for i := range ratelimit.DefaultMaxKeys {
 		if ok, _ := l.Allow(ctx, strconv.Itoa(i), rate, now); !ok {
 			t.Fatalf("key %d refused", i)
 		}
