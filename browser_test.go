@@ -133,7 +133,7 @@ func (a *app) routes() http.Handler {
 			http.Error(w, err.Error(), http.StatusForbidden)
 			return
 		}
-		http.Redirect(w, r, loginkit.NextOr(r, "/"), http.StatusSeeOther)
+		http.Redirect(w, r, a.m.NextOr(r, "/"), http.StatusSeeOther)
 	})
 	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
 		if err := a.m.Logout(w, r); err != nil {
@@ -147,7 +147,7 @@ func (a *app) routes() http.Handler {
 			http.Error(w, err.Error(), http.StatusUnauthorized)
 			return
 		}
-		http.Redirect(w, r, loginkit.NextOr(r, "/"), http.StatusSeeOther)
+		http.Redirect(w, r, a.m.NextOr(r, "/"), http.StatusSeeOther)
 	})))
 	mux.Handle("POST /password", a.m.FreshRequired(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := a.m.ChangePassword(w, r, r.FormValue("current"), r.FormValue("new")); err != nil {

@@ -60,7 +60,7 @@ func Example() {
 			http.Error(w, "try again later", http.StatusServiceUnavailable)
 			return
 		}
-		http.Redirect(w, r, loginkit.NextOr(r, "/account"), http.StatusSeeOther)
+		http.Redirect(w, r, m.NextOr(r, "/account"), http.StatusSeeOther)
 	})
 	handler := m.Middleware(mux)
 

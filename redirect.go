@@ -146,16 +146,6 @@ func safePathChars(s string, raw bool) bool {
 	return true
 }
 
-// NextOr returns the request's "next" form or query value when SafeNext
-// (with allowedHosts) accepts it, and fallback otherwise. Manager.NextOr
-// does the same with the manager's NextParam and AllowedHosts.
-func NextOr(r *http.Request, fallback string, allowedHosts ...string) string {
-	if next, ok := SafeNext(r.FormValue(DefaultNextParam), allowedHosts...); ok {
-		return next
-	}
-	return fallback
-}
-
 // DefaultNextParam is the query parameter that carries the page to return
 // to after logging in, unless Builder.NextParam sets another.
 const DefaultNextParam = "next"

@@ -88,7 +88,7 @@ func newHandler(users loginkit.UserStore[*User], hasher loginkit.Hasher, insecur
 			_ = page.Execute(w, pageData{Error: "Invalid username or password", Next: next})
 			return
 		}
-		http.Redirect(w, r, loginkit.NextOr(r, "/"), http.StatusSeeOther)
+		http.Redirect(w, r, m.NextOr(r, "/"), http.StatusSeeOther)
 	})
 	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
 		_ = m.Logout(w, r)

@@ -64,7 +64,7 @@ func newApp(ctx context.Context) (http.Handler, error) {
 			http.Error(w, "Login failed", http.StatusServiceUnavailable)
 			return
 		}
-		http.Redirect(w, r, loginkit.NextOr(r, "/"), http.StatusSeeOther) // only local targets
+		http.Redirect(w, r, m.NextOr(r, "/"), http.StatusSeeOther) // only local targets
 	})
 	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
 		_ = m.Logout(w, r)
@@ -86,7 +86,7 @@ func newApp(ctx context.Context) (http.Handler, error) {
 			page(w, "Wrong password. "+passwordForm("/reauth", r.PostFormValue("next"), false))
 			return
 		}
-		http.Redirect(w, r, loginkit.NextOr(r, "/"), http.StatusSeeOther)
+		http.Redirect(w, r, m.NextOr(r, "/"), http.StatusSeeOther)
 	})))
 	// Middleware loads the current user on every request; the standard
 	// library's CrossOriginProtection refuses cross-site form posts.

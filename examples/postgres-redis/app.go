@@ -232,7 +232,7 @@ func (a *App) routes() http.Handler {
 		case err != nil:
 			a.unavailable(w, r, err)
 		default:
-			http.Redirect(w, r, loginkit.NextOr(r, "/"), http.StatusSeeOther)
+			http.Redirect(w, r, m.NextOr(r, "/"), http.StatusSeeOther)
 		}
 	})
 	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
