@@ -81,7 +81,7 @@ type SecondFactorStore interface {
 }
 
 // FactorKind names a kind of second factor. The manager records the kind
-// that completed a login in the session (see SecondFactorOf).
+// that completed a login in the session (see twofactor.Passed).
 type FactorKind string
 
 // Factor kinds the library knows.

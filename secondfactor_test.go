@@ -817,10 +817,10 @@ func TestSecondFactorCompleteWithCustomFactor(t *testing.T) {
 	var kind loginkit.FactorKind
 	a.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, _ := a.m.CurrentSession(r)
-		kind, _, _ = loginkit.SecondFactorOf(s)
+		kind, _, _ = twofactor.Passed(s)
 	})).ServeHTTP(httptest.NewRecorder(), b.request("GET", "/", ""))
 	if kind != "sms" {
-		t.Errorf("SecondFactorOf = %q, want sms", kind)
+		t.Errorf("twofactor.Passed = %q, want sms", kind)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/loginkit/loginkit/internal/seam"
 	"net/http"
 	"strconv"
 	"time"
@@ -32,10 +33,10 @@ const (
 
 const (
 	purposeFactorAttempt    = "second-factor-attempt"
-	pendingValue            = "loginkit.2fa.pending"
+	pendingValue            = seam.PendingValue
 	pendingRememberValue    = "loginkit.2fa.remember"
-	factorKindValue         = "loginkit.2fa.kind"
-	factorAtValue           = "loginkit.2fa.at"
+	factorKindValue         = seam.FactorKindValue
+	factorAtValue           = seam.FactorAtValue
 	enrolValue              = "loginkit.2fa.enrol"
 	sealPurposeTOTP         = "totp"
 	sealPurposeEnrolment    = "totp-enrolment"
@@ -134,32 +135,6 @@ func (b *Builder[U]) SecondFactor(store SecondFactorStore, o SecondFactorOptions
 	}
 	b.factors = f
 	return b
-}
-
-// AwaitingSecondFactor reports whether s is a "second factor pending"
-// session: the password was right and the second factor has not been
-// given yet. Such a session is no login (every guard refuses it), but it
-// shows in the user's session list (SessionStore.ListByUser), where an
-// application may flag it: someone who knows the password is trying to
-// sign in.
-func AwaitingSecondFactor(s *Session) bool { return s != nil && s.Values[pendingValue] != "" }
-
-// SecondFactorOf reports whether s is a login completed with a second
-// factor, which kind, and when the factor was last verified. Policies
-// use it (see policies.SecondFactor and policies.RecentSecondFactor).
-func SecondFactorOf(s *Session) (kind FactorKind, at time.Time, ok bool) {
-	if s == nil || AwaitingSecondFactor(s) {
-		return "", time.Time{}, false
-	}
-	k, v := s.Values[factorKindValue], s.Values[factorAtValue]
-	if k == "" || v == "" {
-		return "", time.Time{}, false
-	}
-	ms, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return "", time.Time{}, false
-	}
-	return FactorKind(k), time.UnixMilli(ms).UTC(), true
 }
 
 // hasSecondFactor reports whether the user must pass a second factor

@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/loginkit/loginkit"
+	"github.com/loginkit/loginkit/twofactor"
 )
 
 // SecondFactor returns a policy for routes that need a login completed
 // with a second factor, such as admin pages: at StageRequest it refuses,
 // with an error matching loginkit.ErrForbidden, a request whose session
-// did not pass a second factor (see loginkit.SecondFactorOf), including
+// did not pass a second factor (see twofactor.Passed), including
 // users who have not enrolled one (answer the 403 with a page that
 // invites them to, through Builder.ForbiddenHandler) and users
 // authenticated by a request loader. At StageLogin it allows.
@@ -20,7 +21,7 @@ func SecondFactor() loginkit.Policy {
 		if c.Stage == loginkit.StageLogin {
 			return nil
 		}
-		if _, _, ok := loginkit.SecondFactorOf(c.Session); !ok {
+		if _, _, ok := twofactor.Passed(c.Session); !ok {
 			return fmt.Errorf("%w: a login with a second factor is required", loginkit.ErrForbidden)
 		}
 		return nil
@@ -39,7 +40,7 @@ func RecentSecondFactor(maxAge time.Duration) loginkit.Policy {
 		if c.Stage == loginkit.StageLogin {
 			return nil
 		}
-		_, at, ok := loginkit.SecondFactorOf(c.Session)
+		_, at, ok := twofactor.Passed(c.Session)
 		switch {
 		case !ok:
 			return fmt.Errorf("%w: a login with a second factor is required", loginkit.ErrForbidden)

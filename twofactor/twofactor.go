@@ -19,6 +19,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/loginkit/loginkit"
@@ -80,6 +81,31 @@ func (s *Service[U]) PendingUser(r *http.Request) (U, bool) {
 // the request has neither, and ErrInvalid for an empty kind.
 func (s *Service[U]) Complete(w http.ResponseWriter, r *http.Request, kind loginkit.FactorKind) error {
 	return s.in.CompleteSecondFactor(w, r, kind)
+}
+
+// Pending reports whether s is a "second factor pending" session: the
+// password was right and the second factor has not been given yet. Such
+// a session is no login (every guard refuses it), but it shows in the
+// user's session list (SessionStore.ListByUser), where an application may
+// flag it: someone who knows the password is trying to sign in.
+func Pending(s *loginkit.Session) bool { return s != nil && s.Values[seam.PendingValue] != "" }
+
+// Passed reports whether s is a login completed with a second factor,
+// which kind, and when the factor was last verified. Policies use it
+// (see policies.SecondFactor and policies.RecentSecondFactor).
+func Passed(s *loginkit.Session) (kind loginkit.FactorKind, at time.Time, ok bool) {
+	if s == nil || Pending(s) {
+		return "", time.Time{}, false
+	}
+	k, v := s.Values[seam.FactorKindValue], s.Values[seam.FactorAtValue]
+	if k == "" || v == "" {
+		return "", time.Time{}, false
+	}
+	ms, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return "", time.Time{}, false
+	}
+	return loginkit.FactorKind(k), time.UnixMilli(ms).UTC(), true
 }
 
 // Enrolment is a TOTP secret offered to the user, not yet enabled: show

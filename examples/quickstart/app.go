@@ -538,7 +538,7 @@ func (a *App) account(w http.ResponseWriter, r *http.Request) {
 			LastSeen:   s.LastSeenAt.Format("2 Jan 15:04"),
 			Current:    cur != nil && s.Key == cur.Key,
 			Remembered: s.Remembered,
-			Pending:    loginkit.AwaitingSecondFactor(s),
+			Pending:    twofactor.Pending(s),
 		})
 	}
 	v := view{Title: "Account", User: u, Sessions: rows}

@@ -12,3 +12,15 @@ package seam
 // Internals returns the internals of m, a *loginkit.Manager[U], or nil
 // when m is not one (or is nil). Set by package loginkit.
 var Internals func(m any) any
+
+// The session values (Session.Values) in which the manager records the
+// second-factor step; package twofactor reads them.
+const (
+	// PendingValue marks a "second factor pending" session.
+	PendingValue = "loginkit.2fa.pending"
+	// FactorKindValue is the kind of the second factor a login passed.
+	FactorKindValue = "loginkit.2fa.kind"
+	// FactorAtValue is when that factor was last verified, in Unix
+	// milliseconds.
+	FactorAtValue = "loginkit.2fa.at"
+)
