@@ -8,7 +8,7 @@ package loginkit
 // factorStep loads the pending user (PendingUser), applies the lockout
 // and the per-account wrong-code limit, runs the check, and completes the
 // login (completePending: a fresh session under a new token, the factor
-// kind and time recorded in it for SecondFactorOf, remember-me if asked
+// kind and time recorded in it for twofactor.Passed, remember-me if asked
 // for) or, for a logged-in session, records the factor as verified again.
 // TOTP and recovery codes are two such kinds; another (a passkey) adds a
 // FactorKind, a clause in hasSecondFactor and a check for factorStep.
