@@ -201,18 +201,6 @@ func CreateUser[T any, PT interface {
 	return CreateWithID(a, func() error { return insert(a) })
 }
 
-// ReadyUser is Ready for the methods that take a user ID, which must not
-// be empty (ErrInvalid).
-func (e Errs) ReadyUser(ctx context.Context, op string, cfgErr error, userID string) error {
-	if err := e.Ready(ctx, op, cfgErr); err != nil {
-		return err
-	}
-	if userID == "" {
-		return e.Invalid(op, "empty user ID")
-	}
-	return nil
-}
-
 // SetPrefix sets the prefix, or records bad (from the adapter's own check
 // of it, an error from Errs.Config) when it is not nil.
 func (c *Config) SetPrefix(prefix string, bad error) {
@@ -244,4 +232,16 @@ func (e Errs) ReadyKey(ctx context.Context, op string, cfgErr error, key string)
 		return e.NotFound(op)
 	}
 	return nil
+}
+
+// Delete is the delete of one record by its key, selector or ID (a
+// user's, a session's, a token's): Ready, then del, which deletes the
+// record and returns the store's own error. An empty key names nothing to
+// delete: del does not run and the answer is nil, as it is for a missing
+// record.
+func (e Errs) Delete(ctx context.Context, op string, cfgErr error, key string, del func() error) error {
+	if err := e.Ready(ctx, op, cfgErr); err != nil || key == "" {
+		return err
+	}
+	return del()
 }

@@ -353,3 +353,19 @@ func TestSorts(t *testing.T) {
 		t.Errorf("SortPasskeys: %s", got)
 	}
 }
+
+func TestDelete(t *testing.T) {
+	const e = Errs("teststore")
+	ctx := context.Background()
+	ran := 0
+	del := func() error { ran++; return e.NotFound("x") }
+	if err := e.Delete(ctx, "delete", nil, "", del); err != nil || ran != 0 {
+		t.Errorf("Delete of an empty key = %v after %d deletes; want nil after none", err, ran)
+	}
+	if err := e.Delete(ctx, "delete", e.Config("bad"), "k", del); !errors.Is(err, loginkit.ErrConfig) || ran != 0 {
+		t.Errorf("Delete with a config error = %v after %d deletes; want ErrConfig after none", err, ran)
+	}
+	if err := e.Delete(ctx, "delete", nil, "k", del); !errors.Is(err, loginkit.ErrNotFound) || ran != 1 {
+		t.Errorf("Delete = %v after %d deletes; want del's error after one", err, ran)
+	}
+}
