@@ -36,7 +36,7 @@ type Sessions struct {
 	// chained through prev and next; the map's key is the UserID cut
 	// from that first record's buffer.
 	byUser map[string]int32
-	heap   sessionHeap
+	heap   expiryHeap[int32]
 }
 
 var _ loginkit.SessionStore = (*Sessions)(nil)
@@ -44,12 +44,14 @@ var _ loginkit.SessionStore = (*Sessions)(nil)
 // NewSessions returns an empty session store.
 func NewSessions(opts ...Option) *Sessions {
 	c := newConfig(opts)
-	return &Sessions{
+	m := &Sessions{
 		now:    c.now,
 		free:   noRec,
 		byKey:  make(map[string]int32),
 		byUser: make(map[string]int32),
 	}
+	m.heap.place = func(i int32, p int) { m.recs.at(i).heapIdx = int32(p) }
+	return m
 }
 
 // Save implements loginkit.SessionStore: it stores a copy of s, replacing
@@ -99,14 +101,14 @@ func (m *Sessions) put(ctx context.Context, op string, s *loginkit.Session, exis
 		case r.prev == noRec:
 			m.byUser[r.userID()] = i // likewise for the user index
 		}
-		m.heap.fix(m.recs, i)
+		m.heap.fix(int(r.heapIdx), s.ExpiresAt)
 	default:
 		i = m.alloc()
 		r := m.recs.at(i)
 		r.set(&e, s)
 		m.byKey[r.key()] = i
 		m.link(i)
-		m.heap.push(m.recs, i)
+		m.heap.push(i, s.ExpiresAt)
 	}
 	return nil
 }
@@ -160,7 +162,7 @@ func (m *Sessions) drop(i int32) {
 	r := m.recs.at(i)
 	delete(m.byKey, r.key())
 	m.unlink(i)
-	m.heap.remove(m.recs, i)
+	m.heap.remove(int(r.heapIdx))
 	*r = sessionRec{heapIdx: noRec, prev: noRec, next: m.free}
 	m.free = i
 }
@@ -283,11 +285,7 @@ func (m *Sessions) DeleteExpired(ctx context.Context) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	n := 0
-	for len(m.heap) > 0 {
-		i := m.heap[0].rec
-		if m.recs.at(i).liveAt(now) {
-			return n, nil
-		}
+	for i, ok := m.heap.expired(now); ok; i, ok = m.heap.expired(now) {
 		m.drop(i)
 		n++
 	}

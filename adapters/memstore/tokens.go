@@ -29,9 +29,6 @@ type tokenEntry struct {
 	idx int
 }
 
-func (e *tokenEntry) expiry() time.Time { return e.t.ExpiresAt }
-func (e *tokenEntry) heapIndex() *int   { return &e.idx }
-
 func (e *tokenEntry) out() *loginkit.Token {
 	c := e.t
 	return &c
@@ -48,6 +45,7 @@ func NewTokens(opts ...Option) *Tokens {
 		now:    c.now,
 		bySel:  make(map[string]*tokenEntry),
 		byUser: make(map[string]map[string]struct{}),
+		heap:   expiryHeap[*tokenEntry]{place: func(e *tokenEntry, i int) { e.idx = i }},
 	}
 }
 
@@ -68,7 +66,7 @@ func (m *Tokens) drop(e *tokenEntry) {
 	if len(sels) == 0 {
 		delete(m.byUser, e.t.UserID)
 	}
-	m.heap.remove(e)
+	m.heap.remove(e.idx)
 }
 
 // Create implements loginkit.TokenStore: it stores a copy of t. An empty
@@ -93,7 +91,7 @@ func (m *Tokens) Create(ctx context.Context, t *loginkit.Token) error {
 	e.t.CreatedAt, e.t.ExpiresAt = e.t.CreatedAt.UTC(), e.t.ExpiresAt.UTC()
 	m.bySel[t.Selector] = e
 	m.index(t.UserID, t.Selector)
-	m.heap.push(e)
+	m.heap.push(e, e.t.ExpiresAt)
 	return nil
 }
 
@@ -222,12 +220,9 @@ func (m *Tokens) DeleteExpired(ctx context.Context) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	n := 0
-	for {
-		e, ok := m.heap.min()
-		if !ok || e.live(now) {
-			return n, nil
-		}
+	for e, ok := m.heap.expired(now); ok; e, ok = m.heap.expired(now) {
 		m.drop(e)
 		n++
 	}
+	return n, nil
 }
