@@ -1,6 +1,44 @@
 package memstore
 
-import "time"
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// expiring is what Sessions and Tokens share: the clock that decides
+// expiry, the lock over the store, and the expiry heap of its records (R,
+// see expiryHeap).
+type expiring[R any] struct {
+	now  func() time.Time
+	mu   sync.RWMutex
+	heap expiryHeap[R]
+}
+
+// setClock is SetClock: it ignores a nil now.
+func (s *expiring[R]) setClock(now func() time.Time) {
+	if now != nil {
+		s.now = now
+	}
+}
+
+// deleteExpired is DeleteExpired: it removes, with drop, every record
+// whose expiry is not after now and reports how many, taking them from
+// the expiry heap without looking at live records.
+func (s *expiring[R]) deleteExpired(ctx context.Context, op string, drop func(R)) (int, error) {
+	if err := errs.Ready(ctx, op, nil); err != nil {
+		return 0, err
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for r, ok := s.heap.expired(now); ok; r, ok = s.heap.expired(now) {
+		drop(r)
+		n++
+	}
+	return n, nil
+}
 
 // expiryHeap is a binary min-heap of references to records (R: a record's
 // position, or a pointer to it) ordered by the records' expiry, so that
