@@ -234,12 +234,11 @@ func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u
 			return err
 		}
 		us.inUTC(u)
-		if err := change(u); err != nil {
-			changeErr = err
-			return err
-		}
-		a := u.LoginAccount()
-		if err := errs.CheckChanged(op, id, a); err != nil {
+		_, err := storekit.ApplyChange(errs, op, id, u, func(u PT) error {
+			changeErr = change(u)
+			return changeErr
+		})
+		if err != nil {
 			return err
 		}
 		if _, err := tx.NewUpdate().Model(u).ModelTableExpr(us.tableExpr()).WherePK().Exec(ctx); err != nil {

@@ -88,6 +88,21 @@ func (e Errs) CheckChanged(op, id string, a *loginkit.Account) error {
 	return e.CheckAccount(op, a)
 }
 
+// ApplyChange is the step of UserUpdater.UpdateUser between reading the
+// stored user u, whose ID is id, and writing it back: it runs change on u,
+// returning change's error as it is, then checks what change left
+// (CheckChanged). It returns u's account.
+func ApplyChange[PT loginkit.AccountUser](e Errs, op, id string, u PT, change func(PT) error) (*loginkit.Account, error) {
+	if err := change(u); err != nil {
+		return nil, err
+	}
+	a := u.LoginAccount()
+	if err := e.CheckChanged(op, id, a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
 // CreateWithID runs create, a store's insert of the user whose account is
 // a, after giving a an ID from loginkit.NewID when it has none, and clears
 // that ID again when create fails, as UserStore.Create promises.

@@ -369,3 +369,20 @@ func TestDelete(t *testing.T) {
 		t.Errorf("Delete = %v after %d deletes; want del's error after one", err, ran)
 	}
 }
+
+func TestApplyChange(t *testing.T) {
+	const e = Errs("teststore")
+	boom := errors.New("boom")
+	u := &member{}
+	u.ID, u.Email = "1", "Ann@Example.COM"
+	if _, err := ApplyChange(e, "update", "1", u, func(*member) error { return boom }); err != boom {
+		t.Errorf("ApplyChange with a failing change = %v; want its error as it is", err)
+	}
+	a, err := ApplyChange(e, "update", "1", u, func(m *member) error { m.Username = "ann"; return nil })
+	if err != nil || a != &u.Account || a.EmailKey != "ann@example.com" || a.UsernameKey != "ann" {
+		t.Errorf("ApplyChange = %v, %v; want the user's account with its keys set", a, err)
+	}
+	if _, err := ApplyChange(e, "update", "1", u, func(m *member) error { m.ID = "2"; return nil }); !errors.Is(err, loginkit.ErrInvalid) {
+		t.Errorf("ApplyChange of a change to the ID = %v; want ErrInvalid", err)
+	}
+}
