@@ -89,11 +89,11 @@ func Migrate(ctx context.Context, db *mongo.Database, opts ...Option) error {
 		return wrap(op+": tokens", err)
 	}
 	sf := c.Prefix + secondFactorsName
-	if err := ensureSecondFactorIndexes(ctx, db.Collection(sf+codesSuffix), db.Collection(sf+lockSuffix)); err != nil {
+	if err := ensureLockedIndexes(ctx, db.Collection(sf+codesSuffix), db.Collection(sf+lockSuffix), fieldUserID); err != nil {
 		return wrap(op+": second factors", err)
 	}
 	pk := c.Prefix + passkeysName
-	if err := ensurePasskeyIndexes(ctx, db.Collection(pk), db.Collection(pk+lockSuffix)); err != nil {
+	if err := ensureLockedIndexes(ctx, db.Collection(pk), db.Collection(pk+lockSuffix), fieldUserID, fieldCreatedAt); err != nil {
 		return wrap(op+": passkeys", err)
 	}
 	return nil

@@ -44,14 +44,6 @@ func NewPasskeys(db *mongo.Database, opts ...Option) *Passkeys {
 // matching loginkit.ErrConfig (see loginkit.ConfigChecker).
 func (s *Passkeys) CheckConfig() error { return s.err }
 
-// ensurePasskeyIndexes creates the listing index and the lock index.
-func ensurePasskeyIndexes(ctx context.Context, c, locks *mongo.Collection) error {
-	if err := ensureIndex(ctx, c, fieldUserID, fieldCreatedAt); err != nil {
-		return err
-	}
-	return ensureLockIndex(ctx, locks)
-}
-
 // passkeyDoc is a passkey as stored.
 type passkeyDoc struct {
 	ID             string    `bson:"_id"`

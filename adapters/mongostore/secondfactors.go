@@ -51,15 +51,6 @@ const (
 	codesSuffix       = "_codes"
 )
 
-// ensureSecondFactorIndexes creates the index on the codes' user_id and
-// the unique index of the lock collection.
-func ensureSecondFactorIndexes(ctx context.Context, codes, locks *mongo.Collection) error {
-	if err := ensureIndex(ctx, codes, fieldUserID); err != nil {
-		return err
-	}
-	return ensureLockIndex(ctx, locks)
-}
-
 // totpDoc is a user's TOTP secret as stored.
 type totpDoc struct {
 	UserID    string    `bson:"_id"`

@@ -2,8 +2,10 @@
 // each adapter deals only with its storage: the errors they return, the
 // checks at the start of their methods (a store's configuration error, a
 // done context, and the input every store refuses alike: nil records,
-// empty keys, IDs, secrets and hashes), the normalisation and ID
-// assignment before a user is written, the bounds of a user list page,
+// empty keys, IDs, secrets and hashes), the rule that an empty key names
+// nothing to delete, the normalisation and ID assignment before a user is
+// written, the step of UpdateUser that runs the change and checks what it
+// left, the bounds of a user list page,
 // the order of session, token and passkey listings, the zero-time
 // conventions of stored times, the validation of their options, and the
 // varint codec of their compact records.
