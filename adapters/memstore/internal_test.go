@@ -29,8 +29,8 @@ func TestIndexesEmptyAfterRemoval(t *testing.T) {
 	_ = s.Delete(ctx, "a")
 	_, _ = s.DeleteByUser(ctx, "u3", "")
 	_, _ = s.DeleteExpired(ctx)
-	if len(s.byKey) != 0 || len(s.byUser) != 0 || len(s.heap) != 0 {
-		t.Fatalf("sessions left: byKey %d, byUser %v, heap %d", len(s.byKey), s.byUser, len(s.heap))
+	if len(s.byKey) != 0 || len(s.byUser) != 0 || len(s.heap.slots) != 0 {
+		t.Fatalf("sessions left: byKey %d, byUser %v, heap %d", len(s.byKey), s.byUser, len(s.heap.slots))
 	}
 
 	tk := NewTokens(WithClock(func() time.Time { return now }))
@@ -39,8 +39,8 @@ func TestIndexesEmptyAfterRemoval(t *testing.T) {
 	_ = tk.Create(ctx, &loginkit.Token{Selector: "y", UserID: "u2", ExpiresAt: now.Add(time.Hour)}) // replaces the expired y
 	_, _ = tk.Consume(ctx, "x")
 	_, _ = tk.DeleteByUser(ctx, "u2", "")
-	if len(tk.bySel) != 0 || len(tk.byUser) != 0 || len(tk.heap) != 0 {
-		t.Fatalf("tokens left: bySel %d, byUser %v, heap %d", len(tk.bySel), tk.byUser, len(tk.heap))
+	if len(tk.bySel) != 0 || len(tk.byUser) != 0 || len(tk.heap.slots) != 0 {
+		t.Fatalf("tokens left: bySel %d, byUser %v, heap %d", len(tk.bySel), tk.byUser, len(tk.heap.slots))
 	}
 
 	type plain struct{ loginkit.Account }
@@ -60,41 +60,53 @@ func TestIndexesEmptyAfterRemoval(t *testing.T) {
 // pushes, moves and removals.
 func TestHeapOrder(t *testing.T) {
 	base := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	var h expiryHeap[*tokenEntry]
+	h := expiryHeap[*tokenEntry]{place: func(e *tokenEntry, i int) { e.idx = i }}
 	var entries []*tokenEntry
 	for i := range 50 {
 		e := &tokenEntry{t: loginkit.Token{ExpiresAt: base.Add(time.Duration((i*37)%50) * time.Minute)}}
 		entries = append(entries, e)
-		h.push(e)
+		h.push(e, e.t.ExpiresAt)
 	}
 	for i, e := range entries {
 		if i%3 == 0 {
 			e.t.ExpiresAt = base.Add(time.Duration(100-i) * time.Minute)
-			h.fix(e)
+			h.fix(e.idx, e.t.ExpiresAt)
 		}
 		if i%7 == 0 {
-			h.remove(e)
+			h.remove(e.idx)
+			if e.idx != -1 {
+				t.Fatalf("removed entry records index %d", e.idx)
+			}
 		}
 	}
 	check := func() {
-		for i, e := range h {
-			if e.idx != i {
-				t.Fatalf("entry at %d records index %d", i, e.idx)
+		for i, s := range h.slots {
+			if s.ref.idx != i {
+				t.Fatalf("entry at %d records index %d", i, s.ref.idx)
 			}
-			if i > 0 && h.less(i, (i-1)/2) {
+			if sec, nsec := split(s.ref.t.ExpiresAt); sec != s.sec || nsec != s.nsec {
+				t.Fatalf("slot %d holds another expiry than its entry's", i)
+			}
+			if i > 0 && s.before(h.slots[(i-1)/2]) {
 				t.Fatalf("heap order broken at %d", i)
 			}
 		}
 	}
 	check()
 	var last time.Time
-	for len(h) > 0 {
-		e, _ := h.min()
+	for len(h.slots) > 0 {
+		e, ok := h.expired(base.Add(1000 * time.Minute))
+		if !ok || e != h.slots[0].ref {
+			t.Fatalf("expired = %v, %v; want the first slot", e, ok)
+		}
 		if e.t.ExpiresAt.Before(last) {
-			t.Fatalf("min out of order: %v after %v", e.t.ExpiresAt, last)
+			t.Fatalf("first out of order: %v after %v", e.t.ExpiresAt, last)
+		}
+		if _, ok := h.expired(e.t.ExpiresAt.Add(-time.Nanosecond)); ok {
+			t.Fatalf("an entry expiring at %v is expired a nanosecond earlier", e.t.ExpiresAt)
 		}
 		last = e.t.ExpiresAt
-		h.remove(e)
+		h.remove(e.idx)
 		check()
 	}
 }

@@ -26,21 +26,23 @@ func NewSecondFactors() *SecondFactors {
 	return &SecondFactors{byUser: make(map[string]*loginkit.SecondFactor)}
 }
 
-// record returns the user's record, creating it; the caller holds the lock.
-func (m *SecondFactors) record(userID string) *loginkit.SecondFactor {
-	f := m.byUser[userID]
-	if f == nil {
-		f = &loginkit.SecondFactor{UserID: userID}
-		m.byUser[userID] = f
+// withRecord runs f under the lock with the user's record, which is
+// created first when create is true and is nil otherwise when the user
+// has none. A record that f leaves with neither secret nor codes is
+// dropped.
+func (m *SecondFactors) withRecord(userID string, create bool, f func(*loginkit.SecondFactor) error) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := m.byUser[userID]
+	if r == nil && create {
+		r = &loginkit.SecondFactor{UserID: userID}
+		m.byUser[userID] = r
 	}
-	return f
-}
-
-// prune drops a record left with neither secret nor codes.
-func (m *SecondFactors) prune(f *loginkit.SecondFactor) {
-	if storekit.NoSecondFactor(f) {
-		delete(m.byUser, f.UserID)
+	err := f(r)
+	if r != nil && storekit.NoSecondFactor(r) {
+		delete(m.byUser, userID)
 	}
+	return err
 }
 
 // GetSecondFactor implements loginkit.SecondFactorStore.
@@ -49,13 +51,15 @@ func (m *SecondFactors) GetSecondFactor(ctx context.Context, userID string) (*lo
 	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	f := m.byUser[userID]
-	if f == nil {
-		return nil, errs.NotFound(op)
-	}
-	return f.Clone(), nil
+	var out *loginkit.SecondFactor
+	err := m.withRecord(userID, false, func(f *loginkit.SecondFactor) error {
+		if f == nil {
+			return errs.NotFound(op)
+		}
+		out = f.Clone()
+		return nil
+	})
+	return out, err
 }
 
 // SetTOTP implements loginkit.SecondFactorStore.
@@ -63,11 +67,10 @@ func (m *SecondFactors) SetTOTP(ctx context.Context, userID string, secret []byt
 	if err := errs.CheckTOTP(ctx, "set TOTP", nil, userID, secret); err != nil {
 		return err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	f := m.record(userID)
-	f.TOTPSecret, f.TOTPLastStep, f.TOTPEnabledAt = slices.Clone(secret), lastStep, enabledAt.UTC()
-	return nil
+	return m.withRecord(userID, true, func(f *loginkit.SecondFactor) error {
+		f.TOTPSecret, f.TOTPLastStep, f.TOTPEnabledAt = slices.Clone(secret), lastStep, enabledAt.UTC()
+		return nil
+	})
 }
 
 // AcceptTOTPStep implements loginkit.SecondFactorStore.
@@ -76,17 +79,16 @@ func (m *SecondFactors) AcceptTOTPStep(ctx context.Context, userID string, step 
 	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
 		return err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	f := m.byUser[userID]
-	switch {
-	case f == nil || len(f.TOTPSecret) == 0:
-		return errs.NotFound(op)
-	case step <= f.TOTPLastStep:
-		return errs.Wrap(op, loginkit.ErrReplayed)
-	}
-	f.TOTPLastStep = step
-	return nil
+	return m.withRecord(userID, false, func(f *loginkit.SecondFactor) error {
+		switch {
+		case f == nil || len(f.TOTPSecret) == 0:
+			return errs.NotFound(op)
+		case step <= f.TOTPLastStep:
+			return errs.Wrap(op, loginkit.ErrReplayed)
+		}
+		f.TOTPLastStep = step
+		return nil
+	})
 }
 
 // SetRecoveryCodes implements loginkit.SecondFactorStore.
@@ -94,12 +96,10 @@ func (m *SecondFactors) SetRecoveryCodes(ctx context.Context, userID string, has
 	if err := errs.CheckRecoveryCodes(ctx, "set recovery codes", nil, userID, hashes); err != nil {
 		return err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	f := m.record(userID)
-	f.RecoveryCodes = slices.Clone(hashes)
-	m.prune(f)
-	return nil
+	return m.withRecord(userID, true, func(f *loginkit.SecondFactor) error {
+		f.RecoveryCodes = slices.Clone(hashes)
+		return nil
+	})
 }
 
 // UseRecoveryCode implements loginkit.SecondFactorStore.
@@ -108,19 +108,17 @@ func (m *SecondFactors) UseRecoveryCode(ctx context.Context, userID, hash string
 	if err := errs.ReadyUser(ctx, op, nil, userID); err != nil {
 		return err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	f := m.byUser[userID]
-	i := -1
-	if f != nil && hash != "" {
-		i = slices.Index(f.RecoveryCodes, hash)
-	}
-	if i < 0 {
-		return errs.NotFound(op)
-	}
-	f.RecoveryCodes = slices.Delete(f.RecoveryCodes, i, i+1)
-	m.prune(f)
-	return nil
+	return m.withRecord(userID, false, func(f *loginkit.SecondFactor) error {
+		i := -1
+		if f != nil && hash != "" {
+			i = slices.Index(f.RecoveryCodes, hash)
+		}
+		if i < 0 {
+			return errs.NotFound(op)
+		}
+		f.RecoveryCodes = slices.Delete(f.RecoveryCodes, i, i+1)
+		return nil
+	})
 }
 
 // DeleteSecondFactor implements loginkit.SecondFactorStore.

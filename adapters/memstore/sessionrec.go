@@ -88,9 +88,6 @@ func (r *sessionRec) userID() string { return r.buf[r.keyEnd:r.userEnd] }
 // liveAt reports whether the record expires after now.
 func (r *sessionRec) liveAt(now time.Time) bool { return r.times[tExpires].After(now) }
 
-// split returns the Unix seconds and nanoseconds of t.
-func split(t time.Time) (int64, uint32) { return t.Unix(), uint32(t.Nanosecond()) }
-
 // encodedSession is a session's buffer and the numbers that describe it,
 // built outside the store's lock.
 type encodedSession struct {
@@ -201,94 +198,4 @@ func (r *sessionRec) out() *loginkit.Session {
 		}
 	}
 	return s
-}
-
-// heapSlot is an entry of the session expiry heap: a record position and
-// a copy of its expiry, so that ordering the heap reads only the heap.
-type heapSlot struct {
-	sec  int64
-	nsec uint32
-	rec  int32
-}
-
-func (a heapSlot) before(b heapSlot) bool {
-	return a.sec < b.sec || (a.sec == b.sec && a.nsec < b.nsec)
-}
-
-// sessionHeap is a binary min-heap of record positions ordered by expiry.
-// Each record keeps its heap position in heapIdx, kept up to date by the
-// methods below, so that a record can be moved or removed.
-type sessionHeap []heapSlot
-
-func (h sessionHeap) swap(recs recPages, i, j int) {
-	h[i], h[j] = h[j], h[i]
-	recs.at(h[i].rec).heapIdx = int32(i)
-	recs.at(h[j].rec).heapIdx = int32(j)
-}
-
-func (h sessionHeap) up(recs recPages, i int) bool {
-	start := i
-	for i > 0 {
-		p := (i - 1) / 2
-		if !h[i].before(h[p]) {
-			break
-		}
-		h.swap(recs, i, p)
-		i = p
-	}
-	return i < start
-}
-
-func (h sessionHeap) down(recs recPages, i int) {
-	n := len(h)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			return
-		}
-		m := l
-		if r := l + 1; r < n && h[r].before(h[l]) {
-			m = r
-		}
-		if !h[m].before(h[i]) {
-			return
-		}
-		h.swap(recs, i, m)
-		i = m
-	}
-}
-
-// push adds record rec, whose expiry is already set.
-func (h *sessionHeap) push(recs recPages, rec int32) {
-	r := recs.at(rec)
-	r.heapIdx = int32(len(*h))
-	sec, nsec := split(r.times[tExpires])
-	*h = append(*h, heapSlot{sec: sec, nsec: nsec, rec: rec})
-	h.up(recs, len(*h)-1)
-}
-
-// fix restores the order after record rec's expiry changed.
-func (h sessionHeap) fix(recs recPages, rec int32) {
-	r := recs.at(rec)
-	i := int(r.heapIdx)
-	h[i].sec, h[i].nsec = split(r.times[tExpires])
-	if !h.up(recs, i) {
-		h.down(recs, i)
-	}
-}
-
-// remove takes record rec out of the heap.
-func (h *sessionHeap) remove(recs recPages, rec int32) {
-	i := int(recs.at(rec).heapIdx)
-	last := len(*h) - 1
-	if i != last {
-		h.swap(recs, i, last)
-	}
-	*h = (*h)[:last]
-	if i != last {
-		if !h.up(recs, i) {
-			h.down(recs, i)
-		}
-	}
-	recs.at(rec).heapIdx = noRec
 }

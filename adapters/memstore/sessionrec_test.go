@@ -62,15 +62,15 @@ func checkSessions(t *testing.T, m *Sessions) {
 	if inChain != used {
 		t.Fatalf("%d records in user chains, %d keys", inChain, used)
 	}
-	if len(m.heap) != used {
-		t.Fatalf("heap has %d records, %d keys", len(m.heap), used)
+	if len(m.heap.slots) != used {
+		t.Fatalf("heap has %d records, %d keys", len(m.heap.slots), used)
 	}
-	for p, hs := range m.heap {
-		r := m.recs.at(hs.rec)
+	for p, hs := range m.heap.slots {
+		r := m.recs.at(hs.ref)
 		if sec, nsec := split(r.times[tExpires]); int(r.heapIdx) != p || sec != hs.sec || nsec != hs.nsec {
-			t.Fatalf("heap slot %d: record %d at %d, expiry mismatch", p, hs.rec, r.heapIdx)
+			t.Fatalf("heap slot %d: record %d at %d, expiry mismatch", p, hs.ref, r.heapIdx)
 		}
-		if p > 0 && hs.before(m.heap[(p-1)/2]) {
+		if p > 0 && hs.before(m.heap.slots[(p-1)/2]) {
 			t.Fatalf("heap order broken at %d", p)
 		}
 	}

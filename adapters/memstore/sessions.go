@@ -2,7 +2,6 @@ package memstore
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/loginkit/loginkit"
@@ -21,9 +20,10 @@ import (
 // cost it adds to every request, does not grow with the number of live
 // sessions. Times come back in UTC, without a monotonic clock reading.
 type Sessions struct {
-	now func() time.Time
+	// expiring holds the clock, the lock over the fields below, and the
+	// expiry heap of record positions.
+	expiring[int32]
 
-	mu sync.RWMutex
 	// recs holds the records by value, nrecs of them in use or free;
 	// free slots are chained from free through next.
 	recs  recPages
@@ -36,7 +36,6 @@ type Sessions struct {
 	// chained through prev and next; the map's key is the UserID cut
 	// from that first record's buffer.
 	byUser map[string]int32
-	heap   sessionHeap
 }
 
 var _ loginkit.SessionStore = (*Sessions)(nil)
@@ -44,12 +43,14 @@ var _ loginkit.SessionStore = (*Sessions)(nil)
 // NewSessions returns an empty session store.
 func NewSessions(opts ...Option) *Sessions {
 	c := newConfig(opts)
-	return &Sessions{
-		now:    c.now,
+	m := &Sessions{
 		free:   noRec,
 		byKey:  make(map[string]int32),
 		byUser: make(map[string]int32),
 	}
+	m.now = c.now
+	m.heap.place = func(i int32, p int) { m.recs.at(i).heapIdx = int32(p) }
+	return m
 }
 
 // Save implements loginkit.SessionStore: it stores a copy of s, replacing
@@ -99,14 +100,14 @@ func (m *Sessions) put(ctx context.Context, op string, s *loginkit.Session, exis
 		case r.prev == noRec:
 			m.byUser[r.userID()] = i // likewise for the user index
 		}
-		m.heap.fix(m.recs, i)
+		m.heap.fix(int(r.heapIdx), s.ExpiresAt)
 	default:
 		i = m.alloc()
 		r := m.recs.at(i)
 		r.set(&e, s)
 		m.byKey[r.key()] = i
 		m.link(i)
-		m.heap.push(m.recs, i)
+		m.heap.push(i, s.ExpiresAt)
 	}
 	return nil
 }
@@ -160,18 +161,14 @@ func (m *Sessions) drop(i int32) {
 	r := m.recs.at(i)
 	delete(m.byKey, r.key())
 	m.unlink(i)
-	m.heap.remove(m.recs, i)
+	m.heap.remove(int(r.heapIdx))
 	*r = sessionRec{heapIdx: noRec, prev: noRec, next: m.free}
 	m.free = i
 }
 
 // SetClock implements loginkit.ClockSetter, like WithClock: Builder.Build
 // calls it with the builder's Clock. Call it before the store is in use.
-func (m *Sessions) SetClock(now func() time.Time) {
-	if now != nil {
-		m.now = now
-	}
-}
+func (m *Sessions) SetClock(now func() time.Time) { m.setClock(now) }
 
 // Get implements loginkit.SessionStore. A missing or expired session is
 // loginkit.ErrNotFound; an expired one is removed.
@@ -276,20 +273,5 @@ func (m *Sessions) DeleteByUser(ctx context.Context, userID, exceptKey string) (
 // session whose ExpiresAt is not after now and reports how many, taking
 // them from the expiry heap without looking at live sessions.
 func (m *Sessions) DeleteExpired(ctx context.Context) (int, error) {
-	if err := errs.Ready(ctx, "delete expired sessions", nil); err != nil {
-		return 0, err
-	}
-	now := m.now()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	n := 0
-	for len(m.heap) > 0 {
-		i := m.heap[0].rec
-		if m.recs.at(i).liveAt(now) {
-			return n, nil
-		}
-		m.drop(i)
-		n++
-	}
-	return n, nil
+	return m.deleteExpired(ctx, "delete expired sessions", m.drop)
 }

@@ -2,7 +2,6 @@ package memstore
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/loginkit/loginkit"
@@ -15,12 +14,12 @@ import (
 // Consume is atomic: it looks the token up and deletes it under one lock,
 // so among concurrent callers exactly one gets it.
 type Tokens struct {
-	now func() time.Time
+	// expiring holds the clock, the lock over the maps below, and the
+	// expiry heap of the entries.
+	expiring[*tokenEntry]
 
-	mu     sync.RWMutex
 	bySel  map[string]*tokenEntry
 	byUser map[string]map[string]struct{}
-	heap   expiryHeap[*tokenEntry]
 }
 
 // tokenEntry is a stored token and its place in the expiry heap.
@@ -28,9 +27,6 @@ type tokenEntry struct {
 	t   loginkit.Token
 	idx int
 }
-
-func (e *tokenEntry) expiry() time.Time { return e.t.ExpiresAt }
-func (e *tokenEntry) heapIndex() *int   { return &e.idx }
 
 func (e *tokenEntry) out() *loginkit.Token {
 	c := e.t
@@ -45,7 +41,10 @@ var _ loginkit.TokenStore = (*Tokens)(nil)
 func NewTokens(opts ...Option) *Tokens {
 	c := newConfig(opts)
 	return &Tokens{
-		now:    c.now,
+		expiring: expiring[*tokenEntry]{
+			now:  c.now,
+			heap: expiryHeap[*tokenEntry]{place: func(e *tokenEntry, i int) { e.idx = i }},
+		},
 		bySel:  make(map[string]*tokenEntry),
 		byUser: make(map[string]map[string]struct{}),
 	}
@@ -68,7 +67,7 @@ func (m *Tokens) drop(e *tokenEntry) {
 	if len(sels) == 0 {
 		delete(m.byUser, e.t.UserID)
 	}
-	m.heap.remove(e)
+	m.heap.remove(e.idx)
 }
 
 // Create implements loginkit.TokenStore: it stores a copy of t. An empty
@@ -93,17 +92,13 @@ func (m *Tokens) Create(ctx context.Context, t *loginkit.Token) error {
 	e.t.CreatedAt, e.t.ExpiresAt = e.t.CreatedAt.UTC(), e.t.ExpiresAt.UTC()
 	m.bySel[t.Selector] = e
 	m.index(t.UserID, t.Selector)
-	m.heap.push(e)
+	m.heap.push(e, e.t.ExpiresAt)
 	return nil
 }
 
 // SetClock implements loginkit.ClockSetter, like WithClock: Builder.Build
 // calls it with the builder's Clock. Call it before the store is in use.
-func (m *Tokens) SetClock(now func() time.Time) {
-	if now != nil {
-		m.now = now
-	}
-}
+func (m *Tokens) SetClock(now func() time.Time) { m.setClock(now) }
 
 // Get implements loginkit.TokenStore. A missing or expired token is
 // loginkit.ErrNotFound; an expired one is removed.
@@ -215,19 +210,5 @@ func (m *Tokens) DeleteByUser(ctx context.Context, userID, purpose string) (int,
 // whose ExpiresAt is not after now and reports how many, taking them from
 // the expiry heap without looking at live tokens.
 func (m *Tokens) DeleteExpired(ctx context.Context) (int, error) {
-	if err := errs.Ready(ctx, "delete expired tokens", nil); err != nil {
-		return 0, err
-	}
-	now := m.now()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	n := 0
-	for {
-		e, ok := m.heap.min()
-		if !ok || e.live(now) {
-			return n, nil
-		}
-		m.drop(e)
-		n++
-	}
+	return m.deleteExpired(ctx, "delete expired tokens", m.drop)
 }

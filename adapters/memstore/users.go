@@ -168,45 +168,46 @@ func (s *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, error
 // email or username already taken is loginkit.ErrDuplicate; a username
 // containing '@' is loginkit.ErrInvalid.
 func (s *Users[T, PT]) Create(ctx context.Context, u PT) error {
-	if err := errs.Ready(ctx, "create user", nil); err != nil {
-		return err
-	}
-	c, a, err := s.prepare("create", u)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if a.ID == "" {
-		for a.ID == "" || s.byID[a.ID] != nil {
-			a.ID = loginkit.NewID()
+	return s.write(ctx, "create", u, func(c PT, a *loginkit.Account) error {
+		if a.ID == "" {
+			for a.ID == "" || s.byID[a.ID] != nil {
+				a.ID = loginkit.NewID()
+			}
+		} else if _, ok := s.byID[a.ID]; ok {
+			return fmt.Errorf("memstore: create user %q: ID in use: %w", a.ID, loginkit.ErrDuplicate)
 		}
-	} else if _, ok := s.byID[a.ID]; ok {
-		return fmt.Errorf("memstore: create user %q: ID in use: %w", a.ID, loginkit.ErrDuplicate)
-	}
-	if what := s.taken(a); what != "" {
-		return fmt.Errorf("memstore: create user: %s in use: %w", what, loginkit.ErrDuplicate)
-	}
-	s.byID[a.ID] = c
-	s.index(a)
-	u.LoginAccount().ID = a.ID
-	return nil
+		if what := s.taken(a); what != "" {
+			return fmt.Errorf("memstore: create user: %s in use: %w", what, loginkit.ErrDuplicate)
+		}
+		s.byID[a.ID] = c
+		s.index(a)
+		u.LoginAccount().ID = a.ID
+		return nil
+	})
 }
 
 // Update implements loginkit.UserStore: it replaces every field of the
 // stored user with a copy of u's. A missing user is loginkit.ErrNotFound;
 // an email or username another user has is loginkit.ErrDuplicate.
 func (s *Users[T, PT]) Update(ctx context.Context, u PT) error {
-	if err := errs.Ready(ctx, "update user", nil); err != nil {
+	return s.write(ctx, "update", u, func(c PT, a *loginkit.Account) error {
+		return s.replace("update", c, a)
+	})
+}
+
+// write is the body of Create and Update (op): it stores c, a copy of u
+// whose account is a, with store, under the write lock.
+func (s *Users[T, PT]) write(ctx context.Context, op string, u PT, store func(c PT, a *loginkit.Account) error) error {
+	if err := errs.Ready(ctx, op+" user", nil); err != nil {
 		return err
 	}
-	c, a, err := s.prepare("update", u)
+	c, a, err := s.prepare(op, u)
 	if err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.replace("update", c, a)
+	return store(c, a)
 }
 
 // replace stores c over the user with a.ID; the caller holds the write

@@ -53,6 +53,16 @@ type lockDoc struct {
 	ExpiresAt time.Time `bson:"expires_at"`
 }
 
+// ensureLockedIndexes creates, if they are missing, the index of c on the
+// fields keys (the user's recovery codes, the user's passkeys by creation
+// time) and the unique index of locks, the write locks of c's store.
+func ensureLockedIndexes(ctx context.Context, c, locks *mongo.Collection, keys ...string) error {
+	if err := ensureIndex(ctx, c, keys...); err != nil {
+		return err
+	}
+	return ensureLockIndex(ctx, locks)
+}
+
 // ensureLockIndex creates the unique index on the lock collection's
 // user_id.
 func ensureLockIndex(ctx context.Context, locks *mongo.Collection) error {

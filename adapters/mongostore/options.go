@@ -82,18 +82,18 @@ func Migrate(ctx context.Context, db *mongo.Database, opts ...Option) error {
 	if err := ensureUserIndexes(ctx, users, db.Collection(users.Name()+lockSuffix)); err != nil {
 		return wrap(op+": users", err)
 	}
-	if err := ensureSessionIndexes(ctx, db.Collection(c.Prefix+"sessions")); err != nil {
+	if err := ensureExpiringIndexes(ctx, db.Collection(c.Prefix+"sessions"), fieldUserID); err != nil {
 		return wrap(op+": sessions", err)
 	}
-	if err := ensureTokenIndexes(ctx, db.Collection(c.Prefix+"tokens")); err != nil {
+	if err := ensureExpiringIndexes(ctx, db.Collection(c.Prefix+"tokens"), fieldUserID, fieldPurpose); err != nil {
 		return wrap(op+": tokens", err)
 	}
 	sf := c.Prefix + secondFactorsName
-	if err := ensureSecondFactorIndexes(ctx, db.Collection(sf+codesSuffix), db.Collection(sf+lockSuffix)); err != nil {
+	if err := ensureLockedIndexes(ctx, db.Collection(sf+codesSuffix), db.Collection(sf+lockSuffix), fieldUserID); err != nil {
 		return wrap(op+": second factors", err)
 	}
 	pk := c.Prefix + passkeysName
-	if err := ensurePasskeyIndexes(ctx, db.Collection(pk), db.Collection(pk+lockSuffix)); err != nil {
+	if err := ensureLockedIndexes(ctx, db.Collection(pk), db.Collection(pk+lockSuffix), fieldUserID, fieldCreatedAt); err != nil {
 		return wrap(op+": passkeys", err)
 	}
 	return nil
@@ -147,24 +147,6 @@ const (
 // codeNotImplemented is the server error code for a feature the server
 // does not have; FerretDB answers it for TTL indexes.
 const codeNotImplemented = 238
-
-// expiryMode reports which expiry index c has.
-func expiryMode(ctx context.Context, c *mongo.Collection) (ExpiryMode, error) {
-	specs, err := c.Indexes().ListSpecifications(ctx)
-	if err != nil {
-		return ExpiryUnknown, err
-	}
-	mode := ExpiryUnknown
-	for _, s := range specs {
-		switch s.Name {
-		case indexExpiryTTL:
-			return ExpiryTTL, nil
-		case indexExpiryPlain:
-			mode = ExpiryFilter
-		}
-	}
-	return mode, nil
-}
 
 // ensureExpiryIndex creates the TTL index on the expiry date, or an
 // ordinary index on it where the server does not implement TTL indexes,
@@ -227,9 +209,11 @@ func isDuplicateKey(err error) bool {
 	return errors.As(err, &se) && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
-// ensureIndex creates the ascending index of c on the fields keys, named
-// name, unless it exists.
-func ensureIndex(ctx context.Context, c *mongo.Collection, name string, keys ...string) error {
+// ensureIndex creates the ascending index of c on the fields keys unless
+// it exists. It is named as MongoDB names one by default ("user_id_1",
+// "user_id_1_purpose_1"), the same name on every run.
+func ensureIndex(ctx context.Context, c *mongo.Collection, keys ...string) error {
+	name := strings.Join(keys, "_1_") + "_1"
 	d := make(bson.D, len(keys))
 	for i, k := range keys {
 		d[i] = bson.E{Key: k, Value: 1}
@@ -279,11 +263,6 @@ func findAll[D, R any](ctx context.Context, c *mongo.Collection, filter, sort bs
 		out[i] = conv(&docs[i])
 	}
 	return out, nil
-}
-
-// liveID is the filter of the unexpired document with this _id.
-func liveID(id string) bson.D {
-	return bson.D{{Key: fieldID, Value: id}, {Key: fieldExpiresAt, Value: notExpired(now())}}
 }
 
 // findOne decodes into v the document matching filter, which names a

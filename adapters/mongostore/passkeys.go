@@ -25,8 +25,8 @@ import (
 // is exact on both servers. A Passkeys is safe for concurrent use; run
 // Migrate once before use.
 type Passkeys struct {
-	c, locks *mongo.Collection
-	err      error // a bad option, answered by every method
+	base
+	locks *mongo.Collection
 }
 
 var _ loginkit.PasskeyStore = (*Passkeys)(nil)
@@ -36,22 +36,13 @@ const passkeysName = "passkeys"
 // NewPasskeys returns a passkey store in db (see WithPrefix). It sends no
 // command: run Migrate with the same options once before use.
 func NewPasskeys(db *mongo.Database, opts ...Option) *Passkeys {
-	c := newConfig(opts)
-	name := c.Prefix + passkeysName
-	return &Passkeys{c: db.Collection(name), locks: db.Collection(name + lockSuffix), err: c.Err}
+	b := newBase(db, opts, passkeysName)
+	return &Passkeys{base: b, locks: b.sibling(lockSuffix)}
 }
 
 // CheckConfig reports a bad option given to the constructor, as an error
 // matching loginkit.ErrConfig (see loginkit.ConfigChecker).
 func (s *Passkeys) CheckConfig() error { return s.err }
-
-// ensurePasskeyIndexes creates the listing index and the lock index.
-func ensurePasskeyIndexes(ctx context.Context, c, locks *mongo.Collection) error {
-	if err := ensureIndex(ctx, c, "user_id_1_created_at_1", fieldUserID, fieldCreatedAt); err != nil {
-		return err
-	}
-	return ensureLockIndex(ctx, locks)
-}
 
 // passkeyDoc is a passkey as stored.
 type passkeyDoc struct {

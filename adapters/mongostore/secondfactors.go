@@ -28,8 +28,8 @@ import (
 // with the condition also in the update's filter for MongoDB. A
 // SecondFactors is safe for concurrent use; run Migrate once before use.
 type SecondFactors struct {
-	c, codes, locks *mongo.Collection
-	err             error // a bad option, answered by every method
+	base
+	codes, locks *mongo.Collection
 }
 
 var _ loginkit.SecondFactorStore = (*SecondFactors)(nil)
@@ -37,9 +37,8 @@ var _ loginkit.SecondFactorStore = (*SecondFactors)(nil)
 // NewSecondFactors returns a second-factor store in db (see WithPrefix).
 // It sends no command: run Migrate with the same options once before use.
 func NewSecondFactors(db *mongo.Database, opts ...Option) *SecondFactors {
-	c := newConfig(opts)
-	name := c.Prefix + secondFactorsName
-	return &SecondFactors{c: db.Collection(name), codes: db.Collection(name + codesSuffix), locks: db.Collection(name + lockSuffix), err: c.Err}
+	b := newBase(db, opts, secondFactorsName)
+	return &SecondFactors{base: b, codes: b.sibling(codesSuffix), locks: b.sibling(lockSuffix)}
 }
 
 // CheckConfig reports a bad option given to the constructor, as an error
@@ -51,15 +50,6 @@ const (
 	secondFactorsName = "second_factors"
 	codesSuffix       = "_codes"
 )
-
-// ensureSecondFactorIndexes creates the index on the codes' user_id and
-// the unique index of the lock collection.
-func ensureSecondFactorIndexes(ctx context.Context, codes, locks *mongo.Collection) error {
-	if err := ensureIndex(ctx, codes, "user_id_1", fieldUserID); err != nil {
-		return err
-	}
-	return ensureLockIndex(ctx, locks)
-}
 
 // totpDoc is a user's TOTP secret as stored.
 type totpDoc struct {

@@ -16,15 +16,13 @@ import (
 // "loginkit_sessions"), one document per session with the session key as
 // _id. It is safe for concurrent use.
 type Sessions struct {
-	c   *mongo.Collection
-	err error // a bad option, answered by every method
+	base
 }
 
 // NewSessions returns a session store in db. It sends no command: run Migrate
 // with the same options once before use.
 func NewSessions(db *mongo.Database, opts ...Option) *Sessions {
-	c := newConfig(opts)
-	return &Sessions{c: db.Collection(c.Prefix + "sessions"), err: c.Err}
+	return &Sessions{newBase(db, opts, "sessions")}
 }
 
 // CheckConfig reports a bad option given to the constructor, as an error
@@ -34,26 +32,11 @@ func (s *Sessions) CheckConfig() error { return s.err }
 // Collection returns the collection the store keeps its sessions in.
 func (s *Sessions) Collection() *mongo.Collection { return s.c }
 
-// ensureSessionIndexes creates the indexes of a session collection if they are
-// missing: one on user_id, and the expiry index (see ensureExpiryIndex).
-func ensureSessionIndexes(ctx context.Context, c *mongo.Collection) error {
-	if err := ensureIndex(ctx, c, "user_id_1", fieldUserID); err != nil {
-		return err
-	}
-	_, err := ensureExpiryIndex(ctx, c)
-	return err
-}
-
 // ExpiryMode reports how expired sessions are removed, from the indexes the
 // collection has: ExpiryTTL or ExpiryFilter once Migrate has run,
 // ExpiryUnknown before.
 func (s *Sessions) ExpiryMode(ctx context.Context) (ExpiryMode, error) {
-	const op = "expiry mode"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return ExpiryUnknown, err
-	}
-	m, err := expiryMode(ctx, s.c)
-	return m, wrap(op, err)
+	return s.expiryMode(ctx)
 }
 
 // sessionDoc is a session as stored.
@@ -176,39 +159,22 @@ func (s *Sessions) Touch(ctx context.Context, sess *loginkit.Session) error {
 // Get returns the session stored under key: one find on _id and the
 // expiry date. A missing or expired session is loginkit.ErrNotFound.
 func (s *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, error) {
-	const op = "get session"
-	if err := errs.ReadyKey(ctx, op, s.err, key); err != nil {
-		return nil, err
-	}
 	var d sessionDoc
-	if err := findOne(ctx, s.c, liveID(key), &d); err != nil {
-		return nil, wrap(op, err)
+	if err := s.findLive(ctx, "get session", key, &d); err != nil {
+		return nil, err
 	}
 	return d.session(), nil
 }
 
 // Delete removes one session. Deleting a missing session is not an error.
 func (s *Sessions) Delete(ctx context.Context, key string) error {
-	const op = "delete session"
-	if err := errs.Ready(ctx, op, s.err); err != nil || key == "" {
-		return err // an empty key names nothing to delete
-	}
-	_, err := s.c.DeleteOne(ctx, bson.D{{Key: fieldID, Value: key}})
-	return wrap(op, err)
+	return s.deleteID(ctx, "delete session", key)
 }
 
 // ListByUser returns the user's unexpired sessions, newest CreatedAt
 // first (ties in key order).
 func (s *Sessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.Session, error) {
-	const op = "list sessions"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return nil, err
-	}
-	out, err := findAll(ctx, s.c, bson.D{
-		{Key: fieldUserID, Value: userID},
-		{Key: fieldExpiresAt, Value: notExpired(now())},
-	}, newestFirst, (*sessionDoc).session)
-	return out, wrap(op, err)
+	return listLive(ctx, s.base, "list sessions", bson.D{{Key: fieldUserID, Value: userID}}, (*sessionDoc).session)
 }
 
 // DeleteByUser removes all of the user's sessions except the one whose key
@@ -216,52 +182,12 @@ func (s *Sessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.S
 // sessions it removed; the user's expired sessions are removed too but
 // not counted, since for callers they no longer exist.
 func (s *Sessions) DeleteByUser(ctx context.Context, userID, exceptKey string) (int, error) {
-	const op = "delete user sessions"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return 0, err
-	}
-	return deleteByUser(ctx, op, s.c, bson.D{{Key: fieldUserID, Value: userID}}, exceptKey)
+	return s.deleteByUser(ctx, "delete user sessions", bson.D{{Key: fieldUserID, Value: userID}}, exceptKey)
 }
 
 // DeleteExpired removes the sessions whose expiry date has passed and
 // reports how many. In ExpiryFilter mode call it periodically; in
 // ExpiryTTL mode the server does the same on its own.
 func (s *Sessions) DeleteExpired(ctx context.Context) (int, error) {
-	const op = "delete expired sessions"
-	if err := errs.Ready(ctx, op, s.err); err != nil {
-		return 0, err
-	}
-	return deleteExpired(ctx, op, s.c)
-}
-
-// newestFirst is the order of ListByUser: newest created first, ties in
-// _id order.
-var newestFirst = bson.D{{Key: fieldCreatedAt, Value: -1}, {Key: fieldID, Value: 1}}
-
-// deleteByUser removes the documents matching filter (and not exceptID,
-// when it is set): first the unexpired ones, which it counts, then the
-// expired ones.
-func deleteByUser(ctx context.Context, op string, c *mongo.Collection, filter bson.D, exceptID string) (int, error) {
-	if exceptID != "" {
-		filter = append(filter, bson.E{Key: fieldID, Value: bson.D{{Key: "$ne", Value: exceptID}}})
-	}
-	t := now()
-	live := append(slices.Clip(filter), bson.E{Key: fieldExpiresAt, Value: notExpired(t)})
-	res, err := c.DeleteMany(ctx, live)
-	if err != nil {
-		return 0, wrap(op, err)
-	}
-	dead := append(slices.Clip(filter), bson.E{Key: fieldExpiresAt, Value: bson.D{{Key: "$lte", Value: t}}})
-	if _, err := c.DeleteMany(ctx, dead); err != nil {
-		return int(res.DeletedCount), wrap(op, err)
-	}
-	return int(res.DeletedCount), nil
-}
-
-func deleteExpired(ctx context.Context, op string, c *mongo.Collection) (int, error) {
-	res, err := c.DeleteMany(ctx, bson.D{{Key: fieldExpiresAt, Value: bson.D{{Key: "$lte", Value: now()}}}})
-	if err != nil {
-		return 0, wrap(op, err)
-	}
-	return int(res.DeletedCount), nil
+	return s.deleteExpired(ctx, "delete expired sessions")
 }

@@ -13,15 +13,13 @@ import (
 // "loginkit_tokens"), one document per token with the selector as _id.
 // It is safe for concurrent use.
 type Tokens struct {
-	c   *mongo.Collection
-	err error // a bad option, answered by every method
+	base
 }
 
 // NewTokens returns a token store in db. It sends no command: run Migrate
 // with the same options once before use.
 func NewTokens(db *mongo.Database, opts ...Option) *Tokens {
-	c := newConfig(opts)
-	return &Tokens{c: db.Collection(c.Prefix + "tokens"), err: c.Err}
+	return &Tokens{newBase(db, opts, "tokens")}
 }
 
 // CheckConfig reports a bad option given to the constructor, as an error
@@ -31,26 +29,11 @@ func (t *Tokens) CheckConfig() error { return t.err }
 // Collection returns the collection the store keeps its tokens in.
 func (t *Tokens) Collection() *mongo.Collection { return t.c }
 
-// ensureTokenIndexes creates the indexes of a token collection if they are
-// missing: one on user_id and purpose, and the expiry index (see ensureExpiryIndex).
-func ensureTokenIndexes(ctx context.Context, c *mongo.Collection) error {
-	if err := ensureIndex(ctx, c, "user_id_1_purpose_1", fieldUserID, fieldPurpose); err != nil {
-		return err
-	}
-	_, err := ensureExpiryIndex(ctx, c)
-	return err
-}
-
 // ExpiryMode reports how expired tokens are removed, from the indexes the
 // collection has: ExpiryTTL or ExpiryFilter once Migrate has run,
 // ExpiryUnknown before.
 func (t *Tokens) ExpiryMode(ctx context.Context) (ExpiryMode, error) {
-	const op = "expiry mode"
-	if err := errs.Ready(ctx, op, t.err); err != nil {
-		return ExpiryUnknown, err
-	}
-	m, err := expiryMode(ctx, t.c)
-	return m, wrap(op, err)
+	return t.expiryMode(ctx)
 }
 
 const (
@@ -120,13 +103,9 @@ func (t *Tokens) Create(ctx context.Context, tok *loginkit.Token) error {
 // Get returns the token without consuming it: one find on _id and the
 // expiry date. A missing or expired token is loginkit.ErrNotFound.
 func (t *Tokens) Get(ctx context.Context, selector string) (*loginkit.Token, error) {
-	const op = "get token"
-	if err := errs.ReadyKey(ctx, op, t.err, selector); err != nil {
-		return nil, err
-	}
 	var d tokenDoc
-	if err := findOne(ctx, t.c, liveID(selector), &d); err != nil {
-		return nil, wrap(op, err)
+	if err := t.findLive(ctx, "get token", selector, &d); err != nil {
+		return nil, err
 	}
 	return d.token(), nil
 }
@@ -143,12 +122,9 @@ func (t *Tokens) Get(ctx context.Context, selector string) (*loginkit.Token, err
 // exact on every server.
 func (t *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token, error) {
 	const op = "consume token"
-	if err := errs.ReadyKey(ctx, op, t.err, selector); err != nil {
-		return nil, err
-	}
 	var d tokenDoc
-	if err := findOne(ctx, t.c, liveID(selector), &d); err != nil {
-		return nil, wrap(op, err)
+	if err := t.findLive(ctx, op, selector, &d); err != nil {
+		return nil, err
 	}
 	res, err := t.c.DeleteOne(ctx, bson.D{
 		{Key: fieldID, Value: selector},
@@ -163,36 +139,21 @@ func (t *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token,
 
 // Delete removes one token. Deleting a missing token is not an error.
 func (t *Tokens) Delete(ctx context.Context, selector string) error {
-	const op = "delete token"
-	if err := errs.Ready(ctx, op, t.err); err != nil || selector == "" {
-		return err // an empty selector names nothing to delete
-	}
-	_, err := t.c.DeleteOne(ctx, bson.D{{Key: fieldID, Value: selector}})
-	return wrap(op, err)
+	return t.deleteID(ctx, "delete token", selector)
 }
 
 // ListByUser returns the user's unexpired tokens of the given purpose (all
 // purposes when purpose is empty), newest CreatedAt first (ties in
 // selector order).
 func (t *Tokens) ListByUser(ctx context.Context, userID, purpose string) ([]*loginkit.Token, error) {
-	const op = "list tokens"
-	if err := errs.Ready(ctx, op, t.err); err != nil {
-		return nil, err
-	}
-	filter := append(byUserPurpose(userID, purpose), bson.E{Key: fieldExpiresAt, Value: notExpired(now())})
-	out, err := findAll(ctx, t.c, filter, newestFirst, (*tokenDoc).token)
-	return out, wrap(op, err)
+	return listLive(ctx, t.base, "list tokens", byUserPurpose(userID, purpose), (*tokenDoc).token)
 }
 
 // DeleteByUser removes the user's tokens of the given purpose (all
 // purposes when purpose is empty) and reports how many unexpired tokens
 // it removed; expired ones are removed too but not counted.
 func (t *Tokens) DeleteByUser(ctx context.Context, userID, purpose string) (int, error) {
-	const op = "delete user tokens"
-	if err := errs.Ready(ctx, op, t.err); err != nil {
-		return 0, err
-	}
-	return deleteByUser(ctx, op, t.c, byUserPurpose(userID, purpose), "")
+	return t.deleteByUser(ctx, "delete user tokens", byUserPurpose(userID, purpose), "")
 }
 
 // byUserPurpose is the filter of the user's tokens of purpose (of every
@@ -209,9 +170,5 @@ func byUserPurpose(userID, purpose string) bson.D {
 // reports how many. In ExpiryFilter mode call it periodically; in
 // ExpiryTTL mode the server does the same on its own.
 func (t *Tokens) DeleteExpired(ctx context.Context) (int, error) {
-	const op = "delete expired tokens"
-	if err := errs.Ready(ctx, op, t.err); err != nil {
-		return 0, err
-	}
-	return deleteExpired(ctx, op, t.c)
+	return t.deleteExpired(ctx, "delete expired tokens")
 }

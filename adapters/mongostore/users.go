@@ -48,9 +48,8 @@ type Users[T any, PT interface {
 	*T
 	loginkit.AccountUser
 }] struct {
-	c     *mongo.Collection
+	base
 	locks *mongo.Collection
-	err   error // a bad option, answered by every method
 }
 
 // NewUsers returns a user store for users of type *T in db. It sends no
@@ -60,9 +59,8 @@ func NewUsers[T any, PT interface {
 	*T
 	loginkit.AccountUser
 }](db *mongo.Database, opts ...Option) *Users[T, PT] {
-	c := newConfig(opts)
-	name := c.Prefix + "users"
-	return &Users[T, PT]{c: db.Collection(name), locks: db.Collection(name + lockSuffix), err: c.Err}
+	b := newBase(db, opts, "users")
+	return &Users[T, PT]{base: b, locks: b.sibling(lockSuffix)}
 }
 
 // CheckConfig reports a bad option given to the constructor, as an error
@@ -274,11 +272,8 @@ func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u
 		if err != nil {
 			return nil, err
 		}
-		if err := change(u); err != nil {
-			return nil, err
-		}
-		a := u.LoginAccount()
-		if err := errs.CheckChanged(op, id, a); err != nil {
+		a, err := storekit.ApplyChange(errs, op, id, u, change)
+		if err != nil {
 			return nil, err
 		}
 		doc, err := us.encode(op, u, a, loginkit.NewID())
@@ -307,12 +302,7 @@ func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u
 // user's sessions and tokens are not touched: they stop working when the
 // user cannot be loaded.
 func (us *Users[T, PT]) Delete(ctx context.Context, id string) error {
-	const op = "delete user"
-	if err := errs.Ready(ctx, op, us.err); err != nil || id == "" {
-		return err // an empty id names nothing to delete
-	}
-	_, err := us.c.DeleteOne(ctx, bson.D{{Key: fieldID, Value: id}})
-	return wrap(op, err)
+	return us.deleteID(ctx, "delete user", id)
 }
 
 // List returns one page of users, ordered by CreatedAt then ID, and the

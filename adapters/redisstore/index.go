@@ -172,50 +172,59 @@ func (k kind[R]) byUser(ctx context.Context, rdb redis.UniversalClient, prefix, 
 	return list, stale, nil
 }
 
-// list is byUser for a listing: it drops the stale members from the index
-// on the way.
-func (k kind[R]) list(ctx context.Context, rdb redis.UniversalClient, prefix, userID string, keep func(R) bool) ([]R, error) {
-	list, stale, err := k.byUser(ctx, rdb, prefix, userID, time.Now(), keep)
-	if err != nil {
+// list is ListByUser, unsorted: the user's unexpired records that keep
+// accepts. It drops the stale members from the index on the way.
+func (k kind[R]) list(ctx context.Context, b base, op, userID string, keep func(R) bool) ([]R, error) {
+	if err := errs.Ready(ctx, op, b.err); err != nil {
 		return nil, err
 	}
-	dropFromIndex(ctx, rdb, k.index(prefix, userID), stale)
+	list, stale, err := k.byUser(ctx, b.rdb, b.prefix, userID, time.Now(), keep)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	dropFromIndex(ctx, b.rdb, k.index(b.prefix, userID), stale)
 	return list, nil
 }
 
-// removeByUser deletes the user's unexpired records that match, and the
-// index members that name none of the user's records, and reports how many
-// records it deleted. gone lists the members it removed either way.
-func (k kind[R]) removeByUser(ctx context.Context, rdb redis.UniversalClient, prefix, userID string, match func(R) bool) (n int, gone []string, err error) {
-	list, stale, err := k.byUser(ctx, rdb, prefix, userID, time.Now(), match)
-	if err != nil {
+// removeByUser is DeleteByUser: it deletes the user's unexpired records
+// that match, and the index members that name none of the user's records,
+// and reports how many records it deleted. gone lists the members it
+// removed either way.
+func (k kind[R]) removeByUser(ctx context.Context, b base, op, userID string, match func(R) bool) (n int, gone []string, err error) {
+	if err := errs.Ready(ctx, op, b.err); err != nil {
 		return 0, nil, err
+	}
+	list, stale, err := k.byUser(ctx, b.rdb, b.prefix, userID, time.Now(), match)
+	if err != nil {
+		return 0, nil, wrap(op, err)
 	}
 	del := make([]string, len(list))
 	for i, r := range list {
 		del[i] = k.member(r)
 	}
-	key := func(m string) string { return k.key(prefix, m) }
-	n, err = deleteRecords(ctx, rdb, k.index(prefix, userID), key, del, stale)
-	return n, slices.Concat(del, stale), err
+	key := func(m string) string { return k.key(b.prefix, m) }
+	n, err = deleteRecords(ctx, b.rdb, k.index(b.prefix, userID), key, del, stale)
+	return n, slices.Concat(del, stale), wrap(op, err)
 }
 
-// remove deletes member's record with GETDEL, then its entry in its user's
-// index. A missing record is not an error, nor is one that does not
-// decode, whose index entry, if any, is dropped later.
-func (k kind[R]) remove(ctx context.Context, rdb redis.UniversalClient, prefix, member string) error {
-	v, err := rdb.GetDel(ctx, k.key(prefix, member)).Result()
-	if errors.Is(err, redis.Nil) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	r, err := k.decode(member, v)
-	if err != nil {
-		return nil
-	}
-	return rdb.ZRem(ctx, k.index(prefix, k.owner(r)), member).Err()
+// remove is Delete: it deletes member's record with GETDEL, then its
+// entry in its user's index. A missing record is not an error, nor is one
+// that does not decode, whose index entry, if any, is dropped later.
+func (k kind[R]) remove(ctx context.Context, b base, op, member string) error {
+	return errs.Delete(ctx, op, b.err, member, func() error {
+		v, err := b.rdb.GetDel(ctx, k.key(b.prefix, member)).Result()
+		if errors.Is(err, redis.Nil) {
+			return nil
+		}
+		if err != nil {
+			return wrap(op, err)
+		}
+		r, err := k.decode(member, v)
+		if err != nil {
+			return nil
+		}
+		return wrap(op, b.rdb.ZRem(ctx, k.index(b.prefix, k.owner(r)), member).Err())
+	})
 }
 
 func all[R any](R) bool { return true }

@@ -155,12 +155,8 @@ func (st *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, err
 // Delete removes the session stored under key and its entry in its user's
 // index. Deleting a missing session is not an error.
 func (st *Sessions) Delete(ctx context.Context, key string) error {
-	const op = "delete session"
-	if err := errs.Ready(ctx, op, st.err); err != nil || key == "" {
-		return err // an empty key names nothing to delete
-	}
 	defer st.forget(sessionKey(st.prefix, key))
-	return wrap(op, sessionKind.remove(ctx, st.rdb, st.prefix, key))
+	return sessionKind.remove(ctx, st.base, "delete session", key)
 }
 
 // ListByUser returns the user's unexpired sessions, newest CreatedAt first
@@ -168,16 +164,9 @@ func (st *Sessions) Delete(ctx context.Context, key string) error {
 // session it names. Expired and stale index members are dropped on the
 // way.
 func (st *Sessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.Session, error) {
-	const op = "list sessions"
-	if err := errs.Ready(ctx, op, st.err); err != nil {
-		return nil, err
-	}
-	list, err := sessionKind.list(ctx, st.rdb, st.prefix, userID, all)
-	if err != nil {
-		return nil, wrap(op, err)
-	}
+	list, err := sessionKind.list(ctx, st.base, "list sessions", userID, all)
 	storekit.SortSessions(list)
-	return list, nil
+	return list, err
 }
 
 // DeleteByUser removes the user's sessions except exceptKey (none when it
@@ -187,17 +176,14 @@ func (st *Sessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.
 // per-user session version, not this call, is what makes a revocation
 // final.
 func (st *Sessions) DeleteByUser(ctx context.Context, userID, exceptKey string) (int, error) {
-	const op = "delete user's sessions"
-	if err := errs.Ready(ctx, op, st.err); err != nil {
-		return 0, err
-	}
-	n, gone, err := sessionKind.removeByUser(ctx, st.rdb, st.prefix, userID, func(s *loginkit.Session) bool { return s.Key != exceptKey })
+	n, gone, err := sessionKind.removeByUser(ctx, st.base, "delete user's sessions", userID,
+		func(s *loginkit.Session) bool { return s.Key != exceptKey })
 	if st.near != nil {
 		for _, k := range gone {
 			st.forget(sessionKey(st.prefix, k))
 		}
 	}
-	return n, wrap(op, err)
+	return n, err
 }
 
 // DeleteExpired does nothing and returns 0: Redis expires sessions itself,

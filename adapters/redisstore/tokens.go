@@ -72,12 +72,9 @@ func (ts *Tokens) Create(ctx context.Context, t *loginkit.Token) error {
 // or undecodable token is loginkit.ErrNotFound.
 func (ts *Tokens) Get(ctx context.Context, selector string) (*loginkit.Token, error) {
 	const op = "get token"
-	if err := errs.ReadyKey(ctx, op, ts.err, selector); err != nil {
-		return nil, err
-	}
-	v, err := ts.rdb.Get(ctx, tokenKey(ts.prefix, selector)).Result()
+	v, err := ts.read(ctx, op, selector, ts.rdb.Get)
 	if err != nil {
-		return nil, wrap(op, err)
+		return nil, err
 	}
 	return tokenKind.live(op, selector, v, time.Now())
 }
@@ -89,12 +86,9 @@ func (ts *Tokens) Get(ctx context.Context, selector string) (*loginkit.Token, er
 // expired or undecodable token is loginkit.ErrNotFound.
 func (ts *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token, error) {
 	const op = "consume token"
-	if err := errs.ReadyKey(ctx, op, ts.err, selector); err != nil {
-		return nil, err
-	}
-	v, err := ts.rdb.GetDel(ctx, tokenKey(ts.prefix, selector)).Result()
+	v, err := ts.read(ctx, op, selector, ts.rdb.GetDel)
 	if err != nil {
-		return nil, wrap(op, err)
+		return nil, err
 	}
 	t, err := decodeToken(selector, v)
 	if err != nil {
@@ -107,14 +101,20 @@ func (ts *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token
 	return t, nil
 }
 
+// read is the start of Get and Consume: the value stored for the selector,
+// read by cmd (GET or GETDEL). An empty selector is loginkit.ErrNotFound.
+func (ts *Tokens) read(ctx context.Context, op, selector string, cmd func(context.Context, string) *redis.StringCmd) (string, error) {
+	if err := errs.ReadyKey(ctx, op, ts.err, selector); err != nil {
+		return "", err
+	}
+	v, err := cmd(ctx, tokenKey(ts.prefix, selector)).Result()
+	return v, wrap(op, err)
+}
+
 // Delete removes one token and its index entry. Deleting a missing token
 // is not an error.
 func (ts *Tokens) Delete(ctx context.Context, selector string) error {
-	const op = "delete token"
-	if err := errs.Ready(ctx, op, ts.err); err != nil || selector == "" {
-		return err // an empty selector names nothing to delete
-	}
-	return wrap(op, tokenKind.remove(ctx, ts.rdb, ts.prefix, selector))
+	return tokenKind.remove(ctx, ts.base, "delete token", selector)
 }
 
 // ListByUser returns the user's unexpired tokens of the given purpose (all
@@ -122,16 +122,9 @@ func (ts *Tokens) Delete(ctx context.Context, selector string) error {
 // selector): two round trips, reading the user's index and then every
 // token it names.
 func (ts *Tokens) ListByUser(ctx context.Context, userID, purpose string) ([]*loginkit.Token, error) {
-	const op = "list tokens"
-	if err := errs.Ready(ctx, op, ts.err); err != nil {
-		return nil, err
-	}
-	list, err := tokenKind.list(ctx, ts.rdb, ts.prefix, userID, ofPurpose(purpose))
-	if err != nil {
-		return nil, wrap(op, err)
-	}
+	list, err := tokenKind.list(ctx, ts.base, "list tokens", userID, ofPurpose(purpose))
 	storekit.SortTokens(list)
-	return list, nil
+	return list, err
 }
 
 // DeleteByUser removes the user's tokens of the given purpose (all
@@ -140,12 +133,8 @@ func (ts *Tokens) ListByUser(ctx context.Context, userID, purpose string) ([]*lo
 // A token created while it runs may survive; revocation rests on the
 // manager's per-user session version.
 func (ts *Tokens) DeleteByUser(ctx context.Context, userID, purpose string) (int, error) {
-	const op = "delete user's tokens"
-	if err := errs.Ready(ctx, op, ts.err); err != nil {
-		return 0, err
-	}
-	n, _, err := tokenKind.removeByUser(ctx, ts.rdb, ts.prefix, userID, ofPurpose(purpose))
-	return n, wrap(op, err)
+	n, _, err := tokenKind.removeByUser(ctx, ts.base, "delete user's tokens", userID, ofPurpose(purpose))
+	return n, err
 }
 
 // DeleteExpired does nothing and returns 0: Redis expires tokens itself,

@@ -187,11 +187,8 @@ func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u
 		if err != nil {
 			return nil, err
 		}
-		if err := change(u); err != nil {
-			return nil, err
-		}
-		a := u.LoginAccount()
-		if err := errs.CheckChanged(op, id, a); err != nil {
+		a, err := storekit.ApplyChange(errs, op, id, u, change)
+		if err != nil {
 			return nil, err
 		}
 		data, err := encode(op, u, a)

@@ -50,9 +50,7 @@ func (r *passkeyRow) passkey() *loginkit.Passkey {
 // database's row lock decides between concurrent callers. A Passkeys is
 // safe for concurrent use.
 type Passkeys struct {
-	db    *bun.DB
-	table string
-	err   error // a bad option, answered by every method
+	base
 }
 
 var _ loginkit.PasskeyStore = (*Passkeys)(nil)
@@ -60,8 +58,7 @@ var _ loginkit.PasskeyStore = (*Passkeys)(nil)
 // NewPasskeys returns a passkey store in db's <prefix>passkeys table (see
 // WithPrefix). It sends no query until first used.
 func NewPasskeys(db *bun.DB, opts ...Option) *Passkeys {
-	c := newConfig(opts)
-	return &Passkeys{db: db, table: c.passkeysTable(), err: c.Err}
+	return &Passkeys{newBase(db, opts, config.passkeysTable, "p")}
 }
 
 // CheckConfig reports a bad option given to the constructor, as an error
@@ -97,7 +94,7 @@ func (s *Passkeys) GetPasskey(ctx context.Context, credentialID []byte) (*logink
 		return nil, err
 	}
 	var r passkeyRow
-	err := s.db.NewSelect().Model(&r).ModelTableExpr("? AS p", bun.Ident(s.table)).
+	err := s.db.NewSelect().Model(&r).ModelTableExpr(s.tableExpr()).
 		Where("p.credential_id = ?", credentialID).Limit(1).Scan(ctx)
 	if err != nil {
 		return nil, wrap(ctx, op, err)
@@ -113,7 +110,7 @@ func (s *Passkeys) ListPasskeys(ctx context.Context, userID string) ([]*loginkit
 		return nil, err
 	}
 	var rows []passkeyRow
-	err := s.db.NewSelect().Model(&rows).ModelTableExpr("? AS p", bun.Ident(s.table)).
+	err := s.db.NewSelect().Model(&rows).ModelTableExpr(s.tableExpr()).
 		Where("p.user_id = ?", userID).Order("p.created_at", "p.credential_id").Scan(ctx)
 	if err != nil {
 		return nil, wrap(ctx, op, err)

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"time"
 
-	"database/sql"
-	"errors"
 	"github.com/loginkit/loginkit"
 	"github.com/uptrace/bun"
 )
@@ -98,25 +96,19 @@ func (r *sessionRow) session() (*loginkit.Session, error) {
 // time to time, for example from a time.Ticker in a goroutine of the
 // application, or from a cron job calling a small command.
 type Sessions struct {
-	db    *bun.DB
-	table string
-	now   func() time.Time
-	err   error // a bad option, answered by every method
+	expiring
 }
 
 // NewSessions returns a session store keeping its sessions in the
 // <prefix>sessions table of db (see WithPrefix). It sends no query until
 // first used.
 func NewSessions(db *bun.DB, opts ...Option) *Sessions {
-	c := newConfig(opts)
-	return &Sessions{db: db, table: c.sessionsTable(), now: time.Now, err: c.Err}
+	return &Sessions{newExpiring(db, opts, config.sessionsTable, "s")}
 }
 
 // CheckConfig reports a bad option given to the constructor, as an error
 // matching loginkit.ErrConfig (see loginkit.ConfigChecker).
 func (ss *Sessions) CheckConfig() error { return ss.err }
-
-func (ss *Sessions) tableExpr() (string, bun.Ident) { return "? AS s", bun.Ident(ss.table) }
 
 // Save inserts the session, or replaces every column of the one stored
 // under s.Key: one INSERT ... ON CONFLICT DO UPDATE. A nil session or an
@@ -130,8 +122,7 @@ func (ss *Sessions) Save(ctx context.Context, s *loginkit.Session) error {
 	if err := r.fill(s); err != nil {
 		return wrap(ctx, op, err)
 	}
-	q, a := ss.tableExpr()
-	_, err := ss.db.NewInsert().Model(&r).ModelTableExpr(q, a).
+	_, err := ss.db.NewInsert().Model(&r).ModelTableExpr(ss.tableExpr()).
 		On("CONFLICT (?) DO UPDATE", bun.Ident("key")).
 		Exec(ctx)
 	return wrap(ctx, op, err)
@@ -163,10 +154,9 @@ func (ss *Sessions) Touch(ctx context.Context, s *loginkit.Session) error {
 	if err := r.fill(s); err != nil {
 		return wrap(ctx, op, err)
 	}
-	q, a := ss.tableExpr()
-	res, err := ss.db.NewUpdate().Model(&r).ModelTableExpr(q, a).
+	res, err := ss.db.NewUpdate().Model(&r).ModelTableExpr(ss.tableExpr()).
 		ExcludeColumn("key").
-		Where(`s."key" = ? AND s.expires_at > ?`, s.Key, toMillis(ss.now())).
+		Where(`s."key" = ? AND s.expires_at > ?`, s.Key, ss.nowMillis()).
 		Exec(ctx)
 	return one(ctx, op, res, err)
 }
@@ -176,16 +166,9 @@ func (ss *Sessions) Touch(ctx context.Context, s *loginkit.Session) error {
 // loginkit.ErrNotFound.
 func (ss *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, error) {
 	const op = "get session"
-	if err := errs.ReadyKey(ctx, op, ss.err, key); err != nil {
-		return nil, err
-	}
 	var r sessionRow
-	q, a := ss.tableExpr()
-	err := ss.db.NewSelect().Model(&r).ModelTableExpr(q, a).
-		Where(`s."key" = ? AND s.expires_at > ?`, key, toMillis(ss.now())).
-		Scan(ctx)
-	if err != nil {
-		return nil, wrap(ctx, op, err)
+	if err := ss.getLive(ctx, op, &r, "key", key); err != nil {
+		return nil, err
 	}
 	s, err := r.session()
 	if err != nil {
@@ -196,30 +179,16 @@ func (ss *Sessions) Get(ctx context.Context, key string) (*loginkit.Session, err
 
 // Delete removes one session. Deleting a missing session is not an error.
 func (ss *Sessions) Delete(ctx context.Context, key string) error {
-	const op = "delete session"
-	if err := errs.Ready(ctx, op, ss.err); err != nil || key == "" {
-		return err // an empty key names nothing to delete
-	}
-	_, err := ss.db.NewDelete().TableExpr("?", bun.Ident(ss.table)).
-		Where("? = ?", bun.Ident("key"), key).Exec(ctx)
-	return wrap(ctx, op, err)
+	return ss.deleteKey(ctx, "delete session", "key", key)
 }
 
 // ListByUser returns the user's unexpired sessions, newest CreatedAt first
 // (then by key, descending): one SELECT using the user_id index.
 func (ss *Sessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.Session, error) {
 	const op = "list sessions"
-	if err := errs.Ready(ctx, op, ss.err); err != nil {
-		return nil, err
-	}
 	var rows []sessionRow
-	q, a := ss.tableExpr()
-	err := ss.db.NewSelect().Model(&rows).ModelTableExpr(q, a).
-		Where("s.user_id = ? AND s.expires_at > ?", userID, toMillis(ss.now())).
-		OrderExpr(`s.created_at DESC, s."key" DESC`).
-		Scan(ctx)
-	if err != nil {
-		return nil, wrap(ctx, op, err)
+	if err := ss.listLive(ctx, op, &rows, userID, "key", ""); err != nil {
+		return nil, err
 	}
 	out := make([]*loginkit.Session, 0, len(rows))
 	for i := range rows {
@@ -236,92 +205,16 @@ func (ss *Sessions) ListByUser(ctx context.Context, userID string) ([]*loginkit.
 // exceptKey (none when it is empty), expired ones included, in one DELETE
 // ... RETURNING, and reports how many unexpired sessions it removed.
 func (ss *Sessions) DeleteByUser(ctx context.Context, userID, exceptKey string) (int, error) {
-	const op = "delete user's sessions"
-	if err := errs.Ready(ctx, op, ss.err); err != nil {
-		return 0, err
-	}
-	q := ss.db.NewDelete().TableExpr("?", bun.Ident(ss.table)).
-		Where("? = ?", bun.Ident("user_id"), userID)
+	cond := ""
 	if exceptKey != "" {
-		q = q.Where("? <> ?", bun.Ident("key"), exceptKey)
+		cond = `"key" <> ?`
 	}
-	var expires []int64
-	if err := q.Returning("?", bun.Ident("expires_at")).Scan(ctx, &expires); err != nil {
-		return 0, wrap(ctx, op, err)
-	}
-	return countLive(expires, toMillis(ss.now())), nil
-}
-
-// countLive counts the expiry times after now.
-func countLive(expires []int64, now int64) int {
-	n := 0
-	for _, e := range expires {
-		if e > now {
-			n++
-		}
-	}
-	return n
+	return ss.deleteByUser(ctx, "delete user's sessions", userID, cond, exceptKey)
 }
 
 // DeleteExpired removes every expired session, in one DELETE using the
 // expires_at index, and reports how many. Run it periodically; see the
 // type's documentation.
 func (ss *Sessions) DeleteExpired(ctx context.Context) (int, error) {
-	const op = "delete expired sessions"
-	if err := errs.Ready(ctx, op, ss.err); err != nil {
-		return 0, err
-	}
-	return deleteExpired(ctx, ss.db, op, ss.table, toMillis(ss.now()))
-}
-
-func deleteExpired(ctx context.Context, db *bun.DB, op, table string, now int64) (int, error) {
-	if err := errs.Ready(ctx, op, nil); err != nil {
-		return 0, err
-	}
-	res, err := db.NewDelete().TableExpr("?", bun.Ident(table)).
-		Where("? <= ?", bun.Ident("expires_at"), now).Exec(ctx)
-	return affected(ctx, op, res, err)
-}
-
-// affected returns the number of rows the statement whose result is res
-// (and error err) changed.
-func affected(ctx context.Context, op string, res sql.Result, err error) (int, error) {
-	if err != nil {
-		return 0, wrap(ctx, op, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, wrap(ctx, op, err)
-	}
-	return int(n), nil
-}
-
-// one reports ErrNotFound unless the statement whose result is res (and
-// error err) changed exactly one row.
-func one(ctx context.Context, op string, res sql.Result, err error) error {
-	n, err := affected(ctx, op, res, err)
-	if err != nil {
-		return err
-	}
-	if n != 1 {
-		return errs.NotFound(op)
-	}
-	return nil
-}
-
-// replayedUnlessOne is one for a compare-and-set UPDATE: when it changed
-// no row, the record selected by exists either is missing
-// (loginkit.ErrNotFound) or failed the comparison (loginkit.ErrReplayed).
-func replayedUnlessOne(ctx context.Context, op string, res sql.Result, err error, exists *bun.SelectQuery) error {
-	if err = one(ctx, op, res, err); err == nil || !errors.Is(err, loginkit.ErrNotFound) {
-		return err
-	}
-	found, err := exists.Exists(ctx)
-	if err != nil {
-		return wrap(ctx, op, err)
-	}
-	if !found {
-		return errs.NotFound(op)
-	}
-	return wrap(ctx, op, loginkit.ErrReplayed)
+	return ss.deleteExpired(ctx, "delete expired sessions")
 }

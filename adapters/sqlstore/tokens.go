@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"time"
 
 	"github.com/loginkit/loginkit"
 	"github.com/uptrace/bun"
@@ -43,25 +42,19 @@ func (r *tokenRow) token() *loginkit.Token {
 // DeleteExpired, DeleteByUser, Consume or a Create reusing the selector
 // removes them; run DeleteExpired from time to time, as for Sessions.
 type Tokens struct {
-	db    *bun.DB
-	table string
-	now   func() time.Time
-	err   error // a bad option, answered by every method
+	expiring
 }
 
 // NewTokens returns a token store keeping its tokens in the
 // <prefix>tokens table of db (see WithPrefix). It sends no query until
 // first used.
 func NewTokens(db *bun.DB, opts ...Option) *Tokens {
-	c := newConfig(opts)
-	return &Tokens{db: db, table: c.tokensTable(), now: time.Now, err: c.Err}
+	return &Tokens{newExpiring(db, opts, config.tokensTable, "t")}
 }
 
 // CheckConfig reports a bad option given to the constructor, as an error
 // matching loginkit.ErrConfig (see loginkit.ConfigChecker).
 func (ts *Tokens) CheckConfig() error { return ts.err }
-
-func (ts *Tokens) tableExpr() (string, bun.Ident) { return "? AS t", bun.Ident(ts.table) }
 
 // Create inserts a new token: one INSERT ... ON CONFLICT (selector) DO
 // UPDATE ... WHERE the stored row has expired, so that an expired token's
@@ -82,10 +75,9 @@ func (ts *Tokens) Create(ctx context.Context, t *loginkit.Token) error {
 		CreatedAt:     toMillis(t.CreatedAt),
 		ExpiresAt:     toMillis(t.ExpiresAt),
 	}
-	q, a := ts.tableExpr()
-	res, err := ts.db.NewInsert().Model(&r).ModelTableExpr(q, a).
+	res, err := ts.db.NewInsert().Model(&r).ModelTableExpr(ts.tableExpr()).
 		On("CONFLICT (selector) DO UPDATE").
-		Where("t.expires_at <= ?", toMillis(ts.now())).
+		Where("t.expires_at <= ?", ts.nowMillis()).
 		Exec(ctx)
 	if n, err := affected(ctx, op, res, err); err != nil || n > 0 {
 		return err
@@ -97,17 +89,9 @@ func (ts *Tokens) Create(ctx context.Context, t *loginkit.Token) error {
 // that also checks expires_at. A missing or expired token is
 // loginkit.ErrNotFound.
 func (ts *Tokens) Get(ctx context.Context, selector string) (*loginkit.Token, error) {
-	const op = "get token"
-	if err := errs.ReadyKey(ctx, op, ts.err, selector); err != nil {
-		return nil, err
-	}
 	var r tokenRow
-	q, a := ts.tableExpr()
-	err := ts.db.NewSelect().Model(&r).ModelTableExpr(q, a).
-		Where("t.selector = ? AND t.expires_at > ?", selector, toMillis(ts.now())).
-		Scan(ctx)
-	if err != nil {
-		return nil, wrap(ctx, op, err)
+	if err := ts.getLive(ctx, "get token", &r, "selector", selector); err != nil {
+		return nil, err
 	}
 	return r.token(), nil
 }
@@ -123,7 +107,7 @@ func (ts *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token
 	}
 	var rows []tokenRow
 	err := ts.db.NewDelete().Model(&rows).ModelTableExpr("?", bun.Ident(ts.table)).
-		Where("? = ? AND ? > ?", bun.Ident("selector"), selector, bun.Ident("expires_at"), toMillis(ts.now())).
+		Where("? = ? AND ? > ?", bun.Ident("selector"), selector, bun.Ident("expires_at"), ts.nowMillis()).
 		Returning("*").
 		Scan(ctx)
 	if err != nil {
@@ -137,32 +121,16 @@ func (ts *Tokens) Consume(ctx context.Context, selector string) (*loginkit.Token
 
 // Delete removes one token. Deleting a missing token is not an error.
 func (ts *Tokens) Delete(ctx context.Context, selector string) error {
-	const op = "delete token"
-	if err := errs.Ready(ctx, op, ts.err); err != nil || selector == "" {
-		return err // an empty selector names nothing to delete
-	}
-	_, err := ts.db.NewDelete().TableExpr("?", bun.Ident(ts.table)).
-		Where("? = ?", bun.Ident("selector"), selector).Exec(ctx)
-	return wrap(ctx, op, err)
+	return ts.deleteKey(ctx, "delete token", "selector", selector)
 }
 
 // ListByUser returns the user's unexpired tokens of the given purpose
 // (all purposes when purpose is empty), newest CreatedAt first (then by
 // selector, descending): one SELECT using the (user_id, purpose) index.
 func (ts *Tokens) ListByUser(ctx context.Context, userID, purpose string) ([]*loginkit.Token, error) {
-	const op = "list tokens"
-	if err := errs.Ready(ctx, op, ts.err); err != nil {
-		return nil, err
-	}
 	var rows []tokenRow
-	q, a := ts.tableExpr()
-	sel := ts.db.NewSelect().Model(&rows).ModelTableExpr(q, a).
-		Where("t.user_id = ? AND t.expires_at > ?", userID, toMillis(ts.now()))
-	if purpose != "" {
-		sel = sel.Where("t.purpose = ?", purpose)
-	}
-	if err := sel.OrderExpr("t.created_at DESC, t.selector DESC").Scan(ctx); err != nil {
-		return nil, wrap(ctx, op, err)
+	if err := ts.listLive(ctx, "list tokens", &rows, userID, "selector", purpose); err != nil {
+		return nil, err
 	}
 	out := make([]*loginkit.Token, len(rows))
 	for i := range rows {
@@ -175,24 +143,15 @@ func (ts *Tokens) ListByUser(ctx context.Context, userID, purpose string) ([]*lo
 // purposes when purpose is empty), expired ones included, in one DELETE
 // ... RETURNING, and reports how many unexpired tokens it removed.
 func (ts *Tokens) DeleteByUser(ctx context.Context, userID, purpose string) (int, error) {
-	const op = "delete user's tokens"
-	if err := errs.Ready(ctx, op, ts.err); err != nil {
-		return 0, err
-	}
-	q := ts.db.NewDelete().TableExpr("?", bun.Ident(ts.table)).
-		Where("? = ?", bun.Ident("user_id"), userID)
+	cond := ""
 	if purpose != "" {
-		q = q.Where("? = ?", bun.Ident("purpose"), purpose)
+		cond = "purpose = ?"
 	}
-	var expires []int64
-	if err := q.Returning("?", bun.Ident("expires_at")).Scan(ctx, &expires); err != nil {
-		return 0, wrap(ctx, op, err)
-	}
-	return countLive(expires, toMillis(ts.now())), nil
+	return ts.deleteByUser(ctx, "delete user's tokens", userID, cond, purpose)
 }
 
 // DeleteExpired removes every expired token, in one DELETE using the
 // expires_at index, and reports how many. Run it periodically.
 func (ts *Tokens) DeleteExpired(ctx context.Context) (int, error) {
-	return deleteExpired(ctx, ts.db, "delete expired tokens", ts.table, toMillis(ts.now()))
+	return ts.deleteExpired(ctx, "delete expired tokens")
 }

@@ -33,10 +33,7 @@ type Users[T any, PT interface {
 	*T
 	loginkit.AccountUser
 }] struct {
-	db    *bun.DB
-	table string
-	alias string
-	err   error // a bad option, answered by every method
+	base
 	// times are the index paths of T's time.Time and *time.Time fields
 	// that bun maps to columns, which returned users get in UTC.
 	times [][]int
@@ -49,9 +46,8 @@ func NewUsers[T any, PT interface {
 	*T
 	loginkit.AccountUser
 }](db *bun.DB, opts ...Option) *Users[T, PT] {
-	c := newConfig(opts)
 	table := db.Table(reflect.TypeFor[T]())
-	us := &Users[T, PT]{db: db, table: c.usersTable(), alias: table.Alias, err: c.Err}
+	us := &Users[T, PT]{base: newBase(db, opts, config.usersTable, table.Alias)}
 	for _, f := range table.Fields {
 		if f.IndirectType == timeType {
 			us.times = append(us.times, f.Index)
@@ -89,12 +85,6 @@ func (us *Users[T, PT]) inUTC(u PT) {
 	}
 }
 
-// tableExpr is the ModelTableExpr for T's queries: the users table under
-// T's own alias, with which bun qualifies T's columns.
-func (us *Users[T, PT]) tableExpr() (string, bun.Ident, bun.Ident) {
-	return "? AS ?", bun.Ident(us.table), bun.Ident(us.alias)
-}
-
 // LoadUser returns the user with the given ID: one SELECT by primary key.
 // A missing user (or an empty ID) is loginkit.ErrNotFound.
 func (us *Users[T, PT]) LoadUser(ctx context.Context, id string) (PT, error) {
@@ -104,8 +94,7 @@ func (us *Users[T, PT]) LoadUser(ctx context.Context, id string) (PT, error) {
 	}
 	u := PT(new(T))
 	u.LoginAccount().ID = id
-	q, a1, a2 := us.tableExpr()
-	err := us.db.NewSelect().Model(u).ModelTableExpr(q, a1, a2).WherePK().Scan(ctx)
+	err := us.db.NewSelect().Model(u).ModelTableExpr(us.tableExpr()).WherePK().Scan(ctx)
 	if err != nil {
 		return nil, wrap(ctx, op, err)
 	}
@@ -124,8 +113,7 @@ func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, erro
 		return nil, err
 	}
 	u := PT(new(T))
-	q, a1, a2 := us.tableExpr()
-	err = us.db.NewSelect().Model(u).ModelTableExpr(q, a1, a2).
+	err = us.db.NewSelect().Model(u).ModelTableExpr(us.tableExpr()).
 		Where("?TableAlias.email_key = ? OR ?TableAlias.username_key = ?", k, k).
 		OrderExpr("CASE WHEN ?TableAlias.email_key = ? THEN 0 ELSE 1 END", k).
 		Limit(1).
@@ -147,9 +135,8 @@ func (us *Users[T, PT]) FindByLogin(ctx context.Context, login string) (PT, erro
 func (us *Users[T, PT]) Create(ctx context.Context, u PT) error {
 	const op = "create user"
 	return storekit.CreateUser(ctx, errs, op, us.err, u, func(*loginkit.Account) error {
-		q, a1, a2 := us.tableExpr()
 		// Returning("NULL"): nothing to read back, as no column has a default.
-		_, err := us.db.NewInsert().Model(u).ModelTableExpr(q, a1, a2).Returning("NULL").Exec(ctx)
+		_, err := us.db.NewInsert().Model(u).ModelTableExpr(us.tableExpr()).Returning("NULL").Exec(ctx)
 		return wrap(ctx, op, err)
 	})
 }
@@ -169,8 +156,7 @@ func (us *Users[T, PT]) Update(ctx context.Context, u PT) error {
 	if _, err := storekit.UserWrite(ctx, errs, op, us.err, u, false); err != nil {
 		return err
 	}
-	q, a1, a2 := us.tableExpr()
-	res, err := us.db.NewUpdate().Model(u).ModelTableExpr(q, a1, a2).WherePK().Exec(ctx)
+	res, err := us.db.NewUpdate().Model(u).ModelTableExpr(us.tableExpr()).WherePK().Exec(ctx)
 	return one(ctx, op, res, err)
 }
 
@@ -222,7 +208,6 @@ func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u
 		stored    PT
 		changeErr error // change's own error, returned as is
 	)
-	q, a1, a2 := us.tableExpr()
 	err := us.db.RunInTx(ctx, opts, func(ctx context.Context, tx bun.Tx) error {
 		if !pg {
 			// Take SQLite's write lock before reading.
@@ -241,7 +226,7 @@ func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u
 		}
 		u := PT(new(T))
 		u.LoginAccount().ID = id
-		sel := tx.NewSelect().Model(u).ModelTableExpr(q, a1, a2).WherePK()
+		sel := tx.NewSelect().Model(u).ModelTableExpr(us.tableExpr()).WherePK()
 		if pg {
 			sel = sel.For("UPDATE")
 		}
@@ -249,15 +234,14 @@ func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u
 			return err
 		}
 		us.inUTC(u)
-		if err := change(u); err != nil {
-			changeErr = err
+		_, err := storekit.ApplyChange(errs, op, id, u, func(u PT) error {
+			changeErr = change(u)
+			return changeErr
+		})
+		if err != nil {
 			return err
 		}
-		a := u.LoginAccount()
-		if err := errs.CheckChanged(op, id, a); err != nil {
-			return err
-		}
-		if _, err := tx.NewUpdate().Model(u).ModelTableExpr(q, a1, a2).WherePK().Exec(ctx); err != nil {
+		if _, err := tx.NewUpdate().Model(u).ModelTableExpr(us.tableExpr()).WherePK().Exec(ctx); err != nil {
 			return err
 		}
 		stored = u
@@ -279,12 +263,7 @@ func (us *Users[T, PT]) UpdateUser(ctx context.Context, id string, change func(u
 // user is not an error. The user's sessions and tokens are left alone;
 // the manager's helpers remove them.
 func (us *Users[T, PT]) Delete(ctx context.Context, id string) error {
-	const op = "delete user"
-	if err := errs.Ready(ctx, op, us.err); err != nil || id == "" {
-		return err // an empty id names nothing to delete
-	}
-	_, err := us.db.NewDelete().TableExpr("?", bun.Ident(us.table)).Where("? = ?", bun.Ident("id"), id).Exec(ctx)
-	return wrap(ctx, op, err)
+	return us.deleteKey(ctx, "delete user", "id", id)
 }
 
 // List returns one page of users ordered by CreatedAt, then ID, and the
@@ -307,8 +286,7 @@ func (us *Users[T, PT]) List(ctx context.Context, opts loginkit.ListOptions) ([]
 	if offset >= total {
 		return users, total, nil
 	}
-	q, a1, a2 := us.tableExpr()
-	err = us.db.NewSelect().Model(&users).ModelTableExpr(q, a1, a2).
+	err = us.db.NewSelect().Model(&users).ModelTableExpr(us.tableExpr()).
 		OrderExpr("?TableAlias.created_at ASC, ?TableAlias.id ASC").
 		Limit(int64(limit)).Offset(int64(offset)).
 		Scan(ctx)

@@ -13,94 +13,84 @@ import (
 // refuses the same input with the same sentinel, before it talks to its
 // server.
 
+// refusal is one way an input is refused: when bad holds, the check
+// answers ErrInvalid, saying why.
+type refusal struct {
+	bad bool
+	why string
+}
+
+func noUser(userID string) refusal { return refusal{userID == "", "empty user ID"} }
+
+func noCredential(id []byte) refusal { return refusal{len(id) == 0, "empty credential ID"} }
+
+// refuse is Ready, then ErrInvalid for the first of rs that is bad: the
+// shape of every check below.
+func (e Errs) refuse(ctx context.Context, op string, cfgErr error, rs ...refusal) error {
+	if err := e.Ready(ctx, op, cfgErr); err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if r.bad {
+			return e.Invalid(op, r.why)
+		}
+	}
+	return nil
+}
+
+// ReadyUser is Ready for the methods that take a user ID, which must not
+// be empty (ErrInvalid).
+func (e Errs) ReadyUser(ctx context.Context, op string, cfgErr error, userID string) error {
+	return e.refuse(ctx, op, cfgErr, noUser(userID))
+}
+
 // CheckSession is the check at the start of SessionStore.Save (and of
 // SessionToucher.Touch where an empty key is refused): Ready, then a nil
 // session or an empty Key is ErrInvalid.
 func (e Errs) CheckSession(ctx context.Context, op string, cfgErr error, s *loginkit.Session) error {
-	if err := e.Ready(ctx, op, cfgErr); err != nil {
-		return err
-	}
-	if s == nil || s.Key == "" {
-		return e.Invalid(op, "empty session key")
-	}
-	return nil
+	return e.refuse(ctx, op, cfgErr, refusal{s == nil || s.Key == "", "empty session key"})
 }
 
 // CheckToken is the check at the start of TokenStore.Create: Ready, then
 // a nil token or an empty Selector is ErrInvalid.
 func (e Errs) CheckToken(ctx context.Context, op string, cfgErr error, t *loginkit.Token) error {
-	if err := e.Ready(ctx, op, cfgErr); err != nil {
-		return err
-	}
-	if t == nil || t.Selector == "" {
-		return e.Invalid(op, "empty selector")
-	}
-	return nil
+	return e.refuse(ctx, op, cfgErr, refusal{t == nil || t.Selector == "", "empty selector"})
 }
 
 // ReadyCredential is Ready for the passkey methods that take a credential
 // ID, which must not be empty (ErrInvalid).
 func (e Errs) ReadyCredential(ctx context.Context, op string, cfgErr error, id []byte) error {
-	if err := e.Ready(ctx, op, cfgErr); err != nil {
-		return err
-	}
-	if len(id) == 0 {
-		return e.Invalid(op, "empty credential ID")
-	}
-	return nil
+	return e.refuse(ctx, op, cfgErr, noCredential(id))
 }
 
 // ReadyOwnCredential is ReadyCredential for the methods that act on one
 // user's own passkey, whose user ID must not be empty either (ErrInvalid).
 func (e Errs) ReadyOwnCredential(ctx context.Context, op string, cfgErr error, userID string, id []byte) error {
-	if err := e.ReadyCredential(ctx, op, cfgErr, id); err != nil {
-		return err
-	}
-	return e.ReadyUser(ctx, op, nil, userID)
+	return e.refuse(ctx, op, cfgErr, noCredential(id), noUser(userID))
 }
 
 // CheckPasskey is the check at the start of PasskeyStore.CreatePasskey:
 // Ready, then a nil passkey, an empty credential ID, user ID or public key
 // is ErrInvalid.
 func (e Errs) CheckPasskey(ctx context.Context, op string, cfgErr error, p *loginkit.Passkey) error {
-	if err := e.Ready(ctx, op, cfgErr); err != nil {
-		return err
-	}
 	if p == nil {
-		return e.Invalid(op, "nil passkey")
+		return e.refuse(ctx, op, cfgErr, refusal{true, "nil passkey"})
 	}
-	if err := e.ReadyOwnCredential(ctx, op, nil, p.UserID, p.CredentialID); err != nil {
-		return err
-	}
-	if len(p.PublicKey) == 0 {
-		return e.Invalid(op, "empty public key")
-	}
-	return nil
+	return e.refuse(ctx, op, cfgErr, noCredential(p.CredentialID), noUser(p.UserID),
+		refusal{len(p.PublicKey) == 0, "empty public key"})
 }
 
 // CheckTOTP is the check at the start of SecondFactorStore.SetTOTP:
 // ReadyUser, then an empty secret is ErrInvalid.
 func (e Errs) CheckTOTP(ctx context.Context, op string, cfgErr error, userID string, secret []byte) error {
-	if err := e.ReadyUser(ctx, op, cfgErr, userID); err != nil {
-		return err
-	}
-	if len(secret) == 0 {
-		return e.Invalid(op, "empty secret")
-	}
-	return nil
+	return e.refuse(ctx, op, cfgErr, noUser(userID), refusal{len(secret) == 0, "empty secret"})
 }
 
 // CheckRecoveryCodes is the check at the start of
 // SecondFactorStore.SetRecoveryCodes: ReadyUser, then an empty hash among
 // hashes is ErrInvalid.
 func (e Errs) CheckRecoveryCodes(ctx context.Context, op string, cfgErr error, userID string, hashes []string) error {
-	if err := e.ReadyUser(ctx, op, cfgErr, userID); err != nil {
-		return err
-	}
-	if slices.Contains(hashes, "") {
-		return e.Invalid(op, "empty hash")
-	}
-	return nil
+	return e.refuse(ctx, op, cfgErr, noUser(userID), refusal{slices.Contains(hashes, ""), "empty hash"})
 }
 
 // NoSecondFactor reports whether f holds neither a TOTP secret nor a

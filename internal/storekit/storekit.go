@@ -2,8 +2,10 @@
 // each adapter deals only with its storage: the errors they return, the
 // checks at the start of their methods (a store's configuration error, a
 // done context, and the input every store refuses alike: nil records,
-// empty keys, IDs, secrets and hashes), the normalisation and ID
-// assignment before a user is written, the bounds of a user list page,
+// empty keys, IDs, secrets and hashes), the rule that an empty key names
+// nothing to delete, the normalisation and ID assignment before a user is
+// written, the step of UpdateUser that runs the change and checks what it
+// left, the bounds of a user list page,
 // the order of session, token and passkey listings, the zero-time
 // conventions of stored times, the validation of their options, and the
 // varint codec of their compact records.
@@ -86,6 +88,21 @@ func (e Errs) CheckChanged(op, id string, a *loginkit.Account) error {
 		return e.Invalid(op, "change may not alter the ID")
 	}
 	return e.CheckAccount(op, a)
+}
+
+// ApplyChange is the step of UserUpdater.UpdateUser between reading the
+// stored user u, whose ID is id, and writing it back: it runs change on u,
+// returning change's error as it is, then checks what change left
+// (CheckChanged). It returns u's account.
+func ApplyChange[PT loginkit.AccountUser](e Errs, op, id string, u PT, change func(PT) error) (*loginkit.Account, error) {
+	if err := change(u); err != nil {
+		return nil, err
+	}
+	a := u.LoginAccount()
+	if err := e.CheckChanged(op, id, a); err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 // CreateWithID runs create, a store's insert of the user whose account is
@@ -201,18 +218,6 @@ func CreateUser[T any, PT interface {
 	return CreateWithID(a, func() error { return insert(a) })
 }
 
-// ReadyUser is Ready for the methods that take a user ID, which must not
-// be empty (ErrInvalid).
-func (e Errs) ReadyUser(ctx context.Context, op string, cfgErr error, userID string) error {
-	if err := e.Ready(ctx, op, cfgErr); err != nil {
-		return err
-	}
-	if userID == "" {
-		return e.Invalid(op, "empty user ID")
-	}
-	return nil
-}
-
 // SetPrefix sets the prefix, or records bad (from the adapter's own check
 // of it, an error from Errs.Config) when it is not nil.
 func (c *Config) SetPrefix(prefix string, bad error) {
@@ -244,4 +249,16 @@ func (e Errs) ReadyKey(ctx context.Context, op string, cfgErr error, key string)
 		return e.NotFound(op)
 	}
 	return nil
+}
+
+// Delete is the delete of one record by its key, selector or ID (a
+// user's, a session's, a token's): Ready, then del, which deletes the
+// record and returns the store's own error. An empty key names nothing to
+// delete: del does not run and the answer is nil, as it is for a missing
+// record.
+func (e Errs) Delete(ctx context.Context, op string, cfgErr error, key string, del func() error) error {
+	if err := e.Ready(ctx, op, cfgErr); err != nil || key == "" {
+		return err
+	}
+	return del()
 }

@@ -353,3 +353,36 @@ func TestSorts(t *testing.T) {
 		t.Errorf("SortPasskeys: %s", got)
 	}
 }
+
+func TestDelete(t *testing.T) {
+	const e = Errs("teststore")
+	ctx := context.Background()
+	ran := 0
+	del := func() error { ran++; return e.NotFound("x") }
+	if err := e.Delete(ctx, "delete", nil, "", del); err != nil || ran != 0 {
+		t.Errorf("Delete of an empty key = %v after %d deletes; want nil after none", err, ran)
+	}
+	if err := e.Delete(ctx, "delete", e.Config("bad"), "k", del); !errors.Is(err, loginkit.ErrConfig) || ran != 0 {
+		t.Errorf("Delete with a config error = %v after %d deletes; want ErrConfig after none", err, ran)
+	}
+	if err := e.Delete(ctx, "delete", nil, "k", del); !errors.Is(err, loginkit.ErrNotFound) || ran != 1 {
+		t.Errorf("Delete = %v after %d deletes; want del's error after one", err, ran)
+	}
+}
+
+func TestApplyChange(t *testing.T) {
+	const e = Errs("teststore")
+	boom := errors.New("boom")
+	u := &member{}
+	u.ID, u.Email = "1", "Ann@Example.COM"
+	if _, err := ApplyChange(e, "update", "1", u, func(*member) error { return boom }); err != boom {
+		t.Errorf("ApplyChange with a failing change = %v; want its error as it is", err)
+	}
+	a, err := ApplyChange(e, "update", "1", u, func(m *member) error { m.Username = "ann"; return nil })
+	if err != nil || a != &u.Account || a.EmailKey != "ann@example.com" || a.UsernameKey != "ann" {
+		t.Errorf("ApplyChange = %v, %v; want the user's account with its keys set", a, err)
+	}
+	if _, err := ApplyChange(e, "update", "1", u, func(m *member) error { m.ID = "2"; return nil }); !errors.Is(err, loginkit.ErrInvalid) {
+		t.Errorf("ApplyChange of a change to the ID = %v; want ErrInvalid", err)
+	}
+}
