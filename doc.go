@@ -11,7 +11,12 @@
 // Hasher and Policy. Adapters in sub-packages implement the stores for
 // memory, SQL (bun: PostgreSQL and SQLite), MongoDB, Redis and stateless
 // cookies; package conformance checks any implementation, including your
-// own. Package recovery adds password reset and email confirmation,
-// sending its links through package mail. This package imports no
-// database driver.
+// own. This package imports no database driver.
+//
+// The features beyond the password are packages of their own, built on a
+// Manager: twofactor (TOTP apps and recovery codes; Builder.SecondFactor
+// turns the second-factor step of Login on), passkey (WebAuthn; turned
+// on by Builder.Passkeys), and recovery (password reset and email
+// confirmation, sent through package mail, rate-limited with package
+// ratelimit).
 package loginkit
