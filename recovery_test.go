@@ -124,7 +124,7 @@ func newRecoveryApp(t *testing.T, change func(o *recovery.Options[*user]), appOp
 	}
 	rc, err := recovery.New(a.m, o)
 	if err != nil {
-		t.Fatalf("NewRecovery: %v", err)
+		t.Fatalf("recovery.New: %v", err)
 	}
 	ra.rc = rc
 	t.Cleanup(rc.Wait)
@@ -656,7 +656,7 @@ func TestConfirmResendRateLimited(t *testing.T) {
 	}
 }
 
-func TestNewRecoveryRefusesBadConfiguration(t *testing.T) {
+func TestRecoveryNewRefusesBadConfiguration(t *testing.T) {
 	a := newApp(t)
 	for name, o := range map[string]recovery.Options[*user]{
 		"no mailer":        {From: "a@example.test", BaseURL: "https://x.test"},

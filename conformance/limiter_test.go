@@ -11,7 +11,7 @@ import (
 	"github.com/loginkit/loginkit/ratelimit"
 )
 
-func TestLimiterPassesMemoryLimiter(t *testing.T) {
+func TestLimiterPassesMemory(t *testing.T) {
 	TestLimiter(t, LimiterHarness{New: func(testing.TB) ratelimit.Limiter { return ratelimit.NewMemory() }})
 }
 

@@ -9,7 +9,7 @@ import (
 	"github.com/loginkit/loginkit/ratelimit"
 )
 
-func TestMemoryLimiterSlidingWindow(t *testing.T) {
+func TestMemorySlidingWindow(t *testing.T) {
 	l := ratelimit.NewMemory()
 	ctx := context.Background()
 	now := time.Unix(1_000_000, 0)
@@ -53,7 +53,7 @@ func TestMemoryLimiterSlidingWindow(t *testing.T) {
 	}
 }
 
-func TestMemoryLimiterBoundsKeys(t *testing.T) {
+func TestMemoryBoundsKeys(t *testing.T) {
 	l := ratelimit.NewMemory()
 	ctx := context.Background()
 	now := time.Unix(1_000_000, 0)
