@@ -9,7 +9,7 @@
 // for the page that asks for the new password; CompleteReset sets the
 // password, revokes every session and remember token of the user and can
 // log the user in. SendConfirmation, VerifyConfirmation and ConfirmEmail
-// prove that a user owns an email address (see loginkit.Account.
-// EmailConfirmed and policies.ConfirmedEmail). Rate limits per account and
-// per client answer ErrRateLimited.
+// prove that a user owns an email address (see
+// loginkit.Account.EmailConfirmed and policies.ConfirmedEmail). Rate limits
+// per account and per client answer ErrRateLimited.
 package recovery

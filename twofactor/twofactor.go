@@ -5,10 +5,15 @@
 // from then on Login leaves a user with a second factor enrolled in a
 // short "second factor pending" state, which every guard treats as
 // anonymous. A Service, made by New from that Manager, does the rest:
-// PendingUser gives that user to the second-factor page, and enrolling an app (BeginTOTP, ConfirmTOTP), checking a code
-// (VerifyTOTP, UseRecoveryCode), which completes the pending login,
-// replacing the recovery codes, reporting what a user has enrolled
-// (Status) and turning the factor off (Disable).
+//   - PendingUser gives that user to the second-factor page, where
+//     VerifyTOTP or UseRecoveryCode checks a code and completes the login
+//     (Complete does it for a factor the application checks itself);
+//   - BeginTOTP and ConfirmTOTP enrol an authenticator app,
+//     RegenerateRecoveryCodes replaces the recovery codes, Status reports
+//     what a user has enrolled and Disable turns the factor off.
+//
+// Pending and Passed read a session's second-factor state; the policies
+// SecondFactor and RecentSecondFactor are built on Passed.
 //
 // The errors are loginkit's: ErrInvalidCode and ErrReplayed for a wrong
 // or reused code, ErrLocked past the wrong-code limit, ErrNeedsRefresh
