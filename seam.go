@@ -103,12 +103,7 @@ func (in internals[U]) ForgetRequest(w http.ResponseWriter, r *http.Request) {
 
 // NeedsSecondFactors reports, matching ErrConfig, a manager built
 // without Builder.SecondFactor.
-func (in internals[U]) NeedsSecondFactors() error {
-	if in.m.factors == nil {
-		return fmt.Errorf("%w: second factors are not configured (Builder.SecondFactor)", ErrConfig)
-	}
-	return nil
-}
+func (in internals[U]) NeedsSecondFactors() error { return in.m.factorsOn() }
 
 // The second-factor operations of package twofactor; each keeps the
 // contract documented there.

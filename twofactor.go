@@ -268,8 +268,8 @@ func (m *Manager[U]) pendingUser(r *http.Request) (U, *Session, error) {
 // the account is locked or has used up its wrong codes for the window,
 // and a wrong code is counted against both limits.
 func (m *Manager[U]) factorStep(w http.ResponseWriter, r *http.Request, kind FactorKind, check func(ctx context.Context, u U) error) error {
-	if m.factors == nil {
-		return fmt.Errorf("%w: second factors are not configured (Builder.SecondFactor)", ErrConfig)
+	if err := m.factorsOn(); err != nil {
+		return err
 	}
 	ctx := r.Context()
 	st := m.state(r)
@@ -468,8 +468,8 @@ type factorStatus struct {
 
 // secondFactorStatus implements twofactor.Service.Status, which documents its contract.
 func (m *Manager[U]) secondFactorStatus(ctx context.Context, u U) (factorStatus, error) {
-	if m.factors == nil {
-		return factorStatus{}, fmt.Errorf("%w: second factors are not configured (Builder.SecondFactor)", ErrConfig)
+	if err := m.factorsOn(); err != nil {
+		return factorStatus{}, err
 	}
 	f, err := m.factors.store.GetSecondFactor(ctx, u.UserID())
 	switch {
@@ -496,12 +496,21 @@ func (m *Manager[U]) disableSecondFactor(w http.ResponseWriter, r *http.Request)
 	return nil
 }
 
+// factorsOn reports, matching ErrConfig, a manager built without
+// Builder.SecondFactor.
+func (m *Manager[U]) factorsOn() error {
+	if m.factors == nil {
+		return fmt.Errorf("%w: second factors are not configured (Builder.SecondFactor)", ErrConfig)
+	}
+	return nil
+}
+
 // freshFactorUser returns the logged-in user for an operation that needs
 // a fresh session.
 func (m *Manager[U]) freshFactorUser(r *http.Request) (U, *state[U], error) {
 	var zero U
-	if m.factors == nil {
-		return zero, nil, fmt.Errorf("%w: second factors are not configured (Builder.SecondFactor)", ErrConfig)
+	if err := m.factorsOn(); err != nil {
+		return zero, nil, err
 	}
 	st := m.state(r)
 	if st == nil || !st.authed || st.session == nil {
